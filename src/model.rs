@@ -1,0 +1,309 @@
+//! The replicated data model as clients see it: Dkron's job and execution JSON, field for field,
+//! plus the few fields Belfry adds. These types are what the REST API speaks, what the state
+//! machine stores and what the typed client returns, so a job fetched with GET is accepted back
+//! by POST unchanged.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Go's zero `time.Time`, which Dkron prints for "never" in non-nullable time fields.
+pub fn zero_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(1, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid constant")
+}
+
+pub fn is_zero_time(t: &DateTime<Utc>) -> bool {
+    *t == zero_time()
+}
+
+/// Deserialises `null` as the type's default, as Go's JSON decoder does for maps and slices.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Accepts RFC 3339 or the HTML `datetime-local` form `2006-01-02T15:04` (Dkron's NullableTime),
+/// and `null` or an empty string for "unset".
+fn nullable_time<'de, D>(d: D) -> Result<Option<DateTime<Utc>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_time(&text)
+        .map(Some)
+        .map_err(serde::de::Error::custom)
+}
+
+fn lenient_time<'de, D>(d: D) -> Result<DateTime<Utc>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    Ok(nullable_time(d)?.unwrap_or_else(zero_time))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M")
+        .map(|n| n.and_utc())
+        .map_err(|_| format!("invalid time {text:?}: expected RFC 3339"))
+}
+
+/// A job, in Dkron's JSON shape (`dkron/job.go`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Job {
+    pub id: String,
+    pub name: String,
+    pub displayname: String,
+    pub schedule: String,
+    pub timezone: String,
+    pub owner: String,
+    pub owner_email: String,
+    pub success_count: u64,
+    pub error_count: u64,
+    #[serde(deserialize_with = "nullable_time")]
+    pub last_success: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "nullable_time")]
+    pub last_error: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    #[serde(deserialize_with = "null_as_default")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(deserialize_with = "null_as_default")]
+    pub metadata: BTreeMap<String, String>,
+    pub retries: u32,
+    #[serde(deserialize_with = "null_as_default")]
+    pub dependent_jobs: Vec<String>,
+    pub parent_job: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub processors: BTreeMap<String, BTreeMap<String, String>>,
+    pub concurrency: String,
+    pub executor: String,
+    #[serde(deserialize_with = "null_as_default")]
+    pub executor_config: BTreeMap<String, String>,
+    pub status: String,
+    #[serde(deserialize_with = "lenient_time")]
+    pub next: DateTime<Utc>,
+    pub ephemeral: bool,
+    #[serde(deserialize_with = "nullable_time")]
+    pub starts_at: Option<DateTime<Utc>>,
+    #[serde(deserialize_with = "nullable_time")]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl Default for Job {
+    fn default() -> Self {
+        Job {
+            id: String::new(),
+            name: String::new(),
+            displayname: String::new(),
+            schedule: String::new(),
+            timezone: String::new(),
+            owner: String::new(),
+            owner_email: String::new(),
+            success_count: 0,
+            error_count: 0,
+            last_success: None,
+            last_error: None,
+            disabled: false,
+            tags: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            retries: 0,
+            dependent_jobs: Vec::new(),
+            parent_job: String::new(),
+            processors: BTreeMap::new(),
+            concurrency: CONCURRENCY_ALLOW.into(),
+            executor: String::new(),
+            executor_config: BTreeMap::new(),
+            status: String::new(),
+            next: zero_time(),
+            ephemeral: false,
+            starts_at: None,
+            expires_at: None,
+        }
+    }
+}
+
+pub const CONCURRENCY_ALLOW: &str = "allow";
+pub const CONCURRENCY_FORBID: &str = "forbid";
+
+impl Job {
+    pub fn forbids_overlap(&self) -> bool {
+        self.concurrency == CONCURRENCY_FORBID
+    }
+}
+
+/// Where an execution stands. Dkron encodes this implicitly (zero `finished_at` = running);
+/// Belfry also states it, and adds `missed` for ticks that were recorded but not run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionStatus {
+    #[default]
+    Running,
+    Success,
+    Failed,
+    Missed,
+}
+
+/// One run of a job on one node (`dkron/execution.go`), plus Belfry's `scheduled_at`,
+/// `exit_code` and `status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Execution {
+    pub id: String,
+    pub job_name: String,
+    #[serde(deserialize_with = "lenient_time")]
+    pub started_at: DateTime<Utc>,
+    /// Go's zero time while the execution runs, as in Dkron.
+    #[serde(deserialize_with = "lenient_time")]
+    pub finished_at: DateTime<Utc>,
+    pub success: bool,
+    pub output: String,
+    pub node_name: String,
+    pub group: i64,
+    pub attempt: u32,
+    pub output_truncated: bool,
+    /// The tick this execution was launched for (the manual-run instant for manual runs).
+    #[serde(deserialize_with = "lenient_time")]
+    pub scheduled_at: DateTime<Utc>,
+    pub exit_code: Option<i32>,
+    pub status: ExecutionStatus,
+}
+
+impl Default for Execution {
+    fn default() -> Self {
+        Execution {
+            id: String::new(),
+            job_name: String::new(),
+            started_at: zero_time(),
+            finished_at: zero_time(),
+            success: false,
+            output: String::new(),
+            node_name: String::new(),
+            group: 0,
+            attempt: 1,
+            output_truncated: false,
+            scheduled_at: zero_time(),
+            exit_code: None,
+            status: ExecutionStatus::Running,
+        }
+    }
+}
+
+impl Execution {
+    pub fn is_running(&self) -> bool {
+        self.status == ExecutionStatus::Running
+    }
+}
+
+/// Builds the execution id Dkron clients expect: `<nanoseconds>-<node>`.
+pub fn execution_id(instant: DateTime<Utc>, node: &str) -> String {
+    format!("{}-{}", instant_nanos(instant), node)
+}
+
+pub fn instant_nanos(instant: DateTime<Utc>) -> i64 {
+    instant.timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+/// A node as `/v1/members` shows it: serf's Member shape, as Dkron prints it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    #[serde(rename = "Name")]
+    pub name: String,
+    #[serde(rename = "Addr")]
+    pub addr: String,
+    #[serde(rename = "Port")]
+    pub port: u16,
+    #[serde(rename = "Tags")]
+    pub tags: BTreeMap<String, String>,
+    #[serde(rename = "Status")]
+    pub status: i32,
+    #[serde(rename = "ProtocolMin")]
+    pub protocol_min: u8,
+    #[serde(rename = "ProtocolMax")]
+    pub protocol_max: u8,
+    #[serde(rename = "ProtocolCur")]
+    pub protocol_cur: u8,
+    #[serde(rename = "DelegateMin")]
+    pub delegate_min: u8,
+    #[serde(rename = "DelegateMax")]
+    pub delegate_max: u8,
+    #[serde(rename = "DelegateCur")]
+    pub delegate_cur: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(
+        rename = "statusText",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub status_text: Option<String>,
+}
+
+/// `GET /v1`: the node's status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeStatus {
+    pub agent: AgentInfo,
+    pub serf: BTreeMap<String, String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    pub name: String,
+    pub version: String,
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leader: Option<bool>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_accepts_dkron_example_and_round_trips() {
+        let body = r#"{"name":"job1","schedule":"@every 10s","timezone":"Europe/Berlin","owner":"Platform Team",
+ "owner_email":"platform@example.com","disabled":false,"tags":{"server":"true:1"},
+ "metadata":{"user":"12345"},"concurrency":"allow","retries":2,
+ "executor":"shell","executor_config":{"command":"echo hi","shell":"true"},
+ "processors":{"log":{"forward":"true"}}, "dependent_jobs": null, "last_success": null,
+ "next": "0001-01-01T00:00:00Z", "starts_at": "2024-01-01T09:30"}"#;
+        let job: Job = serde_json::from_str(body).unwrap();
+        assert_eq!(job.retries, 2);
+        assert!(job.dependent_jobs.is_empty());
+        assert!(is_zero_time(&job.next));
+        assert_eq!(
+            job.starts_at.unwrap().to_rfc3339(),
+            "2024-01-01T09:30:00+00:00"
+        );
+        let again: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
+        assert_eq!(job, again);
+    }
+
+    #[test]
+    fn numbers_in_executor_config_are_refused() {
+        let err = serde_json::from_str::<Job>(r#"{"name":"a","executor_config":{"timeout":30}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("expected a string"), "{err}");
+    }
+}

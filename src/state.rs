@@ -1,0 +1,597 @@
+//! The replicated state: the commands the Raft log carries and how each one changes the jobs,
+//! executions and launch ledger kept in the state machine's redb file.
+//!
+//! Everything here is deterministic — a command's effect depends only on the command and the
+//! state it is applied to — because every server applies the same log and must end in the
+//! same state. Instants come inside the commands (the leader stamps them), never from the
+//! local clock.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use redb::{ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Execution, ExecutionStatus, Job, execution_id, instant_nanos, zero_time};
+
+/// Jobs by name → [`JobRecord`] (versioned JSON).
+pub(crate) const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs");
+/// Executions by `job \0 <20-digit nanos>-<node>` → [`Execution`] (versioned JSON); the key
+/// orders each job's history oldest first.
+pub(crate) const EXECUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("executions");
+
+/// Format version written in front of every stored value, so a newer binary can read (and
+/// migrate) what an older one wrote.
+const VALUE_FORMAT: u8 = 1;
+
+/// Executions kept per job unless a launch says otherwise (Dkron keeps 100).
+pub const DEFAULT_HISTORY_LIMIT: u32 = 100;
+
+/// A job as stored: the client-visible job plus the scheduler's bookkeeping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobRecord {
+    pub job: Job,
+    /// When the current schedule was set; `@every` ticks are measured from here.
+    pub anchor: DateTime<Utc>,
+    /// The newest tick launched (or recorded as missed). Ticks at or before it never launch again.
+    pub last_tick: Option<DateTime<Utc>>,
+    /// Keys of this job's executions that are still running.
+    pub running: BTreeSet<String>,
+    /// How many executions of this job are stored.
+    pub stored_executions: u32,
+}
+
+impl JobRecord {
+    /// The instant after which the scheduler looks for this job's next tick.
+    pub fn cursor(&self) -> DateTime<Utc> {
+        match self.last_tick {
+            Some(t) => t,
+            None => self.anchor - chrono::Duration::nanoseconds(1),
+        }
+    }
+}
+
+/// A change to the replicated state. Serialised into the Raft log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// Create or replace a job (already validated by the API). `at` is the leader's clock.
+    SetJob {
+        job: Job,
+        at: DateTime<Utc>,
+    },
+    DeleteJob {
+        name: String,
+    },
+    ToggleJob {
+        name: String,
+    },
+    /// Record launches, all at once, before any of them is dispatched.
+    Launch {
+        launches: Vec<Launch>,
+        history_limit: u32,
+    },
+    /// Record finished executions (results are batched by the leader).
+    Finish {
+        results: Vec<Execution>,
+    },
+}
+
+/// One launch of a job: a scheduled tick or a manual run, on one node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Launch {
+    pub job: String,
+    /// The tick; for a manual run, the instant it was asked for.
+    pub scheduled_at: DateTime<Utc>,
+    pub node: String,
+    pub kind: LaunchKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LaunchKind {
+    Scheduled,
+    Manual,
+    /// Record the tick as missed: advances the ledger, runs nothing.
+    Missed,
+}
+
+/// What the state machine answers to a command.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Response {
+    Done,
+    Job(Box<Job>),
+    Launched(Vec<LaunchOutcome>),
+    Rejected(Rejection),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum Rejection {
+    #[error("job {0:?} not found")]
+    JobNotFound(String),
+    #[error("parent job {0:?} not found")]
+    ParentNotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("job {name:?} has dependent jobs {children:?}: delete them first")]
+    HasDependents { name: String, children: Vec<String> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum LaunchOutcome {
+    /// Recorded as running; the caller must now run it.
+    Started(Box<Execution>),
+    /// Recorded as missed.
+    Missed(Box<Execution>),
+    /// Not recorded, and must not run.
+    Skipped { job: String, reason: SkipReason },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SkipReason {
+    JobNotFound,
+    /// This tick (or a later one) was already launched.
+    AlreadyLaunched,
+    Disabled,
+    NotStarted,
+    Expired,
+    /// `concurrency: forbid` and an execution is running.
+    StillRunning,
+}
+
+/// Errors reading or writing the state file.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("state storage: {0}")]
+    Storage(String),
+    #[error("state value is corrupt or of an unknown format: {0}")]
+    Format(String),
+}
+
+macro_rules! storage_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for StateError {
+            fn from(e: $t) -> Self { StateError::Storage(e.to_string()) }
+        }
+    )*};
+}
+storage_err!(
+    redb::Error,
+    redb::StorageError,
+    redb::TableError,
+    redb::TransactionError,
+    redb::CommitError
+);
+
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![VALUE_FORMAT];
+    serde_json::to_writer(&mut out, value).expect("state values always serialise");
+    out
+}
+
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StateError> {
+    match bytes.split_first() {
+        Some((&VALUE_FORMAT, body)) => {
+            serde_json::from_slice(body).map_err(|e| StateError::Format(e.to_string()))
+        }
+        Some((v, _)) => Err(StateError::Format(format!(
+            "value format {v} is newer than this binary understands ({VALUE_FORMAT})"
+        ))),
+        None => Err(StateError::Format("empty value".into())),
+    }
+}
+
+/// The storage key of an execution: sorts a job's executions oldest first.
+pub fn execution_key(job: &str, nanos: i64, node: &str) -> String {
+    format!("{job}\0{nanos:020}-{node}")
+}
+
+/// The key of an execution given its public id (`<nanos>-<node>`).
+pub fn execution_key_from_id(job: &str, id: &str) -> Option<String> {
+    let (nanos, node) = id.split_once('-')?;
+    let nanos: i64 = nanos.parse().ok()?;
+    Some(execution_key(job, nanos, node))
+}
+
+fn job_prefix_range(job: &str) -> (String, String) {
+    (format!("{job}\0"), format!("{job}\u{1}"))
+}
+
+/// Applies commands inside one redb write transaction.
+pub struct Applier<'t> {
+    jobs: redb::Table<'t, &'static str, &'static [u8]>,
+    executions: redb::Table<'t, &'static str, &'static [u8]>,
+}
+
+impl<'t> Applier<'t> {
+    pub fn new(txn: &'t redb::WriteTransaction) -> Result<Self, StateError> {
+        Ok(Applier {
+            jobs: txn.open_table(JOBS)?,
+            executions: txn.open_table(EXECUTIONS)?,
+        })
+    }
+
+    fn load_job(&self, name: &str) -> Result<Option<JobRecord>, StateError> {
+        match self.jobs.get(name)? {
+            Some(v) => Ok(Some(decode(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    fn store_job(&mut self, record: &JobRecord) -> Result<(), StateError> {
+        self.jobs
+            .insert(record.job.name.as_str(), encode(record).as_slice())?;
+        Ok(())
+    }
+
+    fn load_execution(&self, key: &str) -> Result<Option<Execution>, StateError> {
+        match self.executions.get(key)? {
+            Some(v) => Ok(Some(decode(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn apply(&mut self, command: &Command) -> Result<Response, StateError> {
+        match command {
+            Command::SetJob { job, at } => self.set_job(job, *at),
+            Command::DeleteJob { name } => self.delete_job(name),
+            Command::ToggleJob { name } => {
+                let Some(mut record) = self.load_job(name)? else {
+                    return Ok(Response::Rejected(Rejection::JobNotFound(name.clone())));
+                };
+                record.job.disabled = !record.job.disabled;
+                self.store_job(&record)?;
+                Ok(Response::Job(Box::new(record.job)))
+            }
+            Command::Launch {
+                launches,
+                history_limit,
+            } => {
+                let mut outcomes = Vec::with_capacity(launches.len());
+                for launch in launches {
+                    outcomes.push(self.launch(launch, *history_limit)?);
+                }
+                Ok(Response::Launched(outcomes))
+            }
+            Command::Finish { results } => {
+                for result in results {
+                    self.finish(result)?;
+                }
+                Ok(Response::Done)
+            }
+        }
+    }
+
+    fn set_job(&mut self, submitted: &Job, at: DateTime<Utc>) -> Result<Response, StateError> {
+        let mut job = submitted.clone();
+        job.id = job.name.clone();
+        if !job.parent_job.is_empty() {
+            if job.parent_job == job.name {
+                return Ok(Response::Rejected(Rejection::Invalid(
+                    "parent_job: a job cannot be its own parent".into(),
+                )));
+            }
+            // Walk up from the new parent: meeting this job again would close a cycle.
+            let mut cursor = job.parent_job.clone();
+            let mut hops = 0;
+            loop {
+                let Some(parent) = self.load_job(&cursor)? else {
+                    if cursor == job.parent_job {
+                        return Ok(Response::Rejected(Rejection::ParentNotFound(cursor)));
+                    }
+                    break;
+                };
+                if parent.job.parent_job.is_empty() {
+                    break;
+                }
+                if parent.job.parent_job == job.name || hops > 10_000 {
+                    return Ok(Response::Rejected(Rejection::Invalid(format!(
+                        "parent_job: {:?} would make a cycle through {:?}",
+                        job.parent_job, job.name
+                    ))));
+                }
+                cursor = parent.job.parent_job.clone();
+                hops += 1;
+            }
+        }
+
+        let record = match self.load_job(&job.name)? {
+            None => JobRecord {
+                job: job.clone(),
+                anchor: at,
+                last_tick: None,
+                running: BTreeSet::new(),
+                stored_executions: 0,
+            },
+            Some(old) => {
+                // Server-maintained fields survive an update (Dkron keeps them too).
+                job.success_count = old.job.success_count;
+                job.error_count = old.job.error_count;
+                job.last_success = old.job.last_success;
+                job.last_error = old.job.last_error;
+                job.status = old.job.status.clone();
+                job.dependent_jobs = old.job.dependent_jobs.clone();
+                let schedule_changed =
+                    old.job.schedule != job.schedule || old.job.timezone != job.timezone;
+                if old.job.parent_job != job.parent_job && !old.job.parent_job.is_empty() {
+                    self.unlink_child(&old.job.parent_job, &job.name)?;
+                }
+                JobRecord {
+                    job: job.clone(),
+                    anchor: if schedule_changed { at } else { old.anchor },
+                    last_tick: if schedule_changed {
+                        None
+                    } else {
+                        old.last_tick
+                    },
+                    running: old.running,
+                    stored_executions: old.stored_executions,
+                }
+            }
+        };
+        let mut record = record;
+        record.job.next = zero_time();
+        if !job.parent_job.is_empty()
+            && let Some(mut parent) = self.load_job(&job.parent_job)?
+            && !parent.job.dependent_jobs.contains(&job.name)
+        {
+            parent.job.dependent_jobs.push(job.name.clone());
+            parent.job.dependent_jobs.sort();
+            self.store_job(&parent)?;
+        }
+        self.store_job(&record)?;
+        Ok(Response::Job(Box::new(record.job)))
+    }
+
+    fn unlink_child(&mut self, parent: &str, child: &str) -> Result<(), StateError> {
+        if let Some(mut p) = self.load_job(parent)? {
+            p.job.dependent_jobs.retain(|c| c != child);
+            self.store_job(&p)?;
+        }
+        Ok(())
+    }
+
+    fn delete_job(&mut self, name: &str) -> Result<Response, StateError> {
+        let Some(record) = self.load_job(name)? else {
+            return Ok(Response::Rejected(Rejection::JobNotFound(name.into())));
+        };
+        if !record.job.dependent_jobs.is_empty() {
+            return Ok(Response::Rejected(Rejection::HasDependents {
+                name: name.into(),
+                children: record.job.dependent_jobs.clone(),
+            }));
+        }
+        if !record.job.parent_job.is_empty() {
+            self.unlink_child(&record.job.parent_job, name)?;
+        }
+        let (from, to) = job_prefix_range(name);
+        self.executions
+            .retain_in::<&str, _>(from.as_str()..to.as_str(), |_, _| false)?;
+        self.jobs.remove(name)?;
+        Ok(Response::Job(Box::new(record.job)))
+    }
+
+    fn launch(&mut self, launch: &Launch, history_limit: u32) -> Result<LaunchOutcome, StateError> {
+        let skip = |reason| {
+            Ok(LaunchOutcome::Skipped {
+                job: launch.job.clone(),
+                reason,
+            })
+        };
+        let Some(mut record) = self.load_job(&launch.job)? else {
+            return skip(SkipReason::JobNotFound);
+        };
+        let at = launch.scheduled_at;
+        if launch.kind != LaunchKind::Manual {
+            if record.last_tick.is_some_and(|last| last >= at) {
+                return skip(SkipReason::AlreadyLaunched);
+            }
+            // The ledger advances even when the tick does not run: it was decided once.
+            record.last_tick = Some(at);
+        }
+        let reason = if launch.kind == LaunchKind::Manual {
+            None
+        } else if record.job.disabled {
+            Some(SkipReason::Disabled)
+        } else if record.job.starts_at.is_some_and(|s| at < s) {
+            Some(SkipReason::NotStarted)
+        } else if record.job.expires_at.is_some_and(|e| at > e) {
+            Some(SkipReason::Expired)
+        } else {
+            None
+        };
+        let reason = reason.or_else(|| {
+            (launch.kind != LaunchKind::Missed
+                && record.job.forbids_overlap()
+                && !record.running.is_empty())
+            .then_some(SkipReason::StillRunning)
+        });
+        if let Some(reason) = reason {
+            self.store_job(&record)?;
+            return skip(reason);
+        }
+
+        let nanos = instant_nanos(at);
+        let key = execution_key(&record.job.name, nanos, &launch.node);
+        if self.executions.get(key.as_str())?.is_some() {
+            self.store_job(&record)?;
+            return skip(SkipReason::AlreadyLaunched);
+        }
+        let mut execution = Execution {
+            id: execution_id(at, &launch.node),
+            job_name: record.job.name.clone(),
+            started_at: at,
+            node_name: launch.node.clone(),
+            group: nanos,
+            attempt: 1,
+            scheduled_at: at,
+            ..Execution::default()
+        };
+        let missed = launch.kind == LaunchKind::Missed;
+        if missed {
+            execution.status = ExecutionStatus::Missed;
+            execution.finished_at = at;
+            execution.output = "missed: no leader could launch this tick in time".into();
+        } else {
+            record.running.insert(key.clone());
+        }
+        self.executions
+            .insert(key.as_str(), encode(&execution).as_slice())?;
+        record.stored_executions += 1;
+        self.prune_history(&mut record, history_limit)?;
+        self.store_job(&record)?;
+        Ok(if missed {
+            LaunchOutcome::Missed(Box::new(execution))
+        } else {
+            LaunchOutcome::Started(Box::new(execution))
+        })
+    }
+
+    /// Drops the oldest finished executions beyond the limit; running ones are never dropped.
+    fn prune_history(&mut self, record: &mut JobRecord, limit: u32) -> Result<(), StateError> {
+        let limit = limit.max(1);
+        if record.stored_executions <= limit {
+            return Ok(());
+        }
+        let mut excess = record.stored_executions - limit;
+        let (from, to) = job_prefix_range(&record.job.name);
+        let mut doomed = Vec::new();
+        for item in self.executions.range(from.as_str()..to.as_str())? {
+            if excess == 0 {
+                break;
+            }
+            let (k, _) = item?;
+            let key = k.value().to_string();
+            if !record.running.contains(&key) {
+                doomed.push(key);
+                excess -= 1;
+            }
+        }
+        for key in &doomed {
+            self.executions.remove(key.as_str())?;
+        }
+        record.stored_executions -= doomed.len() as u32;
+        Ok(())
+    }
+
+    fn finish(&mut self, result: &Execution) -> Result<(), StateError> {
+        let Some(mut record) = self.load_job(&result.job_name)? else {
+            return Ok(());
+        };
+        let Some(key) = execution_key_from_id(&result.job_name, &result.id) else {
+            return Ok(());
+        };
+        let Some(stored) = self.load_execution(&key)? else {
+            return Ok(());
+        };
+        if !stored.is_running() {
+            // A repeated report of an execution already closed changes nothing.
+            return Ok(());
+        }
+        let mut done = result.clone();
+        done.status = if done.success {
+            ExecutionStatus::Success
+        } else {
+            ExecutionStatus::Failed
+        };
+        self.executions
+            .insert(key.as_str(), encode(&done).as_slice())?;
+        record.running.remove(&key);
+        if done.success {
+            record.job.success_count += 1;
+            record.job.last_success = Some(done.finished_at);
+            record.job.status = "success".into();
+        } else {
+            record.job.error_count += 1;
+            record.job.last_error = Some(done.finished_at);
+            record.job.status = "failed".into();
+        }
+        self.store_job(&record)?;
+        Ok(())
+    }
+}
+
+/// Read access to the state (API reads, the scheduler's view).
+pub struct Reader<'t> {
+    jobs: redb::ReadOnlyTable<&'static str, &'static [u8]>,
+    executions: redb::ReadOnlyTable<&'static str, &'static [u8]>,
+    _txn: std::marker::PhantomData<&'t ()>,
+}
+
+impl Reader<'_> {
+    pub fn new(txn: &redb::ReadTransaction) -> Result<Self, StateError> {
+        Ok(Reader {
+            jobs: open_read(txn, JOBS)?,
+            executions: open_read(txn, EXECUTIONS)?,
+            _txn: std::marker::PhantomData,
+        })
+    }
+
+    pub fn job(&self, name: &str) -> Result<Option<JobRecord>, StateError> {
+        match self.jobs.get(name)? {
+            Some(v) => Ok(Some(decode(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn jobs(&self) -> Result<Vec<JobRecord>, StateError> {
+        let mut out = Vec::new();
+        for item in self.jobs.iter()? {
+            let (_, v) = item?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    /// A job's executions, oldest first.
+    pub fn executions(&self, job: &str) -> Result<Vec<Execution>, StateError> {
+        let (from, to) = job_prefix_range(job);
+        let mut out = Vec::new();
+        for item in self.executions.range(from.as_str()..to.as_str())? {
+            let (_, v) = item?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    pub fn execution(&self, job: &str, id: &str) -> Result<Option<Execution>, StateError> {
+        let Some(key) = execution_key_from_id(job, id) else {
+            return Ok(None);
+        };
+        match self.executions.get(key.as_str())? {
+            Some(v) => Ok(Some(decode(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every execution still marked running, across all jobs.
+    pub fn running(&self) -> Result<Vec<Execution>, StateError> {
+        let mut out = Vec::new();
+        for record in self.jobs()? {
+            for key in &record.running {
+                if let Some(v) = self.executions.get(key.as_str())? {
+                    out.push(decode(v.value())?);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Opens a table for reading; a table never written yet reads as empty.
+fn open_read(
+    txn: &redb::ReadTransaction,
+    def: TableDefinition<&'static str, &'static [u8]>,
+) -> Result<redb::ReadOnlyTable<&'static str, &'static [u8]>, StateError> {
+    Ok(txn.open_table(def)?)
+}
+
+impl std::fmt::Display for Command {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::SetJob { job, .. } => write!(f, "set-job {}", job.name),
+            Command::DeleteJob { name } => write!(f, "delete-job {name}"),
+            Command::ToggleJob { name } => write!(f, "toggle-job {name}"),
+            Command::Launch { launches, .. } => write!(f, "launch x{}", launches.len()),
+            Command::Finish { results } => write!(f, "finish x{}", results.len()),
+        }
+    }
+}
