@@ -156,7 +156,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let table = txn.open_table(LOG).map_err(io_err)?;
         let last = match table.last().map_err(io_err)? {
             Some((_, v)) => Some(decode::<Entry>(v.value())?.log_id()),
-            None => last_purged.clone(),
+            None => last_purged,
         };
         Ok(LogState {
             last_purged_log_id: last_purged,
@@ -265,6 +265,8 @@ struct StateDump {
 #[derive(Clone)]
 pub struct StateMachine {
     db: Arc<redb::Database>,
+    /// Bumped after every commit that changes a job definition: the scheduler watches it.
+    jobs_changed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl StateMachine {
@@ -274,7 +276,19 @@ impl StateMachine {
         txn.open_table(EXECUTIONS).map_err(io_err)?;
         txn.open_table(SM_META).map_err(io_err)?;
         txn.commit().map_err(io_err)?;
-        Ok(StateMachine { db })
+        Ok(StateMachine {
+            db,
+            jobs_changed: Arc::new(tokio::sync::watch::channel(0).0),
+        })
+    }
+
+    /// Changes whenever a job is created, replaced, toggled or deleted.
+    pub fn jobs_changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.jobs_changed.subscribe()
+    }
+
+    fn bump_jobs_changed(&self) {
+        self.jobs_changed.send_modify(|v| *v += 1);
     }
 
     /// The database, for reads through [`crate::state::Reader`].
@@ -291,6 +305,7 @@ impl StateMachine {
         }
     }
 
+    #[allow(clippy::type_complexity)]
     fn dump(
         &self,
     ) -> Result<
@@ -383,11 +398,18 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         }
         let txn = self.db.begin_write().map_err(io_err)?;
         let mut replies = Vec::with_capacity(batch.len());
+        let mut jobs_touched = false;
         {
             let mut applier = Applier::new(&txn).map_err(io_err)?;
             let mut meta = txn.open_table(SM_META).map_err(io_err)?;
             let mut last = None;
             for (entry, responder) in batch {
+                if let EntryPayload::Normal(
+                    Command::SetJob { .. } | Command::DeleteJob { .. } | Command::ToggleJob { .. },
+                ) = &entry.payload
+                {
+                    jobs_touched = true;
+                }
                 last = Some(entry.log_id());
                 let response = match &entry.payload {
                     EntryPayload::Blank => Response::Done,
@@ -408,6 +430,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 .map_err(io_err)?;
         }
         txn.commit().map_err(io_err)?;
+        if jobs_touched {
+            self.bump_jobs_changed();
+        }
         for (responder, response) in replies {
             responder.send(response);
         }
@@ -450,7 +475,9 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             m.insert(KEY_SNAPSHOT, encode(&stored).as_slice())
                 .map_err(io_err)?;
         }
-        txn.commit().map_err(io_err)
+        txn.commit().map_err(io_err)?;
+        self.bump_jobs_changed();
+        Ok(())
     }
 
     async fn get_current_snapshot(

@@ -3,7 +3,16 @@
 //! The `belfry` binary (package `belfry-cli`) and the dashboard (`belfry-tui`) sit on top of
 //! this library and use only its typed [`client`] to talk to a running node.
 
+pub mod agent;
+pub mod api;
+pub mod client;
+pub mod config;
 pub mod consensus;
 pub mod duration;
+pub mod executor;
 pub mod model;
+pub mod runner;
+pub mod schedule;
+pub mod scheduler;
 pub mod state;
+pub mod validate;

@@ -56,7 +56,7 @@ impl JobRecord {
 pub enum Command {
     /// Create or replace a job (already validated by the API). `at` is the leader's clock.
     SetJob {
-        job: Job,
+        job: Box<Job>,
         at: DateTime<Utc>,
     },
     DeleteJob {

@@ -1,1 +1,19 @@
-fn main() {}
+//! `belfry`: the cluster agent and the operator's toolkit in one binary.
+
+mod agent;
+mod cli;
+mod failure;
+mod jobs;
+mod version;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(),
+    }
+}

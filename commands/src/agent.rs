@@ -1,0 +1,87 @@
+//! `belfry agent`: resolve the configuration, set up logging, run the engine until a signal.
+
+use belfry::config::{self, ConfigLayer};
+
+use crate::cli::AgentArgs;
+use crate::failure::Failure;
+
+fn layer_from_flags(args: &AgentArgs, http_addr: Option<String>) -> Result<ConfigLayer, Failure> {
+    let tags = if args.tags.is_empty() {
+        None
+    } else {
+        Some(config::parse_tags(&args.tags).map_err(|e| Failure::usage(e.to_string()))?)
+    };
+    Ok(ConfigLayer {
+        server: args.server,
+        bootstrap_expect: args.bootstrap_expect,
+        node_name: args.node_name.clone(),
+        bind: args.bind.clone(),
+        advertise: args.advertise.clone(),
+        http_addr,
+        rpc_port: args.rpc_port,
+        data_dir: args.data_dir.clone(),
+        tags,
+        region: args.region.clone(),
+        datacenter: args.datacenter.clone(),
+        log_level: args.log_level.clone(),
+        output_limit: args.output_limit,
+        history_limit: args.history_limit,
+        shutdown_grace: args.shutdown_grace.clone(),
+    })
+}
+
+fn init_logging(level: &str) {
+    let level = match level {
+        "fatal" | "panic" => "error",
+        other => other,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("BELFRY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},openraft=warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
+    let flags = layer_from_flags(&args, http_addr)?;
+    let (file, inert) = match &args.config {
+        Some(path) => {
+            let f = config::load_file(path).map_err(|e| Failure::usage(e.to_string()))?;
+            (f.layer, f.inert_keys)
+        }
+        None => (ConfigLayer::default(), Vec::new()),
+    };
+    let config = config::resolve(flags.over(file)).map_err(|e| Failure::usage(e.to_string()))?;
+    init_logging(&config.log_level);
+    for key in inert {
+        tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))?;
+    runtime
+        .block_on(belfry::agent::run(config, shutdown_signal()))
+        .map_err(|e| match e {
+            belfry::agent::AgentError::Config(m) => Failure::usage(m),
+            belfry::agent::AgentError::Runtime(m) => Failure::failed(m),
+        })
+}
+
+/// Resolves on the first SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        // Without signal handlers, fall back to Ctrl-C only.
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received"),
+        _ = int.recv() => tracing::info!("SIGINT received"),
+    }
+}

@@ -1,0 +1,182 @@
+//! Every command and flag of `belfry`, defined once: help, man pages and completions are all
+//! generated from these definitions.
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::failure::Failure;
+
+pub const DEFAULT_HTTP_ADDR: &str = belfry::config::DEFAULT_HTTP_ADDR;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the cluster could not be reached, or refused the request
+  2  bad usage or configuration (nothing was started or changed)
+  3  the named job or execution does not exist
+  4  jobs run: the job ran and its execution failed";
+
+/// Belfry: a distributed, fault-tolerant cron scheduler that speaks Dkron's API.
+#[derive(Debug, Parser)]
+#[command(name = "belfry", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// HTTP API address: where `agent` listens and where the other commands connect
+    /// [default: 127.0.0.1:8080]
+    #[arg(long, global = true, env = "BELFRY_HTTP_ADDR", value_name = "ADDR")]
+    pub http_addr: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a Belfry node (a server with --server)
+    Agent(Box<AgentArgs>),
+    /// List, show, run and delete jobs
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// Print the version of this binary and its formats
+    Version {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `belfry agent`: Dkron's agent flags. Every flag can also come from the environment
+/// (`BELFRY_<FLAG>`, dashes as underscores) or the config file (keys are the flag names).
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// Config file (YAML; keys are the flag names, so a dkron.yml works as it is)
+    #[arg(long, env = "BELFRY_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+
+    /// Run as a server: store the state, take part in Raft, schedule when leading
+    #[arg(long, env = "BELFRY_SERVER", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub server: Option<bool>,
+
+    /// Servers to wait for before bootstrapping the cluster (1 = bootstrap alone)
+    #[arg(long, env = "BELFRY_BOOTSTRAP_EXPECT", value_name = "N")]
+    pub bootstrap_expect: Option<u32>,
+
+    /// Unique name of this node [default: the host name]
+    #[arg(long, env = "BELFRY_NODE_NAME", value_name = "NAME")]
+    pub node_name: Option<String>,
+
+    /// Gossip bind address, IP or IP:port [default: 127.0.0.1:8946]
+    #[arg(
+        long,
+        visible_alias = "bind-addr",
+        env = "BELFRY_BIND",
+        value_name = "ADDR"
+    )]
+    pub bind: Option<String>,
+
+    /// Address advertised to other nodes [default: the bind address]
+    #[arg(
+        long,
+        visible_alias = "advertise-addr",
+        env = "BELFRY_ADVERTISE",
+        value_name = "ADDR"
+    )]
+    pub advertise: Option<String>,
+
+    /// Internal RPC port, on the bind IP [default: 6868]
+    #[arg(long, env = "BELFRY_RPC_PORT", value_name = "PORT")]
+    pub rpc_port: Option<u16>,
+
+    /// Where the Raft log and the state live [default: belfry.data]
+    #[arg(long, env = "BELFRY_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
+
+    /// Node tag key=value (repeatable; replaces the config file's tags)
+    #[arg(
+        long = "tag",
+        env = "BELFRY_TAG",
+        value_name = "KEY=VALUE",
+        value_delimiter = ','
+    )]
+    pub tags: Vec<String>,
+
+    /// Region: Raft membership and job targeting stay within it [default: global]
+    #[arg(long, env = "BELFRY_REGION", value_name = "NAME")]
+    pub region: Option<String>,
+
+    /// Datacenter, informational [default: dc1]
+    #[arg(long, env = "BELFRY_DATACENTER", value_name = "NAME")]
+    pub datacenter: Option<String>,
+
+    /// Log level: trace, debug, info, warn, error [default: info]
+    #[arg(long, env = "BELFRY_LOG_LEVEL", value_name = "LEVEL")]
+    pub log_level: Option<String>,
+
+    /// Bytes of output kept per execution, from the end [default: 65536]
+    #[arg(long, env = "BELFRY_OUTPUT_LIMIT", value_name = "BYTES")]
+    pub output_limit: Option<usize>,
+
+    /// Executions kept per job [default: 100]
+    #[arg(long, env = "BELFRY_HISTORY_LIMIT", value_name = "N")]
+    pub history_limit: Option<u32>,
+
+    /// On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]
+    #[arg(long, env = "BELFRY_SHUTDOWN_GRACE", value_name = "DURATION")]
+    pub shutdown_grace: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// List jobs
+    List {
+        /// Print JSON (Dkron's job array)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a job and its recent executions
+    Show {
+        name: String,
+        /// Executions to show, newest first
+        #[arg(long, default_value_t = 10)]
+        executions: usize,
+        /// Print JSON: {"job": …, "executions": […]}
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a job now and wait for it to finish
+    Run {
+        name: String,
+        /// Print JSON (the execution)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a job and its executions
+    Delete {
+        name: String,
+        /// Print JSON (the deleted job)
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Agent(args) => crate::agent::run(*args, cli.http_addr),
+        Command::Jobs(cmd) => {
+            let addr = cli
+                .http_addr
+                .unwrap_or_else(|| DEFAULT_HTTP_ADDR.to_string());
+            crate::jobs::run(&addr, cmd)
+        }
+        Command::Version { json } => crate::version::run(json),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,251 @@
+//! `belfry jobs …`: jobs over the HTTP API, as human tables or as JSON for scripts.
+
+use belfry::client::Client;
+use belfry::model::{Execution, ExecutionStatus, Job, is_zero_time};
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::cli::JobsCommand;
+use crate::failure::{Failure, code};
+
+pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
+    let client = Client::new(addr)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))?;
+    runtime.block_on(async move {
+        match cmd {
+            JobsCommand::List { json } => list(&client, json).await,
+            JobsCommand::Show {
+                name,
+                executions,
+                json,
+            } => show(&client, &name, executions, json).await,
+            JobsCommand::Run { name, json } => run_now(&client, &name, json).await,
+            JobsCommand::Delete { name, json } => {
+                let job = client.delete_job(&name).await?;
+                if json {
+                    print_json(&job);
+                } else {
+                    println!("Deleted job {}", job.name);
+                }
+                Ok(())
+            }
+        }
+    })
+}
+
+fn print_json<T: serde::Serialize>(value: &T) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("serialisable")
+    );
+}
+
+fn time(t: Option<DateTime<Utc>>) -> String {
+    match t {
+        Some(t) if !is_zero_time(&t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
+        _ => "-".into(),
+    }
+}
+
+/// Prints rows as aligned columns.
+pub fn table(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>| {
+        let mut out = String::new();
+        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if i + 1 == cells.len() {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<w$}  "));
+            }
+        }
+        println!("{}", out.trim_end());
+    };
+    line(header.iter().map(|h| h.to_string()).collect());
+    for row in rows {
+        line(row.clone());
+    }
+}
+
+async fn list(client: &Client, json: bool) -> Result<(), Failure> {
+    let jobs = client.jobs().await?;
+    if json {
+        print_json(&jobs);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = jobs
+        .iter()
+        .map(|j| {
+            vec![
+                j.name.clone(),
+                j.schedule.clone(),
+                if j.disabled {
+                    "disabled".into()
+                } else {
+                    "enabled".into()
+                },
+                if j.status.is_empty() {
+                    "-".into()
+                } else {
+                    j.status.clone()
+                },
+                time(Some(j.next)),
+                j.success_count.to_string(),
+                j.error_count.to_string(),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "NAME",
+            "SCHEDULE",
+            "STATE",
+            "LAST STATUS",
+            "NEXT",
+            "SUCCESS",
+            "ERRORS",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+fn status_word(e: &Execution) -> &'static str {
+    match e.status {
+        ExecutionStatus::Running => "running",
+        ExecutionStatus::Success => "success",
+        ExecutionStatus::Failed => "failed",
+        ExecutionStatus::Missed => "missed",
+    }
+}
+
+fn execution_rows(executions: &[Execution]) -> Vec<Vec<String>> {
+    executions
+        .iter()
+        .map(|e| {
+            let duration = if e.is_running() || e.status == ExecutionStatus::Missed {
+                "-".to_string()
+            } else {
+                let ms = (e.finished_at - e.started_at).num_milliseconds().max(0);
+                format!("{}.{:03}s", ms / 1000, ms % 1000)
+            };
+            vec![
+                e.id.clone(),
+                time(Some(e.scheduled_at)),
+                status_word(e).into(),
+                e.exit_code
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| "-".into()),
+                duration,
+                e.node_name.clone(),
+            ]
+        })
+        .collect()
+}
+
+const EXECUTION_HEADER: [&str; 6] = [
+    "EXECUTION",
+    "SCHEDULED",
+    "STATUS",
+    "EXIT",
+    "DURATION",
+    "NODE",
+];
+
+async fn show(client: &Client, name: &str, limit: usize, json: bool) -> Result<(), Failure> {
+    let job = client.job(name).await?;
+    let mut executions = client.executions(name).await?;
+    executions.truncate(limit);
+    if json {
+        print_json(&serde_json::json!({ "job": job, "executions": executions }));
+        return Ok(());
+    }
+    print_job(&job);
+    println!();
+    table(&EXECUTION_HEADER, &execution_rows(&executions));
+    Ok(())
+}
+
+fn print_job(job: &Job) {
+    let rows = [
+        ("Name", job.name.clone()),
+        ("Schedule", job.schedule.clone()),
+        (
+            "Timezone",
+            if job.timezone.is_empty() {
+                "UTC".into()
+            } else {
+                job.timezone.clone()
+            },
+        ),
+        ("Executor", job.executor.clone()),
+        (
+            "Command",
+            job.executor_config
+                .get("command")
+                .cloned()
+                .unwrap_or_default(),
+        ),
+        ("Concurrency", job.concurrency.clone()),
+        ("Disabled", job.disabled.to_string()),
+        (
+            "Status",
+            if job.status.is_empty() {
+                "-".into()
+            } else {
+                job.status.clone()
+            },
+        ),
+        ("Next", time(Some(job.next))),
+        ("Last success", time(job.last_success)),
+        ("Last error", time(job.last_error)),
+        (
+            "Success / errors",
+            format!("{} / {}", job.success_count, job.error_count),
+        ),
+    ];
+    for (k, v) in rows {
+        println!("{:<17} {v}", format!("{k}:"));
+    }
+}
+
+async fn run_now(client: &Client, name: &str, json: bool) -> Result<(), Failure> {
+    client.run_job(name).await?;
+    // The run has finished and is committed: the newest manual execution is ours.
+    let executions = client.executions(name).await?;
+    let Some(execution) = executions.into_iter().find(|e| !e.is_running()) else {
+        return Err(Failure::failed(format!(
+            "job {name:?} ran, but its execution is not listed"
+        )));
+    };
+    if json {
+        print_json(&execution);
+    } else {
+        table(
+            &EXECUTION_HEADER,
+            &execution_rows(std::slice::from_ref(&execution)),
+        );
+        if !execution.output.is_empty() {
+            println!();
+            print!("{}", execution.output);
+            if !execution.output.ends_with('\n') {
+                println!();
+            }
+        }
+    }
+    if execution.success {
+        Ok(())
+    } else {
+        Err(Failure {
+            code: code::JOB_FAILED,
+            message: String::new(),
+        })
+    }
+}

@@ -1,0 +1,275 @@
+//! The agent: wires storage, Raft, the scheduler, the runner and the HTTP API together, and
+//! owns the lifecycle — start in a safe order, stop gracefully on request.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::api::{ApiContext, router};
+use crate::config::AgentConfig;
+use crate::consensus::{NodeAddr, Raft, network::Network, open_stores};
+use crate::runner::{Finished, ResultSink, Runner};
+use crate::scheduler::Scheduler;
+use crate::state::Command;
+
+/// Why the agent could not start or run. Startup problems map to exit code 2.
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    /// A setting is unusable (the CLI exits 2).
+    #[error("{0}")]
+    Config(String),
+    /// Something failed while running (the CLI exits 1).
+    #[error("{0}")]
+    Runtime(String),
+}
+
+/// The file holding this node's Raft id, chosen at random on first start and never reused.
+const NODE_ID_FILE: &str = "node-id";
+
+fn load_or_create_node_id(data_dir: &Path) -> Result<u64, AgentError> {
+    let path = data_dir.join(NODE_ID_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => u64::from_str_radix(text.trim(), 16).map_err(|_| {
+            AgentError::Config(format!(
+                "data-dir: {} is corrupt (expected a hex node id)",
+                path.display()
+            ))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let id: u64 = rand::random::<u64>() | 1;
+            let tmp = data_dir.join(format!("{NODE_ID_FILE}.tmp"));
+            let write = || -> std::io::Result<()> {
+                use std::io::Write;
+                let mut f = std::fs::File::create(&tmp)?;
+                writeln!(f, "{id:016x}")?;
+                f.sync_all()?;
+                std::fs::rename(&tmp, &path)
+            };
+            write().map_err(|e| AgentError::Runtime(format!("{}: {e}", path.display())))?;
+            Ok(id)
+        }
+        Err(e) => Err(AgentError::Runtime(format!("{}: {e}", path.display()))),
+    }
+}
+
+fn raft_config() -> openraft::Config {
+    openraft::Config {
+        cluster_name: "belfry".into(),
+        heartbeat_interval: 100,
+        election_timeout_min: 400,
+        election_timeout_max: 800,
+        ..Default::default()
+    }
+}
+
+/// Runs an agent until `shutdown` resolves, then stops gracefully: no new launches, running
+/// executions get `shutdown_grace` to finish (then their process groups are killed), their
+/// results are committed, and the API and Raft stop.
+pub async fn run(
+    config: AgentConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), AgentError> {
+    if !config.server {
+        return Err(AgentError::Config(
+            "server: agents without --server need cluster membership, which this build does not have yet; run with --server --bootstrap-expect=1".into(),
+        ));
+    }
+    if config.bootstrap_expect > 1 {
+        return Err(AgentError::Config(format!(
+            "bootstrap-expect: {} servers need cluster formation, which this build does not have yet; use --bootstrap-expect=1",
+            config.bootstrap_expect
+        )));
+    }
+
+    // Bind first: a taken or foreign address fails before any state is touched.
+    let http = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .map_err(|e| {
+            AgentError::Config(format!(
+                "http-addr: cannot listen on {}: {e}",
+                config.http_addr
+            ))
+        })?;
+
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        AgentError::Config(format!(
+            "data-dir: cannot create {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    let node_id = load_or_create_node_id(&config.data_dir)?;
+    let (log, state) = open_stores(&config.data_dir).map_err(|e| {
+        let text = e.to_string();
+        if text.contains("already open") || text.contains("lock") {
+            AgentError::Config(format!(
+                "data-dir: {} is in use by another belfry process",
+                config.data_dir.display()
+            ))
+        } else {
+            AgentError::Runtime(format!("data-dir: cannot open the stores: {text}"))
+        }
+    })?;
+
+    let raft = Raft::new(
+        node_id,
+        Arc::new(
+            raft_config()
+                .validate()
+                .map_err(|e| AgentError::Runtime(e.to_string()))?,
+        ),
+        Network,
+        log,
+        state.clone(),
+    )
+    .await
+    .map_err(|e| AgentError::Runtime(format!("raft: {e}")))?;
+
+    let initialized = raft
+        .is_initialized()
+        .await
+        .map_err(|e| AgentError::Runtime(format!("raft: {e}")))?;
+    if !initialized {
+        if config.bootstrap_expect != 1 {
+            return Err(AgentError::Config(
+                "bootstrap-expect: this data dir holds no cluster; start with --bootstrap-expect=1 to create one".into(),
+            ));
+        }
+        let members = BTreeMap::from([(
+            node_id,
+            NodeAddr {
+                name: config.node_name.clone(),
+                rpc_addr: config.rpc_addr.to_string(),
+            },
+        )]);
+        raft.initialize(members)
+            .await
+            .map_err(|e| AgentError::Runtime(format!("raft bootstrap: {e}")))?;
+        tracing::info!(
+            node_id = format!("{node_id:016x}"),
+            "bootstrapped a new one-server cluster"
+        );
+    }
+
+    let (sink, results) = ResultSink::new();
+    let result_loop = tokio::spawn(commit_results(raft.clone(), sink.clone(), results));
+    let runner = Runner::new(config.node_name.clone(), config.output_limit, sink.clone());
+
+    // The scheduler runs only while this node leads.
+    let scheduler_stop: Arc<Mutex<Option<watch::Sender<bool>>>> = Arc::new(Mutex::new(None));
+    let mut leader_watch = {
+        let (raft2, state2, runner2, sink2, stop_start, stop_stop) = (
+            raft.clone(),
+            state.clone(),
+            runner.clone(),
+            sink.clone(),
+            scheduler_stop.clone(),
+            scheduler_stop.clone(),
+        );
+        let node = config.node_name.clone();
+        let history_limit = config.history_limit;
+        raft.on_leader_change(
+            move |leader| {
+                let (tx, rx) = watch::channel(false);
+                if let Some(old) = stop_start.lock().expect("lock").replace(tx) {
+                    old.send_replace(true);
+                }
+                tracing::info!(%leader, "leading: scheduler started");
+                let scheduler = Scheduler {
+                    raft: raft2.clone(),
+                    state: state2.clone(),
+                    runner: runner2.clone(),
+                    node: node.clone(),
+                    history_limit,
+                    results: sink2.clone(),
+                };
+                tokio::spawn(scheduler.run(rx));
+                async {}
+            },
+            move |leader| {
+                if let Some(tx) = stop_stop.lock().expect("lock").take() {
+                    tx.send_replace(true);
+                }
+                tracing::info!(%leader, "no longer leading: scheduler stopped");
+                async {}
+            },
+        )
+    };
+
+    let ctx = Arc::new(ApiContext {
+        raft: raft.clone(),
+        state: state.clone(),
+        runner: runner.clone(),
+        config: config.clone(),
+        node_id,
+        history_limit: config.history_limit,
+    });
+    let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
+    let api = tokio::spawn(async move {
+        axum::serve(http, router(ctx))
+            .with_graceful_shutdown(async move {
+                let _ = api_stop_rx.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(
+        node = %config.node_name,
+        http = %config.http_addr,
+        data_dir = %config.data_dir.display(),
+        "belfry agent running"
+    );
+
+    shutdown.await;
+    tracing::info!("shutting down: no new launches");
+    leader_watch.close().await;
+    if let Some(tx) = scheduler_stop.lock().expect("lock").take() {
+        tx.send_replace(true);
+    }
+    runner.drain(config.shutdown_grace).await;
+    if !sink.flushed(Duration::from_secs(10)).await {
+        tracing::warn!("some results could not be committed before shutdown");
+    }
+    api_stop_tx.send_replace(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
+    result_loop.abort();
+    let _ = raft.shutdown().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Commits finished executions in batches: whatever has arrived while the previous batch was
+/// being written goes into the next Raft entry.
+async fn commit_results(raft: Raft, sink: ResultSink, mut rx: mpsc::UnboundedReceiver<Finished>) {
+    const MAX_BATCH: usize = 512;
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(f) => batch.push(f),
+                Err(_) => break,
+            }
+        }
+        let command = Command::Finish {
+            results: batch.iter().map(|f| f.execution.clone()).collect(),
+        };
+        loop {
+            match raft.client_write(command.clone()).await {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!("results not committed yet, retrying: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        let n = batch.len();
+        for f in batch {
+            if let Some(tx) = f.committed {
+                let _ = tx.send(f.execution);
+            }
+        }
+        sink.mark_flushed(n);
+    }
+}

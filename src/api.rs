@@ -1,0 +1,539 @@
+//! The public HTTP API: Dkron's `/v1` endpoints with Dkron's JSON, status codes and headers
+//! (`X-Whom`, `X-Total-Count`, open CORS, `?pretty`), plus `/health`.
+//!
+//! Writes go through Raft; reads are linearizable by default (a read index round through the
+//! leader) so a job is never missing right after its 201, and `?stale` reads the local copy.
+//! Error bodies are plain text, as Dkron's are, and always say what was wrong.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use openraft::ReadPolicy;
+use openraft::async_runtime::WatchReceiver;
+use redb::ReadableDatabase;
+use serde::Serialize;
+
+use crate::config::AgentConfig;
+use crate::consensus::{Raft, StateMachine};
+use crate::model::{AgentInfo, Health, Job, Member, NodeStatus, zero_time};
+use crate::runner::Runner;
+use crate::schedule::Schedule;
+use crate::state::{
+    Command, JobRecord, Launch, LaunchKind, LaunchOutcome, Reader, Rejection,
+    Response as SmResponse, SkipReason,
+};
+use crate::validate::{validate_job, validate_name};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What the handlers share.
+pub struct ApiContext {
+    pub raft: Raft,
+    pub state: StateMachine,
+    pub runner: Runner,
+    pub config: AgentConfig,
+    pub node_id: u64,
+    pub history_limit: u32,
+}
+
+type Ctx = State<Arc<ApiContext>>;
+
+/// An API failure: status and a plain-text reason.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl ApiError {
+    fn bad_request(msg: impl Into<String>) -> Self {
+        ApiError(StatusCode::BAD_REQUEST, msg.into())
+    }
+    fn unavailable(msg: impl Into<String>) -> Self {
+        ApiError(StatusCode::SERVICE_UNAVAILABLE, msg.into())
+    }
+    fn internal(msg: impl std::fmt::Display) -> Self {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, msg.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (
+            self.0,
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            self.1,
+        )
+            .into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let body = serde_json::to_vec(value).expect("API values serialise");
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn with_total(mut resp: Response, total: usize) -> Response {
+    resp.headers_mut().insert(
+        HeaderName::from_static("x-total-count"),
+        HeaderValue::from(total),
+    );
+    resp
+}
+
+pub fn router(ctx: Arc<ApiContext>) -> Router {
+    let whom =
+        HeaderValue::from_str(&ctx.config.node_name).unwrap_or(HeaderValue::from_static("belfry"));
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1", get(status))
+        .route("/v1/", get(status))
+        .route("/v1/members", get(members))
+        .route("/v1/leader", get(leader))
+        .route("/v1/isleader", get(is_leader))
+        .route(
+            "/v1/jobs",
+            get(list_jobs).post(upsert_job).patch(upsert_job),
+        )
+        .route("/v1/jobs/", get(list_jobs).post(upsert_job))
+        .route(
+            "/v1/jobs/{name}",
+            get(show_job)
+                .delete(delete_job)
+                .post(run_job)
+                .put(upsert_job),
+        )
+        .route("/v1/jobs/{name}/run", post(run_job))
+        .route("/v1/jobs/{name}/toggle", post(toggle_job))
+        .route("/v1/jobs/{name}/executions", get(list_executions))
+        .route("/v1/jobs/{name}/executions/", get(list_executions))
+        .route("/v1/jobs/{name}/executions/{id}", get(show_execution))
+        .layer(axum::middleware::from_fn(pretty_json))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| {
+                let whom = whom.clone();
+                async move {
+                    let mut resp = next.run(req).await;
+                    resp.headers_mut()
+                        .insert(HeaderName::from_static("x-whom"), whom);
+                    resp
+                }
+            },
+        ))
+        .layer(tower_http::cors::CorsLayer::permissive())
+        .with_state(ctx)
+}
+
+/// `?pretty` (any value) indents JSON responses, as in Dkron.
+async fn pretty_json(req: Request, next: Next) -> Response {
+    let pretty = req.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv == "pretty" || kv.starts_with("pretty="))
+    });
+    let resp = next.run(req).await;
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !pretty || !is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v) => serde_json::to_vec_pretty(&v).unwrap_or_else(|_| bytes.to_vec()),
+        Err(_) => bytes.to_vec(),
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
+}
+
+impl ApiContext {
+    fn is_leader(&self) -> bool {
+        self.raft.metrics().borrow_watched().current_leader == Some(self.node_id)
+    }
+
+    /// Waits until this node's state reflects every write committed before the call, unless
+    /// the client asked for a stale read.
+    async fn sync_read(&self, stale: bool) -> ApiResult<()> {
+        if stale {
+            return Ok(());
+        }
+        self.raft
+            .ensure_linearizable(ReadPolicy::ReadIndex)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                ApiError::unavailable(format!(
+                    "no leader with a quorum to serve a consistent read ({e}); add ?stale to read this node's copy"
+                ))
+            })
+    }
+
+    fn read<T>(
+        &self,
+        f: impl FnOnce(&Reader) -> Result<T, crate::state::StateError>,
+    ) -> ApiResult<T> {
+        let txn = self.state.db().begin_read().map_err(ApiError::internal)?;
+        let reader = Reader::new(&txn).map_err(ApiError::internal)?;
+        f(&reader).map_err(ApiError::internal)
+    }
+
+    async fn write(&self, command: Command) -> ApiResult<SmResponse> {
+        match self.raft.client_write(command).await {
+            Ok(resp) => Ok(resp.data),
+            Err(e) => Err(ApiError::unavailable(format!(
+                "the write was not committed: {e}"
+            ))),
+        }
+    }
+
+    fn member(&self) -> Member {
+        let c = &self.config;
+        let mut tags = c.tags.clone();
+        tags.insert("role".into(), "belfry".into());
+        tags.insert("dc".into(), c.datacenter.clone());
+        tags.insert("region".into(), c.region.clone());
+        tags.insert("version".into(), VERSION.into());
+        tags.insert("rpc_addr".into(), c.rpc_addr.to_string());
+        tags.insert("port".into(), c.rpc_addr.port().to_string());
+        if c.server {
+            tags.insert("server".into(), "true".into());
+            tags.insert("expect".into(), c.bootstrap_expect.to_string());
+        }
+        Member {
+            name: c.node_name.clone(),
+            addr: c.advertise.ip().to_string(),
+            port: c.advertise.port(),
+            tags,
+            status: 1,
+            protocol_min: 1,
+            protocol_max: 1,
+            protocol_cur: 1,
+            delegate_min: 1,
+            delegate_max: 1,
+            delegate_cur: 1,
+            id: None,
+            status_text: None,
+        }
+    }
+
+    /// The job as clients see it: with `next` computed from the schedule and the ledger.
+    fn present(&self, record: JobRecord) -> Job {
+        let mut job = record.job;
+        job.id = job.name.clone();
+        job.next = zero_time();
+        if job.disabled || job.schedule.is_empty() {
+            return job;
+        }
+        if let Ok(schedule) = Schedule::parse(&job.schedule, Some(&job.timezone), &job.name) {
+            let now = Utc::now() - chrono::Duration::seconds(1);
+            let mut from = record
+                .last_tick
+                .unwrap_or(record.anchor - chrono::Duration::nanoseconds(1));
+            from = from.max(now);
+            if let Some(s) = job.starts_at {
+                from = from.max(s - chrono::Duration::nanoseconds(1));
+            }
+            if let Some(next) = schedule.next_after(from, record.anchor)
+                && job.expires_at.is_none_or(|e| next <= e)
+            {
+                job.next = next;
+            }
+        }
+        job
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ReadParams {
+    stale: Option<String>,
+}
+
+impl ReadParams {
+    fn stale(&self) -> bool {
+        self.stale.as_deref().is_some_and(|v| v != "false")
+    }
+}
+
+async fn health(State(ctx): Ctx) -> Response {
+    let health = Health {
+        status: "healthy".into(),
+        leader: ctx.config.server.then(|| ctx.is_leader()),
+        issues: Vec::new(),
+    };
+    json(StatusCode::OK, &health)
+}
+
+async fn status(State(ctx): Ctx) -> Response {
+    let metrics = ctx.raft.metrics().borrow_watched().clone();
+    let mut serf = BTreeMap::new();
+    serf.insert("members".to_string(), "1".to_string());
+    serf.insert("failed".to_string(), "0".to_string());
+    serf.insert("left".to_string(), "0".to_string());
+    serf.insert("encrypted".to_string(), "false".to_string());
+    serf.insert("raft_state".to_string(), format!("{:?}", metrics.state));
+    serf.insert("raft_term".to_string(), metrics.current_term.to_string());
+    serf.insert(
+        "raft_last_applied".to_string(),
+        metrics
+            .last_applied
+            .map(|l| l.index)
+            .unwrap_or(0)
+            .to_string(),
+    );
+    let status = NodeStatus {
+        agent: AgentInfo {
+            name: ctx.config.node_name.clone(),
+            version: VERSION.into(),
+        },
+        serf,
+        tags: ctx.member().tags,
+    };
+    json(StatusCode::OK, &status)
+}
+
+async fn members(State(ctx): Ctx) -> Response {
+    let mut me = ctx.member();
+    me.id = Some(format!("{:016x}", ctx.node_id));
+    me.status_text = Some("alive".into());
+    with_total(json(StatusCode::OK, &[me]), 1)
+}
+
+async fn leader(State(ctx): Ctx) -> ApiResult<Response> {
+    if ctx.is_leader() {
+        return Ok(json(StatusCode::OK, &ctx.member()));
+    }
+    Err(ApiError::unavailable("no leader is known to this node"))
+}
+
+async fn is_leader(State(ctx): Ctx) -> Response {
+    if ctx.is_leader() {
+        json(StatusCode::OK, &"I am a leader")
+    } else {
+        json(StatusCode::NOT_FOUND, &"I am a follower")
+    }
+}
+
+async fn list_jobs(State(ctx): Ctx, Query(params): Query<ReadParams>) -> ApiResult<Response> {
+    ctx.sync_read(params.stale()).await?;
+    let records = ctx.read(|r| r.jobs())?;
+    let jobs: Vec<Job> = records.into_iter().map(|r| ctx.present(r)).collect();
+    let total = jobs.len();
+    Ok(with_total(json(StatusCode::OK, &jobs), total))
+}
+
+fn not_found() -> ApiError {
+    // Dkron answers an unknown job with 404 and an empty body.
+    ApiError(StatusCode::NOT_FOUND, String::new())
+}
+
+fn checked_name(name: &str) -> ApiResult<()> {
+    validate_name(name).map_err(|_| not_found())
+}
+
+async fn show_job(
+    State(ctx): Ctx,
+    Path(name): Path<String>,
+    Query(params): Query<ReadParams>,
+) -> ApiResult<Response> {
+    checked_name(&name)?;
+    ctx.sync_read(params.stale()).await?;
+    let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
+    Ok(json(StatusCode::OK, &ctx.present(record)))
+}
+
+fn rejection(r: Rejection) -> ApiError {
+    match r {
+        Rejection::JobNotFound(_) => not_found(),
+        Rejection::ParentNotFound(_) => ApiError(StatusCode::NOT_FOUND, r.to_string()),
+        Rejection::Invalid(_) => ApiError::bad_request(format!("Job validation failed: {r}.")),
+        Rejection::HasDependents { .. } => ApiError(StatusCode::CONFLICT, r.to_string()),
+    }
+}
+
+async fn upsert_job(
+    State(ctx): Ctx,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let _ = headers;
+    let mut job: Job = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Unable to parse payload: {e}.")))?;
+    if job.concurrency.is_empty() {
+        job.concurrency = crate::model::CONCURRENCY_ALLOW.into();
+    }
+    job.id = job.name.clone();
+    validate_job(&job)
+        .map_err(|e| ApiError::bad_request(format!("Job validation failed: {e}.")))?;
+    let run_on_create = uri.query().is_some_and(|q| {
+        q.split('&')
+            .any(|kv| kv == "runoncreate" || kv.starts_with("runoncreate="))
+    });
+    match ctx
+        .write(Command::SetJob {
+            job: Box::new(job.clone()),
+            at: Utc::now(),
+        })
+        .await?
+    {
+        SmResponse::Job(_) => {}
+        SmResponse::Rejected(r) => return Err(rejection(r)),
+        other => return Err(ApiError::internal(format!("unexpected response {other:?}"))),
+    }
+    if run_on_create {
+        let ctx = ctx.clone();
+        let name = job.name.clone();
+        tokio::spawn(async move {
+            if let Err(e) = launch_manual(&ctx, &name).await {
+                tracing::warn!(job = %name, "runoncreate failed: {}", e.1);
+            }
+        });
+    }
+    let location = format!("{}/{}", uri.path().trim_end_matches('/'), job.name);
+    let mut resp = json(StatusCode::CREATED, &job);
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
+}
+
+async fn delete_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
+    checked_name(&name)?;
+    match ctx.write(Command::DeleteJob { name }).await? {
+        SmResponse::Job(job) => Ok(json(StatusCode::OK, &*job)),
+        SmResponse::Rejected(r) => Err(rejection(r)),
+        other => Err(ApiError::internal(format!("unexpected response {other:?}"))),
+    }
+}
+
+async fn toggle_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
+    checked_name(&name)?;
+    match ctx.write(Command::ToggleJob { name: name.clone() }).await? {
+        SmResponse::Job(_) => {
+            let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
+            Ok(json(StatusCode::OK, &ctx.present(record)))
+        }
+        SmResponse::Rejected(r) => Err(rejection(r)),
+        other => Err(ApiError::internal(format!("unexpected response {other:?}"))),
+    }
+}
+
+/// Records a manual launch and starts it here; resolves when its result is committed.
+async fn launch_manual(ctx: &Arc<ApiContext>, name: &str) -> ApiResult<()> {
+    let record = ctx.read(|r| r.job(name))?.ok_or_else(not_found)?;
+    let launch = Launch {
+        job: name.into(),
+        scheduled_at: Utc::now(),
+        node: ctx.config.node_name.clone(),
+        kind: LaunchKind::Manual,
+    };
+    let outcome = match ctx
+        .write(Command::Launch {
+            launches: vec![launch],
+            history_limit: ctx.history_limit,
+        })
+        .await?
+    {
+        SmResponse::Launched(mut outcomes) if outcomes.len() == 1 => outcomes.remove(0),
+        other => return Err(ApiError::internal(format!("unexpected response {other:?}"))),
+    };
+    match outcome {
+        LaunchOutcome::Started(execution) => {
+            let done = ctx.runner.start(record.job, *execution);
+            let _ = done.await;
+            Ok(())
+        }
+        LaunchOutcome::Skipped {
+            reason: SkipReason::StillRunning,
+            ..
+        } => Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("job {name:?} is still running and its concurrency is \"forbid\""),
+        )),
+        LaunchOutcome::Skipped {
+            reason: SkipReason::JobNotFound,
+            ..
+        } => Err(not_found()),
+        other => Err(ApiError::internal(format!(
+            "unexpected launch outcome {other:?}"
+        ))),
+    }
+}
+
+/// Manual run. Like Dkron, answers 200 with the job once the run has finished.
+async fn run_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
+    checked_name(&name)?;
+    launch_manual(&ctx, &name).await?;
+    let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
+    Ok(json(StatusCode::OK, &ctx.present(record)))
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ExecutionParams {
+    stale: Option<String>,
+    output_size_limit: Option<usize>,
+}
+
+async fn list_executions(
+    State(ctx): Ctx,
+    Path(name): Path<String>,
+    Query(params): Query<ExecutionParams>,
+) -> ApiResult<Response> {
+    checked_name(&name)?;
+    ctx.sync_read(
+        ReadParams {
+            stale: params.stale.clone(),
+        }
+        .stale(),
+    )
+    .await?;
+    let (exists, mut executions) =
+        ctx.read(|r| Ok((r.job(&name)?.is_some(), r.executions(&name)?)))?;
+    if !exists {
+        return Err(not_found());
+    }
+    executions.reverse(); // newest first, as Dkron lists them
+    if let Some(limit) = params.output_size_limit {
+        for e in &mut executions {
+            if e.output.len() > limit {
+                let mut cut = e.output.len() - limit;
+                while !e.output.is_char_boundary(cut) {
+                    cut += 1;
+                }
+                e.output = e.output[cut..].to_string();
+                e.output_truncated = true;
+            }
+        }
+    }
+    let total = executions.len();
+    Ok(with_total(json(StatusCode::OK, &executions), total))
+}
+
+async fn show_execution(
+    State(ctx): Ctx,
+    Path((name, id)): Path<(String, String)>,
+    Query(params): Query<ReadParams>,
+) -> ApiResult<Response> {
+    checked_name(&name)?;
+    ctx.sync_read(params.stale()).await?;
+    let execution = ctx
+        .read(|r| r.execution(&name, &id))?
+        .ok_or_else(not_found)?;
+    Ok(json(StatusCode::OK, &execution))
+}

@@ -1,0 +1,220 @@
+//! A typed client of the public HTTP API. The CLI and the dashboard use only this, exactly as
+//! an operator's own script would use the REST API.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::model::{Execution, Health, Job, Member, NodeStatus};
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The address is not usable.
+    #[error("invalid address {0:?}: expected host:port or http(s)://host:port")]
+    Address(String),
+    /// No connection, timeout, or a broken response.
+    #[error("cannot reach belfry at {base}: {source}")]
+    Transport {
+        base: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The job or execution does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The server answered with an error status.
+    #[error("{status}: {message}")]
+    Api { status: StatusCode, message: String },
+    /// The body was not what the API documents.
+    #[error("unexpected response from {base}: {reason}")]
+    Decode { base: String, reason: String },
+}
+
+/// Client of one node's API.
+#[derive(Clone, Debug)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+/// Installs the `ring` TLS provider once per process; reqwest needs one before the first client.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Client {
+    /// `addr` is `host:port` (as `--http-addr` takes it) or a full `http://` / `https://` URL.
+    pub fn new(addr: &str) -> Result<Client, ClientError> {
+        install_tls_provider();
+        let addr = addr.trim().trim_end_matches('/');
+        if addr.is_empty() {
+            return Err(ClientError::Address(addr.into()));
+        }
+        let base = if addr.starts_with("http://") || addr.starts_with("https://") {
+            addr.to_string()
+        } else {
+            format!("http://{addr}")
+        };
+        reqwest::Url::parse(&base).map_err(|_| ClientError::Address(addr.into()))?;
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|source| ClientError::Transport {
+                base: base.clone(),
+                source,
+            })?;
+        Ok(Client { base, http })
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Job>,
+        what: &str,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let mut req = self.http.request(method, &url);
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let transport = |source| ClientError::Transport {
+            base: self.base.clone(),
+            source,
+        };
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(ClientError::NotFound(what.into()));
+        }
+        if !status.is_success() {
+            return Err(ClientError::Api {
+                status,
+                message: String::from_utf8_lossy(&bytes).trim().to_string(),
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            base: self.base.clone(),
+            reason: e.to_string(),
+        })
+    }
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.call(Method::GET, "/health", None, "health").await
+    }
+
+    pub async fn status(&self) -> Result<NodeStatus, ClientError> {
+        self.call(Method::GET, "/v1", None, "status").await
+    }
+
+    pub async fn members(&self) -> Result<Vec<Member>, ClientError> {
+        self.call(Method::GET, "/v1/members", None, "members").await
+    }
+
+    pub async fn leader(&self) -> Result<Member, ClientError> {
+        self.call(Method::GET, "/v1/leader", None, "leader").await
+    }
+
+    pub async fn jobs(&self) -> Result<Vec<Job>, ClientError> {
+        self.call(Method::GET, "/v1/jobs", None, "jobs").await
+    }
+
+    pub async fn job(&self, name: &str) -> Result<Job, ClientError> {
+        self.call(Method::GET, &job_path(name, ""), None, &job_what(name))
+            .await
+    }
+
+    /// Creates or replaces a job.
+    pub async fn put_job(&self, job: &Job) -> Result<Job, ClientError> {
+        self.call(Method::POST, "/v1/jobs", Some(job), &job_what(&job.name))
+            .await
+    }
+
+    pub async fn delete_job(&self, name: &str) -> Result<Job, ClientError> {
+        self.call(Method::DELETE, &job_path(name, ""), None, &job_what(name))
+            .await
+    }
+
+    /// Runs a job now; returns once the run has finished.
+    pub async fn run_job(&self, name: &str) -> Result<Job, ClientError> {
+        self.call(Method::POST, &job_path(name, "/run"), None, &job_what(name))
+            .await
+    }
+
+    pub async fn toggle_job(&self, name: &str) -> Result<Job, ClientError> {
+        self.call(
+            Method::POST,
+            &job_path(name, "/toggle"),
+            None,
+            &job_what(name),
+        )
+        .await
+    }
+
+    /// A job's executions, newest first.
+    pub async fn executions(&self, name: &str) -> Result<Vec<Execution>, ClientError> {
+        self.call(
+            Method::GET,
+            &job_path(name, "/executions"),
+            None,
+            &job_what(name),
+        )
+        .await
+    }
+
+    pub async fn execution(&self, name: &str, id: &str) -> Result<Execution, ClientError> {
+        let path = job_path(name, &format!("/executions/{}", encode_segment(id)));
+        self.call(
+            Method::GET,
+            &path,
+            None,
+            &format!("execution {id:?} of job {name:?}"),
+        )
+        .await
+    }
+}
+
+fn job_what(name: &str) -> String {
+    format!("job {name:?}")
+}
+
+fn job_path(name: &str, rest: &str) -> String {
+    format!("/v1/jobs/{}{rest}", encode_segment(name))
+}
+
+/// Percent-encodes a path segment so no name can escape its place in the URL.
+fn encode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_and_paths() {
+        assert_eq!(
+            Client::new("127.0.0.1:8080").unwrap().base(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(Client::new("https://h:1/").unwrap().base(), "https://h:1");
+        assert!(Client::new("").is_err());
+        assert_eq!(job_path("a/../b", "/run"), "/v1/jobs/a%2F..%2Fb/run");
+    }
+}

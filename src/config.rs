@@ -1,0 +1,515 @@
+//! Agent configuration: Dkron's flags and config keys, resolved flag > env > file > default.
+//!
+//! The CLI parses flags and `BELFRY_*` variables into a [`ConfigLayer`]; a YAML file (keys are
+//! the flag names, so an existing `dkron.yml` reads as it is) becomes another layer; [`resolve`]
+//! lays one over the other, fills defaults and validates everything before the agent starts.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::duration::parse_go_duration;
+
+pub const DEFAULT_GOSSIP_PORT: u16 = 8946;
+pub const DEFAULT_RPC_PORT: u16 = 6868;
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATA_DIR: &str = "belfry.data";
+pub const DEFAULT_OUTPUT_LIMIT: usize = 64 * 1024;
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// A config problem, named by the flag or key at fault. The CLI prints it and exits 2.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    #[error("config file {path}: {reason}")]
+    File { path: String, reason: String },
+    #[error("config file {path}: unknown key {key:?}")]
+    UnknownKey { path: String, key: String },
+    #[error("{key}: {reason}")]
+    Value { key: String, reason: String },
+}
+
+fn value_err(key: &str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Value {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+/// One source of settings: every field optional, so layers can be stacked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigLayer {
+    pub server: Option<bool>,
+    pub bootstrap_expect: Option<u32>,
+    pub node_name: Option<String>,
+    pub bind: Option<String>,
+    pub advertise: Option<String>,
+    pub http_addr: Option<String>,
+    pub rpc_port: Option<u16>,
+    pub data_dir: Option<PathBuf>,
+    /// `k=v` pairs from flags; a file gives a map. Any tag from a layer replaces the lower
+    /// layer's whole set, as in Dkron.
+    pub tags: Option<BTreeMap<String, String>>,
+    pub region: Option<String>,
+    pub datacenter: Option<String>,
+    pub log_level: Option<String>,
+    pub output_limit: Option<usize>,
+    pub history_limit: Option<u32>,
+    pub shutdown_grace: Option<String>,
+}
+
+impl ConfigLayer {
+    /// `self` wins wherever it has a value.
+    pub fn over(self, lower: ConfigLayer) -> ConfigLayer {
+        ConfigLayer {
+            server: self.server.or(lower.server),
+            bootstrap_expect: self.bootstrap_expect.or(lower.bootstrap_expect),
+            node_name: self.node_name.or(lower.node_name),
+            bind: self.bind.or(lower.bind),
+            advertise: self.advertise.or(lower.advertise),
+            http_addr: self.http_addr.or(lower.http_addr),
+            rpc_port: self.rpc_port.or(lower.rpc_port),
+            data_dir: self.data_dir.or(lower.data_dir),
+            tags: self.tags.or(lower.tags),
+            region: self.region.or(lower.region),
+            datacenter: self.datacenter.or(lower.datacenter),
+            log_level: self.log_level.or(lower.log_level),
+            output_limit: self.output_limit.or(lower.output_limit),
+            history_limit: self.history_limit.or(lower.history_limit),
+            shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
+        }
+    }
+}
+
+/// Parses repeated `--tag key=value` flags.
+pub fn parse_tags(pairs: &[String]) -> Result<BTreeMap<String, String>, ConfigError> {
+    let mut tags = BTreeMap::new();
+    for pair in pairs {
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| value_err("--tag", format!("{pair:?} is not key=value")))?;
+        if k.is_empty() {
+            return Err(value_err("--tag", format!("{pair:?} has an empty key")));
+        }
+        tags.insert(k.to_string(), v.to_string());
+    }
+    Ok(tags)
+}
+
+/// Dkron config keys Belfry reads but does not act on yet: accepted so an existing
+/// `dkron.yml` starts, and reported in one warning each.
+const ACCEPTED_DKRON_KEYS: &[&str] = &[
+    "profile",
+    "join",
+    "retry-join",
+    "retry-max",
+    "retry-interval",
+    "raft-multiplier",
+    "encrypt",
+    "advertise-rpc-port",
+    "serf-reconnect-timeout",
+    "ui",
+    "mail-host",
+    "mail-port",
+    "mail-username",
+    "mail-password",
+    "mail-from",
+    "mail-payload",
+    "mail-subject-prefix",
+    "pre-webhook-endpoint",
+    "pre-webhook-payload",
+    "pre-webhook-headers",
+    "webhook-endpoint",
+    "webhook-payload",
+    "webhook-headers",
+    "webhook-url",
+    "cronitor-endpoint",
+    "dog-statsd-addr",
+    "dog-statsd-tags",
+    "statsd-addr",
+    "enable-prometheus",
+    "otel-endpoint",
+    "disable-usage-stats",
+    "agent-run-max-retries",
+    "agent-run-retry-initial-interval",
+    "agent-run-retry-max-interval",
+    "dev-mode",
+    "bootstrap",
+    "reconcile-interval",
+];
+
+/// A parsed config file: its layer and the accepted-but-inert keys it set.
+#[derive(Debug, Default)]
+pub struct FileConfig {
+    pub layer: ConfigLayer,
+    pub inert_keys: Vec<String>,
+}
+
+/// Reads a YAML (or JSON) config file whose keys are the agent's flag names.
+pub fn load_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: shown.clone(),
+        reason: e.to_string(),
+    })?;
+    parse_file(&text, &shown)
+}
+
+pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
+    use serde_yaml_ng::Value;
+    let file_err = |reason: String| ConfigError::File {
+        path: path.into(),
+        reason,
+    };
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| file_err(e.to_string()))?;
+    let map = match doc {
+        Value::Mapping(m) => m,
+        Value::Null => return Ok(FileConfig::default()),
+        _ => return Err(file_err("expected a mapping of keys to values".into())),
+    };
+    let mut out = FileConfig::default();
+    let layer = &mut out.layer;
+    for (k, v) in map {
+        let Value::String(key) = k else {
+            return Err(file_err(format!("key {k:?} is not a string")));
+        };
+        // Dkron's Viper also matches snake_case spellings.
+        let norm = key.replace('_', "-");
+        let bad = |what: &str| ConfigError::Value {
+            key: format!("{path}: {key}"),
+            reason: format!("expected {what}, got {}", describe(&v)),
+        };
+        let string = || match &v {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            _ => Err(bad("a string")),
+        };
+        let uint = || match &v {
+            Value::Number(n) => n.as_u64().ok_or_else(|| bad("a non-negative integer")),
+            Value::String(s) => s.parse().map_err(|_| bad("a non-negative integer")),
+            _ => Err(bad("a non-negative integer")),
+        };
+        match norm.as_str() {
+            "server" => {
+                layer.server = Some(match &v {
+                    Value::Bool(b) => *b,
+                    Value::String(s) if s == "true" => true,
+                    Value::String(s) if s == "false" => false,
+                    _ => return Err(bad("true or false")),
+                })
+            }
+            "bootstrap-expect" => {
+                layer.bootstrap_expect =
+                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
+            }
+            "node-name" => layer.node_name = Some(string()?),
+            "bind" | "bind-addr" => layer.bind = Some(string()?),
+            "advertise" | "advertise-addr" => layer.advertise = Some(string()?),
+            "http-addr" => layer.http_addr = Some(string()?),
+            "rpc-port" => {
+                layer.rpc_port = Some(u16::try_from(uint()?).map_err(|_| bad("a port number"))?)
+            }
+            "data-dir" => layer.data_dir = Some(PathBuf::from(string()?)),
+            "region" => layer.region = Some(string()?),
+            "datacenter" => layer.datacenter = Some(string()?),
+            "log-level" => layer.log_level = Some(string()?),
+            "output-limit" => layer.output_limit = Some(uint()? as usize),
+            "history-limit" => {
+                layer.history_limit =
+                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
+            }
+            "shutdown-grace" => layer.shutdown_grace = Some(string()?),
+            "tags" | "tag" => {
+                let mut tags = BTreeMap::new();
+                match &v {
+                    Value::Mapping(m) => {
+                        for (tk, tv) in m {
+                            let (Value::String(tk), Some(tv)) = (tk, scalar(tv)) else {
+                                return Err(bad("a map of strings"));
+                            };
+                            tags.insert(tk.clone(), tv);
+                        }
+                    }
+                    Value::Sequence(items) => {
+                        let pairs: Vec<String> = items.iter().filter_map(scalar).collect();
+                        tags = parse_tags(&pairs)?;
+                    }
+                    _ => return Err(bad("a map of strings")),
+                }
+                layer.tags = Some(tags);
+            }
+            other if ACCEPTED_DKRON_KEYS.contains(&other) => out.inert_keys.push(key.clone()),
+            _ => {
+                return Err(ConfigError::UnknownKey {
+                    path: path.into(),
+                    key,
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn scalar(v: &serde_yaml_ng::Value) -> Option<String> {
+    use serde_yaml_ng::Value;
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn describe(v: &serde_yaml_ng::Value) -> String {
+    use serde_yaml_ng::Value;
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => format!("{s:?}"),
+        Value::Sequence(_) => "a list".into(),
+        Value::Mapping(_) => "a mapping".into(),
+        Value::Tagged(_) => "a tagged value".into(),
+    }
+}
+
+/// The agent's settings, resolved and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentConfig {
+    pub server: bool,
+    pub bootstrap_expect: u32,
+    pub node_name: String,
+    /// Gossip bind address (IP and port).
+    pub bind: SocketAddr,
+    pub advertise: SocketAddr,
+    pub http_addr: SocketAddr,
+    /// Internal RPC address: the bind IP with `--rpc-port`.
+    pub rpc_addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub tags: BTreeMap<String, String>,
+    pub region: String,
+    pub datacenter: String,
+    pub log_level: String,
+    /// Bytes of output tail kept per execution.
+    pub output_limit: usize,
+    /// Executions kept per job.
+    pub history_limit: u32,
+    /// How long running jobs may finish after SIGTERM/SIGINT before they are killed.
+    pub shutdown_grace: Duration,
+}
+
+/// Parses `IP`, `IP:port` or `[v6]:port`, using `default_port` when none is given.
+pub fn parse_addr(key: &str, text: &str, default_port: u16) -> Result<SocketAddr, ConfigError> {
+    if let Ok(sa) = text.parse::<SocketAddr>() {
+        return Ok(sa);
+    }
+    if let Ok(ip) = text.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, default_port));
+    }
+    // Dkron's default `:8080` form: all interfaces.
+    if let Some(port) = text.strip_prefix(':')
+        && let Ok(port) = port.parse::<u16>()
+    {
+        return Ok(SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port));
+    }
+    Err(value_err(
+        key,
+        format!("{text:?} is not an IP address or IP:port"),
+    ))
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc == 0 {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        if let Ok(name) = std::str::from_utf8(&buf[..end])
+            && !name.is_empty()
+        {
+            return name.to_string();
+        }
+    }
+    "belfry".into()
+}
+
+/// Node names travel in execution ids (`<nanos>-<node>`), URLs and file names.
+pub fn validate_node_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 128 {
+        return Err("must be 1 to 128 characters".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "{name:?} contains {c:?}; use letters, digits, '-', '_' and '.'"
+        ));
+    }
+    Ok(())
+}
+
+/// Lays defaults under the given layers and validates the result.
+pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
+    let node_name = layer.node_name.unwrap_or_else(hostname);
+    validate_node_name(&node_name).map_err(|r| value_err("node-name", r))?;
+    let bind = match &layer.bind {
+        Some(b) => parse_addr("bind", b, DEFAULT_GOSSIP_PORT)?,
+        None => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), DEFAULT_GOSSIP_PORT),
+    };
+    let advertise = match &layer.advertise {
+        Some(a) => parse_addr("advertise", a, bind.port())?,
+        None => bind,
+    };
+    if advertise.ip().is_unspecified() {
+        return Err(value_err(
+            "advertise",
+            format!("{advertise} cannot be advertised: give a reachable IP with --advertise"),
+        ));
+    }
+    let http_addr = parse_addr(
+        "http-addr",
+        layer.http_addr.as_deref().unwrap_or(DEFAULT_HTTP_ADDR),
+        8080,
+    )?;
+    let rpc_port = layer.rpc_port.unwrap_or(DEFAULT_RPC_PORT);
+    if rpc_port == 0 {
+        return Err(value_err("rpc-port", "must be 1 to 65535"));
+    }
+    let server = layer.server.unwrap_or(false);
+    let bootstrap_expect = layer.bootstrap_expect.unwrap_or(0);
+    if bootstrap_expect > 0 && !server {
+        return Err(value_err(
+            "bootstrap-expect",
+            "only servers bootstrap: add --server",
+        ));
+    }
+    let log_level = layer.log_level.unwrap_or_else(|| "info".into());
+    if !matches!(
+        log_level.as_str(),
+        "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "panic"
+    ) {
+        return Err(value_err(
+            "log-level",
+            format!("{log_level:?} is not one of trace, debug, info, warn, error"),
+        ));
+    }
+    let region = layer.region.unwrap_or_else(|| "global".into());
+    if region.is_empty() {
+        return Err(value_err("region", "must not be empty"));
+    }
+    let shutdown_grace = match &layer.shutdown_grace {
+        Some(text) => parse_go_duration(text).map_err(|e| value_err("shutdown-grace", e))?,
+        None => DEFAULT_SHUTDOWN_GRACE,
+    };
+    let output_limit = layer.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
+    if output_limit == 0 {
+        return Err(value_err("output-limit", "must be at least 1 byte"));
+    }
+    let history_limit = layer
+        .history_limit
+        .unwrap_or(crate::state::DEFAULT_HISTORY_LIMIT);
+    if history_limit == 0 {
+        return Err(value_err("history-limit", "must be at least 1"));
+    }
+    Ok(AgentConfig {
+        server,
+        bootstrap_expect,
+        node_name,
+        bind,
+        advertise,
+        http_addr,
+        rpc_addr: SocketAddr::new(bind.ip(), rpc_port),
+        data_dir: layer
+            .data_dir
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
+        tags: layer.tags.unwrap_or_default(),
+        region,
+        datacenter: layer.datacenter.unwrap_or_else(|| "dc1".into()),
+        log_level,
+        output_limit,
+        history_limit,
+        shutdown_grace,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dkron_packaged_file_is_accepted() {
+        let text = "server: true\nbootstrap-expect: 1\ndata-dir: /var/lib/dkron\nlog-level: debug\n\
+                    tags:\n  role: web\n  zone: 3\nencrypt: abc\nretry-join: [\"10.0.0.1\"]\n\
+                    raft-multiplier: 1\nenable-prometheus: true\n";
+        let f = parse_file(text, "dkron.yml").unwrap();
+        assert_eq!(f.layer.server, Some(true));
+        assert_eq!(f.layer.bootstrap_expect, Some(1));
+        assert_eq!(f.layer.tags.as_ref().unwrap()["zone"], "3");
+        assert_eq!(
+            f.inert_keys,
+            vec![
+                "encrypt",
+                "retry-join",
+                "raft-multiplier",
+                "enable-prometheus"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_key_and_bad_value_are_named() {
+        let e = parse_file("servr: true\n", "c.yml").unwrap_err();
+        assert_eq!(e.to_string(), "config file c.yml: unknown key \"servr\"");
+        let e = parse_file("bootstrap-expect: three\n", "c.yml").unwrap_err();
+        assert!(e.to_string().contains("bootstrap-expect"), "{e}");
+        let e = parse_file("- a\n", "c.yml").unwrap_err();
+        assert!(e.to_string().contains("mapping"), "{e}");
+    }
+
+    #[test]
+    fn precedence_and_defaults() {
+        let flags = ConfigLayer {
+            http_addr: Some("127.0.0.5:9000".into()),
+            ..Default::default()
+        };
+        let file = ConfigLayer {
+            http_addr: Some("127.0.0.6:9001".into()),
+            region: Some("eu".into()),
+            ..Default::default()
+        };
+        let c = resolve(flags.over(file)).unwrap();
+        assert_eq!(c.http_addr, "127.0.0.5:9000".parse().unwrap());
+        assert_eq!(c.region, "eu");
+        assert_eq!(c.bind.port(), DEFAULT_GOSSIP_PORT);
+        assert_eq!(c.rpc_addr, "127.0.0.1:6868".parse().unwrap());
+        assert_eq!(c.data_dir, PathBuf::from("belfry.data"));
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            parse_addr("bind", "127.0.0.2", 8946).unwrap(),
+            "127.0.0.2:8946".parse().unwrap()
+        );
+        assert_eq!(
+            parse_addr("bind", "127.0.0.2:7000", 8946).unwrap(),
+            "127.0.0.2:7000".parse().unwrap()
+        );
+        assert_eq!(
+            parse_addr("http-addr", ":8080", 8080).unwrap(),
+            "0.0.0.0:8080".parse().unwrap()
+        );
+        let e = parse_addr("bind", "nowhere:80", 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "bind: \"nowhere:80\" is not an IP address or IP:port"
+        );
+        let e = resolve(ConfigLayer {
+            bootstrap_expect: Some(1),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("bootstrap-expect:"));
+    }
+}

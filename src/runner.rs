@@ -1,0 +1,190 @@
+//! Runs launched executions on this node and hands their results to the result sink.
+//!
+//! The runner only runs what the state machine has already recorded as launched (see
+//! [`crate::scheduler`]); it never decides whether something should run. It keeps the set of
+//! executions running here, so a graceful stop can wait for them and then kill what is left.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::SecondsFormat;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::executor::shell::{ShellSpec, run_shell};
+use crate::model::{Execution, Job};
+
+/// A finished execution on its way into the Raft log, with whoever waits for it to land.
+pub struct Finished {
+    pub execution: Execution,
+    pub committed: Option<oneshot::Sender<Execution>>,
+}
+
+/// Where finished executions go to be committed (in batches) by the agent's result loop.
+/// It counts what is not yet committed, so a graceful stop can wait for the last results.
+#[derive(Clone)]
+pub struct ResultSink {
+    tx: mpsc::UnboundedSender<Finished>,
+    unflushed: Arc<watch::Sender<usize>>,
+}
+
+impl ResultSink {
+    pub fn new() -> (ResultSink, mpsc::UnboundedReceiver<Finished>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let sink = ResultSink {
+            tx,
+            unflushed: Arc::new(watch::channel(0).0),
+        };
+        (sink, rx)
+    }
+
+    pub fn submit(&self, finished: Finished) {
+        self.unflushed.send_modify(|n| *n += 1);
+        if self.tx.send(finished).is_err() {
+            self.unflushed.send_modify(|n| *n -= 1);
+        }
+    }
+
+    /// Called by the result loop once `count` results are committed.
+    pub fn mark_flushed(&self, count: usize) {
+        self.unflushed.send_modify(|n| *n = n.saturating_sub(count));
+    }
+
+    /// Waits until every submitted result is committed, or `limit` passes.
+    pub async fn flushed(&self, limit: Duration) -> bool {
+        let mut rx = self.unflushed.subscribe();
+        tokio::time::timeout(limit, rx.wait_for(|n| *n == 0))
+            .await
+            .is_ok()
+    }
+}
+
+#[derive(Clone)]
+pub struct Runner {
+    inner: Arc<RunnerInner>,
+}
+
+struct RunnerInner {
+    node: String,
+    output_limit: usize,
+    results: ResultSink,
+    running: Mutex<HashMap<String, Execution>>,
+    /// Flips to true when running jobs must be killed (the shutdown grace period is over).
+    kill: watch::Sender<bool>,
+    idle: watch::Sender<usize>,
+}
+
+impl Runner {
+    pub fn new(node: String, output_limit: usize, results: ResultSink) -> Runner {
+        Runner {
+            inner: Arc::new(RunnerInner {
+                node,
+                output_limit,
+                results,
+                running: Mutex::new(HashMap::new()),
+                kill: watch::channel(false).0,
+                idle: watch::channel(0).0,
+            }),
+        }
+    }
+
+    /// Ids of the executions running on this node now.
+    pub fn running(&self) -> Vec<Execution> {
+        let map = self.inner.running.lock().expect("runner lock");
+        map.values().cloned().collect()
+    }
+
+    pub fn is_running(&self, execution_id: &str) -> bool {
+        let map = self.inner.running.lock().expect("runner lock");
+        map.contains_key(execution_id)
+    }
+
+    /// Starts a launched execution. The receiver yields the execution once its result is
+    /// committed (dropping it is fine).
+    pub fn start(&self, job: Job, execution: Execution) -> oneshot::Receiver<Execution> {
+        let (tx, rx) = oneshot::channel();
+        {
+            let mut map = self.inner.running.lock().expect("runner lock");
+            if map.contains_key(&execution.id) {
+                // The same launch twice on one node would run twice: refuse.
+                return rx;
+            }
+            map.insert(execution.id.clone(), execution.clone());
+            self.inner.idle.send_replace(map.len());
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let done = inner.execute(&job, execution.clone()).await;
+            {
+                let mut map = inner.running.lock().expect("runner lock");
+                map.remove(&execution.id);
+                inner.idle.send_replace(map.len());
+            }
+            inner.results.submit(Finished {
+                execution: done,
+                committed: Some(tx),
+            });
+        });
+        rx
+    }
+
+    /// Graceful stop: waits up to `grace` for running executions, then kills what is left and
+    /// waits for those to report.
+    pub async fn drain(&self, grace: Duration) {
+        let mut idle = self.inner.idle.subscribe();
+        if tokio::time::timeout(grace, idle.wait_for(|n| *n == 0))
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                running = self.running().len(),
+                "shutdown grace period over: killing running executions"
+            );
+            self.inner.kill.send_replace(true);
+            let _ = tokio::time::timeout(Duration::from_secs(10), idle.wait_for(|n| *n == 0)).await;
+        }
+    }
+}
+
+impl RunnerInner {
+    async fn execute(&self, job: &Job, mut execution: Execution) -> Execution {
+        let spec = match ShellSpec::from_config(&job.executor_config) {
+            Ok(spec) => spec,
+            Err(e) => {
+                let now = chrono::Utc::now();
+                execution.started_at = now;
+                execution.finished_at = now;
+                execution.success = false;
+                execution.output = format!("[belfry] cannot run: {e}");
+                return execution;
+            }
+        };
+        let env = vec![
+            ("BELFRY_JOB_NAME".to_string(), job.name.clone()),
+            ("BELFRY_EXECUTION_ID".to_string(), execution.id.clone()),
+            ("BELFRY_NODE_NAME".to_string(), self.node.clone()),
+            (
+                "BELFRY_SCHEDULED_AT".to_string(),
+                execution
+                    .scheduled_at
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+            ),
+            ("ENV_JOB_NAME".to_string(), job.name.clone()),
+        ];
+        let mut kill = self.kill.subscribe();
+        let cancel = async move {
+            let _ = kill.wait_for(|k| *k).await;
+        };
+        let outcome = run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await;
+        execution.started_at = outcome.started_at;
+        execution.finished_at = outcome.finished_at;
+        execution.success = outcome.success;
+        execution.exit_code = outcome.exit_code;
+        execution.output_truncated = outcome.output_truncated;
+        execution.output = outcome.output;
+        if let Some(reason) = outcome.error {
+            tracing::info!(job = %job.name, execution = %execution.id, %reason, "execution failed");
+        }
+        execution
+    }
+}

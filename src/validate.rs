@@ -1,0 +1,154 @@
+//! Job validation, as Dkron does it (`Job.Validate`) plus what Dkron forgets: every problem is
+//! reported with the field it is in, before anything is written.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::executor::shell::ShellSpec;
+use crate::model::{CONCURRENCY_ALLOW, CONCURRENCY_FORBID, Job};
+use crate::schedule::{Schedule, parse_timezone};
+
+/// Executors this build can run.
+pub const EXECUTORS: &[&str] = &["shell"];
+
+static NAME: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[\p{Ll}0-9_-]+$").expect("valid pattern"));
+
+/// A validation failure: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct Invalid {
+    pub field: String,
+    pub reason: String,
+}
+
+fn invalid(field: &str, reason: impl Into<String>) -> Invalid {
+    Invalid {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Checks a job name: Dkron's charset (lowercase letters, digits, `_`, `-`), which also keeps
+/// names safe in URLs, keys and file paths.
+pub fn validate_name(name: &str) -> Result<(), Invalid> {
+    if name.is_empty() {
+        return Err(invalid("name", "is required"));
+    }
+    if name.len() > 256 {
+        return Err(invalid("name", "is longer than 256 bytes"));
+    }
+    if !NAME.is_match(name) {
+        return Err(invalid(
+            "name",
+            format!("{name:?} may contain only lowercase letters, digits, '_' and '-'"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validates a job as submitted.
+pub fn validate_job(job: &Job) -> Result<(), Invalid> {
+    validate_name(&job.name)?;
+    if !job.parent_job.is_empty() {
+        validate_name(&job.parent_job).map_err(|e| invalid("parent_job", e.reason))?;
+        if job.parent_job == job.name {
+            return Err(invalid("parent_job", "a job cannot be its own parent"));
+        }
+    }
+    if !job.timezone.is_empty() {
+        parse_timezone(&job.timezone).map_err(|e| invalid("timezone", e.to_string()))?;
+    }
+    if job.schedule.is_empty() {
+        if job.parent_job.is_empty() {
+            return Err(invalid(
+                "schedule",
+                "is required (only a job with a parent_job may have none)",
+            ));
+        }
+    } else {
+        Schedule::parse(&job.schedule, Some(&job.timezone), &job.name)
+            .map_err(|e| invalid("schedule", e.to_string()))?;
+    }
+    if !matches!(
+        job.concurrency.as_str(),
+        CONCURRENCY_ALLOW | CONCURRENCY_FORBID | ""
+    ) {
+        return Err(invalid(
+            "concurrency",
+            format!("{:?} is not \"allow\" or \"forbid\"", job.concurrency),
+        ));
+    }
+    match job.executor.as_str() {
+        "shell" => {
+            ShellSpec::from_config(&job.executor_config)
+                .map_err(|e| invalid("executor_config", e.to_string()))?;
+        }
+        "" => return Err(invalid("executor", "is required (available: shell)")),
+        other => {
+            return Err(invalid(
+                "executor",
+                format!(
+                    "{other:?} is not available (available: {})",
+                    EXECUTORS.join(", ")
+                ),
+            ));
+        }
+    }
+    if let (Some(s), Some(e)) = (job.starts_at, job.expires_at)
+        && e < s
+    {
+        return Err(invalid("expires_at", "is before starts_at"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(name: &str, schedule: &str) -> Job {
+        Job {
+            name: name.into(),
+            schedule: schedule.into(),
+            executor: "shell".into(),
+            executor_config: [("command".to_string(), "true".to_string())].into(),
+            ..Job::default()
+        }
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_job(&job("ok_name-1", "@every 1s")).is_ok());
+        assert!(validate_job(&job("ünïcode", "@every 1s")).is_ok());
+        for bad in ["Upper", "has space", "dot.ted", "a/b", "..", ""] {
+            let e = validate_job(&job(bad, "@every 1s")).unwrap_err();
+            assert_eq!(e.field, "name", "{bad}");
+        }
+    }
+
+    #[test]
+    fn fields_are_named() {
+        assert_eq!(
+            validate_job(&job("a", "* * * * *")).unwrap_err().field,
+            "schedule"
+        );
+        assert_eq!(validate_job(&job("a", "")).unwrap_err().field, "schedule");
+        let mut j = job("a", "@every 1s");
+        j.timezone = "Mars/Olympus".into();
+        assert_eq!(validate_job(&j).unwrap_err().field, "timezone");
+        let mut j = job("a", "@every 1s");
+        j.concurrency = "replace".into();
+        assert_eq!(validate_job(&j).unwrap_err().field, "concurrency");
+        let mut j = job("a", "@every 1s");
+        j.executor = "kafka".into();
+        assert_eq!(validate_job(&j).unwrap_err().field, "executor");
+        let mut j = job("a", "@every 1s");
+        j.executor_config.insert("timeout".into(), "soon".into());
+        assert_eq!(validate_job(&j).unwrap_err().field, "executor_config");
+        let mut j = job("a", "");
+        j.parent_job = "p".into();
+        assert!(validate_job(&j).is_ok());
+    }
+}
