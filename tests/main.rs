@@ -1,1 +1,10 @@
-//! Cluster-level tests.
+//! Belfry's end-to-end tests: real `belfry` processes, real redb files, real shells and real
+//! HTTP on loopback. One test binary; modules by topic.
+
+mod support;
+
+mod api;
+mod cli;
+mod config;
+mod durability;
+mod execution;

@@ -1,0 +1,284 @@
+//! The Dkron-compatible `/v1` API: shapes, status codes, headers, validation.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_read_round_trip_and_headers() {
+    let node = Node::start(&[]).await;
+    let body = r#"{"name":"job1","schedule":"@every 10s","timezone":"Europe/Berlin","owner":"Platform Team",
+        "owner_email":"platform@example.com","disabled":false,"tags":{"server":"true:1"},
+        "metadata":{"user":"12345"},"concurrency":"allow","retries":2,
+        "executor":"shell","executor_config":{"command":"echo hi","shell":"true"},
+        "processors":{"log":{"forward":"true"}}}"#;
+    let created = http("POST", &node.url("/v1/jobs"), Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.headers["location"], "/v1/jobs/job1");
+    assert_eq!(created.headers["x-whom"], "node-a");
+    assert_eq!(created.json()["id"], "job1");
+
+    // Consistent read right after the 201: no Dkron-style 404.
+    let got = http("GET", &node.url("/v1/jobs/job1"), None).await;
+    assert_eq!(got.status, 200);
+    let job = got.json();
+    assert_eq!(job["owner_email"], "platform@example.com");
+    assert_eq!(job["executor_config"]["command"], "echo hi");
+    assert_ne!(
+        job["next"], "0001-01-01T00:00:00Z",
+        "an enabled job has a next run"
+    );
+    assert_eq!(got.headers["access-control-allow-origin"], "*");
+
+    // A job fetched with GET is accepted back by POST unchanged.
+    let again = http("POST", &node.url("/v1/jobs"), Some(&got.body)).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    let list = http("GET", &node.url("/v1/jobs?pretty"), None).await;
+    assert_eq!(list.status, 200);
+    assert_eq!(list.headers["x-total-count"], "1");
+    assert!(
+        list.body.contains("\n  {"),
+        "?pretty indents: {}",
+        list.body
+    );
+    assert_eq!(list.json()[0]["name"], "job1");
+
+    // PUT goes to the same create-or-replace handler.
+    let put = http("PUT", &node.url("/v1/jobs/job1"), Some(&got.body)).await;
+    assert_eq!(put.status, 201);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_is_refused_with_the_field_and_nothing_is_stored() {
+    let node = Node::start(&[]).await;
+    let ok = r#"{"name":"good","schedule":"@every 1h","executor":"shell","executor_config":{"command":"true"}}"#;
+    assert_eq!(
+        http("POST", &node.url("/v1/jobs"), Some(ok)).await.status,
+        201
+    );
+    let cases = [
+        (
+            r#"{"name":"Bad Name","schedule":"@every 1s","executor":"shell","executor_config":{"command":"true"}}"#,
+            "name",
+        ),
+        (
+            r#"{"name":"a/b","schedule":"@every 1s","executor":"shell","executor_config":{"command":"true"}}"#,
+            "name",
+        ),
+        (
+            r#"{"name":"..","schedule":"@every 1s","executor":"shell","executor_config":{"command":"true"}}"#,
+            "name",
+        ),
+        (
+            r#"{"name":"five","schedule":"30 2 * * *","executor":"shell","executor_config":{"command":"true"}}"#,
+            "schedule",
+        ),
+        (
+            r#"{"name":"nosched","executor":"shell","executor_config":{"command":"true"}}"#,
+            "schedule",
+        ),
+        (
+            r#"{"name":"tz","schedule":"@daily","timezone":"Mars/Olympus","executor":"shell","executor_config":{"command":"true"}}"#,
+            "timezone",
+        ),
+        (
+            r#"{"name":"conc","schedule":"@daily","concurrency":"replace","executor":"shell","executor_config":{"command":"true"}}"#,
+            "concurrency",
+        ),
+        (
+            r#"{"name":"num","schedule":"@daily","executor":"shell","executor_config":{"command":"true","timeout":30}}"#,
+            "expected a string",
+        ),
+        (
+            r#"{"name":"tmo","schedule":"@daily","executor":"shell","executor_config":{"command":"true","timeout":"soon"}}"#,
+            "executor_config",
+        ),
+        (
+            r#"{"name":"exe","schedule":"@daily","executor":"kafka","executor_config":{}}"#,
+            "executor",
+        ),
+        (
+            r#"{"name":"orphan","parent_job":"nope","executor":"shell","executor_config":{"command":"true"}}"#,
+            "parent job",
+        ),
+        (r#"{"name":"broken","#, "Unable to parse payload"),
+    ];
+    for (body, needle) in cases {
+        let r = http("POST", &node.url("/v1/jobs"), Some(body)).await;
+        assert!(
+            (400..500).contains(&r.status),
+            "{body} -> {} {}",
+            r.status,
+            r.body
+        );
+        assert!(
+            r.body.contains(needle),
+            "{body} -> {:?} should name {needle:?}",
+            r.body
+        );
+    }
+    let list = http("GET", &node.url("/v1/jobs"), None).await;
+    assert_eq!(
+        list.headers["x-total-count"], "1",
+        "nothing else stored: {}",
+        list.body
+    );
+    // The server keeps serving.
+    assert_eq!(http("GET", &node.url("/health"), None).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_jobs_are_404_with_an_empty_body() {
+    let node = Node::start(&[]).await;
+    for (method, path) in [
+        ("GET", "/v1/jobs/nope"),
+        ("DELETE", "/v1/jobs/nope"),
+        ("POST", "/v1/jobs/nope"),
+        ("POST", "/v1/jobs/nope/run"),
+        ("POST", "/v1/jobs/nope/toggle"),
+        ("GET", "/v1/jobs/nope/executions"),
+        ("GET", "/v1/jobs/nope/executions/1-x"),
+        ("GET", "/v1/jobs/..%2F..%2Fetc/executions"),
+    ] {
+        let r = http(method, &node.url(path), None).await;
+        assert_eq!(r.status, 404, "{method} {path}");
+        assert_eq!(r.body, "", "{method} {path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_endpoints() {
+    let node = Node::start(&["--tag", "role2=web"]).await;
+    let health = http("GET", &node.url("/health"), None).await.json();
+    assert_eq!(
+        health,
+        serde_json::json!({"status": "healthy", "leader": true})
+    );
+    let status = http("GET", &node.url("/v1"), None).await.json();
+    assert_eq!(status["agent"]["name"], "node-a");
+    assert_eq!(status["tags"]["role2"], "web");
+    let members = http("GET", &node.url("/v1/members"), None).await;
+    assert_eq!(members.headers["x-total-count"], "1");
+    let m = &members.json()[0];
+    assert_eq!(m["Name"], "node-a");
+    assert_eq!(m["Status"], 1);
+    assert_eq!(m["statusText"], "alive");
+    assert_eq!(m["Tags"]["server"], "true");
+    let leader = http("GET", &node.url("/v1/leader"), None).await;
+    assert_eq!(leader.status, 200);
+    assert_eq!(leader.json()["Name"], "node-a");
+    let is_leader = http("GET", &node.url("/v1/isleader"), None).await;
+    assert_eq!(
+        (is_leader.status, is_leader.json()),
+        (200, serde_json::json!("I am a leader"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn toggle_delete_and_manual_run() {
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    client
+        .put_job(&shell_job(
+            "manual",
+            "@manually",
+            "echo manual-$BELFRY_JOB_NAME",
+        ))
+        .await
+        .unwrap();
+    // A manual run answers 200 once the run has finished and its result is stored.
+    let run = http("POST", &node.url("/v1/jobs/manual/run"), None).await;
+    assert_eq!(run.status, 200, "{}", run.body);
+    assert_eq!(run.json()["success_count"], 1);
+    let ex = node.executions("manual").await;
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].output, "manual-manual\n");
+    assert!(ex[0].success);
+    let one = client.execution("manual", &ex[0].id).await.unwrap();
+    assert_eq!(one, ex[0]);
+    // POST /v1/jobs/{name} is the other spelling of run.
+    assert_eq!(
+        http("POST", &node.url("/v1/jobs/manual"), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(node.executions("manual").await.len(), 2);
+
+    // A disabled job does not run on schedule.
+    client
+        .put_job(&shell_job("ticker", "@every 1s", "true"))
+        .await
+        .unwrap();
+    node.wait_finished("ticker", 1, Duration::from_secs(10))
+        .await;
+    let toggled = client.toggle_job("ticker").await.unwrap();
+    assert!(toggled.disabled);
+    tokio::time::sleep(Duration::from_millis(300)).await; // let a launch already in flight land
+    let before = node.executions("ticker").await.len();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        node.executions("ticker").await.len(),
+        before,
+        "disabled job ran"
+    );
+    assert!(!client.toggle_job("ticker").await.unwrap().disabled);
+    node.wait_finished("ticker", before + 1, Duration::from_secs(10))
+        .await;
+
+    let deleted = http("DELETE", &node.url("/v1/jobs/ticker"), None).await;
+    assert_eq!(deleted.status, 200);
+    assert_eq!(deleted.json()["name"], "ticker");
+    assert_eq!(
+        http("GET", &node.url("/v1/jobs/ticker"), None).await.status,
+        404
+    );
+    assert_eq!(
+        http("GET", &node.url("/v1/jobs/ticker/executions"), None)
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parents_cannot_be_deleted_before_children_and_cycles_are_refused() {
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    client
+        .put_job(&shell_job("parent", "@daily", "true"))
+        .await
+        .unwrap();
+    let mut child = shell_job("child", "", "true");
+    child.parent_job = "parent".into();
+    client.put_job(&child).await.unwrap();
+    assert_eq!(
+        client.job("parent").await.unwrap().dependent_jobs,
+        vec!["child"]
+    );
+    let r = http("DELETE", &node.url("/v1/jobs/parent"), None).await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("child"));
+    let mut cyclic = shell_job("parent", "@daily", "true");
+    cyclic.parent_job = "child".into();
+    let r = http(
+        "POST",
+        &node.url("/v1/jobs"),
+        Some(&serde_json::to_string(&cyclic).unwrap()),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("cycle"), "{}", r.body);
+    assert_eq!(
+        http("DELETE", &node.url("/v1/jobs/child"), None)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        http("DELETE", &node.url("/v1/jobs/parent"), None)
+            .await
+            .status,
+        200
+    );
+}

@@ -1,0 +1,98 @@
+//! The operator CLI against a running node: tables for people, JSON for scripts, and
+//! documented exit codes.
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_commands_and_exit_codes() {
+    let node = Node::start(&[]).await;
+    let addr = node.addr();
+    let client = node.client();
+    client
+        .put_job(&shell_job("ok", "@manually", "echo fine"))
+        .await
+        .unwrap();
+    client
+        .put_job(&shell_job("bad", "@manually", "echo broken; exit 3"))
+        .await
+        .unwrap();
+    let run = |args: &[&str]| {
+        let mut a = vec!["--http-addr", addr.as_str()];
+        a.extend_from_slice(args);
+        cli(&a, &[], None)
+    };
+
+    let (code, out, _) = run(&["jobs", "list"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("NAME"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("ok ")), "{out}");
+
+    let (code, out, _) = run(&["jobs", "list", "--json"]);
+    assert_eq!(code, 0);
+    let jobs: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(jobs.len(), 2);
+
+    let (code, out, _) = run(&["jobs", "run", "ok"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("success") && out.contains("fine"), "{out}");
+
+    let (code, out, _) = run(&["jobs", "run", "bad", "--json"]);
+    assert_eq!(code, 4, "a failed run exits 4: {out}");
+    let e: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["exit_code"], 3);
+
+    let (code, out, _) = run(&["jobs", "show", "ok", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["job"]["name"], "ok");
+    assert_eq!(v["executions"].as_array().unwrap().len(), 1);
+
+    let (code, out, _) = run(&["jobs", "show", "ok"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Schedule:") && out.contains("EXECUTION"),
+        "{out}"
+    );
+
+    let (code, _, err) = run(&["jobs", "show", "nope"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("not found: job \"nope\""), "{err}");
+
+    let (code, out, _) = run(&["jobs", "delete", "ok"]);
+    assert_eq!((code, out.trim()), (0, "Deleted job ok"));
+    let (code, _, _) = run(&["jobs", "delete", "ok"]);
+    assert_eq!(code, 3);
+
+    // Through the environment too.
+    let (code, out, _) = cli(
+        &["jobs", "list", "--json"],
+        &[("BELFRY_HTTP_ADDR", &addr)],
+        None,
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<Vec<serde_json::Value>>(&out)
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[test]
+fn unreachable_cluster_exits_1_and_version_prints() {
+    let port = free_port();
+    let (code, _, err) = cli(
+        &["--http-addr", &format!("127.0.0.1:{port}"), "jobs", "list"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with("belfry: cannot reach belfry at http://127.0.0.1:"),
+        "{err}"
+    );
+    let (code, out, _) = cli(&["version", "--json"], &[], None);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,132 @@
+//! Agent configuration: flags, `BELFRY_*` environment, config files (dkron.yml as it is), and
+//! clear refusals with exit code 2 before anything starts.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+fn agent_args(dir: &std::path::Path, port: u16) -> Vec<String> {
+    vec![
+        "agent".into(),
+        format!("--http-addr=127.0.0.1:{port}"),
+        format!("--data-dir={}", dir.join("data").display()),
+    ]
+}
+
+#[test]
+fn unknown_key_bad_values_and_busy_addresses_exit_2_and_touch_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let file = dir.path().join("belfry.yml");
+    std::fs::write(&file, "server: true\nbootstrap-expect: 1\nservr: yes\n").unwrap();
+    let mut args = agent_args(dir.path(), port);
+    args.push(format!("--config={}", file.display()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = cli(&args, &[], None);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "belfry: config file {}: unknown key \"servr\"",
+            file.display()
+        )
+    );
+    assert!(!dir.path().join("data").exists(), "nothing may be created");
+
+    let base = agent_args(dir.path(), port);
+    let mut base: Vec<&str> = base.iter().map(String::as_str).collect();
+    base.extend(["--server", "--bootstrap-expect=1"]);
+    for (extra, needle) in [
+        ("--bind=nowhere", "bind: \"nowhere\" is not an IP address"),
+        ("--log-level=loud", "log-level"),
+        ("--shutdown-grace=forever", "shutdown-grace"),
+        ("--node-name=has space", "node-name"),
+        ("--tag=novalue", "--tag"),
+    ] {
+        let mut a = base.clone();
+        a.push(extra);
+        let (code, _, err) = cli(&a, &[], None);
+        assert_eq!(code, 2, "{extra}: {err}");
+        assert!(err.contains(needle), "{extra}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    // A bad value from the environment is refused the same way.
+    let env_only: Vec<&str> = base
+        .iter()
+        .copied()
+        .filter(|a| !a.starts_with("--bootstrap"))
+        .collect();
+    let (code, _, err) = cli(&env_only, &[("BELFRY_BOOTSTRAP_EXPECT", "x")], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("bootstrap-expect"), "{err}");
+    assert!(!dir.path().join("data").exists());
+
+    // An address already in use.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy_port = busy.local_addr().unwrap().port();
+    let args = agent_args(dir.path(), busy_port);
+    let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+    args.extend(["--server", "--bootstrap-expect=1"]);
+    let (code, _, err) = cli(&args, &[], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("http-addr: cannot listen"), "{err}");
+}
+
+async fn node_name_of(port: u16) -> String {
+    let url = format!("http://127.0.0.1:{port}/v1");
+    wait_for("the agent to answer", Duration::from_secs(20), || {
+        let url = url.clone();
+        async move {
+            belfry::client::install_tls_provider();
+            let r = reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .ok()?
+                .get(&url)
+                .send()
+                .await
+                .ok()?;
+            let v: serde_json::Value = r.json().await.ok()?;
+            Some(v["agent"]["name"].as_str()?.to_string())
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn precedence_is_flag_then_env_then_file_and_dkron_yml_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    // A Dkron config file as packaged, with keys Belfry does not act on yet.
+    let file = dir.path().join("dkron.yml");
+    std::fs::write(
+        &file,
+        "server: true\nbootstrap-expect: 1\nnode-name: from-file\nlog-level: info\n\
+         tags:\n  role: web\nencrypt: c2VjcmV0c2VjcmV0c2VjcmV0\nretry-join: [\"127.0.0.1\"]\n\
+         raft-multiplier: 1\nenable-prometheus: true\n",
+    )
+    .unwrap();
+    let cases: [(Option<&str>, Option<&str>, &str); 3] = [
+        (Some("from-flag"), Some("from-env"), "from-flag"),
+        (None, Some("from-env"), "from-env"),
+        (None, None, "from-file"),
+    ];
+    for (flag, env, expected) in cases {
+        let port = free_port();
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(agent_args(dir.path(), port))
+            .arg(format!("--config={}", file.display()))
+            .env_remove("BELFRY_HTTP_ADDR")
+            .stderr(std::process::Stdio::null());
+        if let Some(f) = flag {
+            cmd.arg(format!("--node-name={f}"));
+        }
+        if let Some(e) = env {
+            cmd.env("BELFRY_NODE_NAME", e);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let name = node_name_of(port).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(name, expected);
+    }
+}

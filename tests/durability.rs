@@ -1,0 +1,140 @@
+//! Crash and restart: nothing committed is lost, no launched tick runs again, and a graceful
+//! stop lets running jobs finish.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use belfry::model::ExecutionStatus;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_and_restart_lose_nothing_and_rerun_nothing() {
+    let mut node = Node::start(&[]).await;
+    let runs = node.dir.path().join("runs.log");
+    let cmd = format!("echo $BELFRY_SCHEDULED_AT >> {}", runs.display());
+    node.client()
+        .put_job(&shell_job("tick", "@every 1s", &cmd))
+        .await
+        .unwrap();
+    node.client()
+        .put_job(&shell_job("idle", "@daily", "true"))
+        .await
+        .unwrap();
+    let mut committed: HashMap<String, ExecutionStatus> = HashMap::new();
+    for round in 0..3u64 {
+        node.wait_finished("tick", 2 + 2 * round as usize, Duration::from_secs(20))
+            .await;
+        // Kill at a varying point within the second.
+        tokio::time::sleep(Duration::from_millis(137 * round + 50)).await;
+        for e in node.executions("tick").await {
+            if !e.is_running() {
+                committed.insert(e.id.clone(), e.status);
+            }
+        }
+        node.kill9();
+        node.restart().await;
+        let after = node.executions("tick").await;
+        for (id, status) in &committed {
+            let e = after.iter().find(|e| &e.id == id);
+            assert_eq!(
+                e.map(|e| e.status),
+                Some(*status),
+                "execution {id} lost or changed after kill -9"
+            );
+        }
+        assert!(
+            node.client().job("idle").await.is_ok(),
+            "job lost after kill -9"
+        );
+    }
+    node.wait_finished("tick", 8, Duration::from_secs(20)).await;
+    // Every tick ran at most once, across three kills.
+    let text = std::fs::read_to_string(&runs).unwrap();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for line in text.lines() {
+        *counts.entry(line).or_default() += 1;
+    }
+    let dupes: Vec<_> = counts.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(dupes.is_empty(), "ticks ran twice: {dupes:?}");
+    // Executions cut short by a kill are closed, not left running.
+    let ex = wait_for(
+        "interrupted executions to be closed",
+        Duration::from_secs(10),
+        || {
+            let client = node.client();
+            async move {
+                let ex = client.executions("tick").await.ok()?;
+                let now = chrono::Utc::now();
+                let stuck = ex
+                    .iter()
+                    .any(|e| e.is_running() && (now - e.scheduled_at).num_seconds() > 3);
+                (!stuck).then_some(ex)
+            }
+        },
+    )
+    .await;
+    let mut ids: Vec<_> = ex.iter().map(|e| e.scheduled_at).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), ex.len(), "one execution per tick");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_lets_running_jobs_finish_and_exits_zero() {
+    let mut node = Node::start(&[]).await;
+    node.client()
+        .put_job(&shell_job("short", "@every 1s", "sleep 1.5; echo done"))
+        .await
+        .unwrap();
+    wait_for("a running execution", Duration::from_secs(10), || {
+        let client = node.client();
+        async move {
+            let ex = client.executions("short").await.ok()?;
+            ex.iter().any(|e| e.is_running()).then_some(())
+        }
+    })
+    .await;
+    let status = node
+        .signal_and_wait(libc::SIGTERM, Duration::from_secs(20))
+        .await;
+    assert_eq!(status.code(), Some(0), "{}", node.log());
+    node.restart().await;
+    let ex = node.executions("short").await;
+    let finished: Vec<_> = ex
+        .iter()
+        .filter(|e| matches!(e.status, ExecutionStatus::Success | ExecutionStatus::Failed))
+        .collect();
+    assert!(!finished.is_empty());
+    assert!(
+        finished.iter().all(|e| e.success && e.output == "done\n"),
+        "running jobs were cut short: {finished:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_kills_what_outlives_the_grace_period() {
+    let mut node = Node::start(&["--shutdown-grace", "1s"]).await;
+    node.client()
+        .put_job(&shell_job("long", "@every 1s", "sleep 60"))
+        .await
+        .unwrap();
+    wait_for("a running execution", Duration::from_secs(10), || {
+        let client = node.client();
+        async move {
+            let ex = client.executions("long").await.ok()?;
+            ex.iter().any(|e| e.is_running()).then_some(())
+        }
+    })
+    .await;
+    let started = std::time::Instant::now();
+    let status = node
+        .signal_and_wait(libc::SIGINT, Duration::from_secs(20))
+        .await;
+    assert_eq!(status.code(), Some(0), "{}", node.log());
+    assert!(started.elapsed() < Duration::from_secs(15));
+    node.restart().await;
+    let ex = node.executions("long").await;
+    let killed = ex.iter().find(|e| e.output.contains("agent shutting down"));
+    assert!(killed.is_some_and(|e| !e.success), "{ex:?}");
+}

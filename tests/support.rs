@@ -1,0 +1,266 @@
+//! Starting, stopping and talking to real `belfry agent` processes.
+
+use std::future::Future;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use belfry::client::Client;
+use belfry::model::{Execution, Job};
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_belfry");
+
+/// A free TCP port on loopback (bound, then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `check` until it yields a value or `limit` passes; panics with `what` on timeout.
+pub async fn wait_for<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One agent process with its own data dir and ports.
+pub struct Node {
+    pub dir: tempfile::TempDir,
+    pub http_port: u16,
+    pub name: String,
+    pub extra: Vec<String>,
+    child: Option<Child>,
+}
+
+impl Node {
+    /// Starts a one-server cluster and waits until it leads.
+    pub async fn start(extra: &[&str]) -> Node {
+        let mut node = Node {
+            dir: tempfile::tempdir().unwrap(),
+            http_port: free_port(),
+            name: "node-a".into(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+        };
+        node.spawn();
+        node.wait_leader().await;
+        node
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.http_port)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http_port)
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("agent.log")
+    }
+
+    pub fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
+        let child = Command::new(BIN)
+            .args([
+                "agent",
+                "--server",
+                "--bootstrap-expect=1",
+                "--log-level=info",
+            ])
+            .arg(format!("--node-name={}", self.name))
+            .arg(format!("--http-addr={}", self.addr()))
+            .arg(format!("--data-dir={}", self.data_dir().display()))
+            .args(&self.extra)
+            .env_remove("BELFRY_HTTP_ADDR")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+    }
+
+    pub async fn wait_leader(&self) {
+        let client = self.client();
+        wait_for("the node to lead", Duration::from_secs(30), || {
+            let client = client.clone();
+            async move {
+                client
+                    .health()
+                    .await
+                    .ok()
+                    .filter(|h| h.leader == Some(true))
+            }
+        })
+        .await;
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.addr()).unwrap()
+    }
+
+    /// SIGKILL, and reap.
+    pub fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            c.kill().unwrap();
+            c.wait().unwrap();
+        }
+    }
+
+    /// Sends a signal and waits for the process to exit.
+    pub async fn signal_and_wait(&mut self, signal: i32, limit: Duration) -> ExitStatus {
+        let mut child = self.child.take().expect("running");
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                child.kill().ok();
+                panic!("agent did not exit within {limit:?} after signal {signal}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.spawn();
+        self.wait_leader().await;
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    pub async fn executions(&self, job: &str) -> Vec<Execution> {
+        self.client().executions(job).await.unwrap()
+    }
+
+    /// Waits until `job` has at least `n` finished executions.
+    pub async fn wait_finished(&self, job: &str, n: usize, limit: Duration) -> Vec<Execution> {
+        let client = self.client();
+        let job = job.to_string();
+        wait_for(&format!("{n} finished executions of {job}"), limit, || {
+            let (client, job) = (client.clone(), job.clone());
+            async move {
+                let ex = client.executions(&job).await.ok()?;
+                (ex.iter().filter(|e| !e.is_running()).count() >= n).then_some(ex)
+            }
+        })
+        .await
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A shell job as a Dkron client would post it.
+pub fn shell_job(name: &str, schedule: &str, command: &str) -> Job {
+    Job {
+        name: name.into(),
+        schedule: schedule.into(),
+        executor: "shell".into(),
+        executor_config: [
+            ("command".to_string(), command.to_string()),
+            ("shell".to_string(), "true".to_string()),
+        ]
+        .into(),
+        ..Job::default()
+    }
+}
+
+/// Raw HTTP, for checking status codes, headers and bodies exactly.
+pub struct Raw {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Raw {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub async fn http(method: &str, url: &str, body: Option<&str>) -> Raw {
+    belfry::client::install_tls_provider();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let mut req = client.request(method.parse().unwrap(), url);
+    if let Some(b) = body {
+        req = req
+            .header("content-type", "application/json")
+            .body(b.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.unwrap();
+    Raw {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// Runs the CLI; returns (exit code, stdout, stderr). A command still running after 60 s is
+/// killed and fails the test, rather than hanging it.
+pub fn cli(args: &[&str], envs: &[(&str, &str)], cwd: Option<&Path>) -> (i32, String, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_remove("BELFRY_HTTP_ADDR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = match rx.recv_timeout(Duration::from_secs(60)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("belfry {args:?} did not exit within 60 s");
+        }
+    };
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
