@@ -96,3 +96,38 @@ fn unreachable_cluster_exits_1_and_version_prints() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));
 }
+
+#[test]
+fn checked_in_completions_and_man_pages_are_current() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let fresh = tempfile::tempdir().unwrap();
+    let (code, _, err) = cli(&["generate", fresh.path().to_str().unwrap()], &[], None);
+    assert_eq!(code, 0, "{err}");
+    for sub in ["completions", "man"] {
+        let mut names: Vec<_> = std::fs::read_dir(fresh.path().join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        let mut checked_in: Vec<_> = std::fs::read_dir(root.join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        checked_in.sort();
+        assert_eq!(
+            names, checked_in,
+            "{sub}/ differs: run `cargo run -- generate .`"
+        );
+        for name in names {
+            let want = std::fs::read(fresh.path().join(sub).join(&name)).unwrap();
+            let have = std::fs::read(root.join(sub).join(&name)).unwrap();
+            assert!(
+                want == have,
+                "{sub}/{name:?} is stale: run `cargo run -- generate .`"
+            );
+        }
+    }
+    let (code, out, _) = cli(&["completions", "bash"], &[], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("belfry"));
+}

@@ -17,7 +17,7 @@ Exit codes:
 
 /// Belfry: a distributed, fault-tolerant cron scheduler that speaks Dkron's API.
 #[derive(Debug, Parser)]
-#[command(name = "belfry", version, about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "belfry", version, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     /// HTTP API address: where `agent` listens and where the other commands connect
     /// [default: 127.0.0.1:8080]
@@ -40,6 +40,23 @@ pub enum Command {
         /// Print JSON
         #[arg(long)]
         json: bool,
+    },
+    /// Print shell completions to stdout
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, or write every page into a directory
+    Man {
+        /// Write belfry.1 and one page per subcommand here
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
+    /// Regenerate the checked-in completions/ and man/ under ROOT
+    #[command(hide = true)]
+    Generate {
+        #[arg(value_name = "ROOT")]
+        root: std::path::PathBuf,
     },
 }
 
@@ -167,6 +184,12 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::jobs::run(&addr, cmd)
         }
         Command::Version { json } => crate::version::run(json),
+        Command::Completions { shell } => {
+            crate::generate::completions(shell, &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { dir } => crate::generate::man(dir.as_deref()),
+        Command::Generate { root } => crate::generate::all(&root),
     }
 }
 

@@ -3,6 +3,7 @@
 mod agent;
 mod cli;
 mod failure;
+mod generate;
 mod jobs;
 mod version;
 

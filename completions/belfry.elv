@@ -1,0 +1,187 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[belfry] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'belfry'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'belfry'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand agent 'Run a Belfry node (a server with --server)'
+            cand jobs 'List, show, run and delete jobs'
+            cand version 'Print the version of this binary and its formats'
+            cand completions 'Print shell completions to stdout'
+            cand man 'Print the man page, or write every page into a directory'
+            cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;agent'= {
+            cand --config 'Config file (YAML; keys are the flag names, so a dkron.yml works as it is)'
+            cand --server 'Run as a server: store the state, take part in Raft, schedule when leading'
+            cand --bootstrap-expect 'Servers to wait for before bootstrapping the cluster (1 = bootstrap alone)'
+            cand --node-name 'Unique name of this node [default: the host name]'
+            cand --bind 'Gossip bind address, IP or IP:port [default: 127.0.0.1:8946]'
+            cand --bind-addr 'Gossip bind address, IP or IP:port [default: 127.0.0.1:8946]'
+            cand --advertise 'Address advertised to other nodes [default: the bind address]'
+            cand --advertise-addr 'Address advertised to other nodes [default: the bind address]'
+            cand --rpc-port 'Internal RPC port, on the bind IP [default: 6868]'
+            cand --data-dir 'Where the Raft log and the state live [default: belfry.data]'
+            cand --tag 'Node tag key=value (repeatable; replaces the config file''s tags)'
+            cand --region 'Region: Raft membership and job targeting stay within it [default: global]'
+            cand --datacenter 'Datacenter, informational [default: dc1]'
+            cand --log-level 'Log level: trace, debug, info, warn, error [default: info]'
+            cand --output-limit 'Bytes of output kept per execution, from the end [default: 65536]'
+            cand --history-limit 'Executions kept per job [default: 100]'
+            cand --shutdown-grace 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;jobs'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list 'List jobs'
+            cand show 'Show a job and its recent executions'
+            cand run 'Run a job now and wait for it to finish'
+            cand delete 'Delete a job and its executions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;jobs;list'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON (Dkron''s job array)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;jobs;show'= {
+            cand --executions 'Executions to show, newest first'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON: {"job": …, "executions": […]}'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;jobs;run'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON (the execution)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;jobs;delete'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON (the deleted job)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;jobs;help'= {
+            cand list 'List jobs'
+            cand show 'Show a job and its recent executions'
+            cand run 'Run a job now and wait for it to finish'
+            cand delete 'Delete a job and its executions'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;jobs;help;list'= {
+        }
+        &'belfry;jobs;help;show'= {
+        }
+        &'belfry;jobs;help;run'= {
+        }
+        &'belfry;jobs;help;delete'= {
+        }
+        &'belfry;jobs;help;help'= {
+        }
+        &'belfry;version'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;completions'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;man'= {
+            cand --dir 'Write belfry.1 and one page per subcommand here'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;generate'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;help'= {
+            cand agent 'Run a Belfry node (a server with --server)'
+            cand jobs 'List, show, run and delete jobs'
+            cand version 'Print the version of this binary and its formats'
+            cand completions 'Print shell completions to stdout'
+            cand man 'Print the man page, or write every page into a directory'
+            cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;help;agent'= {
+        }
+        &'belfry;help;jobs'= {
+            cand list 'List jobs'
+            cand show 'Show a job and its recent executions'
+            cand run 'Run a job now and wait for it to finish'
+            cand delete 'Delete a job and its executions'
+        }
+        &'belfry;help;jobs;list'= {
+        }
+        &'belfry;help;jobs;show'= {
+        }
+        &'belfry;help;jobs;run'= {
+        }
+        &'belfry;help;jobs;delete'= {
+        }
+        &'belfry;help;version'= {
+        }
+        &'belfry;help;completions'= {
+        }
+        &'belfry;help;man'= {
+        }
+        &'belfry;help;generate'= {
+        }
+        &'belfry;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,110 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_belfry_global_optspecs
+    string join \n http-addr= h/help V/version
+end
+
+function __fish_belfry_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_belfry_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_belfry_using_subcommand
+    set -l cmd (__fish_belfry_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c belfry -n "__fish_belfry_needs_command" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_needs_command" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_needs_command" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "jobs" -d 'List, show, run and delete jobs'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "version" -d 'Print the version of this binary and its formats'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "generate" -d 'Regenerate the checked-in completions/ and man/ under ROOT'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l config -d 'Config file (YAML; keys are the flag names, so a dkron.yml works as it is)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l server -d 'Run as a server: store the state, take part in Raft, schedule when leading' -r -f -a "true\t''
+false\t''"
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l bootstrap-expect -d 'Servers to wait for before bootstrapping the cluster (1 = bootstrap alone)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l node-name -d 'Unique name of this node [default: the host name]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l bind -l bind-addr -d 'Gossip bind address, IP or IP:port [default: 127.0.0.1:8946]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l advertise -l advertise-addr -d 'Address advertised to other nodes [default: the bind address]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l rpc-port -d 'Internal RPC port, on the bind IP [default: 6868]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l data-dir -d 'Where the Raft log and the state live [default: belfry.data]' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l tag -d 'Node tag key=value (repeatable; replaces the config file\'s tags)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l region -d 'Region: Raft membership and job targeting stay within it [default: global]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l datacenter -d 'Datacenter, informational [default: dc1]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l log-level -d 'Log level: trace, debug, info, warn, error [default: info]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l output-limit -d 'Bytes of output kept per execution, from the end [default: 65536]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l history-limit -d 'Executions kept per job [default: 100]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l shutdown-grace -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "list" -d 'List jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "show" -d 'Show a job and its recent executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l json -d 'Print JSON (Dkron\'s job array)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l executions -d 'Executions to show, newest first' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l json -d 'Print JSON: {"job": …, "executions": […]}'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l json -d 'Print JSON (the execution)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON (the deleted job)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "list" -d 'List jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a job and its recent executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand version" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand version" -l json -d 'Print JSON'
+complete -c belfry -n "__fish_belfry_using_subcommand version" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand version" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand completions" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand man" -l dir -d 'Write belfry.1 and one page per subcommand here' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand man" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand man" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand man" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand generate" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand generate" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "jobs" -d 'List, show, run and delete jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "version" -d 'Print the version of this binary and its formats'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "generate" -d 'Regenerate the checked-in completions/ and man/ under ROOT'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "list" -d 'List jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "show" -d 'Show a job and its recent executions'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "delete" -d 'Delete a job and its executions'
