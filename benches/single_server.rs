@@ -254,6 +254,7 @@ async fn run(s: &Settings) -> BenchResult<bool> {
         stop.status,
         stop.took.as_secs_f64()
     );
+    println!("data dir: {}", agent.data_files());
     let log_tail = agent.log_tail(8);
     if !log_tail.is_empty() {
         println!("agent log (last lines, level warn):");
@@ -306,7 +307,8 @@ struct Agent {
     pid: i32,
     client: Client,
     log: PathBuf,
-    _dir: tempfile::TempDir,
+    /// Holds the data dir and the log; removed on drop.
+    dir: tempfile::TempDir,
 }
 
 /// How the agent stopped.
@@ -367,7 +369,7 @@ impl Agent {
             pid,
             client,
             log,
-            _dir: dir,
+            dir,
         })
     }
 
@@ -478,6 +480,29 @@ impl Agent {
                 })
             }
         }
+    }
+
+    /// The data dir's files and their sizes, e.g. `raft-log.redb 1.2 MiB, state.redb 3.4 MiB`.
+    fn data_files(&self) -> String {
+        let Ok(entries) = std::fs::read_dir(self.dir.path().join("data")) else {
+            return "unreadable".into();
+        };
+        let mut files: Vec<(String, u64)> = entries
+            .flatten()
+            .filter_map(|e| {
+                Some((
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.metadata().ok()?.len(),
+                ))
+            })
+            .filter(|(_, len)| *len > 1024)
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .map(|(name, len)| format!("{name} {}", mib(len / 1024)))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     fn log_tail(&self, n: usize) -> Vec<String> {

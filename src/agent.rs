@@ -11,7 +11,8 @@ use tokio::sync::{mpsc, watch};
 
 use crate::api::{ApiContext, router};
 use crate::config::AgentConfig;
-use crate::consensus::{NodeAddr, Raft, network::Network, open_stores};
+use crate::consensus::{NodeAddr, Raft, open_stores};
+use crate::rpc::{Network, RpcClient, RpcContext, RpcKey};
 use crate::runner::{Finished, ResultSink, Runner};
 use crate::scheduler::Scheduler;
 use crate::state::Command;
@@ -95,6 +96,15 @@ pub async fn run(
             ))
         })?;
 
+    let rpc_listener = tokio::net::TcpListener::bind(config.rpc_addr)
+        .await
+        .map_err(|e| {
+            AgentError::Config(format!(
+                "rpc-port: cannot listen on {}: {e}",
+                config.rpc_addr
+            ))
+        })?;
+
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         AgentError::Config(format!(
             "data-dir: cannot create {}: {e}",
@@ -114,6 +124,8 @@ pub async fn run(
         }
     })?;
 
+    let rpc_key = RpcKey::none();
+    let rpc_client = RpcClient::new(rpc_key.clone());
     let raft = Raft::new(
         node_id,
         Arc::new(
@@ -121,7 +133,7 @@ pub async fn run(
                 .validate()
                 .map_err(|e| AgentError::Runtime(e.to_string()))?,
         ),
-        Network,
+        Network::new(rpc_client.clone()),
         log,
         state.clone(),
     )
@@ -208,6 +220,20 @@ pub async fn run(
         history_limit: config.history_limit,
     });
     let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
+    let rpc_ctx = Arc::new(RpcContext {
+        raft: raft.clone(),
+        node_id,
+        name: config.node_name.clone(),
+        key: rpc_key,
+    });
+    let mut rpc_stop_rx = api_stop_rx.clone();
+    let rpc = tokio::spawn(async move {
+        axum::serve(rpc_listener, crate::rpc::router(rpc_ctx))
+            .with_graceful_shutdown(async move {
+                let _ = rpc_stop_rx.wait_for(|s| *s).await;
+            })
+            .await
+    });
     let api = tokio::spawn(async move {
         axum::serve(http, router(ctx))
             .with_graceful_shutdown(async move {
@@ -234,6 +260,7 @@ pub async fn run(
     }
     api_stop_tx.send_replace(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
     result_loop.abort();
     let _ = raft.shutdown().await;
     tracing::info!("stopped");

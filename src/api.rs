@@ -11,7 +11,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -366,13 +366,7 @@ fn rejection(r: Rejection) -> ApiError {
     }
 }
 
-async fn upsert_job(
-    State(ctx): Ctx,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    body: Bytes,
-) -> ApiResult<Response> {
-    let _ = headers;
+async fn upsert_job(State(ctx): Ctx, uri: axum::http::Uri, body: Bytes) -> ApiResult<Response> {
     let mut job: Job = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("Unable to parse payload: {e}.")))?;
     if job.concurrency.is_empty() {
@@ -436,6 +430,9 @@ async fn toggle_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Resp
 
 /// Records a manual launch and starts it here; resolves when its result is committed.
 async fn launch_manual(ctx: &Arc<ApiContext>, name: &str) -> ApiResult<()> {
+    if !ctx.runner.is_accepting() {
+        return Err(ApiError::unavailable("this node is shutting down"));
+    }
     let record = ctx.read(|r| r.job(name))?.ok_or_else(not_found)?;
     let launch = Launch {
         job: name.into(),

@@ -11,6 +11,7 @@ pub mod consensus;
 pub mod duration;
 pub mod executor;
 pub mod model;
+pub mod rpc;
 pub mod runner;
 pub mod schedule;
 pub mod scheduler;

@@ -71,6 +71,8 @@ struct RunnerInner {
     running: Mutex<HashMap<String, Execution>>,
     /// Flips to true when running jobs must be killed (the shutdown grace period is over).
     kill: watch::Sender<bool>,
+    /// False once a graceful stop has begun: nothing new starts.
+    accepting: std::sync::atomic::AtomicBool,
     idle: watch::Sender<usize>,
 }
 
@@ -83,6 +85,7 @@ impl Runner {
                 results,
                 running: Mutex::new(HashMap::new()),
                 kill: watch::channel(false).0,
+                accepting: std::sync::atomic::AtomicBool::new(true),
                 idle: watch::channel(0).0,
             }),
         }
@@ -94,6 +97,13 @@ impl Runner {
         map.values().cloned().collect()
     }
 
+    /// False once a graceful stop has begun.
+    pub fn is_accepting(&self) -> bool {
+        self.inner
+            .accepting
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn is_running(&self, execution_id: &str) -> bool {
         let map = self.inner.running.lock().expect("runner lock");
         map.contains_key(execution_id)
@@ -103,6 +113,12 @@ impl Runner {
     /// committed (dropping it is fine).
     pub fn start(&self, job: Job, execution: Execution) -> oneshot::Receiver<Execution> {
         let (tx, rx) = oneshot::channel();
+        if !self.is_accepting() {
+            // Shutting down: the launch stays recorded as running and is closed as
+            // interrupted when the node starts again.
+            tracing::warn!(execution = %execution.id, "not started: node is shutting down");
+            return rx;
+        }
         {
             let mut map = self.inner.running.lock().expect("runner lock");
             if map.contains_key(&execution.id) {
@@ -131,6 +147,9 @@ impl Runner {
     /// Graceful stop: waits up to `grace` for running executions, then kills what is left and
     /// waits for those to report.
     pub async fn drain(&self, grace: Duration) {
+        self.inner
+            .accepting
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let mut idle = self.inner.idle.subscribe();
         if tokio::time::timeout(grace, idle.wait_for(|n| *n == 0))
             .await

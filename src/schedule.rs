@@ -550,10 +550,10 @@ impl CronSchedule {
                     .naive_utc()
                     .checked_add_signed(TimeDelta::seconds(before))?;
                 let gap_end = t.naive_utc().checked_add_signed(TimeDelta::seconds(off))?;
-                if let Ok(w) = self.cron.find_next_occurrence(&gap_start, true) {
-                    if w < gap_end {
-                        return Some(t);
-                    }
+                if let Ok(w) = self.cron.find_next_occurrence(&gap_start, true)
+                    && w < gap_end
+                {
+                    return Some(t);
                 }
             }
         }
@@ -567,17 +567,16 @@ impl CronSchedule {
             let fire = w.checked_sub_signed(TimeDelta::seconds(off))?.and_utc();
             match first_change(tz, t, fire, off) {
                 None => {
-                    if self.fixed_hour {
-                        if let LocalResult::Ambiguous(first, second) = tz.from_local_datetime(&w) {
-                            if second.with_timezone(&Utc) == fire {
-                                // The repeated pass of a wall-clock time that already ran:
-                                // skip to the end of the repeated span.
-                                let first = first.with_timezone(&Utc);
-                                let fold = first_change(tz, first, fire, offset_at(tz, first))?;
-                                t = fold + (fire - first);
-                                continue;
-                            }
-                        }
+                    if self.fixed_hour
+                        && let LocalResult::Ambiguous(first, second) = tz.from_local_datetime(&w)
+                        && second.with_timezone(&Utc) == fire
+                    {
+                        // The repeated pass of a wall-clock time that already ran:
+                        // skip to the end of the repeated span.
+                        let first = first.with_timezone(&Utc);
+                        let fold = first_change(tz, first, fire, offset_at(tz, first))?;
+                        t = fold + (fire - first);
+                        continue;
                     }
                     return Some(fire);
                 }
@@ -1296,11 +1295,11 @@ mod tests {
             let one = |v: u32| {
                 self.parts.iter().any(|p| match *p {
                     Part::Star { .. } => true,
-                    Part::StarStep(s) => (v - min) % s == 0 && v <= max,
+                    Part::StarStep(s) => (v - min).is_multiple_of(s) && v <= max,
                     Part::Value(a) => v == a,
                     Part::Range(a, b) => a <= v && v <= b,
-                    Part::RangeStep(a, b, s) => a <= v && v <= b && (v - a) % s == 0,
-                    Part::ValueStep(a, s) => a <= v && v <= max && (v - a) % s == 0,
+                    Part::RangeStep(a, b, s) => a <= v && v <= b && (v - a).is_multiple_of(s),
+                    Part::ValueStep(a, s) => a <= v && v <= max && (v - a).is_multiple_of(s),
                 })
             };
             // Day-of-week 7 is Sunday.

@@ -189,8 +189,9 @@ impl Scheduler {
                     });
                 }
                 jobs_in_batch.insert(name.clone(), p.job.clone());
-                p.due = tp.next;
-                if let Some(next) = tp.next {
+                let expires = p.job.expires_at;
+                p.due = tp.next.filter(|t| expires.is_none_or(|e| *t <= e));
+                if let Some(next) = p.due {
                     heap.push(Reverse((next, name)));
                 }
             }
@@ -282,7 +283,15 @@ impl Scheduler {
                     return;
                 }
             };
-        let due = schedule.next_after(record.cursor(), record.anchor);
+        // Ticks before `starts_at` or after `expires_at` would only be refused: skip them here
+        // rather than commit a refusal per tick.
+        let mut cursor = record.cursor();
+        if let Some(starts) = record.job.starts_at {
+            cursor = cursor.max(starts - chrono::Duration::nanoseconds(1));
+        }
+        let due = schedule
+            .next_after(cursor, record.anchor)
+            .filter(|t| record.job.expires_at.is_none_or(|e| *t <= e));
         if let Some(due) = due {
             heap.push(Reverse((due, name.clone())));
         }

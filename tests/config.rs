@@ -9,6 +9,7 @@ fn agent_args(dir: &std::path::Path, port: u16) -> Vec<String> {
     vec![
         "agent".into(),
         format!("--http-addr=127.0.0.1:{port}"),
+        format!("--rpc-port={}", free_port()),
         format!("--data-dir={}", dir.join("data").display()),
     ]
 }

@@ -43,6 +43,7 @@ where
 pub struct Node {
     pub dir: tempfile::TempDir,
     pub http_port: u16,
+    pub rpc_port: u16,
     pub name: String,
     pub extra: Vec<String>,
     child: Option<Child>,
@@ -54,6 +55,7 @@ impl Node {
         let mut node = Node {
             dir: tempfile::tempdir().unwrap(),
             http_port: free_port(),
+            rpc_port: free_port(),
             name: "node-a".into(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
@@ -94,6 +96,7 @@ impl Node {
             ])
             .arg(format!("--node-name={}", self.name))
             .arg(format!("--http-addr={}", self.addr()))
+            .arg(format!("--rpc-port={}", self.rpc_port))
             .arg(format!("--data-dir={}", self.data_dir().display()))
             .args(&self.extra)
             .env_remove("BELFRY_HTTP_ADDR")

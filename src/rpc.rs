@@ -1,0 +1,601 @@
+//! The internal RPC between nodes: Raft's messages (append, vote, snapshot, leadership
+//! transfer) and a `hello` that tells who a node is, over HTTP on the bind IP and `--rpc-port`.
+//!
+//! Every request carries `x-belfry-target` (the Raft node id it is meant for; a node refuses
+//! mail for someone else, so a stale address can never make the wrong node take part) and,
+//! when the cluster has a key, `x-belfry-auth: <unix seconds>.<hex HMAC-SHA256>` over the
+//! timestamp, method, path and body with a key derived from the cluster key. Requests without
+//! a valid, fresh MAC are refused with 401 before they reach Raft. Bodies are a format-version
+//! byte followed by JSON (the snapshot route sends its data raw after a length-prefixed header).
+
+use std::future::Future;
+use std::io::Cursor;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use openraft::errors::{
+    NetworkError, RPCError, RaftError, ReplicationClosed, StreamingError, Unreachable,
+};
+use openraft::network::{RPCOption, RaftNetworkFactory, v2::RaftNetworkV2};
+use openraft::raft::{
+    AppendEntriesRequest, AppendEntriesResponse, SnapshotResponse, TransferLeaderRequest,
+    TransferLeaderResponse, VoteRequest, VoteResponse,
+};
+use openraft::type_config::alias::{SnapshotMetaOf, SnapshotOf, VoteOf};
+use openraft::{OptionalSend, Snapshot};
+use ring::hmac;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::consensus::{NodeAddr, Raft, TypeConfig};
+
+/// Version of the RPC body format.
+pub const RPC_FORMAT: u8 = 1;
+/// How far a request's timestamp may be from the receiver's clock.
+const MAX_SKEW_SECS: u64 = 300;
+const HDR_AUTH: &str = "x-belfry-auth";
+const HDR_TARGET: &str = "x-belfry-target";
+
+/// The key that signs internal RPC, derived from the cluster key.
+#[derive(Clone)]
+pub struct RpcKey(Option<hmac::Key>);
+
+impl RpcKey {
+    /// No key: RPC is unauthenticated (a single host, or a trusted network).
+    pub fn none() -> RpcKey {
+        RpcKey(None)
+    }
+
+    /// Derives the RPC key from the cluster key with HKDF-SHA256.
+    pub fn from_cluster_key(cluster_key: &[u8]) -> RpcKey {
+        let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"belfry");
+        let prk = salt.extract(cluster_key);
+        let info = [b"belfry rpc v1".as_slice()];
+        let okm = prk
+            .expand(&info, hmac::HMAC_SHA256)
+            .expect("HKDF output of one hash length is always valid");
+        RpcKey(Some(hmac::Key::from(okm)))
+    }
+
+    fn message(ts: u64, method: &str, path: &str, body: &[u8]) -> Vec<u8> {
+        let mut m = Vec::with_capacity(body.len() + path.len() + 32);
+        m.extend_from_slice(ts.to_string().as_bytes());
+        m.push(b'\n');
+        m.extend_from_slice(method.as_bytes());
+        m.push(b'\n');
+        m.extend_from_slice(path.as_bytes());
+        m.push(b'\n');
+        m.extend_from_slice(body);
+        m
+    }
+
+    /// The `x-belfry-auth` header value for a request, if the cluster has a key.
+    pub fn sign(&self, method: &str, path: &str, body: &[u8]) -> Option<String> {
+        let key = self.0.as_ref()?;
+        let ts = now_secs();
+        let tag = hmac::sign(key, &Self::message(ts, method, path, body));
+        Some(format!("{ts}.{}", hex(tag.as_ref())))
+    }
+
+    /// Checks a request; Err says why it is refused.
+    pub fn verify(
+        &self,
+        header: Option<&str>,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Result<(), String> {
+        let Some(key) = &self.0 else {
+            return Ok(());
+        };
+        let header = header.ok_or("missing x-belfry-auth: the cluster requires its key")?;
+        let (ts, mac) = header.split_once('.').ok_or("malformed x-belfry-auth")?;
+        let ts: u64 = ts
+            .parse()
+            .map_err(|_| "malformed x-belfry-auth timestamp")?;
+        if now_secs().abs_diff(ts) > MAX_SKEW_SECS {
+            return Err("x-belfry-auth timestamp is too far from this node's clock".into());
+        }
+        let mac = unhex(mac).ok_or("malformed x-belfry-auth MAC")?;
+        hmac::verify(key, &Self::message(ts, method, path, body), &mac)
+            .map_err(|_| "x-belfry-auth does not match: wrong cluster key".to_string())
+    }
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![RPC_FORMAT];
+    serde_json::to_writer(&mut out, value).expect("RPC values serialise");
+    out
+}
+
+fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    match body.split_first() {
+        Some((&RPC_FORMAT, rest)) => {
+            serde_json::from_slice(rest).map_err(|e| format!("bad RPC body: {e}"))
+        }
+        Some((v, _)) => Err(format!(
+            "RPC format {v} is not understood by this node (format {RPC_FORMAT})"
+        )),
+        None => Err("empty RPC body".into()),
+    }
+}
+
+/// Who a node is, as `GET /rpc/v1/hello` tells it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hello {
+    pub node_id: u64,
+    pub name: String,
+    pub version: String,
+    pub rpc_format: u8,
+    /// Whether this node already belongs to a Raft cluster.
+    pub initialized: bool,
+}
+
+/// What the RPC handlers need.
+pub struct RpcContext {
+    pub raft: Raft,
+    pub node_id: u64,
+    pub name: String,
+    pub key: RpcKey,
+}
+
+type Ctx = State<Arc<RpcContext>>;
+
+fn refuse(status: StatusCode, msg: impl Into<String>) -> Response {
+    (status, msg.into()).into_response()
+}
+
+/// A refused call: its status and the reason.
+type Refusal = (StatusCode, String);
+
+/// Checks the target and the MAC; Err is why the call is refused.
+fn admit(
+    ctx: &RpcContext,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Result<(), Refusal> {
+    let auth = headers.get(HDR_AUTH).and_then(|v| v.to_str().ok());
+    if let Err(why) = ctx.key.verify(auth, method, path, body) {
+        tracing::warn!(%path, "internal RPC refused: {why}");
+        return Err((StatusCode::UNAUTHORIZED, why));
+    }
+    if let Some(target) = headers.get(HDR_TARGET) {
+        let target = target
+            .to_str()
+            .ok()
+            .and_then(|t| u64::from_str_radix(t, 16).ok());
+        if target != Some(ctx.node_id) {
+            return Err((
+                StatusCode::CONFLICT,
+                format!(
+                    "this is node {:016x}, not the requested target",
+                    ctx.node_id
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn reply<T: Serialize>(value: &T) -> Response {
+    (StatusCode::OK, encode(value)).into_response()
+}
+
+pub fn router(ctx: Arc<RpcContext>) -> Router {
+    Router::new()
+        .route("/rpc/v1/hello", get(hello))
+        .route("/rpc/v1/raft/append", post(append))
+        .route("/rpc/v1/raft/vote", post(vote))
+        .route("/rpc/v1/raft/snapshot", post(snapshot))
+        .route("/rpc/v1/raft/transfer-leader", post(transfer_leader))
+        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
+        .with_state(ctx)
+}
+
+async fn hello(State(ctx): Ctx, headers: HeaderMap) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "GET", "/rpc/v1/hello", b"") {
+        return refuse(status, why);
+    }
+    let initialized = ctx.raft.is_initialized().await.unwrap_or(false);
+    reply(&Hello {
+        node_id: ctx.node_id,
+        name: ctx.name.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        rpc_format: RPC_FORMAT,
+        initialized,
+    })
+}
+
+async fn append(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/raft/append", &body) {
+        return refuse(status, why);
+    }
+    match decode::<AppendEntriesRequest<TypeConfig>>(&body) {
+        Ok(req) => reply(&ctx.raft.append_entries(req).await),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn vote(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/raft/vote", &body) {
+        return refuse(status, why);
+    }
+    match decode::<VoteRequest<TypeConfig>>(&body) {
+        Ok(req) => reply(&ctx.raft.vote(req).await),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+async fn transfer_leader(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(
+        &ctx,
+        &headers,
+        "POST",
+        "/rpc/v1/raft/transfer-leader",
+        &body,
+    ) {
+        return refuse(status, why);
+    }
+    match decode::<TransferLeaderRequest<TypeConfig>>(&body) {
+        Ok(req) => {
+            let res: Result<TransferLeaderResponse<TypeConfig>, RaftError<TypeConfig>> = ctx
+                .raft
+                .handle_transfer_leader(req)
+                .await
+                .map_err(RaftError::Fatal);
+            reply(&res)
+        }
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// Snapshot body: format byte, u32 big-endian header length, JSON (vote, meta), raw data.
+#[derive(Serialize, Deserialize)]
+struct SnapshotHeader {
+    vote: VoteOf<TypeConfig>,
+    meta: SnapshotMetaOf<TypeConfig>,
+}
+
+fn encode_snapshot(header: &SnapshotHeader, data: &[u8]) -> Vec<u8> {
+    let head = serde_json::to_vec(header).expect("snapshot header serialises");
+    let mut out = Vec::with_capacity(5 + head.len() + data.len());
+    out.push(RPC_FORMAT);
+    out.extend_from_slice(&(head.len() as u32).to_be_bytes());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(data);
+    out
+}
+
+fn decode_snapshot(body: &[u8]) -> Result<(SnapshotHeader, Vec<u8>), String> {
+    let (&v, rest) = body.split_first().ok_or("empty snapshot body")?;
+    if v != RPC_FORMAT {
+        return Err(format!("snapshot format {v} is not understood"));
+    }
+    let len = u32::from_be_bytes(
+        rest.get(..4)
+            .ok_or("truncated snapshot")?
+            .try_into()
+            .map_err(|_| "truncated")?,
+    ) as usize;
+    let head = rest.get(4..4 + len).ok_or("truncated snapshot header")?;
+    let header: SnapshotHeader =
+        serde_json::from_slice(head).map_err(|e| format!("bad snapshot header: {e}"))?;
+    Ok((header, rest[4 + len..].to_vec()))
+}
+
+async fn snapshot(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/raft/snapshot", &body) {
+        return refuse(status, why);
+    }
+    match decode_snapshot(&body) {
+        Ok((header, data)) => {
+            let snapshot = Snapshot {
+                meta: header.meta,
+                snapshot: Cursor::new(data),
+            };
+            let res: Result<SnapshotResponse<TypeConfig>, RaftError<TypeConfig>> = ctx
+                .raft
+                .install_full_snapshot(header.vote, snapshot)
+                .await
+                .map_err(RaftError::Fatal);
+            reply(&res)
+        }
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// Client side of the internal RPC, shared by Raft replication and the node's other callers.
+#[derive(Clone)]
+pub struct RpcClient {
+    http: reqwest::Client,
+    key: RpcKey,
+}
+
+/// Why an RPC call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RpcError {
+    #[error("{addr} unreachable: {reason}")]
+    Unreachable { addr: String, reason: String },
+    #[error("{addr} refused the call ({status}): {reason}")]
+    Refused {
+        addr: String,
+        status: u16,
+        reason: String,
+    },
+    #[error("{addr} answered badly: {reason}")]
+    Protocol { addr: String, reason: String },
+}
+
+impl RpcClient {
+    pub fn new(key: RpcKey) -> RpcClient {
+        crate::client::install_tls_provider();
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(Duration::from_secs(2))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .expect("a plain HTTP client always builds");
+        RpcClient { http, key }
+    }
+
+    /// Sends one request; `target` is the node id expected at `addr`, if known.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        addr: &str,
+        method: reqwest::Method,
+        path: &str,
+        target: Option<u64>,
+        body: Vec<u8>,
+        timeout: Duration,
+    ) -> Result<T, RpcError> {
+        let url = format!("http://{addr}{path}");
+        let mut req = self.http.request(method.clone(), &url).timeout(timeout);
+        if let Some(sig) = self.key.sign(method.as_str(), path, &body) {
+            req = req.header(HDR_AUTH, sig);
+        }
+        if let Some(t) = target {
+            req = req.header(HDR_TARGET, format!("{t:016x}"));
+        }
+        let resp = req
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| RpcError::Unreachable {
+                addr: addr.into(),
+                reason: e.to_string(),
+            })?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| RpcError::Unreachable {
+            addr: addr.into(),
+            reason: e.to_string(),
+        })?;
+        if !status.is_success() {
+            return Err(RpcError::Refused {
+                addr: addr.into(),
+                status: status.as_u16(),
+                reason: String::from_utf8_lossy(&bytes).into_owned(),
+            });
+        }
+        decode(&bytes).map_err(|reason| RpcError::Protocol {
+            addr: addr.into(),
+            reason,
+        })
+    }
+
+    /// Asks a node who it is.
+    pub async fn hello(&self, addr: &str, timeout: Duration) -> Result<Hello, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::GET,
+            "/rpc/v1/hello",
+            None,
+            Vec::new(),
+            timeout,
+        )
+        .await
+    }
+}
+
+/// Raft's network: one [`PeerClient`] per target.
+#[derive(Clone)]
+pub struct Network {
+    client: RpcClient,
+}
+
+impl Network {
+    pub fn new(client: RpcClient) -> Network {
+        Network { client }
+    }
+}
+
+pub struct PeerClient {
+    client: RpcClient,
+    target: u64,
+    addr: String,
+}
+
+impl RaftNetworkFactory<TypeConfig> for Network {
+    type Network = PeerClient;
+
+    async fn new_client(&mut self, target: u64, node: &NodeAddr) -> PeerClient {
+        PeerClient {
+            client: self.client.clone(),
+            target,
+            addr: node.rpc_addr.clone(),
+        }
+    }
+}
+
+fn to_rpc_error(e: RpcError) -> RPCError<TypeConfig> {
+    match e {
+        RpcError::Unreachable { .. } => RPCError::Unreachable(Unreachable::new(&e)),
+        other => RPCError::Network(NetworkError::new(&other)),
+    }
+}
+
+impl PeerClient {
+    async fn raft_call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        req: &Req,
+        option: &RPCOption,
+    ) -> Result<Resp, RPCError<TypeConfig>> {
+        let res: Result<Resp, RaftError<TypeConfig>> = self
+            .client
+            .call(
+                &self.addr,
+                reqwest::Method::POST,
+                path,
+                Some(self.target),
+                encode(req),
+                option.soft_ttl(),
+            )
+            .await
+            .map_err(to_rpc_error)?;
+        // A fatal error on the other side (it is shutting down): back off as if unreachable.
+        res.map_err(|e| RPCError::Unreachable(Unreachable::new(&e)))
+    }
+}
+
+impl RaftNetworkV2<TypeConfig> for PeerClient {
+    type SnapshotData = Cursor<Vec<u8>>;
+
+    async fn append_entries(
+        &mut self,
+        rpc: AppendEntriesRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.raft_call("/rpc/v1/raft/append", &rpc, &option).await
+    }
+
+    async fn vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.raft_call("/rpc/v1/raft/vote", &rpc, &option).await
+    }
+
+    async fn transfer_leader(
+        &mut self,
+        req: TransferLeaderRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<TransferLeaderResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.raft_call("/rpc/v1/raft/transfer-leader", &req, &option)
+            .await
+    }
+
+    async fn full_snapshot(
+        &mut self,
+        vote: VoteOf<TypeConfig>,
+        snapshot: SnapshotOf<TypeConfig, Self::SnapshotData>,
+        cancel: impl Future<Output = ReplicationClosed> + OptionalSend + 'static,
+        option: RPCOption,
+    ) -> Result<SnapshotResponse<TypeConfig>, StreamingError<TypeConfig>> {
+        let header = SnapshotHeader {
+            vote,
+            meta: snapshot.meta,
+        };
+        let body = encode_snapshot(&header, snapshot.snapshot.get_ref());
+        let call = async {
+            let res: Result<SnapshotResponse<TypeConfig>, RaftError<TypeConfig>> = self
+                .client
+                .call(
+                    &self.addr,
+                    reqwest::Method::POST,
+                    "/rpc/v1/raft/snapshot",
+                    Some(self.target),
+                    body,
+                    // A snapshot can be large: allow it far longer than a heartbeat.
+                    option.soft_ttl().max(Duration::from_secs(60)),
+                )
+                .await
+                .map_err(|e| StreamingError::<TypeConfig>::from(to_rpc_error(e)))?;
+            res.map_err(|e| StreamingError::Unreachable(Unreachable::new(&e)))
+        };
+        tokio::pin!(cancel);
+        tokio::select! {
+            closed = &mut cancel => Err(StreamingError::Closed(closed)),
+            res = call => res,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_verify_and_refuse() {
+        let a = RpcKey::from_cluster_key(b"0123456789abcdef");
+        let b = RpcKey::from_cluster_key(b"fedcba9876543210");
+        let sig = a.sign("POST", "/rpc/v1/raft/vote", b"body").unwrap();
+        assert!(
+            a.verify(Some(&sig), "POST", "/rpc/v1/raft/vote", b"body")
+                .is_ok()
+        );
+        assert!(
+            a.verify(Some(&sig), "POST", "/rpc/v1/raft/vote", b"tampered")
+                .is_err()
+        );
+        assert!(
+            a.verify(Some(&sig), "POST", "/rpc/v1/raft/append", b"body")
+                .is_err()
+        );
+        assert!(
+            b.verify(Some(&sig), "POST", "/rpc/v1/raft/vote", b"body")
+                .unwrap_err()
+                .contains("wrong cluster key")
+        );
+        assert!(
+            a.verify(None, "POST", "/x", b"")
+                .unwrap_err()
+                .contains("missing")
+        );
+        let stale = format!("{}.{}", now_secs() - 3600, sig.split_once('.').unwrap().1);
+        assert!(
+            a.verify(Some(&stale), "POST", "/rpc/v1/raft/vote", b"body")
+                .is_err()
+        );
+        assert!(RpcKey::none().verify(None, "POST", "/x", b"").is_ok());
+    }
+
+    #[test]
+    fn bodies_carry_their_format() {
+        let body = encode(&42u32);
+        assert_eq!(decode::<u32>(&body).unwrap(), 42);
+        let mut newer = body.clone();
+        newer[0] = 9;
+        assert!(decode::<u32>(&newer).unwrap_err().contains("format 9"));
+        assert!(decode::<u32>(b"").is_err());
+    }
+}
