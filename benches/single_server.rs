@@ -9,13 +9,14 @@
 //!    16 requests in flight (`BELFRY_BENCH_PARALLEL`); each job runs `true` (executed
 //!    directly, not through a shell) every 5 s;
 //! 4. for `BELFRY_BENCH_SECS` seconds (default 60), once a second: the agent's RSS and CPU
-//!    time (its own, and that of the job processes it has reaped);
+//!    time (its own, and that of the job processes it has reaped), and the machine's;
 //! 5. then every job's executions, judged over the window `[start + 5 s, end - 5 s]`:
 //!    launch lateness (`started_at - scheduled_at`: from the tick to just after the spawn),
 //!    runs per second, failed executions, **missed ticks** (expected every 5 s from each
 //!    job's first tick, with no execution, or recorded as `missed`), **duplicates** (one job
 //!    and tick launched more than once) and launches that **never ran** (recorded, but still
-//!    `running` long after `true` should have finished);
+//!    `running` long after `true` should have finished), and, per tick instant (jobs created
+//!    in the same second fire together), when the first and the last of its runs started;
 //! 6. SIGTERM, and how long the graceful stop takes and the agent's exit code.
 //!
 //! It exits non-zero if any tick was missed, duplicated or never ran, if the agent did not stop

@@ -26,6 +26,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand agent 'Run a Belfry node (a server with --server)'
             cand jobs 'List, show, run and delete jobs'
             cand version 'Print the version of this binary and its formats'
+            cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -49,6 +50,12 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --output-limit 'Bytes of output kept per execution, from the end [default: 65536]'
             cand --history-limit 'Executions kept per job [default: 100]'
             cand --shutdown-grace 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]'
+            cand --join 'Gossip address to join once at start (repeatable; a failure is only a warning)'
+            cand --retry-join 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)'
+            cand --retry-interval 'Time between --retry-join attempts [default: 30s]'
+            cand --retry-max 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]'
+            cand --encrypt 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC'
+            cand --dead-server-timeout 'How long a failed server stays a Raft voter before it is removed [default: 5m]'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -125,6 +132,13 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;keygen'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;completions'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
@@ -151,6 +165,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand agent 'Run a Belfry node (a server with --server)'
             cand jobs 'List, show, run and delete jobs'
             cand version 'Print the version of this binary and its formats'
+            cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -173,6 +188,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs;delete'= {
         }
         &'belfry;help;version'= {
+        }
+        &'belfry;help;keygen'= {
         }
         &'belfry;help;completions'= {
         }

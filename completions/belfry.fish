@@ -30,6 +30,7 @@ complete -c belfry -n "__fish_belfry_needs_command" -s V -l version -d 'Print ve
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "jobs" -d 'List, show, run and delete jobs'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "version" -d 'Print the version of this binary and its formats'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "keygen" -d 'Print a new random cluster key for --encrypt'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "completions" -d 'Print shell completions to stdout'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "man" -d 'Print the man page, or write every page into a directory'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "generate" -d 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -50,6 +51,12 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l log-level -d 'Lo
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l output-limit -d 'Bytes of output kept per execution, from the end [default: 65536]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l history-limit -d 'Executions kept per job [default: 100]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l shutdown-grace -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l join -d 'Gossip address to join once at start (repeatable; a failure is only a warning)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-join -d 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-interval -d 'Time between --retry-join attempts [default: 30s]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-max -d 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l encrypt -d 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l dead-server-timeout -d 'How long a failed server stays a Raft voter before it is removed [default: 5m]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'
@@ -87,6 +94,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand version" -l http-addr -d '
 complete -c belfry -n "__fish_belfry_using_subcommand version" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand version" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand version" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand keygen" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand keygen" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand keygen" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -s V -l version -d 'Print version'
@@ -97,13 +107,14 @@ complete -c belfry -n "__fish_belfry_using_subcommand man" -s V -l version -d 'P
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "jobs" -d 'List, show, run and delete jobs'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "version" -d 'Print the version of this binary and its formats'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "man" -d 'Print the man page, or write every page into a directory'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "generate" -d 'Regenerate the checked-in completions/ and man/ under ROOT'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version completions man generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "jobs" -d 'List, show, run and delete jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "version" -d 'Print the version of this binary and its formats'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "keygen" -d 'Print a new random cluster key for --encrypt'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "generate" -d 'Regenerate the checked-in completions/ and man/ under ROOT'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs version keygen completions man generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "show" -d 'Show a job and its recent executions'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now and wait for it to finish'

@@ -86,6 +86,12 @@ pub async fn run(
         )));
     }
 
+    if !config.join.is_empty() || !config.retry_join.is_empty() {
+        return Err(AgentError::Config(
+            "join: joining other nodes needs cluster membership, which this build does not have yet".into(),
+        ));
+    }
+
     // Bind first: a taken or foreign address fails before any state is touched.
     let http = tokio::net::TcpListener::bind(config.http_addr)
         .await
@@ -124,7 +130,10 @@ pub async fn run(
         }
     })?;
 
-    let rpc_key = RpcKey::none();
+    let rpc_key = match &config.encrypt {
+        Some(key) => RpcKey::from_cluster_key(key),
+        None => RpcKey::none(),
+    };
     let rpc_client = RpcClient::new(rpc_key.clone());
     let raft = Raft::new(
         node_id,
@@ -213,6 +222,7 @@ pub async fn run(
 
     let ctx = Arc::new(ApiContext {
         raft: raft.clone(),
+        rpc: rpc_client.clone(),
         state: state.clone(),
         runner: runner.clone(),
         config: config.clone(),

@@ -37,6 +37,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What the handlers share.
 pub struct ApiContext {
     pub raft: Raft,
+    pub rpc: crate::rpc::RpcClient,
     pub state: StateMachine,
     pub runner: Runner,
     pub config: AgentConfig,
@@ -173,15 +174,50 @@ impl ApiContext {
         if stale {
             return Ok(());
         }
+        let no_quorum = |e: String| {
+            ApiError::unavailable(format!(
+                "no leader with a quorum to serve a consistent read ({e}); add ?stale to read this node's copy"
+            ))
+        };
+        let (leader, leader_addr) = self.leader();
+        let index = match leader {
+            Some(id) if id == self.node_id => {
+                return self
+                    .raft
+                    .ensure_linearizable(ReadPolicy::ReadIndex)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| no_quorum(e.to_string()));
+            }
+            Some(id) => {
+                let addr = leader_addr.ok_or_else(|| no_quorum("leader address unknown".into()))?;
+                self.rpc
+                    .read_index(&addr, id)
+                    .await
+                    .map_err(|e| no_quorum(e.to_string()))?
+                    .map_err(no_quorum)?
+            }
+            None => return Err(no_quorum("no leader".into())),
+        };
+        // Read locally once this node has applied everything the leader had committed.
         self.raft
-            .ensure_linearizable(ReadPolicy::ReadIndex)
+            .wait(Some(std::time::Duration::from_secs(10)))
+            .applied_index_at_least(Some(index), "consistent read")
             .await
             .map(|_| ())
-            .map_err(|e| {
-                ApiError::unavailable(format!(
-                    "no leader with a quorum to serve a consistent read ({e}); add ?stale to read this node's copy"
-                ))
-            })
+            .map_err(|e| no_quorum(e.to_string()))
+    }
+
+    /// The current leader's id and RPC address, as this node knows them.
+    fn leader(&self) -> (Option<u64>, Option<String>) {
+        let m = self.raft.metrics().borrow_watched().clone();
+        let addr = m.current_leader.and_then(|id| {
+            m.membership_config
+                .membership()
+                .get_node(&id)
+                .map(|n| n.rpc_addr.clone())
+        });
+        (m.current_leader, addr)
     }
 
     fn read<T>(
@@ -193,12 +229,25 @@ impl ApiContext {
         f(&reader).map_err(ApiError::internal)
     }
 
+    /// Commits a command: here if this node leads, otherwise through the leader.
     async fn write(&self, command: Command) -> ApiResult<SmResponse> {
-        match self.raft.client_write(command).await {
+        let unavailable =
+            |e: String| ApiError::unavailable(format!("the write was not committed: {e}"));
+        match self.raft.client_write(command.clone()).await {
             Ok(resp) => Ok(resp.data),
-            Err(e) => Err(ApiError::unavailable(format!(
-                "the write was not committed: {e}"
-            ))),
+            Err(e) => match e.forward_to_leader() {
+                Some(fwd) => {
+                    let (Some(id), Some(node)) = (fwd.leader_id, fwd.leader_node.clone()) else {
+                        return Err(unavailable("no leader is known".into()));
+                    };
+                    self.rpc
+                        .forward(&node.rpc_addr, id, &command)
+                        .await
+                        .map_err(|e| unavailable(e.to_string()))?
+                        .map_err(unavailable)
+                }
+                None => Err(unavailable(e.to_string())),
+            },
         }
     }
 

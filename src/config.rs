@@ -56,6 +56,12 @@ pub struct ConfigLayer {
     pub output_limit: Option<usize>,
     pub history_limit: Option<u32>,
     pub shutdown_grace: Option<String>,
+    pub join: Option<Vec<String>>,
+    pub retry_join: Option<Vec<String>>,
+    pub retry_interval: Option<String>,
+    pub retry_max: Option<u32>,
+    pub encrypt: Option<String>,
+    pub dead_server_timeout: Option<String>,
 }
 
 impl ConfigLayer {
@@ -77,6 +83,12 @@ impl ConfigLayer {
             output_limit: self.output_limit.or(lower.output_limit),
             history_limit: self.history_limit.or(lower.history_limit),
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
+            join: self.join.or(lower.join),
+            retry_join: self.retry_join.or(lower.retry_join),
+            retry_interval: self.retry_interval.or(lower.retry_interval),
+            retry_max: self.retry_max.or(lower.retry_max),
+            encrypt: self.encrypt.or(lower.encrypt),
+            dead_server_timeout: self.dead_server_timeout.or(lower.dead_server_timeout),
         }
     }
 }
@@ -100,12 +112,7 @@ pub fn parse_tags(pairs: &[String]) -> Result<BTreeMap<String, String>, ConfigEr
 /// `dkron.yml` starts, and reported in one warning each.
 const ACCEPTED_DKRON_KEYS: &[&str] = &[
     "profile",
-    "join",
-    "retry-join",
-    "retry-max",
-    "retry-interval",
     "raft-multiplier",
-    "encrypt",
     "advertise-rpc-port",
     "serf-reconnect-timeout",
     "ui",
@@ -219,6 +226,26 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                     Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
             }
             "shutdown-grace" => layer.shutdown_grace = Some(string()?),
+            "retry-interval" => layer.retry_interval = Some(string()?),
+            "dead-server-timeout" => layer.dead_server_timeout = Some(string()?),
+            "encrypt" => layer.encrypt = Some(string()?),
+            "retry-max" => {
+                layer.retry_max = Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
+            }
+            "join" | "retry-join" => {
+                let list = match &v {
+                    Value::Sequence(items) => items
+                        .iter()
+                        .map(|i| scalar(i).ok_or_else(|| bad("a list of addresses")))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    other => vec![scalar(other).ok_or_else(|| bad("a list of addresses"))?],
+                };
+                if norm == "join" {
+                    layer.join = Some(list);
+                } else {
+                    layer.retry_join = Some(list);
+                }
+            }
             "tags" | "tag" => {
                 let mut tags = BTreeMap::new();
                 match &v {
@@ -296,6 +323,37 @@ pub struct AgentConfig {
     pub history_limit: u32,
     /// How long running jobs may finish after SIGTERM/SIGINT before they are killed.
     pub shutdown_grace: Duration,
+    /// Gossip addresses to join once at start (a failure is a warning).
+    pub join: Vec<String>,
+    /// Gossip addresses to join, retried every `retry_interval` up to `retry_max` (0 = forever).
+    pub retry_join: Vec<String>,
+    pub retry_interval: Duration,
+    pub retry_max: u32,
+    /// The cluster key (16, 24 or 32 bytes), if gossip and RPC are encrypted/authenticated.
+    pub encrypt: Option<Vec<u8>>,
+    /// How long a failed server stays a voter before it is removed.
+    pub dead_server_timeout: Duration,
+}
+
+/// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
+pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|e| format!("not base64: {e}"))?;
+    match bytes.len() {
+        16 | 24 | 32 => Ok(bytes),
+        n => Err(format!(
+            "the key is {n} bytes; it must be 16, 24 or 32 (use `belfry keygen`)"
+        )),
+    }
+}
+
+/// A new random 32-byte cluster key, base64-encoded.
+pub fn generate_key() -> String {
+    use base64::Engine;
+    let key: [u8; 32] = rand::random();
+    base64::engine::general_purpose::STANDARD.encode(key)
 }
 
 /// Parses `IP`, `IP:port` or `[v6]:port`, using `default_port` when none is given.
@@ -412,7 +470,30 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
     if history_limit == 0 {
         return Err(value_err("history-limit", "must be at least 1"));
     }
+    let retry_interval = match &layer.retry_interval {
+        Some(text) => parse_go_duration(text).map_err(|e| value_err("retry-interval", e))?,
+        None => Duration::from_secs(30),
+    };
+    if retry_interval.is_zero() {
+        return Err(value_err("retry-interval", "must be longer than zero"));
+    }
+    let dead_server_timeout = match &layer.dead_server_timeout {
+        Some(text) => parse_go_duration(text).map_err(|e| value_err("dead-server-timeout", e))?,
+        None => Duration::from_secs(300),
+    };
+    let encrypt = match &layer.encrypt {
+        Some(text) if !text.is_empty() => {
+            Some(parse_key(text).map_err(|e| value_err("encrypt", e))?)
+        }
+        _ => None,
+    };
     Ok(AgentConfig {
+        join: layer.join.unwrap_or_default(),
+        retry_join: layer.retry_join.unwrap_or_default(),
+        retry_interval,
+        retry_max: layer.retry_max.unwrap_or(0),
+        encrypt,
+        dead_server_timeout,
         server,
         bootstrap_expect,
         node_name,
@@ -446,15 +527,9 @@ mod tests {
         assert_eq!(f.layer.server, Some(true));
         assert_eq!(f.layer.bootstrap_expect, Some(1));
         assert_eq!(f.layer.tags.as_ref().unwrap()["zone"], "3");
-        assert_eq!(
-            f.inert_keys,
-            vec![
-                "encrypt",
-                "retry-join",
-                "raft-multiplier",
-                "enable-prometheus"
-            ]
-        );
+        assert_eq!(f.inert_keys, vec!["raft-multiplier", "enable-prometheus"]);
+        assert_eq!(f.layer.retry_join, Some(vec!["10.0.0.1".to_string()]));
+        assert_eq!(f.layer.encrypt.as_deref(), Some("abc"));
     }
 
     #[test]
@@ -484,6 +559,20 @@ mod tests {
         assert_eq!(c.bind.port(), DEFAULT_GOSSIP_PORT);
         assert_eq!(c.rpc_addr, "127.0.0.1:6868".parse().unwrap());
         assert_eq!(c.data_dir, PathBuf::from("belfry.data"));
+    }
+
+    #[test]
+    fn keys() {
+        let k = generate_key();
+        assert_eq!(parse_key(&k).unwrap().len(), 32);
+        assert!(parse_key("c2VjcmV0").unwrap_err().contains("6 bytes"));
+        assert!(parse_key("not base64!").unwrap_err().contains("base64"));
+        let e = resolve(ConfigLayer {
+            encrypt: Some("c2VjcmV0".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("encrypt:"), "{e}");
     }
 
     #[test]

@@ -217,6 +217,8 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/rpc/v1/raft/vote", post(vote))
         .route("/rpc/v1/raft/snapshot", post(snapshot))
         .route("/rpc/v1/raft/transfer-leader", post(transfer_leader))
+        .route("/rpc/v1/forward", post(forward))
+        .route("/rpc/v1/read-index", post(read_index))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
         .with_state(ctx)
 }
@@ -276,6 +278,41 @@ async fn transfer_leader(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Re
         }
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
+}
+
+/// A write forwarded by a node that does not lead: the leader commits it and answers with the
+/// state machine's response, or why it could not.
+async fn forward(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/forward", &body) {
+        return refuse(status, why);
+    }
+    match decode::<crate::state::Command>(&body) {
+        Ok(cmd) => {
+            let res: Result<crate::state::Response, String> = ctx
+                .raft
+                .client_write(cmd)
+                .await
+                .map(|r| r.data)
+                .map_err(|e| e.to_string());
+            reply(&res)
+        }
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// The leader's read index, for a follower's consistent read: the follower waits until it has
+/// applied this index, then reads locally.
+async fn read_index(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/read-index", &body) {
+        return refuse(status, why);
+    }
+    let res: Result<u64, String> = ctx
+        .raft
+        .ensure_linearizable(openraft::ReadPolicy::ReadIndex)
+        .await
+        .map(|r| r.index())
+        .map_err(|e| e.to_string());
+    reply(&res)
 }
 
 /// Snapshot body: format byte, u32 big-endian header length, JSON (vote, meta), raw data.
@@ -409,6 +446,41 @@ impl RpcClient {
             addr: addr.into(),
             reason,
         })
+    }
+
+    /// Has the leader at `addr` commit a command.
+    pub async fn forward(
+        &self,
+        addr: &str,
+        target: u64,
+        command: &crate::state::Command,
+    ) -> Result<Result<crate::state::Response, String>, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/forward",
+            Some(target),
+            encode(command),
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Asks the leader at `addr` for its read index.
+    pub async fn read_index(
+        &self,
+        addr: &str,
+        target: u64,
+    ) -> Result<Result<u64, String>, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/read-index",
+            Some(target),
+            Vec::new(),
+            Duration::from_secs(10),
+        )
+        .await
     }
 
     /// Asks a node who it is.

@@ -68,7 +68,8 @@ struct RunnerInner {
     node: String,
     output_limit: usize,
     results: ResultSink,
-    running: Mutex<HashMap<String, Execution>>,
+    /// Keyed by (job, execution id): execution ids are unique only within a job.
+    running: Mutex<HashMap<(String, String), Execution>>,
     /// Flips to true when running jobs must be killed (the shutdown grace period is over).
     kill: watch::Sender<bool>,
     /// False once a graceful stop has begun: nothing new starts.
@@ -104,9 +105,9 @@ impl Runner {
             .load(std::sync::atomic::Ordering::SeqCst)
     }
 
-    pub fn is_running(&self, execution_id: &str) -> bool {
+    pub fn is_running(&self, job: &str, execution_id: &str) -> bool {
         let map = self.inner.running.lock().expect("runner lock");
-        map.contains_key(execution_id)
+        map.contains_key(&(job.to_string(), execution_id.to_string()))
     }
 
     /// Starts a launched execution. The receiver yields the execution once its result is
@@ -121,11 +122,13 @@ impl Runner {
         }
         {
             let mut map = self.inner.running.lock().expect("runner lock");
-            if map.contains_key(&execution.id) {
+            let key = (execution.job_name.clone(), execution.id.clone());
+            if map.contains_key(&key) {
                 // The same launch twice on one node would run twice: refuse.
+                tracing::warn!(job = %key.0, execution = %key.1, "launch already running here: not started again");
                 return rx;
             }
-            map.insert(execution.id.clone(), execution.clone());
+            map.insert(key, execution.clone());
             self.inner.idle.send_replace(map.len());
         }
         let inner = self.inner.clone();
@@ -133,7 +136,7 @@ impl Runner {
             let done = inner.execute(&job, execution.clone()).await;
             {
                 let mut map = inner.running.lock().expect("runner lock");
-                map.remove(&execution.id);
+                map.remove(&(execution.job_name.clone(), execution.id.clone()));
                 inner.idle.send_replace(map.len());
             }
             inner.results.submit(Finished {

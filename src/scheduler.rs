@@ -330,7 +330,9 @@ impl Scheduler {
         };
         let now = Utc::now();
         for execution in running {
-            if execution.node_name != self.node || self.runner.is_running(&execution.id) {
+            if execution.node_name != self.node
+                || self.runner.is_running(&execution.job_name, &execution.id)
+            {
                 continue;
             }
             let closed = Execution {

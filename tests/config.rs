@@ -102,7 +102,7 @@ async fn precedence_is_flag_then_env_then_file_and_dkron_yml_is_accepted() {
     std::fs::write(
         &file,
         "server: true\nbootstrap-expect: 1\nnode-name: from-file\nlog-level: info\n\
-         tags:\n  role: web\nencrypt: c2VjcmV0c2VjcmV0c2VjcmV0\nretry-join: [\"127.0.0.1\"]\n\
+         tags:\n  role: web\nencrypt: MDEyMzQ1Njc4OWFiY2RlZg==\n\
          raft-multiplier: 1\nenable-prometheus: true\n",
     )
     .unwrap();

@@ -54,6 +54,27 @@ async fn every_second_job_runs_each_tick_once_with_its_environment() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_sharing_tick_instants_all_run() {
+    // Jobs created within the same second share every tick instant (and so execution ids,
+    // which are unique only per job): each must still run every tick.
+    let node = Node::start(&[]).await;
+    let names: Vec<String> = (0..8).map(|i| format!("same-{i}")).collect();
+    for name in &names {
+        node.client()
+            .put_job(&shell_job(name, "@every 1s", "true"))
+            .await
+            .unwrap();
+    }
+    for name in &names {
+        let ex = node.wait_finished(name, 3, Duration::from_secs(20)).await;
+        assert!(
+            ex.iter().filter(|e| !e.is_running()).all(|e| e.success),
+            "{name}: {ex:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_kills_the_process_group_and_fails_the_execution() {
     let node = Node::start(&[]).await;
     let marker = node.dir.path().join("grandchild.pid");

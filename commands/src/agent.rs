@@ -27,6 +27,12 @@ fn layer_from_flags(args: &AgentArgs, http_addr: Option<String>) -> Result<Confi
         output_limit: args.output_limit,
         history_limit: args.history_limit,
         shutdown_grace: args.shutdown_grace.clone(),
+        join: (!args.join.is_empty()).then(|| args.join.clone()),
+        retry_join: (!args.retry_join.is_empty()).then(|| args.retry_join.clone()),
+        retry_interval: args.retry_interval.clone(),
+        retry_max: args.retry_max,
+        encrypt: args.encrypt.clone(),
+        dead_server_timeout: args.dead_server_timeout.clone(),
     })
 }
 

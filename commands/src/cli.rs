@@ -41,6 +41,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print a new random cluster key for --encrypt
+    Keygen,
     /// Print shell completions to stdout
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -138,6 +140,40 @@ pub struct AgentArgs {
     /// On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]
     #[arg(long, env = "BELFRY_SHUTDOWN_GRACE", value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
+
+    /// Gossip address to join once at start (repeatable; a failure is only a warning)
+    #[arg(long, env = "BELFRY_JOIN", value_name = "ADDR", value_delimiter = ',')]
+    pub join: Vec<String>,
+
+    /// Gossip address to join, retried until it works (repeatable; DNS names re-resolved)
+    #[arg(
+        long,
+        env = "BELFRY_RETRY_JOIN",
+        value_name = "ADDR",
+        value_delimiter = ','
+    )]
+    pub retry_join: Vec<String>,
+
+    /// Time between --retry-join attempts [default: 30s]
+    #[arg(long, env = "BELFRY_RETRY_INTERVAL", value_name = "DURATION")]
+    pub retry_interval: Option<String>,
+
+    /// Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]
+    #[arg(long, env = "BELFRY_RETRY_MAX", value_name = "N")]
+    pub retry_max: Option<u32>,
+
+    /// Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC
+    #[arg(
+        long,
+        env = "BELFRY_ENCRYPT",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub encrypt: Option<String>,
+
+    /// How long a failed server stays a Raft voter before it is removed [default: 5m]
+    #[arg(long, env = "BELFRY_DEAD_SERVER_TIMEOUT", value_name = "DURATION")]
+    pub dead_server_timeout: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +220,10 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::jobs::run(&addr, cmd)
         }
         Command::Version { json } => crate::version::run(json),
+        Command::Keygen => {
+            println!("{}", belfry::config::generate_key());
+            Ok(())
+        }
         Command::Completions { shell } => {
             crate::generate::completions(shell, &mut std::io::stdout());
             Ok(())
