@@ -7,6 +7,7 @@
 //! immediate durability before the callback fires; an apply commits its data and
 //! `last_applied` in one transaction.
 
+use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::io::{self, Cursor};
 use std::ops::{Bound, RangeBounds};
@@ -62,6 +63,8 @@ const KEY_MEMBERSHIP: &str = "membership";
 const KEY_SNAPSHOT: &str = "snapshot";
 
 pub const LOG_FILE: &str = "raft-log.redb";
+/// Page cache per redb file.
+const DB_CACHE_BYTES: usize = 32 * 1024 * 1024;
 pub const STATE_FILE: &str = "state.redb";
 
 fn io_err(e: impl std::fmt::Display) -> io::Error {
@@ -78,7 +81,11 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, io::Error> {
 
 /// Opens (creating if needed) a redb file, naming the file in the error.
 pub fn open_db(path: &Path) -> Result<Arc<redb::Database>, io::Error> {
-    redb::Database::create(path)
+    // redb caches up to 1 GiB per file by default; a bounded cache keeps the agent's memory
+    // flat however large the history grows.
+    redb::Database::builder()
+        .set_cache_size(DB_CACHE_BYTES)
+        .create(path)
         .map(Arc::new)
         .map_err(|e| io_err(format!("{}: {e}", path.display())))
 }
@@ -194,19 +201,24 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         I: IntoIterator<Item = Entry> + OptionalSend,
         I::IntoIter: OptionalSend,
     {
-        // One transaction per batch: a single fsync however many entries.
-        let result = (|| {
-            let txn = self.db.begin_write().map_err(io_err)?;
+        // One transaction per batch: a single fsync however many entries. The commit runs on
+        // a blocking thread so an fsync never stalls the async workers.
+        let entries: Vec<Entry> = entries.into_iter().collect();
+        let db = self.db.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let txn = db.begin_write().map_err(io_err)?;
             {
                 let mut table = txn.open_table(LOG).map_err(io_err)?;
-                for entry in entries {
+                for entry in &entries {
                     table
-                        .insert(entry.index(), encode(&entry).as_slice())
+                        .insert(entry.index(), encode(entry).as_slice())
                         .map_err(io_err)?;
                 }
             }
             txn.commit().map_err(io_err)
-        })();
+        })
+        .await
+        .unwrap_or_else(|e| Err(io_err(e)));
         match result {
             Ok(()) => {
                 callback.io_completed(Ok(()));
@@ -265,8 +277,21 @@ struct StateDump {
 #[derive(Clone)]
 pub struct StateMachine {
     db: Arc<redb::Database>,
-    /// Bumped after every commit that changes a job definition: the scheduler watches it.
-    jobs_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    changes: Arc<JobChangeFeed>,
+}
+
+/// Which jobs changed since the scheduler last looked.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct JobChanges {
+    /// Everything may have changed (a snapshot was installed).
+    pub all: bool,
+    pub names: BTreeSet<String>,
+}
+
+/// Job changes accumulate here; the counter wakes the scheduler.
+struct JobChangeFeed {
+    pending: std::sync::Mutex<JobChanges>,
+    bump: tokio::sync::watch::Sender<u64>,
 }
 
 impl StateMachine {
@@ -278,17 +303,26 @@ impl StateMachine {
         txn.commit().map_err(io_err)?;
         Ok(StateMachine {
             db,
-            jobs_changed: Arc::new(tokio::sync::watch::channel(0).0),
+            changes: Arc::new(JobChangeFeed {
+                pending: std::sync::Mutex::new(JobChanges::default()),
+                bump: tokio::sync::watch::channel(0).0,
+            }),
         })
     }
 
     /// Changes whenever a job is created, replaced, toggled or deleted.
     pub fn jobs_changed(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.jobs_changed.subscribe()
+        self.changes.bump.subscribe()
     }
 
-    fn bump_jobs_changed(&self) {
-        self.jobs_changed.send_modify(|v| *v += 1);
+    /// Takes the job changes accumulated since the last call.
+    pub fn take_job_changes(&self) -> JobChanges {
+        std::mem::take(&mut *self.changes.pending.lock().expect("job changes lock"))
+    }
+
+    fn note_job_changes(&self, f: impl FnOnce(&mut JobChanges)) {
+        f(&mut self.changes.pending.lock().expect("job changes lock"));
+        self.changes.bump.send_modify(|v| *v += 1);
     }
 
     /// The database, for reads through [`crate::state::Reader`].
@@ -396,42 +430,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         if batch.is_empty() {
             return Ok(());
         }
-        let txn = self.db.begin_write().map_err(io_err)?;
-        let mut replies = Vec::with_capacity(batch.len());
-        let mut jobs_touched = false;
-        {
-            let mut applier = Applier::new(&txn).map_err(io_err)?;
-            let mut meta = txn.open_table(SM_META).map_err(io_err)?;
-            let mut last = None;
-            for (entry, responder) in batch {
-                if let EntryPayload::Normal(
-                    Command::SetJob { .. } | Command::DeleteJob { .. } | Command::ToggleJob { .. },
-                ) = &entry.payload
-                {
-                    jobs_touched = true;
-                }
-                last = Some(entry.log_id());
-                let response = match &entry.payload {
-                    EntryPayload::Blank => Response::Done,
-                    EntryPayload::Normal(cmd) => applier.apply(cmd).map_err(io_err)?,
-                    EntryPayload::Membership(m) => {
-                        let stored =
-                            StoredMembershipOf::<TypeConfig>::new(Some(entry.log_id()), m.clone());
-                        meta.insert(KEY_MEMBERSHIP, encode(&stored).as_slice())
-                            .map_err(io_err)?;
-                        Response::Done
-                    }
-                };
-                if let Some(r) = responder {
-                    replies.push((r, response));
-                }
-            }
-            meta.insert(KEY_APPLIED, encode(&last).as_slice())
-                .map_err(io_err)?;
-        }
-        txn.commit().map_err(io_err)?;
-        if jobs_touched {
-            self.bump_jobs_changed();
+        let db = self.db.clone();
+        let (replies, touched) = tokio::task::spawn_blocking(move || apply_batch(&db, batch))
+            .await
+            .unwrap_or_else(|e| Err(io_err(e)))?;
+        if !touched.is_empty() {
+            self.note_job_changes(|c| c.names.extend(touched));
         }
         for (responder, response) in replies {
             responder.send(response);
@@ -476,7 +480,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 .map_err(io_err)?;
         }
         txn.commit().map_err(io_err)?;
-        self.bump_jobs_changed();
+        self.note_job_changes(|c| c.all = true);
         Ok(())
     }
 
@@ -490,6 +494,56 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
                 snapshot: Cursor::new(s.data),
             }))
     }
+}
+
+type Replies = Vec<(openraft::storage::ApplyResponder<TypeConfig>, Response)>;
+
+/// Applies a batch of entries in one write transaction (on a blocking thread). Returns the
+/// responses to send once it is durable, and the names of the jobs whose definition changed.
+fn apply_batch(
+    db: &redb::Database,
+    batch: Vec<EntryResponder<TypeConfig>>,
+) -> Result<(Replies, BTreeSet<String>), io::Error> {
+    let txn = db.begin_write().map_err(io_err)?;
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut touched = BTreeSet::new();
+    {
+        let mut applier = Applier::new(&txn).map_err(io_err)?;
+        let mut meta = txn.open_table(SM_META).map_err(io_err)?;
+        let mut last = None;
+        for (entry, responder) in batch {
+            last = Some(entry.log_id());
+            let response = match &entry.payload {
+                EntryPayload::Blank => Response::Done,
+                EntryPayload::Normal(cmd) => {
+                    match cmd {
+                        Command::SetJob { job, .. } => {
+                            touched.insert(job.name.clone());
+                        }
+                        Command::DeleteJob { name } | Command::ToggleJob { name } => {
+                            touched.insert(name.clone());
+                        }
+                        Command::Launch { .. } | Command::Finish { .. } => {}
+                    }
+                    applier.apply(cmd).map_err(io_err)?
+                }
+                EntryPayload::Membership(m) => {
+                    let stored =
+                        StoredMembershipOf::<TypeConfig>::new(Some(entry.log_id()), m.clone());
+                    meta.insert(KEY_MEMBERSHIP, encode(&stored).as_slice())
+                        .map_err(io_err)?;
+                    Response::Done
+                }
+            };
+            if let Some(r) = responder {
+                replies.push((r, response));
+            }
+        }
+        meta.insert(KEY_APPLIED, encode(&last).as_slice())
+            .map_err(io_err)?;
+    }
+    txn.commit().map_err(io_err)?;
+    Ok((replies, touched))
 }
 
 /// Opens both stores in `data_dir`.

@@ -115,15 +115,24 @@ impl Scheduler {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut jobs_changed = self.state.jobs_changed();
         let mut dirty = true;
+        let mut first_sync = true;
         self.close_interrupted();
         let mut plan: HashMap<String, Planned> = HashMap::new();
         let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, String)>> = BinaryHeap::new();
         loop {
             if dirty || jobs_changed.has_changed().unwrap_or(false) {
                 jobs_changed.mark_unchanged();
+                let changes = self.state.take_job_changes();
+                let result = if first_sync || changes.all {
+                    first_sync = false;
+                    self.resync(&mut plan, &mut heap)
+                } else {
+                    self.refresh(&changes.names, &mut plan, &mut heap)
+                };
                 dirty = false;
-                if let Err(e) = self.resync(&mut plan, &mut heap) {
+                if let Err(e) = result {
                     tracing::error!("scheduler cannot read jobs: {e}");
+                    first_sync = true;
                 }
             }
             // Drop heap entries that no longer match the plan (job changed or deleted).
@@ -249,6 +258,30 @@ impl Scheduler {
             self.plan_job(record, plan, heap);
         }
         plan.retain(|name, _| seen.contains(name));
+        Ok(())
+    }
+
+    /// Re-plans only the named jobs (created, changed, toggled or deleted).
+    fn refresh(
+        &self,
+        names: &std::collections::BTreeSet<String>,
+        plan: &mut HashMap<String, Planned>,
+        heap: &mut BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+    ) -> Result<(), String> {
+        let records = self.read(|r| {
+            names
+                .iter()
+                .map(|n| Ok((n.clone(), r.job(n)?)))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        for (name, record) in records {
+            match record {
+                Some(record) => self.plan_job(record, plan, heap),
+                None => {
+                    plan.remove(&name);
+                }
+            }
+        }
         Ok(())
     }
 
