@@ -232,6 +232,7 @@ pub async fn run(
     let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
     let rpc_ctx = Arc::new(RpcContext {
         raft: raft.clone(),
+        snapshot_dir: config.data_dir.join(crate::consensus::SNAPSHOT_DIR),
         node_id,
         name: config.node_name.clone(),
         key: rpc_key,

@@ -9,7 +9,6 @@
 //! byte followed by JSON (the snapshot route sends its data raw after a length-prefixed header).
 
 use std::future::Future;
-use std::io::Cursor;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -161,6 +160,8 @@ pub struct Hello {
 /// What the RPC handlers need.
 pub struct RpcContext {
     pub raft: Raft,
+    /// Where a received snapshot is spooled before it is installed.
+    pub snapshot_dir: std::path::PathBuf,
     pub node_id: u64,
     pub name: String,
     pub key: RpcKey,
@@ -355,15 +356,34 @@ async fn snapshot(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response 
     }
     match decode_snapshot(&body) {
         Ok((header, data)) => {
+            // Spool to a file: the state machine installs snapshots from files.
+            let path = ctx
+                .snapshot_dir
+                .join(format!("tmp-recv-{:016x}.snap", rand::random::<u64>()));
+            let spooled = (|| -> std::io::Result<std::fs::File> {
+                std::fs::create_dir_all(&ctx.snapshot_dir)?;
+                std::fs::write(&path, &data)?;
+                std::fs::File::open(&path)
+            })();
+            let file = match spooled {
+                Ok(f) => f,
+                Err(e) => {
+                    return refuse(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        format!("cannot spool snapshot: {e}"),
+                    );
+                }
+            };
             let snapshot = Snapshot {
                 meta: header.meta,
-                snapshot: Cursor::new(data),
+                snapshot: file,
             };
             let res: Result<SnapshotResponse<TypeConfig>, RaftError<TypeConfig>> = ctx
                 .raft
                 .install_full_snapshot(header.vote, snapshot)
                 .await
                 .map_err(RaftError::Fatal);
+            let _ = std::fs::remove_file(&path);
             reply(&res)
         }
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
@@ -559,7 +579,7 @@ impl PeerClient {
 }
 
 impl RaftNetworkV2<TypeConfig> for PeerClient {
-    type SnapshotData = Cursor<Vec<u8>>;
+    type SnapshotData = std::fs::File;
 
     async fn append_entries(
         &mut self,
@@ -597,7 +617,15 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
             vote,
             meta: snapshot.meta,
         };
-        let body = encode_snapshot(&header, snapshot.snapshot.get_ref());
+        let mut data = Vec::new();
+        let mut file = snapshot.snapshot;
+        {
+            use std::io::{Read, Seek};
+            file.seek(std::io::SeekFrom::Start(0))
+                .and_then(|_| file.read_to_end(&mut data))
+                .map_err(|e| StreamingError::Unreachable(Unreachable::new(&e)))?;
+        }
+        let body = encode_snapshot(&header, &data);
         let call = async {
             let res: Result<SnapshotResponse<TypeConfig>, RaftError<TypeConfig>> = self
                 .client

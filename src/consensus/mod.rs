@@ -9,10 +9,13 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;
-use std::io::{self, Cursor};
+use std::fs::File;
+use std::io::{self, Seek};
 use std::ops::{Bound, RangeBounds};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+pub mod snapshot;
 
 use futures_util::{Stream, TryStreamExt};
 use openraft::entry::RaftEntry;
@@ -53,29 +56,29 @@ pub type Entry = openraft::type_config::alias::EntryOf<TypeConfig>;
 
 const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("log");
 const LOG_META: TableDefinition<&str, &[u8]> = TableDefinition::new("log_meta");
-const SM_META: TableDefinition<&str, &[u8]> = TableDefinition::new("sm_meta");
+pub(crate) const SM_META: TableDefinition<&str, &[u8]> = TableDefinition::new("sm_meta");
 
 const KEY_VOTE: &str = "vote";
 const KEY_PURGED: &str = "last_purged";
 const KEY_COMMITTED: &str = "committed";
-const KEY_APPLIED: &str = "last_applied";
-const KEY_MEMBERSHIP: &str = "membership";
-const KEY_SNAPSHOT: &str = "snapshot";
+pub(crate) const KEY_APPLIED: &str = "last_applied";
+pub(crate) const KEY_MEMBERSHIP: &str = "membership";
 
 pub const LOG_FILE: &str = "raft-log.redb";
 /// Page cache per redb file.
 const DB_CACHE_BYTES: usize = 32 * 1024 * 1024;
 pub const STATE_FILE: &str = "state.redb";
+pub const SNAPSHOT_DIR: &str = "snapshots";
 
-fn io_err(e: impl std::fmt::Display) -> io::Error {
+pub(crate) fn io_err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     state::encode(value)
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, io::Error> {
+pub(crate) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, io::Error> {
     state::decode(bytes).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))
 }
 
@@ -259,24 +262,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 }
 
-/// The stored snapshot: its meta and the full state dump.
-#[derive(Serialize, Deserialize)]
-struct StoredSnapshot {
-    meta: SnapshotMetaOf<TypeConfig>,
-    data: Vec<u8>,
-}
-
-/// A state dump: every row of the state tables, in key order.
-#[derive(Serialize, Deserialize, Default)]
-struct StateDump {
-    jobs: Vec<(String, Vec<u8>)>,
-    executions: Vec<(String, Vec<u8>)>,
-}
-
 /// The state machine in `state.redb`. Cheap to clone: clones share the database.
 #[derive(Clone)]
 pub struct StateMachine {
     db: Arc<redb::Database>,
+    snapshot_dir: PathBuf,
     changes: Arc<JobChangeFeed>,
 }
 
@@ -295,7 +285,8 @@ struct JobChangeFeed {
 }
 
 impl StateMachine {
-    pub fn open(db: Arc<redb::Database>) -> Result<Self, io::Error> {
+    pub fn open(db: Arc<redb::Database>, snapshot_dir: PathBuf) -> Result<Self, io::Error> {
+        std::fs::create_dir_all(&snapshot_dir)?;
         let txn = db.begin_write().map_err(io_err)?;
         txn.open_table(JOBS).map_err(io_err)?;
         txn.open_table(EXECUTIONS).map_err(io_err)?;
@@ -303,6 +294,7 @@ impl StateMachine {
         txn.commit().map_err(io_err)?;
         Ok(StateMachine {
             db,
+            snapshot_dir,
             changes: Arc::new(JobChangeFeed {
                 pending: std::sync::Mutex::new(JobChanges::default()),
                 bump: tokio::sync::watch::channel(0).0,
@@ -338,73 +330,25 @@ impl StateMachine {
             None => Ok(None),
         }
     }
-
-    #[allow(clippy::type_complexity)]
-    fn dump(
-        &self,
-    ) -> Result<
-        (
-            Option<LogIdOf<TypeConfig>>,
-            StoredMembershipOf<TypeConfig>,
-            Vec<u8>,
-        ),
-        io::Error,
-    > {
-        // One read transaction: the dump and its position are one consistent point in time.
-        let txn = self.db.begin_read().map_err(io_err)?;
-        let meta = txn.open_table(SM_META).map_err(io_err)?;
-        let applied = match meta.get(KEY_APPLIED).map_err(io_err)? {
-            Some(v) => decode(v.value())?,
-            None => None,
-        };
-        let membership = match meta.get(KEY_MEMBERSHIP).map_err(io_err)? {
-            Some(v) => decode(v.value())?,
-            None => StoredMembershipOf::<TypeConfig>::default(),
-        };
-        let mut dump = StateDump::default();
-        for (def, rows) in [(JOBS, &mut dump.jobs), (EXECUTIONS, &mut dump.executions)] {
-            let table = txn.open_table(def).map_err(io_err)?;
-            for item in table.iter().map_err(io_err)? {
-                let (k, v) = item.map_err(io_err)?;
-                rows.push((k.value().to_string(), v.value().to_vec()));
-            }
-        }
-        Ok((applied, membership, encode(&dump)))
-    }
 }
 
 impl RaftSnapshotBuilder<TypeConfig> for StateMachine {
-    type SnapshotData = Cursor<Vec<u8>>;
+    type SnapshotData = File;
 
-    async fn build_snapshot(
-        &mut self,
-    ) -> Result<SnapshotOf<TypeConfig, Cursor<Vec<u8>>>, io::Error> {
-        let (last_log_id, last_membership, data) = self.dump()?;
-        let meta = SnapshotMetaOf::<TypeConfig> {
-            last_log_id,
-            last_membership,
-        };
-        let stored = StoredSnapshot {
-            meta: meta.clone(),
-            data,
-        };
-        let txn = self.db.begin_write().map_err(io_err)?;
-        {
-            let mut table = txn.open_table(SM_META).map_err(io_err)?;
-            table
-                .insert(KEY_SNAPSHOT, encode(&stored).as_slice())
-                .map_err(io_err)?;
-        }
-        txn.commit().map_err(io_err)?;
+    async fn build_snapshot(&mut self) -> Result<SnapshotOf<TypeConfig, File>, io::Error> {
+        let (db, dir) = (self.db.clone(), self.snapshot_dir.clone());
+        let (meta, path) = tokio::task::spawn_blocking(move || snapshot::write(&db, &dir))
+            .await
+            .map_err(io_err)??;
         Ok(SnapshotOf::<TypeConfig, _> {
             meta,
-            snapshot: Cursor::new(stored.data),
+            snapshot: File::open(path)?,
         })
     }
 }
 
 impl RaftStateMachine<TypeConfig> for StateMachine {
-    type SnapshotData = Cursor<Vec<u8>>;
+    type SnapshotData = File;
     type SnapshotBuilder = Self;
 
     async fn applied_state(
@@ -450,36 +394,22 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     async fn install_snapshot(
         &mut self,
         meta: &SnapshotMetaOf<TypeConfig>,
-        snapshot: Self::SnapshotData,
+        mut snapshot: Self::SnapshotData,
     ) -> Result<(), io::Error> {
-        let data = snapshot.into_inner();
-        let dump: StateDump = decode(&data)?;
-        // All or nothing: the old state, the new rows and the position change in one commit.
-        let txn = self.db.begin_write().map_err(io_err)?;
-        {
-            let mut jobs = txn.open_table(JOBS).map_err(io_err)?;
-            jobs.retain(|_, _| false).map_err(io_err)?;
-            for (k, v) in &dump.jobs {
-                jobs.insert(k.as_str(), v.as_slice()).map_err(io_err)?;
+        // All or nothing: the file is checked end to end, then the old state, the new rows and
+        // the applied position change in one commit.
+        let (db, dir, meta) = (self.db.clone(), self.snapshot_dir.clone(), meta.clone());
+        tokio::task::spawn_blocking(move || {
+            let in_file = snapshot::load(&db, &mut snapshot)?;
+            if in_file.last_log_id != meta.last_log_id {
+                tracing::warn!(
+                    "installed snapshot's own position differs from what Raft announced"
+                );
             }
-            let mut execs = txn.open_table(EXECUTIONS).map_err(io_err)?;
-            execs.retain(|_, _| false).map_err(io_err)?;
-            for (k, v) in &dump.executions {
-                execs.insert(k.as_str(), v.as_slice()).map_err(io_err)?;
-            }
-            let mut m = txn.open_table(SM_META).map_err(io_err)?;
-            m.insert(KEY_APPLIED, encode(&meta.last_log_id).as_slice())
-                .map_err(io_err)?;
-            m.insert(KEY_MEMBERSHIP, encode(&meta.last_membership).as_slice())
-                .map_err(io_err)?;
-            let stored = StoredSnapshot {
-                meta: meta.clone(),
-                data,
-            };
-            m.insert(KEY_SNAPSHOT, encode(&stored).as_slice())
-                .map_err(io_err)?;
-        }
-        txn.commit().map_err(io_err)?;
+            snapshot::keep_copy(&mut snapshot, &meta, &dir)
+        })
+        .await
+        .map_err(io_err)??;
         self.note_job_changes(|c| c.all = true);
         Ok(())
     }
@@ -487,12 +417,16 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<SnapshotOf<TypeConfig, Self::SnapshotData>>, io::Error> {
-        Ok(self
-            .meta::<StoredSnapshot>(KEY_SNAPSHOT)?
-            .map(|s| SnapshotOf::<TypeConfig, _> {
-                meta: s.meta,
-                snapshot: Cursor::new(s.data),
-            }))
+        let Some(path) = snapshot::latest(&self.snapshot_dir)? else {
+            return Ok(None);
+        };
+        let mut file = File::open(path)?;
+        let meta = snapshot::read_meta(&mut file)?;
+        file.seek(std::io::SeekFrom::Start(0))?;
+        Ok(Some(SnapshotOf::<TypeConfig, _> {
+            meta,
+            snapshot: file,
+        }))
     }
 }
 
@@ -549,7 +483,10 @@ fn apply_batch(
 /// Opens both stores in `data_dir`.
 pub fn open_stores(data_dir: &Path) -> Result<(LogStore, StateMachine), io::Error> {
     let log = LogStore::open(open_db(&data_dir.join(LOG_FILE))?)?;
-    let sm = StateMachine::open(open_db(&data_dir.join(STATE_FILE))?)?;
+    let sm = StateMachine::open(
+        open_db(&data_dir.join(STATE_FILE))?,
+        data_dir.join(SNAPSHOT_DIR),
+    )?;
     Ok((log, sm))
 }
 
