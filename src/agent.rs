@@ -9,9 +9,13 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use std::net::SocketAddr;
+
 use crate::api::{ApiContext, router};
+use crate::cluster::ClusterManager;
 use crate::config::AgentConfig;
 use crate::consensus::{NodeAddr, Raft, open_stores};
+use crate::membership::{Membership, MembershipConfig, NodeMeta, Role};
 use crate::rpc::{Network, RpcClient, RpcContext, RpcKey};
 use crate::runner::{Finished, ResultSink, Runner};
 use crate::scheduler::Scheduler;
@@ -79,19 +83,6 @@ pub async fn run(
             "server: agents without --server need cluster membership, which this build does not have yet; run with --server --bootstrap-expect=1".into(),
         ));
     }
-    if config.bootstrap_expect > 1 {
-        return Err(AgentError::Config(format!(
-            "bootstrap-expect: {} servers need cluster formation, which this build does not have yet; use --bootstrap-expect=1",
-            config.bootstrap_expect
-        )));
-    }
-
-    if !config.join.is_empty() || !config.retry_join.is_empty() {
-        return Err(AgentError::Config(
-            "join: joining other nodes needs cluster membership, which this build does not have yet".into(),
-        ));
-    }
-
     // Bind first: a taken or foreign address fails before any state is touched.
     let http = tokio::net::TcpListener::bind(config.http_addr)
         .await
@@ -110,6 +101,27 @@ pub async fn run(
                 config.rpc_addr
             ))
         })?;
+
+    let advertised_rpc = SocketAddr::new(config.advertise.ip(), config.rpc_addr.port());
+    let meta = NodeMeta {
+        name: config.node_name.clone(),
+        gossip_addr: config.advertise,
+        rpc_addr: advertised_rpc,
+        http_addr: config.http_addr,
+        role: Role::Server,
+        region: config.region.clone(),
+        datacenter: config.datacenter.clone(),
+        tags: config.tags.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        protocol_min: 1,
+        protocol_max: 1,
+        bootstrap_expect: config.bootstrap_expect,
+    };
+    let mut gossip_config = MembershipConfig::new(meta, config.bind);
+    gossip_config.key = config.encrypt.clone();
+    let membership = Membership::start(gossip_config)
+        .await
+        .map_err(|e| AgentError::Config(format!("bind: {e}")))?;
 
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         AgentError::Config(format!(
@@ -153,17 +165,22 @@ pub async fn run(
         .is_initialized()
         .await
         .map_err(|e| AgentError::Runtime(format!("raft: {e}")))?;
-    if !initialized {
-        if config.bootstrap_expect != 1 {
-            return Err(AgentError::Config(
-                "bootstrap-expect: this data dir holds no cluster; start with --bootstrap-expect=1 to create one".into(),
-            ));
+    if !initialized && config.bootstrap_expect != 1 {
+        if config.bootstrap_expect == 0 {
+            tracing::info!("no cluster state yet: waiting to be added by a cluster's leader");
+        } else {
+            tracing::info!(
+                expect = config.bootstrap_expect,
+                "waiting for servers to bootstrap the cluster"
+            );
         }
+    }
+    if !initialized && config.bootstrap_expect == 1 {
         let members = BTreeMap::from([(
             node_id,
             NodeAddr {
                 name: config.node_name.clone(),
-                rpc_addr: config.rpc_addr.to_string(),
+                rpc_addr: advertised_rpc.to_string(),
             },
         )]);
         raft.initialize(members)
@@ -174,6 +191,37 @@ pub async fn run(
             "bootstrapped a new one-server cluster"
         );
     }
+
+    // Joins: once at start (failure is a warning), and with retries (giving up is fatal).
+    let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
+    if !config.join.is_empty() {
+        let addrs = resolve_all(&config.join).await;
+        match membership.join(&addrs, Duration::from_secs(5)).await {
+            Ok(n) if n > 0 => tracing::info!(joined = n, "joined the cluster"),
+            Ok(_) => tracing::warn!(join = ?config.join, "join: no node answered"),
+            Err(e) => tracing::warn!("join: {e}"),
+        }
+    }
+    if !config.retry_join.is_empty() {
+        tokio::spawn(retry_join(
+            membership.clone(),
+            config.retry_join.clone(),
+            config.retry_interval,
+            config.retry_max,
+            fatal_tx.clone(),
+        ));
+    }
+    let (cluster_stop_tx, cluster_stop_rx) = watch::channel(false);
+    let cluster = ClusterManager {
+        raft: raft.clone(),
+        membership: membership.clone(),
+        rpc: rpc_client.clone(),
+        node_name: config.node_name.clone(),
+        region: config.region.clone(),
+        bootstrap_expect: config.bootstrap_expect,
+        dead_server_timeout: config.dead_server_timeout,
+    };
+    let cluster_task = tokio::spawn(cluster.run(cluster_stop_rx));
 
     let (sink, results) = ResultSink::new();
     let result_loop = tokio::spawn(commit_results(raft.clone(), sink.clone(), results));
@@ -222,6 +270,7 @@ pub async fn run(
 
     let ctx = Arc::new(ApiContext {
         raft: raft.clone(),
+        membership: membership.clone(),
         rpc: rpc_client.clone(),
         state: state.clone(),
         runner: runner.clone(),
@@ -259,8 +308,16 @@ pub async fn run(
         "belfry agent running"
     );
 
-    shutdown.await;
+    let outcome = tokio::select! {
+        _ = shutdown => Ok(()),
+        Some(why) = fatal_rx.recv() => {
+            tracing::error!("{why}");
+            Err(AgentError::Runtime(why))
+        }
+    };
     tracing::info!("shutting down: no new launches");
+    cluster_stop_tx.send_replace(true);
+    let _ = cluster_task.await;
     leader_watch.close().await;
     if let Some(tx) = scheduler_stop.lock().expect("lock").take() {
         tx.send_replace(true);
@@ -273,9 +330,62 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
     result_loop.abort();
+    // Tell the cluster this server is leaving, so the leader drops it from the voters at once.
+    membership.leave().await;
     let _ = raft.shutdown().await;
     tracing::info!("stopped");
-    Ok(())
+    outcome
+}
+
+/// Resolves join addresses (IPs, IP:port, DNS names with or without a port) afresh.
+async fn resolve_all(addrs: &[String]) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    for a in addrs {
+        let target = if a.parse::<SocketAddr>().is_ok()
+            || a.rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            a.clone()
+        } else {
+            format!("{a}:{}", crate::config::DEFAULT_GOSSIP_PORT)
+        };
+        match tokio::net::lookup_host(&target).await {
+            Ok(found) => out.extend(found),
+            Err(e) => tracing::warn!(address = %a, "cannot resolve: {e}"),
+        }
+    }
+    out
+}
+
+/// `--retry-join`: tries every `interval` until a node answers; after `max` failed attempts
+/// (0 = never give up) reports a fatal error, which stops the agent with a non-zero exit.
+async fn retry_join(
+    membership: Membership,
+    addrs: Vec<String>,
+    interval: Duration,
+    max: u32,
+    fatal: mpsc::UnboundedSender<String>,
+) {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let resolved = resolve_all(&addrs).await;
+        match membership.join(&resolved, Duration::from_secs(5)).await {
+            Ok(n) if n > 0 => {
+                tracing::info!(joined = n, attempt, "retry-join: joined the cluster");
+                return;
+            }
+            Ok(_) => tracing::warn!(attempt, ?addrs, "retry-join: no node answered"),
+            Err(e) => tracing::warn!(attempt, "retry-join: {e}"),
+        }
+        if max > 0 && attempt >= max {
+            let _ = fatal.send(format!(
+                "retry-join: gave up after {attempt} attempts; none of {addrs:?} answered"
+            ));
+            return;
+        }
+        tokio::time::sleep(interval).await;
+    }
 }
 
 /// Commits finished executions in batches: whatever has arrived while the previous batch was

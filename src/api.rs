@@ -37,6 +37,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// What the handlers share.
 pub struct ApiContext {
     pub raft: Raft,
+    pub membership: crate::membership::Membership,
     pub rpc: crate::rpc::RpcClient,
     pub state: StateMachine,
     pub runner: Runner,
@@ -251,33 +252,58 @@ impl ApiContext {
         }
     }
 
-    fn member(&self) -> Member {
-        let c = &self.config;
-        let mut tags = c.tags.clone();
+    /// A gossip member in Dkron's (serf's) shape.
+    fn member(&self, m: &crate::membership::MemberState) -> Member {
+        use crate::membership::{MemberStatus, Role};
+        let meta = &m.meta;
+        let mut tags = meta.tags.clone();
         tags.insert("role".into(), "belfry".into());
-        tags.insert("dc".into(), c.datacenter.clone());
-        tags.insert("region".into(), c.region.clone());
-        tags.insert("version".into(), VERSION.into());
-        tags.insert("rpc_addr".into(), c.rpc_addr.to_string());
-        tags.insert("port".into(), c.rpc_addr.port().to_string());
-        if c.server {
+        tags.insert("dc".into(), meta.datacenter.clone());
+        tags.insert("region".into(), meta.region.clone());
+        tags.insert("version".into(), meta.version.clone());
+        tags.insert("rpc_addr".into(), meta.rpc_addr.to_string());
+        tags.insert("port".into(), meta.rpc_addr.port().to_string());
+        if meta.role == Role::Server {
             tags.insert("server".into(), "true".into());
-            tags.insert("expect".into(), c.bootstrap_expect.to_string());
+            tags.insert("expect".into(), meta.bootstrap_expect.to_string());
         }
+        // serf's numbering: 1 alive, 3 left, 4 failed (suspect is still alive to serf).
+        let (status, text) = match m.status {
+            MemberStatus::Alive => (1, "alive"),
+            MemberStatus::Suspect => (1, "suspect"),
+            MemberStatus::Left => (3, "left"),
+            MemberStatus::Failed => (4, "failed"),
+        };
         Member {
-            name: c.node_name.clone(),
-            addr: c.advertise.ip().to_string(),
-            port: c.advertise.port(),
+            name: meta.name.clone(),
+            addr: meta.gossip_addr.ip().to_string(),
+            port: meta.gossip_addr.port(),
             tags,
-            status: 1,
-            protocol_min: 1,
-            protocol_max: 1,
-            protocol_cur: 1,
-            delegate_min: 1,
-            delegate_max: 1,
-            delegate_cur: 1,
-            id: None,
-            status_text: None,
+            status,
+            protocol_min: meta.protocol_min,
+            protocol_max: meta.protocol_max,
+            protocol_cur: meta.protocol_max,
+            delegate_min: meta.protocol_min,
+            delegate_max: meta.protocol_max,
+            delegate_cur: meta.protocol_max,
+            id: Some(meta.name.clone()),
+            status_text: Some(text.into()),
+        }
+    }
+
+    fn me(&self) -> Member {
+        let me = self
+            .membership
+            .members()
+            .into_iter()
+            .find(|m| m.meta.name == self.config.node_name);
+        match me {
+            Some(m) => self.member(&m),
+            None => self.member(&crate::membership::MemberState {
+                meta: self.membership.local(),
+                status: crate::membership::MemberStatus::Alive,
+                since: std::time::SystemTime::now(),
+            }),
         }
     }
 
@@ -330,11 +356,23 @@ async fn health(State(ctx): Ctx) -> Response {
 
 async fn status(State(ctx): Ctx) -> Response {
     let metrics = ctx.raft.metrics().borrow_watched().clone();
+    let members = ctx.membership.members();
+    let count =
+        |s: crate::membership::MemberStatus| members.iter().filter(|m| m.status == s).count();
     let mut serf = BTreeMap::new();
-    serf.insert("members".to_string(), "1".to_string());
-    serf.insert("failed".to_string(), "0".to_string());
-    serf.insert("left".to_string(), "0".to_string());
-    serf.insert("encrypted".to_string(), "false".to_string());
+    serf.insert("members".to_string(), members.len().to_string());
+    serf.insert(
+        "failed".to_string(),
+        count(crate::membership::MemberStatus::Failed).to_string(),
+    );
+    serf.insert(
+        "left".to_string(),
+        count(crate::membership::MemberStatus::Left).to_string(),
+    );
+    serf.insert(
+        "encrypted".to_string(),
+        ctx.config.encrypt.is_some().to_string(),
+    );
     serf.insert("raft_state".to_string(), format!("{:?}", metrics.state));
     serf.insert("raft_term".to_string(), metrics.current_term.to_string());
     serf.insert(
@@ -351,23 +389,51 @@ async fn status(State(ctx): Ctx) -> Response {
             version: VERSION.into(),
         },
         serf,
-        tags: ctx.member().tags,
+        tags: ctx.me().tags,
     };
     json(StatusCode::OK, &status)
 }
 
 async fn members(State(ctx): Ctx) -> Response {
-    let mut me = ctx.member();
-    me.id = Some(format!("{:016x}", ctx.node_id));
-    me.status_text = Some("alive".into());
-    with_total(json(StatusCode::OK, &[me]), 1)
+    let mut list: Vec<Member> = ctx
+        .membership
+        .members()
+        .iter()
+        .map(|m| ctx.member(m))
+        .collect();
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    let total = list.len();
+    with_total(json(StatusCode::OK, &list), total)
 }
 
 async fn leader(State(ctx): Ctx) -> ApiResult<Response> {
-    if ctx.is_leader() {
-        return Ok(json(StatusCode::OK, &ctx.member()));
+    let m = ctx.raft.metrics().borrow_watched().clone();
+    let name = m.current_leader.and_then(|id| {
+        m.membership_config
+            .membership()
+            .get_node(&id)
+            .map(|n| n.name.clone())
+    });
+    let Some(name) = name else {
+        return Err(ApiError::unavailable("no leader is known to this node"));
+    };
+    let member = ctx
+        .membership
+        .members()
+        .into_iter()
+        .find(|s| s.meta.name == name);
+    match member {
+        Some(s) => {
+            // Dkron prints the bare serf member here, without id and statusText.
+            let mut m = ctx.member(&s);
+            m.id = None;
+            m.status_text = None;
+            Ok(json(StatusCode::OK, &m))
+        }
+        None => Err(ApiError::unavailable(format!(
+            "leader {name} is not known to gossip yet"
+        ))),
     }
-    Err(ApiError::unavailable("no leader is known to this node"))
 }
 
 async fn is_leader(State(ctx): Ctx) -> Response {

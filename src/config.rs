@@ -337,23 +337,7 @@ pub struct AgentConfig {
 
 /// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
 pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.trim())
-        .map_err(|e| format!("not base64: {e}"))?;
-    match bytes.len() {
-        16 | 24 | 32 => Ok(bytes),
-        n => Err(format!(
-            "the key is {n} bytes; it must be 16, 24 or 32 (use `belfry keygen`)"
-        )),
-    }
-}
-
-/// A new random 32-byte cluster key, base64-encoded.
-pub fn generate_key() -> String {
-    use base64::Engine;
-    let key: [u8; 32] = rand::random();
-    base64::engine::general_purpose::STANDARD.encode(key)
+    crate::membership::parse_key(text).map_err(|e| e.to_string())
 }
 
 /// Parses `IP`, `IP:port` or `[v6]:port`, using `default_port` when none is given.
@@ -563,7 +547,7 @@ mod tests {
 
     #[test]
     fn keys() {
-        let k = generate_key();
+        let k = crate::membership::generate_key();
         assert_eq!(parse_key(&k).unwrap().len(), 32);
         assert!(parse_key("c2VjcmV0").unwrap_err().contains("6 bytes"));
         assert!(parse_key("not base64!").unwrap_err().contains("base64"));

@@ -6,10 +6,12 @@
 pub mod agent;
 pub mod api;
 pub mod client;
+pub mod cluster;
 pub mod config;
 pub mod consensus;
 pub mod duration;
 pub mod executor;
+pub mod membership;
 pub mod model;
 pub mod rpc;
 pub mod runner;

@@ -53,13 +53,8 @@ impl RpcKey {
 
     /// Derives the RPC key from the cluster key with HKDF-SHA256.
     pub fn from_cluster_key(cluster_key: &[u8]) -> RpcKey {
-        let salt = ring::hkdf::Salt::new(ring::hkdf::HKDF_SHA256, b"belfry");
-        let prk = salt.extract(cluster_key);
-        let info = [b"belfry rpc v1".as_slice()];
-        let okm = prk
-            .expand(&info, hmac::HMAC_SHA256)
-            .expect("HKDF output of one hash length is always valid");
-        RpcKey(Some(hmac::Key::from(okm)))
+        let derived = crate::membership::derive_key(cluster_key, "belfry rpc v1");
+        RpcKey(Some(hmac::Key::new(hmac::HMAC_SHA256, &derived)))
     }
 
     fn message(ts: u64, method: &str, path: &str, body: &[u8]) -> Vec<u8> {

@@ -10,6 +10,7 @@ fn agent_args(dir: &std::path::Path, port: u16) -> Vec<String> {
         "agent".into(),
         format!("--http-addr=127.0.0.1:{port}"),
         format!("--rpc-port={}", free_port()),
+        format!("--bind=127.0.0.1:{}", free_port()),
         format!("--data-dir={}", dir.join("data").display()),
     ]
 }
@@ -44,7 +45,12 @@ fn unknown_key_bad_values_and_busy_addresses_exit_2_and_touch_nothing() {
         ("--node-name=has space", "node-name"),
         ("--tag=novalue", "--tag"),
     ] {
-        let mut a = base.clone();
+        let flag = extra.split('=').next().unwrap();
+        let mut a: Vec<&str> = base
+            .iter()
+            .copied()
+            .filter(|b| !b.starts_with(flag))
+            .collect();
         a.push(extra);
         let (code, _, err) = cli(&a, &[], None);
         assert_eq!(code, 2, "{extra}: {err}");

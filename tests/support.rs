@@ -44,6 +44,7 @@ pub struct Node {
     pub dir: tempfile::TempDir,
     pub http_port: u16,
     pub rpc_port: u16,
+    pub gossip_port: u16,
     pub name: String,
     pub extra: Vec<String>,
     child: Option<Child>,
@@ -56,6 +57,7 @@ impl Node {
             dir: tempfile::tempdir().unwrap(),
             http_port: free_port(),
             rpc_port: free_port(),
+            gossip_port: free_port(),
             name: "node-a".into(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
@@ -97,6 +99,7 @@ impl Node {
             .arg(format!("--node-name={}", self.name))
             .arg(format!("--http-addr={}", self.addr()))
             .arg(format!("--rpc-port={}", self.rpc_port))
+            .arg(format!("--bind=127.0.0.1:{}", self.gossip_port))
             .arg(format!("--data-dir={}", self.data_dir().display()))
             .args(&self.extra)
             .env_remove("BELFRY_HTTP_ADDR")

@@ -221,7 +221,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Version { json } => crate::version::run(json),
         Command::Keygen => {
-            println!("{}", belfry::config::generate_key());
+            println!("{}", belfry::membership::generate_key());
             Ok(())
         }
         Command::Completions { shell } => {

@@ -1,0 +1,245 @@
+//! Cluster management: turns what gossip knows about servers into Raft membership.
+//!
+//! - **Bootstrap** (`--bootstrap-expect=N`, N > 1): once N alive servers of this region that all
+//!   expect N see each other, and none of them already belongs to a Raft cluster, the server
+//!   with the smallest name initialises Raft with all of them as voters. Only that one server
+//!   ever calls `initialize`, so two bootstraps of one group cannot race; a server that expects a
+//!   different N blocks the bootstrap with a log line naming it.
+//! - **Reconcile** (leader only, every second and on membership events): a new alive server of
+//!   the region joins as a learner and becomes a voter once its log is caught up; a voter whose
+//!   gossip status has been `failed` for longer than `--dead-server-timeout` is removed, never
+//!   leaving fewer voters than a quorum of the configured bootstrap-expect; a server that left
+//!   gracefully is removed at once.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::time::{Duration, SystemTime};
+
+use openraft::ChangeMembers;
+use openraft::async_runtime::WatchReceiver;
+use tokio::sync::watch;
+
+use crate::consensus::{NodeAddr, Raft};
+use crate::membership::{MemberState, MemberStatus, Membership, Role};
+use crate::rpc::RpcClient;
+
+/// How far behind the leader's log a learner may be and still be promoted.
+const PROMOTE_MAX_LAG: u64 = 16;
+
+pub struct ClusterManager {
+    pub raft: Raft,
+    pub membership: Membership,
+    pub rpc: RpcClient,
+    pub node_name: String,
+    pub region: String,
+    pub bootstrap_expect: u32,
+    pub dead_server_timeout: Duration,
+}
+
+/// The smallest number of voters a cluster configured for `expect` servers keeps.
+pub fn quorum_floor(expect: u32) -> usize {
+    (expect as usize / 2 + 1).max(1)
+}
+
+impl ClusterManager {
+    fn region_servers(&self) -> Vec<MemberState> {
+        self.membership
+            .members()
+            .into_iter()
+            .filter(|m| m.meta.role == Role::Server && m.meta.region == self.region)
+            .collect()
+    }
+
+    /// Runs until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut events = self.membership.subscribe();
+        let mut warned = HashSet::new();
+        loop {
+            match self.raft.is_initialized().await {
+                Ok(false) => self.maybe_bootstrap(&mut warned).await,
+                Ok(true) => {
+                    let m = self.raft.metrics().borrow_watched().clone();
+                    if m.current_leader == Some(m.id) {
+                        self.reconcile().await;
+                    }
+                }
+                Err(_) => return,
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                _ = events.recv() => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }
+
+    async fn maybe_bootstrap(&self, warned: &mut HashSet<String>) {
+        if self.bootstrap_expect <= 1 {
+            return;
+        }
+        let servers: Vec<_> = self
+            .region_servers()
+            .into_iter()
+            .filter(|m| m.status == MemberStatus::Alive)
+            .collect();
+        for s in &servers {
+            if s.meta.bootstrap_expect != self.bootstrap_expect
+                && warned.insert(s.meta.name.clone())
+            {
+                tracing::error!(
+                    server = %s.meta.name,
+                    theirs = s.meta.bootstrap_expect,
+                    ours = self.bootstrap_expect,
+                    "refusing to bootstrap: servers disagree on --bootstrap-expect"
+                );
+            }
+        }
+        if servers
+            .iter()
+            .any(|s| s.meta.bootstrap_expect != self.bootstrap_expect)
+        {
+            return;
+        }
+        if servers.len() < self.bootstrap_expect as usize {
+            return;
+        }
+        let lowest = servers.iter().map(|s| s.meta.name.as_str()).min();
+        if lowest != Some(self.node_name.as_str()) {
+            return;
+        }
+        let mut voters = BTreeMap::new();
+        for s in &servers {
+            let addr = s.meta.rpc_addr.to_string();
+            match self.rpc.hello(&addr, Duration::from_secs(2)).await {
+                Ok(h) if h.initialized => {
+                    tracing::info!(server = %h.name, "not bootstrapping: a server already belongs to a cluster");
+                    return;
+                }
+                Ok(h) => {
+                    voters.insert(
+                        h.node_id,
+                        NodeAddr {
+                            name: h.name,
+                            rpc_addr: addr,
+                        },
+                    );
+                }
+                Err(e) => {
+                    tracing::info!("bootstrap waits for {}: {e}", s.meta.name);
+                    return;
+                }
+            }
+        }
+        let names: Vec<_> = voters.values().map(|n| n.name.clone()).collect();
+        match self.raft.initialize(voters).await {
+            Ok(()) => tracing::info!(?names, "bootstrapped the cluster"),
+            Err(e) => tracing::warn!("bootstrap failed: {e}"),
+        }
+    }
+
+    async fn reconcile(&self) {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let membership = metrics.membership_config.membership().clone();
+        let voters: BTreeSet<u64> = membership.voter_ids().collect();
+        let learners: BTreeSet<u64> = membership.learner_ids().collect();
+        let by_name: BTreeMap<String, u64> = membership
+            .nodes()
+            .map(|(id, n)| (n.name.clone(), *id))
+            .collect();
+        let servers = self.region_servers();
+        let now = SystemTime::now();
+
+        // New servers join as learners.
+        for s in servers.iter().filter(|s| s.status == MemberStatus::Alive) {
+            if by_name.contains_key(&s.meta.name) {
+                continue;
+            }
+            let addr = s.meta.rpc_addr.to_string();
+            let Ok(hello) = self.rpc.hello(&addr, Duration::from_secs(2)).await else {
+                continue;
+            };
+            if hello.name != s.meta.name {
+                continue;
+            }
+            let node = NodeAddr {
+                name: hello.name.clone(),
+                rpc_addr: addr,
+            };
+            match self.raft.add_learner(hello.node_id, node, false).await {
+                Ok(_) => tracing::info!(server = %hello.name, "added as a learner"),
+                Err(e) => tracing::warn!(server = %hello.name, "cannot add learner: {e}"),
+            }
+        }
+
+        // Caught-up learners become voters.
+        let last = metrics.last_log_index.unwrap_or(0);
+        let replication = metrics.replication.clone().unwrap_or_default();
+        for id in &learners {
+            let name = membership
+                .get_node(id)
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
+            let alive = servers
+                .iter()
+                .any(|s| s.meta.name == name && s.status == MemberStatus::Alive);
+            let matched = replication
+                .get(id)
+                .cloned()
+                .flatten()
+                .map(|l| l.index)
+                .unwrap_or(0);
+            if alive && matched + PROMOTE_MAX_LAG >= last {
+                match self
+                    .raft
+                    .change_membership(ChangeMembers::AddVoterIds(BTreeSet::from([*id])), true)
+                    .await
+                {
+                    Ok(_) => tracing::info!(server = %name, "promoted to voter"),
+                    Err(e) => tracing::warn!(server = %name, "cannot promote: {e}"),
+                }
+            }
+        }
+
+        // Servers that left are removed; dead ones after the timeout, keeping a quorum.
+        let floor = quorum_floor(self.bootstrap_expect);
+        let mut remaining = voters.len();
+        for id in voters.iter().filter(|id| **id != metrics.id) {
+            let name = membership
+                .get_node(id)
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
+            let Some(s) = servers.iter().find(|s| s.meta.name == name) else {
+                continue;
+            };
+            let gone_for = now.duration_since(s.since).unwrap_or_default();
+            let remove = match s.status {
+                MemberStatus::Left => true,
+                MemberStatus::Failed => gone_for >= self.dead_server_timeout && remaining > floor,
+                _ => false,
+            };
+            if !remove {
+                continue;
+            }
+            let change = ChangeMembers::RemoveVoters(BTreeSet::from([*id]));
+            match self.raft.change_membership(change, false).await {
+                Ok(_) => {
+                    remaining -= 1;
+                    tracing::warn!(server = %name, status = ?s.status, "removed from the voters");
+                }
+                Err(e) => tracing::warn!(server = %name, "cannot remove: {e}"),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quorum_floors() {
+        assert_eq!(quorum_floor(0), 1);
+        assert_eq!(quorum_floor(1), 1);
+        assert_eq!(quorum_floor(3), 2);
+        assert_eq!(quorum_floor(5), 3);
+    }
+}
