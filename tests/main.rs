@@ -5,6 +5,7 @@ mod support;
 
 mod api;
 mod cli;
+mod cluster;
 mod config;
 mod durability;
 mod execution;

@@ -53,18 +53,32 @@ pub struct Node {
 impl Node {
     /// Starts a one-server cluster and waits until it leads.
     pub async fn start(extra: &[&str]) -> Node {
+        let node = Node::spawn_named("node-a", true, extra);
+        node.wait_leader().await;
+        node
+    }
+
+    /// Starts a server named `name` without waiting for anything; `solo` adds
+    /// `--bootstrap-expect=1`.
+    pub fn spawn_named(name: &str, solo: bool, extra: &[&str]) -> Node {
         let mut node = Node {
             dir: tempfile::tempdir().unwrap(),
             http_port: free_port(),
             rpc_port: free_port(),
             gossip_port: free_port(),
-            name: "node-a".into(),
+            name: name.into(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
         };
+        if solo {
+            node.extra.insert(0, "--bootstrap-expect=1".into());
+        }
         node.spawn();
-        node.wait_leader().await;
         node
+    }
+
+    pub fn gossip_addr(&self) -> String {
+        format!("127.0.0.1:{}", self.gossip_port)
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -90,12 +104,7 @@ impl Node {
             .open(self.log_path())
             .unwrap();
         let child = Command::new(BIN)
-            .args([
-                "agent",
-                "--server",
-                "--bootstrap-expect=1",
-                "--log-level=info",
-            ])
+            .args(["agent", "--server", "--log-level=info"])
             .arg(format!("--node-name={}", self.name))
             .arg(format!("--http-addr={}", self.addr()))
             .arg(format!("--rpc-port={}", self.rpc_port))

@@ -445,16 +445,16 @@ impl Engine {
             .iter()
             .map(|(id, _)| id)
             .find(|id| *id.name == *self.name && id.rank() > ours);
-        if let Some(rival) = rival {
-            if self.rival.as_ref() != Some(rival) {
-                tracing::warn!(
-                    "the cluster knows a newer node named {:?} at {} than this one; node names \
+        if let Some(rival) = rival
+            && self.rival.as_ref() != Some(rival)
+        {
+            tracing::warn!(
+                "the cluster knows a newer node named {:?} at {} than this one; node names \
                      must be unique",
-                    self.name,
-                    rival.addr
-                );
-                self.rival = Some(rival.clone());
-            }
+                self.name,
+                rival.addr
+            );
+            self.rival = Some(rival.clone());
         }
         let (events, requests) = {
             let mut table = self.shared.table();
@@ -602,13 +602,14 @@ impl Engine {
             tracing::debug!(%src, "inconsistent gossip sync frame ignored");
             return;
         }
-        if let Some((instance, _)) = yours {
-            if instance > self.instance && *id.name != *self.name {
-                if self.ever_active {
-                    self.name_conflict(src);
-                } else {
-                    self.adopt_instance_above(instance).await;
-                }
+        if let Some((instance, _)) = yours
+            && instance > self.instance
+            && *id.name != *self.name
+        {
+            if self.ever_active {
+                self.name_conflict(src);
+            } else {
+                self.adopt_instance_above(instance).await;
             }
         }
         if *id.name == *self.name {
@@ -640,10 +641,8 @@ impl Engine {
                 announce = true;
             }
         }
-        if announce {
-            if let Err(e) = self.foca.announce(id, &mut self.runtime) {
-                tracing::debug!(name = %self.name, "gossip announce failed: {e}");
-            }
+        if announce && let Err(e) = self.foca.announce(id, &mut self.runtime) {
+            tracing::debug!(name = %self.name, "gossip announce failed: {e}");
         }
         self.after_foca().await;
     }
@@ -706,10 +705,8 @@ impl Engine {
             }
             let finished = join.unresolved().next().is_none()
                 && join.answered.iter().all(|(_, name)| table.is_visible(name));
-            if finished {
-                if let Some(done) = join.done.take() {
-                    let _ = done.send(());
-                }
+            if finished && let Some(done) = join.done.take() {
+                let _ = done.send(());
             }
             !finished
         });

@@ -59,10 +59,11 @@ impl Peer {
     }
 
     fn status(&self, id: &Id) -> MemberStatus {
-        if let Some(r) = &self.record {
-            if r.leaving && r.instance == id.instance {
-                return MemberStatus::Left;
-            }
+        if let Some(r) = &self.record
+            && r.leaving
+            && r.instance == id.instance
+        {
+            return MemberStatus::Left;
         }
         match self.state {
             Some(State::Alive) => MemberStatus::Alive,
@@ -219,11 +220,11 @@ impl Table {
                     });
                 }
                 Some(shown) => {
-                    if let Some(record) = &peer.record {
-                        if record.meta != shown.meta {
-                            shown.meta = record.meta.clone();
-                            events.push(MemberEvent::Updated(record.meta.clone()));
-                        }
+                    if let Some(record) = &peer.record
+                        && record.meta != shown.meta
+                    {
+                        shown.meta = record.meta.clone();
+                        events.push(MemberEvent::Updated(record.meta.clone()));
                     }
                     if status != shown.status {
                         shown.status = status;

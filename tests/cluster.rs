@@ -1,0 +1,177 @@
+//! Several servers on loopback: bootstrap-expect, gossip membership, forwarding to the leader
+//! and failover — real processes, real UDP gossip, real Raft over the internal RPC.
+
+use std::time::Duration;
+
+use crate::support::*;
+
+/// Which of `nodes` currently leads (by its own /health), if exactly one does.
+async fn leader_of(nodes: &[&Node]) -> Option<usize> {
+    let mut leaders = Vec::new();
+    for (i, n) in nodes.iter().enumerate() {
+        if let Ok(h) = n.client().health().await
+            && h.leader == Some(true)
+        {
+            leaders.push(i);
+        }
+    }
+    (leaders.len() == 1).then(|| leaders[0])
+}
+
+async fn alive_members(node: &Node) -> usize {
+    match node.client().members().await {
+        Ok(m) => m.iter().filter(|m| m.status == 1).count(),
+        Err(_) => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_bootstrap_forward_and_fail_over() {
+    let key = "MDEyMzQ1Njc4OWFiY2RlZg==";
+    let a = Node::spawn_named("node-a", false, &["--bootstrap-expect=3", "--encrypt", key]);
+    let seed = a.gossip_addr();
+    // `--join` tries once: start b when a answers (its gossip is up before its API).
+    let client = a.client();
+    wait_for("node-a to answer", Duration::from_secs(20), || {
+        let client = client.clone();
+        async move { client.health().await.ok() }
+    })
+    .await;
+    let b = Node::spawn_named(
+        "node-b",
+        false,
+        &["--bootstrap-expect=3", "--encrypt", key, "--join", &seed],
+    );
+    let c = Node::spawn_named(
+        "node-c",
+        false,
+        &[
+            "--bootstrap-expect=3",
+            "--encrypt",
+            key,
+            "--retry-join",
+            &seed,
+            "--retry-interval",
+            "1s",
+        ],
+    );
+    // A server without the key never becomes a member.
+    let intruder = Node::spawn_named(
+        "intruder",
+        false,
+        &[
+            "--bootstrap-expect=3",
+            "--retry-join",
+            &seed,
+            "--retry-interval",
+            "1s",
+        ],
+    );
+    let mut nodes = vec![a, b, c];
+
+    let leader = wait_for(
+        "one leader among three servers",
+        Duration::from_secs(40),
+        || {
+            let refs: Vec<&Node> = nodes.iter().collect();
+            async move { leader_of(&refs).await }
+        },
+    )
+    .await;
+    for n in &nodes {
+        wait_for(
+            "three alive members",
+            Duration::from_secs(20),
+            || async move { (alive_members(n).await == 3).then_some(()) },
+        )
+        .await;
+    }
+    let members = nodes[0].client().members().await.unwrap();
+    assert!(members.iter().all(|m| m.name != "intruder"), "{members:?}");
+    assert!(
+        members
+            .iter()
+            .all(|m| m.tags["server"] == "true" && m.tags["expect"] == "3")
+    );
+
+    // A write through a follower is forwarded; a read on the other follower sees it at once.
+    let followers: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    let job = shell_job("replicated", "@every 1s", "echo from $BELFRY_NODE_NAME");
+    nodes[followers[0]].client().put_job(&job).await.unwrap();
+    let got = nodes[followers[1]]
+        .client()
+        .job("replicated")
+        .await
+        .unwrap();
+    assert_eq!(got.name, "replicated");
+    let leader_name = nodes[leader].name.clone();
+    let ex = nodes[followers[1]]
+        .wait_finished("replicated", 2, Duration::from_secs(20))
+        .await;
+    assert!(
+        ex.iter().all(|e| e.node_name == leader_name),
+        "the leader runs it: {ex:?}"
+    );
+    let led = nodes[followers[0]].client().leader().await.unwrap();
+    assert_eq!(led.name, leader_name);
+
+    // Kill the leader: the two others elect a new one and keep scheduling.
+    nodes[leader].kill9();
+    let survivors: Vec<usize> = followers.clone();
+    let new_leader = wait_for(
+        "a new leader after the old one died",
+        Duration::from_secs(20),
+        || {
+            let refs: Vec<&Node> = survivors.iter().map(|i| &nodes[*i]).collect();
+            async move { leader_of(&refs).await }
+        },
+    )
+    .await;
+    let new_leader = survivors[new_leader];
+    let new_name = nodes[new_leader].name.clone();
+    assert_ne!(new_name, leader_name);
+    let other = survivors
+        .iter()
+        .copied()
+        .find(|i| *i != new_leader)
+        .unwrap();
+    let client = nodes[other].client();
+    wait_for("runs on the new leader", Duration::from_secs(20), || {
+        let (client, new_name) = (client.clone(), new_name.clone());
+        async move {
+            let ex = client.executions("replicated").await.ok()?;
+            ex.iter()
+                .any(|e| e.node_name == new_name && e.success)
+                .then_some(())
+        }
+    })
+    .await;
+    // The dead server is reported failed by gossip.
+    wait_for(
+        "the killed leader to be marked failed",
+        Duration::from_secs(20),
+        || {
+            let client = client.clone();
+            let dead = leader_name.clone();
+            async move {
+                let m = client.members().await.ok()?;
+                m.iter()
+                    .any(|m| m.name == dead && m.status == 4)
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+    // Every tick ran at most once across the failover.
+    let ex = client.executions("replicated").await.unwrap();
+    let mut ticks: Vec<_> = ex.iter().map(|e| e.scheduled_at).collect();
+    let n = ticks.len();
+    ticks.sort();
+    ticks.dedup();
+    assert_eq!(ticks.len(), n, "a tick ran twice across the failover");
+    assert!(
+        intruder.log().contains("wrong or missing encryption key")
+            || nodes[0].log().contains("wrong or missing encryption key")
+    );
+    nodes.clear();
+}
