@@ -34,8 +34,17 @@ _belfry() {
             belfry,keygen)
                 cmd="belfry__subcmd__keygen"
                 ;;
+            belfry,leader)
+                cmd="belfry__subcmd__leader"
+                ;;
             belfry,man)
                 cmd="belfry__subcmd__man"
+                ;;
+            belfry,members)
+                cmd="belfry__subcmd__members"
+                ;;
+            belfry,raft)
+                cmd="belfry__subcmd__raft"
                 ;;
             belfry,version)
                 cmd="belfry__subcmd__version"
@@ -58,8 +67,17 @@ _belfry() {
             belfry__subcmd__help,keygen)
                 cmd="belfry__subcmd__help__subcmd__keygen"
                 ;;
+            belfry__subcmd__help,leader)
+                cmd="belfry__subcmd__help__subcmd__leader"
+                ;;
             belfry__subcmd__help,man)
                 cmd="belfry__subcmd__help__subcmd__man"
+                ;;
+            belfry__subcmd__help,members)
+                cmd="belfry__subcmd__help__subcmd__members"
+                ;;
+            belfry__subcmd__help,raft)
+                cmd="belfry__subcmd__help__subcmd__raft"
                 ;;
             belfry__subcmd__help,version)
                 cmd="belfry__subcmd__help__subcmd__version"
@@ -75,6 +93,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help__subcmd__jobs,show)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__show"
+                ;;
+            belfry__subcmd__help__subcmd__raft,list-peers)
+                cmd="belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers"
                 ;;
             belfry__subcmd__jobs,delete)
                 cmd="belfry__subcmd__jobs__subcmd__delete"
@@ -106,6 +127,18 @@ _belfry() {
             belfry__subcmd__jobs__subcmd__help,show)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__show"
                 ;;
+            belfry__subcmd__raft,help)
+                cmd="belfry__subcmd__raft__subcmd__help"
+                ;;
+            belfry__subcmd__raft,list-peers)
+                cmd="belfry__subcmd__raft__subcmd__list__subcmd__peers"
+                ;;
+            belfry__subcmd__raft__subcmd__help,help)
+                cmd="belfry__subcmd__raft__subcmd__help__subcmd__help"
+                ;;
+            belfry__subcmd__raft__subcmd__help,list-peers)
+                cmd="belfry__subcmd__raft__subcmd__help__subcmd__list__subcmd__peers"
+                ;;
             *)
                 ;;
         esac
@@ -113,7 +146,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs version keygen completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,7 +310,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs version keygen completions man generate help"
+            opts="agent jobs members leader raft version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -430,9 +463,65 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__help__subcmd__leader)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__members)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__raft)
+            opts="list-peers"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -654,6 +743,24 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__leader)
+            opts="-h -V --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__man)
             opts="-h -V --dir --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -665,6 +772,102 @@ _belfry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__members)
+            opts="-h -V --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft)
+            opts="-h -V --http-addr --help --version list-peers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__help)
+            opts="list-peers help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__help__subcmd__list__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__list__subcmd__peers)
+            opts="-h -V --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -25,6 +25,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --version 'Print version'
             cand agent 'Run a Belfry node (a server with --server)'
             cand jobs 'List, show, run and delete jobs'
+            cand members 'List the cluster''s members as gossip sees them'
+            cand leader 'Print the current leader'
+            cand raft 'Inspect the Raft configuration'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
@@ -124,6 +127,47 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;help;help'= {
         }
+        &'belfry;members'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON (Dkron''s member array)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;leader'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;raft'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;raft;list-peers'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;raft;help'= {
+            cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;raft;help;list-peers'= {
+        }
+        &'belfry;raft;help;help'= {
+        }
         &'belfry;version'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --json 'Print JSON'
@@ -164,6 +208,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help'= {
             cand agent 'Run a Belfry node (a server with --server)'
             cand jobs 'List, show, run and delete jobs'
+            cand members 'List the cluster''s members as gossip sees them'
+            cand leader 'Print the current leader'
+            cand raft 'Inspect the Raft configuration'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
@@ -186,6 +233,15 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs;run'= {
         }
         &'belfry;help;jobs;delete'= {
+        }
+        &'belfry;help;members'= {
+        }
+        &'belfry;help;leader'= {
+        }
+        &'belfry;help;raft'= {
+            cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
+        }
+        &'belfry;help;raft;list-peers'= {
         }
         &'belfry;help;version'= {
         }

@@ -105,6 +105,7 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
         .route("/v1/members", get(members))
         .route("/v1/leader", get(leader))
         .route("/v1/isleader", get(is_leader))
+        .route("/v1/operator/raft/peers", get(raft_peers))
         .route(
             "/v1/jobs",
             get(list_jobs).post(upsert_job).patch(upsert_job),
@@ -434,6 +435,56 @@ async fn leader(State(ctx): Ctx) -> ApiResult<Response> {
             "leader {name} is not known to gossip yet"
         ))),
     }
+}
+
+/// The Raft configuration, with replication progress when this node leads.
+async fn raft_peers(State(ctx): Ctx) -> Response {
+    let m = ctx.raft.metrics().borrow_watched().clone();
+    let membership = m.membership_config.membership().clone();
+    let voters: std::collections::BTreeSet<u64> = membership.voter_ids().collect();
+    let last = m.last_log_index;
+    let replication = m.replication.clone();
+    let mut servers: Vec<crate::model::RaftPeer> = membership
+        .nodes()
+        .map(|(id, node)| {
+            let match_index = if Some(*id) == m.current_leader && *id == m.id {
+                last
+            } else {
+                replication
+                    .as_ref()
+                    .and_then(|r| r.get(id).cloned().flatten())
+                    .map(|l| l.index)
+            };
+            crate::model::RaftPeer {
+                node: node.name.clone(),
+                id: format!("{id:016x}"),
+                address: node.rpc_addr.clone(),
+                state: if Some(*id) == m.current_leader {
+                    "leader".into()
+                } else if voters.contains(id) {
+                    "follower".into()
+                } else {
+                    "learner".into()
+                },
+                voter: voters.contains(id),
+                match_index,
+                lag: match (last, match_index) {
+                    (Some(l), Some(mi)) => Some(l.saturating_sub(mi)),
+                    _ => None,
+                },
+            }
+        })
+        .collect();
+    servers.sort_by(|a, b| a.node.cmp(&b.node));
+    json(
+        StatusCode::OK,
+        &crate::model::RaftPeers {
+            term: m.current_term,
+            commit_index: m.local_committed.map(|l| l.index),
+            last_log_index: last,
+            servers,
+        },
+    )
 }
 
 async fn is_leader(State(ctx): Ctx) -> Response {

@@ -123,6 +123,11 @@ impl Client {
         self.call(Method::GET, "/v1/leader", None, "leader").await
     }
 
+    pub async fn raft_peers(&self) -> Result<crate::model::RaftPeers, ClientError> {
+        self.call(Method::GET, "/v1/operator/raft/peers", None, "raft peers")
+            .await
+    }
+
     pub async fn jobs(&self) -> Result<Vec<Job>, ClientError> {
         self.call(Method::GET, "/v1/jobs", None, "jobs").await
     }

@@ -252,6 +252,31 @@ pub struct Member {
     pub status_text: Option<String>,
 }
 
+/// One Raft server as `GET /v1/operator/raft/peers` lists it (Consul's `list-peers` columns).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaftPeer {
+    pub node: String,
+    /// Raft node id, hex.
+    pub id: String,
+    pub address: String,
+    /// `leader`, `follower` or `learner`.
+    pub state: String,
+    pub voter: bool,
+    /// The newest log index known to be replicated to this server (leader's view).
+    pub match_index: Option<u64>,
+    /// How many entries this server is behind the leader's log (leader's view).
+    pub lag: Option<u64>,
+}
+
+/// `GET /v1/operator/raft/peers`: the Raft configuration as this node sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RaftPeers {
+    pub term: u64,
+    pub commit_index: Option<u64>,
+    pub last_log_index: Option<u64>,
+    pub servers: Vec<RaftPeer>,
+}
+
 /// `GET /v1`: the node's status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeStatus {

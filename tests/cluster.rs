@@ -114,6 +114,30 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
     );
     let led = nodes[followers[0]].client().leader().await.unwrap();
     assert_eq!(led.name, leader_name);
+    // Three voters, all caught up, as the leader reports them; and the CLI shows the same.
+    let peers = nodes[leader].client().raft_peers().await.unwrap();
+    assert_eq!(peers.servers.len(), 3, "{peers:?}");
+    assert!(peers.servers.iter().all(|p| p.voter), "{peers:?}");
+    assert_eq!(
+        peers.servers.iter().filter(|p| p.state == "leader").count(),
+        1
+    );
+    let addr = nodes[leader].addr();
+    let (code, out, err) = cli(&["--http-addr", &addr, "raft", "list-peers"], &[], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.starts_with("NODE") && out.contains("leader") && out.contains("follower"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["--http-addr", &addr, "members", "--json"], &[], None);
+    assert_eq!(code, 0);
+    let members: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(members.len(), 3);
+    let (code, out, _) = cli(&["--http-addr", &addr, "leader"], &[], None);
+    assert_eq!(
+        (code, out.split(' ').next()),
+        (0, Some(leader_name.as_str()))
+    );
 
     // Kill the leader: the two others elect a new one and keep scheduling.
     nodes[leader].kill9();

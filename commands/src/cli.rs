@@ -35,6 +35,21 @@ pub enum Command {
     /// List, show, run and delete jobs
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// List the cluster's members as gossip sees them
+    Members {
+        /// Print JSON (Dkron's member array)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the current leader
+    Leader {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Inspect the Raft configuration
+    #[command(subcommand)]
+    Raft(RaftCommand),
     /// Print the version of this binary and its formats
     Version {
         /// Print JSON
@@ -177,6 +192,16 @@ pub struct AgentArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum RaftCommand {
+    /// List the Raft servers: node, id, address, state, voter, replication progress
+    ListPeers {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum JobsCommand {
     /// List jobs
     List {
@@ -210,6 +235,10 @@ pub enum JobsCommand {
     },
 }
 
+fn client_addr(flag: Option<String>) -> String {
+    flag.unwrap_or_else(|| DEFAULT_HTTP_ADDR.to_string())
+}
+
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Agent(args) => crate::agent::run(*args, cli.http_addr),
@@ -220,6 +249,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::jobs::run(&addr, cmd)
         }
         Command::Version { json } => crate::version::run(json),
+        Command::Members { json } => crate::cluster::members(&client_addr(cli.http_addr), json),
+        Command::Leader { json } => crate::cluster::leader(&client_addr(cli.http_addr), json),
+        Command::Raft(RaftCommand::ListPeers { json }) => {
+            crate::cluster::list_peers(&client_addr(cli.http_addr), json)
+        }
         Command::Keygen => {
             println!("{}", belfry::membership::generate_key());
             Ok(())

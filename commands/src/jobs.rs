@@ -35,7 +35,7 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
     })
 }
 
-fn print_json<T: serde::Serialize>(value: &T) {
+pub fn print_json<T: serde::Serialize>(value: &T) {
     println!(
         "{}",
         serde_json::to_string_pretty(value).expect("serialisable")

@@ -2,6 +2,7 @@
 
 mod agent;
 mod cli;
+mod cluster;
 mod failure;
 mod generate;
 mod jobs;

@@ -1,0 +1,122 @@
+//! `belfry members`, `belfry leader`, `belfry raft list-peers`: the cluster as the API sees it.
+
+use belfry::client::Client;
+use belfry::model::Member;
+
+use crate::failure::Failure;
+use crate::jobs::{print_json, table};
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))
+}
+
+fn role(m: &Member) -> &'static str {
+    if m.tags.get("server").is_some_and(|s| s == "true") {
+        "server"
+    } else {
+        "agent"
+    }
+}
+
+/// User tags only: the reserved ones have their own columns.
+fn user_tags(m: &Member) -> String {
+    const RESERVED: [&str; 8] = [
+        "role", "dc", "region", "version", "server", "expect", "rpc_addr", "port",
+    ];
+    let tags: Vec<String> = m
+        .tags
+        .iter()
+        .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if tags.is_empty() {
+        "-".into()
+    } else {
+        tags.join(",")
+    }
+}
+
+pub fn members(addr: &str, json: bool) -> Result<(), Failure> {
+    let client = Client::new(addr)?;
+    let members = runtime()?.block_on(client.members())?;
+    if json {
+        print_json(&members);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = members
+        .iter()
+        .map(|m| {
+            vec![
+                m.name.clone(),
+                format!("{}:{}", m.addr, m.port),
+                m.status_text
+                    .clone()
+                    .unwrap_or_else(|| m.status.to_string()),
+                role(m).into(),
+                m.tags.get("region").cloned().unwrap_or_default(),
+                m.tags.get("dc").cloned().unwrap_or_default(),
+                m.tags.get("version").cloned().unwrap_or_default(),
+                user_tags(m),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "NAME", "ADDRESS", "STATUS", "ROLE", "REGION", "DC", "VERSION", "TAGS",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+pub fn leader(addr: &str, json: bool) -> Result<(), Failure> {
+    let client = Client::new(addr)?;
+    let leader = runtime()?.block_on(client.leader())?;
+    if json {
+        print_json(&leader);
+    } else {
+        println!("{} ({}:{})", leader.name, leader.addr, leader.port);
+    }
+    Ok(())
+}
+
+pub fn list_peers(addr: &str, json: bool) -> Result<(), Failure> {
+    let client = Client::new(addr)?;
+    let peers = runtime()?.block_on(client.raft_peers())?;
+    if json {
+        print_json(&peers);
+        return Ok(());
+    }
+    let opt = |v: Option<u64>| v.map(|v| v.to_string()).unwrap_or_else(|| "-".into());
+    let rows: Vec<Vec<String>> = peers
+        .servers
+        .iter()
+        .map(|p| {
+            vec![
+                p.node.clone(),
+                p.id.clone(),
+                p.address.clone(),
+                p.state.clone(),
+                p.voter.to_string(),
+                opt(p.match_index),
+                opt(p.lag),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "NODE",
+            "ID",
+            "ADDRESS",
+            "STATE",
+            "VOTER",
+            "MATCH INDEX",
+            "LAG",
+        ],
+        &rows,
+    );
+    Ok(())
+}
