@@ -74,9 +74,13 @@ fn raft_config() -> openraft::Config {
 /// Runs an agent until `shutdown` resolves, then stops gracefully: no new launches, running
 /// executions get `shutdown_grace` to finish (then their process groups are killed), their
 /// results are committed, and the API and Raft stop.
+///
+/// Tag sets received on `reload_tags` (the CLI sends them on SIGHUP) replace this node's tags
+/// and propagate through gossip.
 pub async fn run(
     config: AgentConfig,
     shutdown: impl Future<Output = ()>,
+    mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<(), AgentError> {
     if !config.server {
         return Err(AgentError::Config(
@@ -308,11 +312,18 @@ pub async fn run(
         "belfry agent running"
     );
 
-    let outcome = tokio::select! {
-        _ = shutdown => Ok(()),
-        Some(why) = fatal_rx.recv() => {
-            tracing::error!("{why}");
-            Err(AgentError::Runtime(why))
+    tokio::pin!(shutdown);
+    let outcome = loop {
+        tokio::select! {
+            _ = &mut shutdown => break Ok(()),
+            Some(why) = fatal_rx.recv() => {
+                tracing::error!("{why}");
+                break Err(AgentError::Runtime(why));
+            }
+            Some(tags) = reload_tags.recv() => {
+                tracing::info!(?tags, "tags reloaded");
+                membership.update_meta(|m| m.tags = tags).await;
+            }
         }
     };
     tracing::info!("shutting down: no new launches");
@@ -326,6 +337,7 @@ pub async fn run(
     if !sink.flushed(Duration::from_secs(10)).await {
         tracing::warn!("some results could not be committed before shutdown");
     }
+    hand_over_leadership(&raft).await;
     api_stop_tx.send_replace(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
@@ -335,6 +347,34 @@ pub async fn run(
     let _ = raft.shutdown().await;
     tracing::info!("stopped");
     outcome
+}
+
+/// A leader that stops hands leadership to the most caught-up voter first, so the cluster has
+/// a leader again at once instead of after an election timeout.
+async fn hand_over_leadership(raft: &Raft) {
+    use openraft::async_runtime::WatchReceiver;
+    let m = raft.metrics().borrow_watched().clone();
+    if m.current_leader != Some(m.id) {
+        return;
+    }
+    let replication = m.replication.clone().unwrap_or_default();
+    let target = m
+        .membership_config
+        .membership()
+        .voter_ids()
+        .filter(|id| *id != m.id)
+        .max_by_key(|id| replication.get(id).cloned().flatten().map(|l| l.index));
+    let Some(target) = target else {
+        return;
+    };
+    if raft.trigger().transfer_leader(target).await.is_err() {
+        return;
+    }
+    let _ = raft
+        .wait(Some(Duration::from_secs(3)))
+        .metrics(|m| m.current_leader != Some(m.id), "leadership handed over")
+        .await;
+    tracing::info!(to = format!("{target:016x}"), "leadership handed over");
 }
 
 /// Resolves join addresses (IPs, IP:port, DNS names with or without a port) afresh.

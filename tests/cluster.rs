@@ -199,3 +199,84 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
     );
     nodes.clear();
 }
+
+/// Starts three servers that bootstrap together; returns them and the leader's index.
+async fn three_servers() -> (Vec<Node>, usize) {
+    let a = Node::spawn_named("node-a", false, &["--bootstrap-expect=3"]);
+    let seed = a.gossip_addr();
+    let retry = [
+        "--bootstrap-expect=3",
+        "--retry-join",
+        &seed,
+        "--retry-interval",
+        "1s",
+    ];
+    let b = Node::spawn_named("node-b", false, &retry);
+    let c = Node::spawn_named("node-c", false, &retry);
+    let nodes = vec![a, b, c];
+    let leader = wait_for(
+        "one leader among three servers",
+        Duration::from_secs(40),
+        || {
+            let refs: Vec<&Node> = nodes.iter().collect();
+            async move { leader_of(&refs).await }
+        },
+    )
+    .await;
+    // All three are voters before the test goes on.
+    let client = nodes[leader].client();
+    wait_for("three voters", Duration::from_secs(20), || {
+        let client = client.clone();
+        async move {
+            let p = client.raft_peers().await.ok()?;
+            (p.servers.iter().filter(|s| s.voter).count() == 3).then_some(())
+        }
+    })
+    .await;
+    (nodes, leader)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_stops_hands_over_and_leaves_the_voters() {
+    let (mut nodes, leader) = three_servers().await;
+    let old = nodes[leader].name.clone();
+    let status = nodes[leader]
+        .signal_and_wait(libc::SIGTERM, Duration::from_secs(20))
+        .await;
+    assert_eq!(status.code(), Some(0), "{}", nodes[leader].log());
+    assert!(
+        nodes[leader].log().contains("leadership handed over"),
+        "{}",
+        nodes[leader].log()
+    );
+    let rest: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    let new_leader = wait_for("a new leader", Duration::from_secs(10), || {
+        let refs: Vec<&Node> = rest.iter().map(|i| &nodes[*i]).collect();
+        async move { leader_of(&refs).await }
+    })
+    .await;
+    let client = nodes[rest[new_leader]].client();
+    // The departed server is removed from the voters at once (no dead-server timeout).
+    let peers = wait_for(
+        "the departed server to leave the voters",
+        Duration::from_secs(15),
+        || {
+            let client = client.clone();
+            async move {
+                let p = client.raft_peers().await.ok()?;
+                (p.servers.len() == 2).then_some(p)
+            }
+        },
+    )
+    .await;
+    assert!(
+        peers.servers.iter().all(|p| p.node != old && p.voter),
+        "{peers:?}"
+    );
+    let members = client.members().await.unwrap();
+    let gone = members
+        .iter()
+        .find(|m| m.name == old)
+        .expect("still listed");
+    assert_eq!(gone.status_text.as_deref(), Some("left"));
+}

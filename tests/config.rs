@@ -137,3 +137,39 @@ async fn precedence_is_flag_then_env_then_file_and_dkron_yml_is_accepted() {
         assert_eq!(name, expected);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_reloads_tags_and_they_propagate() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("belfry.yml");
+    std::fs::write(&file, "tags:\n  zone: one\n").unwrap();
+    let node = Node::start(&["--config", file.to_str().unwrap()]).await;
+    let zone = |node: &Node| {
+        let client = node.client();
+        async move {
+            let m = client.members().await.ok()?;
+            m.first()?.tags.get("zone").cloned()
+        }
+    };
+    assert_eq!(zone(&node).await.as_deref(), Some("one"));
+    std::fs::write(&file, "tags:\n  zone: two\n").unwrap();
+    node.signal(libc::SIGHUP);
+    wait_for("the new tag", Duration::from_secs(10), || async {
+        (zone(&node).await.as_deref() == Some("two")).then_some(())
+    })
+    .await;
+    // A broken file on SIGHUP changes nothing and keeps the node running.
+    std::fs::write(&file, "tags: [unclosed\n").unwrap();
+    node.signal(libc::SIGHUP);
+    wait_for(
+        "the reload error in the log",
+        Duration::from_secs(10),
+        || async {
+            node.log()
+                .contains("configuration not reloaded")
+                .then_some(())
+        },
+    )
+    .await;
+    assert_eq!(zone(&node).await.as_deref(), Some("two"));
+}

@@ -146,6 +146,12 @@ impl Node {
         }
     }
 
+    /// Sends a signal without waiting.
+    pub fn signal(&self, signal: i32) {
+        let pid = self.child.as_ref().expect("running").id() as i32;
+        unsafe { libc::kill(pid, signal) };
+    }
+
     /// Sends a signal and waits for the process to exit.
     pub async fn signal_and_wait(&mut self, signal: i32, limit: Duration) -> ExitStatus {
         let mut child = self.child.take().expect("running");

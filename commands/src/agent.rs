@@ -49,8 +49,12 @@ fn init_logging(level: &str) {
         .try_init();
 }
 
-pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
-    let flags = layer_from_flags(&args, http_addr)?;
+/// Flags and environment over the config file, resolved.
+fn load(
+    args: &AgentArgs,
+    http_addr: Option<String>,
+) -> Result<(config::AgentConfig, Vec<String>), Failure> {
+    let flags = layer_from_flags(args, http_addr)?;
     let (file, inert) = match &args.config {
         Some(path) => {
             let f = config::load_file(path).map_err(|e| Failure::usage(e.to_string()))?;
@@ -59,6 +63,11 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
         None => (ConfigLayer::default(), Vec::new()),
     };
     let config = config::resolve(flags.over(file)).map_err(|e| Failure::usage(e.to_string()))?;
+    Ok((config, inert))
+}
+
+pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
+    let (config, inert) = load(&args, http_addr.clone())?;
     init_logging(&config.log_level);
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
@@ -67,8 +76,24 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))?;
+    let (reload_tx, reload_rx) = tokio::sync::mpsc::unbounded_channel();
+    runtime.spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            // SIGHUP re-reads the configuration and applies only the tags, as Dkron does.
+            match load(&args, http_addr.clone()) {
+                Ok((c, _)) => {
+                    let _ = reload_tx.send(c.tags);
+                }
+                Err(e) => tracing::error!("SIGHUP: configuration not reloaded: {}", e.message),
+            }
+        }
+    });
     runtime
-        .block_on(belfry::agent::run(config, shutdown_signal()))
+        .block_on(belfry::agent::run(config, shutdown_signal(), reload_rx))
         .map_err(|e| match e {
             belfry::agent::AgentError::Config(m) => Failure::usage(m),
             belfry::agent::AgentError::Runtime(m) => Failure::failed(m),
