@@ -30,7 +30,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List, show, run and delete jobs')
             [CompletionResult]::new('members', 'members', [CompletionResultType]::ParameterValue, 'List the cluster''s members as gossip sees them')
             [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader')
-            [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect the Raft configuration')
+            [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
+            [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -168,6 +170,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -180,15 +184,55 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;raft;remove-peer' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;raft;transfer-leadership' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;raft;help' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
         'belfry;raft;help;list-peers' {
             break
         }
+        'belfry;raft;help;remove-peer' {
+            break
+        }
+        'belfry;raft;help;transfer-leadership' {
+            break
+        }
         'belfry;raft;help;help' {
+            break
+        }
+        'belfry;leave' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;force-leave' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
         'belfry;version' {
@@ -238,7 +282,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List, show, run and delete jobs')
             [CompletionResult]::new('members', 'members', [CompletionResultType]::ParameterValue, 'List the cluster''s members as gossip sees them')
             [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader')
-            [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect the Raft configuration')
+            [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
+            [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
+            [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -277,9 +323,23 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;help;raft' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             break
         }
         'belfry;help;raft;list-peers' {
+            break
+        }
+        'belfry;help;raft;remove-peer' {
+            break
+        }
+        'belfry;help;raft;transfer-leadership' {
+            break
+        }
+        'belfry;help;leave' {
+            break
+        }
+        'belfry;help;force-leave' {
             break
         }
         'belfry;help;version' {

@@ -22,6 +22,9 @@ _belfry() {
             belfry,completions)
                 cmd="belfry__subcmd__completions"
                 ;;
+            belfry,force-leave)
+                cmd="belfry__subcmd__force__subcmd__leave"
+                ;;
             belfry,generate)
                 cmd="belfry__subcmd__generate"
                 ;;
@@ -36,6 +39,9 @@ _belfry() {
                 ;;
             belfry,leader)
                 cmd="belfry__subcmd__leader"
+                ;;
+            belfry,leave)
+                cmd="belfry__subcmd__leave"
                 ;;
             belfry,man)
                 cmd="belfry__subcmd__man"
@@ -55,6 +61,9 @@ _belfry() {
             belfry__subcmd__help,completions)
                 cmd="belfry__subcmd__help__subcmd__completions"
                 ;;
+            belfry__subcmd__help,force-leave)
+                cmd="belfry__subcmd__help__subcmd__force__subcmd__leave"
+                ;;
             belfry__subcmd__help,generate)
                 cmd="belfry__subcmd__help__subcmd__generate"
                 ;;
@@ -69,6 +78,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,leader)
                 cmd="belfry__subcmd__help__subcmd__leader"
+                ;;
+            belfry__subcmd__help,leave)
+                cmd="belfry__subcmd__help__subcmd__leave"
                 ;;
             belfry__subcmd__help,man)
                 cmd="belfry__subcmd__help__subcmd__man"
@@ -96,6 +108,12 @@ _belfry() {
                 ;;
             belfry__subcmd__help__subcmd__raft,list-peers)
                 cmd="belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers"
+                ;;
+            belfry__subcmd__help__subcmd__raft,remove-peer)
+                cmd="belfry__subcmd__help__subcmd__raft__subcmd__remove__subcmd__peer"
+                ;;
+            belfry__subcmd__help__subcmd__raft,transfer-leadership)
+                cmd="belfry__subcmd__help__subcmd__raft__subcmd__transfer__subcmd__leadership"
                 ;;
             belfry__subcmd__jobs,delete)
                 cmd="belfry__subcmd__jobs__subcmd__delete"
@@ -133,11 +151,23 @@ _belfry() {
             belfry__subcmd__raft,list-peers)
                 cmd="belfry__subcmd__raft__subcmd__list__subcmd__peers"
                 ;;
+            belfry__subcmd__raft,remove-peer)
+                cmd="belfry__subcmd__raft__subcmd__remove__subcmd__peer"
+                ;;
+            belfry__subcmd__raft,transfer-leadership)
+                cmd="belfry__subcmd__raft__subcmd__transfer__subcmd__leadership"
+                ;;
             belfry__subcmd__raft__subcmd__help,help)
                 cmd="belfry__subcmd__raft__subcmd__help__subcmd__help"
                 ;;
             belfry__subcmd__raft__subcmd__help,list-peers)
                 cmd="belfry__subcmd__raft__subcmd__help__subcmd__list__subcmd__peers"
+                ;;
+            belfry__subcmd__raft__subcmd__help,remove-peer)
+                cmd="belfry__subcmd__raft__subcmd__help__subcmd__remove__subcmd__peer"
+                ;;
+            belfry__subcmd__raft__subcmd__help,transfer-leadership)
+                cmd="belfry__subcmd__raft__subcmd__help__subcmd__transfer__subcmd__leadership"
                 ;;
             *)
                 ;;
@@ -146,7 +176,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft version keygen completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft leave force-leave version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +321,24 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__force__subcmd__leave)
+            opts="-h -V --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__generate)
             opts="-h -V --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -310,7 +358,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft version keygen completions man generate help"
+            opts="agent jobs members leader raft leave force-leave version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +386,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__force__subcmd__leave)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -477,6 +539,20 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__help__subcmd__leave)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -506,7 +582,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__raft)
-            opts="list-peers"
+            opts="list-peers remove-peer transfer-leadership"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -520,6 +596,34 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__raft__subcmd__remove__subcmd__peer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__raft__subcmd__transfer__subcmd__leadership)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -761,6 +865,24 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__leave)
+            opts="-h -V --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__man)
             opts="-h -V --dir --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -802,7 +924,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft)
-            opts="-h -V --http-addr --help --version list-peers help"
+            opts="-h -V --http-addr --help --version list-peers remove-peer transfer-leadership help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -820,7 +942,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft__subcmd__help)
-            opts="list-peers help"
+            opts="list-peers remove-peer transfer-leadership help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -861,8 +983,72 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__raft__subcmd__help__subcmd__remove__subcmd__peer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__help__subcmd__transfer__subcmd__leadership)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__raft__subcmd__list__subcmd__peers)
             opts="-h -V --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__remove__subcmd__peer)
+            opts="-h -V --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__transfer__subcmd__leadership)
+            opts="-h -V --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

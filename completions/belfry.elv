@@ -27,7 +27,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand jobs 'List, show, run and delete jobs'
             cand members 'List the cluster''s members as gossip sees them'
             cand leader 'Print the current leader'
-            cand raft 'Inspect the Raft configuration'
+            cand raft 'Inspect and change the Raft configuration'
+            cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
+            cand force-leave 'Remove a failed server from the Raft configuration'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
@@ -150,6 +152,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
+            cand remove-peer 'Remove a server from the Raft configuration'
+            cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;raft;list-peers'= {
@@ -160,13 +164,47 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;raft;remove-peer'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;raft;transfer-leadership'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;raft;help'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
+            cand remove-peer 'Remove a server from the Raft configuration'
+            cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;raft;help;list-peers'= {
         }
+        &'belfry;raft;help;remove-peer'= {
+        }
+        &'belfry;raft;help;transfer-leadership'= {
+        }
         &'belfry;raft;help;help'= {
+        }
+        &'belfry;leave'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;force-leave'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
         }
         &'belfry;version'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
@@ -210,7 +248,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand jobs 'List, show, run and delete jobs'
             cand members 'List the cluster''s members as gossip sees them'
             cand leader 'Print the current leader'
-            cand raft 'Inspect the Raft configuration'
+            cand raft 'Inspect and change the Raft configuration'
+            cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
+            cand force-leave 'Remove a failed server from the Raft configuration'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
@@ -240,8 +280,18 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;help;raft'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
+            cand remove-peer 'Remove a server from the Raft configuration'
+            cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
         }
         &'belfry;help;raft;list-peers'= {
+        }
+        &'belfry;help;raft;remove-peer'= {
+        }
+        &'belfry;help;raft;transfer-leadership'= {
+        }
+        &'belfry;help;leave'= {
+        }
+        &'belfry;help;force-leave'= {
         }
         &'belfry;help;version'= {
         }

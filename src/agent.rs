@@ -272,7 +272,9 @@ pub async fn run(
         )
     };
 
+    let (leave_tx, mut leave_rx) = mpsc::unbounded_channel::<()>();
     let ctx = Arc::new(ApiContext {
+        leave: leave_tx,
         raft: raft.clone(),
         membership: membership.clone(),
         rpc: rpc_client.clone(),
@@ -285,6 +287,7 @@ pub async fn run(
     let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
     let rpc_ctx = Arc::new(RpcContext {
         raft: raft.clone(),
+        membership: membership.clone(),
         snapshot_dir: config.data_dir.join(crate::consensus::SNAPSHOT_DIR),
         node_id,
         name: config.node_name.clone(),
@@ -316,6 +319,10 @@ pub async fn run(
     let outcome = loop {
         tokio::select! {
             _ = &mut shutdown => break Ok(()),
+            Some(()) = leave_rx.recv() => {
+                tracing::info!("leave requested through the API");
+                break Ok(());
+            }
             Some(why) = fatal_rx.recv() => {
                 tracing::error!("{why}");
                 break Err(AgentError::Runtime(why));

@@ -36,6 +36,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// What the handlers share.
 pub struct ApiContext {
+    /// Asks the agent to leave the cluster and stop (`POST /v1/leave`).
+    pub leave: tokio::sync::mpsc::UnboundedSender<()>,
     pub raft: Raft,
     pub membership: crate::membership::Membership,
     pub rpc: crate::rpc::RpcClient,
@@ -106,6 +108,13 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
         .route("/v1/leader", get(leader))
         .route("/v1/isleader", get(is_leader))
         .route("/v1/operator/raft/peers", get(raft_peers))
+        .route("/v1/operator/raft/remove-peer/{node}", post(remove_peer))
+        .route(
+            "/v1/operator/raft/transfer-leadership",
+            post(transfer_leadership),
+        )
+        .route("/v1/operator/force-leave/{node}", post(force_leave))
+        .route("/v1/leave", post(leave))
         .route(
             "/v1/jobs",
             get(list_jobs).post(upsert_job).patch(upsert_job),
@@ -435,6 +444,70 @@ async fn leader(State(ctx): Ctx) -> ApiResult<Response> {
             "leader {name} is not known to gossip yet"
         ))),
     }
+}
+
+#[derive(Serialize, serde::Deserialize)]
+struct OperatorReply {
+    message: String,
+}
+
+/// Runs an operator action on the leader (here, or forwarded).
+async fn operate(ctx: &ApiContext, action: crate::operator::OperatorAction) -> ApiResult<Response> {
+    use crate::operator::{OperatorError, execute};
+    let (leader, addr) = ctx.leader();
+    let result = match leader {
+        Some(id) if id == ctx.node_id => execute(&ctx.raft, &ctx.membership, action).await,
+        Some(id) => {
+            let addr =
+                addr.ok_or_else(|| ApiError::unavailable("the leader's address is unknown"))?;
+            ctx.rpc
+                .operator(&addr, id, &action)
+                .await
+                .map_err(|e| ApiError::unavailable(e.to_string()))?
+        }
+        None => return Err(ApiError::unavailable("no leader is known to this node")),
+    };
+    match result {
+        Ok(message) => Ok(json(StatusCode::OK, &OperatorReply { message })),
+        Err(OperatorError::NotFound(m)) => Err(ApiError(StatusCode::NOT_FOUND, m)),
+        Err(OperatorError::Refused(m)) => Err(ApiError(StatusCode::CONFLICT, m)),
+        Err(OperatorError::Unavailable(m)) => Err(ApiError::unavailable(m)),
+    }
+}
+
+async fn remove_peer(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
+    operate(&ctx, crate::operator::OperatorAction::RemovePeer { node }).await
+}
+
+async fn force_leave(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
+    operate(&ctx, crate::operator::OperatorAction::ForceLeave { node }).await
+}
+
+#[derive(serde::Deserialize, Default)]
+struct TransferParams {
+    to: Option<String>,
+}
+
+async fn transfer_leadership(
+    State(ctx): Ctx,
+    Query(p): Query<TransferParams>,
+) -> ApiResult<Response> {
+    operate(
+        &ctx,
+        crate::operator::OperatorAction::TransferLeadership { to: p.to },
+    )
+    .await
+}
+
+/// This node leaves the cluster and stops, gracefully.
+async fn leave(State(ctx): Ctx) -> Response {
+    let _ = ctx.leave.send(());
+    json(
+        StatusCode::OK,
+        &OperatorReply {
+            message: format!("{} is leaving the cluster", ctx.config.node_name),
+        },
+    )
 }
 
 /// The Raft configuration, with replication progress when this node leads.

@@ -128,6 +128,44 @@ impl Client {
             .await
     }
 
+    async fn operator(&self, path: &str, what: &str) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Reply {
+            message: String,
+        }
+        let r: Reply = self.call(Method::POST, path, None, what).await?;
+        Ok(r.message)
+    }
+
+    /// Removes a server (name or hex id) from the Raft configuration.
+    pub async fn remove_peer(&self, node: &str) -> Result<String, ClientError> {
+        let path = format!("/v1/operator/raft/remove-peer/{}", encode_segment(node));
+        self.operator(&path, &format!("Raft server {node:?}")).await
+    }
+
+    /// Removes a server that gossip no longer sees alive.
+    pub async fn force_leave(&self, node: &str) -> Result<String, ClientError> {
+        let path = format!("/v1/operator/force-leave/{}", encode_segment(node));
+        self.operator(&path, &format!("Raft server {node:?}")).await
+    }
+
+    /// Hands leadership to `to`, or to the most caught-up voter.
+    pub async fn transfer_leadership(&self, to: Option<&str>) -> Result<String, ClientError> {
+        let path = match to {
+            Some(n) => format!(
+                "/v1/operator/raft/transfer-leadership?to={}",
+                encode_segment(n)
+            ),
+            None => "/v1/operator/raft/transfer-leadership".into(),
+        };
+        self.operator(&path, "Raft server").await
+    }
+
+    /// Asks the node to leave the cluster and stop.
+    pub async fn leave(&self) -> Result<String, ClientError> {
+        self.operator("/v1/leave", "node").await
+    }
+
     pub async fn jobs(&self) -> Result<Vec<Job>, ClientError> {
         self.call(Method::GET, "/v1/jobs", None, "jobs").await
     }

@@ -13,6 +13,7 @@ pub mod duration;
 pub mod executor;
 pub mod membership;
 pub mod model;
+pub mod operator;
 pub mod rpc;
 pub mod runner;
 pub mod schedule;

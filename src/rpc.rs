@@ -155,6 +155,7 @@ pub struct Hello {
 /// What the RPC handlers need.
 pub struct RpcContext {
     pub raft: Raft,
+    pub membership: crate::membership::Membership,
     /// Where a received snapshot is spooled before it is installed.
     pub snapshot_dir: std::path::PathBuf,
     pub node_id: u64,
@@ -215,6 +216,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/rpc/v1/raft/transfer-leader", post(transfer_leader))
         .route("/rpc/v1/forward", post(forward))
         .route("/rpc/v1/read-index", post(read_index))
+        .route("/rpc/v1/operator", post(operator))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
         .with_state(ctx)
 }
@@ -292,6 +294,17 @@ async fn forward(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
                 .map_err(|e| e.to_string());
             reply(&res)
         }
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// An operator action forwarded to the leader.
+async fn operator(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/operator", &body) {
+        return refuse(status, why);
+    }
+    match decode::<crate::operator::OperatorAction>(&body) {
+        Ok(action) => reply(&crate::operator::execute(&ctx.raft, &ctx.membership, action).await),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }
@@ -477,6 +490,24 @@ impl RpcClient {
             Some(target),
             encode(command),
             Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Has the leader at `addr` run an operator action.
+    pub async fn operator(
+        &self,
+        addr: &str,
+        target: u64,
+        action: &crate::operator::OperatorAction,
+    ) -> Result<Result<String, crate::operator::OperatorError>, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/operator",
+            Some(target),
+            encode(action),
+            Duration::from_secs(15),
         )
         .await
     }

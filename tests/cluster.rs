@@ -280,3 +280,57 @@ async fn a_leader_that_stops_hands_over_and_leaves_the_voters() {
         .expect("still listed");
     assert_eq!(gone.status_text.as_deref(), Some("left"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operators_transfer_leadership_remove_peers_and_make_nodes_leave() {
+    let (mut nodes, leader) = three_servers().await;
+    let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    let addr = nodes[others[0]].addr();
+    let run = |args: &[&str]| {
+        let mut a = vec!["--http-addr", addr.as_str()];
+        a.extend_from_slice(args);
+        cli(&a, &[], None)
+    };
+
+    // Transfer leadership to a named follower, asked through another node.
+    let target = nodes[others[1]].name.clone();
+    let (code, out, err) = run(&["raft", "transfer-leadership", &target]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("leadership transferred to {target}"));
+    assert_eq!(
+        nodes[others[1]].client().health().await.unwrap().leader,
+        Some(true)
+    );
+
+    // force-leave refuses a live server; remove-peer of an unknown name is "not found".
+    let alive = nodes[others[0]].name.clone();
+    let (code, _, err) = run(&["force-leave", &alive]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is alive"), "{err}");
+    let (code, _, err) = run(&["raft", "remove-peer", "nobody"]);
+    assert_eq!(code, 3, "{err}");
+
+    // `belfry leave` makes the node leave and stop with exit code 0.
+    let leaving = leader;
+    let leaving_addr = nodes[leaving].addr();
+    let (code, out, _) = cli(&["--http-addr", &leaving_addr, "leave"], &[], None);
+    assert_eq!(code, 0);
+    assert!(out.contains("is leaving"), "{out}");
+    let status = nodes[leaving]
+        .signal_and_wait(0, Duration::from_secs(20))
+        .await;
+    assert_eq!(status.code(), Some(0));
+    let client = nodes[others[1]].client();
+    wait_for(
+        "two voters after the leave",
+        Duration::from_secs(15),
+        || {
+            let client = client.clone();
+            async move {
+                let p = client.raft_peers().await.ok()?;
+                (p.servers.len() == 2).then_some(())
+            }
+        },
+    )
+    .await;
+}

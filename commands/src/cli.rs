@@ -47,9 +47,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Inspect the Raft configuration
+    /// Inspect and change the Raft configuration
     #[command(subcommand)]
     Raft(RaftCommand),
+    /// Make the node at --http-addr leave the cluster and stop gracefully
+    Leave,
+    /// Remove a failed server from the Raft configuration
+    ForceLeave {
+        /// Node name
+        node: String,
+    },
     /// Print the version of this binary and its formats
     Version {
         /// Print JSON
@@ -199,6 +206,16 @@ pub enum RaftCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Remove a server from the Raft configuration
+    RemovePeer {
+        /// Node name or hex Raft id
+        node: String,
+    },
+    /// Hand leadership to NODE, or to the most caught-up voter
+    TransferLeadership {
+        /// Node name
+        node: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -253,6 +270,27 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Leader { json } => crate::cluster::leader(&client_addr(cli.http_addr), json),
         Command::Raft(RaftCommand::ListPeers { json }) => {
             crate::cluster::list_peers(&client_addr(cli.http_addr), json)
+        }
+        Command::Raft(RaftCommand::RemovePeer { node }) => {
+            crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
+                c.remove_peer(&node).await
+            })
+        }
+        Command::Raft(RaftCommand::TransferLeadership { node }) => {
+            crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
+                c.transfer_leadership(node.as_deref()).await
+            })
+        }
+        Command::Leave => {
+            crate::cluster::act(
+                &client_addr(cli.http_addr),
+                |c| async move { c.leave().await },
+            )
+        }
+        Command::ForceLeave { node } => {
+            crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
+                c.force_leave(&node).await
+            })
         }
         Command::Keygen => {
             println!("{}", belfry::membership::generate_key());

@@ -120,3 +120,15 @@ pub fn list_peers(addr: &str, json: bool) -> Result<(), Failure> {
     );
     Ok(())
 }
+
+/// Runs one operator action and prints what the cluster says it did.
+pub fn act<F, Fut>(addr: &str, f: F) -> Result<(), Failure>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: std::future::Future<Output = Result<String, belfry::client::ClientError>>,
+{
+    let client = Client::new(addr)?;
+    let message = runtime()?.block_on(f(client))?;
+    println!("{message}");
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! Operator actions on the Raft configuration: remove a peer, force a failed server out,
+//! transfer leadership. They run on the leader; a node that does not lead forwards them over
+//! the internal RPC.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use openraft::ChangeMembers;
+use openraft::async_runtime::WatchReceiver;
+use serde::{Deserialize, Serialize};
+
+use crate::consensus::Raft;
+use crate::membership::{MemberStatus, Membership};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum OperatorAction {
+    /// Remove a server (by name or hex Raft id) from the Raft configuration.
+    RemovePeer { node: String },
+    /// Remove a server that gossip no longer sees alive.
+    ForceLeave { node: String },
+    /// Hand leadership to the named voter, or to the most caught-up one.
+    TransferLeadership { to: Option<String> },
+}
+
+/// Why an action was refused: the HTTP status it maps to, and the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum OperatorError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Finds a server of the Raft configuration by name or hex id.
+fn find(raft: &Raft, node: &str) -> Option<(u64, String, bool)> {
+    let m = raft.metrics().borrow_watched().clone();
+    let membership = m.membership_config.membership().clone();
+    let voters: BTreeSet<u64> = membership.voter_ids().collect();
+    membership
+        .nodes()
+        .find(|(id, n)| n.name == node || format!("{id:016x}") == node)
+        .map(|(id, n)| (*id, n.name.clone(), voters.contains(id)))
+}
+
+/// Runs an action on this node, which must lead.
+pub async fn execute(
+    raft: &Raft,
+    membership: &Membership,
+    action: OperatorAction,
+) -> Result<String, OperatorError> {
+    let m = raft.metrics().borrow_watched().clone();
+    if m.current_leader != Some(m.id) {
+        return Err(OperatorError::Unavailable("this node does not lead".into()));
+    }
+    match action {
+        OperatorAction::ForceLeave { node } => {
+            let alive = membership.members().into_iter().any(|s| {
+                s.meta.name == node
+                    && matches!(s.status, MemberStatus::Alive | MemberStatus::Suspect)
+            });
+            if alive {
+                return Err(OperatorError::Refused(format!(
+                    "{node} is alive: stop it with `belfry leave` on that node instead"
+                )));
+            }
+            remove(raft, m.id, &node).await
+        }
+        OperatorAction::RemovePeer { node } => remove(raft, m.id, &node).await,
+        OperatorAction::TransferLeadership { to } => {
+            let target = match to {
+                Some(name) => {
+                    let (id, name, voter) = find(raft, &name).ok_or_else(|| {
+                        OperatorError::NotFound(format!("no Raft server named {name}"))
+                    })?;
+                    if !voter {
+                        return Err(OperatorError::Refused(format!("{name} is not a voter")));
+                    }
+                    if id == m.id {
+                        return Ok(format!("{name} already leads"));
+                    }
+                    id
+                }
+                None => {
+                    let replication = m.replication.clone().unwrap_or_default();
+                    m.membership_config
+                        .membership()
+                        .voter_ids()
+                        .filter(|id| *id != m.id)
+                        .max_by_key(|id| replication.get(id).cloned().flatten().map(|l| l.index))
+                        .ok_or_else(|| {
+                            OperatorError::Refused("no other voter to hand leadership to".into())
+                        })?
+                }
+            };
+            raft.trigger()
+                .transfer_leader(target)
+                .await
+                .map_err(|e| OperatorError::Unavailable(e.to_string()))?;
+            raft.wait(Some(Duration::from_secs(5)))
+                .metrics(
+                    |mm| mm.current_leader == Some(target),
+                    "leadership transferred",
+                )
+                .await
+                .map_err(|e| {
+                    OperatorError::Unavailable(format!("the transfer did not complete: {e}"))
+                })?;
+            let name = find(raft, &format!("{target:016x}"))
+                .map(|(_, n, _)| n)
+                .unwrap_or_default();
+            Ok(format!("leadership transferred to {name}"))
+        }
+    }
+}
+
+async fn remove(raft: &Raft, me: u64, node: &str) -> Result<String, OperatorError> {
+    let (id, name, voter) = find(raft, node)
+        .ok_or_else(|| OperatorError::NotFound(format!("no Raft server named {node}")))?;
+    if id == me {
+        return Err(OperatorError::Refused(format!(
+            "{name} leads: transfer leadership first (belfry raft transfer-leadership)"
+        )));
+    }
+    if voter {
+        raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
+            .await
+            .map_err(|e| OperatorError::Unavailable(e.to_string()))?;
+    } else {
+        raft.change_membership(ChangeMembers::RemoveNodes(BTreeSet::from([id])), false)
+            .await
+            .map_err(|e| OperatorError::Unavailable(e.to_string()))?;
+    }
+    Ok(format!("removed {name} from the Raft configuration"))
+}
