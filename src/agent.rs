@@ -215,6 +215,13 @@ pub async fn run(
             fatal_tx.clone(),
         ));
     }
+    if initialized {
+        tokio::spawn(rejoin_known_peers(
+            raft.clone(),
+            membership.clone(),
+            rpc_client.clone(),
+        ));
+    }
     let (cluster_stop_tx, cluster_stop_rx) = watch::channel(false);
     let cluster = ClusterManager {
         raft: raft.clone(),
@@ -382,6 +389,41 @@ async fn hand_over_leadership(raft: &Raft) {
         .metrics(|m| m.current_leader != Some(m.id), "leadership handed over")
         .await;
     tracing::info!(to = format!("{target:016x}"), "leadership handed over");
+}
+
+/// A server restarted with existing state finds the gossip cluster again through the peers its
+/// Raft configuration names, with no `--join` needed. Retries until one answers.
+async fn rejoin_known_peers(raft: Raft, membership: Membership, rpc: RpcClient) {
+    use openraft::async_runtime::WatchReceiver;
+    loop {
+        let m = raft.metrics().borrow_watched().clone();
+        let peers: Vec<String> = m
+            .membership_config
+            .membership()
+            .nodes()
+            .filter(|(id, _)| **id != m.id)
+            .map(|(_, n)| n.rpc_addr.clone())
+            .collect();
+        if peers.is_empty() || membership.members().len() > 1 {
+            return;
+        }
+        let mut seeds = Vec::new();
+        for addr in &peers {
+            if let Ok(h) = rpc.hello(addr, Duration::from_secs(2)).await
+                && let Some(g) = h.gossip_addr.and_then(|g| g.parse::<SocketAddr>().ok())
+            {
+                seeds.push(g);
+            }
+        }
+        if !seeds.is_empty()
+            && let Ok(n) = membership.join(&seeds, Duration::from_secs(5)).await
+            && n > 0
+        {
+            tracing::info!(joined = n, "rejoined the cluster through its Raft peers");
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
 }
 
 /// Resolves join addresses (IPs, IP:port, DNS names with or without a port) afresh.

@@ -150,6 +150,9 @@ pub struct Hello {
     pub rpc_format: u8,
     /// Whether this node already belongs to a Raft cluster.
     pub initialized: bool,
+    /// Where this node gossips, so a restarted peer can find the cluster again.
+    #[serde(default)]
+    pub gossip_addr: Option<String>,
 }
 
 /// What the RPC handlers need.
@@ -232,6 +235,7 @@ async fn hello(State(ctx): Ctx, headers: HeaderMap) -> Response {
         version: env!("CARGO_PKG_VERSION").into(),
         rpc_format: RPC_FORMAT,
         initialized,
+        gossip_addr: Some(ctx.membership.local().gossip_addr.to_string()),
     })
 }
 

@@ -202,15 +202,22 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
 
 /// Starts three servers that bootstrap together; returns them and the leader's index.
 async fn three_servers() -> (Vec<Node>, usize) {
-    let a = Node::spawn_named("node-a", false, &["--bootstrap-expect=3"]);
+    three_servers_with(&[]).await
+}
+
+async fn three_servers_with(extra: &[&str]) -> (Vec<Node>, usize) {
+    let mut first = vec!["--bootstrap-expect=3"];
+    first.extend_from_slice(extra);
+    let a = Node::spawn_named("node-a", false, &first);
     let seed = a.gossip_addr();
-    let retry = [
+    let mut retry = vec![
         "--bootstrap-expect=3",
         "--retry-join",
         &seed,
         "--retry-interval",
         "1s",
     ];
+    retry.extend_from_slice(extra);
     let b = Node::spawn_named("node-b", false, &retry);
     let c = Node::spawn_named("node-c", false, &retry);
     let nodes = vec![a, b, c];
@@ -333,4 +340,104 @@ async fn operators_transfer_leadership_remove_peers_and_make_nodes_leave() {
         },
     )
     .await;
+}
+
+async fn voters(node: &Node) -> Option<Vec<String>> {
+    let p = node.client().raft_peers().await.ok()?;
+    Some(
+        p.servers
+            .into_iter()
+            .filter(|s| s.voter)
+            .map(|s| s.node)
+            .collect(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_server_is_removed_after_the_timeout_and_rejoins_by_itself() {
+    let (mut nodes, leader) = three_servers_with(&["--dead-server-timeout", "2s"]).await;
+    let victim = (0..3).find(|i| *i != leader).unwrap();
+    let victim_name = nodes[victim].name.clone();
+    nodes[victim].kill9();
+    wait_for(
+        "the dead server to be removed from the voters",
+        Duration::from_secs(30),
+        || {
+            let node = &nodes[leader];
+            let name = victim_name.clone();
+            async move {
+                let v = voters(node).await?;
+                (v.len() == 2 && !v.contains(&name)).then_some(())
+            }
+        },
+    )
+    .await;
+    // Restarted without any join flag, it finds the cluster through its Raft peers and comes
+    // back as a voter.
+    nodes[victim].extra = vec!["--bootstrap-expect=3".into()];
+    nodes[victim].spawn();
+    wait_for(
+        "the restarted server to be a voter again",
+        Duration::from_secs(40),
+        || {
+            let node = &nodes[leader];
+            let name = victim_name.clone();
+            async move {
+                let v = voters(node).await?;
+                (v.len() == 3 && v.contains(&name)).then_some(())
+            }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guides_manual_bootstrap_keeps_the_first_servers_data() {
+    // One server alone, with a job.
+    let mut a = Node::spawn_named("node-a", true, &[]);
+    a.wait_leader().await;
+    a.client()
+        .put_job(&shell_job("kept", "@daily", "true"))
+        .await
+        .unwrap();
+    let status = a
+        .signal_and_wait(libc::SIGTERM, Duration::from_secs(20))
+        .await;
+    assert_eq!(status.code(), Some(0));
+    // Restarted expecting three, with two new servers retry-joining it.
+    a.extra = vec!["--bootstrap-expect=3".into()];
+    a.spawn();
+    let seed = a.gossip_addr();
+    let retry = [
+        "--bootstrap-expect=3",
+        "--retry-join",
+        &seed,
+        "--retry-interval",
+        "1s",
+    ];
+    let b = Node::spawn_named("node-b", false, &retry);
+    let c = Node::spawn_named("node-c", false, &retry);
+    let nodes = [a, b, c];
+    let leader = wait_for("a leader", Duration::from_secs(40), || {
+        let refs: Vec<&Node> = nodes.iter().collect();
+        async move { leader_of(&refs).await }
+    })
+    .await;
+    wait_for(
+        "one cluster of three voters",
+        Duration::from_secs(40),
+        || {
+            let node = &nodes[leader];
+            async move { (voters(node).await?.len() == 3).then_some(()) }
+        },
+    )
+    .await;
+    for n in &nodes {
+        assert_eq!(
+            n.client().job("kept").await.unwrap().name,
+            "kept",
+            "{} lacks the data",
+            n.name
+        );
+    }
 }
