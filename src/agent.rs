@@ -83,9 +83,7 @@ pub async fn run(
     mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<(), AgentError> {
     if !config.server {
-        return Err(AgentError::Config(
-            "server: agents without --server need cluster membership, which this build does not have yet; run with --server --bootstrap-expect=1".into(),
-        ));
+        return run_stateless(config, shutdown, reload_tags).await;
     }
     // Bind first: a taken or foreign address fails before any state is touched.
     let http = tokio::net::TcpListener::bind(config.http_addr)
@@ -107,25 +105,7 @@ pub async fn run(
         })?;
 
     let advertised_rpc = SocketAddr::new(config.advertise.ip(), config.rpc_addr.port());
-    let meta = NodeMeta {
-        name: config.node_name.clone(),
-        gossip_addr: config.advertise,
-        rpc_addr: advertised_rpc,
-        http_addr: config.http_addr,
-        role: Role::Server,
-        region: config.region.clone(),
-        datacenter: config.datacenter.clone(),
-        tags: config.tags.clone(),
-        version: env!("CARGO_PKG_VERSION").into(),
-        protocol_min: 1,
-        protocol_max: 1,
-        bootstrap_expect: config.bootstrap_expect,
-    };
-    let mut gossip_config = MembershipConfig::new(meta, config.bind);
-    gossip_config.key = config.encrypt.clone();
-    let membership = Membership::start(gossip_config)
-        .await
-        .map_err(|e| AgentError::Config(format!("bind: {e}")))?;
+    let membership = start_gossip(&config, Role::Server).await?;
 
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
         AgentError::Config(format!(
@@ -198,23 +178,7 @@ pub async fn run(
 
     // Joins: once at start (failure is a warning), and with retries (giving up is fatal).
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
-    if !config.join.is_empty() {
-        let addrs = resolve_all(&config.join).await;
-        match membership.join(&addrs, Duration::from_secs(5)).await {
-            Ok(n) if n > 0 => tracing::info!(joined = n, "joined the cluster"),
-            Ok(_) => tracing::warn!(join = ?config.join, "join: no node answered"),
-            Err(e) => tracing::warn!("join: {e}"),
-        }
-    }
-    if !config.retry_join.is_empty() {
-        tokio::spawn(retry_join(
-            membership.clone(),
-            config.retry_join.clone(),
-            config.retry_interval,
-            config.retry_max,
-            fatal_tx.clone(),
-        ));
-    }
+    join_cluster(&config, &membership, &fatal_tx).await;
     if initialized {
         tokio::spawn(rejoin_known_peers(
             raft.clone(),
@@ -292,7 +256,9 @@ pub async fn run(
         history_limit: config.history_limit,
     });
     let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
+    let public = router(ctx);
     let rpc_ctx = Arc::new(RpcContext {
+        api: public.clone(),
         raft: raft.clone(),
         membership: membership.clone(),
         snapshot_dir: config.data_dir.join(crate::consensus::SNAPSHOT_DIR),
@@ -309,7 +275,7 @@ pub async fn run(
             .await
     });
     let api = tokio::spawn(async move {
-        axum::serve(http, router(ctx))
+        axum::serve(http, public)
             .with_graceful_shutdown(async move {
                 let _ = api_stop_rx.wait_for(|s| *s).await;
             })
@@ -359,6 +325,119 @@ pub async fn run(
     // Tell the cluster this server is leaving, so the leader drops it from the voters at once.
     membership.leave().await;
     let _ = raft.shutdown().await;
+    tracing::info!("stopped");
+    outcome
+}
+
+/// Builds this node's gossip identity and starts gossip on `--bind`.
+async fn start_gossip(config: &AgentConfig, role: Role) -> Result<Membership, AgentError> {
+    let meta = NodeMeta {
+        name: config.node_name.clone(),
+        gossip_addr: config.advertise,
+        rpc_addr: SocketAddr::new(config.advertise.ip(), config.rpc_addr.port()),
+        http_addr: config.http_addr,
+        role,
+        region: config.region.clone(),
+        datacenter: config.datacenter.clone(),
+        tags: config.tags.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        protocol_min: 1,
+        protocol_max: 1,
+        bootstrap_expect: config.bootstrap_expect,
+    };
+    let mut gossip_config = MembershipConfig::new(meta, config.bind);
+    gossip_config.key = config.encrypt.clone();
+    Membership::start(gossip_config)
+        .await
+        .map_err(|e| AgentError::Config(format!("bind: {e}")))
+}
+
+/// `--join` once (a failure is a warning) and `--retry-join` in the background (giving up is
+/// reported on `fatal`).
+async fn join_cluster(
+    config: &AgentConfig,
+    membership: &Membership,
+    fatal: &mpsc::UnboundedSender<String>,
+) {
+    if !config.join.is_empty() {
+        let addrs = resolve_all(&config.join).await;
+        match membership.join(&addrs, Duration::from_secs(5)).await {
+            Ok(n) if n > 0 => tracing::info!(joined = n, "joined the cluster"),
+            Ok(_) => tracing::warn!(join = ?config.join, "join: no node answered"),
+            Err(e) => tracing::warn!("join: {e}"),
+        }
+    }
+    if !config.retry_join.is_empty() {
+        tokio::spawn(retry_join(
+            membership.clone(),
+            config.retry_join.clone(),
+            config.retry_interval,
+            config.retry_max,
+            fatal.clone(),
+        ));
+    }
+}
+
+/// A node without `--server`: it gossips and serves the API, passing everything that needs the
+/// state to a server of its region. It keeps nothing on disk.
+async fn run_stateless(
+    config: AgentConfig,
+    shutdown: impl Future<Output = ()>,
+    mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
+) -> Result<(), AgentError> {
+    let http = tokio::net::TcpListener::bind(config.http_addr)
+        .await
+        .map_err(|e| {
+            AgentError::Config(format!(
+                "http-addr: cannot listen on {}: {e}",
+                config.http_addr
+            ))
+        })?;
+    let membership = start_gossip(&config, Role::Agent).await?;
+    let rpc_key = match &config.encrypt {
+        Some(key) => RpcKey::from_cluster_key(key),
+        None => RpcKey::none(),
+    };
+    let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
+    join_cluster(&config, &membership, &fatal_tx).await;
+    let (leave_tx, mut leave_rx) = mpsc::unbounded_channel::<()>();
+    let ctx = Arc::new(crate::api::AgentApiContext {
+        membership: membership.clone(),
+        rpc: RpcClient::new(rpc_key),
+        config: config.clone(),
+        leave: leave_tx,
+    });
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let api = tokio::spawn(async move {
+        axum::serve(http, crate::api::agent_router(ctx))
+            .with_graceful_shutdown(async move {
+                let _ = stop_rx.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    tracing::info!(
+        node = %config.node_name,
+        http = %config.http_addr,
+        "belfry agent running (no --server: no state here)"
+    );
+    tokio::pin!(shutdown);
+    let outcome = loop {
+        tokio::select! {
+            _ = &mut shutdown => break Ok(()),
+            Some(()) = leave_rx.recv() => break Ok(()),
+            Some(why) = fatal_rx.recv() => {
+                tracing::error!("{why}");
+                break Err(AgentError::Runtime(why));
+            }
+            Some(tags) = reload_tags.recv() => {
+                tracing::info!(?tags, "tags reloaded");
+                membership.update_meta(|m| m.tags = tags).await;
+            }
+        }
+    };
+    stop_tx.send_replace(true);
+    let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
+    membership.leave().await;
     tracing::info!("stopped");
     outcome
 }

@@ -34,6 +34,45 @@ use crate::validate::{validate_job, validate_name};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// A gossip member in Dkron's (serf's) shape.
+pub fn member_of(m: &crate::membership::MemberState) -> Member {
+    use crate::membership::{MemberStatus, Role};
+    let meta = &m.meta;
+    let mut tags = meta.tags.clone();
+    tags.insert("role".into(), "belfry".into());
+    tags.insert("dc".into(), meta.datacenter.clone());
+    tags.insert("region".into(), meta.region.clone());
+    tags.insert("version".into(), meta.version.clone());
+    tags.insert("rpc_addr".into(), meta.rpc_addr.to_string());
+    tags.insert("port".into(), meta.rpc_addr.port().to_string());
+    if meta.role == Role::Server {
+        tags.insert("server".into(), "true".into());
+        tags.insert("expect".into(), meta.bootstrap_expect.to_string());
+    }
+    // serf's numbering: 1 alive, 3 left, 4 failed (suspect is still alive to serf).
+    let (status, text) = match m.status {
+        MemberStatus::Alive => (1, "alive"),
+        MemberStatus::Suspect => (1, "suspect"),
+        MemberStatus::Left => (3, "left"),
+        MemberStatus::Failed => (4, "failed"),
+    };
+    Member {
+        name: meta.name.clone(),
+        addr: meta.gossip_addr.ip().to_string(),
+        port: meta.gossip_addr.port(),
+        tags,
+        status,
+        protocol_min: meta.protocol_min,
+        protocol_max: meta.protocol_max,
+        protocol_cur: meta.protocol_max,
+        delegate_min: meta.protocol_min,
+        delegate_max: meta.protocol_max,
+        delegate_cur: meta.protocol_max,
+        id: Some(meta.name.clone()),
+        status_text: Some(text.into()),
+    }
+}
+
 /// What the handlers share.
 pub struct ApiContext {
     /// Asks the agent to leave the cluster and stop (`POST /v1/leave`).
@@ -262,43 +301,8 @@ impl ApiContext {
         }
     }
 
-    /// A gossip member in Dkron's (serf's) shape.
     fn member(&self, m: &crate::membership::MemberState) -> Member {
-        use crate::membership::{MemberStatus, Role};
-        let meta = &m.meta;
-        let mut tags = meta.tags.clone();
-        tags.insert("role".into(), "belfry".into());
-        tags.insert("dc".into(), meta.datacenter.clone());
-        tags.insert("region".into(), meta.region.clone());
-        tags.insert("version".into(), meta.version.clone());
-        tags.insert("rpc_addr".into(), meta.rpc_addr.to_string());
-        tags.insert("port".into(), meta.rpc_addr.port().to_string());
-        if meta.role == Role::Server {
-            tags.insert("server".into(), "true".into());
-            tags.insert("expect".into(), meta.bootstrap_expect.to_string());
-        }
-        // serf's numbering: 1 alive, 3 left, 4 failed (suspect is still alive to serf).
-        let (status, text) = match m.status {
-            MemberStatus::Alive => (1, "alive"),
-            MemberStatus::Suspect => (1, "suspect"),
-            MemberStatus::Left => (3, "left"),
-            MemberStatus::Failed => (4, "failed"),
-        };
-        Member {
-            name: meta.name.clone(),
-            addr: meta.gossip_addr.ip().to_string(),
-            port: meta.gossip_addr.port(),
-            tags,
-            status,
-            protocol_min: meta.protocol_min,
-            protocol_max: meta.protocol_max,
-            protocol_cur: meta.protocol_max,
-            delegate_min: meta.protocol_min,
-            delegate_max: meta.protocol_max,
-            delegate_cur: meta.protocol_max,
-            id: Some(meta.name.clone()),
-            status_text: Some(text.into()),
-        }
+        member_of(m)
     }
 
     fn me(&self) -> Member {
@@ -772,4 +776,168 @@ async fn show_execution(
         .read(|r| r.execution(&name, &id))?
         .ok_or_else(not_found)?;
     Ok(json(StatusCode::OK, &execution))
+}
+
+/// What an agent's API (a node without `--server`) needs: it holds no state and passes every
+/// request about jobs to a server of its region over the internal RPC.
+pub struct AgentApiContext {
+    pub membership: crate::membership::Membership,
+    pub rpc: crate::rpc::RpcClient,
+    pub config: AgentConfig,
+    pub leave: tokio::sync::mpsc::UnboundedSender<()>,
+}
+
+type AgentCtx = State<Arc<AgentApiContext>>;
+
+/// Request bodies an agent passes on: the same limit as a server's own.
+const AGENT_BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
+    let whom =
+        HeaderValue::from_str(&ctx.config.node_name).unwrap_or(HeaderValue::from_static("belfry"));
+    Router::new()
+        .route("/health", get(agent_health))
+        .route("/v1", get(agent_status))
+        .route("/v1/", get(agent_status))
+        .route("/v1/members", get(agent_members))
+        .route("/v1/leave", post(agent_leave))
+        .fallback(pass_to_server)
+        .layer(axum::middleware::from_fn(pretty_json))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| {
+                let whom = whom.clone();
+                async move {
+                    let mut resp = next.run(req).await;
+                    resp.headers_mut()
+                        .insert(HeaderName::from_static("x-whom"), whom);
+                    resp
+                }
+            },
+        ))
+        .layer(tower_http::cors::CorsLayer::permissive())
+        .with_state(ctx)
+}
+
+async fn agent_health() -> Response {
+    json(
+        StatusCode::OK,
+        &Health {
+            status: "healthy".into(),
+            leader: None,
+            issues: Vec::new(),
+        },
+    )
+}
+
+async fn agent_status(State(ctx): AgentCtx) -> Response {
+    use crate::membership::MemberStatus;
+    let members = ctx.membership.members();
+    let count = |s: MemberStatus| members.iter().filter(|m| m.status == s).count();
+    let me = ctx.membership.local();
+    let mut serf = BTreeMap::new();
+    serf.insert("members".to_string(), members.len().to_string());
+    serf.insert(
+        "failed".to_string(),
+        count(MemberStatus::Failed).to_string(),
+    );
+    serf.insert("left".to_string(), count(MemberStatus::Left).to_string());
+    serf.insert(
+        "encrypted".to_string(),
+        ctx.config.encrypt.is_some().to_string(),
+    );
+    let tags = member_of(&crate::membership::MemberState {
+        meta: me,
+        status: MemberStatus::Alive,
+        since: std::time::SystemTime::now(),
+    })
+    .tags;
+    json(
+        StatusCode::OK,
+        &NodeStatus {
+            agent: AgentInfo {
+                name: ctx.config.node_name.clone(),
+                version: VERSION.into(),
+            },
+            serf,
+            tags,
+        },
+    )
+}
+
+async fn agent_members(State(ctx): AgentCtx) -> Response {
+    let mut list: Vec<Member> = ctx.membership.members().iter().map(member_of).collect();
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    let total = list.len();
+    with_total(json(StatusCode::OK, &list), total)
+}
+
+async fn agent_leave(State(ctx): AgentCtx) -> Response {
+    let _ = ctx.leave.send(());
+    json(
+        StatusCode::OK,
+        &OperatorReply {
+            message: format!("{} is leaving the cluster", ctx.config.node_name),
+        },
+    )
+}
+
+/// Everything else goes to an alive server of this node's region; the next one is tried when
+/// one cannot be reached.
+async fn pass_to_server(State(ctx): AgentCtx, req: Request) -> ApiResult<Response> {
+    use crate::membership::{MemberStatus, Role};
+    let (parts, body) = req.into_parts();
+    let body = axum::body::to_bytes(body, AGENT_BODY_LIMIT)
+        .await
+        .map_err(|e| ApiError(StatusCode::PAYLOAD_TOO_LARGE, format!("request body: {e}")))?;
+    let call = crate::rpc::ApiCall {
+        method: parts.method.to_string(),
+        uri: parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string()),
+        content_type: parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        body: crate::rpc::b64(&body),
+    };
+    let servers: Vec<_> = ctx
+        .membership
+        .members()
+        .into_iter()
+        .filter(|m| {
+            m.meta.role == Role::Server
+                && m.meta.region == ctx.config.region
+                && m.status == MemberStatus::Alive
+        })
+        .collect();
+    if servers.is_empty() {
+        return Err(ApiError::unavailable(format!(
+            "no server of region {} is known to this agent: is it joined to the cluster?",
+            ctx.config.region
+        )));
+    }
+    let mut last_error = String::new();
+    for server in servers {
+        match ctx.rpc.api(&server.meta.rpc_addr.to_string(), &call).await {
+            Ok(reply) => {
+                let body = crate::rpc::unb64(&reply.body).map_err(ApiError::internal)?;
+                let mut resp = Response::new(axum::body::Body::from(body));
+                *resp.status_mut() =
+                    StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+                for (k, v) in reply.headers {
+                    if let (Ok(k), Ok(v)) = (HeaderName::try_from(k), HeaderValue::from_str(&v)) {
+                        resp.headers_mut().insert(k, v);
+                    }
+                }
+                return Ok(resp);
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+    }
+    Err(ApiError::unavailable(format!(
+        "no server answered: {last_error}"
+    )))
 }

@@ -157,6 +157,8 @@ pub struct Hello {
 
 /// What the RPC handlers need.
 pub struct RpcContext {
+    /// The public API, for requests that agents pass on (`/rpc/v1/api`).
+    pub api: Router,
     pub raft: Raft,
     pub membership: crate::membership::Membership,
     /// Where a received snapshot is spooled before it is installed.
@@ -220,6 +222,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/rpc/v1/forward", post(forward))
         .route("/rpc/v1/read-index", post(read_index))
         .route("/rpc/v1/operator", post(operator))
+        .route("/rpc/v1/api", post(api_call))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
         .with_state(ctx)
 }
@@ -300,6 +303,87 @@ async fn forward(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
         }
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
+}
+
+/// A public API request that an agent (a node without state) passes on to a server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiCall {
+    pub method: String,
+    /// Path and query, e.g. `/v1/jobs?pretty`.
+    pub uri: String,
+    pub content_type: Option<String>,
+    /// Body, base64.
+    pub body: String,
+}
+
+/// The server's answer to an [`ApiCall`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiReply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Body, base64.
+    pub body: String,
+}
+
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn unb64(text: &str) -> Result<Vec<u8>, String> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("bad base64 body: {e}"))
+}
+
+/// Headers worth carrying back to the agent's client.
+const PASSED_HEADERS: [&str; 3] = ["content-type", "x-total-count", "location"];
+
+async fn api_call(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    use tower::ServiceExt;
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/api", &body) {
+        return refuse(status, why);
+    }
+    let router = ctx.api.clone();
+    let call = match decode::<ApiCall>(&body) {
+        Ok(c) => c,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, e),
+    };
+    let Ok(bytes) = unb64(&call.body) else {
+        return refuse(StatusCode::BAD_REQUEST, "bad base64 body");
+    };
+    let mut req = axum::http::Request::builder()
+        .method(call.method.as_str())
+        .uri(call.uri.as_str());
+    if let Some(ct) = &call.content_type {
+        req = req.header("content-type", ct);
+    }
+    let Ok(req) = req.body(axum::body::Body::from(bytes)) else {
+        return refuse(StatusCode::BAD_REQUEST, "malformed API call");
+    };
+    let resp = match router.oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let status = resp.status().as_u16();
+    let headers = PASSED_HEADERS
+        .iter()
+        .filter_map(|h| {
+            resp.headers()
+                .get(*h)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (h.to_string(), v.to_string()))
+        })
+        .collect();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    reply(&ApiReply {
+        status,
+        headers,
+        body: b64(&body),
+    })
 }
 
 /// An operator action forwarded to the leader.
@@ -512,6 +596,19 @@ impl RpcClient {
             Some(target),
             encode(action),
             Duration::from_secs(15),
+        )
+        .await
+    }
+
+    /// Passes a public API request to the server at `addr`.
+    pub async fn api(&self, addr: &str, call: &ApiCall) -> Result<ApiReply, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/api",
+            None,
+            encode(call),
+            Duration::from_secs(3600),
         )
         .await
     }

@@ -441,3 +441,62 @@ async fn the_guides_manual_bootstrap_keeps_the_first_servers_data() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_without_state_gossips_and_passes_requests_to_a_server() {
+    let server = Node::start(&[]).await;
+    let agent = Node::spawn_agent(
+        "agent-1",
+        &["--join", &server.gossip_addr(), "--tag", "pool=web"],
+    );
+    let client = agent.client();
+    wait_for(
+        "the agent to see the server",
+        Duration::from_secs(20),
+        || {
+            let client = client.clone();
+            async move {
+                let m = client.members().await.ok()?;
+                (m.iter().filter(|m| m.status == 1).count() == 2).then_some(m)
+            }
+        },
+    )
+    .await;
+    // The agent answers health itself, without a leader field (it is not a server).
+    let health = http("GET", &agent.url("/health"), None).await.json();
+    assert_eq!(health, serde_json::json!({"status": "healthy"}));
+    // Jobs go through it to the server, with the server's status codes and headers.
+    let body = r#"{"name":"via-agent","schedule":"@every 1h","executor":"shell","executor_config":{"command":"true"}}"#;
+    let created = http("POST", &agent.url("/v1/jobs"), Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.headers["x-whom"], "agent-1");
+    assert_eq!(created.headers["location"], "/v1/jobs/via-agent");
+    assert_eq!(
+        server.client().job("via-agent").await.unwrap().name,
+        "via-agent"
+    );
+    let list = http("GET", &agent.url("/v1/jobs?pretty"), None).await;
+    assert_eq!(list.headers["x-total-count"], "1");
+    assert!(list.body.contains("\n  {"));
+    assert_eq!(
+        http("GET", &agent.url("/v1/jobs/nope"), None).await.status,
+        404
+    );
+    let bad = http("POST", &agent.url("/v1/jobs"), Some(r#"{"name":"Bad"}"#)).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    // The server sees the agent, with its role and tags.
+    let members = server.client().members().await.unwrap();
+    let a = members
+        .iter()
+        .find(|m| m.name == "agent-1")
+        .expect("agent listed");
+    assert_eq!(a.tags.get("server"), None);
+    assert_eq!(a.tags["pool"], "web");
+    let (code, out, _) = cli(&["--http-addr", &server.addr(), "members"], &[], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("agent-1") && l.contains(" agent ")),
+        "{out}"
+    );
+}

@@ -46,6 +46,8 @@ pub struct Node {
     pub rpc_port: u16,
     pub gossip_port: u16,
     pub name: String,
+    /// Started with `--server` (the default) or as an agent without state.
+    pub server: bool,
     pub extra: Vec<String>,
     child: Option<Child>,
 }
@@ -67,12 +69,29 @@ impl Node {
             rpc_port: free_port(),
             gossip_port: free_port(),
             name: name.into(),
+            server: true,
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
         };
         if solo {
             node.extra.insert(0, "--bootstrap-expect=1".into());
         }
+        node.spawn();
+        node
+    }
+
+    /// Starts an agent without `--server`.
+    pub fn spawn_agent(name: &str, extra: &[&str]) -> Node {
+        let mut node = Node {
+            dir: tempfile::tempdir().unwrap(),
+            http_port: free_port(),
+            rpc_port: free_port(),
+            gossip_port: free_port(),
+            name: name.into(),
+            server: false,
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+        };
         node.spawn();
         node
     }
@@ -104,7 +123,8 @@ impl Node {
             .open(self.log_path())
             .unwrap();
         let child = Command::new(BIN)
-            .args(["agent", "--server", "--log-level=info"])
+            .args(["agent", "--log-level=info"])
+            .args(self.server.then_some("--server"))
             .arg(format!("--node-name={}", self.name))
             .arg(format!("--http-addr={}", self.addr()))
             .arg(format!("--rpc-port={}", self.rpc_port))
