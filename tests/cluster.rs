@@ -500,3 +500,28 @@ async fn an_agent_without_state_gossips_and_passes_requests_to_a_server() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_join_gives_up_after_retry_max_and_exits_non_zero() {
+    let nobody = format!("127.0.0.1:{}", free_port());
+    let mut node = Node::spawn_named(
+        "lonely",
+        false,
+        &[
+            "--bootstrap-expect=3",
+            "--retry-join",
+            &nobody,
+            "--retry-interval",
+            "100ms",
+            "--retry-max",
+            "2",
+        ],
+    );
+    let status = node.signal_and_wait(0, Duration::from_secs(40)).await;
+    assert_eq!(status.code(), Some(1), "{}", node.log());
+    assert!(
+        node.log().contains("retry-join: gave up after 2 attempts"),
+        "{}",
+        node.log()
+    );
+}
