@@ -86,23 +86,8 @@ pub async fn run(
         return run_stateless(config, shutdown, reload_tags).await;
     }
     // Bind first: a taken or foreign address fails before any state is touched.
-    let http = tokio::net::TcpListener::bind(config.http_addr)
-        .await
-        .map_err(|e| {
-            AgentError::Config(format!(
-                "http-addr: cannot listen on {}: {e}",
-                config.http_addr
-            ))
-        })?;
-
-    let rpc_listener = tokio::net::TcpListener::bind(config.rpc_addr)
-        .await
-        .map_err(|e| {
-            AgentError::Config(format!(
-                "rpc-port: cannot listen on {}: {e}",
-                config.rpc_addr
-            ))
-        })?;
+    let http = listen(config.http_addr, "http-addr").await?;
+    let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
 
     let advertised_rpc = SocketAddr::new(config.advertise.ip(), config.rpc_addr.port());
     let membership = start_gossip(&config, Role::Server).await?;
@@ -329,6 +314,13 @@ pub async fn run(
     outcome
 }
 
+/// Binds a TCP listener; failure names the setting at fault.
+async fn listen(addr: SocketAddr, setting: &str) -> Result<tokio::net::TcpListener, AgentError> {
+    tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| AgentError::Config(format!("{setting}: cannot listen on {addr}: {e}")))
+}
+
 /// Builds this node's gossip identity and starts gossip on `--bind`.
 async fn start_gossip(config: &AgentConfig, role: Role) -> Result<Membership, AgentError> {
     let meta = NodeMeta {
@@ -385,14 +377,7 @@ async fn run_stateless(
     shutdown: impl Future<Output = ()>,
     mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<(), AgentError> {
-    let http = tokio::net::TcpListener::bind(config.http_addr)
-        .await
-        .map_err(|e| {
-            AgentError::Config(format!(
-                "http-addr: cannot listen on {}: {e}",
-                config.http_addr
-            ))
-        })?;
+    let http = listen(config.http_addr, "http-addr").await?;
     let membership = start_gossip(&config, Role::Agent).await?;
     let rpc_key = match &config.encrypt {
         Some(key) => RpcKey::from_cluster_key(key),

@@ -137,9 +137,8 @@ fn with_total(mut resp: Response, total: usize) -> Response {
 }
 
 pub fn router(ctx: Arc<ApiContext>) -> Router {
-    let whom =
-        HeaderValue::from_str(&ctx.config.node_name).unwrap_or(HeaderValue::from_static("belfry"));
-    Router::new()
+    let node_name = ctx.config.node_name.clone();
+    let router = Router::new()
         .route("/health", get(health))
         .route("/v1", get(status))
         .route("/v1/", get(status))
@@ -171,6 +170,14 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
         .route("/v1/jobs/{name}/executions", get(list_executions))
         .route("/v1/jobs/{name}/executions/", get(list_executions))
         .route("/v1/jobs/{name}/executions/{id}", get(show_execution))
+        .with_state(ctx);
+    with_dkron_layers(router, &node_name)
+}
+
+/// What every Dkron response has: `?pretty`, `X-Whom` and open CORS.
+fn with_dkron_layers(router: Router, node_name: &str) -> Router {
+    let whom = HeaderValue::from_str(node_name).unwrap_or(HeaderValue::from_static("belfry"));
+    router
         .layer(axum::middleware::from_fn(pretty_json))
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| {
@@ -184,7 +191,33 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
             },
         ))
         .layer(tower_http::cors::CorsLayer::permissive())
-        .with_state(ctx)
+}
+
+/// serf-style counters for `GET /v1`, from what gossip knows.
+fn serf_stats(
+    membership: &crate::membership::Membership,
+    encrypted: bool,
+) -> BTreeMap<String, String> {
+    use crate::membership::MemberStatus;
+    let members = membership.members();
+    let count = |s: MemberStatus| members.iter().filter(|m| m.status == s).count();
+    let mut serf = BTreeMap::new();
+    serf.insert("members".to_string(), members.len().to_string());
+    serf.insert(
+        "failed".to_string(),
+        count(MemberStatus::Failed).to_string(),
+    );
+    serf.insert("left".to_string(), count(MemberStatus::Left).to_string());
+    serf.insert("encrypted".to_string(), encrypted.to_string());
+    serf
+}
+
+/// `GET /v1/members`: every member gossip knows, by name, with `X-Total-Count`.
+fn members_response(membership: &crate::membership::Membership) -> Response {
+    let mut list: Vec<Member> = membership.members().iter().map(member_of).collect();
+    list.sort_by(|a, b| a.name.cmp(&b.name));
+    let total = list.len();
+    with_total(json(StatusCode::OK, &list), total)
 }
 
 /// `?pretty` (any value) indents JSON responses, as in Dkron.
@@ -370,23 +403,7 @@ async fn health(State(ctx): Ctx) -> Response {
 
 async fn status(State(ctx): Ctx) -> Response {
     let metrics = ctx.raft.metrics().borrow_watched().clone();
-    let members = ctx.membership.members();
-    let count =
-        |s: crate::membership::MemberStatus| members.iter().filter(|m| m.status == s).count();
-    let mut serf = BTreeMap::new();
-    serf.insert("members".to_string(), members.len().to_string());
-    serf.insert(
-        "failed".to_string(),
-        count(crate::membership::MemberStatus::Failed).to_string(),
-    );
-    serf.insert(
-        "left".to_string(),
-        count(crate::membership::MemberStatus::Left).to_string(),
-    );
-    serf.insert(
-        "encrypted".to_string(),
-        ctx.config.encrypt.is_some().to_string(),
-    );
+    let mut serf = serf_stats(&ctx.membership, ctx.config.encrypt.is_some());
     serf.insert("raft_state".to_string(), format!("{:?}", metrics.state));
     serf.insert("raft_term".to_string(), metrics.current_term.to_string());
     serf.insert(
@@ -409,15 +426,7 @@ async fn status(State(ctx): Ctx) -> Response {
 }
 
 async fn members(State(ctx): Ctx) -> Response {
-    let mut list: Vec<Member> = ctx
-        .membership
-        .members()
-        .iter()
-        .map(|m| ctx.member(m))
-        .collect();
-    list.sort_by(|a, b| a.name.cmp(&b.name));
-    let total = list.len();
-    with_total(json(StatusCode::OK, &list), total)
+    members_response(&ctx.membership)
 }
 
 async fn leader(State(ctx): Ctx) -> ApiResult<Response> {
@@ -793,29 +802,16 @@ type AgentCtx = State<Arc<AgentApiContext>>;
 const AGENT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
-    let whom =
-        HeaderValue::from_str(&ctx.config.node_name).unwrap_or(HeaderValue::from_static("belfry"));
-    Router::new()
+    let node_name = ctx.config.node_name.clone();
+    let router = Router::new()
         .route("/health", get(agent_health))
         .route("/v1", get(agent_status))
         .route("/v1/", get(agent_status))
         .route("/v1/members", get(agent_members))
         .route("/v1/leave", post(agent_leave))
         .fallback(pass_to_server)
-        .layer(axum::middleware::from_fn(pretty_json))
-        .layer(axum::middleware::from_fn(
-            move |req: Request, next: Next| {
-                let whom = whom.clone();
-                async move {
-                    let mut resp = next.run(req).await;
-                    resp.headers_mut()
-                        .insert(HeaderName::from_static("x-whom"), whom);
-                    resp
-                }
-            },
-        ))
-        .layer(tower_http::cors::CorsLayer::permissive())
-        .with_state(ctx)
+        .with_state(ctx);
+    with_dkron_layers(router, &node_name)
 }
 
 async fn agent_health() -> Response {
@@ -831,20 +827,8 @@ async fn agent_health() -> Response {
 
 async fn agent_status(State(ctx): AgentCtx) -> Response {
     use crate::membership::MemberStatus;
-    let members = ctx.membership.members();
-    let count = |s: MemberStatus| members.iter().filter(|m| m.status == s).count();
     let me = ctx.membership.local();
-    let mut serf = BTreeMap::new();
-    serf.insert("members".to_string(), members.len().to_string());
-    serf.insert(
-        "failed".to_string(),
-        count(MemberStatus::Failed).to_string(),
-    );
-    serf.insert("left".to_string(), count(MemberStatus::Left).to_string());
-    serf.insert(
-        "encrypted".to_string(),
-        ctx.config.encrypt.is_some().to_string(),
-    );
+    let serf = serf_stats(&ctx.membership, ctx.config.encrypt.is_some());
     let tags = member_of(&crate::membership::MemberState {
         meta: me,
         status: MemberStatus::Alive,
@@ -865,10 +849,7 @@ async fn agent_status(State(ctx): AgentCtx) -> Response {
 }
 
 async fn agent_members(State(ctx): AgentCtx) -> Response {
-    let mut list: Vec<Member> = ctx.membership.members().iter().map(member_of).collect();
-    list.sort_by(|a, b| a.name.cmp(&b.name));
-    let total = list.len();
-    with_total(json(StatusCode::OK, &list), total)
+    members_response(&ctx.membership)
 }
 
 async fn agent_leave(State(ctx): AgentCtx) -> Response {
