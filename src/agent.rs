@@ -490,17 +490,13 @@ async fn rejoin_known_peers(raft: Raft, membership: Membership, rpc: RpcClient) 
     }
 }
 
-/// Resolves join addresses (IPs, IP:port, DNS names with or without a port) afresh.
+/// Resolves join addresses (IPs, names, `provider=dns …`) afresh, at every attempt.
 async fn resolve_all(addrs: &[String]) -> Vec<SocketAddr> {
     let mut out = Vec::new();
     for a in addrs {
-        let target = if a.parse::<SocketAddr>().is_ok()
-            || a.rsplit_once(':')
-                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            a.clone()
-        } else {
-            format!("{a}:{}", crate::config::DEFAULT_GOSSIP_PORT)
+        // Validated at startup; a value that no longer parses is skipped.
+        let Ok(target) = crate::config::join_target(a) else {
+            continue;
         };
         match tokio::net::lookup_host(&target).await {
             Ok(found) => out.extend(found),

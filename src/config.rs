@@ -340,6 +340,54 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
     crate::membership::parse_key(text).map_err(|e| e.to_string())
 }
 
+/// Turns one `--join`/`--retry-join` value into `host:port` to resolve: an IP, `IP:port`,
+/// `host`, `host:port`, or a go-discover string `provider=dns name=HOST [port=PORT]`.
+/// Names are resolved again at every attempt, so DNS changes are followed.
+pub fn join_target(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("empty address".into());
+    }
+    if text.contains('=') {
+        let mut fields = BTreeMap::new();
+        for part in text.split_whitespace() {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| format!("{part:?} in {text:?} is not key=value"))?;
+            fields.insert(k, v);
+        }
+        return match fields.get("provider").copied() {
+            Some("dns") => {
+                let name = fields
+                    .get("name")
+                    .ok_or_else(|| format!("{text:?}: provider=dns needs name=HOST"))?;
+                let port = match fields.get("port") {
+                    Some(p) => p
+                        .parse::<u16>()
+                        .map_err(|_| format!("{text:?}: port={p} is not a port"))?,
+                    None => DEFAULT_GOSSIP_PORT,
+                };
+                Ok(format!("{name}:{port}"))
+            }
+            Some(other) => Err(format!(
+                "provider={other} is not supported by this build (supported: dns)"
+            )),
+            None => Err(format!("{text:?} has no provider=")),
+        };
+    }
+    if let Ok(ip) = text.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, DEFAULT_GOSSIP_PORT).to_string());
+    }
+    if text.parse::<SocketAddr>().is_ok()
+        || text
+            .rsplit_once(':')
+            .is_some_and(|(h, p)| !h.is_empty() && !h.contains(':') && p.parse::<u16>().is_ok())
+    {
+        return Ok(text.to_string());
+    }
+    Ok(format!("{text}:{DEFAULT_GOSSIP_PORT}"))
+}
+
 /// Parses `IP`, `IP:port` or `[v6]:port`, using `default_port` when none is given.
 pub fn parse_addr(key: &str, text: &str, default_port: u16) -> Result<SocketAddr, ConfigError> {
     if let Ok(sa) = text.parse::<SocketAddr>() {
@@ -471,9 +519,16 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         }
         _ => None,
     };
+    let join = layer.join.unwrap_or_default();
+    let retry_join = layer.retry_join.unwrap_or_default();
+    for (key, list) in [("join", &join), ("retry-join", &retry_join)] {
+        for entry in list {
+            join_target(entry).map_err(|e| value_err(key, e))?;
+        }
+    }
     Ok(AgentConfig {
-        join: layer.join.unwrap_or_default(),
-        retry_join: layer.retry_join.unwrap_or_default(),
+        join,
+        retry_join,
         retry_interval,
         retry_max: layer.retry_max.unwrap_or(0),
         encrypt,
@@ -543,6 +598,47 @@ mod tests {
         assert_eq!(c.bind.port(), DEFAULT_GOSSIP_PORT);
         assert_eq!(c.rpc_addr, "127.0.0.1:6868".parse().unwrap());
         assert_eq!(c.data_dir, PathBuf::from("belfry.data"));
+    }
+
+    #[test]
+    fn join_targets() {
+        assert_eq!(join_target("10.0.0.1").unwrap(), "10.0.0.1:8946");
+        assert_eq!(join_target("10.0.0.1:7000").unwrap(), "10.0.0.1:7000");
+        assert_eq!(join_target("seed.example").unwrap(), "seed.example:8946");
+        assert_eq!(
+            join_target("seed.example:9000").unwrap(),
+            "seed.example:9000"
+        );
+        assert_eq!(join_target("::1").unwrap(), "[::1]:8946");
+        assert_eq!(
+            join_target("provider=dns name=belfry.service.consul port=7946").unwrap(),
+            "belfry.service.consul:7946"
+        );
+        assert_eq!(
+            join_target("provider=dns name=seeds").unwrap(),
+            "seeds:8946"
+        );
+        assert!(
+            join_target("provider=aws tag_key=a tag_value=b")
+                .unwrap_err()
+                .contains("not supported")
+        );
+        assert!(
+            join_target("provider=dns")
+                .unwrap_err()
+                .contains("name=HOST")
+        );
+        assert!(
+            join_target("provider=dns name=x port=http")
+                .unwrap_err()
+                .contains("not a port")
+        );
+        let e = resolve(ConfigLayer {
+            retry_join: Some(vec!["provider=k8s label_selector=x".into()]),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("retry-join: provider=k8s"), "{e}");
     }
 
     #[test]

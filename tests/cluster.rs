@@ -219,6 +219,10 @@ async fn three_servers_with(extra: &[&str]) -> (Vec<Node>, usize) {
     ];
     retry.extend_from_slice(extra);
     let b = Node::spawn_named("node-b", false, &retry);
+    // node-c finds the seed through DNS, go-discover style.
+    let port = seed.rsplit_once(':').unwrap().1;
+    let by_dns = format!("provider=dns name=localhost port={port}");
+    retry[2] = &by_dns;
     let c = Node::spawn_named("node-c", false, &retry);
     let nodes = vec![a, b, c];
     let leader = wait_for(
