@@ -33,6 +33,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
             [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
             [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
+            [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Turn a running server into an agent (survives restarts until `promote`)')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Turn a demoted server back into a server')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -235,6 +237,23 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;demote' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Even if the voters left alive could not form a quorum')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;promote' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;version' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
@@ -285,6 +304,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
             [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
             [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
+            [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Turn a running server into an agent (survives restarts until `promote`)')
+            [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Turn a demoted server back into a server')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
@@ -340,6 +361,12 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;force-leave' {
+            break
+        }
+        'belfry;help;demote' {
+            break
+        }
+        'belfry;help;promote' {
             break
         }
         'belfry;help;version' {

@@ -22,6 +22,9 @@ _belfry() {
             belfry,completions)
                 cmd="belfry__subcmd__completions"
                 ;;
+            belfry,demote)
+                cmd="belfry__subcmd__demote"
+                ;;
             belfry,force-leave)
                 cmd="belfry__subcmd__force__subcmd__leave"
                 ;;
@@ -49,6 +52,9 @@ _belfry() {
             belfry,members)
                 cmd="belfry__subcmd__members"
                 ;;
+            belfry,promote)
+                cmd="belfry__subcmd__promote"
+                ;;
             belfry,raft)
                 cmd="belfry__subcmd__raft"
                 ;;
@@ -60,6 +66,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,completions)
                 cmd="belfry__subcmd__help__subcmd__completions"
+                ;;
+            belfry__subcmd__help,demote)
+                cmd="belfry__subcmd__help__subcmd__demote"
                 ;;
             belfry__subcmd__help,force-leave)
                 cmd="belfry__subcmd__help__subcmd__force__subcmd__leave"
@@ -87,6 +96,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,members)
                 cmd="belfry__subcmd__help__subcmd__members"
+                ;;
+            belfry__subcmd__help,promote)
+                cmd="belfry__subcmd__help__subcmd__promote"
                 ;;
             belfry__subcmd__help,raft)
                 cmd="belfry__subcmd__help__subcmd__raft"
@@ -176,7 +188,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft leave force-leave version keygen completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft leave force-leave demote promote version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -321,6 +333,24 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__demote)
+            opts="-h -V --force --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__force__subcmd__leave)
             opts="-h -V --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -358,7 +388,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft leave force-leave version keygen completions man generate help"
+            opts="agent jobs members leader raft leave force-leave demote promote version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -386,6 +416,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__completions)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__demote)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -568,6 +612,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__members)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__promote)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -907,6 +965,24 @@ _belfry() {
             ;;
         belfry__subcmd__members)
             opts="-h -V --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__promote)
+            opts="-h -V --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

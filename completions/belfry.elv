@@ -30,6 +30,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand raft 'Inspect and change the Raft configuration'
             cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
             cand force-leave 'Remove a failed server from the Raft configuration'
+            cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
+            cand promote 'Turn a demoted server back into a server'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
@@ -206,6 +208,21 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;demote'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --force 'Even if the voters left alive could not form a quorum'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;promote'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;version'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --json 'Print JSON'
@@ -251,6 +268,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand raft 'Inspect and change the Raft configuration'
             cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
             cand force-leave 'Remove a failed server from the Raft configuration'
+            cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
+            cand promote 'Turn a demoted server back into a server'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand completions 'Print shell completions to stdout'
@@ -292,6 +311,10 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;leave'= {
         }
         &'belfry;help;force-leave'= {
+        }
+        &'belfry;help;demote'= {
+        }
+        &'belfry;help;promote'= {
         }
         &'belfry;help;version'= {
         }

@@ -79,12 +79,69 @@ fn raft_config() -> openraft::Config {
 /// and propagate through gossip.
 pub async fn run(
     config: AgentConfig,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
     mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<(), AgentError> {
-    if !config.server {
-        return run_stateless(config, shutdown, reload_tags).await;
+    let (stop_tx, stop) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        stop_tx.send_replace(true);
+    });
+    // A server that is demoted goes on as an agent (and back when promoted) in this process.
+    loop {
+        let demoted = config.server && is_demoted(&config.data_dir);
+        let ended = if config.server && !demoted {
+            run_server(&config, stop.clone(), &mut reload_tags).await?
+        } else {
+            if demoted {
+                tracing::info!("this server is demoted: running as an agent until promoted");
+            }
+            run_stateless(&config, stop.clone(), &mut reload_tags).await?
+        };
+        match ended {
+            Ended::Stopped => return Ok(()),
+            Ended::SwitchRole => tracing::info!("switching role"),
+        }
     }
+}
+
+/// How one run of a role ended.
+enum Ended {
+    Stopped,
+    /// Demoted or promoted: run again in the other role.
+    SwitchRole,
+}
+
+/// The marker a demoted server keeps in its data dir, so the demotion survives restarts.
+const DEMOTED_FILE: &str = "demoted";
+
+pub fn is_demoted(data_dir: &Path) -> bool {
+    data_dir.join(DEMOTED_FILE).exists()
+}
+
+/// Records (or clears) this server's demotion durably.
+pub fn set_demoted(data_dir: &Path, demoted: bool) -> std::io::Result<()> {
+    let path = data_dir.join(DEMOTED_FILE);
+    if demoted {
+        std::fs::create_dir_all(data_dir)?;
+        let f = std::fs::File::create(&path)?;
+        f.sync_all()?;
+    } else if path.exists() {
+        std::fs::remove_file(&path)?;
+    }
+    if let Ok(d) = std::fs::File::open(data_dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// A server: Raft, state, scheduler, runner, API and RPC.
+async fn run_server(
+    config: &AgentConfig,
+    mut stop: watch::Receiver<bool>,
+    reload_tags: &mut mpsc::UnboundedReceiver<BTreeMap<String, String>>,
+) -> Result<Ended, AgentError> {
+    let config = config.clone();
     // Bind first: a taken or foreign address fails before any state is touched.
     let http = listen(config.http_addr, "http-addr").await?;
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
@@ -99,7 +156,18 @@ pub async fn run(
         ))
     })?;
     let node_id = load_or_create_node_id(&config.data_dir)?;
-    let (log, state) = open_stores(&config.data_dir).map_err(|e| {
+    // After a role switch in this process the previous run's handles close a moment later.
+    let mut tries = 0;
+    let opened = loop {
+        match open_stores(&config.data_dir) {
+            Err(e) if e.to_string().contains("already open") && tries < 20 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            other => break other,
+        }
+    };
+    let (log, state) = opened.map_err(|e| {
         let text = e.to_string();
         if text.contains("already open") || text.contains("lock") {
             AgentError::Config(format!(
@@ -242,7 +310,11 @@ pub async fn run(
     });
     let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
     let public = router(ctx);
+    let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<()>();
     let rpc_ctx = Arc::new(RpcContext {
+        data_dir: config.data_dir.clone(),
+        switch: switch_tx,
+        client: rpc_client.clone(),
         api: public.clone(),
         raft: raft.clone(),
         membership: membership.clone(),
@@ -273,13 +345,13 @@ pub async fn run(
         "belfry agent running"
     );
 
-    tokio::pin!(shutdown);
     let outcome = loop {
         tokio::select! {
-            _ = &mut shutdown => break Ok(()),
+            _ = stop.wait_for(|s| *s) => break Ok(Ended::Stopped),
+            Some(()) = switch_rx.recv() => break Ok(Ended::SwitchRole),
             Some(()) = leave_rx.recv() => {
                 tracing::info!("leave requested through the API");
-                break Ok(());
+                break Ok(Ended::Stopped);
             }
             Some(why) = fatal_rx.recv() => {
                 tracing::error!("{why}");
@@ -315,10 +387,23 @@ pub async fn run(
 }
 
 /// Binds a TCP listener; failure names the setting at fault.
+/// A port still held is retried briefly: after a role switch it is released a moment later.
 async fn listen(addr: SocketAddr, setting: &str) -> Result<tokio::net::TcpListener, AgentError> {
-    tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| AgentError::Config(format!("{setting}: cannot listen on {addr}: {e}")))
+    let mut tries = 0;
+    loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(l) => return Ok(l),
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 10 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => {
+                return Err(AgentError::Config(format!(
+                    "{setting}: cannot listen on {addr}: {e}"
+                )));
+            }
+        }
+    }
 }
 
 /// Builds this node's gossip identity and starts gossip on `--bind`.
@@ -337,11 +422,20 @@ async fn start_gossip(config: &AgentConfig, role: Role) -> Result<Membership, Ag
         protocol_max: 1,
         bootstrap_expect: config.bootstrap_expect,
     };
-    let mut gossip_config = MembershipConfig::new(meta, config.bind);
-    gossip_config.key = config.encrypt.clone();
-    Membership::start(gossip_config)
-        .await
-        .map_err(|e| AgentError::Config(format!("bind: {e}")))
+    let mut tries = 0;
+    loop {
+        let mut gossip_config = MembershipConfig::new(meta.clone(), config.bind);
+        gossip_config.key = config.encrypt.clone();
+        match Membership::start(gossip_config).await {
+            Ok(m) => return Ok(m),
+            // After a role switch the old socket is released a moment later.
+            Err(crate::membership::MembershipError::Bind { .. }) if tries < 10 => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(e) => return Err(AgentError::Config(format!("bind: {e}"))),
+        }
+    }
 }
 
 /// `--join` once (a failure is a warning) and `--retry-join` in the background (giving up is
@@ -373,11 +467,13 @@ async fn join_cluster(
 /// A node without `--server`: it gossips and serves the API, passing everything that needs the
 /// state to a server of its region. It keeps nothing on disk.
 async fn run_stateless(
-    config: AgentConfig,
-    shutdown: impl Future<Output = ()>,
-    mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
-) -> Result<(), AgentError> {
+    config: &AgentConfig,
+    mut stop: watch::Receiver<bool>,
+    reload_tags: &mut mpsc::UnboundedReceiver<BTreeMap<String, String>>,
+) -> Result<Ended, AgentError> {
+    let config = config.clone();
     let http = listen(config.http_addr, "http-addr").await?;
+    let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
     let membership = start_gossip(&config, Role::Agent).await?;
     let rpc_key = match &config.encrypt {
         Some(key) => RpcKey::from_cluster_key(key),
@@ -392,7 +488,26 @@ async fn run_stateless(
         config: config.clone(),
         leave: leave_tx,
     });
+    let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<()>();
+    let rpc_ctx = Arc::new(crate::rpc::AgentRpcContext {
+        name: config.node_name.clone(),
+        key: match &config.encrypt {
+            Some(key) => RpcKey::from_cluster_key(key),
+            None => RpcKey::none(),
+        },
+        data_dir: config.data_dir.clone(),
+        server: config.server,
+        switch: switch_tx,
+    });
     let (stop_tx, mut stop_rx) = watch::channel(false);
+    let mut rpc_stop_rx = stop_rx.clone();
+    let rpc = tokio::spawn(async move {
+        axum::serve(rpc_listener, crate::rpc::agent_router(rpc_ctx))
+            .with_graceful_shutdown(async move {
+                let _ = rpc_stop_rx.wait_for(|s| *s).await;
+            })
+            .await
+    });
     let api = tokio::spawn(async move {
         axum::serve(http, crate::api::agent_router(ctx))
             .with_graceful_shutdown(async move {
@@ -405,11 +520,11 @@ async fn run_stateless(
         http = %config.http_addr,
         "belfry agent running (no --server: no state here)"
     );
-    tokio::pin!(shutdown);
     let outcome = loop {
         tokio::select! {
-            _ = &mut shutdown => break Ok(()),
-            Some(()) = leave_rx.recv() => break Ok(()),
+            _ = stop.wait_for(|s| *s) => break Ok(Ended::Stopped),
+            Some(()) = switch_rx.recv() => break Ok(Ended::SwitchRole),
+            Some(()) = leave_rx.recv() => break Ok(Ended::Stopped),
             Some(why) = fatal_rx.recv() => {
                 tracing::error!("{why}");
                 break Err(AgentError::Runtime(why));
@@ -422,6 +537,7 @@ async fn run_stateless(
     };
     stop_tx.send_replace(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
+    let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
     membership.leave().await;
     tracing::info!("stopped");
     outcome
@@ -429,7 +545,7 @@ async fn run_stateless(
 
 /// A leader that stops hands leadership to the most caught-up voter first, so the cluster has
 /// a leader again at once instead of after an election timeout.
-async fn hand_over_leadership(raft: &Raft) {
+pub(crate) async fn hand_over_leadership(raft: &Raft) {
     use openraft::async_runtime::WatchReceiver;
     let m = raft.metrics().borrow_watched().clone();
     if m.current_leader != Some(m.id) {

@@ -152,6 +152,8 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
             post(transfer_leadership),
         )
         .route("/v1/operator/force-leave/{node}", post(force_leave))
+        .route("/v1/operator/demote/{node}", post(demote))
+        .route("/v1/operator/promote/{node}", post(promote))
         .route("/v1/leave", post(leave))
         .route(
             "/v1/jobs",
@@ -494,6 +496,50 @@ async fn remove_peer(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Res
 
 async fn force_leave(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
     operate(&ctx, crate::operator::OperatorAction::ForceLeave { node }).await
+}
+
+#[derive(serde::Deserialize, Default)]
+struct DemoteParams {
+    force: Option<String>,
+}
+
+/// The node's RPC address, as gossip knows it.
+fn rpc_addr_of(ctx: &ApiContext, node: &str) -> ApiResult<String> {
+    ctx.membership
+        .members()
+        .into_iter()
+        .find(|m| m.meta.name == node)
+        .map(|m| m.meta.rpc_addr.to_string())
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no member named {node}")))
+}
+
+fn operator_reply(
+    result: Result<Result<String, crate::operator::OperatorError>, crate::rpc::RpcError>,
+) -> ApiResult<Response> {
+    use crate::operator::OperatorError;
+    match result.map_err(|e| ApiError::unavailable(e.to_string()))? {
+        Ok(message) => Ok(json(StatusCode::OK, &OperatorReply { message })),
+        Err(OperatorError::NotFound(m)) => Err(ApiError(StatusCode::NOT_FOUND, m)),
+        Err(OperatorError::Refused(m)) => Err(ApiError(StatusCode::CONFLICT, m)),
+        Err(OperatorError::Unavailable(m)) => Err(ApiError::unavailable(m)),
+    }
+}
+
+/// Turns a running server into an agent; the server itself carries it out.
+async fn demote(
+    State(ctx): Ctx,
+    Path(node): Path<String>,
+    Query(p): Query<DemoteParams>,
+) -> ApiResult<Response> {
+    let addr = rpc_addr_of(&ctx, &node)?;
+    let force = p.force.as_deref().is_some_and(|f| f != "false");
+    operator_reply(ctx.rpc.demote(&addr, force).await)
+}
+
+/// Turns a demoted server back into a server.
+async fn promote(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
+    let addr = rpc_addr_of(&ctx, &node)?;
+    operator_reply(ctx.rpc.promote(&addr).await)
 }
 
 #[derive(serde::Deserialize, Default)]

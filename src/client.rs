@@ -161,6 +161,23 @@ impl Client {
         self.operator(&path, "Raft server").await
     }
 
+    /// Turns a running server into an agent (`force`: even if the voters left cannot form a
+    /// quorum).
+    pub async fn demote(&self, node: &str, force: bool) -> Result<String, ClientError> {
+        let path = format!(
+            "/v1/operator/demote/{}{}",
+            encode_segment(node),
+            if force { "?force=true" } else { "" }
+        );
+        self.operator(&path, &format!("member {node:?}")).await
+    }
+
+    /// Turns a demoted server back into a server.
+    pub async fn promote(&self, node: &str) -> Result<String, ClientError> {
+        let path = format!("/v1/operator/promote/{}", encode_segment(node));
+        self.operator(&path, &format!("member {node:?}")).await
+    }
+
     /// Asks the node to leave the cluster and stop.
     pub async fn leave(&self) -> Result<String, ClientError> {
         self.operator("/v1/leave", "node").await

@@ -157,6 +157,12 @@ pub struct Hello {
 
 /// What the RPC handlers need.
 pub struct RpcContext {
+    /// This node's data dir (where a demotion is recorded).
+    pub data_dir: std::path::PathBuf,
+    /// Asks the agent to switch role (after a demotion).
+    pub switch: tokio::sync::mpsc::UnboundedSender<()>,
+    /// For calls this node makes to the leader.
+    pub client: RpcClient,
     /// The public API, for requests that agents pass on (`/rpc/v1/api`).
     pub api: Router,
     pub raft: Raft,
@@ -223,6 +229,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/rpc/v1/read-index", post(read_index))
         .route("/rpc/v1/operator", post(operator))
         .route("/rpc/v1/api", post(api_call))
+        .route("/rpc/v1/demote", post(demote))
         .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
         .with_state(ctx)
 }
@@ -384,6 +391,157 @@ async fn api_call(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response 
         headers,
         body: b64(&body),
     })
+}
+
+/// `belfry demote`, carried out by the server being demoted: check that the voters left can
+/// still form a quorum (unless forced), hand leadership over if it leads, have the leader
+/// remove it from Raft, record the demotion in the data dir and run on as an agent.
+async fn demote(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/demote", &body) {
+        return refuse(status, why);
+    }
+    let force = match decode::<bool>(&body) {
+        Ok(f) => f,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, e),
+    };
+    reply(&demote_self(&ctx, force).await)
+}
+
+async fn demote_self(
+    ctx: &RpcContext,
+    force: bool,
+) -> Result<String, crate::operator::OperatorError> {
+    use crate::membership::MemberStatus;
+    use crate::operator::{OperatorAction, OperatorError};
+    use openraft::async_runtime::WatchReceiver;
+    let m = ctx.raft.metrics().borrow_watched().clone();
+    let membership = m.membership_config.membership().clone();
+    if membership.get_node(&ctx.node_id).is_none() {
+        return Err(OperatorError::Refused(format!(
+            "{} is not a Raft server",
+            ctx.name
+        )));
+    }
+    let remaining: Vec<String> = membership
+        .voter_ids()
+        .filter(|id| *id != ctx.node_id)
+        .filter_map(|id| membership.get_node(&id).map(|n| n.name.clone()))
+        .collect();
+    if remaining.is_empty() {
+        return Err(OperatorError::Refused(format!(
+            "{} is the only voter: it cannot be demoted",
+            ctx.name
+        )));
+    }
+    let gossip = ctx.membership.members();
+    let alive = remaining
+        .iter()
+        .filter(|n| {
+            gossip
+                .iter()
+                .any(|g| &g.meta.name == *n && g.status == MemberStatus::Alive)
+        })
+        .count();
+    let quorum = remaining.len() / 2 + 1;
+    if alive < quorum && !force {
+        return Err(OperatorError::Refused(format!(
+            "demoting {} would leave {alive} alive voter(s) of {}, fewer than the quorum of {quorum}; use --force to demote anyway",
+            ctx.name,
+            remaining.len()
+        )));
+    }
+    if m.current_leader == Some(ctx.node_id) {
+        crate::agent::hand_over_leadership(&ctx.raft).await;
+    }
+    let m = ctx.raft.metrics().borrow_watched().clone();
+    let leader = m.current_leader.filter(|l| *l != ctx.node_id);
+    let leader_addr = leader.and_then(|l| membership.get_node(&l).map(|n| n.rpc_addr.clone()));
+    let (Some(leader), Some(addr)) = (leader, leader_addr) else {
+        return Err(OperatorError::Unavailable(
+            "no other leader to remove this server".into(),
+        ));
+    };
+    ctx.client
+        .operator(
+            &addr,
+            leader,
+            &OperatorAction::RemovePeer {
+                node: ctx.name.clone(),
+            },
+        )
+        .await
+        .map_err(|e| OperatorError::Unavailable(e.to_string()))??;
+    crate::agent::set_demoted(&ctx.data_dir, true)
+        .map_err(|e| OperatorError::Unavailable(format!("cannot record the demotion: {e}")))?;
+    let _ = ctx.switch.send(());
+    let mut message = format!("{} demoted: it runs on as an agent", ctx.name);
+    if alive <= quorum {
+        message.push_str(&format!(
+            "; warning: the cluster now tolerates no failure ({alive} alive voter(s), quorum {quorum})"
+        ));
+    }
+    Ok(message)
+}
+
+/// The RPC an agent serves: who it is, and `promote` for a demoted server.
+pub struct AgentRpcContext {
+    pub name: String,
+    pub key: RpcKey,
+    pub data_dir: std::path::PathBuf,
+    /// Started with `--server`: only a demoted server can be promoted.
+    pub server: bool,
+    pub switch: tokio::sync::mpsc::UnboundedSender<()>,
+}
+
+pub fn agent_router(ctx: Arc<AgentRpcContext>) -> Router {
+    Router::new()
+        .route("/rpc/v1/hello", get(agent_hello))
+        .route("/rpc/v1/promote", post(promote))
+        .with_state(ctx)
+}
+
+async fn agent_hello(State(ctx): State<Arc<AgentRpcContext>>, headers: HeaderMap) -> Response {
+    let auth = headers.get(HDR_AUTH).and_then(|v| v.to_str().ok());
+    if let Err(why) = ctx.key.verify(auth, "GET", "/rpc/v1/hello", b"") {
+        return refuse(StatusCode::UNAUTHORIZED, why);
+    }
+    reply(&Hello {
+        node_id: 0,
+        name: ctx.name.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        rpc_format: RPC_FORMAT,
+        initialized: false,
+        gossip_addr: None,
+    })
+}
+
+async fn promote(
+    State(ctx): State<Arc<AgentRpcContext>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    use crate::operator::OperatorError;
+    let auth = headers.get(HDR_AUTH).and_then(|v| v.to_str().ok());
+    if let Err(why) = ctx.key.verify(auth, "POST", "/rpc/v1/promote", &body) {
+        return refuse(StatusCode::UNAUTHORIZED, why);
+    }
+    let res: Result<String, OperatorError> = if !ctx.server {
+        Err(OperatorError::Refused(format!(
+            "{} was started without --server: restart it with --server to make it a server",
+            ctx.name
+        )))
+    } else {
+        match crate::agent::set_demoted(&ctx.data_dir, false) {
+            Ok(()) => {
+                let _ = ctx.switch.send(());
+                Ok(format!("{} promoted: it rejoins as a server", ctx.name))
+            }
+            Err(e) => Err(OperatorError::Unavailable(format!(
+                "cannot record the promotion: {e}"
+            ))),
+        }
+    };
+    reply(&res)
 }
 
 /// An operator action forwarded to the leader.
@@ -596,6 +754,39 @@ impl RpcClient {
             Some(target),
             encode(action),
             Duration::from_secs(15),
+        )
+        .await
+    }
+
+    /// Asks the server at `addr` to demote itself.
+    pub async fn demote(
+        &self,
+        addr: &str,
+        force: bool,
+    ) -> Result<Result<String, crate::operator::OperatorError>, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/demote",
+            None,
+            encode(&force),
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Asks the demoted server at `addr` to become a server again.
+    pub async fn promote(
+        &self,
+        addr: &str,
+    ) -> Result<Result<String, crate::operator::OperatorError>, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/promote",
+            None,
+            Vec::new(),
+            Duration::from_secs(30),
         )
         .await
     }

@@ -529,3 +529,97 @@ async fn retry_join_gives_up_after_retry_max_and_exits_non_zero() {
         node.log()
     );
 }
+
+fn is_server(m: &belfry::model::Member) -> bool {
+    m.tags.get("server").is_some_and(|s| s == "true")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demote_and_promote_survive_restarts_and_demote_guards_the_quorum() {
+    let (mut nodes, leader) = three_servers().await;
+    let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    let (a, b) = (others[0], others[1]);
+    let a_name = nodes[a].name.clone();
+    let addr = nodes[leader].addr();
+    let run = |args: &[&str]| {
+        let mut v = vec!["--http-addr", addr.as_str()];
+        v.extend_from_slice(args);
+        cli(&v, &[], None)
+    };
+    let (code, out, err) = run(&["demote", &a_name]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("demoted"), "{out}");
+    let client = nodes[leader].client();
+    let agent_again = |client: belfry::client::Client, name: String| async move {
+        let v = voters_via(&client).await?;
+        let m = client.members().await.ok()?;
+        let me = m.iter().find(|m| m.name == name && m.status == 1)?;
+        (v.len() == 2 && !v.contains(&name) && !is_server(me)).then_some(())
+    };
+    wait_for(
+        "the demoted server to run as an agent",
+        Duration::from_secs(30),
+        || agent_again(client.clone(), a_name.clone()),
+    )
+    .await;
+    // Its API still answers, now by passing requests to a server.
+    assert!(nodes[a].client().jobs().await.is_ok());
+    // The demotion survives a restart.
+    nodes[a].kill9();
+    nodes[a].spawn();
+    wait_for(
+        "the restarted demoted server, still an agent",
+        Duration::from_secs(30),
+        || agent_again(client.clone(), a_name.clone()),
+    )
+    .await;
+    // Promote: it becomes a voter again.
+    let (code, out, err) = run(&["promote", &a_name]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("promoted"), "{out}");
+    wait_for(
+        "the promoted server to be a voter again",
+        Duration::from_secs(40),
+        || {
+            let client = client.clone();
+            let name = a_name.clone();
+            async move {
+                let v = voters_via(&client).await?;
+                (v.len() == 3 && v.contains(&name)).then_some(())
+            }
+        },
+    )
+    .await;
+    // With one of the other voters dead, demoting would leave too few alive: refused.
+    nodes[b].kill9();
+    let b_name = nodes[b].name.clone();
+    wait_for(
+        "the killed server to be seen failed",
+        Duration::from_secs(20),
+        || {
+            let client = client.clone();
+            let name = b_name.clone();
+            async move {
+                let m = client.members().await.ok()?;
+                m.iter()
+                    .any(|m| m.name == name && m.status == 4)
+                    .then_some(())
+            }
+        },
+    )
+    .await;
+    let (code, _, err) = run(&["demote", &a_name]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("quorum") && err.contains("--force"), "{err}");
+}
+
+async fn voters_via(client: &belfry::client::Client) -> Option<Vec<String>> {
+    let p = client.raft_peers().await.ok()?;
+    Some(
+        p.servers
+            .into_iter()
+            .filter(|s| s.voter)
+            .map(|s| s.node)
+            .collect(),
+    )
+}

@@ -57,6 +57,19 @@ pub enum Command {
         /// Node name
         node: String,
     },
+    /// Turn a running server into an agent (survives restarts until `promote`)
+    Demote {
+        /// Node name
+        node: String,
+        /// Even if the voters left alive could not form a quorum
+        #[arg(long)]
+        force: bool,
+    },
+    /// Turn a demoted server back into a server
+    Promote {
+        /// Node name
+        node: String,
+    },
     /// Print the version of this binary and its formats
     Version {
         /// Print JSON
@@ -286,6 +299,16 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 &client_addr(cli.http_addr),
                 |c| async move { c.leave().await },
             )
+        }
+        Command::Demote { node, force } => {
+            crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
+                c.demote(&node, force).await
+            })
+        }
+        Command::Promote { node } => {
+            crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
+                c.promote(&node).await
+            })
         }
         Command::ForceLeave { node } => {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
