@@ -34,6 +34,22 @@ use crate::validate::{validate_job, validate_name};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// How long a write may wait for a quorum before it is answered 503.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a consistent read may wait for the leader's read index.
+const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Marks a response served from this node's copy without a leader's confirmation.
+fn marked(mut resp: Response, consistent: bool) -> Response {
+    if !consistent {
+        resp.headers_mut().insert(
+            HeaderName::from_static("x-belfry-stale"),
+            HeaderValue::from_static("true"),
+        );
+    }
+    resp
+}
+
 /// A gossip member in Dkron's (serf's) shape.
 pub fn member_of(m: &crate::membership::MemberState) -> Member {
     use crate::membership::{MemberStatus, Role};
@@ -255,15 +271,25 @@ impl ApiContext {
 
     /// Waits until this node's state reflects every write committed before the call, unless
     /// the client asked for a stale read.
-    async fn sync_read(&self, stale: bool) -> ApiResult<()> {
+    /// Brings this node's copy up to date for a consistent read. Returns false when the read
+    /// is stale: asked for (`?stale`), or no leader with a quorum could vouch for it within
+    /// [`READ_TIMEOUT`] — the read is then served from this node's copy and marked stale
+    /// rather than refused, so an operator can still see the state during an outage.
+    async fn sync_read(&self, stale: bool) -> bool {
         if stale {
-            return Ok(());
+            return false;
         }
-        let no_quorum = |e: String| {
-            ApiError::unavailable(format!(
-                "no leader with a quorum to serve a consistent read ({e}); add ?stale to read this node's copy"
-            ))
-        };
+        match tokio::time::timeout(READ_TIMEOUT, self.read_index_applied()).await {
+            Ok(Ok(())) => true,
+            Ok(Err(e)) => {
+                tracing::debug!("serving a stale read: {e}");
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
+    async fn read_index_applied(&self) -> Result<(), String> {
         let (leader, leader_addr) = self.leader();
         let index = match leader {
             Some(id) if id == self.node_id => {
@@ -272,25 +298,24 @@ impl ApiContext {
                     .ensure_linearizable(ReadPolicy::ReadIndex)
                     .await
                     .map(|_| ())
-                    .map_err(|e| no_quorum(e.to_string()));
+                    .map_err(|e| e.to_string());
             }
             Some(id) => {
-                let addr = leader_addr.ok_or_else(|| no_quorum("leader address unknown".into()))?;
+                let addr = leader_addr.ok_or("leader address unknown")?;
                 self.rpc
                     .read_index(&addr, id)
                     .await
-                    .map_err(|e| no_quorum(e.to_string()))?
-                    .map_err(no_quorum)?
+                    .map_err(|e| e.to_string())??
             }
-            None => return Err(no_quorum("no leader".into())),
+            None => return Err("no leader".into()),
         };
         // Read locally once this node has applied everything the leader had committed.
         self.raft
-            .wait(Some(std::time::Duration::from_secs(10)))
+            .wait(Some(READ_TIMEOUT))
             .applied_index_at_least(Some(index), "consistent read")
             .await
             .map(|_| ())
-            .map_err(|e| no_quorum(e.to_string()))
+            .map_err(|e| e.to_string())
     }
 
     /// The current leader's id and RPC address, as this node knows them.
@@ -316,8 +341,19 @@ impl ApiContext {
 
     /// Commits a command: here if this node leads, otherwise through the leader.
     async fn write(&self, command: Command) -> ApiResult<SmResponse> {
-        let unavailable =
-            |e: String| ApiError::unavailable(format!("the write was not committed: {e}"));
+        match tokio::time::timeout(WRITE_TIMEOUT, self.write_now(command)).await {
+            Ok(result) => result,
+            Err(_) => Err(ApiError::unavailable(format!(
+                "quorum lost: the write was not committed within {}s (no leader with a quorum of servers); it may still take effect if the quorum returns",
+                WRITE_TIMEOUT.as_secs()
+            ))),
+        }
+    }
+
+    async fn write_now(&self, command: Command) -> ApiResult<SmResponse> {
+        let unavailable = |e: String| {
+            ApiError::unavailable(format!("quorum lost: the write was not committed: {e}"))
+        };
         match self.raft.client_write(command.clone()).await {
             Ok(resp) => Ok(resp.data),
             Err(e) => match e.forward_to_leader() {
@@ -628,11 +664,14 @@ async fn is_leader(State(ctx): Ctx) -> Response {
 }
 
 async fn list_jobs(State(ctx): Ctx, Query(params): Query<ReadParams>) -> ApiResult<Response> {
-    ctx.sync_read(params.stale()).await?;
+    let consistent = ctx.sync_read(params.stale()).await;
     let records = ctx.read(|r| r.jobs())?;
     let jobs: Vec<Job> = records.into_iter().map(|r| ctx.present(r)).collect();
     let total = jobs.len();
-    Ok(with_total(json(StatusCode::OK, &jobs), total))
+    Ok(marked(
+        with_total(json(StatusCode::OK, &jobs), total),
+        consistent,
+    ))
 }
 
 fn not_found() -> ApiError {
@@ -650,9 +689,12 @@ async fn show_job(
     Query(params): Query<ReadParams>,
 ) -> ApiResult<Response> {
     checked_name(&name)?;
-    ctx.sync_read(params.stale()).await?;
+    let consistent = ctx.sync_read(params.stale()).await;
     let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
-    Ok(json(StatusCode::OK, &ctx.present(record)))
+    Ok(marked(
+        json(StatusCode::OK, &ctx.present(record)),
+        consistent,
+    ))
 }
 
 fn rejection(r: Rejection) -> ApiError {
@@ -791,13 +833,14 @@ async fn list_executions(
     Query(params): Query<ExecutionParams>,
 ) -> ApiResult<Response> {
     checked_name(&name)?;
-    ctx.sync_read(
-        ReadParams {
-            stale: params.stale.clone(),
-        }
-        .stale(),
-    )
-    .await?;
+    let consistent = ctx
+        .sync_read(
+            ReadParams {
+                stale: params.stale.clone(),
+            }
+            .stale(),
+        )
+        .await;
     let (exists, mut executions) =
         ctx.read(|r| Ok((r.job(&name)?.is_some(), r.executions(&name)?)))?;
     if !exists {
@@ -817,7 +860,10 @@ async fn list_executions(
         }
     }
     let total = executions.len();
-    Ok(with_total(json(StatusCode::OK, &executions), total))
+    Ok(marked(
+        with_total(json(StatusCode::OK, &executions), total),
+        consistent,
+    ))
 }
 
 async fn show_execution(
@@ -826,11 +872,11 @@ async fn show_execution(
     Query(params): Query<ReadParams>,
 ) -> ApiResult<Response> {
     checked_name(&name)?;
-    ctx.sync_read(params.stale()).await?;
+    let consistent = ctx.sync_read(params.stale()).await;
     let execution = ctx
         .read(|r| r.execution(&name, &id))?
         .ok_or_else(not_found)?;
-    Ok(json(StatusCode::OK, &execution))
+    Ok(marked(json(StatusCode::OK, &execution), consistent))
 }
 
 /// What an agent's API (a node without `--server`) needs: it holds no state and passes every

@@ -345,7 +345,12 @@ pub fn unb64(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// Headers worth carrying back to the agent's client.
-const PASSED_HEADERS: [&str; 3] = ["content-type", "x-total-count", "location"];
+const PASSED_HEADERS: [&str; 4] = [
+    "content-type",
+    "x-total-count",
+    "location",
+    "x-belfry-stale",
+];
 
 async fn api_call(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
     use tower::ServiceExt;

@@ -623,3 +623,46 @@ async fn voters_via(client: &belfry::client::Client) -> Option<Vec<String>> {
             .collect(),
     )
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn losing_the_quorum_refuses_writes_serves_stale_reads_and_heals() {
+    let (mut nodes, leader) = three_servers().await;
+    nodes[leader]
+        .client()
+        .put_job(&shell_job("before", "@daily", "true"))
+        .await
+        .unwrap();
+    let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    // Kill both followers: the leader is alone, without a quorum.
+    nodes[others[0]].kill9();
+    nodes[others[1]].kill9();
+    let survivor = &nodes[leader];
+    let body = r#"{"name":"during","schedule":"@daily","executor":"shell","executor_config":{"command":"true"}}"#;
+    let started = std::time::Instant::now();
+    let w = http("POST", &survivor.url("/v1/jobs"), Some(body)).await;
+    assert_eq!(w.status, 503, "{}", w.body);
+    assert!(w.body.contains("quorum lost"), "{}", w.body);
+    assert!(started.elapsed() < Duration::from_secs(15));
+    let r = http("GET", &survivor.url("/v1/jobs/before"), None).await;
+    assert_eq!(r.status, 200, "reads still answer");
+    assert_eq!(r.headers["x-belfry-stale"], "true");
+    // One server back: the quorum returns and writes succeed again by themselves.
+    nodes[others[0]].spawn();
+    wait_for("writes to succeed again", Duration::from_secs(40), || async {
+        let body = r#"{"name":"after","schedule":"@daily","executor":"shell","executor_config":{"command":"true"}}"#;
+        let refs: Vec<&Node> = vec![&nodes[leader], &nodes[others[0]]];
+        for n in refs {
+            if http("POST", &n.url("/v1/jobs"), Some(body)).await.status == 201 {
+                return Some(());
+            }
+        }
+        None
+    })
+    .await;
+    let r = http("GET", &nodes[others[0]].url("/v1/jobs/after"), None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        !r.headers.contains_key("x-belfry-stale"),
+        "consistent again"
+    );
+}
