@@ -297,7 +297,10 @@ async fn run_server(
     };
 
     let (leave_tx, mut leave_rx) = mpsc::unbounded_channel::<()>();
+    let leader_changes = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    let election_watch = tokio::spawn(watch_leader_changes(raft.clone(), leader_changes.clone()));
     let ctx = Arc::new(ApiContext {
+        leader_changes,
         leave: leave_tx,
         raft: raft.clone(),
         membership: membership.clone(),
@@ -379,11 +382,36 @@ async fn run_server(
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
     result_loop.abort();
+    election_watch.abort();
     // Tell the cluster this server is leaving, so the leader drops it from the voters at once.
     membership.leave().await;
     let _ = raft.shutdown().await;
     tracing::info!("stopped");
     outcome
+}
+
+/// Records every change of leader this node sees, for `/v1/operator/health`.
+async fn watch_leader_changes(
+    raft: Raft,
+    changes: Arc<std::sync::Mutex<std::collections::VecDeque<std::time::SystemTime>>>,
+) {
+    use openraft::async_runtime::WatchReceiver;
+    let mut rx = raft.metrics();
+    let mut last = None;
+    loop {
+        let leader = rx.borrow_watched().current_leader;
+        if leader.is_some() && leader != last {
+            let mut c = changes.lock().expect("leader changes lock");
+            c.push_back(std::time::SystemTime::now());
+            while c.len() > 10_000 {
+                c.pop_front();
+            }
+        }
+        last = leader;
+        if rx.changed().await.is_err() {
+            return;
+        }
+    }
 }
 
 /// Binds a TCP listener; failure names the setting at fault.

@@ -91,6 +91,8 @@ pub fn member_of(m: &crate::membership::MemberState) -> Member {
 
 /// What the handlers share.
 pub struct ApiContext {
+    /// When this node saw the leader change (pruned to the last hour).
+    pub leader_changes: Arc<std::sync::Mutex<std::collections::VecDeque<std::time::SystemTime>>>,
     /// Asks the agent to leave the cluster and stop (`POST /v1/leave`).
     pub leave: tokio::sync::mpsc::UnboundedSender<()>,
     pub raft: Raft,
@@ -162,6 +164,7 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
         .route("/v1/leader", get(leader))
         .route("/v1/isleader", get(is_leader))
         .route("/v1/operator/raft/peers", get(raft_peers))
+        .route("/v1/operator/health", get(cluster_health))
         .route("/v1/operator/raft/remove-peer/{node}", post(remove_peer))
         .route(
             "/v1/operator/raft/transfer-leadership",
@@ -603,6 +606,127 @@ async fn leave(State(ctx): Ctx) -> Response {
             message: format!("{} is leaving the cluster", ctx.config.node_name),
         },
     )
+}
+
+/// Autopilot-style health. Computed by the leader (a follower asks it over RPC), since only the
+/// leader knows each server's last contact and lag.
+async fn cluster_health(State(ctx): Ctx) -> ApiResult<Response> {
+    let (leader, addr) = ctx.leader();
+    if let (Some(id), Some(addr)) = (leader, addr)
+        && id != ctx.node_id
+    {
+        let call = crate::rpc::ApiCall {
+            method: "GET".into(),
+            uri: "/v1/operator/health".into(),
+            content_type: None,
+            body: String::new(),
+        };
+        if let Ok(reply) = ctx.rpc.api(&addr, &call).await {
+            let body = crate::rpc::unb64(&reply.body).map_err(ApiError::internal)?;
+            let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            return Ok((
+                status,
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                body,
+            )
+                .into_response());
+        }
+    }
+    Ok(json(StatusCode::OK, &ctx.health()))
+}
+
+impl ApiContext {
+    fn health(&self) -> crate::model::ClusterHealth {
+        use crate::membership::MemberStatus;
+        use openraft::Instant as _;
+        let m = self.raft.metrics().borrow_watched().clone();
+        let membership = m.membership_config.membership().clone();
+        let voters: std::collections::BTreeSet<u64> = membership.voter_ids().collect();
+        let gossip = self.membership.members();
+        let is_leader = m.current_leader == Some(m.id);
+        let last = m.last_log_index;
+        let mut servers: Vec<crate::model::ServerHealth> = membership
+            .nodes()
+            .map(|(id, node)| {
+                let g = gossip.iter().find(|g| g.meta.name == node.name);
+                let alive = g.is_some_and(|g| g.status == MemberStatus::Alive);
+                let (last_contact_ms, log_lag) = if Some(*id) == m.current_leader {
+                    (Some(0), Some(0))
+                } else if is_leader {
+                    let contact = m
+                        .heartbeat
+                        .as_ref()
+                        .and_then(|h| h.get(id).cloned().flatten())
+                        .map(|t| t.elapsed().as_millis() as u64);
+                    let matched = m
+                        .replication
+                        .as_ref()
+                        .and_then(|r| r.get(id).cloned().flatten())
+                        .map(|l| l.index);
+                    (
+                        contact,
+                        last.zip(matched).map(|(l, mi)| l.saturating_sub(mi)),
+                    )
+                } else {
+                    (None, None)
+                };
+                let healthy = alive
+                    && last_contact_ms.is_some_and(|c| c <= 200)
+                    && log_lag.is_some_and(|l| l <= 250);
+                crate::model::ServerHealth {
+                    node: node.name.clone(),
+                    id: format!("{id:016x}"),
+                    leader: Some(*id) == m.current_leader,
+                    voter: voters.contains(id),
+                    alive,
+                    last_contact_ms,
+                    log_lag,
+                    stable_since: g.map(|g| chrono::DateTime::<Utc>::from(g.since)),
+                    healthy,
+                }
+            })
+            .collect();
+        servers.sort_by(|a, b| a.node.cmp(&b.node));
+        let (quorum, _) = crate::model::deployment(voters.len());
+        let healthy_voters = servers.iter().filter(|s| s.voter && s.healthy).count();
+        let failure_tolerance = healthy_voters.saturating_sub(quorum);
+        let elections_last_hour = {
+            let mut changes = self.leader_changes.lock().expect("leader changes lock");
+            let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+            while changes.front().is_some_and(|t| *t < hour_ago) {
+                changes.pop_front();
+            }
+            changes.len()
+        };
+        let mut warnings = Vec::new();
+        if voters.len() < 3 {
+            warnings.push(format!(
+                "only {} server(s): losing one loses the cluster's data or availability; run 3 or 5",
+                voters.len()
+            ));
+        }
+        if m.current_leader.is_some() && failure_tolerance == 0 && voters.len() >= 3 {
+            warnings.push("failure tolerance is 0: one more failure stops the cluster".into());
+        }
+        if elections_last_hour > 3 {
+            warnings.push(format!(
+                "{elections_last_hour} leader elections in the last hour: leadership is not stable"
+            ));
+        }
+        crate::model::ClusterHealth {
+            healthy: m.current_leader.is_some() && healthy_voters >= quorum,
+            leader: m
+                .current_leader
+                .and_then(|id| membership.get_node(&id).map(|n| n.name.clone())),
+            voters: voters.len(),
+            healthy_voters,
+            quorum,
+            failure_tolerance,
+            elections_last_hour,
+            servers,
+            warnings,
+        }
+    }
 }
 
 /// The Raft configuration, with replication progress when this node leads.

@@ -277,6 +277,47 @@ pub struct RaftPeers {
     pub servers: Vec<RaftPeer>,
 }
 
+/// One server in `GET /v1/operator/health`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerHealth {
+    pub node: String,
+    pub id: String,
+    pub leader: bool,
+    pub voter: bool,
+    /// Alive in gossip.
+    pub alive: bool,
+    /// Since the leader last heard from it (the leader itself: 0).
+    pub last_contact_ms: Option<u64>,
+    /// Entries behind the leader's log.
+    pub log_lag: Option<u64>,
+    /// When it entered its current gossip status.
+    pub stable_since: Option<DateTime<Utc>>,
+    /// Alive, heard from within 200 ms and at most 250 entries behind (Consul's autopilot).
+    pub healthy: bool,
+}
+
+/// `GET /v1/operator/health`: can the cluster take a failure now?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterHealth {
+    pub healthy: bool,
+    pub leader: Option<String>,
+    pub voters: usize,
+    pub healthy_voters: usize,
+    pub quorum: usize,
+    /// Healthy voters beyond the quorum: how many more may fail.
+    pub failure_tolerance: usize,
+    /// Leader changes this node saw in the last hour.
+    pub elections_last_hour: usize,
+    pub servers: Vec<ServerHealth>,
+    pub warnings: Vec<String>,
+}
+
+/// The guide's deployment table: quorum and failure tolerance for `voters` servers.
+pub fn deployment(voters: usize) -> (usize, usize) {
+    let quorum = voters / 2 + 1;
+    (quorum, voters.saturating_sub(quorum))
+}
+
 /// `GET /v1`: the node's status.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NodeStatus {
@@ -323,6 +364,15 @@ mod tests {
         );
         let again: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
         assert_eq!(job, again);
+    }
+
+    #[test]
+    fn the_guides_deployment_table() {
+        let table: Vec<(usize, usize)> = (1..=7).map(deployment).collect();
+        assert_eq!(
+            table,
+            vec![(1, 0), (2, 0), (2, 1), (3, 1), (3, 2), (4, 2), (4, 3)]
+        );
     }
 
     #[test]

@@ -248,6 +248,59 @@ async fn three_servers_with(extra: &[&str]) -> (Vec<Node>, usize) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operator_health_reports_quorum_tolerance_and_each_server() {
+    let (mut nodes, leader) = three_servers().await;
+    let follower = (0..3).find(|i| *i != leader).unwrap();
+    let url = nodes[follower].url("/v1/operator/health");
+    let health = wait_for(
+        "a healthy three-server cluster",
+        Duration::from_secs(20),
+        || {
+            let url = url.clone();
+            async move {
+                let h = http("GET", &url, None).await.json();
+                (h["healthy"] == true && h["failure_tolerance"] == 1).then_some(h)
+            }
+        },
+    )
+    .await;
+    assert_eq!(health["voters"], 3);
+    assert_eq!(health["quorum"], 2);
+    assert_eq!(health["leader"], nodes[leader].name.as_str());
+    assert_eq!(health["servers"].as_array().unwrap().len(), 3);
+    assert!(
+        health["warnings"].as_array().unwrap().is_empty(),
+        "{health}"
+    );
+    // One server down: still a quorum, but no failure tolerance left, and it says so.
+    nodes[follower].kill9();
+    let url = nodes[leader].url("/v1/operator/health");
+    let health = wait_for(
+        "tolerance 0 after a failure",
+        Duration::from_secs(20),
+        || {
+            let url = url.clone();
+            async move {
+                let h = http("GET", &url, None).await.json();
+                (h["failure_tolerance"] == 0).then_some(h)
+            }
+        },
+    )
+    .await;
+    assert_eq!(health["healthy"], true);
+    let warnings = health["warnings"].to_string();
+    assert!(warnings.contains("failure tolerance is 0"), "{warnings}");
+    let dead = &health["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["node"] == nodes[follower].name.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(dead["healthy"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leader_that_stops_hands_over_and_leaves_the_voters() {
     let (mut nodes, leader) = three_servers().await;
     let old = nodes[leader].name.clone();
