@@ -31,6 +31,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('members', 'members', [CompletionResultType]::ParameterValue, 'List the cluster''s members as gossip sees them')
             [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader')
             [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
+            [CompletionResult]::new('join', 'join', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr join the cluster through these gossip addresses')
             [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
             [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
             [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Turn a running server into an agent (survives restarts until `promote`)')
@@ -221,6 +222,14 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         'belfry;raft;help;help' {
             break
         }
+        'belfry;join' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;leave' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -302,6 +311,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('members', 'members', [CompletionResultType]::ParameterValue, 'List the cluster''s members as gossip sees them')
             [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader')
             [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
+            [CompletionResult]::new('join', 'join', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr join the cluster through these gossip addresses')
             [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
             [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
             [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Turn a running server into an agent (survives restarts until `promote`)')
@@ -355,6 +365,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;raft;transfer-leadership' {
+            break
+        }
+        'belfry;help;join' {
             break
         }
         'belfry;help;leave' {

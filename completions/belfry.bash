@@ -37,6 +37,9 @@ _belfry() {
             belfry,jobs)
                 cmd="belfry__subcmd__jobs"
                 ;;
+            belfry,join)
+                cmd="belfry__subcmd__join"
+                ;;
             belfry,keygen)
                 cmd="belfry__subcmd__keygen"
                 ;;
@@ -81,6 +84,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,jobs)
                 cmd="belfry__subcmd__help__subcmd__jobs"
+                ;;
+            belfry__subcmd__help,join)
+                cmd="belfry__subcmd__help__subcmd__join"
                 ;;
             belfry__subcmd__help,keygen)
                 cmd="belfry__subcmd__help__subcmd__keygen"
@@ -188,7 +194,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft leave force-leave demote promote version keygen completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -388,7 +394,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft leave force-leave demote promote version keygen completions man generate help"
+            opts="agent jobs members leader raft join leave force-leave demote promote version keygen completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -544,6 +550,20 @@ _belfry() {
         belfry__subcmd__help__subcmd__jobs__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__join)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -876,6 +896,24 @@ _belfry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__join)
+            opts="-h -V --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

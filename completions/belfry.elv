@@ -28,6 +28,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand members 'List the cluster''s members as gossip sees them'
             cand leader 'Print the current leader'
             cand raft 'Inspect and change the Raft configuration'
+            cand join 'Make the node at --http-addr join the cluster through these gossip addresses'
             cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
             cand force-leave 'Remove a failed server from the Raft configuration'
             cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
@@ -194,6 +195,13 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;help;help'= {
         }
+        &'belfry;join'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;leave'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
@@ -266,6 +274,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand members 'List the cluster''s members as gossip sees them'
             cand leader 'Print the current leader'
             cand raft 'Inspect and change the Raft configuration'
+            cand join 'Make the node at --http-addr join the cluster through these gossip addresses'
             cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
             cand force-leave 'Remove a failed server from the Raft configuration'
             cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
@@ -307,6 +316,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;raft;remove-peer'= {
         }
         &'belfry;help;raft;transfer-leadership'= {
+        }
+        &'belfry;help;join'= {
         }
         &'belfry;help;leave'= {
         }

@@ -165,6 +165,7 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
         .route("/v1/isleader", get(is_leader))
         .route("/v1/operator/raft/peers", get(raft_peers))
         .route("/v1/operator/health", get(cluster_health))
+        .route("/v1/operator/join", post(join))
         .route("/v1/operator/raft/remove-peer/{node}", post(remove_peer))
         .route(
             "/v1/operator/raft/transfer-leadership",
@@ -597,6 +598,57 @@ async fn transfer_leadership(
     .await
 }
 
+#[derive(serde::Deserialize)]
+struct JoinRequest {
+    addrs: Vec<String>,
+}
+
+/// `belfry join`: this node joins the gossip cluster through the given addresses.
+async fn join_through(
+    membership: &crate::membership::Membership,
+    body: &[u8],
+) -> ApiResult<Response> {
+    let req: JoinRequest = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("Unable to parse payload: {e}.")))?;
+    let mut targets = Vec::new();
+    for a in &req.addrs {
+        let t = crate::config::join_target(a)
+            .map_err(|e| ApiError::bad_request(format!("addrs: {e}")))?;
+        match tokio::net::lookup_host(&t).await {
+            Ok(found) => targets.extend(found),
+            Err(e) => {
+                return Err(ApiError::bad_request(format!(
+                    "addrs: cannot resolve {a}: {e}"
+                )));
+            }
+        }
+    }
+    let joined = membership
+        .join(&targets, std::time::Duration::from_secs(5))
+        .await
+        .map_err(|e| ApiError::unavailable(e.to_string()))?;
+    if joined == 0 {
+        return Err(ApiError::unavailable(format!(
+            "no node answered at {:?}",
+            req.addrs
+        )));
+    }
+    Ok(json(
+        StatusCode::OK,
+        &OperatorReply {
+            message: format!("joined through {joined} node(s)"),
+        },
+    ))
+}
+
+async fn join(State(ctx): Ctx, body: Bytes) -> ApiResult<Response> {
+    join_through(&ctx.membership, &body).await
+}
+
+async fn agent_join(State(ctx): AgentCtx, body: Bytes) -> ApiResult<Response> {
+    join_through(&ctx.membership, &body).await
+}
+
 /// This node leaves the cluster and stops, gracefully.
 async fn leave(State(ctx): Ctx) -> Response {
     let _ = ctx.leave.send(());
@@ -1025,6 +1077,7 @@ pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
         .route("/v1/", get(agent_status))
         .route("/v1/members", get(agent_members))
         .route("/v1/leave", post(agent_leave))
+        .route("/v1/operator/join", post(agent_join))
         .fallback(pass_to_server)
         .with_state(ctx);
     with_dkron_layers(router, &node_name)

@@ -178,6 +178,39 @@ impl Client {
         self.operator(&path, &format!("member {node:?}")).await
     }
 
+    /// Makes the node join the gossip cluster through `addrs`.
+    pub async fn join(&self, addrs: &[String]) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Reply {
+            message: String,
+        }
+        let url = format!("{}/v1/operator/join", self.base);
+        let transport = |source| ClientError::Transport {
+            base: self.base.clone(),
+            source,
+        };
+        let resp = self
+            .http
+            .post(&url)
+            .json(&serde_json::json!({ "addrs": addrs }))
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(ClientError::Api {
+                status,
+                message: String::from_utf8_lossy(&bytes).trim().to_string(),
+            });
+        }
+        let r: Reply = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            base: self.base.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(r.message)
+    }
+
     /// Asks the node to leave the cluster and stop.
     pub async fn leave(&self) -> Result<String, ClientError> {
         self.operator("/v1/leave", "node").await

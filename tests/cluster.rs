@@ -719,3 +719,98 @@ async fn losing_the_quorum_refuses_writes_serves_stale_reads_and_heals() {
         "consistent again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fourth_and_fifth_server_join_as_learners_then_voters() {
+    let (nodes, leader) = three_servers().await;
+    let seed = nodes[0].gossip_addr();
+    // The 4th has no join flag: an operator joins it with `belfry join`.
+    let d = Node::spawn_named("node-d", false, &[]);
+    let d_addr = d.addr();
+    wait_for("node-d's API", Duration::from_secs(20), || {
+        let client = d.client();
+        async move { client.health().await.ok() }
+    })
+    .await;
+    let (code, out, err) = cli(&["--http-addr", &d_addr, "join", &seed], &[], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("joined"), "{out}");
+    let e = Node::spawn_named(
+        "node-e",
+        false,
+        &["--retry-join", &seed, "--retry-interval", "1s"],
+    );
+    let client = nodes[leader].client();
+    wait_for("five voters", Duration::from_secs(60), || {
+        let client = client.clone();
+        async move { (voters_via(&client).await?.len() == 5).then_some(()) }
+    })
+    .await;
+    let url = nodes[leader].url("/v1/operator/health");
+    let h = wait_for("quorum 3, tolerance 2", Duration::from_secs(20), || {
+        let url = url.clone();
+        async move {
+            let h = http("GET", &url, None).await.json();
+            (h["failure_tolerance"] == 2).then_some(h)
+        }
+    })
+    .await;
+    assert_eq!(
+        (h["voters"].clone(), h["quorum"].clone()),
+        (5.into(), 3.into())
+    );
+    // The newcomers hold the data: a job written before they joined is readable there.
+    drop(e);
+    assert!(d.client().jobs().await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_that_disagree_on_bootstrap_expect_refuse_to_bootstrap() {
+    let a = Node::spawn_named("node-a", false, &["--bootstrap-expect=3"]);
+    let seed = a.gossip_addr();
+    let b = Node::spawn_named(
+        "node-b",
+        false,
+        &[
+            "--bootstrap-expect=3",
+            "--retry-join",
+            &seed,
+            "--retry-interval",
+            "1s",
+        ],
+    );
+    let c = Node::spawn_named(
+        "node-c",
+        false,
+        &[
+            "--bootstrap-expect=2",
+            "--retry-join",
+            &seed,
+            "--retry-interval",
+            "1s",
+        ],
+    );
+    wait_for(
+        "the refusal in node-a's log",
+        Duration::from_secs(30),
+        || async {
+            a.log()
+                .contains("refusing to bootstrap: servers disagree on --bootstrap-expect")
+                .then_some(())
+        },
+    )
+    .await;
+    for n in [&a, &b, &c] {
+        let h = n.client().health().await.unwrap();
+        assert_eq!(
+            h.leader,
+            Some(false),
+            "{} leads a cluster that must not exist",
+            n.name
+        );
+    }
+    assert!(
+        a.log().contains("node-c"),
+        "the log names the server that disagrees"
+    );
+}

@@ -50,6 +50,12 @@ pub enum Command {
     /// Inspect and change the Raft configuration
     #[command(subcommand)]
     Raft(RaftCommand),
+    /// Make the node at --http-addr join the cluster through these gossip addresses
+    Join {
+        /// IP, IP:port, host name or `provider=dns name=HOST [port=PORT]`
+        #[arg(required = true)]
+        addrs: Vec<String>,
+    },
     /// Make the node at --http-addr leave the cluster and stop gracefully
     Leave,
     /// Remove a failed server from the Raft configuration
@@ -292,6 +298,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Raft(RaftCommand::TransferLeadership { node }) => {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
                 c.transfer_leadership(node.as_deref()).await
+            })
+        }
+        Command::Join { addrs } => {
+            crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
+                c.join(&addrs).await
             })
         }
         Command::Leave => {
