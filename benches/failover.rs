@@ -219,7 +219,10 @@ async fn run(kills: usize) -> BenchResult<bool> {
                 async move {
                     let ex = client.executions("tick").await.ok()?;
                     ex.iter()
-                        .filter(|e| e.node_name == new_name && e.started_at > killed_at)
+                        // Finished runs only: a running one's started_at is still its tick.
+                        .filter(|e| {
+                            e.node_name == new_name && !e.is_running() && e.started_at > killed_at
+                        })
                         .map(|e| e.started_at)
                         .min()
                 }
