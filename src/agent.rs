@@ -69,6 +69,8 @@ fn raft_config() -> openraft::Config {
         heartbeat_interval: 50,
         election_timeout_min: 250,
         election_timeout_max: 500,
+        // A restarted or partitioned server asks first, so it cannot depose a healthy leader.
+        enable_pre_vote: Some(true),
         ..Default::default()
     }
 }

@@ -269,8 +269,15 @@ async fn pretty_json(req: Request, next: Next) -> Response {
 }
 
 impl ApiContext {
+    /// Leads, and a quorum has acknowledged it recently: a server restarted from an old
+    /// leadership does not claim it before the cluster has confirmed it.
     fn is_leader(&self) -> bool {
-        self.raft.metrics().borrow_watched().current_leader == Some(self.node_id)
+        use openraft::Instant as _;
+        let m = self.raft.metrics().borrow_watched().clone();
+        m.current_leader == Some(self.node_id)
+            && m.last_quorum_acked
+                .as_ref()
+                .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1))
     }
 
     /// Waits until this node's state reflects every write committed before the call, unless

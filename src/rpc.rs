@@ -223,6 +223,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/rpc/v1/hello", get(hello))
         .route("/rpc/v1/raft/append", post(append))
         .route("/rpc/v1/raft/vote", post(vote))
+        .route("/rpc/v1/raft/pre-vote", post(pre_vote))
         .route("/rpc/v1/raft/snapshot", post(snapshot))
         .route("/rpc/v1/raft/transfer-leader", post(transfer_leader))
         .route("/rpc/v1/forward", post(forward))
@@ -265,6 +266,18 @@ async fn vote(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
     }
     match decode::<VoteRequest<TypeConfig>>(&body) {
         Ok(req) => reply(&ctx.raft.vote(req).await),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// Pre-vote: a node that lost contact asks whether it could win before it disturbs a healthy
+/// leader with a real election (the answer is no while the leader is heard from).
+async fn pre_vote(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/raft/pre-vote", &body) {
+        return refuse(status, why);
+    }
+    match decode::<VoteRequest<TypeConfig>>(&body) {
+        Ok(req) => reply(&ctx.raft.pre_vote(req).await),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }
@@ -918,6 +931,14 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
         option: RPCOption,
     ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
         self.raft_call("/rpc/v1/raft/vote", &rpc, &option).await
+    }
+
+    async fn pre_vote(
+        &mut self,
+        rpc: VoteRequest<TypeConfig>,
+        option: RPCOption,
+    ) -> Result<VoteResponse<TypeConfig>, RPCError<TypeConfig>> {
+        self.raft_call("/rpc/v1/raft/pre-vote", &rpc, &option).await
     }
 
     async fn transfer_leader(

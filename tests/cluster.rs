@@ -197,6 +197,35 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
         intruder.log().contains("wrong or missing encryption key")
             || nodes[0].log().contains("wrong or missing encryption key")
     );
+    // The old leader, restarted on its data dir, rejoins as a follower with all the data.
+    nodes[leader].spawn();
+    let old_name = leader_name.clone();
+    wait_for(
+        "the old leader to be a voter again",
+        Duration::from_secs(30),
+        || {
+            let client = client.clone();
+            let name = old_name.clone();
+            async move {
+                let v = voters_via(&client).await?;
+                (v.len() == 3 && v.contains(&name)).then_some(())
+            }
+        },
+    )
+    .await;
+    // It may briefly believe in its old term after the restart; it settles as a follower.
+    let restarted = nodes[leader].client();
+    wait_for(
+        "the restarted old leader to follow",
+        Duration::from_secs(10),
+        || {
+            let c = restarted.clone();
+            async move { (c.health().await.ok()?.leader == Some(false)).then_some(()) }
+        },
+    )
+    .await;
+    let job = nodes[leader].client().job("replicated").await.unwrap();
+    assert_eq!(job.name, "replicated");
     nodes.clear();
 }
 
