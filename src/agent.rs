@@ -183,10 +183,7 @@ async fn run_server(
         }
     })?;
 
-    let rpc_key = match &config.encrypt {
-        Some(key) => RpcKey::from_cluster_key(key),
-        None => RpcKey::none(),
-    };
+    let rpc_key = RpcKey::for_cluster(config.encrypt.as_deref());
     let rpc_client = RpcClient::new(rpc_key.clone());
     let raft = Raft::new(
         node_id,
@@ -507,10 +504,7 @@ async fn run_stateless(
     let http = listen(config.http_addr, "http-addr").await?;
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
     let membership = start_gossip(&config, Role::Agent).await?;
-    let rpc_key = match &config.encrypt {
-        Some(key) => RpcKey::from_cluster_key(key),
-        None => RpcKey::none(),
-    };
+    let rpc_key = RpcKey::for_cluster(config.encrypt.as_deref());
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
     join_cluster(&config, &membership, &fatal_tx).await;
     let (leave_tx, mut leave_rx) = mpsc::unbounded_channel::<()>();
@@ -523,10 +517,7 @@ async fn run_stateless(
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<()>();
     let rpc_ctx = Arc::new(crate::rpc::AgentRpcContext {
         name: config.node_name.clone(),
-        key: match &config.encrypt {
-            Some(key) => RpcKey::from_cluster_key(key),
-            None => RpcKey::none(),
-        },
+        key: RpcKey::for_cluster(config.encrypt.as_deref()),
         data_dir: config.data_dir.clone(),
         server: config.server,
         switch: switch_tx,

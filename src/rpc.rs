@@ -51,6 +51,11 @@ impl RpcKey {
         RpcKey(None)
     }
 
+    /// The RPC key for a cluster with this key, or none.
+    pub fn for_cluster(cluster_key: Option<&[u8]>) -> RpcKey {
+        cluster_key.map_or_else(RpcKey::none, RpcKey::from_cluster_key)
+    }
+
     /// Derives the RPC key from the cluster key with HKDF-SHA256.
     pub fn from_cluster_key(cluster_key: &[u8]) -> RpcKey {
         let derived = crate::membership::derive_key(cluster_key, "belfry rpc v1");
