@@ -843,3 +843,70 @@ async fn servers_that_disagree_on_bootstrap_expect_refuse_to_bootstrap() {
         "the log names the server that disagrees"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_and_an_agent_form_from_any_start_order() {
+    // Each order starts the four nodes one after another, every node retry-joining all the
+    // others: the agent first, last, and in between; the servers forwards and backwards.
+    let orders: [[usize; 4]; 4] = [[3, 0, 1, 2], [0, 1, 2, 3], [2, 3, 1, 0], [1, 0, 3, 2]];
+    for order in orders {
+        let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+        let seeds: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+        let names = ["node-a", "node-b", "node-c", "agent-1"];
+        let mut nodes: Vec<Option<Node>> = (0..4).map(|_| None).collect();
+        for i in order {
+            let mut extra: Vec<String> = vec!["--retry-interval".into(), "300ms".into()];
+            for (j, seed) in seeds.iter().enumerate() {
+                if j != i {
+                    extra.push("--retry-join".into());
+                    extra.push(seed.clone());
+                }
+            }
+            if i < 3 {
+                extra.push("--bootstrap-expect=3".into());
+            }
+            let refs: Vec<&str> = extra.iter().map(String::as_str).collect();
+            let mut node = if i < 3 {
+                Node::spawn_named(names[i], false, &[])
+            } else {
+                Node::spawn_agent(names[i], &[])
+            };
+            // Restart on the pre-agreed gossip port with the joins.
+            node.kill9();
+            node.gossip_port = ports[i];
+            node.extra = refs.iter().map(|s| s.to_string()).collect();
+            node.spawn();
+            nodes[i] = Some(node);
+        }
+        let nodes: Vec<Node> = nodes.into_iter().map(Option::unwrap).collect();
+        let servers: Vec<&Node> = nodes[..3].iter().collect();
+        let leader = wait_for(
+            &format!("a leader (order {order:?})"),
+            Duration::from_secs(40),
+            || {
+                let s = servers.clone();
+                async move { leader_of(&s).await }
+            },
+        )
+        .await;
+        let client = servers[leader].client();
+        wait_for(
+            &format!("3 voters and the agent (order {order:?})"),
+            Duration::from_secs(40),
+            || {
+                let client = client.clone();
+                async move {
+                    let voters = voters_via(&client).await?;
+                    let members = client.members().await.ok()?;
+                    let agent_alive = members
+                        .iter()
+                        .any(|m| m.name == "agent-1" && m.status == 1 && !is_server(m));
+                    (voters.len() == 3 && agent_alive).then_some(())
+                }
+            },
+        )
+        .await;
+        // The agent serves the API through the servers.
+        assert!(nodes[3].client().jobs().await.is_ok(), "order {order:?}");
+    }
+}
