@@ -18,7 +18,6 @@ use axum::routing::{get, post};
 use chrono::Utc;
 use openraft::ReadPolicy;
 use openraft::async_runtime::WatchReceiver;
-use redb::ReadableDatabase;
 use serde::Serialize;
 
 use crate::config::AgentConfig;
@@ -345,9 +344,7 @@ impl ApiContext {
         &self,
         f: impl FnOnce(&Reader) -> Result<T, crate::state::StateError>,
     ) -> ApiResult<T> {
-        let txn = self.state.db().begin_read().map_err(ApiError::internal)?;
-        let reader = Reader::new(&txn).map_err(ApiError::internal)?;
-        f(&reader).map_err(ApiError::internal)
+        self.state.read(f).map_err(ApiError::internal)
     }
 
     /// Commits a command: here if this node leads, otherwise through the leader.

@@ -4,7 +4,7 @@
 //! [`crate::scheduler`]); it never decides whether something should run. It keeps the set of
 //! executions running here, so a graceful stop can wait for them and then kill what is left.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,7 +69,7 @@ struct RunnerInner {
     output_limit: usize,
     results: ResultSink,
     /// Keyed by (job, execution id): execution ids are unique only within a job.
-    running: Mutex<HashMap<(String, String), Execution>>,
+    running: Mutex<HashSet<(String, String)>>,
     /// Flips to true when running jobs must be killed (the shutdown grace period is over).
     kill: watch::Sender<bool>,
     /// False once a graceful stop has begun: nothing new starts.
@@ -84,7 +84,7 @@ impl Runner {
                 node,
                 output_limit,
                 results,
-                running: Mutex::new(HashMap::new()),
+                running: Mutex::new(HashSet::new()),
                 kill: watch::channel(false).0,
                 accepting: std::sync::atomic::AtomicBool::new(true),
                 idle: watch::channel(0).0,
@@ -92,10 +92,9 @@ impl Runner {
         }
     }
 
-    /// Ids of the executions running on this node now.
-    pub fn running(&self) -> Vec<Execution> {
-        let map = self.inner.running.lock().expect("runner lock");
-        map.values().cloned().collect()
+    /// How many executions run on this node now.
+    pub fn running_count(&self) -> usize {
+        self.inner.running.lock().expect("runner lock").len()
     }
 
     /// False once a graceful stop has begun.
@@ -107,7 +106,7 @@ impl Runner {
 
     pub fn is_running(&self, job: &str, execution_id: &str) -> bool {
         let map = self.inner.running.lock().expect("runner lock");
-        map.contains_key(&(job.to_string(), execution_id.to_string()))
+        map.contains(&(job.to_string(), execution_id.to_string()))
     }
 
     /// Starts a launched execution. The receiver yields the execution once its result is
@@ -123,12 +122,12 @@ impl Runner {
         {
             let mut map = self.inner.running.lock().expect("runner lock");
             let key = (execution.job_name.clone(), execution.id.clone());
-            if map.contains_key(&key) {
+            if map.contains(&key) {
                 // The same launch twice on one node would run twice: refuse.
                 tracing::warn!(job = %key.0, execution = %key.1, "launch already running here: not started again");
                 return rx;
             }
-            map.insert(key, execution.clone());
+            map.insert(key);
             self.inner.idle.send_replace(map.len());
         }
         let inner = self.inner.clone();
@@ -159,7 +158,7 @@ impl Runner {
             .is_err()
         {
             tracing::warn!(
-                running = self.running().len(),
+                running = self.running_count(),
                 "shutdown grace period over: killing running executions"
             );
             self.inner.kill.send_replace(true);

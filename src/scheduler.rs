@@ -344,10 +344,7 @@ impl Scheduler {
         &self,
         f: impl FnOnce(&Reader) -> Result<T, crate::state::StateError>,
     ) -> Result<T, String> {
-        use redb::ReadableDatabase;
-        let txn = self.state.db().begin_read().map_err(|e| e.to_string())?;
-        let reader = Reader::new(&txn).map_err(|e| e.to_string())?;
-        f(&reader).map_err(|e| e.to_string())
+        self.state.read(f).map_err(|e| e.to_string())
     }
 
     /// Executions recorded as running on this node that this process is not running were cut

@@ -510,18 +510,16 @@ impl<'t> Applier<'t> {
 }
 
 /// Read access to the state (API reads, the scheduler's view).
-pub struct Reader<'t> {
+pub struct Reader {
     jobs: redb::ReadOnlyTable<&'static str, &'static [u8]>,
     executions: redb::ReadOnlyTable<&'static str, &'static [u8]>,
-    _txn: std::marker::PhantomData<&'t ()>,
 }
 
-impl Reader<'_> {
+impl Reader {
     pub fn new(txn: &redb::ReadTransaction) -> Result<Self, StateError> {
         Ok(Reader {
-            jobs: open_read(txn, JOBS)?,
-            executions: open_read(txn, EXECUTIONS)?,
-            _txn: std::marker::PhantomData,
+            jobs: txn.open_table(JOBS)?,
+            executions: txn.open_table(EXECUTIONS)?,
         })
     }
 
@@ -574,14 +572,6 @@ impl Reader<'_> {
         }
         Ok(out)
     }
-}
-
-/// Opens a table for reading; a table never written yet reads as empty.
-fn open_read(
-    txn: &redb::ReadTransaction,
-    def: TableDefinition<&'static str, &'static [u8]>,
-) -> Result<redb::ReadOnlyTable<&'static str, &'static [u8]>, StateError> {
-    Ok(txn.open_table(def)?)
 }
 
 impl std::fmt::Display for Command {

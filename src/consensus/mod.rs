@@ -322,6 +322,18 @@ impl StateMachine {
         &self.db
     }
 
+    /// Reads the state in one read transaction: a consistent view of this node's copy.
+    pub fn read<T>(
+        &self,
+        f: impl FnOnce(&crate::state::Reader) -> Result<T, state::StateError>,
+    ) -> Result<T, state::StateError> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| state::StateError::Storage(e.to_string()))?;
+        f(&crate::state::Reader::new(&txn)?)
+    }
+
     fn meta<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>, io::Error> {
         let txn = self.db.begin_read().map_err(io_err)?;
         let table = txn.open_table(SM_META).map_err(io_err)?;
