@@ -349,24 +349,15 @@ async fn run_server(
         "belfry agent running"
     );
 
-    let outcome = loop {
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => break Ok(Ended::Stopped),
-            Some(()) = switch_rx.recv() => break Ok(Ended::SwitchRole),
-            Some(()) = leave_rx.recv() => {
-                tracing::info!("leave requested through the API");
-                break Ok(Ended::Stopped);
-            }
-            Some(why) = fatal_rx.recv() => {
-                tracing::error!("{why}");
-                break Err(AgentError::Runtime(why));
-            }
-            Some(tags) = reload_tags.recv() => {
-                tracing::info!(?tags, "tags reloaded");
-                membership.update_meta(|m| m.tags = tags).await;
-            }
-        }
-    };
+    let outcome = run_until_end(
+        &mut stop,
+        &mut switch_rx,
+        &mut leave_rx,
+        &mut fatal_rx,
+        reload_tags,
+        &membership,
+    )
+    .await;
     tracing::info!("shutting down: no new launches");
     cluster_stop_tx.send_replace(true);
     let _ = cluster_task.await;
@@ -543,27 +534,51 @@ async fn run_stateless(
         http = %config.http_addr,
         "belfry agent running (no --server: no state here)"
     );
-    let outcome = loop {
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => break Ok(Ended::Stopped),
-            Some(()) = switch_rx.recv() => break Ok(Ended::SwitchRole),
-            Some(()) = leave_rx.recv() => break Ok(Ended::Stopped),
-            Some(why) = fatal_rx.recv() => {
-                tracing::error!("{why}");
-                break Err(AgentError::Runtime(why));
-            }
-            Some(tags) = reload_tags.recv() => {
-                tracing::info!(?tags, "tags reloaded");
-                membership.update_meta(|m| m.tags = tags).await;
-            }
-        }
-    };
+    let outcome = run_until_end(
+        &mut stop,
+        &mut switch_rx,
+        &mut leave_rx,
+        &mut fatal_rx,
+        reload_tags,
+        &membership,
+    )
+    .await;
     stop_tx.send_replace(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
     membership.leave().await;
     tracing::info!("stopped");
     outcome
+}
+
+/// Waits for whatever ends this run of a role — a stop signal, a role switch, a leave through the
+/// API or a fatal error — applying reloaded tags meanwhile.
+async fn run_until_end(
+    stop: &mut watch::Receiver<bool>,
+    switch: &mut mpsc::UnboundedReceiver<()>,
+    leave: &mut mpsc::UnboundedReceiver<()>,
+    fatal: &mut mpsc::UnboundedReceiver<String>,
+    reload_tags: &mut mpsc::UnboundedReceiver<BTreeMap<String, String>>,
+    membership: &Membership,
+) -> Result<Ended, AgentError> {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return Ok(Ended::Stopped),
+            Some(()) = switch.recv() => return Ok(Ended::SwitchRole),
+            Some(()) = leave.recv() => {
+                tracing::info!("leave requested through the API");
+                return Ok(Ended::Stopped);
+            }
+            Some(why) = fatal.recv() => {
+                tracing::error!("{why}");
+                return Err(AgentError::Runtime(why));
+            }
+            Some(tags) = reload_tags.recv() => {
+                tracing::info!(?tags, "tags reloaded");
+                membership.update_meta(|m| m.tags = tags).await;
+            }
+        }
+    }
 }
 
 /// A leader that stops hands leadership to the most caught-up voter first, so the cluster has
