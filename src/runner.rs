@@ -114,9 +114,19 @@ impl Runner {
     pub fn start(&self, job: Job, execution: Execution) -> oneshot::Receiver<Execution> {
         let (tx, rx) = oneshot::channel();
         if !self.is_accepting() {
-            // Shutting down: the launch stays recorded as running and is closed as
-            // interrupted when the node starts again.
+            // A launch committed just as the graceful stop began: close it now, with the
+            // reason, rather than leave it running until the node starts again.
             tracing::warn!(execution = %execution.id, "not started: node is shutting down");
+            let now = chrono::Utc::now();
+            let mut closed = execution;
+            closed.started_at = now;
+            closed.finished_at = now;
+            closed.success = false;
+            closed.output = "[belfry] not started: agent shutting down".into();
+            self.inner.results.submit(Finished {
+                execution: closed,
+                committed: Some(tx),
+            });
             return rx;
         }
         {
