@@ -273,10 +273,13 @@ impl ApiContext {
     fn is_leader(&self) -> bool {
         use openraft::Instant as _;
         let m = self.raft.metrics().borrow_watched().clone();
+        // A single voter is its own quorum; with peers, their acknowledgement must be fresh.
+        let alone = m.membership_config.membership().voter_ids().count() <= 1;
         m.current_leader == Some(self.node_id)
-            && m.last_quorum_acked
-                .as_ref()
-                .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1))
+            && (alone
+                || m.last_quorum_acked
+                    .as_ref()
+                    .is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)))
     }
 
     /// Waits until this node's state reflects every write committed before the call, unless

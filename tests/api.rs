@@ -149,6 +149,8 @@ async fn unknown_jobs_are_404_with_an_empty_body() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_endpoints() {
     let node = Node::start(&["--tag", "role2=web"]).await;
+    // Idle for longer than a quorum-acknowledgement window, a lone server still leads.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     let health = http("GET", &node.url("/health"), None).await.json();
     assert_eq!(
         health,
