@@ -68,6 +68,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--retry-max', '--retry-max', [CompletionResultType]::ParameterName, 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]')
             [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC')
             [CompletionResult]::new('--dead-server-timeout', '--dead-server-timeout', [CompletionResultType]::ParameterName, 'How long a failed server stays a Raft voter before it is removed [default: 5m]')
+            [CompletionResult]::new('--raft-multiplier', '--raft-multiplier', [CompletionResultType]::ParameterName, 'Scales Raft''s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

@@ -212,7 +212,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__agent)
-            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --output-limit --history-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --http-addr --help --version"
+            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --output-limit --history-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --raft-multiplier --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -307,6 +307,10 @@ _belfry() {
                     return 0
                     ;;
                 --dead-server-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --raft-multiplier)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

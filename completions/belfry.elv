@@ -64,6 +64,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --retry-max 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]'
             cand --encrypt 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC'
             cand --dead-server-timeout 'How long a failed server stays a Raft voter before it is removed [default: 5m]'
+            cand --raft-multiplier 'Scales Raft''s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
             cand --help 'Print help'

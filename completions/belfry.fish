@@ -65,6 +65,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-interval -
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-max -d 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l encrypt -d 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l dead-server-timeout -d 'How long a failed server stays a Raft voter before it is removed [default: 5m]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l raft-multiplier -d 'Scales Raft\'s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'

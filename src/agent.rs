@@ -61,14 +61,18 @@ fn load_or_create_node_id(data_dir: &Path) -> Result<u64, AgentError> {
     }
 }
 
-fn raft_config() -> openraft::Config {
+fn raft_config(multiplier: u32) -> openraft::Config {
+    let m = u64::from(multiplier.max(1));
     openraft::Config {
         cluster_name: "belfry".into(),
-        // Failover well under a second (design §3), while keeping the election timeout far above
-        // a loaded machine's append latency (fsync'd commits take a few ms here).
-        heartbeat_interval: 50,
-        election_timeout_min: 250,
-        election_timeout_max: 500,
+        // openraft starts an election only after the leader lease (= election_timeout_max) plus
+        // a random election timeout have passed without a heartbeat: 350-400 ms of silence at
+        // multiplier 1, that is 7 missed heartbeats. Failover then takes under half a second
+        // (design §3), while the silence needed stays far above a busy machine's heartbeat
+        // jitter; `--raft-multiplier` stretches all three for slower environments.
+        heartbeat_interval: 50 * m,
+        election_timeout_min: 150 * m,
+        election_timeout_max: 200 * m,
         // A restarted or partitioned server asks first, so it cannot depose a healthy leader.
         enable_pre_vote: Some(true),
         ..Default::default()
@@ -188,7 +192,7 @@ async fn run_server(
     let raft = Raft::new(
         node_id,
         Arc::new(
-            raft_config()
+            raft_config(config.raft_multiplier)
                 .validate()
                 .map_err(|e| AgentError::Runtime(e.to_string()))?,
         ),

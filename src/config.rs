@@ -62,6 +62,7 @@ pub struct ConfigLayer {
     pub retry_max: Option<u32>,
     pub encrypt: Option<String>,
     pub dead_server_timeout: Option<String>,
+    pub raft_multiplier: Option<u32>,
 }
 
 impl ConfigLayer {
@@ -89,6 +90,7 @@ impl ConfigLayer {
             retry_max: self.retry_max.or(lower.retry_max),
             encrypt: self.encrypt.or(lower.encrypt),
             dead_server_timeout: self.dead_server_timeout.or(lower.dead_server_timeout),
+            raft_multiplier: self.raft_multiplier.or(lower.raft_multiplier),
         }
     }
 }
@@ -112,7 +114,6 @@ pub fn parse_tags(pairs: &[String]) -> Result<BTreeMap<String, String>, ConfigEr
 /// `dkron.yml` starts, and reported in one warning each.
 const ACCEPTED_DKRON_KEYS: &[&str] = &[
     "profile",
-    "raft-multiplier",
     "advertise-rpc-port",
     "serf-reconnect-timeout",
     "ui",
@@ -228,6 +229,10 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
             "shutdown-grace" => layer.shutdown_grace = Some(string()?),
             "retry-interval" => layer.retry_interval = Some(string()?),
             "dead-server-timeout" => layer.dead_server_timeout = Some(string()?),
+            "raft-multiplier" => {
+                layer.raft_multiplier =
+                    Some(u32::try_from(uint()?).map_err(|_| bad("an integer from 1 to 10"))?)
+            }
             "encrypt" => layer.encrypt = Some(string()?),
             "retry-max" => {
                 layer.retry_max = Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
@@ -333,6 +338,9 @@ pub struct AgentConfig {
     pub encrypt: Option<Vec<u8>>,
     /// How long a failed server stays a voter before it is removed.
     pub dead_server_timeout: Duration,
+    /// Scales the Raft heartbeat and election timeouts (1 to 10; Dkron's `raft-multiplier`).
+    /// 1 fails over fastest; a larger value tolerates slower disks and busier machines.
+    pub raft_multiplier: u32,
 }
 
 /// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
@@ -513,6 +521,13 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         Some(text) => parse_go_duration(text).map_err(|e| value_err("dead-server-timeout", e))?,
         None => Duration::from_secs(300),
     };
+    let raft_multiplier = layer.raft_multiplier.unwrap_or(1);
+    if !(1..=10).contains(&raft_multiplier) {
+        return Err(value_err(
+            "raft-multiplier",
+            format!("{raft_multiplier} is out of range: it must be from 1 to 10"),
+        ));
+    }
     let encrypt = match &layer.encrypt {
         Some(text) if !text.is_empty() => {
             Some(parse_key(text).map_err(|e| value_err("encrypt", e))?)
@@ -533,6 +548,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         retry_max: layer.retry_max.unwrap_or(0),
         encrypt,
         dead_server_timeout,
+        raft_multiplier,
         server,
         bootstrap_expect,
         node_name,
@@ -558,6 +574,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn raft_multiplier_is_one_to_ten() {
+        let with = |m| {
+            resolve(ConfigLayer {
+                raft_multiplier: Some(m),
+                ..ConfigLayer::default()
+            })
+        };
+        assert_eq!(with(10).unwrap().raft_multiplier, 10);
+        assert_eq!(resolve(ConfigLayer::default()).unwrap().raft_multiplier, 1);
+        for bad in [0, 11] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(
+                e.starts_with("raft-multiplier:") && e.contains("1 to 10"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn dkron_packaged_file_is_accepted() {
         let text = "server: true\nbootstrap-expect: 1\ndata-dir: /var/lib/dkron\nlog-level: debug\n\
                     tags:\n  role: web\n  zone: 3\nencrypt: abc\nretry-join: [\"10.0.0.1\"]\n\
@@ -566,7 +601,8 @@ mod tests {
         assert_eq!(f.layer.server, Some(true));
         assert_eq!(f.layer.bootstrap_expect, Some(1));
         assert_eq!(f.layer.tags.as_ref().unwrap()["zone"], "3");
-        assert_eq!(f.inert_keys, vec!["raft-multiplier", "enable-prometheus"]);
+        assert_eq!(f.inert_keys, vec!["enable-prometheus"]);
+        assert_eq!(f.layer.raft_multiplier, Some(1));
         assert_eq!(f.layer.retry_join, Some(vec!["10.0.0.1".to_string()]));
         assert_eq!(f.layer.encrypt.as_deref(), Some("abc"));
     }

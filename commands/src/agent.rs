@@ -33,6 +33,7 @@ fn layer_from_flags(args: &AgentArgs, http_addr: Option<String>) -> Result<Confi
         retry_max: args.retry_max,
         encrypt: args.encrypt.clone(),
         dead_server_timeout: args.dead_server_timeout.clone(),
+        raft_multiplier: args.raft_multiplier,
     })
 }
 

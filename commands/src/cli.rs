@@ -215,6 +215,10 @@ pub struct AgentArgs {
     /// How long a failed server stays a Raft voter before it is removed [default: 5m]
     #[arg(long, env = "BELFRY_DEAD_SERVER_TIMEOUT", value_name = "DURATION")]
     pub dead_server_timeout: Option<String>,
+
+    /// Scales Raft's heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]
+    #[arg(long, env = "BELFRY_RAFT_MULTIPLIER", value_name = "N")]
+    pub raft_multiplier: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
