@@ -15,11 +15,11 @@ use crate::api::{ApiContext, router};
 use crate::cluster::ClusterManager;
 use crate::config::AgentConfig;
 use crate::consensus::{NodeAddr, Raft, open_stores};
+use crate::dispatcher::Dispatcher;
 use crate::membership::{Membership, MembershipConfig, NodeMeta, Role};
 use crate::rpc::{Network, RpcClient, RpcContext, RpcKey};
-use crate::runner::{Finished, ResultSink, Runner};
 use crate::scheduler::Scheduler;
-use crate::state::Command;
+use crate::worker::{Courier, Worker};
 
 /// Why the agent could not start or run. Startup problems map to exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -256,46 +256,55 @@ async fn run_server(
     };
     let cluster_task = tokio::spawn(cluster.run(cluster_stop_rx));
 
-    let (sink, results) = ResultSink::new();
-    let result_loop = tokio::spawn(commit_results(raft.clone(), sink.clone(), results));
-    let runner = Runner::new(config.node_name.clone(), config.output_limit, sink.clone());
+    let (worker, worker_tasks) = Worker::start(
+        &config.data_dir,
+        config.node_name.clone(),
+        config.output_limit,
+        Courier::Server {
+            raft: raft.clone(),
+            rpc: rpc_client.clone(),
+        },
+    )
+    .await
+    .map_err(|e| AgentError::Runtime(format!("data-dir: {e}")))?;
 
-    // The scheduler runs only while this node leads.
-    let scheduler_stop: Arc<Mutex<Option<watch::Sender<bool>>>> = Arc::new(Mutex::new(None));
+    // The scheduler and the dispatcher run only while this node leads.
+    let leading_stop: Arc<Mutex<Option<watch::Sender<bool>>>> = Arc::new(Mutex::new(None));
     let mut leader_watch = {
-        let (raft2, state2, runner2, sink2, stop_start, stop_stop) = (
-            raft.clone(),
-            state.clone(),
-            runner.clone(),
-            sink.clone(),
-            scheduler_stop.clone(),
-            scheduler_stop.clone(),
-        );
-        let node = config.node_name.clone();
-        let history_limit = config.history_limit;
+        let (stop_start, stop_stop) = (leading_stop.clone(), leading_stop.clone());
+        let scheduler = Scheduler {
+            raft: raft.clone(),
+            state: state.clone(),
+            membership: membership.clone(),
+            region: config.region.clone(),
+            history_limit: config.history_limit,
+        };
+        let dispatcher = Arc::new(Dispatcher {
+            raft: raft.clone(),
+            state: state.clone(),
+            rpc: rpc_client.clone(),
+            membership: membership.clone(),
+            worker: worker.clone(),
+            node: config.node_name.clone(),
+        });
+        let worker2 = worker.clone();
         raft.on_leader_change(
             move |leader| {
                 let (tx, rx) = watch::channel(false);
                 if let Some(old) = stop_start.lock().expect("lock").replace(tx) {
                     old.send_replace(true);
                 }
-                tracing::info!(%leader, "leading: scheduler started");
-                let scheduler = Scheduler {
-                    raft: raft2.clone(),
-                    state: state2.clone(),
-                    runner: runner2.clone(),
-                    node: node.clone(),
-                    history_limit,
-                    results: sink2.clone(),
-                };
-                tokio::spawn(scheduler.run(rx));
+                tracing::info!(%leader, "leading: scheduler and dispatcher started");
+                tokio::spawn(dispatcher.clone().run(rx.clone()));
+                tokio::spawn(scheduler.clone().run(rx));
+                worker2.nudge();
                 async {}
             },
             move |leader| {
                 if let Some(tx) = stop_stop.lock().expect("lock").take() {
                     tx.send_replace(true);
                 }
-                tracing::info!(%leader, "no longer leading: scheduler stopped");
+                tracing::info!(%leader, "no longer leading: scheduler and dispatcher stopped");
                 async {}
             },
         )
@@ -311,7 +320,7 @@ async fn run_server(
         membership: membership.clone(),
         rpc: rpc_client.clone(),
         state: state.clone(),
-        runner: runner.clone(),
+        worker: worker.clone(),
         config: config.clone(),
         node_id,
         history_limit: config.history_limit,
@@ -330,6 +339,7 @@ async fn run_server(
         node_id,
         name: config.node_name.clone(),
         key: rpc_key,
+        worker: worker.clone(),
     });
     let mut rpc_stop_rx = api_stop_rx.clone();
     let rpc = tokio::spawn(async move {
@@ -366,18 +376,17 @@ async fn run_server(
     cluster_stop_tx.send_replace(true);
     let _ = cluster_task.await;
     leader_watch.close().await;
-    if let Some(tx) = scheduler_stop.lock().expect("lock").take() {
+    if let Some(tx) = leading_stop.lock().expect("lock").take() {
         tx.send_replace(true);
     }
-    runner.drain(config.shutdown_grace).await;
-    if !sink.flushed(Duration::from_secs(10)).await {
-        tracing::warn!("some results could not be committed before shutdown");
-    }
+    worker
+        .drain(config.shutdown_grace, Duration::from_secs(10))
+        .await;
     hand_over_leadership(&raft).await;
     api_stop_tx.send_replace(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
-    result_loop.abort();
+    worker_tasks.abort();
     election_watch.abort();
     // Tell the cluster this server is leaving, so the leader drops it from the voters at once.
     membership.leave().await;
@@ -500,6 +509,25 @@ async fn run_stateless(
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
     let membership = start_gossip(&config, Role::Agent).await?;
     let rpc_key = RpcKey::for_cluster(config.encrypt.as_deref());
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        AgentError::Config(format!(
+            "data-dir: cannot create {}: {e}",
+            config.data_dir.display()
+        ))
+    })?;
+    // An agent keeps no cluster state, only its own work: launches it accepted and results
+    // not yet delivered.
+    let (worker, worker_tasks) = Worker::start(
+        &config.data_dir,
+        config.node_name.clone(),
+        config.output_limit,
+        Courier::Agent {
+            membership: membership.clone(),
+            rpc: RpcClient::new(rpc_key.clone()),
+        },
+    )
+    .await
+    .map_err(|e| AgentError::Runtime(format!("data-dir: {e}")))?;
     let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel::<String>();
     join_cluster(&config, &membership, &fatal_tx).await;
     let (leave_tx, mut leave_rx) = mpsc::unbounded_channel::<()>();
@@ -516,6 +544,7 @@ async fn run_stateless(
         data_dir: config.data_dir.clone(),
         server: config.server,
         switch: switch_tx,
+        worker: worker.clone(),
     });
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let mut rpc_stop_rx = stop_rx.clone();
@@ -547,9 +576,14 @@ async fn run_stateless(
         &membership,
     )
     .await;
+    tracing::info!("shutting down: running executions get the grace period");
+    worker
+        .drain(config.shutdown_grace, Duration::from_secs(10))
+        .await;
     stop_tx.send_replace(true);
     let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
     let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
+    worker_tasks.abort();
     membership.leave().await;
     tracing::info!("stopped");
     outcome
@@ -692,39 +726,5 @@ async fn retry_join(
             return;
         }
         tokio::time::sleep(interval).await;
-    }
-}
-
-/// Commits finished executions in batches: whatever has arrived while the previous batch was
-/// being written goes into the next Raft entry.
-async fn commit_results(raft: Raft, sink: ResultSink, mut rx: mpsc::UnboundedReceiver<Finished>) {
-    const MAX_BATCH: usize = 512;
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(f) => batch.push(f),
-                Err(_) => break,
-            }
-        }
-        let command = Command::Finish {
-            results: batch.iter().map(|f| f.execution.clone()).collect(),
-        };
-        loop {
-            match raft.client_write(command.clone()).await {
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::warn!("results not committed yet, retrying: {e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
-        let n = batch.len();
-        for f in batch {
-            if let Some(tx) = f.committed {
-                let _ = tx.send(f.execution);
-            }
-        }
-        sink.mark_flushed(n);
     }
 }

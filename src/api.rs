@@ -23,7 +23,6 @@ use serde::Serialize;
 use crate::config::AgentConfig;
 use crate::consensus::{Raft, StateMachine};
 use crate::model::{AgentInfo, Health, Job, Member, NodeStatus, zero_time};
-use crate::runner::Runner;
 use crate::schedule::Schedule;
 use crate::state::{
     Command, JobRecord, Launch, LaunchKind, LaunchOutcome, Reader, Rejection,
@@ -98,7 +97,7 @@ pub struct ApiContext {
     pub membership: crate::membership::Membership,
     pub rpc: crate::rpc::RpcClient,
     pub state: StateMachine,
-    pub runner: Runner,
+    pub worker: crate::worker::Worker,
     pub config: AgentConfig,
     pub node_id: u64,
     pub history_limit: u32,
@@ -186,6 +185,7 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
                 .post(run_job)
                 .put(upsert_job),
         )
+        .route("/v1/busy", get(busy))
         .route("/v1/jobs/{name}/run", post(run_job))
         .route("/v1/jobs/{name}/toggle", post(toggle_job))
         .route("/v1/jobs/{name}/executions", get(list_executions))
@@ -365,22 +365,9 @@ impl ApiContext {
         let unavailable = |e: String| {
             ApiError::unavailable(format!("quorum lost: the write was not committed: {e}"))
         };
-        match self.raft.client_write(command.clone()).await {
-            Ok(resp) => Ok(resp.data),
-            Err(e) => match e.forward_to_leader() {
-                Some(fwd) => {
-                    let (Some(id), Some(node)) = (fwd.leader_id, fwd.leader_node.clone()) else {
-                        return Err(unavailable("no leader is known".into()));
-                    };
-                    self.rpc
-                        .forward(&node.rpc_addr, id, &command)
-                        .await
-                        .map_err(|e| unavailable(e.to_string()))?
-                        .map_err(unavailable)
-                }
-                None => Err(unavailable(e.to_string())),
-            },
-        }
+        crate::consensus::commit(&self.raft, &self.rpc, command)
+            .await
+            .map_err(unavailable)
     }
 
     fn member(&self, m: &crate::membership::MemberState) -> Member {
@@ -917,7 +904,7 @@ async fn upsert_job(State(ctx): Ctx, uri: axum::http::Uri, body: Bytes) -> ApiRe
         let ctx = ctx.clone();
         let name = job.name.clone();
         tokio::spawn(async move {
-            if let Err(e) = launch_manual(&ctx, &name).await {
+            if let Err(e) = launch_manual(&ctx, &name, false).await {
                 tracing::warn!(job = %name, "runoncreate failed: {}", e.1);
             }
         });
@@ -951,17 +938,21 @@ async fn toggle_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Resp
     }
 }
 
-/// Records a manual launch and starts it here; resolves when its result is committed.
-async fn launch_manual(ctx: &Arc<ApiContext>, name: &str) -> ApiResult<()> {
-    if !ctx.runner.is_accepting() {
-        return Err(ApiError::unavailable("this node is shutting down"));
-    }
+/// Records a manual launch on the job's target nodes (the leader dispatches it); resolves once
+/// every execution it started has finished.
+async fn launch_manual(ctx: &Arc<ApiContext>, name: &str, force: bool) -> ApiResult<()> {
     let record = ctx.read(|r| r.job(name))?.ok_or_else(not_found)?;
+    let now = Utc::now();
+    let members = crate::dispatcher::candidates(&ctx.membership.members());
+    let (nodes, no_target) =
+        crate::scheduler::target(&record.job, &ctx.config.region, now, &members);
     let launch = Launch {
         job: name.into(),
-        scheduled_at: Utc::now(),
-        node: ctx.config.node_name.clone(),
+        scheduled_at: now,
+        nodes,
         kind: LaunchKind::Manual,
+        no_target,
+        force,
     };
     let outcome = match ctx
         .write(Command::Launch {
@@ -974,17 +965,31 @@ async fn launch_manual(ctx: &Arc<ApiContext>, name: &str) -> ApiResult<()> {
         other => return Err(ApiError::internal(format!("unexpected response {other:?}"))),
     };
     match outcome {
-        LaunchOutcome::Started(execution) => {
-            let done = ctx.runner.start(record.job, *execution);
-            let _ = done.await;
-            Ok(())
+        LaunchOutcome::Started(executions) => {
+            // Wait for the results to land in this node's copy of the state.
+            let ids: Vec<String> = executions.into_iter().map(|e| e.id).collect();
+            loop {
+                let running = ctx.read(|r| {
+                    let mut any = false;
+                    for id in &ids {
+                        any |= r.execution(name, id)?.is_some_and(|e| e.is_running());
+                    }
+                    Ok(any)
+                })?;
+                if !running {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
         }
         LaunchOutcome::Skipped {
             reason: SkipReason::StillRunning,
             ..
         } => Err(ApiError(
             StatusCode::CONFLICT,
-            format!("job {name:?} is still running and its concurrency is \"forbid\""),
+            format!(
+                "job {name:?} is still running and its concurrency is \"forbid\" (add ?force=true to run it anyway)"
+            ),
         )),
         LaunchOutcome::Skipped {
             reason: SkipReason::JobNotFound,
@@ -996,10 +1001,20 @@ async fn launch_manual(ctx: &Arc<ApiContext>, name: &str) -> ApiResult<()> {
     }
 }
 
+#[derive(serde::Deserialize, Default)]
+struct RunParams {
+    force: Option<String>,
+}
+
 /// Manual run. Like Dkron, answers 200 with the job once the run has finished.
-async fn run_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
+async fn run_job(
+    State(ctx): Ctx,
+    Path(name): Path<String>,
+    Query(params): Query<RunParams>,
+) -> ApiResult<Response> {
     checked_name(&name)?;
-    launch_manual(&ctx, &name).await?;
+    let force = matches!(params.force.as_deref(), Some("" | "true" | "1"));
+    launch_manual(&ctx, &name, force).await?;
     let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
     Ok(json(StatusCode::OK, &ctx.present(record)))
 }
@@ -1045,6 +1060,23 @@ async fn list_executions(
     let total = executions.len();
     Ok(marked(
         with_total(json(StatusCode::OK, &executions), total),
+        consistent,
+    ))
+}
+
+/// `GET /v1/busy`: every execution running now, cluster-wide, newest first (Dkron's shape:
+/// a JSON array of executions).
+async fn busy(State(ctx): Ctx, Query(params): Query<ReadParams>) -> ApiResult<Response> {
+    let consistent = ctx.sync_read(params.stale()).await;
+    let mut running = ctx.read(|r| r.running())?;
+    running.sort_by(|a, b| {
+        b.started_at
+            .cmp(&a.started_at)
+            .then(a.job_name.cmp(&b.job_name))
+    });
+    let total = running.len();
+    Ok(marked(
+        with_total(json(StatusCode::OK, &running), total),
         consistent,
     ))
 }

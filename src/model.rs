@@ -101,6 +101,15 @@ pub struct Job {
     pub starts_at: Option<DateTime<Utc>>,
     #[serde(deserialize_with = "nullable_time")]
     pub expires_at: Option<DateTime<Utc>>,
+    /// Belfry: where a retry runs, `"same"` node (the default, as in Dkron) or `"any"`
+    /// matching node.
+    pub retry_on: String,
+    /// Belfry: what happens to ticks that came due while nothing could launch them:
+    /// `"last"` (default: the newest runs if younger than `catchup_window`), `"none"`, `"all"`.
+    /// Ticks not run are recorded as `missed` executions.
+    pub catchup: String,
+    /// Belfry: how late a tick may still be caught up (Go duration; default `60s`).
+    pub catchup_window: String,
 }
 
 impl Default for Job {
@@ -132,6 +141,9 @@ impl Default for Job {
             ephemeral: false,
             starts_at: None,
             expires_at: None,
+            retry_on: String::new(),
+            catchup: String::new(),
+            catchup_window: String::new(),
         }
     }
 }
@@ -139,9 +151,41 @@ impl Default for Job {
 pub const CONCURRENCY_ALLOW: &str = "allow";
 pub const CONCURRENCY_FORBID: &str = "forbid";
 
+/// Default `catchup_window`.
+pub const DEFAULT_CATCHUP_WINDOW: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A job's catch-up policy (`catchup`), see [`Job::catchup`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Catchup {
+    Last,
+    None,
+    All,
+}
+
 impl Job {
     pub fn forbids_overlap(&self) -> bool {
         self.concurrency == CONCURRENCY_FORBID
+    }
+
+    /// `retry_on: "any"`: a retry may run on another matching node.
+    pub fn retries_anywhere(&self) -> bool {
+        self.retry_on == "any"
+    }
+
+    pub fn catchup_policy(&self) -> Result<Catchup, String> {
+        match self.catchup.as_str() {
+            "" | "last" => Ok(Catchup::Last),
+            "none" => Ok(Catchup::None),
+            "all" => Ok(Catchup::All),
+            other => Err(format!("{other:?} is not \"last\", \"none\" or \"all\"")),
+        }
+    }
+
+    pub fn catchup_window(&self) -> Result<std::time::Duration, String> {
+        if self.catchup_window.is_empty() {
+            return Ok(DEFAULT_CATCHUP_WINDOW);
+        }
+        crate::duration::parse_go_duration(&self.catchup_window)
     }
 }
 

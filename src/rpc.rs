@@ -177,6 +177,7 @@ pub struct RpcContext {
     pub node_id: u64,
     pub name: String,
     pub key: RpcKey,
+    pub worker: crate::worker::Worker,
 }
 
 type Ctx = State<Arc<RpcContext>>;
@@ -232,6 +233,8 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/rpc/v1/raft/snapshot", post(snapshot))
         .route("/rpc/v1/raft/transfer-leader", post(transfer_leader))
         .route("/rpc/v1/forward", post(forward))
+        .route("/rpc/v1/submit", post(submit))
+        .route("/rpc/v1/dispatch", post(dispatch))
         .route("/rpc/v1/read-index", post(read_index))
         .route("/rpc/v1/operator", post(operator))
         .route("/rpc/v1/api", post(api_call))
@@ -326,6 +329,29 @@ async fn forward(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
                 .map_err(|e| e.to_string());
             reply(&res)
         }
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// A write from an agent (results it delivers): committed here if this server leads,
+/// otherwise through the leader.
+async fn submit(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/submit", &body) {
+        return refuse(status, why);
+    }
+    match decode::<crate::state::Command>(&body) {
+        Ok(cmd) => reply(&crate::consensus::commit(&ctx.raft, &ctx.client, cmd).await),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// Launches the leader sends this node to run.
+async fn dispatch(State(ctx): Ctx, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err((status, why)) = admit(&ctx, &headers, "POST", "/rpc/v1/dispatch", &body) {
+        return refuse(status, why);
+    }
+    match decode::<crate::worker::DispatchRequest>(&body) {
+        Ok(req) => reply(&ctx.worker.accept(req).await),
         Err(e) => refuse(StatusCode::BAD_REQUEST, e),
     }
 }
@@ -514,12 +540,30 @@ pub struct AgentRpcContext {
     /// Started with `--server`: only a demoted server can be promoted.
     pub server: bool,
     pub switch: tokio::sync::mpsc::UnboundedSender<()>,
+    pub worker: crate::worker::Worker,
+}
+
+async fn agent_dispatch(
+    State(ctx): State<Arc<AgentRpcContext>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let auth = headers.get(HDR_AUTH).and_then(|v| v.to_str().ok());
+    if let Err(why) = ctx.key.verify(auth, "POST", "/rpc/v1/dispatch", &body) {
+        tracing::warn!("internal RPC refused: {why}");
+        return refuse(StatusCode::UNAUTHORIZED, why);
+    }
+    match decode::<crate::worker::DispatchRequest>(&body) {
+        Ok(req) => reply(&ctx.worker.accept(req).await),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, e),
+    }
 }
 
 pub fn agent_router(ctx: Arc<AgentRpcContext>) -> Router {
     Router::new()
         .route("/rpc/v1/hello", get(agent_hello))
         .route("/rpc/v1/promote", post(promote))
+        .route("/rpc/v1/dispatch", post(agent_dispatch))
         .with_state(ctx)
 }
 
@@ -759,6 +803,40 @@ impl RpcClient {
             Some(target),
             encode(command),
             Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Has the server at `addr` commit a command (through its leader).
+    pub async fn submit(
+        &self,
+        addr: &str,
+        command: &crate::state::Command,
+    ) -> Result<Result<crate::state::Response, String>, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/submit",
+            None,
+            encode(command),
+            Duration::from_secs(30),
+        )
+        .await
+    }
+
+    /// Sends launches to the node at `addr`.
+    pub async fn dispatch(
+        &self,
+        addr: &str,
+        request: &crate::worker::DispatchRequest,
+    ) -> Result<crate::worker::DispatchReply, RpcError> {
+        self.call(
+            addr,
+            reqwest::Method::POST,
+            "/rpc/v1/dispatch",
+            None,
+            encode(request),
+            Duration::from_secs(10),
         )
         .await
     }

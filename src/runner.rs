@@ -1,7 +1,8 @@
 //! Runs launched executions on this node and hands their results to the result sink.
 //!
-//! The runner only runs what the state machine has already recorded as launched (see
-//! [`crate::scheduler`]); it never decides whether something should run. It keeps the set of
+//! The runner only runs what the state machine has already recorded as launched and the
+//! leader dispatched here (see [`crate::worker`]); it never decides whether something should
+//! run. It keeps the set of
 //! executions running here, so a graceful stop can wait for them and then kill what is left.
 
 use std::collections::HashSet;
@@ -9,18 +10,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::SecondsFormat;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::executor::shell::{ShellSpec, run_shell};
 use crate::model::{Execution, Job};
 
-/// A finished execution on its way into the Raft log, with whoever waits for it to land.
+/// A finished execution on its way to the node's outbox.
 pub struct Finished {
     pub execution: Execution,
-    pub committed: Option<oneshot::Sender<Execution>>,
 }
 
-/// Where finished executions go to be committed (in batches) by the agent's result loop.
+/// Where finished executions go to be queued and delivered (in batches) by the worker.
 /// It counts what is not yet committed, so a graceful stop can wait for the last results.
 #[derive(Clone)]
 pub struct ResultSink {
@@ -109,10 +109,9 @@ impl Runner {
         map.contains(&(job.to_string(), execution_id.to_string()))
     }
 
-    /// Starts a launched execution. The receiver yields the execution once its result is
-    /// committed (dropping it is fine).
-    pub fn start(&self, job: Job, execution: Execution) -> oneshot::Receiver<Execution> {
-        let (tx, rx) = oneshot::channel();
+    /// Starts a launched execution; false if it was not started (already running here, or
+    /// the node is stopping, in which case it is closed at once with the reason).
+    pub fn start(&self, job: Job, execution: Execution) -> bool {
         if !self.is_accepting() {
             // A launch committed just as the graceful stop began: close it now, with the
             // reason, rather than leave it running until the node starts again.
@@ -123,11 +122,8 @@ impl Runner {
             closed.finished_at = now;
             closed.success = false;
             closed.output = "[belfry] not started: agent shutting down".into();
-            self.inner.results.submit(Finished {
-                execution: closed,
-                committed: Some(tx),
-            });
-            return rx;
+            self.inner.results.submit(Finished { execution: closed });
+            return false;
         }
         {
             let mut map = self.inner.running.lock().expect("runner lock");
@@ -135,7 +131,7 @@ impl Runner {
             if map.contains(&key) {
                 // The same launch twice on one node would run twice: refuse.
                 tracing::warn!(job = %key.0, execution = %key.1, "launch already running here: not started again");
-                return rx;
+                return false;
             }
             map.insert(key);
             self.inner.idle.send_replace(map.len());
@@ -143,17 +139,14 @@ impl Runner {
         let inner = self.inner.clone();
         tokio::spawn(async move {
             let done = inner.execute(&job, execution.clone()).await;
-            {
-                let mut map = inner.running.lock().expect("runner lock");
-                map.remove(&(execution.job_name.clone(), execution.id.clone()));
-                inner.idle.send_replace(map.len());
-            }
-            inner.results.submit(Finished {
-                execution: done,
-                committed: Some(tx),
-            });
+            // Queued before it stops counting as running, so a graceful stop that sees this
+            // node idle also waits for this result.
+            inner.results.submit(Finished { execution: done });
+            let mut map = inner.running.lock().expect("runner lock");
+            map.remove(&(execution.job_name.clone(), execution.id.clone()));
+            inner.idle.send_replace(map.len());
         });
-        rx
+        true
     }
 
     /// Graceful stop: waits up to `grace` for running executions, then kills what is left and

@@ -1,11 +1,12 @@
-//! The leader's launch loop: finds the ticks that are due, records them through Raft, and only
-//! then hands them to the runner (design.md §4).
+//! The leader's launch loop: finds the ticks and owed runs (retries, dependent runs) that are
+//! due, picks their nodes, and records the launches through Raft; the dispatcher then sends
+//! them (design.md §4).
 //!
 //! Launches due together are committed as one Raft entry. The state machine keeps, per job,
 //! the newest tick ever launched, so a tick is launched at most once whatever happens to this
 //! process or this leadership. Ticks that came due while nothing could launch them (the node
-//! was down, no leader) follow the catch-up policy: the most recent one still runs if it is
-//! younger than [`CATCHUP_WINDOW`]; the others are recorded as `missed`.
+//! was down, no leader) follow the job's catch-up policy ([`CatchupRule`]); those not run are
+//! recorded as `missed`.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -15,13 +16,26 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::consensus::{Raft, StateMachine};
-use crate::model::{Execution, Job};
-use crate::runner::{Finished, ResultSink, Runner};
+use crate::dispatcher::candidates;
+use crate::membership::Membership;
+use crate::model::{Catchup, Job, instant_nanos};
 use crate::schedule::Schedule;
-use crate::state::{Command, JobRecord, Launch, LaunchKind, LaunchOutcome, Reader, Response};
+use crate::state::{
+    Command, JobRecord, Launch, LaunchKind, LaunchOutcome, PendingCause, PendingRun, Reader,
+    Response, SkipReason,
+};
+use crate::targeting::Candidate;
 
-/// How late a tick may still run.
-pub const CATCHUP_WINDOW: chrono::Duration = chrono::Duration::seconds(60);
+/// How ticks that came due before this leadership began are handled (the job's `catchup`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CatchupRule {
+    pub policy: Catchup,
+    /// `last`: how late the newest missed tick may still run.
+    pub window: chrono::Duration,
+    /// Ticks at or after this instant came due while this node led: they are not missed, only
+    /// late, and the newest of them always runs.
+    pub leading_since: DateTime<Utc>,
+}
 
 /// How many ticks are walked when catching up a single job, at most.
 const MAX_TICKS_WALKED: usize = 100_000;
@@ -29,60 +43,73 @@ const MAX_TICKS_WALKED: usize = 100_000;
 /// What to do with one job's due ticks.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TickPlan {
-    /// Ticks to record as missed, oldest first (the newest `keep_missed` at most).
+    /// Ticks to record as missed, oldest first (the newest `keep` at most).
     pub missed: Vec<DateTime<Utc>>,
-    /// Missed ticks not listed in `missed` (beyond `keep_missed`, or beyond the walk limit).
+    /// Missed ticks not listed in `missed` (beyond `keep`, or beyond the walk limit).
     pub missed_unlisted: u64,
-    /// The tick to run now, if any.
-    pub run: Option<DateTime<Utc>>,
+    /// Ticks to run now, oldest first.
+    pub run: Vec<DateTime<Utc>>,
     /// The next tick after those handled here.
     pub next: Option<DateTime<Utc>>,
 }
 
-/// Plans a job whose tick `due` has come (`due <= now`): every tick up to `now` is either
-/// run (the newest, if within the catch-up window) or recorded as missed. Pure, for testing.
+/// Plans a job whose tick `due` has come (`due <= now`): every tick up to `now` is either run
+/// or recorded as missed, per `rule`; at most `keep` ticks are listed (the newest). Pure.
 pub fn plan_ticks(
     schedule: &Schedule,
     anchor: DateTime<Utc>,
     due: DateTime<Utc>,
     now: DateTime<Utc>,
-    keep_missed: usize,
+    keep: usize,
+    rule: &CatchupRule,
 ) -> TickPlan {
+    let keep = keep.max(1);
     let mut ticks = std::collections::VecDeque::new();
     let mut unlisted = 0u64;
     let mut t = Some(due);
     let mut walked = 0;
-    let window_start = now - CATCHUP_WINDOW;
+    let jump_to = now - rule.window.max(chrono::Duration::seconds(1));
     while let Some(tick) = t {
         if tick > now {
             break;
         }
         walked += 1;
-        if walked > MAX_TICKS_WALKED && tick < window_start {
-            // Too many to walk one by one: jump to the window and count the rest as unlisted.
+        if walked > MAX_TICKS_WALKED && tick < jump_to {
+            // Too many to walk one by one: jump ahead and count the rest as unlisted.
             unlisted += 1;
-            t = schedule.next_after(window_start, anchor);
+            t = schedule.next_after(jump_to, anchor);
             continue;
         }
         ticks.push_back(tick);
-        if ticks.len() > keep_missed + 1 {
+        if ticks.len() > keep {
             ticks.pop_front();
             unlisted += 1;
         }
         t = schedule.next_after(tick, anchor);
     }
     let next = t;
+    let mut run = Vec::new();
+    let mut missed = Vec::new();
     let newest = ticks.pop_back();
-    let (run, extra_missed) = match newest {
-        Some(tick) if now - tick <= CATCHUP_WINDOW => (Some(tick), None),
-        Some(tick) => (None, Some(tick)),
-        None => (None, None),
-    };
-    let mut missed: Vec<_> = ticks.into_iter().collect();
-    missed.extend(extra_missed);
-    while missed.len() > keep_missed {
-        missed.remove(0);
-        unlisted += 1;
+    if rule.policy == Catchup::All {
+        // Every tick runs, within the listing bound; what fell beyond it is missed.
+        run.extend(ticks);
+        run.extend(newest);
+    } else {
+        missed.extend(ticks);
+        if let Some(tick) = newest {
+            let on_time = tick >= rule.leading_since;
+            let runs = on_time
+                || match rule.policy {
+                    Catchup::Last => now - tick <= rule.window,
+                    Catchup::None | Catchup::All => false,
+                };
+            if runs {
+                run.push(tick);
+            } else {
+                missed.push(tick);
+            }
+        }
     }
     TickPlan {
         missed,
@@ -94,31 +121,37 @@ pub fn plan_ticks(
 
 struct Planned {
     job: Job,
-    schedule: Schedule,
+    /// `None` when the job has no schedule of its own (no cron, disabled, or a child job).
+    schedule: Option<Schedule>,
     anchor: DateTime<Utc>,
-    fingerprint: (String, String, DateTime<Utc>),
+    fingerprint: (String, String, DateTime<Utc>, bool),
     due: Option<DateTime<Utc>>,
+    /// Retries and dependent runs owed, by id.
+    pending: HashMap<u64, PendingRun>,
 }
 
-/// The leader-only launch loop. Built when this node becomes leader, dropped when it stops.
+/// A heap entry: when, which job, and which of its runs (`None`: the next tick).
+type Due = Reverse<(DateTime<Utc>, String, Option<u64>)>;
+
+/// The leader-only launch loop. Run when this node becomes leader, stopped when it stops.
+#[derive(Clone)]
 pub struct Scheduler {
     pub raft: Raft,
     pub state: StateMachine,
-    pub runner: Runner,
-    pub node: String,
+    pub membership: Membership,
+    pub region: String,
     pub history_limit: u32,
-    pub results: ResultSink,
 }
 
 impl Scheduler {
     /// Runs until `stop` turns true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let leading_since = Utc::now();
         let mut jobs_changed = self.state.jobs_changed();
         let mut dirty = true;
         let mut first_sync = true;
-        self.close_interrupted();
         let mut plan: HashMap<String, Planned> = HashMap::new();
-        let mut heap: BinaryHeap<Reverse<(DateTime<Utc>, String)>> = BinaryHeap::new();
+        let mut heap: BinaryHeap<Due> = BinaryHeap::new();
         loop {
             if dirty || jobs_changed.has_changed().unwrap_or(false) {
                 jobs_changed.mark_unchanged();
@@ -135,15 +168,17 @@ impl Scheduler {
                     first_sync = true;
                 }
             }
-            // Drop heap entries that no longer match the plan (job changed or deleted).
-            while let Some(Reverse((due, name))) = heap.peek() {
-                if plan.get(name).and_then(|p| p.due) == Some(*due) {
+            // Drop heap entries that no longer match the plan (job changed, deleted, launched).
+            while let Some(Reverse((due, name, slot))) = heap.peek() {
+                if is_current(&plan, *due, name, *slot) {
                     break;
                 }
                 heap.pop();
             }
             let wait = match heap.peek() {
-                Some(Reverse((due, _))) => (*due - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+                Some(Reverse((due, _, _))) => {
+                    (*due - Utc::now()).to_std().unwrap_or(Duration::ZERO)
+                }
                 None => Duration::from_secs(3600),
             };
             if !wait.is_zero() {
@@ -160,48 +195,34 @@ impl Scheduler {
                 return;
             }
             let now = Utc::now();
+            let members = candidates(&self.membership.members());
             let mut launches = Vec::new();
-            let mut jobs_in_batch = HashMap::new();
-            while let Some(Reverse((due, name))) = heap.peek().cloned() {
+            while let Some(Reverse((due, name, slot))) = heap.peek().cloned() {
                 if due > now {
                     break;
                 }
                 heap.pop();
+                if !is_current(&plan, due, &name, slot) {
+                    continue;
+                }
                 let Some(p) = plan.get_mut(&name) else {
                     continue;
                 };
-                if p.due != Some(due) {
-                    continue;
-                }
-                let tp = plan_ticks(&p.schedule, p.anchor, due, now, self.history_limit as usize);
-                if tp.missed_unlisted > 0 || !tp.missed.is_empty() {
-                    tracing::warn!(
-                        job = %name,
-                        missed = tp.missed.len() as u64 + tp.missed_unlisted,
-                        "ticks missed while nothing could launch them"
-                    );
-                }
-                for tick in &tp.missed {
-                    launches.push(Launch {
-                        job: name.clone(),
-                        scheduled_at: *tick,
-                        node: self.node.clone(),
-                        kind: LaunchKind::Missed,
-                    });
-                }
-                if let Some(tick) = tp.run {
-                    launches.push(Launch {
-                        job: name.clone(),
-                        scheduled_at: tick,
-                        node: self.node.clone(),
-                        kind: LaunchKind::Scheduled,
-                    });
-                }
-                jobs_in_batch.insert(name.clone(), p.job.clone());
-                let expires = p.job.expires_at;
-                p.due = tp.next.filter(|t| expires.is_none_or(|e| *t <= e));
-                if let Some(next) = p.due {
-                    heap.push(Reverse((next, name)));
+                match slot {
+                    Some(id) => {
+                        if let Some(run) = p.pending.remove(&id) {
+                            launches.push(self.pending_launch(&p.job, &run, &members));
+                        }
+                    }
+                    None => self.tick_launches(
+                        p,
+                        due,
+                        now,
+                        leading_since,
+                        &members,
+                        &mut launches,
+                        &mut heap,
+                    ),
                 }
             }
             if launches.is_empty() {
@@ -215,10 +236,10 @@ impl Scheduler {
             let outcomes = loop {
                 match self.raft.client_write(command.clone()).await {
                     Ok(resp) => match resp.data {
-                        Response::Launched(outcomes) => break Some(outcomes),
+                        Response::Launched(outcomes) => break outcomes,
                         other => {
                             tracing::error!(?other, "unexpected launch response");
-                            break None;
+                            break Vec::new();
                         }
                     },
                     Err(e) => {
@@ -230,26 +251,152 @@ impl Scheduler {
                     }
                 }
             };
-            for outcome in outcomes.into_iter().flatten() {
-                match outcome {
-                    LaunchOutcome::Started(execution) => {
-                        if let Some(job) = jobs_in_batch.get(&execution.job_name) {
-                            drop(self.runner.start(job.clone(), *execution));
-                        }
+            let Command::Launch { launches, .. } = command else {
+                continue;
+            };
+            // The dispatcher sends what started (from the launch feed); here only a pending
+            // run refused for overlap is tried again a second later.
+            for (launch, outcome) in launches.iter().zip(outcomes) {
+                if let (
+                    LaunchKind::Pending { id },
+                    LaunchOutcome::Skipped {
+                        reason: SkipReason::StillRunning,
+                        ..
+                    },
+                ) = (launch.kind, &outcome)
+                    && let Some(p) = plan.get_mut(&launch.job)
+                {
+                    let retry_at = Utc::now() + chrono::Duration::seconds(1);
+                    if let Ok(Some(record)) = self.read(|r| r.job(&launch.job))
+                        && let Some(run) = record.pending.into_iter().find(|r| r.id == id)
+                    {
+                        p.pending.insert(
+                            id,
+                            PendingRun {
+                                due: retry_at,
+                                ..run
+                            },
+                        );
+                        heap.push(Reverse((retry_at, launch.job.clone(), Some(id))));
                     }
-                    LaunchOutcome::Skipped { job, reason } => {
-                        tracing::debug!(%job, ?reason, "tick skipped");
-                    }
-                    LaunchOutcome::Missed(_) => {}
+                } else if let LaunchOutcome::Skipped { job, reason } = outcome {
+                    tracing::debug!(%job, ?reason, "launch skipped");
                 }
             }
+        }
+    }
+
+    /// The launches for a job's due tick (and any it missed), and its next tick planned.
+    #[allow(clippy::too_many_arguments)]
+    fn tick_launches(
+        &self,
+        p: &mut Planned,
+        due: DateTime<Utc>,
+        now: DateTime<Utc>,
+        leading_since: DateTime<Utc>,
+        members: &[Candidate],
+        launches: &mut Vec<Launch>,
+        heap: &mut BinaryHeap<Due>,
+    ) {
+        let Some(schedule) = &p.schedule else {
+            return;
+        };
+        let rule = CatchupRule {
+            policy: p.job.catchup_policy().unwrap_or(Catchup::Last),
+            window: p
+                .job
+                .catchup_window()
+                .ok()
+                .and_then(|w| chrono::Duration::from_std(w).ok())
+                .unwrap_or(chrono::Duration::seconds(60)),
+            leading_since,
+        };
+        let tp = plan_ticks(
+            schedule,
+            p.anchor,
+            due,
+            now,
+            self.history_limit as usize,
+            &rule,
+        );
+        if tp.missed_unlisted > 0 || !tp.missed.is_empty() {
+            tracing::warn!(
+                job = %p.job.name,
+                missed = tp.missed.len() as u64 + tp.missed_unlisted,
+                "ticks missed while nothing could launch them"
+            );
+        }
+        for tick in &tp.missed {
+            launches.push(Launch {
+                job: p.job.name.clone(),
+                scheduled_at: *tick,
+                nodes: Vec::new(),
+                kind: LaunchKind::Missed,
+                no_target: None,
+                force: false,
+            });
+        }
+        for tick in &tp.run {
+            let (nodes, no_target) = target(&p.job, &self.region, *tick, members);
+            launches.push(Launch {
+                job: p.job.name.clone(),
+                scheduled_at: *tick,
+                nodes,
+                kind: LaunchKind::Scheduled,
+                no_target,
+                force: false,
+            });
+        }
+        let expires = p.job.expires_at;
+        p.due = tp.next.filter(|t| expires.is_none_or(|e| *t <= e));
+        if let Some(next) = p.due {
+            heap.push(Reverse((next, p.job.name.clone(), None)));
+        }
+    }
+
+    /// The launch of an owed run: a retry goes to the node that failed unless the job says
+    /// `retry_on: "any"`; a dependent run is targeted like a tick.
+    fn pending_launch(&self, job: &Job, run: &PendingRun, members: &[Candidate]) -> Launch {
+        let (nodes, no_target) = match &run.cause {
+            PendingCause::Retry { node, .. } if !job.retries_anywhere() => {
+                if members.iter().any(|m| &m.name == node && m.alive) {
+                    (vec![node.clone()], None)
+                } else {
+                    (Vec::new(), Some(format!("retry node {node} is gone")))
+                }
+            }
+            PendingCause::Retry { node, .. } => {
+                // Anywhere the job may run, preferably not where it just failed.
+                match crate::targeting::select(
+                    &job.name,
+                    &job.tags,
+                    &self.region,
+                    instant_nanos(run.due),
+                    members,
+                ) {
+                    Ok(all) => {
+                        let other = all.iter().find(|n| *n != node).cloned();
+                        (vec![other.unwrap_or_else(|| all[0].clone())], None)
+                    }
+                    Err(e) => (Vec::new(), Some(e)),
+                }
+            }
+            PendingCause::Dependent { .. } => target(job, &self.region, run.due, members),
+        };
+        Launch {
+            job: job.name.clone(),
+            scheduled_at: run.due,
+            nodes,
+            kind: LaunchKind::Pending { id: run.id },
+            no_target,
+            force: false,
         }
     }
 
     fn resync(
         &self,
         plan: &mut HashMap<String, Planned>,
-        heap: &mut BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+        heap: &mut BinaryHeap<Due>,
     ) -> Result<(), String> {
         let records = self.read(|r| r.jobs())?;
         let mut seen = std::collections::HashSet::new();
@@ -261,12 +408,12 @@ impl Scheduler {
         Ok(())
     }
 
-    /// Re-plans only the named jobs (created, changed, toggled or deleted).
+    /// Re-plans only the named jobs (created, changed, toggled, deleted, or owed a run).
     fn refresh(
         &self,
         names: &std::collections::BTreeSet<String>,
         plan: &mut HashMap<String, Planned>,
-        heap: &mut BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+        heap: &mut BinaryHeap<Due>,
     ) -> Result<(), String> {
         let records = self.read(|r| {
             names
@@ -289,44 +436,54 @@ impl Scheduler {
         &self,
         record: JobRecord,
         plan: &mut HashMap<String, Planned>,
-        heap: &mut BinaryHeap<Reverse<(DateTime<Utc>, String)>>,
+        heap: &mut BinaryHeap<Due>,
     ) {
         let name = record.job.name.clone();
-        if record.job.schedule.is_empty() || record.job.disabled {
-            plan.remove(&name);
-            return;
+        let pending: HashMap<u64, PendingRun> =
+            record.pending.iter().map(|p| (p.id, p.clone())).collect();
+        for p in pending.values() {
+            heap.push(Reverse((p.due, name.clone(), Some(p.id))));
         }
+        // Child jobs run only after their parent (as in Dkron), never on a schedule.
+        let scheduled = !record.job.schedule.is_empty()
+            && !record.job.disabled
+            && record.job.parent_job.is_empty();
         let fingerprint = (
             record.job.schedule.clone(),
             record.job.timezone.clone(),
             record.anchor,
+            scheduled,
         );
         if let Some(p) = plan.get_mut(&name)
             && p.fingerprint == fingerprint
         {
             p.job = record.job;
+            p.pending = pending;
             return;
         }
-        let schedule =
+        let schedule = if scheduled {
             match Schedule::parse(&record.job.schedule, Some(&record.job.timezone), &name) {
-                Ok(s) => s,
+                Ok(s) => Some(s),
                 Err(e) => {
                     tracing::error!(job = %name, "stored schedule no longer parses: {e}");
-                    plan.remove(&name);
-                    return;
+                    None
                 }
-            };
+            }
+        } else {
+            None
+        };
         // Ticks before `starts_at` or after `expires_at` would only be refused: skip them here
         // rather than commit a refusal per tick.
         let mut cursor = record.cursor();
         if let Some(starts) = record.job.starts_at {
             cursor = cursor.max(starts - chrono::Duration::nanoseconds(1));
         }
-        let due = schedule
-            .next_after(cursor, record.anchor)
-            .filter(|t| record.job.expires_at.is_none_or(|e| *t <= e));
+        let due = schedule.as_ref().and_then(|s| {
+            s.next_after(cursor, record.anchor)
+                .filter(|t| record.job.expires_at.is_none_or(|e| *t <= e))
+        });
         if let Some(due) = due {
-            heap.push(Reverse((due, name.clone())));
+            heap.push(Reverse((due, name.clone(), None)));
         }
         plan.insert(
             name,
@@ -336,6 +493,7 @@ impl Scheduler {
                 anchor: record.anchor,
                 fingerprint,
                 due,
+                pending,
             },
         );
     }
@@ -346,39 +504,32 @@ impl Scheduler {
     ) -> Result<T, String> {
         self.state.read(f).map_err(|e| e.to_string())
     }
+}
 
-    /// Executions recorded as running on this node that this process is not running were cut
-    /// short by a crash or kill: close them as failed, with the reason, rather than leave
-    /// them running forever. Their ticks are not run again.
-    fn close_interrupted(&self) {
-        let running = match self.read(|r| r.running()) {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!("cannot read running executions: {e}");
-                return;
-            }
-        };
-        let now = Utc::now();
-        for execution in running {
-            if execution.node_name != self.node
-                || self.runner.is_running(&execution.job_name, &execution.id)
-            {
-                continue;
-            }
-            let closed = Execution {
-                finished_at: now,
-                success: false,
-                output: format!(
-                    "{}[belfry] interrupted: node {} stopped while this execution was running",
-                    execution.output, self.node
-                ),
-                ..execution
-            };
-            self.results.submit(Finished {
-                execution: closed,
-                committed: None,
-            });
-        }
+/// Whether a heap entry still stands for something planned.
+fn is_current(
+    plan: &HashMap<String, Planned>,
+    due: DateTime<Utc>,
+    name: &str,
+    slot: Option<u64>,
+) -> bool {
+    match (plan.get(name), slot) {
+        (Some(p), None) => p.due == Some(due),
+        (Some(p), Some(id)) => p.pending.get(&id).is_some_and(|r| r.due == due),
+        (None, _) => false,
+    }
+}
+
+/// The nodes a tick runs on, or (with no nodes) why none.
+pub fn target(
+    job: &Job,
+    region: &str,
+    tick: DateTime<Utc>,
+    members: &[Candidate],
+) -> (Vec<String>, Option<String>) {
+    match crate::targeting::select(&job.name, &job.tags, region, instant_nanos(tick), members) {
+        Ok(nodes) => (nodes, None),
+        Err(why) => (Vec::new(), Some(why)),
     }
 }
 
@@ -390,34 +541,97 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    /// A leadership that began at `since`, with the default policy.
+    fn rule(policy: Catchup, since: &str) -> CatchupRule {
+        CatchupRule {
+            policy,
+            window: chrono::Duration::seconds(60),
+            leading_since: at(since),
+        }
+    }
+
     #[test]
     fn on_time_tick_runs() {
         let s = Schedule::parse("@every 1s", None, "j").unwrap();
         let anchor = at("2026-01-01T00:00:00Z");
         let due = at("2026-01-01T00:00:05Z");
-        let p = plan_ticks(
-            &s,
-            anchor,
-            due,
-            due + chrono::Duration::milliseconds(3),
-            100,
-        );
-        assert_eq!(p.run, Some(due));
-        assert!(p.missed.is_empty());
-        assert_eq!(p.next, Some(at("2026-01-01T00:00:06Z")));
+        for policy in [Catchup::Last, Catchup::None, Catchup::All] {
+            let r = rule(policy, "2026-01-01T00:00:00Z");
+            let p = plan_ticks(
+                &s,
+                anchor,
+                due,
+                due + chrono::Duration::milliseconds(3),
+                100,
+                &r,
+            );
+            assert_eq!(p.run, vec![due]);
+            assert!(p.missed.is_empty());
+            assert_eq!(p.next, Some(at("2026-01-01T00:00:06Z")));
+        }
     }
 
     #[test]
-    fn after_downtime_newest_runs_and_older_are_missed() {
+    fn after_downtime_last_runs_the_newest_and_records_the_others() {
         let s = Schedule::parse("@every 1s", None, "j").unwrap();
         let anchor = at("2026-01-01T00:00:00Z");
         let due = at("2026-01-01T00:00:01Z");
         let now = at("2026-01-01T00:00:10.5Z");
-        let p = plan_ticks(&s, anchor, due, now, 100);
-        assert_eq!(p.run, Some(at("2026-01-01T00:00:10Z")));
+        let r = rule(Catchup::Last, "2026-01-01T00:00:10.4Z");
+        let p = plan_ticks(&s, anchor, due, now, 100, &r);
+        assert_eq!(p.run, vec![at("2026-01-01T00:00:10Z")]);
         assert_eq!(p.missed.len(), 9);
         assert_eq!(p.missed[0], due);
         assert_eq!(p.missed_unlisted, 0);
+    }
+
+    #[test]
+    fn none_runs_nothing_missed_and_all_runs_everything() {
+        let s = Schedule::parse("@every 1s", None, "j").unwrap();
+        let anchor = at("2026-01-01T00:00:00Z");
+        let due = at("2026-01-01T00:00:01Z");
+        let now = at("2026-01-01T00:00:10.5Z");
+        let p = plan_ticks(
+            &s,
+            anchor,
+            due,
+            now,
+            100,
+            &rule(Catchup::None, "2026-01-01T00:00:10.4Z"),
+        );
+        assert!(p.run.is_empty());
+        assert_eq!(p.missed.len(), 10);
+        let p = plan_ticks(
+            &s,
+            anchor,
+            due,
+            now,
+            100,
+            &rule(Catchup::All, "2026-01-01T00:00:10.4Z"),
+        );
+        assert_eq!(p.run.len(), 10);
+        assert!(p.missed.is_empty());
+        // `all` runs at most `keep` ticks; the older ones are counted as missed.
+        let p = plan_ticks(
+            &s,
+            anchor,
+            due,
+            now,
+            4,
+            &rule(Catchup::All, "2026-01-01T00:00:10.4Z"),
+        );
+        assert_eq!(p.run.len(), 4);
+        assert_eq!(p.missed_unlisted, 6);
+        // A tick that came due during this leadership is only late: it runs whatever the policy.
+        let p = plan_ticks(
+            &s,
+            anchor,
+            at("2026-01-01T00:00:10Z"),
+            now,
+            100,
+            &rule(Catchup::None, "2026-01-01T00:00:09Z"),
+        );
+        assert_eq!(p.run, vec![at("2026-01-01T00:00:10Z")]);
     }
 
     #[test]
@@ -425,20 +639,23 @@ mod tests {
         let s = Schedule::parse("@every 1s", None, "j").unwrap();
         let anchor = at("2026-01-01T00:00:00Z");
         let due = at("2026-01-01T00:00:01Z");
-        let p = plan_ticks(&s, anchor, due, at("2026-01-01T01:00:00.5Z"), 5);
-        assert_eq!(p.run, Some(at("2026-01-01T01:00:00Z")));
-        assert_eq!(p.missed.len(), 5);
-        assert_eq!(p.missed_unlisted, 3600 - 1 - 5);
+        let r = rule(Catchup::Last, "2026-01-01T01:00:00.4Z");
+        let p = plan_ticks(&s, anchor, due, at("2026-01-01T01:00:00.5Z"), 5, &r);
+        assert_eq!(p.run, vec![at("2026-01-01T01:00:00Z")]);
+        assert_eq!(p.missed.len(), 4);
+        assert_eq!(p.missed_unlisted, 3600 - 5);
 
         let s = Schedule::parse("@every 1h", None, "j").unwrap();
+        let r = rule(Catchup::Last, "2026-01-01T01:04:00Z");
         let p = plan_ticks(
             &s,
             anchor,
             at("2026-01-01T01:00:00Z"),
             at("2026-01-01T01:05:00Z"),
             5,
+            &r,
         );
-        assert_eq!(p.run, None);
+        assert!(p.run.is_empty());
         assert_eq!(p.missed, vec![at("2026-01-01T01:00:00Z")]);
     }
 }

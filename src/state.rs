@@ -39,6 +39,55 @@ pub struct JobRecord {
     pub running: BTreeSet<String>,
     /// How many executions of this job are stored.
     pub stored_executions: u32,
+    /// Running executions whose node has not yet acknowledged the dispatch: a new leader
+    /// dispatches these again (the node ignores a launch it already has).
+    #[serde(default)]
+    pub unacked: BTreeSet<String>,
+    /// Runs owed to this job outside its schedule: retries and dependent runs.
+    #[serde(default)]
+    pub pending: Vec<PendingRun>,
+    #[serde(default)]
+    pub next_pending_id: u64,
+    /// Execution groups (ticks) with work still open, by group.
+    #[serde(default)]
+    pub groups: std::collections::BTreeMap<i64, GroupTally>,
+}
+
+/// A run owed to a job outside its schedule, launched by the leader once `due` has come.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PendingRun {
+    pub id: u64,
+    pub due: DateTime<Utc>,
+    pub cause: PendingCause,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PendingCause {
+    /// Attempt `attempt` of a failed execution of `group` (the tick `scheduled_at`), which
+    /// failed on `node`.
+    Retry {
+        group: i64,
+        scheduled_at: DateTime<Utc>,
+        attempt: u32,
+        node: String,
+    },
+    /// The parent job's group succeeded.
+    Dependent { parent: String },
+}
+
+/// The open work of one execution group and how its finished executions ended.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GroupTally {
+    /// Executions running plus retries owed.
+    pub open: u32,
+    pub succeeded: u32,
+    pub failed: u32,
+}
+
+/// How long a retry waits: 1 s after the first failure, doubling, at most 5 min.
+pub fn retry_backoff(failed_attempt: u32) -> chrono::Duration {
+    let secs = 1i64 << failed_attempt.saturating_sub(1).min(9);
+    chrono::Duration::seconds(secs.min(300))
 }
 
 impl JobRecord {
@@ -74,16 +123,28 @@ pub enum Command {
     Finish {
         results: Vec<Execution>,
     },
+    /// Nodes accepted these dispatched executions (job, execution id).
+    Acknowledge {
+        executions: Vec<(String, String)>,
+    },
 }
 
-/// One launch of a job: a scheduled tick or a manual run, on one node.
+/// One launch of a job: a scheduled tick, a manual run or a pending run, on its target nodes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Launch {
     pub job: String,
-    /// The tick; for a manual run, the instant it was asked for.
+    /// The tick; for a manual run, the instant it was asked for; for a pending run, its due
+    /// instant.
     pub scheduled_at: DateTime<Utc>,
-    pub node: String,
+    /// One execution is recorded per node. Empty when no node matched: then one failed
+    /// execution records `no_target` as the reason, so the tick is not silently lost.
+    pub nodes: Vec<String>,
     pub kind: LaunchKind,
+    #[serde(default)]
+    pub no_target: Option<String>,
+    /// A manual run that may overlap a running execution of a `forbid` job.
+    #[serde(default)]
+    pub force: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +153,10 @@ pub enum LaunchKind {
     Manual,
     /// Record the tick as missed: advances the ledger, runs nothing.
     Missed,
+    /// Launch the job's [`PendingRun`] with this id (a retry or a dependent run).
+    Pending {
+        id: u64,
+    },
 }
 
 /// What the state machine answers to a command.
@@ -117,8 +182,8 @@ pub enum Rejection {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum LaunchOutcome {
-    /// Recorded as running; the caller must now run it.
-    Started(Box<Execution>),
+    /// Recorded as running, one per target node; the leader now dispatches them.
+    Started(Vec<Execution>),
     /// Recorded as missed.
     Missed(Box<Execution>),
     /// Not recorded, and must not run.
@@ -195,10 +260,22 @@ fn job_prefix_range(job: &str) -> (String, String) {
     (format!("{job}\0"), format!("{job}\u{1}"))
 }
 
+/// An execution recorded as launched on a node, for the leader to dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Launched {
+    pub job: String,
+    pub execution_id: String,
+    pub node: String,
+}
+
 /// Applies commands inside one redb write transaction.
 pub struct Applier<'t> {
     jobs: redb::Table<'t, &'static str, &'static [u8]>,
     executions: redb::Table<'t, &'static str, &'static [u8]>,
+    /// Jobs whose definition or owed runs changed: the scheduler re-plans them.
+    pub touched: BTreeSet<String>,
+    /// Executions launched on nodes by the commands applied.
+    pub launched: Vec<Launched>,
 }
 
 impl<'t> Applier<'t> {
@@ -206,6 +283,8 @@ impl<'t> Applier<'t> {
         Ok(Applier {
             jobs: txn.open_table(JOBS)?,
             executions: txn.open_table(EXECUTIONS)?,
+            touched: BTreeSet::new(),
+            launched: Vec::new(),
         })
     }
 
@@ -231,9 +310,16 @@ impl<'t> Applier<'t> {
 
     pub fn apply(&mut self, command: &Command) -> Result<Response, StateError> {
         match command {
-            Command::SetJob { job, at } => self.set_job(job, *at),
-            Command::DeleteJob { name } => self.delete_job(name),
+            Command::SetJob { job, at } => {
+                self.touched.insert(job.name.clone());
+                self.set_job(job, *at)
+            }
+            Command::DeleteJob { name } => {
+                self.touched.insert(name.clone());
+                self.delete_job(name)
+            }
             Command::ToggleJob { name } => {
+                self.touched.insert(name.clone());
                 let Some(mut record) = self.load_job(name)? else {
                     return Ok(Response::Rejected(Rejection::JobNotFound(name.clone())));
                 };
@@ -254,6 +340,19 @@ impl<'t> Applier<'t> {
             Command::Finish { results } => {
                 for result in results {
                     self.finish(result)?;
+                }
+                Ok(Response::Done)
+            }
+            Command::Acknowledge { executions } => {
+                for (job, id) in executions {
+                    let Some(key) = execution_key_from_id(job, id) else {
+                        continue;
+                    };
+                    if let Some(mut record) = self.load_job(job)?
+                        && record.unacked.remove(&key)
+                    {
+                        self.store_job(&record)?;
+                    }
                 }
                 Ok(Response::Done)
             }
@@ -300,6 +399,10 @@ impl<'t> Applier<'t> {
                 last_tick: None,
                 running: BTreeSet::new(),
                 stored_executions: 0,
+                unacked: BTreeSet::new(),
+                pending: Vec::new(),
+                next_pending_id: 0,
+                groups: Default::default(),
             },
             Some(old) => {
                 // Server-maintained fields survive an update (Dkron keeps them too).
@@ -324,6 +427,10 @@ impl<'t> Applier<'t> {
                     },
                     running: old.running,
                     stored_executions: old.stored_executions,
+                    unacked: old.unacked,
+                    pending: old.pending,
+                    next_pending_id: old.next_pending_id,
+                    groups: old.groups,
                 }
             }
         };
@@ -380,14 +487,25 @@ impl<'t> Applier<'t> {
             return skip(SkipReason::JobNotFound);
         };
         let at = launch.scheduled_at;
-        if launch.kind != LaunchKind::Manual {
-            if record.last_tick.is_some_and(|last| last >= at) {
-                return skip(SkipReason::AlreadyLaunched);
+        // A pending run is consumed by its launch; a tick advances the ledger.
+        let mut pending = None;
+        match launch.kind {
+            LaunchKind::Manual => {}
+            LaunchKind::Pending { id } => {
+                let Some(i) = record.pending.iter().position(|p| p.id == id) else {
+                    return skip(SkipReason::AlreadyLaunched);
+                };
+                pending = Some(record.pending[i].clone());
             }
-            // The ledger advances even when the tick does not run: it was decided once.
-            record.last_tick = Some(at);
+            LaunchKind::Scheduled | LaunchKind::Missed => {
+                if record.last_tick.is_some_and(|last| last >= at) {
+                    return skip(SkipReason::AlreadyLaunched);
+                }
+                // The ledger advances even when the tick does not run: it was decided once.
+                record.last_tick = Some(at);
+            }
         }
-        let reason = if launch.kind == LaunchKind::Manual {
+        let reason = if matches!(launch.kind, LaunchKind::Manual | LaunchKind::Pending { .. }) {
             None
         } else if record.job.disabled {
             Some(SkipReason::Disabled)
@@ -400,48 +518,112 @@ impl<'t> Applier<'t> {
         };
         let reason = reason.or_else(|| {
             (launch.kind != LaunchKind::Missed
+                && !launch.force
                 && record.job.forbids_overlap()
                 && !record.running.is_empty())
             .then_some(SkipReason::StillRunning)
         });
         if let Some(reason) = reason {
+            // A pending run refused for overlap stays owed; the leader tries again later.
             self.store_job(&record)?;
             return skip(reason);
         }
-
-        let nanos = instant_nanos(at);
-        let key = execution_key(&record.job.name, nanos, &launch.node);
-        if self.executions.get(key.as_str())?.is_some() {
-            self.store_job(&record)?;
-            return skip(SkipReason::AlreadyLaunched);
+        if let Some(p) = &pending {
+            record.pending.retain(|q| q.id != p.id);
         }
-        let mut execution = Execution {
-            id: execution_id(at, &launch.node),
-            job_name: record.job.name.clone(),
-            started_at: at,
-            node_name: launch.node.clone(),
-            group: nanos,
-            attempt: 1,
-            scheduled_at: at,
-            ..Execution::default()
+
+        let (group, attempt, tick) = match pending.as_ref().map(|p| &p.cause) {
+            Some(PendingCause::Retry {
+                group,
+                scheduled_at,
+                attempt,
+                ..
+            }) => (*group, *attempt, *scheduled_at),
+            _ => (instant_nanos(at), 1, at),
         };
         let missed = launch.kind == LaunchKind::Missed;
-        if missed {
-            execution.status = ExecutionStatus::Missed;
-            execution.finished_at = at;
-            execution.output = "missed: no leader could launch this tick in time".into();
+        let no_target = launch.nodes.is_empty() && !missed;
+        let nodes: Vec<&str> = if launch.nodes.is_empty() {
+            vec![""]
         } else {
-            record.running.insert(key.clone());
+            launch.nodes.iter().map(String::as_str).collect()
+        };
+        let nanos = instant_nanos(at);
+        let mut started = Vec::new();
+        let mut missed_execution = None;
+        for node in nodes {
+            let key = execution_key(&record.job.name, nanos, node);
+            if self.executions.get(key.as_str())?.is_some() {
+                continue;
+            }
+            let mut execution = Execution {
+                id: execution_id(at, node),
+                job_name: record.job.name.clone(),
+                started_at: at,
+                node_name: node.to_string(),
+                group,
+                attempt,
+                scheduled_at: tick,
+                ..Execution::default()
+            };
+            if missed {
+                execution.status = ExecutionStatus::Missed;
+                execution.finished_at = at;
+                execution.output = "missed: no leader could launch this tick in time".into();
+            } else if no_target {
+                execution.status = ExecutionStatus::Failed;
+                execution.finished_at = at;
+                execution.output = format!(
+                    "[belfry] not run: {}",
+                    launch.no_target.as_deref().unwrap_or("no target node")
+                );
+                record.job.error_count += 1;
+                record.job.last_error = Some(at);
+                record.job.status = "failed".into();
+            } else {
+                record.running.insert(key.clone());
+                record.unacked.insert(key.clone());
+                self.launched.push(Launched {
+                    job: record.job.name.clone(),
+                    execution_id: execution.id.clone(),
+                    node: node.to_string(),
+                });
+            }
+            self.executions
+                .insert(key.as_str(), encode(&execution).as_slice())?;
+            record.stored_executions += 1;
+            if missed {
+                missed_execution = Some(execution);
+            } else if !no_target {
+                started.push(execution);
+            }
         }
-        self.executions
-            .insert(key.as_str(), encode(&execution).as_slice())?;
-        record.stored_executions += 1;
+        // A retry replaces the owed run it consumed; anything else opens new work.
+        let opened = started.len() as u32;
+        if pending
+            .as_ref()
+            .is_some_and(|p| matches!(p.cause, PendingCause::Retry { .. }))
+        {
+            let tally = record.groups.entry(group).or_default();
+            tally.open = tally.open.saturating_sub(1) + opened;
+            if no_target {
+                tally.failed += 1;
+            }
+            self.close_group_if_done(&mut record, group, at)?;
+        } else if opened > 0 {
+            record.groups.entry(group).or_default().open += opened;
+        }
         self.prune_history(&mut record, history_limit)?;
+        if pending.is_some() {
+            self.touched.insert(record.job.name.clone());
+        }
         self.store_job(&record)?;
-        Ok(if missed {
-            LaunchOutcome::Missed(Box::new(execution))
-        } else {
-            LaunchOutcome::Started(Box::new(execution))
+        Ok(match missed_execution {
+            Some(e) => LaunchOutcome::Missed(Box::new(e)),
+            None if started.is_empty() && !no_target => {
+                return skip(SkipReason::AlreadyLaunched);
+            }
+            None => LaunchOutcome::Started(started),
         })
     }
 
@@ -487,6 +669,11 @@ impl<'t> Applier<'t> {
             return Ok(());
         }
         let mut done = result.clone();
+        // What the leader recorded stays: a node reports only how the run went.
+        done.group = stored.group;
+        done.attempt = stored.attempt;
+        done.scheduled_at = stored.scheduled_at;
+        done.node_name = stored.node_name.clone();
         done.status = if done.success {
             ExecutionStatus::Success
         } else {
@@ -495,17 +682,97 @@ impl<'t> Applier<'t> {
         self.executions
             .insert(key.as_str(), encode(&done).as_slice())?;
         record.running.remove(&key);
+        record.unacked.remove(&key);
         if done.success {
             record.job.success_count += 1;
             record.job.last_success = Some(done.finished_at);
-            record.job.status = "success".into();
         } else {
             record.job.error_count += 1;
             record.job.last_error = Some(done.finished_at);
-            record.job.status = "failed".into();
+        }
+        let group = stored.group;
+        let retry = !done.success && done.attempt <= record.job.retries;
+        let tally = record.groups.entry(group).or_default();
+        tally.open = tally.open.saturating_sub(1);
+        if retry {
+            tally.open += 1;
+            let id = record.next_pending_id;
+            record.next_pending_id += 1;
+            // Due after the backoff, measured from the later of the failure and the tick, so a
+            // node clock running behind cannot make it due at once.
+            let base = done.finished_at.max(stored.started_at);
+            record.pending.push(PendingRun {
+                id,
+                due: base + retry_backoff(done.attempt),
+                cause: PendingCause::Retry {
+                    group,
+                    scheduled_at: stored.scheduled_at,
+                    attempt: done.attempt + 1,
+                    node: stored.node_name.clone(),
+                },
+            });
+            self.touched.insert(record.job.name.clone());
+        } else if done.success {
+            tally.succeeded += 1;
+        } else {
+            tally.failed += 1;
+        }
+        let at = done.finished_at.max(stored.started_at);
+        if self.close_group_if_done(&mut record, group, at)? {
+            return Ok(());
         }
         self.store_job(&record)?;
         Ok(())
+    }
+
+    /// When a group has no open work left, sets the job's status from how its executions
+    /// ended and, on success, owes the dependent jobs a run and deletes an ephemeral job.
+    /// Returns true if the job was deleted (the record must not be stored again).
+    fn close_group_if_done(
+        &mut self,
+        record: &mut JobRecord,
+        group: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StateError> {
+        let Some(tally) = record.groups.get(&group) else {
+            return Ok(false);
+        };
+        if tally.open > 0 {
+            return Ok(false);
+        }
+        let tally = record.groups.remove(&group).unwrap_or_default();
+        record.job.status = match (tally.succeeded, tally.failed) {
+            (_, 0) => "success",
+            (0, _) => "failed",
+            _ => "partially_failed",
+        }
+        .into();
+        if tally.failed > 0 {
+            return Ok(false);
+        }
+        for child in record.job.dependent_jobs.clone() {
+            if let Some(mut c) = self.load_job(&child)? {
+                let id = c.next_pending_id;
+                c.next_pending_id += 1;
+                c.pending.push(PendingRun {
+                    id,
+                    due: at,
+                    cause: PendingCause::Dependent {
+                        parent: record.job.name.clone(),
+                    },
+                });
+                self.touched.insert(child.clone());
+                self.store_job(&c)?;
+            }
+        }
+        if record.job.ephemeral && record.job.dependent_jobs.is_empty() && record.running.is_empty()
+        {
+            self.store_job(record)?;
+            self.touched.insert(record.job.name.clone());
+            self.delete_job(&record.job.name.clone())?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 }
 
@@ -560,6 +827,19 @@ impl Reader {
         }
     }
 
+    /// Every execution still marked running, with whether its node has yet to acknowledge it.
+    pub fn open_executions(&self) -> Result<Vec<(Execution, bool)>, StateError> {
+        let mut out = Vec::new();
+        for record in self.jobs()? {
+            for key in &record.running {
+                if let Some(v) = self.executions.get(key.as_str())? {
+                    out.push((decode(v.value())?, record.unacked.contains(key)));
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Every execution still marked running, across all jobs.
     pub fn running(&self) -> Result<Vec<Execution>, StateError> {
         let mut out = Vec::new();
@@ -582,6 +862,7 @@ impl std::fmt::Display for Command {
             Command::ToggleJob { name } => write!(f, "toggle-job {name}"),
             Command::Launch { launches, .. } => write!(f, "launch x{}", launches.len()),
             Command::Finish { results } => write!(f, "finish x{}", results.len()),
+            Command::Acknowledge { executions } => write!(f, "ack x{}", executions.len()),
         }
     }
 }

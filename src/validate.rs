@@ -80,6 +80,19 @@ pub fn validate_job(job: &Job) -> Result<(), Invalid> {
             format!("{:?} is not \"allow\" or \"forbid\"", job.concurrency),
         ));
     }
+    if !matches!(job.retry_on.as_str(), "" | "same" | "any") {
+        return Err(invalid(
+            "retry_on",
+            format!("{:?} is not \"same\" or \"any\"", job.retry_on),
+        ));
+    }
+    job.catchup_policy().map_err(|e| invalid("catchup", e))?;
+    job.catchup_window()
+        .map_err(|e| invalid("catchup_window", e))?;
+    for (key, value) in &job.tags {
+        crate::targeting::TagRule::parse(value)
+            .map_err(|e| invalid("tags", format!("{key}: {e}")))?;
+    }
     match job.executor.as_str() {
         "shell" => {
             ShellSpec::from_config(&job.executor_config)

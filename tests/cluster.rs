@@ -105,13 +105,28 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
         .unwrap();
     assert_eq!(got.name, "replicated");
     let leader_name = nodes[leader].name.clone();
-    let ex = nodes[followers[1]]
-        .wait_finished("replicated", 2, Duration::from_secs(20))
-        .await;
-    assert!(
-        ex.iter().all(|e| e.node_name == leader_name),
-        "the leader runs it: {ex:?}"
-    );
+    // A job without tags runs on every alive node, once per tick each (Dkron's targeting).
+    let reader = nodes[followers[1]].client();
+    let mut ran_on: Vec<_> = wait_for("a tick run on all three", Duration::from_secs(20), || {
+        let reader = reader.clone();
+        async move {
+            let ex = reader.executions("replicated").await.ok()?;
+            let first_tick = ex.iter().map(|e| e.scheduled_at).min()?;
+            let tick: Vec<_> = ex.iter().filter(|e| e.scheduled_at == first_tick).collect();
+            (tick.len() == 3 && tick.iter().all(|e| !e.is_running())).then(|| {
+                tick.iter()
+                    .map(|e| (e.node_name.clone(), e.output.trim().to_string()))
+                    .collect()
+            })
+        }
+    })
+    .await;
+    ran_on.sort();
+    let expected: Vec<_> = nodes
+        .iter()
+        .map(|n| (n.name.clone(), format!("from {}", n.name)))
+        .collect();
+    assert_eq!(ran_on, expected);
     let led = nodes[followers[0]].client().leader().await.unwrap();
     assert_eq!(led.name, leader_name);
     // Three voters, all caught up, as the leader reports them; and the CLI shows the same.
@@ -186,9 +201,24 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
         },
     )
     .await;
-    // Every tick ran at most once across the failover.
-    let ex = client.executions("replicated").await.unwrap();
-    let mut ticks: Vec<_> = ex.iter().map(|e| e.scheduled_at).collect();
+    // Nothing stays running on the dead node: gossip declared it failed.
+    let ex = wait_for(
+        "the dead node's executions to be closed",
+        Duration::from_secs(10),
+        || {
+            let (client, dead) = (client.clone(), leader_name.clone());
+            async move {
+                let ex = client.executions("replicated").await.ok()?;
+                (!ex.iter().any(|e| e.node_name == dead && e.is_running())).then_some(ex)
+            }
+        },
+    )
+    .await;
+    // Every tick ran at most once on each node across the failover.
+    let mut ticks: Vec<_> = ex
+        .iter()
+        .map(|e| (e.scheduled_at, e.node_name.clone()))
+        .collect();
     let n = ticks.len();
     ticks.sort();
     ticks.dedup();

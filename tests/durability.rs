@@ -136,5 +136,5 @@ async fn sigterm_kills_what_outlives_the_grace_period() {
     node.restart().await;
     let ex = node.executions("long").await;
     let killed = ex.iter().find(|e| e.output.contains("agent shutting down"));
-    assert!(killed.is_some_and(|e| !e.success), "{ex:?}");
+    assert!(killed.is_some_and(|e| !e.success), "{ex:?}\n{}", node.log());
 }

@@ -27,7 +27,30 @@ use openraft::{EntryPayload, LogState, OptionalSend, RaftLogReader, RaftSnapshot
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{self, Applier, Command, EXECUTIONS, JOBS, Response};
+use crate::state::{self, Applier, Command, EXECUTIONS, JOBS, Launched, Response};
+
+/// Commits a command: here if this node leads, otherwise through the leader it knows.
+/// The error says why nothing could be committed (no leader known, leader unreachable, …).
+pub async fn commit(
+    raft: &Raft,
+    rpc: &crate::rpc::RpcClient,
+    command: Command,
+) -> Result<Response, String> {
+    match raft.client_write(command.clone()).await {
+        Ok(resp) => Ok(resp.data),
+        Err(e) => match e.forward_to_leader() {
+            Some(fwd) => {
+                let (Some(id), Some(node)) = (fwd.leader_id, fwd.leader_node.clone()) else {
+                    return Err("no leader is known".into());
+                };
+                rpc.forward(&node.rpc_addr, id, &command)
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+            None => Err(e.to_string()),
+        },
+    }
+}
 
 /// How a server is reached, as recorded in the Raft membership.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -268,6 +291,45 @@ pub struct StateMachine {
     db: Arc<redb::Database>,
     snapshot_dir: PathBuf,
     changes: Arc<JobChangeFeed>,
+    launches: Arc<LaunchFeed>,
+}
+
+/// Executions launched by applied entries, collected only while this node's dispatcher listens
+/// (that is, while it leads); elsewhere they are dropped at once.
+pub struct LaunchFeed {
+    listening: std::sync::atomic::AtomicBool,
+    pending: std::sync::Mutex<Vec<Launched>>,
+    bump: tokio::sync::watch::Sender<u64>,
+}
+
+impl LaunchFeed {
+    fn offer(&self, launched: Vec<Launched>) {
+        if !self.listening.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
+        self.pending
+            .lock()
+            .expect("launch feed lock")
+            .extend(launched);
+        self.bump.send_modify(|v| *v += 1);
+    }
+
+    /// Starts (or stops) collecting; stopping drops what was collected.
+    pub fn listen(&self, on: bool) {
+        self.listening
+            .store(on, std::sync::atomic::Ordering::SeqCst);
+        if !on {
+            self.pending.lock().expect("launch feed lock").clear();
+        }
+    }
+
+    pub fn take(&self) -> Vec<Launched> {
+        std::mem::take(&mut *self.pending.lock().expect("launch feed lock"))
+    }
+
+    pub fn changed(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.bump.subscribe()
+    }
 }
 
 /// Which jobs changed since the scheduler last looked.
@@ -299,7 +361,17 @@ impl StateMachine {
                 pending: std::sync::Mutex::new(JobChanges::default()),
                 bump: tokio::sync::watch::channel(0).0,
             }),
+            launches: Arc::new(LaunchFeed {
+                listening: std::sync::atomic::AtomicBool::new(false),
+                pending: std::sync::Mutex::new(Vec::new()),
+                bump: tokio::sync::watch::channel(0).0,
+            }),
         })
+    }
+
+    /// The executions launched by entries this node applies (see [`LaunchFeed`]).
+    pub fn launches(&self) -> &Arc<LaunchFeed> {
+        &self.launches
     }
 
     /// Changes whenever a job is created, replaced, toggled or deleted.
@@ -387,11 +459,15 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             return Ok(());
         }
         let db = self.db.clone();
-        let (replies, touched) = tokio::task::spawn_blocking(move || apply_batch(&db, batch))
-            .await
-            .unwrap_or_else(|e| Err(io_err(e)))?;
+        let (replies, touched, launched) =
+            tokio::task::spawn_blocking(move || apply_batch(&db, batch))
+                .await
+                .unwrap_or_else(|e| Err(io_err(e)))?;
         if !touched.is_empty() {
             self.note_job_changes(|c| c.names.extend(touched));
+        }
+        if !launched.is_empty() {
+            self.launches.offer(launched);
         }
         for (responder, response) in replies {
             responder.send(response);
@@ -449,10 +525,11 @@ type Replies = Vec<(openraft::storage::ApplyResponder<TypeConfig>, Response)>;
 fn apply_batch(
     db: &redb::Database,
     batch: Vec<EntryResponder<TypeConfig>>,
-) -> Result<(Replies, BTreeSet<String>), io::Error> {
+) -> Result<(Replies, BTreeSet<String>, Vec<Launched>), io::Error> {
     let txn = db.begin_write().map_err(io_err)?;
     let mut replies = Vec::with_capacity(batch.len());
-    let mut touched = BTreeSet::new();
+    let touched;
+    let launched;
     {
         let mut applier = Applier::new(&txn).map_err(io_err)?;
         let mut meta = txn.open_table(SM_META).map_err(io_err)?;
@@ -461,18 +538,7 @@ fn apply_batch(
             last = Some(entry.log_id());
             let response = match &entry.payload {
                 EntryPayload::Blank => Response::Done,
-                EntryPayload::Normal(cmd) => {
-                    match cmd {
-                        Command::SetJob { job, .. } => {
-                            touched.insert(job.name.clone());
-                        }
-                        Command::DeleteJob { name } | Command::ToggleJob { name } => {
-                            touched.insert(name.clone());
-                        }
-                        Command::Launch { .. } | Command::Finish { .. } => {}
-                    }
-                    applier.apply(cmd).map_err(io_err)?
-                }
+                EntryPayload::Normal(cmd) => applier.apply(cmd).map_err(io_err)?,
                 EntryPayload::Membership(m) => {
                     let stored =
                         StoredMembershipOf::<TypeConfig>::new(Some(entry.log_id()), m.clone());
@@ -487,9 +553,11 @@ fn apply_batch(
         }
         meta.insert(KEY_APPLIED, encode(&last).as_slice())
             .map_err(io_err)?;
+        touched = std::mem::take(&mut applier.touched);
+        launched = std::mem::take(&mut applier.launched);
     }
     txn.commit().map_err(io_err)?;
-    Ok((replies, touched))
+    Ok((replies, touched, launched))
 }
 
 /// Opens both stores in `data_dir`.

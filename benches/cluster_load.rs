@@ -1,0 +1,1182 @@
+//! Cluster load benchmark: three servers and two agents (real `belfry agent` processes on
+//! loopback), many `@every 5s` jobs targeted at one agent per tick, for minutes.
+//!
+//! This is the load at which Dkron users saw leaders crash. It measures, through the public
+//! HTTP API and /proc only:
+//!
+//! 1. starts `server-1..3` (`--server --bootstrap-expect=3`) and `agent-1..2` (no `--server`,
+//!    `--tag pool=workers`), all gossiping through server-1, each with its own data dir and log
+//!    file under one temp root, and waits until `/v1/members` lists five alive members, a
+//!    server reports itself leader on `/health` and the Raft configuration has three voters;
+//! 2. creates `BELFRY_BENCH_JOBS` jobs (default 1000) `load-00001`… through the leader,
+//!    `BELFRY_BENCH_PARALLEL` (16) requests in flight. Each runs `true` every 5 s with the
+//!    shell executor and has the tag `pool: workers:1`: each tick runs on exactly one of the
+//!    two agents (an engine that ignores job tags runs them all on the leader: the run still
+//!    counts; the node distribution shows which happened);
+//! 3. for `BELFRY_BENCH_SECS` (default 120), once a second: which server leads (`/health` of
+//!    each), every process's CPU time and RSS, whether each is still alive;
+//! 4. then every job's executions, judged against the `@every` grid. A job's ticks are
+//!    `floor(created) + k·5 s` for k ≥ 1 (the anchor is the second the create was committed,
+//!    somewhere between sending the request and its reply), so every tick from the first up to
+//!    `end − 10 s` must have exactly one execution:
+//!    - **missed** = grid ticks without any execution, plus executions recorded as `missed`;
+//!    - **duplicates** = a (job, tick) pair with more than one execution, over the whole run;
+//!    - **off grid** = executions whose tick is not on the job's 5 s grid;
+//!    - **unfinished** = executions still `running` 10 s after their tick: launched, but no
+//!      result was recorded (`true` takes milliseconds);
+//!    - **lateness** = `started_at − scheduled_at` of finished runs (p50 / p99 / max);
+//!    - **launches per second** over the steady window (from the last job's first tick to
+//!      `end − 10 s`, a whole number of intervals, so it should equal jobs / 5);
+//!    - runs per node.
+//!
+//! It exits non-zero if any tick was missed, duplicated, off the grid or unfinished, if the
+//! leadership changed, if a process died, or if the run itself failed (startup, API errors).
+//! Every process is killed at the end, and the temp root (data dirs and logs) removed unless
+//! `BELFRY_BENCH_KEEP=1`.
+//!
+//! ```text
+//! cargo bench -p belfry-cli --bench cluster_load                       # 1000 jobs, 120 s
+//! BELFRY_BENCH_JOBS=10000 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_SECS=30 BELFRY_BENCH_KEEP=1 cargo bench -p belfry-cli --bench cluster_load
+//! ```
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use belfry::client::Client;
+use belfry::model::{Execution, ExecutionStatus, Job};
+use chrono::{DateTime, Utc};
+use tokio::process::{Child, Command};
+
+/// Every job's schedule interval, in seconds.
+const INTERVAL_SECS: i64 = 5;
+/// Ticks later than `end − JUDGE_MARGIN` are not judged: they may still be in flight.
+const JUDGE_MARGIN_SECS: i64 = 10;
+/// How long the five processes may take to form a cluster with a leader.
+const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
+/// Any one API request (job creation, fetching a job's executions).
+const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// One `/health` poll while sampling: a server slower than this counts as "not leading".
+const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
+/// How many kinds of WARN/ERROR message to show per node.
+const LOG_SUMMARY_KINDS: usize = 5;
+/// How long killing and reaping the processes may take at the end.
+const KILL_DEADLINE: Duration = Duration::from_secs(10);
+
+type BenchResult<T> = Result<T, String>;
+
+/// What the run is asked to do, from the environment.
+struct Settings {
+    jobs: usize,
+    secs: u64,
+    parallel: usize,
+    keep: bool,
+}
+
+impl Settings {
+    fn from_env() -> BenchResult<Settings> {
+        fn var<T: std::str::FromStr>(name: &str, default: T) -> BenchResult<T> {
+            match std::env::var(name) {
+                Ok(v) => v
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("{name}={v:?} is not a positive number")),
+                Err(_) => Ok(default),
+            }
+        }
+        let s = Settings {
+            jobs: var("BELFRY_BENCH_JOBS", 1000)?,
+            secs: var("BELFRY_BENCH_SECS", 120)?,
+            parallel: var("BELFRY_BENCH_PARALLEL", 16)?,
+            keep: std::env::var("BELFRY_BENCH_KEEP").is_ok_and(|v| v == "1"),
+        };
+        // At least one whole interval must lie between the first ticks and `end − margin`.
+        let min_secs = (2 * INTERVAL_SECS + JUDGE_MARGIN_SECS) as u64;
+        if s.jobs == 0 || s.parallel == 0 || s.secs < min_secs {
+            return Err(format!(
+                "need BELFRY_BENCH_JOBS >= 1, BELFRY_BENCH_PARALLEL >= 1 and BELFRY_BENCH_SECS >= {min_secs}"
+            ));
+        }
+        Ok(s)
+    }
+}
+
+fn main() -> ExitCode {
+    // Cargo passes `--bench` (and maybe a filter) to harness-less benches: nothing to parse.
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cluster_load: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    match runtime.block_on(bench(&settings)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("\ncluster_load: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Starts the cluster, runs the measurement, and always tears the cluster down.
+async fn bench(s: &Settings) -> BenchResult<bool> {
+    println!(
+        "Belfry cluster load benchmark: 3 servers + 2 agents, {} jobs × @every {INTERVAL_SECS}s \
+         running `true` on one agent per tick, {} s",
+        s.jobs, s.secs
+    );
+    println!(
+        "machine: {} CPUs, {} MiB RAM",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        meminfo_total_kib().unwrap_or(0) / 1024
+    );
+    let mut cluster = Cluster::start(s)?;
+    let outcome = run(s, &mut cluster).await;
+    if outcome.is_err() {
+        cluster.print_log_tails(15);
+    }
+    cluster.shutdown(s.keep).await;
+    outcome
+}
+
+/// The measurement; `Ok(false)` when it completed but the cluster got something wrong.
+async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
+    // 1. The cluster forms.
+    let begin = Instant::now();
+    let leader = cluster.wait_formed().await?;
+    println!(
+        "startup:  5 members alive, 3 voters, leader {} after {:.1} s (logs and data in {})",
+        cluster.nodes[leader].name,
+        begin.elapsed().as_secs_f64(),
+        cluster.root.path().display()
+    );
+
+    // 2. The jobs.
+    let names: Vec<String> = (1..=s.jobs).map(|i| format!("load-{i:05}")).collect();
+    let client = cluster.nodes[leader].client.clone();
+    let created = create_jobs(&client, &names, s.parallel).await?;
+    println!(
+        "create:   {} jobs through {} in {:.2} s ({:.0} jobs/s, {} at a time; request p50 {} / p99 {} / max {})",
+        s.jobs,
+        cluster.nodes[leader].name,
+        created.elapsed.as_secs_f64(),
+        s.jobs as f64 / created.elapsed.as_secs_f64(),
+        s.parallel,
+        ms(percentile(&created.latencies, 0.50)),
+        ms(percentile(&created.latencies, 0.99)),
+        ms(created.latencies.last().copied()),
+    );
+
+    // 3. Let them run.
+    println!("load:     sampling every second for {} s …", s.secs);
+    let term_before = cluster.raft_term().await;
+    let load = cluster
+        .sample_for(Duration::from_secs(s.secs), leader)
+        .await;
+    let t_end = Utc::now();
+    let term_after = cluster.raft_term().await;
+    for change in &load.leader_changes {
+        println!("LEADER CHANGE: {change}");
+    }
+    for death in &load.deaths {
+        println!("DIED:     {death}");
+    }
+    // The Raft term counts every election, even one too brief for the 1 s samples to see.
+    let elections = match (term_before, term_after) {
+        (Some(a), Some(b)) => b.saturating_sub(a).to_string(),
+        _ => "?".into(),
+    };
+    println!(
+        "leader:   {} at the start, {} at the end: {} changes seen, {elections} elections \
+         (Raft term {} → {}); {} samples without a leader, {} with two",
+        cluster.nodes[leader].name,
+        load.final_leader
+            .map_or("none".into(), |i| cluster.nodes[i].name.clone()),
+        load.leader_changes.len(),
+        term_before.map_or("?".into(), |t| t.to_string()),
+        term_after.map_or("?".into(), |t| t.to_string()),
+        load.leaderless_samples,
+        load.split_samples,
+    );
+    println!(
+        "          while leading: CPU mean {:.1}% / peak {:.1}% of one core, RSS peak {}; \
+         machine busy {:.0}% of {} CPUs",
+        load.leader_cpu_mean_pct,
+        load.leader_cpu_peak_pct,
+        mib(load.leader_rss_peak_kib),
+        load.machine_busy_pct,
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+
+    // 4. Fetch and judge every job's executions, from the leader (any live server if none).
+    let source = load
+        .final_leader
+        .filter(|i| cluster.nodes[*i].alive())
+        .or_else(|| cluster.nodes.iter().position(|n| n.server && n.alive()))
+        .ok_or("no server is left to read the executions from")?;
+    let fetch_started = Instant::now();
+    let executions = fetch_executions(&cluster.nodes[source].client, &names, s.parallel).await?;
+    println!(
+        "fetch:    {} executions of {} jobs from {} in {:.2} s",
+        executions.values().map(Vec::len).sum::<usize>(),
+        names.len(),
+        cluster.nodes[source].name,
+        fetch_started.elapsed().as_secs_f64()
+    );
+    let judge_end = t_end - chrono::Duration::seconds(JUDGE_MARGIN_SECS);
+    let a = analyse(&created.jobs, &executions, judge_end);
+
+    let steady_secs = a.steady_secs();
+    let launches_per_s = (steady_secs > 0).then(|| a.steady_launches as f64 / steady_secs as f64);
+    println!(
+        "runs:     {} finished ({} failed); steady window {} s: {} launches, {}/s ({:.1}/s expected)",
+        a.finished,
+        a.failed,
+        steady_secs,
+        a.steady_launches,
+        launches_per_s.map_or("-".into(), |r| format!("{r:.1}")),
+        s.jobs as f64 / INTERVAL_SECS as f64,
+    );
+    println!(
+        "lateness: p50 {} / p99 {} / max {}  (started_at − scheduled_at, finished runs)",
+        ms(percentile(&a.lateness, 0.50)),
+        ms(percentile(&a.lateness, 0.99)),
+        ms(a.lateness.last().copied()),
+    );
+    let missed = a.missing_ticks + a.missed_status;
+    println!(
+        "MISSED:   {missed}  ({} of {} expected ticks up to end − {JUDGE_MARGIN_SECS} s without an \
+         execution, {} recorded as missed, {} jobs never ran)",
+        a.missing_ticks, a.expected_ticks, a.missed_status, a.jobs_without_runs
+    );
+    println!("DUPLICATES: {}", a.duplicates);
+    println!(
+        "off grid: {}; unfinished: {} (still `running` {JUDGE_MARGIN_SECS} s after the tick: no \
+         result recorded)",
+        a.off_grid, a.unfinished
+    );
+
+    // Where the runs went.
+    let total: usize = a.by_node.values().sum();
+    let on_agents: usize = cluster
+        .nodes
+        .iter()
+        .filter(|n| !n.server)
+        .map(|n| a.by_node.get(&n.name).copied().unwrap_or(0))
+        .sum();
+    let spread: Vec<String> = a
+        .by_node
+        .iter()
+        .map(|(node, n)| {
+            format!(
+                "{node} {n} ({:.1}%)",
+                *n as f64 * 100.0 / total.max(1) as f64
+            )
+        })
+        .collect();
+    println!("nodes:    {}", spread.join(", "));
+    if total > 0 && on_agents == 0 {
+        println!(
+            "          → job tags were ignored: every run happened on a server, not on the \
+             `pool=workers` agents"
+        );
+    }
+
+    // Every process.
+    println!(
+        "\n{:<9} {:<6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6} {:>6}",
+        "node",
+        "role",
+        "pid",
+        "runs",
+        "CPU mean",
+        "CPU peak",
+        "RSS peak",
+        "RSS end",
+        "WARN",
+        "ERROR"
+    );
+    for n in &cluster.nodes {
+        let (warns, errors) = n.log_counts();
+        println!(
+            "{:<9} {:<6} {:>7} {:>8} {:>8.1}% {:>8.1}% {:>9} {:>9} {:>6} {:>6}",
+            n.name,
+            if n.server { "server" } else { "agent" },
+            n.pid,
+            a.by_node.get(&n.name).copied().unwrap_or(0),
+            n.stats.cpu_mean_pct(),
+            n.stats.cpu_peak_pct,
+            mib(n.stats.rss_peak_kib),
+            mib(n.stats.rss_last_kib),
+            warns,
+            errors,
+        );
+    }
+    println!("(CPU in % of one core, over the sampled run; WARN/ERROR: lines in the node's log)");
+    for n in &cluster.nodes {
+        let summary = n.log_summary(LOG_SUMMARY_KINDS);
+        if !summary.is_empty() {
+            println!("{} log, most frequent WARN/ERROR messages:", n.name);
+            for (count, example) in summary {
+                println!("  {count:>6} × {example}");
+            }
+        }
+    }
+    println!();
+
+    println!(
+        "RESULT jobs={} secs={} runs={} launches_per_s={} lateness_p50_ms={} lateness_p99_ms={} \
+         lateness_max_ms={} missed={missed} duplicates={} off_grid={} unfinished={} \
+         leader_changes={} elections={elections} leader_cpu_pct={:.1} leader_rss_peak_mib={:.1} runs_on_agents={on_agents} \
+         deaths={} create_s={:.2}",
+        s.jobs,
+        s.secs,
+        a.finished,
+        launches_per_s.map_or("-".into(), |r| format!("{r:.1}")),
+        ms_num(percentile(&a.lateness, 0.50)),
+        ms_num(percentile(&a.lateness, 0.99)),
+        ms_num(a.lateness.last().copied()),
+        a.duplicates,
+        a.off_grid,
+        a.unfinished,
+        load.leader_changes.len(),
+        load.leader_cpu_mean_pct,
+        load.leader_rss_peak_kib as f64 / 1024.0,
+        load.deaths.len(),
+        created.elapsed.as_secs_f64(),
+    );
+
+    let ok = missed == 0
+        && a.duplicates == 0
+        && a.off_grid == 0
+        && a.unfinished == 0
+        && load.leader_changes.is_empty()
+        && load.deaths.is_empty();
+    if ok {
+        println!("verdict:  PASS");
+    } else {
+        println!(
+            "verdict:  FAIL (missed {missed}, duplicates {}, off grid {}, unfinished {}, \
+             leader changes {}, processes died {})",
+            a.duplicates,
+            a.off_grid,
+            a.unfinished,
+            load.leader_changes.len(),
+            load.deaths.len()
+        );
+    }
+    Ok(ok)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The processes
+// ---------------------------------------------------------------------------------------------
+
+/// A port nothing listens on right now (the OS picks it; it is released before use).
+fn free_port() -> BenchResult<u16> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("free port: {e}"))?;
+    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+/// One `belfry agent` process (server or agent). SIGKILLed if dropped while running.
+struct Node {
+    name: String,
+    server: bool,
+    log: PathBuf,
+    pid: i32,
+    child: Option<Child>,
+    client: Client,
+    /// Why it is no longer running, once noticed.
+    died: Option<String>,
+    stats: ProcStats,
+}
+
+impl Node {
+    /// Starts `name` with its data dir and log under `root`; `seed` is a gossip address to
+    /// `--retry-join`.
+    fn spawn(
+        name: &str,
+        server: bool,
+        root: &Path,
+        seed: Option<&str>,
+        history_limit: u64,
+    ) -> BenchResult<(Node, String)> {
+        let http = format!("127.0.0.1:{}", free_port()?);
+        let gossip = format!("127.0.0.1:{}", free_port()?);
+        let rpc = free_port()?;
+        let log = root.join(format!("{name}.log"));
+        let out = File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        let err = out
+            .try_clone()
+            .map_err(|e| format!("{}: {e}", log.display()))?;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_belfry"));
+        cmd.args(["agent", "--log-level=warn"])
+            .arg(format!("--node-name={name}"))
+            .arg(format!("--http-addr={http}"))
+            .arg(format!("--bind={gossip}"))
+            .arg(format!("--rpc-port={rpc}"))
+            .arg(format!("--data-dir={}", root.join(name).display()));
+        if server {
+            cmd.args(["--server", "--bootstrap-expect=3"])
+                .arg(format!("--history-limit={history_limit}"));
+        } else {
+            cmd.args(["--tag", "pool=workers"]);
+        }
+        if let Some(seed) = seed {
+            cmd.args(["--retry-join", seed, "--retry-interval", "1s"]);
+        }
+        let child = cmd
+            // Plain text logs, and nothing from the caller's environment overriding the flags.
+            .env("NO_COLOR", "1")
+            .env_remove("BELFRY_LOG")
+            .env_remove("BELFRY_HTTP_ADDR")
+            .env_remove("BELFRY_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err))
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", env!("CARGO_BIN_EXE_belfry")))?;
+        let pid = child.id().ok_or_else(|| format!("{name} exited at once"))? as i32;
+        let node = Node {
+            name: name.into(),
+            server,
+            log,
+            pid,
+            child: Some(child),
+            client: Client::new(&http).map_err(|e| e.to_string())?,
+            died: None,
+            stats: ProcStats::default(),
+        };
+        Ok((node, gossip))
+    }
+
+    fn alive(&self) -> bool {
+        self.died.is_none()
+    }
+
+    /// Notices an exit; returns its description the first time.
+    fn check_exit(&mut self) -> Option<String> {
+        if self.died.is_some() {
+            return None;
+        }
+        let status = match self.child.as_mut()?.try_wait() {
+            Ok(None) => return None,
+            Ok(Some(status)) => status.to_string(),
+            Err(e) => format!("cannot be polled ({e})"),
+        };
+        let why = format!(
+            "{} (pid {}) exited: {status}; its log ends with:\n  {}",
+            self.name,
+            self.pid,
+            self.log_tail(10).join("\n  ")
+        );
+        self.died = Some(why.clone());
+        Some(why)
+    }
+
+    /// True if this server says on `/health` that it leads (false on error or timeout).
+    async fn leads(client: Client) -> bool {
+        matches!(
+            tokio::time::timeout(HEALTH_DEADLINE, client.health()).await,
+            Ok(Ok(h)) if h.leader == Some(true)
+        )
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn log_tail(&self, n: usize) -> Vec<String> {
+        let text = self.log_text();
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        lines[lines.len().saturating_sub(n)..]
+            .iter()
+            .map(|l| l.to_string())
+            .collect()
+    }
+
+    /// (WARN lines, ERROR lines) in the log.
+    fn log_counts(&self) -> (usize, usize) {
+        let text = self.log_text();
+        let count = |level: &str| text.lines().filter(|l| l.contains(level)).count();
+        (count(" WARN "), count(" ERROR "))
+    }
+
+    /// The `kinds` most frequent WARN and ERROR messages, as (count, first example without
+    /// its timestamp). Messages that differ only in numbers (ids, ports, indexes) count as one.
+    fn log_summary(&self, kinds: usize) -> Vec<(usize, String)> {
+        let mut by_kind: HashMap<String, (usize, usize, String)> = HashMap::new();
+        for line in self.log_text().lines() {
+            if !(line.contains(" WARN ") || line.contains(" ERROR ")) {
+                continue;
+            }
+            // `2026-01-01T00:00:00.000000Z  WARN target: message`
+            let message = line.split_once(' ').map_or(line, |(_, rest)| rest).trim();
+            let mut kind = String::with_capacity(message.len());
+            for c in message.chars() {
+                if !c.is_ascii_digit() {
+                    kind.push(c);
+                } else if !kind.ends_with('#') {
+                    kind.push('#');
+                }
+            }
+            let first_seen = by_kind.len();
+            let entry = by_kind
+                .entry(kind)
+                .or_insert_with(|| (0, first_seen, message.chars().take(240).collect()));
+            entry.0 += 1;
+        }
+        let mut kinds_seen: Vec<(usize, usize, String)> = by_kind.into_values().collect();
+        kinds_seen.sort_by_key(|(count, first_seen, _)| (std::cmp::Reverse(*count), *first_seen));
+        kinds_seen
+            .into_iter()
+            .take(kinds)
+            .map(|(count, _, example)| (count, example))
+            .collect()
+    }
+}
+
+/// The five processes and the temp root that holds their data dirs and logs.
+struct Cluster {
+    /// server-1..3, then agent-1..2.
+    nodes: Vec<Node>,
+    root: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn start(s: &Settings) -> BenchResult<Cluster> {
+        let root = tempfile::Builder::new()
+            .prefix("belfry-cluster-load-")
+            .tempdir()
+            .map_err(|e| format!("temp dir: {e}"))?;
+        // Keep every execution of the run (the default keeps the last 100 per job).
+        let history = (s.secs / INTERVAL_SECS as u64 + 20).max(100);
+        // server-1 is the seed; it has nobody to join itself.
+        let (first, seed) = Node::spawn("server-1", true, root.path(), None, history)?;
+        let mut nodes = vec![first];
+        for (name, server) in [
+            ("server-2", true),
+            ("server-3", true),
+            ("agent-1", false),
+            ("agent-2", false),
+        ] {
+            nodes.push(Node::spawn(name, server, root.path(), Some(&seed), history)?.0);
+        }
+        Ok(Cluster { nodes, root })
+    }
+
+    /// The servers that say they lead right now (polled concurrently).
+    async fn leaders(&self) -> Vec<usize> {
+        let mut polls = tokio::task::JoinSet::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if n.server && n.alive() {
+                let client = n.client.clone();
+                polls.spawn(async move { (i, Node::leads(client).await) });
+            }
+        }
+        let mut leaders = Vec::new();
+        while let Some(done) = polls.join_next().await {
+            if let Ok((i, true)) = done {
+                leaders.push(i);
+            }
+        }
+        leaders.sort();
+        leaders
+    }
+
+    /// The highest Raft term any live server reports (each election raises it by one).
+    async fn raft_term(&self) -> Option<u64> {
+        let mut term = None;
+        for n in self.nodes.iter().filter(|n| n.server && n.alive()) {
+            if let Ok(Ok(p)) = tokio::time::timeout(HEALTH_DEADLINE, n.client.raft_peers()).await {
+                term = term.max(Some(p.term));
+            }
+        }
+        term
+    }
+
+    /// Fails at once if any process has exited.
+    fn check_all_alive(&mut self) -> BenchResult<()> {
+        for n in &mut self.nodes {
+            if let Some(why) = n.check_exit() {
+                return Err(why);
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until five members are alive, one server leads and three are voters; returns
+    /// the leader.
+    async fn wait_formed(&mut self) -> BenchResult<usize> {
+        let deadline = Instant::now() + STARTUP_DEADLINE;
+        loop {
+            self.check_all_alive()?;
+            let leaders = self.leaders().await;
+            let (mut alive, mut voters) = (Vec::new(), 0);
+            if let Some(&l) = leaders.first() {
+                let client = &self.nodes[l].client;
+                if let Ok(Ok(members)) =
+                    tokio::time::timeout(HEALTH_DEADLINE, client.members()).await
+                {
+                    alive = members
+                        .into_iter()
+                        .filter(|m| m.status == 1)
+                        .map(|m| m.name)
+                        .collect();
+                    alive.sort();
+                }
+                if let Ok(Ok(peers)) =
+                    tokio::time::timeout(HEALTH_DEADLINE, client.raft_peers()).await
+                {
+                    voters = peers.servers.iter().filter(|p| p.voter).count();
+                }
+            }
+            if leaders.len() == 1 && alive.len() == self.nodes.len() && voters == 3 {
+                return Ok(leaders[0]);
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "the cluster did not form within {STARTUP_DEADLINE:?}: leaders {:?}, alive \
+                     members {alive:?} (want all 5), Raft voters {voters} (want 3)",
+                    leaders
+                        .iter()
+                        .map(|i| self.nodes[*i].name.as_str())
+                        .collect::<Vec<_>>()
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Samples every process and the leadership once a second for `length`. Deaths and
+    /// leader changes are recorded, not fatal: the run goes on so that the figures are seen.
+    async fn sample_for(&mut self, length: Duration, leader: usize) -> LoadFigures {
+        let tick = clock_ticks_per_sec();
+        let begin = Instant::now();
+        let machine_first = MachineCpu::read();
+        for n in &mut self.nodes {
+            n.stats.record(n.pid, Instant::now(), tick);
+        }
+        let mut f = LoadFigures {
+            final_leader: Some(leader),
+            ..LoadFigures::default()
+        };
+        let (mut leader_ticks, mut leader_secs) = (0u64, 0f64);
+        let mut last_leader = leader;
+        let mut interval = tokio::time::interval(Duration::from_secs(1));
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval.tick().await; // the first tick is immediate
+        while begin.elapsed() < length {
+            interval.tick().await;
+            let now = Instant::now();
+            let mut intervals = vec![None; self.nodes.len()];
+            for (i, n) in self.nodes.iter_mut().enumerate() {
+                if let Some(why) = n.check_exit() {
+                    f.deaths.push(format!(
+                        "{} ({:.0} s in): {why}",
+                        Utc::now().format("%H:%M:%S%.3fZ"),
+                        begin.elapsed().as_secs_f64()
+                    ));
+                }
+                if n.alive() {
+                    intervals[i] = n.stats.record(n.pid, now, tick);
+                }
+            }
+            let leaders = self.leaders().await;
+            if leaders.len() > 1 {
+                f.split_samples += 1;
+            }
+            let Some(&l) = leaders.first() else {
+                f.leaderless_samples += 1;
+                f.final_leader = None;
+                continue;
+            };
+            if l != last_leader {
+                f.leader_changes.push(format!(
+                    "{} ({:.0} s in): {} → {}",
+                    Utc::now().format("%H:%M:%S%.3fZ"),
+                    begin.elapsed().as_secs_f64(),
+                    self.nodes[last_leader].name,
+                    self.nodes[l].name
+                ));
+                last_leader = l;
+            }
+            f.final_leader = Some(l);
+            // The interval that ends now is charged to whoever leads now.
+            if let Some((ticks, secs)) = intervals[l] {
+                leader_ticks += ticks;
+                leader_secs += secs;
+                f.leader_cpu_peak_pct = f
+                    .leader_cpu_peak_pct
+                    .max(ticks as f64 / tick / secs * 100.0);
+            }
+            f.leader_rss_peak_kib = f.leader_rss_peak_kib.max(self.nodes[l].stats.rss_last_kib);
+        }
+        if leader_secs > 0.0 {
+            f.leader_cpu_mean_pct = leader_ticks as f64 / tick / leader_secs * 100.0;
+        }
+        if let (Some(a), Some(b)) = (machine_first, MachineCpu::read()) {
+            let total = b.total.saturating_sub(a.total);
+            if total > 0 {
+                f.machine_busy_pct = b.busy.saturating_sub(a.busy) as f64 / total as f64 * 100.0;
+            }
+        }
+        f
+    }
+
+    fn print_log_tails(&self, n: usize) {
+        for node in &self.nodes {
+            let tail = node.log_tail(n);
+            if !tail.is_empty() {
+                println!("{} log (last {} lines):", node.name, tail.len());
+                for l in tail {
+                    println!("  {l}");
+                }
+            }
+        }
+    }
+
+    /// SIGKILLs and reaps every process, then removes the temp root (or keeps it).
+    async fn shutdown(mut self, keep: bool) {
+        for n in &mut self.nodes {
+            if let Some(mut child) = n.child.take() {
+                let _ = child.start_kill();
+                if tokio::time::timeout(KILL_DEADLINE, child.wait())
+                    .await
+                    .is_err()
+                {
+                    eprintln!("{} (pid {}) did not die after SIGKILL", n.name, n.pid);
+                }
+            }
+        }
+        if keep {
+            println!("kept:     {}", self.root.keep().display());
+        } else if let Err(e) = self.root.close() {
+            eprintln!("cannot remove the temp root: {e}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc readings
+// ---------------------------------------------------------------------------------------------
+
+/// One process's CPU and memory over the run.
+#[derive(Default)]
+struct ProcStats {
+    /// (when, utime + stime in clock ticks) of the first and the latest reading.
+    first: Option<(Instant, u64)>,
+    last: Option<(Instant, u64)>,
+    cpu_peak_pct: f64,
+    rss_peak_kib: u64,
+    rss_last_kib: u64,
+}
+
+impl ProcStats {
+    /// Reads /proc; returns the CPU ticks and seconds since the previous reading.
+    fn record(&mut self, pid: i32, now: Instant, tick: f64) -> Option<(u64, f64)> {
+        let (rss_kib, cpu_ticks) = read_proc(pid)?;
+        self.rss_last_kib = rss_kib;
+        self.rss_peak_kib = self.rss_peak_kib.max(rss_kib);
+        let since = self.last.map(|(at, ticks)| {
+            let secs = now.duration_since(at).as_secs_f64();
+            (cpu_ticks.saturating_sub(ticks), secs)
+        });
+        if let Some((ticks, secs)) = since
+            && secs > 0.0
+        {
+            self.cpu_peak_pct = self.cpu_peak_pct.max(ticks as f64 / tick / secs * 100.0);
+        }
+        self.first.get_or_insert((now, cpu_ticks));
+        self.last = Some((now, cpu_ticks));
+        since.filter(|(_, secs)| *secs > 0.0)
+    }
+
+    fn cpu_mean_pct(&self) -> f64 {
+        match (self.first, self.last) {
+            (Some((t0, c0)), Some((t1, c1))) if t1 > t0 => {
+                (c1 - c0) as f64 / clock_ticks_per_sec() / t1.duration_since(t0).as_secs_f64()
+                    * 100.0
+            }
+            _ => 0.0,
+        }
+    }
+}
+
+/// (VmRSS in KiB, utime + stime in clock ticks) of a live process.
+fn read_proc(pid: i32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let rss = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the parenthesised command name: [0] is field 3 (state), so utime (field
+    // 14) is [11] and stime [12].
+    let f: Vec<u64> = stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .map(|v| v.parse().unwrap_or(0))
+        .collect();
+    Some((rss, f.get(11)? + f.get(12)?))
+}
+
+/// Whole-machine CPU time from /proc/stat, in clock ticks.
+struct MachineCpu {
+    busy: u64,
+    total: u64,
+}
+
+impl MachineCpu {
+    fn read() -> Option<MachineCpu> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        // cpu user nice system idle iowait irq softirq steal ...
+        let v: Vec<u64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .take(8)
+            .map(|x| x.parse().unwrap_or(0))
+            .collect();
+        let total: u64 = v.iter().sum();
+        let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+        Some(MachineCpu {
+            busy: total - idle,
+            total,
+        })
+    }
+}
+
+fn meminfo_total_kib() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn clock_ticks_per_sec() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if t > 0 { t as f64 } else { 100.0 }
+}
+
+#[derive(Default)]
+struct LoadFigures {
+    /// Who led at the last sample (None if nobody did).
+    final_leader: Option<usize>,
+    leader_changes: Vec<String>,
+    leaderless_samples: usize,
+    /// Samples in which two servers claimed to lead.
+    split_samples: usize,
+    /// The leader's CPU time over wall time, in % of one core.
+    leader_cpu_mean_pct: f64,
+    leader_cpu_peak_pct: f64,
+    leader_rss_peak_kib: u64,
+    deaths: Vec<String>,
+    machine_busy_pct: f64,
+}
+
+// ---------------------------------------------------------------------------------------------
+// API traffic
+// ---------------------------------------------------------------------------------------------
+
+/// When a job's create request was sent and answered: its `@every` anchor lies in between.
+struct CreatedJob {
+    name: String,
+    sent: DateTime<Utc>,
+    acked: DateTime<Utc>,
+}
+
+struct Created {
+    elapsed: Duration,
+    /// Per-request latencies, sorted.
+    latencies: Vec<Duration>,
+    jobs: Vec<CreatedJob>,
+}
+
+/// Runs `op` for every item, `parallel` at a time; the results come back in item order.
+async fn for_each_parallel<T, R, F, Fut>(items: &[T], parallel: usize, op: F) -> Vec<R>
+where
+    T: Clone + Send + Sync + 'static,
+    R: Send + 'static,
+    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = R> + Send,
+{
+    let items: Arc<Vec<T>> = Arc::new(items.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..parallel.min(items.len()) {
+        let (items, next, op) = (items.clone(), next.clone(), op.clone());
+        workers.spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else {
+                    return out;
+                };
+                out.push((i, op(item.clone()).await));
+            }
+        });
+    }
+    let mut all = Vec::with_capacity(items.len());
+    while let Some(done) = workers.join_next().await {
+        all.extend(done.expect("worker panicked"));
+    }
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn create_jobs(client: &Client, names: &[String], parallel: usize) -> BenchResult<Created> {
+    let begin = Instant::now();
+    let client = client.clone();
+    let results = for_each_parallel(names, parallel, move |name: String| {
+        let client = client.clone();
+        async move {
+            let job = Job {
+                name: name.clone(),
+                schedule: format!("@every {INTERVAL_SECS}s"),
+                executor: "shell".into(),
+                executor_config: [("command".to_string(), "true".to_string())].into(),
+                tags: [("pool".to_string(), "workers:1".to_string())].into(),
+                ..Job::default()
+            };
+            let (sent, started) = (Utc::now(), Instant::now());
+            match tokio::time::timeout(REQUEST_DEADLINE, client.put_job(&job)).await {
+                Ok(Ok(_)) => Ok((
+                    CreatedJob {
+                        name,
+                        sent,
+                        acked: Utc::now(),
+                    },
+                    started.elapsed(),
+                )),
+                Ok(Err(e)) => Err(format!("creating job {name}: {e}")),
+                Err(_) => Err(format!(
+                    "creating job {name}: no answer within {REQUEST_DEADLINE:?}"
+                )),
+            }
+        }
+    })
+    .await;
+    let elapsed = begin.elapsed();
+    let (jobs, mut latencies): (Vec<_>, Vec<_>) = results
+        .into_iter()
+        .collect::<BenchResult<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    latencies.sort();
+    Ok(Created {
+        elapsed,
+        latencies,
+        jobs,
+    })
+}
+
+async fn fetch_executions(
+    client: &Client,
+    names: &[String],
+    parallel: usize,
+) -> BenchResult<HashMap<String, Vec<Execution>>> {
+    let client = client.clone();
+    let results = for_each_parallel(names, parallel, move |name: String| {
+        let client = client.clone();
+        async move {
+            match tokio::time::timeout(REQUEST_DEADLINE, client.executions(&name)).await {
+                Ok(Ok(executions)) => Ok((name, executions)),
+                Ok(Err(e)) => Err(format!("executions of job {name}: {e}")),
+                Err(_) => Err(format!(
+                    "executions of job {name}: no answer within {REQUEST_DEADLINE:?}"
+                )),
+            }
+        }
+    })
+    .await;
+    results.into_iter().collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Judging the executions
+// ---------------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Analysis {
+    /// Executions that ran to the end (success or failed), over the whole run.
+    finished: usize,
+    failed: usize,
+    /// `started_at − scheduled_at` of those, sorted.
+    lateness: Vec<Duration>,
+    /// Grid ticks up to the judging end, over all jobs, and how many have no execution.
+    expected_ticks: usize,
+    missing_ticks: usize,
+    /// Executions recorded as `missed`.
+    missed_status: usize,
+    jobs_without_runs: usize,
+    /// Extra executions of a (job, tick) pair, over the whole run.
+    duplicates: usize,
+    /// Executions whose tick is not on the job's grid.
+    off_grid: usize,
+    /// Still `running` although their tick is before the judging end.
+    unfinished: usize,
+    /// The steady window `[from, to)`, and the executions launched for its ticks.
+    steady: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    steady_launches: usize,
+    /// Launched executions (anything but `missed`) per node name.
+    by_node: BTreeMap<String, usize>,
+}
+
+impl Analysis {
+    fn steady_secs(&self) -> i64 {
+        self.steady
+            .map_or(0, |(from, to)| (to - from).num_seconds())
+    }
+}
+
+fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).expect("in range")
+}
+
+/// The job's first tick: `anchor + interval`, where the anchor is the second in which the job
+/// was committed, between `sent` and `acked`. Of those candidates, the one whose grid the
+/// earliest execution lies on (if any does), else the earliest.
+fn first_tick(job: &CreatedJob, earliest: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    let interval = chrono::Duration::seconds(INTERVAL_SECS);
+    let mut anchor = floor_second(job.sent);
+    let candidates = std::iter::from_fn(|| {
+        let a = anchor;
+        anchor += chrono::Duration::seconds(1);
+        (a <= job.acked).then_some(a + interval)
+    });
+    let mut fallback = None;
+    for first in candidates {
+        fallback.get_or_insert(first);
+        if let Some(e) = earliest
+            && e >= first
+            && (e - first).num_milliseconds() % (INTERVAL_SECS * 1000) == 0
+        {
+            return first;
+        }
+    }
+    fallback.expect("sent <= acked")
+}
+
+fn analyse(
+    jobs: &[CreatedJob],
+    executions: &HashMap<String, Vec<Execution>>,
+    judge_end: DateTime<Utc>,
+) -> Analysis {
+    let interval = chrono::Duration::seconds(INTERVAL_SECS);
+    let mut a = Analysis::default();
+    // Steady: every job has exactly one tick in each interval from the last job's first tick
+    // on (its anchor is at most the second of the last reply).
+    if let Some(last_ack) = jobs.iter().map(|j| j.acked).max() {
+        let from = floor_second(last_ack) + interval;
+        let intervals = (judge_end - from).num_seconds().max(0) / INTERVAL_SECS;
+        a.steady = (intervals > 0).then(|| (from, from + interval * intervals as i32));
+    }
+    let empty = Vec::new();
+    for job in jobs {
+        let runs = executions.get(&job.name).unwrap_or(&empty);
+        let mut per_tick: HashMap<DateTime<Utc>, usize> = HashMap::new();
+        for e in runs {
+            *per_tick.entry(e.scheduled_at).or_default() += 1;
+        }
+        a.duplicates += per_tick.values().map(|n| n - 1).sum::<usize>();
+        if runs.is_empty() {
+            a.jobs_without_runs += 1;
+        }
+
+        let first = first_tick(job, runs.iter().map(|e| e.scheduled_at).min());
+        let mut tick = first;
+        while tick <= judge_end {
+            a.expected_ticks += 1;
+            if !per_tick.contains_key(&tick) {
+                a.missing_ticks += 1;
+            }
+            tick += interval;
+        }
+
+        for e in runs {
+            if e.scheduled_at < first
+                || (e.scheduled_at - first).num_milliseconds() % (INTERVAL_SECS * 1000) != 0
+            {
+                a.off_grid += 1;
+            }
+            if e.status != ExecutionStatus::Missed {
+                *a.by_node.entry(e.node_name.clone()).or_default() += 1;
+                if a.steady
+                    .is_some_and(|(from, to)| e.scheduled_at >= from && e.scheduled_at < to)
+                {
+                    a.steady_launches += 1;
+                }
+            }
+            match e.status {
+                ExecutionStatus::Missed => a.missed_status += 1,
+                // Its `started_at` is still a placeholder: no lateness to take.
+                ExecutionStatus::Running => {
+                    if e.scheduled_at <= judge_end {
+                        a.unfinished += 1;
+                    }
+                }
+                ExecutionStatus::Success | ExecutionStatus::Failed => {
+                    a.finished += 1;
+                    if e.status == ExecutionStatus::Failed {
+                        a.failed += 1;
+                    }
+                    a.lateness.push(
+                        (e.started_at - e.scheduled_at)
+                            .to_std()
+                            .unwrap_or(Duration::ZERO),
+                    );
+                }
+            }
+        }
+    }
+    a.lateness.sort();
+    a
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------------------------
+
+/// Nearest-rank percentile of sorted values.
+fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+}
+
+fn ms_num(d: Option<Duration>) -> String {
+    d.map_or("-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0))
+}
+
+fn ms(d: Option<Duration>) -> String {
+    d.map_or("-".into(), |d| {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    })
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
