@@ -14,7 +14,7 @@
 //!   number of nodes on a host can advertise) and joins the group on the interface of the
 //!   advertise address (else of the bind address, else the system's choice). It answers a query
 //!   from an ephemeral port, or one with the QU bit, by unicast to the asker, and any other by
-//!   multicast.
+//!   multicast; queries from off its own link get no answer.
 //!
 //! Not implemented, as a private discovery protocol among Belfry nodes does not need them:
 //! probing for name conflicts, announcements and goodbyes, known-answer suppression, and
@@ -41,6 +41,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest mDNS packet (RFC 6762 §17), the size of the receive buffers.
 const MAX_PACKET: usize = 9000;
+/// Responses kept per query: far more than nodes on a LAN, few enough that a flood of
+/// answers cannot exhaust memory.
+const MAX_RESPONSES: usize = 1024;
 /// RFC 6762 §6.7: answers to legacy unicast queries carry a TTL of at most 10 s.
 const LEGACY_TTL: u32 = 10;
 /// RFC 6762 §10: records naming a host (SRV, A, AAAA) and the others are both kept 120 s here,
@@ -290,6 +293,7 @@ async fn exchange(
             Ok(Ok((len, _from))) => {
                 if let Ok(m) = Message::decode(&buf[..len])
                     && m.is_response()
+                    && responses.len() < MAX_RESPONSES
                 {
                     responses.push(m);
                 }
@@ -324,6 +328,15 @@ fn addresses(
             .flat_map(Message::records)
             .filter(|r| r.ttl > 0)
     };
+    let mut hosts: BTreeMap<_, Vec<IpAddr>> = BTreeMap::new();
+    for r in records() {
+        let ip = match r.data {
+            RecordData::A(ip) if v4 && !ip.is_unspecified() => IpAddr::V4(ip),
+            RecordData::Aaaa(ip) if v6 && !ip.is_unspecified() => IpAddr::V6(ip),
+            _ => continue,
+        };
+        hosts.entry(r.name.key()).or_default().push(ip);
+    }
     let mut found = BTreeSet::new();
     for srv in records() {
         let RecordData::Srv { port, target, .. } = &srv.data else {
@@ -332,16 +345,13 @@ fn addresses(
         if *port == 0 || !srv.name.is_child_of(service) {
             continue;
         }
-        for host in records().filter(|r| r.name == *target) {
-            let addr = match host.data {
-                RecordData::A(ip) if v4 && !ip.is_unspecified() => SocketAddr::from((ip, *port)),
-                RecordData::Aaaa(ip) if v6 && !ip.is_unspecified() => {
-                    let scope = if ip.is_unicast_link_local() { scope } else { 0 };
-                    SocketAddrV6::new(ip, *port, 0, scope).into()
+        for ip in hosts.get(&target.key()).into_iter().flatten() {
+            found.insert(match *ip {
+                IpAddr::V6(v6) if v6.is_unicast_link_local() => {
+                    SocketAddrV6::new(v6, *port, 0, scope).into()
                 }
-                _ => continue,
-            };
-            found.insert(addr);
+                ip => SocketAddr::new(ip, *port),
+            });
         }
     }
     found.into_iter().collect()
@@ -471,6 +481,10 @@ async fn serve(socket: UdpSocket, group: SocketAddr, responder: Responder) {
         let Some((reply, to)) = responder.answer(&query, from) else {
             continue;
         };
+        if !on_local_link(from.ip(), &local_addresses()) {
+            tracing::debug!(%from, "mDNS: not answering a query from off the local link");
+            continue;
+        }
         let to = match to {
             Destination::Asker => from,
             Destination::Group => group,
@@ -635,46 +649,94 @@ impl Responder {
     }
 }
 
+/// One address of a local network interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LocalAddress {
+    ip: IpAddr,
+    netmask: Option<IpAddr>,
+    /// The interface's index (0 if unknown).
+    index: u32,
+}
+
 /// The index of the network interface that holds `ip`, if one does.
 fn interface_index(ip: IpAddr) -> Option<u32> {
     if ip.is_unspecified() {
         return None;
     }
+    local_addresses()
+        .into_iter()
+        .find(|a| a.ip == ip && a.index != 0)
+        .map(|a| a.index)
+}
+
+/// RFC 6762 §11: a responder answers only queries from its own link, so it cannot be used to
+/// send answers to far-away (or spoofed) addresses. `from` is on the link if it is loopback,
+/// IPv6 link-local, or within the subnet of one of this host's addresses.
+fn on_local_link(from: IpAddr, locals: &[LocalAddress]) -> bool {
+    let from = match from {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(from, IpAddr::V4),
+        v4 => v4,
+    };
+    if from.is_loopback() || matches!(from, IpAddr::V6(v6) if v6.is_unicast_link_local()) {
+        return true;
+    }
+    locals
+        .iter()
+        .any(|local| match (from, local.ip, local.netmask) {
+            (IpAddr::V4(f), IpAddr::V4(l), Some(IpAddr::V4(m))) => {
+                u32::from(f) & u32::from(m) == u32::from(l) & u32::from(m)
+            }
+            (IpAddr::V6(f), IpAddr::V6(l), Some(IpAddr::V6(m))) => {
+                u128::from(f) & u128::from(m) == u128::from(l) & u128::from(m)
+            }
+            _ => false,
+        })
+}
+
+/// Every address of every local interface, with its netmask and interface index.
+fn local_addresses() -> Vec<LocalAddress> {
+    /// # Safety
+    /// `sa` is null or points at a sockaddr whose family says its real type.
+    unsafe fn ip_of(sa: *const libc::sockaddr) -> Option<IpAddr> {
+        if sa.is_null() {
+            return None;
+        }
+        // SAFETY: as the caller promises, the family tells which struct `sa` points at.
+        unsafe {
+            match i32::from((*sa).sa_family) {
+                libc::AF_INET => {
+                    let sin = &*(sa as *const libc::sockaddr_in);
+                    Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
+                        sin.sin_addr.s_addr,
+                    ))))
+                }
+                libc::AF_INET6 => {
+                    let sin6 = &*(sa as *const libc::sockaddr_in6);
+                    Some(IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr)))
+                }
+                _ => None,
+            }
+        }
+    }
     let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
     // SAFETY: getifaddrs stores a list head in `list` on success; it is freed below.
     if unsafe { libc::getifaddrs(&mut list) } != 0 {
-        return None;
+        return Vec::new();
     }
-    let mut found = None;
+    let mut found = Vec::new();
     let mut node = list;
     while !node.is_null() {
-        // SAFETY: `node` is an entry of the list getifaddrs returned, alive until freeifaddrs.
-        let entry = unsafe { &*node };
-        node = entry.ifa_next;
-        if entry.ifa_addr.is_null() {
-            continue;
-        }
-        // SAFETY: a non-null ifa_addr points at a sockaddr whose family says its real type.
-        let address = unsafe {
-            match i32::from((*entry.ifa_addr).sa_family) {
-                libc::AF_INET => {
-                    let sin = &*(entry.ifa_addr as *const libc::sockaddr_in);
-                    IpAddr::V4(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)))
-                }
-                libc::AF_INET6 => {
-                    let sin6 = &*(entry.ifa_addr as *const libc::sockaddr_in6);
-                    IpAddr::V6(Ipv6Addr::from(sin6.sin6_addr.s6_addr))
-                }
-                _ => continue,
-            }
+        // SAFETY: `node` is an entry of the list getifaddrs returned, alive until freeifaddrs;
+        // its address and netmask are null or valid sockaddrs, and its name a C string.
+        let (entry, ip, netmask) = unsafe {
+            let entry = &*node;
+            (entry, ip_of(entry.ifa_addr), ip_of(entry.ifa_netmask))
         };
-        if address == ip {
+        node = entry.ifa_next;
+        if let Some(ip) = ip {
             // SAFETY: ifa_name is a NUL-terminated interface name.
             let index = unsafe { libc::if_nametoindex(entry.ifa_name) };
-            if index != 0 {
-                found = Some(index);
-                break;
-            }
+            found.push(LocalAddress { ip, netmask, index });
         }
     }
     // SAFETY: `list` came from getifaddrs and is freed once.
@@ -936,6 +998,38 @@ mod tests {
             addresses(&[decoded], &service, false, true, 0),
             vec!["[fd00::1]:8946".parse::<SocketAddr>().unwrap()]
         );
+    }
+
+    #[test]
+    fn only_the_local_link_is_answered() {
+        let locals = [
+            LocalAddress {
+                ip: "10.1.2.3".parse().unwrap(),
+                netmask: Some("255.255.255.0".parse().unwrap()),
+                index: 2,
+            },
+            LocalAddress {
+                ip: "2001:db8:1::5".parse().unwrap(),
+                netmask: Some("ffff:ffff:ffff:ffff::".parse().unwrap()),
+                index: 2,
+            },
+        ];
+        for (from, local) in [
+            ("10.1.2.200", true),
+            ("10.1.3.1", false),
+            ("203.0.113.9", false),
+            ("127.0.0.1", true),
+            ("::ffff:10.1.2.9", true),
+            ("fe80::1", true),
+            ("2001:db8:1::99", true),
+            ("2001:db8:2::1", false),
+        ] {
+            assert_eq!(
+                on_local_link(from.parse().unwrap(), &locals),
+                local,
+                "{from}"
+            );
+        }
     }
 
     #[test]

@@ -93,6 +93,11 @@ impl Name {
             && Name::same(&self.labels[1..], &suffix.labels)
     }
 
+    /// The name in a form that is equal (and sorts) as DNS compares names.
+    pub fn key(&self) -> Vec<Vec<u8>> {
+        self.labels.iter().map(|l| l.to_ascii_lowercase()).collect()
+    }
+
     fn same(a: &[Vec<u8>], b: &[Vec<u8>]) -> bool {
         a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
     }
