@@ -346,6 +346,8 @@ pub struct Netns {
 impl Netns {
     pub fn new(purpose: &str) -> Netns {
         let name = format!("belfry-{purpose}-{}", std::process::id());
+        // One left by a killed run whose pid this run got again.
+        let _ = Command::new("ip").args(["netns", "delete", &name]).output();
         ip(&["netns", "add", &name]);
         // From here on, dropping the guard deletes the namespace.
         let netns = Netns { name };
