@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use crate::api::{ApiContext, router};
 use crate::cluster::ClusterManager;
-use crate::config::AgentConfig;
+use crate::config::{AgentConfig, JoinTarget};
 use crate::consensus::{NodeAddr, Raft, open_stores};
 use crate::dispatcher::Dispatcher;
 use crate::membership::{Membership, MembershipConfig, NodeMeta, Role};
@@ -90,6 +90,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<(), AgentError> {
+    // A node that finds its peers over mDNS answers for the same service until it stops.
+    let _mdns_advertiser = crate::discovery::advertise_for(&config).map_err(AgentError::Config)?;
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -479,7 +481,7 @@ async fn join_cluster(
     fatal: &mpsc::UnboundedSender<String>,
 ) {
     if !config.join.is_empty() {
-        let addrs = resolve_all(&config.join).await;
+        let addrs = resolve_all(&config.join, config.advertise.ip()).await;
         match membership.join(&addrs, Duration::from_secs(5)).await {
             Ok(n) if n > 0 => tracing::info!(joined = n, "joined the cluster"),
             Ok(_) => tracing::warn!(join = ?config.join, "join: no node answered"),
@@ -682,15 +684,20 @@ async fn rejoin_known_peers(raft: Raft, membership: Membership, rpc: RpcClient) 
     }
 }
 
-/// Resolves join addresses (IPs, names, `provider=dns …`) afresh, at every attempt.
-async fn resolve_all(addrs: &[String]) -> Vec<SocketAddr> {
+/// Resolves join addresses (IPs, names, `provider=dns …`, `provider=mdns …`) afresh, at every
+/// attempt. mDNS queries go out on the interface that holds `local`, the advertise address.
+async fn resolve_all(addrs: &[String], local: IpAddr) -> Vec<SocketAddr> {
     let mut out = Vec::new();
     for a in addrs {
         // Validated at startup; a value that no longer parses is skipped.
-        let Ok(target) = crate::config::join_target(a) else {
-            continue;
+        let found = match crate::config::join_target(a) {
+            Ok(JoinTarget::Address(target)) => {
+                tokio::net::lookup_host(&target).await.map(Vec::from_iter)
+            }
+            Ok(JoinTarget::Mdns(query)) => crate::discovery::mdns::discover(&query, local).await,
+            Err(_) => continue,
         };
-        match tokio::net::lookup_host(&target).await {
+        match found {
             Ok(found) => out.extend(found),
             Err(e) => tracing::warn!(address = %a, "cannot resolve: {e}"),
         }
@@ -710,7 +717,7 @@ async fn retry_join(
     let mut attempt = 0u32;
     loop {
         attempt += 1;
-        let resolved = resolve_all(&addrs).await;
+        let resolved = resolve_all(&addrs, membership.local().gossip_addr.ip()).await;
         match membership.join(&resolved, Duration::from_secs(5)).await {
             Ok(n) if n > 0 => {
                 tracing::info!(joined = n, attempt, "retry-join: joined the cluster");

@@ -605,10 +605,17 @@ async fn join_through(
     let req: JoinRequest = serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request(format!("Unable to parse payload: {e}.")))?;
     let mut targets = Vec::new();
+    let local = membership.local().gossip_addr.ip();
     for a in &req.addrs {
-        let t = crate::config::join_target(a)
-            .map_err(|e| ApiError::bad_request(format!("addrs: {e}")))?;
-        match tokio::net::lookup_host(&t).await {
+        let found = match crate::config::join_target(a)
+            .map_err(|e| ApiError::bad_request(format!("addrs: {e}")))?
+        {
+            crate::config::JoinTarget::Address(t) => {
+                tokio::net::lookup_host(&t).await.map(Vec::from_iter)
+            }
+            crate::config::JoinTarget::Mdns(q) => crate::discovery::mdns::discover(&q, local).await,
+        };
+        match found {
             Ok(found) => targets.extend(found),
             Err(e) => {
                 return Err(ApiError::bad_request(format!(

@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::discovery::mdns::MdnsQuery;
 use crate::duration::parse_go_duration;
 
 pub const DEFAULT_GOSSIP_PORT: u16 = 8946;
@@ -348,10 +349,20 @@ pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
     crate::membership::parse_key(text).map_err(|e| e.to_string())
 }
 
-/// Turns one `--join`/`--retry-join` value into `host:port` to resolve: an IP, `IP:port`,
-/// `host`, `host:port`, or a go-discover string `provider=dns name=HOST [port=PORT]`.
-/// Names are resolved again at every attempt, so DNS changes are followed.
-pub fn join_target(text: &str) -> Result<String, String> {
+/// What one `--join`/`--retry-join` value asks to join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinTarget {
+    /// `host:port` to resolve.
+    Address(String),
+    /// Nodes that answer this multicast DNS query.
+    Mdns(MdnsQuery),
+}
+
+/// Reads one `--join`/`--retry-join` value: an IP, `IP:port`, `host`, `host:port`, or a
+/// go-discover string `provider=dns name=HOST [port=PORT]` or `provider=mdns service=NAME
+/// [domain=local] [timeout=1s] [v4=true] [v6=false]`. Both kinds are looked up again at every
+/// attempt, so DNS changes and nodes that appear later are followed.
+pub fn join_target(text: &str) -> Result<JoinTarget, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("empty address".into());
@@ -375,25 +386,30 @@ pub fn join_target(text: &str) -> Result<String, String> {
                         .map_err(|_| format!("{text:?}: port={p} is not a port"))?,
                     None => DEFAULT_GOSSIP_PORT,
                 };
-                Ok(format!("{name}:{port}"))
+                Ok(JoinTarget::Address(format!("{name}:{port}")))
             }
+            Some("mdns") => MdnsQuery::from_fields(&fields)
+                .map(JoinTarget::Mdns)
+                .map_err(|e| format!("{text:?}: {e}")),
             Some(other) => Err(format!(
-                "provider={other} is not supported by this build (supported: dns)"
+                "provider={other} is not supported by this build (supported: dns, mdns)"
             )),
             None => Err(format!("{text:?} has no provider=")),
         };
     }
     if let Ok(ip) = text.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, DEFAULT_GOSSIP_PORT).to_string());
+        return Ok(JoinTarget::Address(
+            SocketAddr::new(ip, DEFAULT_GOSSIP_PORT).to_string(),
+        ));
     }
     if text.parse::<SocketAddr>().is_ok()
         || text
             .rsplit_once(':')
             .is_some_and(|(h, p)| !h.is_empty() && !h.contains(':') && p.parse::<u16>().is_ok())
     {
-        return Ok(text.to_string());
+        return Ok(JoinTarget::Address(text.to_string()));
     }
-    Ok(format!("{text}:{DEFAULT_GOSSIP_PORT}"))
+    Ok(JoinTarget::Address(format!("{text}:{DEFAULT_GOSSIP_PORT}")))
 }
 
 /// Parses `IP`, `IP:port` or `[v6]:port`, using `default_port` when none is given.
@@ -638,26 +654,24 @@ mod tests {
 
     #[test]
     fn join_targets() {
-        assert_eq!(join_target("10.0.0.1").unwrap(), "10.0.0.1:8946");
-        assert_eq!(join_target("10.0.0.1:7000").unwrap(), "10.0.0.1:7000");
-        assert_eq!(join_target("seed.example").unwrap(), "seed.example:8946");
+        let address = |text: &str| match join_target(text).unwrap() {
+            JoinTarget::Address(a) => a,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(address("10.0.0.1"), "10.0.0.1:8946");
+        assert_eq!(address("10.0.0.1:7000"), "10.0.0.1:7000");
+        assert_eq!(address("seed.example"), "seed.example:8946");
+        assert_eq!(address("seed.example:9000"), "seed.example:9000");
+        assert_eq!(address("::1"), "[::1]:8946");
         assert_eq!(
-            join_target("seed.example:9000").unwrap(),
-            "seed.example:9000"
-        );
-        assert_eq!(join_target("::1").unwrap(), "[::1]:8946");
-        assert_eq!(
-            join_target("provider=dns name=belfry.service.consul port=7946").unwrap(),
+            address("provider=dns name=belfry.service.consul port=7946"),
             "belfry.service.consul:7946"
         );
+        assert_eq!(address("provider=dns name=seeds"), "seeds:8946");
+        let e = join_target("provider=aws tag_key=a tag_value=b").unwrap_err();
         assert_eq!(
-            join_target("provider=dns name=seeds").unwrap(),
-            "seeds:8946"
-        );
-        assert!(
-            join_target("provider=aws tag_key=a tag_value=b")
-                .unwrap_err()
-                .contains("not supported")
+            e,
+            "provider=aws is not supported by this build (supported: dns, mdns)"
         );
         assert!(
             join_target("provider=dns")
@@ -675,6 +689,41 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().starts_with("retry-join: provider=k8s"), "{e}");
+    }
+
+    #[test]
+    fn mdns_join_targets() {
+        let JoinTarget::Mdns(q) = join_target("provider=mdns service=belfry").unwrap() else {
+            panic!("not mdns");
+        };
+        assert_eq!(
+            (q.service.as_str(), q.domain.as_str(), q.timeout, q.v4, q.v6),
+            ("_belfry._tcp", "local", Duration::from_secs(1), true, false)
+        );
+        let JoinTarget::Mdns(q) =
+            join_target("provider=mdns service=_consul._tcp timeout=3s v6=true").unwrap()
+        else {
+            panic!("not mdns");
+        };
+        assert_eq!(
+            (q.service.as_str(), q.timeout, q.v6),
+            ("_consul._tcp", Duration::from_secs(3), true)
+        );
+        // Errors quote the value and name the field, and resolve names the flag.
+        for (value, needle) in [
+            ("provider=mdns", "provider=mdns needs service=NAME"),
+            ("provider=mdns service=x timeout=1y", "timeout=1y"),
+            ("provider=mdns service=x timeout=1m", "timeout=1m must be"),
+        ] {
+            let e = resolve(ConfigLayer {
+                join: Some(vec![value.into()]),
+                ..Default::default()
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(e.starts_with(&format!("join: {value:?}: ")), "{e}");
+            assert!(e.contains(needle), "{e}");
+        }
     }
 
     #[test]

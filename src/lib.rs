@@ -9,6 +9,7 @@ pub mod client;
 pub mod cluster;
 pub mod config;
 pub mod consensus;
+pub mod discovery;
 pub mod dispatcher;
 pub mod duration;
 pub mod executor;

@@ -940,3 +940,84 @@ async fn three_servers_and_an_agent_form_from_any_start_order() {
         assert!(nodes[3].client().jobs().await.is_ok(), "order {order:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_find_each_other_over_mdns_and_bootstrap() {
+    // Multicast stays inside a namespace of the test's own, on its loopback; the guard is
+    // declared first so it is dropped last, after the nodes are killed.
+    let netns = Netns::new("mdns");
+    let service = format!("belfry-test-{}", std::process::id());
+    let join = format!("provider=mdns service={service}");
+    let extra = [
+        "--bootstrap-expect=3",
+        "--retry-join",
+        &join,
+        "--retry-interval",
+        "1s",
+    ];
+    // node-a asks first and finds nobody else, so it can only meet the others by asking again.
+    let first = Node::spawn_in(&netns, "node-a", &extra);
+    wait_for(
+        "node-a's first retry-join attempt to find no one",
+        Duration::from_secs(20),
+        || async {
+            first
+                .log()
+                .contains("retry-join: no node answered")
+                .then_some(())
+        },
+    )
+    .await;
+    let mut nodes = vec![first];
+    for name in ["node-b", "node-c"] {
+        nodes.push(Node::spawn_in(&netns, name, &extra));
+    }
+    let peers_of = |node: &Node| -> Option<belfry::model::RaftPeers> {
+        let (code, out, _) = cli_in(
+            &netns,
+            &["--http-addr", &node.addr(), "raft", "list-peers", "--json"],
+        );
+        (code == 0).then(|| serde_json::from_str(&out).ok())?
+    };
+    for node in &nodes {
+        let peers = wait_for(
+            &format!("{} to see three voters and a leader", node.name),
+            Duration::from_secs(60),
+            || {
+                let peers = peers_of(node).filter(|p| {
+                    p.servers.iter().filter(|s| s.voter).count() == 3
+                        && p.servers.iter().filter(|s| s.state == "leader").count() == 1
+                });
+                async move { peers }
+            },
+        )
+        .await;
+        let mut names: Vec<&str> = peers.servers.iter().map(|s| s.node.as_str()).collect();
+        names.sort();
+        assert_eq!(names, ["node-a", "node-b", "node-c"], "{}", node.log());
+    }
+    // Each found the others at their gossip ports, which no flag named.
+    let (code, out, err) = cli_in(
+        &netns,
+        &["--http-addr", &nodes[0].addr(), "members", "--json"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let members: Vec<belfry::model::Member> = serde_json::from_str(&out).unwrap();
+    let mut seen: Vec<(String, u16, i32)> = members
+        .iter()
+        .map(|m| (m.name.clone(), m.port, m.status))
+        .collect();
+    seen.sort();
+    let expected: Vec<(String, u16, i32)> = nodes
+        .iter()
+        .map(|n| (n.name.clone(), n.gossip_port, 1))
+        .collect();
+    assert_eq!(seen, expected);
+    for node in &nodes {
+        assert!(
+            node.log().contains("mDNS: advertising this node"),
+            "{}",
+            node.log()
+        );
+    }
+}

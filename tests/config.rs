@@ -173,3 +173,30 @@ async fn sighup_reloads_tags_and_they_propagate() {
     .await;
     assert_eq!(zone(&node).await.as_deref(), Some("two"));
 }
+
+#[test]
+fn join_providers_other_than_dns_and_mdns_and_bad_mdns_fields_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (join, needle) in [
+        (
+            "provider=aws tag_key=role tag_value=belfry",
+            "retry-join: provider=aws is not supported by this build (supported: dns, mdns)",
+        ),
+        ("provider=k8s label_selector=app=belfry", "provider=k8s"),
+        ("provider=mdns", "provider=mdns needs service=NAME"),
+        ("provider=mdns service=belfry timeout=1h", "timeout=1h"),
+        (
+            "provider=mdns service=belfry v6=yes",
+            "v6=yes is not true or false",
+        ),
+    ] {
+        let mut args = agent_args(dir.path(), free_port());
+        args.extend(["--server".into(), "--retry-join".into(), join.into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = cli(&args, &[], None);
+        assert_eq!(code, 2, "{join}: {err}");
+        assert!(err.contains(needle), "{join}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    }
+    assert!(!dir.path().join("data").exists(), "nothing may be created");
+}

@@ -49,6 +49,8 @@ pub struct Node {
     /// Started with `--server` (the default) or as an agent without state.
     pub server: bool,
     pub extra: Vec<String>,
+    /// The network namespace the process runs in, if not the test's own.
+    pub netns: Option<String>,
     child: Option<Child>,
 }
 
@@ -63,16 +65,7 @@ impl Node {
     /// Starts a server named `name` without waiting for anything; `solo` adds
     /// `--bootstrap-expect=1`.
     pub fn spawn_named(name: &str, solo: bool, extra: &[&str]) -> Node {
-        let mut node = Node {
-            dir: tempfile::tempdir().unwrap(),
-            http_port: free_port(),
-            rpc_port: free_port(),
-            gossip_port: free_port(),
-            name: name.into(),
-            server: true,
-            extra: extra.iter().map(|s| s.to_string()).collect(),
-            child: None,
-        };
+        let mut node = Node::unstarted(name, true, extra);
         if solo {
             node.extra.insert(0, "--bootstrap-expect=1".into());
         }
@@ -82,18 +75,31 @@ impl Node {
 
     /// Starts an agent without `--server`.
     pub fn spawn_agent(name: &str, extra: &[&str]) -> Node {
-        let mut node = Node {
+        let mut node = Node::unstarted(name, false, extra);
+        node.spawn();
+        node
+    }
+
+    /// Starts a server inside `netns`. Its API is reachable only from there: use [`cli_in`].
+    pub fn spawn_in(netns: &Netns, name: &str, extra: &[&str]) -> Node {
+        let mut node = Node::unstarted(name, true, extra);
+        node.netns = Some(netns.name.clone());
+        node.spawn();
+        node
+    }
+
+    fn unstarted(name: &str, server: bool, extra: &[&str]) -> Node {
+        Node {
             dir: tempfile::tempdir().unwrap(),
             http_port: free_port(),
             rpc_port: free_port(),
             gossip_port: free_port(),
             name: name.into(),
-            server: false,
+            server,
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            netns: None,
             child: None,
-        };
-        node.spawn();
-        node
+        }
     }
 
     pub fn gossip_addr(&self) -> String {
@@ -122,7 +128,7 @@ impl Node {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let child = Command::new(BIN)
+        let child = command_in(self.netns.as_deref(), BIN)
             .args(["agent", "--log-level=info"])
             .args(self.server.then_some("--server"))
             .arg(format!("--node-name={}", self.name))
@@ -278,16 +284,25 @@ pub async fn http(method: &str, url: &str, body: Option<&str>) -> Raw {
 /// killed and fails the test, rather than hanging it.
 pub fn cli(args: &[&str], envs: &[(&str, &str)], cwd: Option<&Path>) -> (i32, String, String) {
     let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_remove("BELFRY_HTTP_ADDR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.env_remove("BELFRY_HTTP_ADDR");
     for (k, v) in envs {
         cmd.env(k, v);
     }
     if let Some(d) = cwd {
         cmd.current_dir(d);
     }
+    run_cli(cmd, args)
+}
+
+/// Runs the CLI inside `netns`, as [`cli`] does.
+pub fn cli_in(netns: &Netns, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = command_in(Some(&netns.name), BIN);
+    cmd.env_remove("BELFRY_HTTP_ADDR");
+    run_cli(cmd, args)
+}
+
+fn run_cli(mut cmd: Command, args: &[&str]) -> (i32, String, String) {
+    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
     let pid = child.id() as i32;
     let (tx, rx) = std::sync::mpsc::channel();
@@ -304,4 +319,66 @@ pub fn cli(args: &[&str], envs: &[(&str, &str)], cwd: Option<&Path>) -> (i32, St
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `program`, run inside the network namespace `netns` if one is given. `ip netns exec` execs
+/// the program in place, so the child's pid is the program's and signals reach it.
+fn command_in(netns: Option<&str>, program: &str) -> Command {
+    match netns {
+        Some(ns) => {
+            let mut cmd = Command::new("ip");
+            cmd.args(["netns", "exec", ns, program]);
+            cmd
+        }
+        None => Command::new(program),
+    }
+}
+
+/// A network namespace made for one test and deleted when dropped (also when the test panics),
+/// for traffic the host's own network must not see or carry, such as multicast. Its loopback
+/// is up with multicast on (the kernel leaves it off); it has no route, so a sender picks the
+/// interface itself (IP_MULTICAST_IF). Needs root and iproute2's `ip`; without them the test
+/// fails and says so.
+pub struct Netns {
+    pub name: String,
+}
+
+impl Netns {
+    pub fn new(purpose: &str) -> Netns {
+        let name = format!("belfry-{purpose}-{}", std::process::id());
+        // One left by a killed run whose pid this run got again.
+        let _ = Command::new("ip").args(["netns", "delete", &name]).output();
+        ip(&["netns", "add", &name]);
+        // From here on, dropping the guard deletes the namespace.
+        let netns = Netns { name };
+        for args in [
+            &["link", "set", "lo", "up"][..],
+            &["link", "set", "lo", "multicast", "on"],
+        ] {
+            let mut all = vec!["netns", "exec", &netns.name, "ip"];
+            all.extend_from_slice(args);
+            ip(&all);
+        }
+        netns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "delete", &self.name])
+            .output();
+    }
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().unwrap_or_else(|e| {
+        panic!("this test needs iproute2's `ip` (apt-get install iproute2) and root: {e}")
+    });
+    assert!(
+        out.status.success(),
+        "ip {} failed (this test needs root): {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

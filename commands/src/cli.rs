@@ -52,7 +52,7 @@ pub enum Command {
     Raft(RaftCommand),
     /// Make the node at --http-addr join the cluster through these gossip addresses
     Join {
-        /// IP, IP:port, host name or `provider=dns name=HOST [port=PORT]`
+        /// IP, IP:port, host, `provider=dns name=HOST [port=PORT]` or `provider=mdns service=NAME`
         #[arg(required = true)]
         addrs: Vec<String>,
     },
