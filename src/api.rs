@@ -1021,8 +1021,10 @@ async fn run_job(
 ) -> ApiResult<Response> {
     checked_name(&name)?;
     let force = matches!(params.force.as_deref(), Some("" | "true" | "1"));
+    let before = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
     launch_manual(&ctx, &name, force).await?;
-    let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
+    // An ephemeral job is gone once it succeeded: answer with it as it was.
+    let record = ctx.read(|r| r.job(&name))?.unwrap_or(before);
     Ok(json(StatusCode::OK, &ctx.present(record)))
 }
 

@@ -7,5 +7,6 @@ mod api;
 mod cli;
 mod cluster;
 mod config;
+mod distributed;
 mod durability;
 mod execution;

@@ -1,0 +1,349 @@
+//! Distributed execution: jobs run on the nodes their tags select, once per tick, with results
+//! that survive crashes and leader changes (issue 4).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use belfry::model::{Execution, ExecutionStatus, Job};
+
+use crate::support::{Node, shell_job, wait_for};
+
+fn tagged(mut job: Job, tags: &[(&str, &str)]) -> Job {
+    job.tags = tags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    job
+}
+
+/// Agents that join `server`, each with `--tag pool=w` plus `extra`.
+fn agent(name: &str, server: &Node, extra: &[&str]) -> Node {
+    let seed = server.gossip_addr();
+    let mut args = vec![
+        "--retry-join",
+        seed.as_str(),
+        "--retry-interval",
+        "1s",
+        "--tag",
+        "pool=w",
+    ];
+    args.extend_from_slice(extra);
+    Node::spawn_agent(name, &args)
+}
+
+async fn wait_members(server: &Node, alive: usize) {
+    let client = server.client();
+    wait_for(
+        &format!("{alive} alive members"),
+        Duration::from_secs(30),
+        || {
+            let client = client.clone();
+            async move {
+                let m = client.members().await.ok()?;
+                (m.iter().filter(|m| m.status == 1).count() == alive).then_some(())
+            }
+        },
+    )
+    .await;
+}
+
+/// Finished executions of `job`, grouped by tick, once `ticks` ticks have all finished.
+async fn finished_ticks(
+    server: &Node,
+    job: &str,
+    ticks: usize,
+) -> BTreeMap<chrono::DateTime<chrono::Utc>, Vec<Execution>> {
+    let client = server.client();
+    let job = job.to_string();
+    wait_for(
+        &format!("{ticks} finished ticks of {job}"),
+        Duration::from_secs(30),
+        || {
+            let (client, job) = (client.clone(), job.clone());
+            async move {
+                let ex = client.executions(&job).await.ok()?;
+                let mut by_tick: BTreeMap<_, Vec<Execution>> = BTreeMap::new();
+                for e in ex {
+                    by_tick.entry(e.scheduled_at).or_default().push(e);
+                }
+                // The newest tick may still run: only whole, finished ticks count.
+                by_tick.retain(|_, v| v.iter().all(|e| !e.is_running()));
+                (by_tick.len() >= ticks).then_some(by_tick)
+            }
+        },
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_pick_the_nodes_and_counts_spread_over_them() {
+    let server = Node::start(&["--tag", "pool=w"]).await;
+    let _a1 = agent("agent-1", &server, &["--tag", "only=me"]);
+    let _a2 = agent("agent-2", &server, &[]);
+    wait_members(&server, 3).await;
+    let client = server.client();
+    let solo = tagged(
+        shell_job("solo", "@every 1s", "echo $BELFRY_NODE_NAME"),
+        &[("only", "me")],
+    );
+    let pair = tagged(
+        shell_job("pair", "@every 1s", "echo $BELFRY_NODE_NAME"),
+        &[("pool", "w:2")],
+    );
+    let nowhere = tagged(shell_job("nowhere", "@every 1s", "true"), &[("pool", "x")]);
+    for job in [&solo, &pair, &nowhere] {
+        client.put_job(job).await.unwrap();
+    }
+
+    let solo_ticks = finished_ticks(&server, "solo", 3).await;
+    for (tick, ex) in &solo_ticks {
+        assert_eq!(ex.len(), 1, "{tick}: {ex:?}");
+        assert_eq!(ex[0].node_name, "agent-1");
+        assert_eq!(ex[0].output, "agent-1\n", "it ran on agent-1 itself");
+        assert!(ex[0].success);
+    }
+
+    let pair_ticks = finished_ticks(&server, "pair", 4).await;
+    let mut used = BTreeSet::new();
+    for (tick, ex) in &pair_ticks {
+        let nodes: BTreeSet<_> = ex.iter().map(|e| e.node_name.clone()).collect();
+        assert_eq!((ex.len(), nodes.len()), (2, 2), "{tick}: {ex:?}");
+        assert!(ex.iter().all(|e| e.output.trim() == e.node_name));
+        used.extend(nodes);
+    }
+    assert_eq!(
+        used.len(),
+        3,
+        "successive ticks spread over all three: {used:?}"
+    );
+
+    // No matching node: each tick is recorded as failed with the reason, not silently lost.
+    let nowhere_ticks = finished_ticks(&server, "nowhere", 1).await;
+    let ex = &nowhere_ticks.values().next().unwrap()[0];
+    assert_eq!(ex.status, ExecutionStatus::Failed);
+    assert!(ex.output.contains("matches the job's tags"), "{ex:?}");
+
+    // A tag count of 0 is refused up front.
+    let bad = tagged(shell_job("bad", "@every 1s", "true"), &[("pool", "w:0")]);
+    let err = client.put_job(&bad).await.unwrap_err().to_string();
+    assert!(err.contains("tags") && err.contains("at least 1"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_agents_run_fails_with_the_reason_and_retries_elsewhere() {
+    // The server itself does not match: the job runs on one of the two agents.
+    let server = Node::start(&[]).await;
+    let mut agents = vec![
+        agent("agent-1", &server, &[]),
+        agent("agent-2", &server, &[]),
+    ];
+    wait_members(&server, 3).await;
+    let marks = tempfile::tempdir().unwrap();
+    let first = marks.path().join("first");
+    // The first attempt hangs; any later attempt succeeds at once.
+    let command = format!(
+        "if [ -e {f} ]; then echo retried on $BELFRY_NODE_NAME; else touch {f}; sleep 60; fi",
+        f = first.display()
+    );
+    let mut job = tagged(
+        shell_job("fragile", "@manually", &command),
+        &[("pool", "w:1")],
+    );
+    job.retries = 1;
+    job.retry_on = "any".into();
+    let client = server.client();
+    client.put_job(&job).await.unwrap();
+    let runner = server.client();
+    let run = tokio::spawn(async move { runner.run_job("fragile").await });
+
+    // Wait for the first attempt to really run, then kill its agent.
+    let victim = wait_for(
+        "the first attempt to start",
+        Duration::from_secs(20),
+        || {
+            let client = client.clone();
+            let first = first.clone();
+            async move {
+                let ex = client.executions("fragile").await.ok()?;
+                let e = ex.iter().find(|e| e.attempt == 1 && e.is_running())?;
+                first.exists().then(|| e.node_name.clone())
+            }
+        },
+    )
+    .await;
+    let busy = crate::support::http("GET", &server.url("/v1/busy"), None).await;
+    assert_eq!(busy.status, 200);
+    assert!(busy.body.contains(&victim), "{}", busy.body);
+    let i = agents.iter().position(|a| a.name == victim).unwrap();
+    agents[i].kill9();
+    let survivor = agents[1 - i].name.clone();
+
+    let ex = wait_for("the retry to succeed", Duration::from_secs(40), || {
+        let client = client.clone();
+        async move {
+            let ex = client.executions("fragile").await.ok()?;
+            ex.iter().any(|e| e.attempt == 2 && e.success).then_some(ex)
+        }
+    })
+    .await;
+    let failed = ex.iter().find(|e| e.attempt == 1).unwrap();
+    assert_eq!(failed.status, ExecutionStatus::Failed);
+    assert!(
+        failed.output.contains(&format!("node {victim} failed")),
+        "{failed:?}"
+    );
+    let retried = ex.iter().find(|e| e.attempt == 2).unwrap();
+    assert_eq!(retried.node_name, survivor);
+    assert_eq!(retried.group, failed.group);
+    assert_eq!(retried.output, format!("retried on {survivor}\n"));
+    assert!(retried.started_at >= failed.finished_at + chrono::Duration::milliseconds(900));
+    assert!(run.await.unwrap().is_ok());
+    assert_eq!(client.job("fragile").await.unwrap().status, "success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_result_survives_losing_every_server_and_its_own_crash() {
+    let mut server = Node::start(&[]).await;
+    let mut a1 = agent("agent-1", &server, &[]);
+    wait_members(&server, 2).await;
+    let marks = tempfile::tempdir().unwrap();
+    let (started, release, ended) = (
+        marks.path().join("started"),
+        marks.path().join("release"),
+        marks.path().join("ended"),
+    );
+    let command = format!(
+        "touch {s}; while [ ! -e {r} ]; do sleep 0.05; done; echo finished alone; touch {e}",
+        s = started.display(),
+        r = release.display(),
+        e = ended.display()
+    );
+    let job = tagged(shell_job("lonely", "@manually", &command), &[("pool", "w")]);
+    server.client().put_job(&job).await.unwrap();
+    let runner = server.client();
+    tokio::spawn(async move { runner.run_job("lonely").await });
+    wait_file(&started).await;
+
+    // Every server goes; the run finishes meanwhile; then the agent itself crashes.
+    server.kill9();
+    std::fs::write(&release, "").unwrap();
+    wait_file(&ended).await;
+    wait_for(
+        "the agent to fail delivering",
+        Duration::from_secs(20),
+        || {
+            let log = a1.log();
+            async move { log.contains("results not delivered yet").then_some(()) }
+        },
+    )
+    .await;
+    a1.kill9();
+    a1.spawn();
+    server.restart().await;
+
+    let ex = wait_for("the result to land", Duration::from_secs(30), || {
+        let client = server.client();
+        async move {
+            let ex = client.executions("lonely").await.ok()?;
+            ex.into_iter().find(|e| !e.is_running())
+        }
+    })
+    .await;
+    assert!(ex.success, "{ex:?}");
+    assert_eq!(ex.output, "finished alone\n");
+    assert_eq!(ex.node_name, "agent-1");
+}
+
+async fn wait_file(path: &Path) {
+    let p = path.to_path_buf();
+    wait_for(
+        &format!("{} to exist", p.display()),
+        Duration::from_secs(20),
+        || {
+            let p = p.clone();
+            async move { p.exists().then_some(()) }
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_back_off_dependents_follow_success_and_ephemeral_jobs_go() {
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    let dir = tempfile::tempdir().unwrap();
+    let count = dir.path().join("count");
+    // Fails twice, then succeeds.
+    let command = format!(
+        "n=$(cat {c} 2>/dev/null || echo 0); n=$((n+1)); echo $n > {c}; [ $n -ge 3 ]",
+        c = count.display()
+    );
+    let mut flaky = shell_job("flaky", "@manually", &command);
+    flaky.retries = 2;
+    client.put_job(&flaky).await.unwrap();
+    let mut child = shell_job("child", "", "echo child ran");
+    child.parent_job = "flaky".into();
+    client.put_job(&child).await.unwrap();
+    client.run_job("flaky").await.unwrap();
+
+    let ex = wait_for("the third attempt", Duration::from_secs(20), || {
+        let client = client.clone();
+        async move {
+            let ex = client.executions("flaky").await.ok()?;
+            ex.iter()
+                .any(|e| e.attempt == 3 && !e.is_running())
+                .then_some(ex)
+        }
+    })
+    .await;
+    let mut attempts: Vec<_> = ex.iter().collect();
+    attempts.sort_by_key(|e| e.attempt);
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|e| (e.attempt, e.success))
+            .collect::<Vec<_>>(),
+        vec![(1, false), (2, false), (3, true)]
+    );
+    assert!(attempts.iter().all(|e| e.group == attempts[0].group));
+    // Backoff: 1 s after the first failure, 2 s after the second.
+    let gap1 = attempts[1].started_at - attempts[0].finished_at;
+    let gap2 = attempts[2].started_at - attempts[1].finished_at;
+    assert!(gap1 >= chrono::Duration::milliseconds(900), "{gap1}");
+    assert!(gap2 >= chrono::Duration::milliseconds(1900), "{gap2}");
+    let job = client.job("flaky").await.unwrap();
+    assert_eq!(
+        (job.status.as_str(), job.error_count, job.success_count),
+        ("success", 2, 1)
+    );
+
+    // The child runs once its parent's group succeeded (and never on a schedule of its own).
+    let child_runs = node
+        .wait_finished("child", 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(child_runs.len(), 1);
+    assert_eq!(child_runs[0].output, "child ran\n");
+
+    // A parent that fails for good does not run its child.
+    let mut failing = shell_job("failing", "@manually", "exit 3");
+    failing.retries = 0;
+    client.put_job(&failing).await.unwrap();
+    let mut orphan = shell_job("orphan", "", "echo no");
+    orphan.parent_job = "failing".into();
+    client.put_job(&orphan).await.unwrap();
+    client.run_job("failing").await.unwrap();
+    assert_eq!(client.job("failing").await.unwrap().status, "failed");
+
+    // An ephemeral job is deleted after its first success.
+    let mut once = shell_job("once", "@manually", "true");
+    once.ephemeral = true;
+    client.put_job(&once).await.unwrap();
+    client.run_job("once").await.unwrap();
+    wait_for("the ephemeral job to go", Duration::from_secs(10), || {
+        let client = client.clone();
+        async move { client.job("once").await.is_err().then_some(()) }
+    })
+    .await;
+    assert!(client.executions("orphan").await.unwrap().is_empty());
+}
