@@ -134,7 +134,7 @@ async fn tags_pick_the_nodes_and_counts_spread_over_them() {
 async fn a_killed_agents_run_fails_with_the_reason_and_retries_elsewhere() {
     // The server itself does not match: the job runs on one of the two agents.
     let server = Node::start(&[]).await;
-    let mut agents = vec![
+    let mut agents = [
         agent("agent-1", &server, &[]),
         agent("agent-2", &server, &[]),
     ];
