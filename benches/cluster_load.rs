@@ -139,7 +139,7 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
     );
     println!(
         "machine: {} CPUs, {} MiB RAM",
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpus(),
         meminfo_total_kib().unwrap_or(0) / 1024
     );
     let mut cluster = Cluster::start(s)?;
@@ -211,13 +211,20 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         load.split_samples,
     );
     println!(
-        "          while leading: CPU mean {:.1}% / peak {:.1}% of one core, RSS peak {}; \
-         machine busy {:.0}% of {} CPUs",
+        "          while leading: CPU mean {:.1}% / peak {:.1}% of one core, RSS peak {}",
         load.leader_cpu_mean_pct,
         load.leader_cpu_peak_pct,
         mib(load.leader_rss_peak_kib),
+    );
+    // Anything else busy on the machine (a build, other tests) skews the figures: say so.
+    println!(
+        "machine:  busy {:.0}% of one core ({} CPUs = {}%): the cluster and its jobs {:.0}%, \
+         everything else {:.0}%",
         load.machine_busy_pct,
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        cpus(),
+        cpus() * 100,
+        load.cluster_cpu_pct,
+        (load.machine_busy_pct - load.cluster_cpu_pct).max(0.0),
     );
 
     // 4. Fetch and judge every job's executions, from the leader (any live server if none).
@@ -340,7 +347,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         "RESULT jobs={} secs={} runs={} launches_per_s={} lateness_p50_ms={} lateness_p99_ms={} \
          lateness_max_ms={} missed={missed} duplicates={} off_grid={} unfinished={} \
          leader_changes={} elections={elections} leader_cpu_pct={:.1} leader_rss_peak_mib={:.1} runs_on_agents={on_agents} \
-         deaths={} create_s={:.2}",
+         deaths={} create_s={:.2} machine_other_cpu_pct={:.0}",
         s.jobs,
         s.secs,
         a.finished,
@@ -356,6 +363,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         load.leader_rss_peak_kib as f64 / 1024.0,
         load.deaths.len(),
         created.elapsed.as_secs_f64(),
+        (load.machine_busy_pct - load.cluster_cpu_pct).max(0.0),
     );
 
     let ok = missed == 0
@@ -731,7 +739,14 @@ impl Cluster {
         if let (Some(a), Some(b)) = (machine_first, MachineCpu::read()) {
             let total = b.total.saturating_sub(a.total);
             if total > 0 {
-                f.machine_busy_pct = b.busy.saturating_sub(a.busy) as f64 / total as f64 * 100.0;
+                f.machine_busy_pct =
+                    b.busy.saturating_sub(a.busy) as f64 / total as f64 * 100.0 * cpus() as f64;
+            }
+        }
+        for n in &self.nodes {
+            let (own, children, secs) = n.stats.totals();
+            if secs > 0.0 {
+                f.cluster_cpu_pct += (own + children) as f64 / tick / secs * 100.0;
             }
         }
         f
@@ -777,63 +792,93 @@ impl Cluster {
 /// One process's CPU and memory over the run.
 #[derive(Default)]
 struct ProcStats {
-    /// (when, utime + stime in clock ticks) of the first and the latest reading.
-    first: Option<(Instant, u64)>,
-    last: Option<(Instant, u64)>,
+    /// The first and the latest reading, and when they were taken.
+    first: Option<(Instant, ProcReading)>,
+    last: Option<(Instant, ProcReading)>,
     cpu_peak_pct: f64,
     rss_peak_kib: u64,
     rss_last_kib: u64,
 }
 
 impl ProcStats {
-    /// Reads /proc; returns the CPU ticks and seconds since the previous reading.
+    /// Reads /proc; returns the process's own CPU ticks and the seconds since the previous
+    /// reading.
     fn record(&mut self, pid: i32, now: Instant, tick: f64) -> Option<(u64, f64)> {
-        let (rss_kib, cpu_ticks) = read_proc(pid)?;
-        self.rss_last_kib = rss_kib;
-        self.rss_peak_kib = self.rss_peak_kib.max(rss_kib);
-        let since = self.last.map(|(at, ticks)| {
-            let secs = now.duration_since(at).as_secs_f64();
-            (cpu_ticks.saturating_sub(ticks), secs)
-        });
-        if let Some((ticks, secs)) = since
-            && secs > 0.0
-        {
+        let r = ProcReading::read(pid)?;
+        self.rss_last_kib = r.rss_kib;
+        self.rss_peak_kib = self.rss_peak_kib.max(r.rss_kib);
+        let since = self
+            .last
+            .map(|(at, prev)| {
+                let secs = now.duration_since(at).as_secs_f64();
+                (r.cpu_ticks.saturating_sub(prev.cpu_ticks), secs)
+            })
+            .filter(|(_, secs)| *secs > 0.0);
+        if let Some((ticks, secs)) = since {
             self.cpu_peak_pct = self.cpu_peak_pct.max(ticks as f64 / tick / secs * 100.0);
         }
-        self.first.get_or_insert((now, cpu_ticks));
-        self.last = Some((now, cpu_ticks));
-        since.filter(|(_, secs)| *secs > 0.0)
+        self.first.get_or_insert((now, r));
+        self.last = Some((now, r));
+        since
     }
 
-    fn cpu_mean_pct(&self) -> f64 {
+    /// (own CPU ticks, CPU ticks of the job processes it reaped, seconds) between the first
+    /// and the latest reading.
+    fn totals(&self) -> (u64, u64, f64) {
         match (self.first, self.last) {
-            (Some((t0, c0)), Some((t1, c1))) if t1 > t0 => {
-                (c1 - c0) as f64 / clock_ticks_per_sec() / t1.duration_since(t0).as_secs_f64()
-                    * 100.0
-            }
-            _ => 0.0,
+            (Some((t0, a)), Some((t1, b))) => (
+                b.cpu_ticks.saturating_sub(a.cpu_ticks),
+                b.children_ticks.saturating_sub(a.children_ticks),
+                t1.duration_since(t0).as_secs_f64(),
+            ),
+            _ => (0, 0, 0.0),
+        }
+    }
+
+    /// The process's own CPU time over the run, in % of one core.
+    fn cpu_mean_pct(&self) -> f64 {
+        let (own, _, secs) = self.totals();
+        if secs > 0.0 {
+            own as f64 / clock_ticks_per_sec() / secs * 100.0
+        } else {
+            0.0
         }
     }
 }
 
-/// (VmRSS in KiB, utime + stime in clock ticks) of a live process.
-fn read_proc(pid: i32) -> Option<(u64, u64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name: [0] is field 3 (state), so utime (field
-    // 14) is [11] and stime [12].
-    let f: Vec<u64> = stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .map(|v| v.parse().unwrap_or(0))
-        .collect();
-    Some((rss, f.get(11)? + f.get(12)?))
+/// One reading of a live process's /proc entries.
+#[derive(Clone, Copy)]
+struct ProcReading {
+    rss_kib: u64,
+    /// utime + stime (all threads), in clock ticks.
+    cpu_ticks: u64,
+    /// cutime + cstime: the job processes it has reaped.
+    children_ticks: u64,
+}
+
+impl ProcReading {
+    fn read(pid: i32) -> Option<ProcReading> {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let rss_kib = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the parenthesised command name: [0] is field 3 (state), so utime
+        // (field 14) is [11], stime [12], cutime [13] and cstime [14].
+        let f: Vec<u64> = stat[stat.rfind(')')? + 1..]
+            .split_whitespace()
+            .map(|v| v.parse().unwrap_or(0))
+            .collect();
+        Some(ProcReading {
+            rss_kib,
+            cpu_ticks: f.get(11)? + f.get(12)?,
+            children_ticks: f.get(13)? + f.get(14)?,
+        })
+    }
 }
 
 /// Whole-machine CPU time from /proc/stat, in clock ticks.
@@ -873,6 +918,10 @@ fn meminfo_total_kib() -> Option<u64> {
         .ok()
 }
 
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn clock_ticks_per_sec() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
@@ -892,7 +941,10 @@ struct LoadFigures {
     leader_cpu_peak_pct: f64,
     leader_rss_peak_kib: u64,
     deaths: Vec<String>,
+    /// The whole machine's busy time, in % of one core (200% = both cores of a 2-core box).
     machine_busy_pct: f64,
+    /// The five processes and the job processes they reaped, in % of one core.
+    cluster_cpu_pct: f64,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::support::*;
 
 /// Which of `nodes` currently leads (by its own /health), if exactly one does.
-async fn leader_of(nodes: &[&Node]) -> Option<usize> {
+pub(crate) async fn leader_of(nodes: &[&Node]) -> Option<usize> {
     let mut leaders = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
         if let Ok(h) = n.client().health().await
@@ -264,7 +264,7 @@ async fn three_servers() -> (Vec<Node>, usize) {
     three_servers_with(&[]).await
 }
 
-async fn three_servers_with(extra: &[&str]) -> (Vec<Node>, usize) {
+pub(crate) async fn three_servers_with(extra: &[&str]) -> (Vec<Node>, usize) {
     let mut first = vec!["--bootstrap-expect=3"];
     first.extend_from_slice(extra);
     let a = Node::spawn_named("node-a", false, &first);
@@ -725,7 +725,7 @@ async fn demote_and_promote_survive_restarts_and_demote_guards_the_quorum() {
     assert!(err.contains("quorum") && err.contains("--force"), "{err}");
 }
 
-async fn voters_via(client: &belfry::client::Client) -> Option<Vec<String>> {
+pub(crate) async fn voters_via(client: &belfry::client::Client) -> Option<Vec<String>> {
     let p = client.raft_peers().await.ok()?;
     Some(
         p.servers

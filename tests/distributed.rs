@@ -347,3 +347,156 @@ async fn retries_back_off_dependents_follow_success_and_ephemeral_jobs_go() {
     .await;
     assert!(client.executions("orphan").await.unwrap().is_empty());
 }
+
+/// The acceptance test: 3 servers and 2 agents, jobs every second, the leader
+/// SIGKILLed 5 times in about two minutes (and restarted each time). Every tick of every job
+/// runs exactly once or is recorded as missed; a `forbid` job longer than its interval never
+/// overlaps.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_tick_runs_once_across_five_leader_kills() {
+    use crate::cluster::{leader_of, three_servers_with, voters_via};
+    let (mut servers, mut leader) = three_servers_with(&["--history-limit", "1000"]).await;
+    let _agents = [
+        agent("agent-1", &servers[0], &[]),
+        agent("agent-2", &servers[0], &[]),
+    ];
+    wait_members(&servers[leader], 5).await;
+    let out = tempfile::tempdir().unwrap();
+    let ticks_log = out.path().join("ticks.log");
+    let slow_log = out.path().join("slow.log");
+    let client = servers[leader].client();
+    let names = ["tick-1", "tick-2", "tick-3"];
+    for name in names {
+        let command = format!(
+            "echo \"$BELFRY_JOB_NAME $BELFRY_SCHEDULED_AT $BELFRY_NODE_NAME\" >> {}",
+            ticks_log.display()
+        );
+        let job = tagged(shell_job(name, "@every 1s", &command), &[("pool", "w:1")]);
+        client.put_job(&job).await.unwrap();
+    }
+    let command = format!(
+        "echo start $BELFRY_NODE_NAME >> {l}; sleep 2.5; echo end $BELFRY_NODE_NAME >> {l}",
+        l = slow_log.display()
+    );
+    let mut slow = tagged(shell_job("slow", "@every 1s", &command), &[("pool", "w:1")]);
+    slow.concurrency = "forbid".into();
+    client.put_job(&slow).await.unwrap();
+
+    for kill in 0..5 {
+        tokio::time::sleep(Duration::from_secs(15)).await;
+        let old = servers[leader].name.clone();
+        servers[leader].kill9();
+        let new_leader = wait_for("a new leader", Duration::from_secs(20), || {
+            let refs: Vec<&Node> = servers.iter().collect();
+            let old = old.clone();
+            async move {
+                let i = leader_of(&refs).await?;
+                (refs[i].name != old).then_some(i)
+            }
+        })
+        .await;
+        servers[leader].spawn();
+        let client = servers[new_leader].client();
+        wait_for(
+            &format!("{old} to be a voter again after kill {kill}"),
+            Duration::from_secs(30),
+            || {
+                let (client, old) = (client.clone(), old.clone());
+                async move {
+                    let v = voters_via(&client).await?;
+                    (v.len() == 3 && v.contains(&old)).then_some(())
+                }
+            },
+        )
+        .await;
+        leader = new_leader;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let client = servers[leader].client();
+    for name in names.iter().chain(["slow"].iter()) {
+        let mut job = client.job(name).await.unwrap();
+        job.disabled = true;
+        client.put_job(&job).await.unwrap();
+    }
+    // Let what was launched finish and land.
+    wait_for("every run to finish", Duration::from_secs(20), || {
+        let client = client.clone();
+        async move {
+            for name in ["tick-1", "tick-2", "tick-3", "slow"] {
+                if client
+                    .executions(name)
+                    .await
+                    .ok()?
+                    .iter()
+                    .any(|e| e.is_running())
+                {
+                    return None;
+                }
+            }
+            Some(())
+        }
+    })
+    .await;
+
+    let lines = std::fs::read_to_string(&ticks_log).unwrap();
+    let mut ran: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for line in lines.lines() {
+        let mut parts = line.split_whitespace();
+        let (job, at) = (parts.next().unwrap(), parts.next().unwrap());
+        *ran.entry((job.to_string(), at.to_string())).or_default() += 1;
+    }
+    let doubled: Vec<_> = ran.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(doubled.is_empty(), "ticks that ran twice: {doubled:?}");
+    let mut missed_total = 0;
+    for name in names {
+        let ex = client.executions(name).await.unwrap();
+        let mut seen = BTreeSet::new();
+        for e in &ex {
+            assert!(seen.insert(e.scheduled_at), "tick recorded twice: {e:?}");
+            let at = e
+                .scheduled_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let in_file = ran.contains_key(&(name.to_string(), at.clone()));
+            match e.status {
+                ExecutionStatus::Success => {
+                    assert!(in_file, "{name} {at} succeeded but did not run")
+                }
+                ExecutionStatus::Missed => {
+                    missed_total += 1;
+                    assert!(!in_file, "{name} {at} recorded missed but ran");
+                }
+                _ => panic!("{name} {at}: unexpected {e:?}"),
+            }
+        }
+        // No gap: consecutive recorded ticks are one second apart.
+        let ticks: Vec<_> = seen.into_iter().collect();
+        assert!(ticks.len() > 60, "{name}: only {} ticks", ticks.len());
+        for pair in ticks.windows(2) {
+            assert_eq!(
+                pair[1] - pair[0],
+                chrono::Duration::seconds(1),
+                "{name}: ticks between {} and {} are lost",
+                pair[0],
+                pair[1]
+            );
+        }
+        // Every run in the file is a recorded execution.
+        let from_file = ran.keys().filter(|(j, _)| j == name).count();
+        let succeeded = ex
+            .iter()
+            .filter(|e| e.status == ExecutionStatus::Success)
+            .count();
+        assert_eq!(from_file, succeeded, "{name}");
+    }
+    // The forbid job: starts and ends strictly alternate, so no two runs overlapped.
+    let slow_lines = std::fs::read_to_string(&slow_log).unwrap();
+    let kinds: Vec<&str> = slow_lines
+        .lines()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert!(kinds.len() >= 20, "{slow_lines}");
+    for (i, k) in kinds.iter().enumerate() {
+        assert_eq!(*k, if i % 2 == 0 { "start" } else { "end" }, "{slow_lines}");
+    }
+    eprintln!("every tick ran once; {missed_total} recorded as missed");
+}
