@@ -138,3 +138,68 @@ async fn sigterm_kills_what_outlives_the_grace_period() {
     let killed = ex.iter().find(|e| e.output.contains("agent shutting down"));
     assert!(killed.is_some_and(|e| !e.success), "{ex:?}\n{}", node.log());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticks_missed_while_down_follow_each_jobs_catchup_policy() {
+    let mut node = Node::start(&["--history-limit", "1000"]).await;
+    for (name, policy) in [("all", "all"), ("none", "none"), ("last", "")] {
+        let mut job = shell_job(name, "@every 1s", "true");
+        job.catchup = policy.into();
+        node.client().put_job(&job).await.unwrap();
+    }
+    node.wait_finished("none", 1, Duration::from_secs(10)).await;
+    let status = node
+        .signal_and_wait(libc::SIGTERM, Duration::from_secs(20))
+        .await;
+    assert_eq!(status.code(), Some(0));
+    let down_at = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    node.restart().await;
+    let up_at = chrono::Utc::now();
+    // Ticks of the downtime: each job's executions scheduled within it.
+    let down_ticks = |ex: &[belfry::model::Execution]| -> Vec<ExecutionStatus> {
+        let mut ex: Vec<_> = ex
+            .iter()
+            .filter(|e| {
+                e.scheduled_at > down_at && e.scheduled_at < up_at - chrono::Duration::seconds(1)
+            })
+            .collect();
+        ex.sort_by_key(|e| e.scheduled_at);
+        ex.iter().map(|e| e.status).collect()
+    };
+    let settled = |name: &'static str| {
+        let client = node.client();
+        async move {
+            wait_for(name, Duration::from_secs(10), || {
+                let client = client.clone();
+                async move {
+                    let ex = client.executions(name).await.ok()?;
+                    let d = down_ticks(&ex);
+                    (d.len() >= 3 && d.iter().all(|s| *s != ExecutionStatus::Running)).then_some(d)
+                }
+            })
+            .await
+        }
+    };
+    let all = settled("all").await;
+    assert!(
+        all.iter().all(|s| *s == ExecutionStatus::Success),
+        "{all:?}"
+    );
+    let none = settled("none").await;
+    assert!(
+        none.iter().all(|s| *s == ExecutionStatus::Missed),
+        "{none:?}"
+    );
+    // `last` (the default): the newest missed tick runs, the older ones are recorded missed.
+    let last = settled("last").await;
+    let (newest, older) = last.split_last().unwrap();
+    assert!(
+        older.iter().all(|s| *s == ExecutionStatus::Missed),
+        "{last:?}"
+    );
+    assert!(
+        matches!(newest, ExecutionStatus::Success | ExecutionStatus::Missed),
+        "{last:?}"
+    );
+}
