@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use crate::config::AgentConfig;
 use crate::consensus::{Raft, StateMachine};
-use crate::model::{AgentInfo, Health, Job, Member, NodeStatus, zero_time};
+use crate::model::{AgentInfo, Execution, Health, Job, Member, NodeStatus, zero_time};
 use crate::schedule::Schedule;
 use crate::state::{
     Command, JobRecord, Launch, LaunchKind, LaunchOutcome, Reader, Rejection,
@@ -159,6 +159,7 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
         .route("/v1", get(status))
         .route("/v1/", get(status))
         .route("/v1/members", get(members))
+        .route("/v1/members/", get(members))
         .route("/v1/leader", get(leader))
         .route("/v1/isleader", get(is_leader))
         .route("/v1/operator/raft/peers", get(raft_peers))
@@ -186,9 +187,17 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
                 .put(upsert_job),
         )
         .route("/v1/busy", get(busy))
+        .route("/v1/busy/", get(busy))
+        .route("/v1/pause", get(pause_state).post(pause))
+        .route("/v1/unpause", post(unpause))
+        .route("/v1/stats", get(stats))
+        .route("/v1/restore", post(restore))
         .route("/v1/jobs/{name}/run", post(run_job))
         .route("/v1/jobs/{name}/toggle", post(toggle_job))
-        .route("/v1/jobs/{name}/executions", get(list_executions))
+        .route(
+            "/v1/jobs/{name}/executions",
+            get(list_executions).delete(delete_executions),
+        )
         .route("/v1/jobs/{name}/executions/", get(list_executions))
         .route("/v1/jobs/{name}/executions/{id}", get(show_execution))
         .with_state(ctx);
@@ -840,13 +849,119 @@ async fn is_leader(State(ctx): Ctx) -> Response {
     }
 }
 
-async fn list_jobs(State(ctx): Ctx, Query(params): Query<ReadParams>) -> ApiResult<Response> {
-    let consistent = ctx.sync_read(params.stale()).await;
+/// The query of a list request, as pairs (a key may repeat: `metadata[k]=v`).
+fn query_pairs(query: Option<&str>) -> ApiResult<Vec<(String, String)>> {
+    serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("malformed query string: {e}")))
+}
+
+fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `_start`/`_end` (react-admin's slice), applied after filtering and sorting.
+fn slice_bounds(pairs: &[(String, String)], len: usize) -> ApiResult<(usize, usize)> {
+    let index = |key: &str| -> ApiResult<Option<usize>> {
+        match query_value(pairs, key) {
+            None | Some("") => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                ApiError::bad_request(format!("{key}={v:?} is not a non-negative integer"))
+            }),
+        }
+    };
+    let start = index("_start")?.unwrap_or(0).min(len);
+    let end = index("_end")?.unwrap_or(len).clamp(start, len);
+    Ok((start, end))
+}
+
+fn descending(pairs: &[(String, String)], default_desc: bool) -> ApiResult<bool> {
+    match query_value(pairs, "_order") {
+        None | Some("") => Ok(default_desc),
+        Some(o) if o.eq_ignore_ascii_case("asc") => Ok(false),
+        Some(o) if o.eq_ignore_ascii_case("desc") => Ok(true),
+        Some(o) => Err(ApiError::bad_request(format!(
+            "_order={o:?} is not ASC or DESC"
+        ))),
+    }
+}
+
+/// `GET /v1/jobs`: Dkron's filters (`metadata[k]=v`, `q`, `status`, `disabled`), sort
+/// (`_sort`, `_order`) and slice (`_start`, `_end`); `X-Total-Count` counts before slicing.
+async fn list_jobs(State(ctx): Ctx, RawQuery(query): RawQuery) -> ApiResult<Response> {
+    let pairs = query_pairs(query.as_deref())?;
+    let stale = ReadParams {
+        stale: query_value(&pairs, "stale").map(String::from),
+    };
+    let consistent = ctx.sync_read(stale.stale()).await;
     let records = ctx.read(|r| r.jobs())?;
-    let jobs: Vec<Job> = records.into_iter().map(|r| ctx.present(r)).collect();
+    let mut jobs: Vec<Job> = records.into_iter().map(|r| ctx.present(r)).collect();
+
+    let metadata: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("metadata[")
+                .and_then(|k| k.strip_suffix(']'))
+                .map(|k| (k, v.as_str()))
+        })
+        .collect();
+    let q = query_value(&pairs, "q").filter(|q| !q.is_empty());
+    let status = match query_value(&pairs, "status") {
+        None | Some("") => None,
+        Some("untriggered") => Some(""),
+        Some(s @ ("success" | "failed" | "partially_failed")) => Some(s),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "status={other:?} is not success, failed, partially_failed or untriggered"
+            )));
+        }
+    };
+    let disabled = match query_value(&pairs, "disabled") {
+        None | Some("") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "disabled={other:?} is not true or false"
+            )));
+        }
+    };
+    jobs.retain(|j| {
+        metadata
+            .iter()
+            .all(|(k, v)| j.metadata.get(*k).is_some_and(|m| m == v))
+            && q.is_none_or(|q| j.name.contains(q) || j.displayname.contains(q))
+            && status.is_none_or(|s| j.status == s)
+            && disabled.is_none_or(|d| j.disabled == d)
+    });
+    let sort = query_value(&pairs, "_sort")
+        .filter(|s| !s.is_empty())
+        .unwrap_or("id");
+    match sort {
+        "id" | "name" => jobs.sort_by(|a, b| a.name.cmp(&b.name)),
+        "displayname" => jobs.sort_by(|a, b| a.displayname.cmp(&b.displayname)),
+        "schedule" => jobs.sort_by(|a, b| a.schedule.cmp(&b.schedule)),
+        "success_count" => jobs.sort_by_key(|j| j.success_count),
+        "error_count" => jobs.sort_by_key(|j| j.error_count),
+        "last_success" => jobs.sort_by_key(|j| j.last_success),
+        "last_error" => jobs.sort_by_key(|j| j.last_error),
+        "next" => jobs.sort_by_key(|j| j.next),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "_sort={other:?} is not one of id, name, displayname, schedule, success_count, error_count, last_success, last_error, next"
+            )));
+        }
+    }
+    if descending(&pairs, false)? {
+        jobs.reverse();
+    }
     let total = jobs.len();
+    let (start, end) = slice_bounds(&pairs, total)?;
+    let page = &jobs[start..end];
     Ok(marked(
-        with_total(json(StatusCode::OK, &jobs), total),
+        with_total(json(StatusCode::OK, &page), total),
         consistent,
     ))
 }
@@ -884,6 +999,11 @@ fn rejection(r: Rejection) -> ApiError {
 }
 
 async fn upsert_job(State(ctx): Ctx, uri: axum::http::Uri, body: Bytes) -> ApiResult<Response> {
+    if ctx.read(|r| r.paused())? {
+        return Err(ApiError::unavailable(
+            "New job submissions are currently paused",
+        ));
+    }
     let mut job: Job = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("Unable to parse payload: {e}.")))?;
     if job.concurrency.is_empty() {
@@ -1028,22 +1148,28 @@ async fn run_job(
     Ok(json(StatusCode::OK, &ctx.present(record)))
 }
 
-#[derive(serde::Deserialize, Default)]
-struct ExecutionParams {
-    stale: Option<String>,
-    output_size_limit: Option<usize>,
-}
-
+/// `GET /v1/jobs/NAME/executions`: newest first by default; `_sort` (`id`/`started_at`,
+/// `finished_at`, `attempt`), `_order`, and `_start`/`_end` (which Dkron ignores: Belfry
+/// honours them); `output_size_limit` keeps the tail of each output.
 async fn list_executions(
     State(ctx): Ctx,
     Path(name): Path<String>,
-    Query(params): Query<ExecutionParams>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
     checked_name(&name)?;
+    let pairs = query_pairs(query.as_deref())?;
+    let output_size_limit = match query_value(&pairs, "output_size_limit") {
+        None | Some("") => None,
+        Some(v) => Some(v.parse::<usize>().map_err(|_| {
+            ApiError::bad_request(format!(
+                "output_size_limit={v:?} is not a non-negative integer"
+            ))
+        })?),
+    };
     let consistent = ctx
         .sync_read(
             ReadParams {
-                stale: params.stale.clone(),
+                stale: query_value(&pairs, "stale").map(String::from),
             }
             .stale(),
         )
@@ -1053,8 +1179,25 @@ async fn list_executions(
     if !exists {
         return Err(not_found());
     }
-    executions.reverse(); // newest first, as Dkron lists them
-    if let Some(limit) = params.output_size_limit {
+    // Stored oldest first.
+    match query_value(&pairs, "_sort").filter(|s| !s.is_empty()) {
+        None => {}
+        Some("id" | "started_at") => executions.sort_by_key(|e| e.started_at),
+        Some("finished_at") => executions.sort_by_key(|e| e.finished_at),
+        Some("attempt") => executions.sort_by_key(|e| e.attempt),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "_sort={other:?} is not one of id, started_at, finished_at, attempt"
+            )));
+        }
+    }
+    if descending(&pairs, true)? {
+        executions.reverse();
+    }
+    let total = executions.len();
+    let (start, end) = slice_bounds(&pairs, total)?;
+    let mut executions: Vec<Execution> = executions.drain(start..end).collect();
+    if let Some(limit) = output_size_limit {
         for e in &mut executions {
             if e.output.len() > limit {
                 let mut cut = e.output.len() - limit;
@@ -1066,11 +1209,190 @@ async fn list_executions(
             }
         }
     }
-    let total = executions.len();
     Ok(marked(
         with_total(json(StatusCode::OK, &executions), total),
         consistent,
     ))
+}
+
+#[derive(serde::Serialize)]
+struct Paused {
+    paused: bool,
+}
+
+async fn pause_state(State(ctx): Ctx, Query(params): Query<ReadParams>) -> ApiResult<Response> {
+    let consistent = ctx.sync_read(params.stale()).await;
+    let paused = ctx.read(|r| r.paused())?;
+    Ok(marked(json(StatusCode::OK, &Paused { paused }), consistent))
+}
+
+/// `POST /v1/pause`: new and changed jobs are refused (503) through every node until
+/// `POST /v1/unpause`. Replicated and durable (Dkron's flag is per node and in memory).
+async fn pause(State(ctx): Ctx) -> ApiResult<Response> {
+    set_paused(&ctx, true).await
+}
+
+async fn unpause(State(ctx): Ctx) -> ApiResult<Response> {
+    set_paused(&ctx, false).await
+}
+
+async fn set_paused(ctx: &Arc<ApiContext>, paused: bool) -> ApiResult<Response> {
+    ctx.write(Command::SetPaused { paused }).await?;
+    Ok(json(StatusCode::OK, &Paused { paused }))
+}
+
+#[derive(serde::Serialize)]
+struct DayStatsOut {
+    date: String,
+    success_count: u64,
+    failed_count: u64,
+}
+
+#[derive(serde::Serialize)]
+struct StatsOut {
+    stats: Vec<DayStatsOut>,
+}
+
+/// `GET /v1/stats?days=N`: executions finished per UTC day, oldest first, zero-filled
+/// (default 30 days, at most 365).
+async fn stats(State(ctx): Ctx, RawQuery(query): RawQuery) -> ApiResult<Response> {
+    let pairs = query_pairs(query.as_deref())?;
+    let days: i64 = match query_value(&pairs, "days") {
+        None | Some("") => 30,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if (1..=365).contains(&n) => n,
+            _ => {
+                return Err(ApiError::bad_request(format!(
+                    "days={v:?} is not a number of days from 1 to 365"
+                )));
+            }
+        },
+    };
+    let consistent = ctx
+        .sync_read(
+            ReadParams {
+                stale: query_value(&pairs, "stale").map(String::from),
+            }
+            .stale(),
+        )
+        .await;
+    let today = Utc::now().date_naive();
+    let stats = ctx.read(|r| {
+        (0..days)
+            .rev()
+            .map(|back| {
+                let day = today - chrono::Duration::days(back);
+                let s = r.day_stats(day)?;
+                Ok(DayStatsOut {
+                    date: format!("{}T00:00:00Z", day.format("%Y-%m-%d")),
+                    success_count: s.success_count,
+                    failed_count: s.failed_count,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+    })?;
+    Ok(marked(
+        json(StatusCode::OK, &StatsOut { stats }),
+        consistent,
+    ))
+}
+
+/// `DELETE /v1/jobs/NAME/executions`: drops the job's finished executions and resets its
+/// counters; answers with the job.
+async fn delete_executions(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
+    checked_name(&name)?;
+    match ctx
+        .write(Command::DeleteExecutions { name: name.clone() })
+        .await?
+    {
+        SmResponse::Job(_) => {
+            let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
+            Ok(json(StatusCode::OK, &ctx.present(record)))
+        }
+        SmResponse::Rejected(r) => Err(rejection(r)),
+        other => Err(ApiError::internal(format!("unexpected response {other:?}"))),
+    }
+}
+
+/// `POST /v1/restore`: multipart field `file` holding a JSON array of jobs (what `GET
+/// /v1/jobs` returns). Every job is validated first and nothing is written unless all are
+/// valid; parents are written before their children. Dkron's answer: a JSON *string* holding a
+/// JSON array of one line per job.
+async fn restore(State(ctx): Ctx, mut form: axum::extract::Multipart) -> ApiResult<Response> {
+    let mut file = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {e}")))?
+    {
+        if field.name() == Some("file") {
+            file =
+                Some(field.bytes().await.map_err(|e| {
+                    ApiError::bad_request(format!("cannot read the file field: {e}"))
+                })?);
+        }
+    }
+    let Some(file) = file else {
+        return Err(ApiError(
+            StatusCode::NOT_FOUND,
+            "no multipart field \"file\" with the jobs to restore".into(),
+        ));
+    };
+    let mut jobs: Vec<Job> = serde_json::from_slice(&file)
+        .map_err(|e| ApiError::bad_request(format!("Unable to parse payload: {e}.")))?;
+    let mut problems = Vec::new();
+    for job in &mut jobs {
+        if job.concurrency.is_empty() {
+            job.concurrency = crate::model::CONCURRENCY_ALLOW.into();
+        }
+        job.id = job.name.clone();
+        if let Err(e) = validate_job(job) {
+            problems.push(format!("{:?}: {e}", job.name));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::bad_request(format!(
+            "Job validation failed, nothing restored: {}.",
+            problems.join("; ")
+        )));
+    }
+    // Parents first: a job is written once the job it names as parent is.
+    let names: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
+    let mut done: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let mut ordered = Vec::with_capacity(jobs.len());
+    while !jobs.is_empty() {
+        let (ready, waiting): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| {
+            j.parent_job.is_empty()
+                || !names.contains(&j.parent_job)
+                || done.contains(&j.parent_job)
+        });
+        if ready.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "Job validation failed, nothing restored: parent_job cycle among {:?}.",
+                waiting.iter().map(|j| &j.name).collect::<Vec<_>>()
+            )));
+        }
+        done.extend(ready.iter().map(|j| j.name.clone()));
+        ordered.extend(ready);
+        jobs = waiting;
+    }
+    let mut lines = Vec::with_capacity(ordered.len());
+    for job in ordered {
+        let name = job.name.clone();
+        let outcome = ctx
+            .write(Command::SetJob {
+                job: Box::new(job),
+                at: Utc::now(),
+            })
+            .await?;
+        lines.push(match outcome {
+            SmResponse::Job(_) => format!("success create {name}"),
+            SmResponse::Rejected(r) => format!("fail create {name}: {r}"),
+            other => format!("fail create {name}: {other:?}"),
+        });
+    }
+    let inner = serde_json::to_string(&lines).map_err(ApiError::internal)?;
+    Ok(json(StatusCode::OK, &inner))
 }
 
 /// `GET /v1/busy`: every execution running now, cluster-wide, newest first (Dkron's shape:

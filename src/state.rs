@@ -19,6 +19,19 @@ pub(crate) const JOBS: TableDefinition<&str, &[u8]> = TableDefinition::new("jobs
 /// Executions by `job \0 <20-digit nanos>-<node>` → [`Execution`] (versioned JSON); the key
 /// orders each job's history oldest first.
 pub(crate) const EXECUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("executions");
+/// Cluster-wide settings and counters: `paused`, and `stats/YYYY-MM-DD` → [`DayStats`].
+pub(crate) const CLUSTER: TableDefinition<&str, &[u8]> = TableDefinition::new("cluster");
+const KEY_PAUSED: &str = "paused";
+
+/// Executions finished on one UTC day (`GET /v1/stats`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayStats {
+    pub success_count: u64,
+    pub failed_count: u64,
+}
+
+/// How many days of stats are kept.
+const STATS_DAYS: i64 = 366;
 
 /// Format version written in front of every stored value, so a newer binary can read (and
 /// migrate) what an older one wrote.
@@ -126,6 +139,14 @@ pub enum Command {
     /// Nodes accepted these dispatched executions (job, execution id).
     Acknowledge {
         executions: Vec<(String, String)>,
+    },
+    /// Refuse (or again accept) new and changed jobs, cluster-wide (`/v1/pause`).
+    SetPaused {
+        paused: bool,
+    },
+    /// Delete a job's finished executions and reset its counters.
+    DeleteExecutions {
+        name: String,
     },
 }
 
@@ -272,6 +293,7 @@ pub struct Launched {
 pub struct Applier<'t> {
     jobs: redb::Table<'t, &'static str, &'static [u8]>,
     executions: redb::Table<'t, &'static str, &'static [u8]>,
+    cluster: redb::Table<'t, &'static str, &'static [u8]>,
     /// Jobs whose definition or owed runs changed: the scheduler re-plans them.
     pub touched: BTreeSet<String>,
     /// Executions launched on nodes by the commands applied.
@@ -283,6 +305,7 @@ impl<'t> Applier<'t> {
         Ok(Applier {
             jobs: txn.open_table(JOBS)?,
             executions: txn.open_table(EXECUTIONS)?,
+            cluster: txn.open_table(CLUSTER)?,
             touched: BTreeSet::new(),
             launched: Vec::new(),
         })
@@ -342,6 +365,32 @@ impl<'t> Applier<'t> {
                     self.finish(result)?;
                 }
                 Ok(Response::Done)
+            }
+            Command::SetPaused { paused } => {
+                self.cluster.insert(KEY_PAUSED, encode(paused).as_slice())?;
+                Ok(Response::Done)
+            }
+            Command::DeleteExecutions { name } => {
+                let Some(mut record) = self.load_job(name)? else {
+                    return Ok(Response::Rejected(Rejection::JobNotFound(name.clone())));
+                };
+                // Running executions stay: their results are still on the way.
+                let (from, to) = job_prefix_range(name);
+                let running = record.running.clone();
+                let mut removed = 0u32;
+                self.executions
+                    .retain_in::<&str, _>(from.as_str()..to.as_str(), |k, _| {
+                        let keep = running.contains(k);
+                        removed += u32::from(!keep);
+                        keep
+                    })?;
+                record.stored_executions = record.stored_executions.saturating_sub(removed);
+                record.job.success_count = 0;
+                record.job.error_count = 0;
+                record.job.last_success = None;
+                record.job.last_error = None;
+                self.store_job(&record)?;
+                Ok(Response::Job(Box::new(record.job)))
             }
             Command::Acknowledge { executions } => {
                 for (job, id) in executions {
@@ -690,6 +739,7 @@ impl<'t> Applier<'t> {
             record.job.error_count += 1;
             record.job.last_error = Some(done.finished_at);
         }
+        self.count_day(done.finished_at, done.success)?;
         let group = stored.group;
         let retry = !done.success && done.attempt <= record.job.retries;
         let tally = record.groups.entry(group).or_default();
@@ -722,6 +772,35 @@ impl<'t> Applier<'t> {
             return Ok(());
         }
         self.store_job(&record)?;
+        Ok(())
+    }
+
+    /// Counts a finished execution in its UTC day's stats, and drops days past the kept range.
+    fn count_day(&mut self, at: DateTime<Utc>, success: bool) -> Result<(), StateError> {
+        let key = format!("stats/{}", at.format("%Y-%m-%d"));
+        let stored: Option<DayStats> = match self.cluster.get(key.as_str())? {
+            Some(v) => Some(decode(v.value())?),
+            None => None,
+        };
+        let mut day = match stored {
+            Some(d) => d,
+            None => {
+                let oldest = format!(
+                    "stats/{}",
+                    (at - chrono::Duration::days(STATS_DAYS)).format("%Y-%m-%d")
+                );
+                // A new day: forget the days that fell out of the kept range.
+                self.cluster
+                    .retain_in::<&str, _>("stats/"..oldest.as_str(), |_, _| false)?;
+                DayStats::default()
+            }
+        };
+        if success {
+            day.success_count += 1;
+        } else {
+            day.failed_count += 1;
+        }
+        self.cluster.insert(key.as_str(), encode(&day).as_slice())?;
         Ok(())
     }
 
@@ -780,6 +859,7 @@ impl<'t> Applier<'t> {
 pub struct Reader {
     jobs: redb::ReadOnlyTable<&'static str, &'static [u8]>,
     executions: redb::ReadOnlyTable<&'static str, &'static [u8]>,
+    cluster: redb::ReadOnlyTable<&'static str, &'static [u8]>,
 }
 
 impl Reader {
@@ -787,6 +867,7 @@ impl Reader {
         Ok(Reader {
             jobs: txn.open_table(JOBS)?,
             executions: txn.open_table(EXECUTIONS)?,
+            cluster: txn.open_table(CLUSTER)?,
         })
     }
 
@@ -827,6 +908,23 @@ impl Reader {
         }
     }
 
+    /// Whether new and changed jobs are refused (`/v1/pause`).
+    pub fn paused(&self) -> Result<bool, StateError> {
+        match self.cluster.get(KEY_PAUSED)? {
+            Some(v) => decode(v.value()),
+            None => Ok(false),
+        }
+    }
+
+    /// One UTC day's finished executions.
+    pub fn day_stats(&self, day: chrono::NaiveDate) -> Result<DayStats, StateError> {
+        let key = format!("stats/{}", day.format("%Y-%m-%d"));
+        match self.cluster.get(key.as_str())? {
+            Some(v) => decode(v.value()),
+            None => Ok(DayStats::default()),
+        }
+    }
+
     /// Every execution still marked running, with whether its node has yet to acknowledge it.
     pub fn open_executions(&self) -> Result<Vec<(Execution, bool)>, StateError> {
         let mut out = Vec::new();
@@ -863,6 +961,8 @@ impl std::fmt::Display for Command {
             Command::Launch { launches, .. } => write!(f, "launch x{}", launches.len()),
             Command::Finish { results } => write!(f, "finish x{}", results.len()),
             Command::Acknowledge { executions } => write!(f, "ack x{}", executions.len()),
+            Command::SetPaused { paused } => write!(f, "set-paused {paused}"),
+            Command::DeleteExecutions { name } => write!(f, "delete-executions {name}"),
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use belfry::model::Job;
+
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -283,4 +285,192 @@ async fn parents_cannot_be_deleted_before_children_and_cycles_are_refused() {
             .status,
         200
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_lists_filter_sort_and_slice_as_react_admin_asks() {
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    for (name, display, team) in [
+        ("alpha", "Backup", "ops"),
+        ("bravo", "Report", "data"),
+        ("charlie", "Backup db", "ops"),
+    ] {
+        let mut job = shell_job(name, "@manually", "true");
+        job.displayname = display.into();
+        job.metadata.insert("team".into(), team.into());
+        client.put_job(&job).await.unwrap();
+    }
+    client.run_job("bravo").await.unwrap();
+    let names = |body: &str| -> Vec<String> {
+        let v: Vec<Job> = serde_json::from_str(body).unwrap();
+        v.into_iter().map(|j| j.name).collect()
+    };
+    let get = |q: &str| {
+        let url = node.url(&format!("/v1/jobs?{q}"));
+        async move { http("GET", &url, None).await }
+    };
+    let r = get("metadata[team]=ops").await;
+    assert_eq!(names(&r.body), ["alpha", "charlie"]);
+    let r = get("q=Backup&_sort=name&_order=DESC").await;
+    assert_eq!(names(&r.body), ["charlie", "alpha"]);
+    let r = get("status=success").await;
+    assert_eq!(names(&r.body), ["bravo"]);
+    let r = get("status=untriggered").await;
+    assert_eq!(names(&r.body), ["alpha", "charlie"]);
+    let r = get("_sort=success_count&_order=DESC&_start=0&_end=1").await;
+    assert_eq!(names(&r.body), ["bravo"]);
+    assert_eq!(r.headers["x-total-count"], "3", "counted before slicing");
+    let r = get("disabled=true").await;
+    assert_eq!(names(&r.body), Vec::<String>::new());
+    for bad in [
+        "_sort=owner",
+        "_order=sideways",
+        "status=odd",
+        "_start=-1",
+        "disabled=maybe",
+    ] {
+        let r = get(bad).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+
+    // Executions: newest first, sliced for real, with the total before slicing.
+    for _ in 0..3 {
+        client.run_job("alpha").await.unwrap();
+    }
+    let r = http(
+        "GET",
+        &node.url("/v1/jobs/alpha/executions?_start=1&_end=2"),
+        None,
+    )
+    .await;
+    let page: Vec<belfry::model::Execution> = serde_json::from_str(&r.body).unwrap();
+    let all = client.executions("alpha").await.unwrap();
+    assert_eq!(r.headers["x-total-count"], "3");
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].id, all[1].id);
+    let r = http(
+        "GET",
+        &node.url("/v1/jobs/alpha/executions/?_order=ASC"),
+        None,
+    )
+    .await;
+    let asc: Vec<belfry::model::Execution> = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(asc.first().unwrap().id, all.last().unwrap().id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pause_stats_clearing_executions_and_restore() {
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    client
+        .put_job(&shell_job("ok", "@manually", "true"))
+        .await
+        .unwrap();
+    client
+        .put_job(&shell_job("bad", "@manually", "false"))
+        .await
+        .unwrap();
+    client.run_job("ok").await.unwrap();
+    client.run_job("ok").await.unwrap();
+    client.run_job("bad").await.unwrap();
+
+    // Pausing refuses new and changed jobs, cluster-wide, until unpaused.
+    let r = http("POST", &node.url("/v1/pause"), None).await;
+    assert_eq!((r.status, r.body.as_str()), (200, r#"{"paused":true}"#));
+    let job = serde_json::to_string(&shell_job("late", "@manually", "true")).unwrap();
+    let r = http("POST", &node.url("/v1/jobs"), Some(&job)).await;
+    assert_eq!(r.status, 503);
+    assert!(r.body.contains("paused"), "{}", r.body);
+    let r = http("GET", &node.url("/v1/pause"), None).await;
+    assert_eq!(r.body, r#"{"paused":true}"#);
+    let r = http("POST", &node.url("/v1/unpause"), None).await;
+    assert_eq!(r.body, r#"{"paused":false}"#);
+    let r = http("POST", &node.url("/v1/jobs"), Some(&job)).await;
+    assert_eq!(r.status, 201);
+
+    // Stats: today counts two successes and one failure; older days are zero-filled.
+    let r = http("GET", &node.url("/v1/stats?days=3"), None).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let days = v["stats"].as_array().unwrap();
+    assert_eq!(days.len(), 3);
+    let today = chrono::Utc::now().format("%Y-%m-%dT00:00:00Z").to_string();
+    assert_eq!(days[2]["date"], today.as_str());
+    assert_eq!(
+        (
+            days[2]["success_count"].as_u64(),
+            days[2]["failed_count"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(days[0]["success_count"], 0);
+    assert_eq!(
+        http("GET", &node.url("/v1/stats?days=0"), None)
+            .await
+            .status,
+        400
+    );
+
+    // Clearing executions resets the counters.
+    let r = http("DELETE", &node.url("/v1/jobs/ok/executions"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j: Job = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((j.success_count, j.last_success), (0, None));
+    assert!(client.executions("ok").await.unwrap().is_empty());
+    assert_eq!(
+        http("DELETE", &node.url("/v1/jobs/nope/executions"), None)
+            .await
+            .status,
+        404
+    );
+
+    // Restore: a multipart "file" of jobs; children after parents; Dkron's string answer.
+    let jobs = r#"[{"name":"kid","parent_job":"mom","executor":"shell","executor_config":{"command":"true"}},
+                   {"name":"mom","schedule":"@daily","executor":"shell","executor_config":{"command":"true"}}]"#;
+    let r = multipart(&node.url("/v1/restore"), "file", jobs).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let inner: String = serde_json::from_str(&r.body).unwrap();
+    let lines: Vec<String> = serde_json::from_str(&inner).unwrap();
+    assert_eq!(lines, ["success create mom", "success create kid"]);
+    assert_eq!(client.job("mom").await.unwrap().dependent_jobs, ["kid"]);
+    // One invalid job: nothing is restored.
+    let jobs = r#"[{"name":"fine","schedule":"@daily","executor":"shell","executor_config":{"command":"true"}},
+                   {"name":"Broken Name","schedule":"@daily","executor":"shell","executor_config":{"command":"true"}}]"#;
+    let r = multipart(&node.url("/v1/restore"), "file", jobs).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("Broken Name"), "{}", r.body);
+    assert!(client.job("fine").await.is_err());
+    let r = multipart(&node.url("/v1/restore"), "other", jobs).await;
+    assert_eq!(r.status, 404);
+    let r = multipart(&node.url("/v1/restore"), "file", "not json").await;
+    assert_eq!(r.status, 400);
+}
+
+/// A multipart/form-data POST with one file field.
+async fn multipart(url: &str, field: &str, content: &str) -> crate::support::Raw {
+    let boundary = "belfry-test-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"jobs.json\"\r\nContent-Type: application/json\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    belfry::client::install_tls_provider();
+    let resp = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .post(url)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    crate::support::Raw {
+        status,
+        headers,
+        body: resp.text().await.unwrap(),
+    }
 }

@@ -352,6 +352,7 @@ impl StateMachine {
         let txn = db.begin_write().map_err(io_err)?;
         txn.open_table(JOBS).map_err(io_err)?;
         txn.open_table(EXECUTIONS).map_err(io_err)?;
+        txn.open_table(state::CLUSTER).map_err(io_err)?;
         txn.open_table(SM_META).map_err(io_err)?;
         txn.commit().map_err(io_err)?;
         Ok(StateMachine {

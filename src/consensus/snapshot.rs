@@ -16,12 +16,12 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use ring::digest;
 
 use super::{KEY_APPLIED, KEY_MEMBERSHIP, SM_META, TypeConfig, decode, encode, io_err};
-use crate::state::{EXECUTIONS, JOBS};
+use crate::state::{CLUSTER, EXECUTIONS, JOBS};
 
 pub const MAGIC: &[u8; 8] = b"BLFYSNAP";
 pub const FORMAT: u8 = 1;
 const TAG_END: u8 = 0;
-const TABLES: [(u8, TableDefinition<&str, &[u8]>); 2] = [(1, JOBS), (2, EXECUTIONS)];
+const TABLES: [(u8, TableDefinition<&str, &[u8]>); 3] = [(1, JOBS), (2, EXECUTIONS), (3, CLUSTER)];
 /// Upper bound for one key or value, so a corrupt length cannot make us allocate wildly.
 const MAX_FIELD: usize = 512 * 1024 * 1024;
 
@@ -248,11 +248,18 @@ pub fn load(db: &redb::Database, file: &mut File) -> io::Result<Meta> {
     {
         let mut jobs = txn.open_table(JOBS).map_err(io_err)?;
         let mut execs = txn.open_table(EXECUTIONS).map_err(io_err)?;
+        let mut cluster = txn.open_table(CLUSTER).map_err(io_err)?;
         jobs.retain(|_, _| false).map_err(io_err)?;
         execs.retain(|_, _| false).map_err(io_err)?;
+        cluster.retain(|_, _| false).map_err(io_err)?;
         walk(file, |tag, k, v| {
             let key = String::from_utf8(k).map_err(|_| invalid("snapshot key is not UTF-8"))?;
-            let table = if tag == 1 { &mut jobs } else { &mut execs };
+            let table = match tag {
+                1 => &mut jobs,
+                2 => &mut execs,
+                3 => &mut cluster,
+                other => return Err(invalid(format!("unknown snapshot table tag {other}"))),
+            };
             table.insert(key.as_str(), v.as_slice()).map_err(io_err)?;
             Ok(())
         })?;
