@@ -289,6 +289,24 @@ pub struct Launched {
     pub node: String,
 }
 
+/// An execution that started (its node acknowledged it) or finished, with its job as stored;
+/// the leader's notifier turns these into webhooks and mail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionEvent {
+    pub job: Job,
+    pub execution: Execution,
+    pub kind: ExecutionEventKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionEventKind {
+    Started,
+    /// Finished; `retrying` when a retry of it is owed (Dkron notifies only the last attempt).
+    Finished {
+        retrying: bool,
+    },
+}
+
 /// Applies commands inside one redb write transaction.
 pub struct Applier<'t> {
     jobs: redb::Table<'t, &'static str, &'static [u8]>,
@@ -298,6 +316,8 @@ pub struct Applier<'t> {
     pub touched: BTreeSet<String>,
     /// Executions launched on nodes by the commands applied.
     pub launched: Vec<Launched>,
+    /// Executions that started or finished.
+    pub events: Vec<ExecutionEvent>,
 }
 
 impl<'t> Applier<'t> {
@@ -308,6 +328,7 @@ impl<'t> Applier<'t> {
             cluster: txn.open_table(CLUSTER)?,
             touched: BTreeSet::new(),
             launched: Vec::new(),
+            events: Vec::new(),
         })
     }
 
@@ -401,6 +422,13 @@ impl<'t> Applier<'t> {
                         && record.unacked.remove(&key)
                     {
                         self.store_job(&record)?;
+                        if let Some(execution) = self.load_execution(&key)? {
+                            self.events.push(ExecutionEvent {
+                                job: record.job,
+                                execution,
+                                kind: ExecutionEventKind::Started,
+                            });
+                        }
                     }
                 }
                 Ok(Response::Done)
@@ -767,6 +795,11 @@ impl<'t> Applier<'t> {
         } else {
             tally.failed += 1;
         }
+        self.events.push(ExecutionEvent {
+            job: record.job.clone(),
+            execution: done.clone(),
+            kind: ExecutionEventKind::Finished { retrying: retry },
+        });
         let at = done.finished_at.max(stored.started_at);
         if self.close_group_if_done(&mut record, group, at)? {
             return Ok(());

@@ -27,7 +27,7 @@ use openraft::{EntryPayload, LogState, OptionalSend, RaftLogReader, RaftSnapshot
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
-use crate::state::{self, Applier, Command, EXECUTIONS, JOBS, Launched, Response};
+use crate::state::{self, Applier, Command, EXECUTIONS, ExecutionEvent, JOBS, Launched, Response};
 
 /// Commits a command: here if this node leads, otherwise through the leader it knows.
 /// The error says why nothing could be committed (no leader known, leader unreachable, …).
@@ -292,25 +292,31 @@ pub struct StateMachine {
     snapshot_dir: PathBuf,
     changes: Arc<JobChangeFeed>,
     launches: Arc<LaunchFeed>,
+    events: Arc<Feed<ExecutionEvent>>,
 }
 
-/// Executions launched by applied entries, collected only while this node's dispatcher listens
-/// (that is, while it leads); elsewhere they are dropped at once.
-pub struct LaunchFeed {
+/// Items produced by applied entries, collected only while a consumer on this node listens
+/// (the leader's dispatcher and notifier); elsewhere they are dropped at once.
+pub struct Feed<T> {
     listening: std::sync::atomic::AtomicBool,
-    pending: std::sync::Mutex<Vec<Launched>>,
+    pending: std::sync::Mutex<Vec<T>>,
     bump: tokio::sync::watch::Sender<u64>,
 }
 
-impl LaunchFeed {
-    fn offer(&self, launched: Vec<Launched>) {
-        if !self.listening.load(std::sync::atomic::Ordering::SeqCst) {
+impl<T> Feed<T> {
+    fn new() -> Self {
+        Feed {
+            listening: std::sync::atomic::AtomicBool::new(false),
+            pending: std::sync::Mutex::new(Vec::new()),
+            bump: tokio::sync::watch::channel(0).0,
+        }
+    }
+
+    fn offer(&self, items: Vec<T>) {
+        if items.is_empty() || !self.listening.load(std::sync::atomic::Ordering::SeqCst) {
             return;
         }
-        self.pending
-            .lock()
-            .expect("launch feed lock")
-            .extend(launched);
+        self.pending.lock().expect("feed lock").extend(items);
         self.bump.send_modify(|v| *v += 1);
     }
 
@@ -319,18 +325,21 @@ impl LaunchFeed {
         self.listening
             .store(on, std::sync::atomic::Ordering::SeqCst);
         if !on {
-            self.pending.lock().expect("launch feed lock").clear();
+            self.pending.lock().expect("feed lock").clear();
         }
     }
 
-    pub fn take(&self) -> Vec<Launched> {
-        std::mem::take(&mut *self.pending.lock().expect("launch feed lock"))
+    pub fn take(&self) -> Vec<T> {
+        std::mem::take(&mut *self.pending.lock().expect("feed lock"))
     }
 
     pub fn changed(&self) -> tokio::sync::watch::Receiver<u64> {
         self.bump.subscribe()
     }
 }
+
+/// The executions launched on nodes, for the dispatcher.
+pub type LaunchFeed = Feed<Launched>;
 
 /// Which jobs changed since the scheduler last looked.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -362,17 +371,19 @@ impl StateMachine {
                 pending: std::sync::Mutex::new(JobChanges::default()),
                 bump: tokio::sync::watch::channel(0).0,
             }),
-            launches: Arc::new(LaunchFeed {
-                listening: std::sync::atomic::AtomicBool::new(false),
-                pending: std::sync::Mutex::new(Vec::new()),
-                bump: tokio::sync::watch::channel(0).0,
-            }),
+            launches: Arc::new(Feed::new()),
+            events: Arc::new(Feed::new()),
         })
     }
 
-    /// The executions launched by entries this node applies (see [`LaunchFeed`]).
+    /// The executions launched by entries this node applies (see [`Feed`]).
     pub fn launches(&self) -> &Arc<LaunchFeed> {
         &self.launches
+    }
+
+    /// Executions that started (their node acknowledged them) or finished, as applied here.
+    pub fn execution_events(&self) -> &Arc<Feed<ExecutionEvent>> {
+        &self.events
     }
 
     /// Changes whenever a job is created, replaced, toggled or deleted.
@@ -460,16 +471,15 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             return Ok(());
         }
         let db = self.db.clone();
-        let (replies, touched, launched) =
+        let (replies, touched, launched, events) =
             tokio::task::spawn_blocking(move || apply_batch(&db, batch))
                 .await
                 .unwrap_or_else(|e| Err(io_err(e)))?;
         if !touched.is_empty() {
             self.note_job_changes(|c| c.names.extend(touched));
         }
-        if !launched.is_empty() {
-            self.launches.offer(launched);
-        }
+        self.launches.offer(launched);
+        self.events.offer(events);
         for (responder, response) in replies {
             responder.send(response);
         }
@@ -521,16 +531,25 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
 type Replies = Vec<(openraft::storage::ApplyResponder<TypeConfig>, Response)>;
 
+/// What applying a batch produced: responses, changed jobs, launches and execution events.
+type Applied = (
+    Replies,
+    BTreeSet<String>,
+    Vec<Launched>,
+    Vec<ExecutionEvent>,
+);
+
 /// Applies a batch of entries in one write transaction (on a blocking thread). Returns the
 /// responses to send once it is durable, and the names of the jobs whose definition changed.
 fn apply_batch(
     db: &redb::Database,
     batch: Vec<EntryResponder<TypeConfig>>,
-) -> Result<(Replies, BTreeSet<String>, Vec<Launched>), io::Error> {
+) -> Result<Applied, io::Error> {
     let txn = db.begin_write().map_err(io_err)?;
     let mut replies = Vec::with_capacity(batch.len());
     let touched;
     let launched;
+    let events;
     {
         let mut applier = Applier::new(&txn).map_err(io_err)?;
         let mut meta = txn.open_table(SM_META).map_err(io_err)?;
@@ -556,9 +575,10 @@ fn apply_batch(
             .map_err(io_err)?;
         touched = std::mem::take(&mut applier.touched);
         launched = std::mem::take(&mut applier.launched);
+        events = std::mem::take(&mut applier.events);
     }
     txn.commit().map_err(io_err)?;
-    Ok((replies, touched, launched))
+    Ok((replies, touched, launched, events))
 }
 
 /// Opens both stores in `data_dir`.
