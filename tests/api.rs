@@ -104,6 +104,26 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_stored() {
             "parent job",
         ),
         (r#"{"name":"broken","#, "Unable to parse payload"),
+        (
+            r#"{"name":"types","schedule":"@daily","retries":"three","executor":"shell","executor_config":{"command":"true"}}"#,
+            "Unable to parse payload",
+        ),
+        (
+            r#"{"name":"ron","schedule":"@daily","retry_on":"elsewhere","executor":"shell","executor_config":{"command":"true"}}"#,
+            "retry_on",
+        ),
+        (
+            r#"{"name":"cu","schedule":"@daily","catchup":"some","executor":"shell","executor_config":{"command":"true"}}"#,
+            "catchup",
+        ),
+        (
+            r#"{"name":"cw","schedule":"@daily","catchup_window":"a while","executor":"shell","executor_config":{"command":"true"}}"#,
+            "catchup_window",
+        ),
+        (
+            r#"{"name":"tags","schedule":"@daily","tags":{"role":"web:0"},"executor":"shell","executor_config":{"command":"true"}}"#,
+            "tags",
+        ),
     ];
     for (body, needle) in cases {
         let r = http("POST", &node.url("/v1/jobs"), Some(body)).await;
@@ -119,6 +139,13 @@ async fn bad_input_is_refused_with_the_field_and_nothing_is_stored() {
             r.body
         );
     }
+    // A body over the limit (2 MiB) is refused before it is parsed.
+    let huge = format!(
+        r#"{{"name":"huge","schedule":"@daily","executor":"shell","executor_config":{{"command":"{}"}}}}"#,
+        "x".repeat(3 << 20)
+    );
+    let r = http("POST", &node.url("/v1/jobs"), Some(&huge)).await;
+    assert_eq!(r.status, 413, "{}", &r.body[..r.body.len().min(200)]);
     let list = http("GET", &node.url("/v1/jobs"), None).await;
     assert_eq!(
         list.headers["x-total-count"], "1",
