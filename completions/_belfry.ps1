@@ -86,6 +86,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -126,11 +128,34 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;jobs;export' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (atomically) instead of stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE (atomically) instead of stdout')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;jobs;import' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change, change nothing')
+            [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Also delete the jobs the file does not name')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: every job''s action and the totals')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;jobs;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -144,6 +169,12 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;jobs;help;delete' {
+            break
+        }
+        'belfry;jobs;help;export' {
+            break
+        }
+        'belfry;jobs;help;import' {
             break
         }
         'belfry;jobs;help;help' {
@@ -333,6 +364,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
+            [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
             break
         }
         'belfry;help;jobs;list' {
@@ -345,6 +378,12 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;jobs;delete' {
+            break
+        }
+        'belfry;help;jobs;export' {
+            break
+        }
+        'belfry;help;jobs;import' {
             break
         }
         'belfry;help;members' {

@@ -115,6 +115,12 @@ _belfry() {
             belfry__subcmd__help__subcmd__jobs,delete)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__delete"
                 ;;
+            belfry__subcmd__help__subcmd__jobs,export)
+                cmd="belfry__subcmd__help__subcmd__jobs__subcmd__export"
+                ;;
+            belfry__subcmd__help__subcmd__jobs,import)
+                cmd="belfry__subcmd__help__subcmd__jobs__subcmd__import"
+                ;;
             belfry__subcmd__help__subcmd__jobs,list)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__list"
                 ;;
@@ -136,8 +142,14 @@ _belfry() {
             belfry__subcmd__jobs,delete)
                 cmd="belfry__subcmd__jobs__subcmd__delete"
                 ;;
+            belfry__subcmd__jobs,export)
+                cmd="belfry__subcmd__jobs__subcmd__export"
+                ;;
             belfry__subcmd__jobs,help)
                 cmd="belfry__subcmd__jobs__subcmd__help"
+                ;;
+            belfry__subcmd__jobs,import)
+                cmd="belfry__subcmd__jobs__subcmd__import"
                 ;;
             belfry__subcmd__jobs,list)
                 cmd="belfry__subcmd__jobs__subcmd__list"
@@ -151,8 +163,14 @@ _belfry() {
             belfry__subcmd__jobs__subcmd__help,delete)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__delete"
                 ;;
+            belfry__subcmd__jobs__subcmd__help,export)
+                cmd="belfry__subcmd__jobs__subcmd__help__subcmd__export"
+                ;;
             belfry__subcmd__jobs__subcmd__help,help)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__help"
+                ;;
+            belfry__subcmd__jobs__subcmd__help,import)
+                cmd="belfry__subcmd__jobs__subcmd__help__subcmd__import"
                 ;;
             belfry__subcmd__jobs__subcmd__help,list)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__list"
@@ -496,7 +514,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__jobs)
-            opts="list show run delete"
+            opts="list show run delete export import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -510,6 +528,34 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__jobs__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__jobs__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__jobs__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -734,7 +780,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs)
-            opts="-h -V --http-addr --help --version list show run delete help"
+            opts="-h -V --http-addr --help --version list show run delete export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,8 +815,34 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__jobs__subcmd__export)
+            opts="-o -h -V --output --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__jobs__subcmd__help)
-            opts="list show run delete help"
+            opts="list show run delete export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -797,7 +869,35 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__jobs__subcmd__help__subcmd__export)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__jobs__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__help__subcmd__import)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -846,6 +946,24 @@ _belfry() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__import)
+            opts="-h -V --dry-run --prune --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

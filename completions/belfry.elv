@@ -81,6 +81,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now and wait for it to finish'
             cand delete 'Delete a job and its executions'
+            cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
+            cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;jobs;list'= {
@@ -116,11 +118,32 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;jobs;export'= {
+            cand -o 'Write to FILE (atomically) instead of stdout'
+            cand --output 'Write to FILE (atomically) instead of stdout'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;jobs;import'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --dry-run 'Show what would change, change nothing'
+            cand --prune 'Also delete the jobs the file does not name'
+            cand --json 'Print JSON: every job''s action and the totals'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;jobs;help'= {
             cand list 'List jobs'
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now and wait for it to finish'
             cand delete 'Delete a job and its executions'
+            cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
+            cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;jobs;help;list'= {
@@ -130,6 +153,10 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;help;run'= {
         }
         &'belfry;jobs;help;delete'= {
+        }
+        &'belfry;jobs;help;export'= {
+        }
+        &'belfry;jobs;help;import'= {
         }
         &'belfry;jobs;help;help'= {
         }
@@ -294,6 +321,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now and wait for it to finish'
             cand delete 'Delete a job and its executions'
+            cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
+            cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
         }
         &'belfry;help;jobs;list'= {
         }
@@ -302,6 +331,10 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs;run'= {
         }
         &'belfry;help;jobs;delete'= {
+        }
+        &'belfry;help;jobs;export'= {
+        }
+        &'belfry;help;jobs;import'= {
         }
         &'belfry;help;members'= {
         }

@@ -69,14 +69,16 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l raft-multiplier 
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -s h -l help -d 'Print help'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "list" -d 'List jobs'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "run" -d 'Run a job now and wait for it to finish'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "delete" -d 'Delete a job and its executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "list" -d 'List jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "show" -d 'Show a job and its recent executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l json -d 'Print JSON (Dkron\'s job array)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
@@ -94,10 +96,22 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON (the deleted job)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -s o -l output -d 'Write to FILE (atomically) instead of stdout' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l dry-run -d 'Show what would change, change nothing'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l prune -d 'Also delete the jobs the file does not name'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l json -d 'Print JSON: every job\'s action and the totals'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a job and its recent executions'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a job now and wait for it to finish'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l json -d 'Print JSON (Dkron\'s member array)'
@@ -181,6 +195,8 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "show" -d 'Show a job and its recent executions'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now and wait for it to finish'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'

@@ -131,3 +131,102 @@ fn checked_in_completions_and_man_pages_are_current() {
     assert_eq!(code, 0);
     assert!(out.contains("belfry"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_export_and_import_round_trip_idempotently() {
+    let source = Node::start(&[]).await;
+    let client = source.client();
+    client
+        .put_job(&shell_job("mom", "@daily", "true"))
+        .await
+        .unwrap();
+    let mut kid = shell_job("kid", "", "echo kid");
+    kid.parent_job = "mom".into();
+    client.put_job(&kid).await.unwrap();
+    client
+        .put_job(&shell_job("alone", "@hourly", "true"))
+        .await
+        .unwrap();
+    client.run_job("alone").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.json");
+    let file_s = file.to_str().unwrap();
+    let at = |node: &Node, args: &[&str]| {
+        let addr = node.addr();
+        let mut a = vec!["--http-addr", addr.as_str()];
+        a.extend_from_slice(args);
+        cli(&a, &[], None)
+    };
+    let (code, _, err) = at(&source, &["jobs", "export", "-o", file_s]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Sorted by name, without the counters that change on every run.
+    let names: Vec<String> = serde_json::from_str::<Vec<serde_json::Value>>(&text)
+        .unwrap()
+        .iter()
+        .map(|j| j["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["alone", "kid", "mom"]);
+    assert!(text.contains("\"success_count\": 0"), "{text}");
+    let (_, again, _) = at(&source, &["jobs", "export"]);
+    assert_eq!(again, text, "stable output");
+
+    // Into an empty cluster: parents before children; then a second import changes nothing.
+    let target = Node::start(&[]).await;
+    let (code, out, err) = at(&target, &["jobs", "import", file_s, "--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("would create") && out.contains("Dry run: 3 created"),
+        "{out}"
+    );
+    assert!(
+        target.client().jobs().await.unwrap().is_empty(),
+        "a dry run changes nothing"
+    );
+    let (code, out, err) = at(&target, &["jobs", "import", file_s]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 created, 0 updated, 0 unchanged"), "{out}");
+    assert_eq!(
+        target.client().job("mom").await.unwrap().dependent_jobs,
+        ["kid"]
+    );
+    let (code, out, _) = at(&target, &["jobs", "import", file_s]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Nothing to change: 3 jobs"), "{out}");
+
+    // A changed definition updates one job; --prune deletes what the file does not name.
+    target
+        .client()
+        .put_job(&shell_job("stray", "@daily", "true"))
+        .await
+        .unwrap();
+    std::fs::write(&file, text.replace("echo kid", "echo kid v2")).unwrap();
+    let (code, out, _) = at(&target, &["jobs", "import", file_s, "--prune", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (
+            report["created"].as_u64(),
+            report["updated"].as_u64(),
+            report["unchanged"].as_u64(),
+            report["deleted"].as_u64()
+        ),
+        (Some(0), Some(1), Some(2), Some(1))
+    );
+    assert!(target.client().job("stray").await.is_err());
+
+    // A bad file: every problem named, exit 2, nothing changed.
+    std::fs::write(
+        &file,
+        r#"[{"name":"Bad Name","schedule":"@daily","executor":"shell","executor_config":{"command":"true"}},
+            {"name":"newone","schedule":"@daily","executor":"shell","executor_config":{"command":"true"}}]"#,
+    )
+    .unwrap();
+    let (code, _, err) = at(&target, &["jobs", "import", file_s]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("Bad Name") && err.contains("nothing imported"),
+        "{err}"
+    );
+    assert!(target.client().job("newone").await.is_err());
+}

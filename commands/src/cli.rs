@@ -273,6 +273,26 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write every job definition as Dkron's JSON array, sorted by name (diffs cleanly)
+    Export {
+        /// Write to FILE (atomically) instead of stdout
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Create or update jobs from a JSON array (an export, or Dkron's GET /v1/jobs)
+    Import {
+        /// The JSON file to import
+        file: std::path::PathBuf,
+        /// Show what would change, change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Also delete the jobs the file does not name
+        #[arg(long)]
+        prune: bool,
+        /// Print JSON: every job's action and the totals
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn client_addr(flag: Option<String>) -> String {

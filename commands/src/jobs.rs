@@ -22,6 +22,29 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
                 json,
             } => show(&client, &name, executions, json).await,
             JobsCommand::Run { name, json } => run_now(&client, &name, json).await,
+            JobsCommand::Export { output } => {
+                crate::transfer::export(&client, output.as_deref()).await
+            }
+            JobsCommand::Import {
+                file,
+                dry_run,
+                prune,
+                json,
+            } => {
+                let report = crate::transfer::import(&client, &file, dry_run, prune).await?;
+                if json {
+                    print_json(&report);
+                } else {
+                    report.print();
+                }
+                if report.failed > 0 {
+                    return Err(Failure::failed(format!(
+                        "{} job(s) could not be imported",
+                        report.failed
+                    )));
+                }
+                Ok(())
+            }
             JobsCommand::Delete { name, json } => {
                 let job = client.delete_job(&name).await?;
                 if json {

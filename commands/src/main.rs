@@ -6,6 +6,7 @@ mod cluster;
 mod failure;
 mod generate;
 mod jobs;
+mod transfer;
 mod version;
 
 use std::process::ExitCode;
