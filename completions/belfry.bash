@@ -22,6 +22,9 @@ _belfry() {
             belfry,completions)
                 cmd="belfry__subcmd__completions"
                 ;;
+            belfry,config)
+                cmd="belfry__subcmd__config"
+                ;;
             belfry,demote)
                 cmd="belfry__subcmd__demote"
                 ;;
@@ -64,11 +67,26 @@ _belfry() {
             belfry,version)
                 cmd="belfry__subcmd__version"
                 ;;
+            belfry__subcmd__config,check)
+                cmd="belfry__subcmd__config__subcmd__check"
+                ;;
+            belfry__subcmd__config,help)
+                cmd="belfry__subcmd__config__subcmd__help"
+                ;;
+            belfry__subcmd__config__subcmd__help,check)
+                cmd="belfry__subcmd__config__subcmd__help__subcmd__check"
+                ;;
+            belfry__subcmd__config__subcmd__help,help)
+                cmd="belfry__subcmd__config__subcmd__help__subcmd__help"
+                ;;
             belfry__subcmd__help,agent)
                 cmd="belfry__subcmd__help__subcmd__agent"
                 ;;
             belfry__subcmd__help,completions)
                 cmd="belfry__subcmd__help__subcmd__completions"
+                ;;
+            belfry__subcmd__help,config)
+                cmd="belfry__subcmd__help__subcmd__config"
                 ;;
             belfry__subcmd__help,demote)
                 cmd="belfry__subcmd__help__subcmd__demote"
@@ -111,6 +129,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,version)
                 cmd="belfry__subcmd__help__subcmd__version"
+                ;;
+            belfry__subcmd__help__subcmd__config,check)
+                cmd="belfry__subcmd__help__subcmd__config__subcmd__check"
                 ;;
             belfry__subcmd__help__subcmd__jobs,delete)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__delete"
@@ -212,7 +233,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen config completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -361,6 +382,84 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__config)
+            opts="-h -V --http-addr --help --version check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__config__subcmd__check)
+            opts="-h -V --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__config__subcmd__help)
+            opts="check help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__config__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__config__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__demote)
             opts="-h -V --force --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -416,7 +515,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft join leave force-leave demote promote version keygen completions man generate help"
+            opts="agent jobs members leader raft join leave force-leave demote promote version keygen config completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -446,6 +545,34 @@ _belfry() {
         belfry__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__config)
+            opts="check"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__config__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -35,6 +35,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand promote 'Turn a demoted server back into a server'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
+            cand config 'Check configuration offline'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -274,6 +275,31 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;config'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;config;check'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;config;help'= {
+            cand check 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;config;help;check'= {
+        }
+        &'belfry;config;help;help'= {
+        }
         &'belfry;completions'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
@@ -309,6 +335,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand promote 'Turn a demoted server back into a server'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
+            cand config 'Check configuration offline'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -364,6 +391,11 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;version'= {
         }
         &'belfry;help;keygen'= {
+        }
+        &'belfry;help;config'= {
+            cand check 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
+        }
+        &'belfry;help;config;check'= {
         }
         &'belfry;help;completions'= {
         }

@@ -306,6 +306,30 @@ fn describe(v: &serde_yaml_ng::Value) -> String {
     }
 }
 
+/// Splits a config file into one single-key document per top-level key, so each can be
+/// checked on its own (`belfry config check` names every bad key, not just the first).
+pub fn split_keys(text: &str, path: &str) -> Result<Vec<String>, ConfigError> {
+    use serde_yaml_ng::Value;
+    let file_err = |reason: String| ConfigError::File {
+        path: path.into(),
+        reason,
+    };
+    let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| file_err(e.to_string()))?;
+    let map = match doc {
+        Value::Mapping(m) => m,
+        Value::Null => return Ok(Vec::new()),
+        _ => return Err(file_err("expected a mapping of keys to values".into())),
+    };
+    Ok(map
+        .into_iter()
+        .map(|(k, v)| {
+            let mut one = serde_yaml_ng::Mapping::new();
+            one.insert(k, v);
+            serde_yaml_ng::to_string(&one).unwrap_or_default()
+        })
+        .collect())
+}
+
 /// The agent's settings, resolved and validated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentConfig {

@@ -200,3 +200,43 @@ fn join_providers_other_than_dns_and_mdns_and_bad_mdns_fields_exit_2() {
     }
     assert!(!dir.path().join("data").exists(), "nothing may be created");
 }
+
+#[test]
+fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dkron.yml");
+    std::fs::write(
+        &file,
+        "server: true\nretry-interval: soon\nencrypt: abc\nnonsense: 3\nhistory-limit: 7\n",
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let (code, out, err) = cli(&["config", "check", f], &[], None);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("3 bad key(s)"), "{err}");
+    for key in ["retry-interval", "encrypt", "nonsense"] {
+        assert!(err.contains(key), "{key} not named: {err}");
+    }
+    std::fs::write(
+        &file,
+        "server: true\nhistory-limit: 7\ntags:\n  role: web\n",
+    )
+    .unwrap();
+    let (code, out, err) = cli(
+        &["config", "check", f, "--json"],
+        &[
+            ("BELFRY_NODE_NAME", "from-env"),
+            ("BELFRY_HISTORY_LIMIT", "9"),
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["settings"]["node-name"], "from-env");
+    assert_eq!(
+        v["settings"]["history-limit"], "9",
+        "the environment wins over the file"
+    );
+    assert_eq!(v["settings"]["tags"], "role=web");
+}

@@ -5,7 +5,10 @@ use belfry::config::{self, ConfigLayer};
 use crate::cli::AgentArgs;
 use crate::failure::Failure;
 
-fn layer_from_flags(args: &AgentArgs, http_addr: Option<String>) -> Result<ConfigLayer, Failure> {
+pub fn layer_from_flags(
+    args: &AgentArgs,
+    http_addr: Option<String>,
+) -> Result<ConfigLayer, Failure> {
     let tags = if args.tags.is_empty() {
         None
     } else {

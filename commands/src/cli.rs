@@ -84,6 +84,9 @@ pub enum Command {
     },
     /// Print a new random cluster key for --encrypt
     Keygen,
+    /// Check configuration offline
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print shell completions to stdout
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -222,6 +225,19 @@ pub struct AgentArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate an agent config file and print the effective settings (file, BELFRY_*
+    /// environment and defaults); every bad key is named. Exit 0 if valid, 2 if not
+    Check {
+        /// The YAML config file (Dkron's dkron.yml works as it is)
+        file: std::path::PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum RaftCommand {
     /// List the Raft servers: node, id, address, state, voter, replication progress
     ListPeers {
@@ -302,6 +318,9 @@ fn client_addr(flag: Option<String>) -> String {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Agent(args) => crate::agent::run(*args, cli.http_addr),
+        Command::Config(ConfigCommand::Check { file, json }) => {
+            crate::config_check::run(&file, json)
+        }
         Command::Jobs(cmd) => {
             let addr = cli
                 .http_addr

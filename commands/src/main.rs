@@ -3,6 +3,7 @@
 mod agent;
 mod cli;
 mod cluster;
+mod config_check;
 mod failure;
 mod generate;
 mod jobs;

@@ -1,0 +1,148 @@
+//! `belfry config check FILE`: validates an agent config file offline and prints the settings
+//! an agent started with it (and this environment) would run with.
+//!
+//! Every bad key is named, not only the first: each key is checked on its own, then the whole
+//! file together with the `BELFRY_*` environment and the defaults.
+
+use std::path::Path;
+
+use belfry::config::{self, AgentConfig, ConfigLayer};
+use clap::Parser;
+
+use crate::cli::AgentArgs;
+use crate::failure::Failure;
+
+/// The agent's flags read from the environment alone (no command-line flags).
+#[derive(Parser)]
+struct EnvOnly {
+    #[command(flatten)]
+    agent: AgentArgs,
+    #[arg(long, env = "BELFRY_HTTP_ADDR")]
+    http_addr: Option<String>,
+}
+
+pub fn run(file: &Path, json: bool) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
+    let path = file.display().to_string();
+    let problems = per_key_problems(&text, &path)?;
+    if !problems.is_empty() {
+        return Err(Failure::usage(format!(
+            "{path}: {} bad key(s):\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        )));
+    }
+    let parsed = config::parse_file(&text, &path).map_err(|e| Failure::usage(e.to_string()))?;
+    let env = EnvOnly::try_parse_from(["belfry"])
+        .map_err(|e| Failure::usage(format!("environment: {e}")))?;
+    let env_layer = crate::agent::layer_from_flags(&env.agent, env.http_addr)?;
+    let config = config::resolve(env_layer.over(parsed.layer))
+        .map_err(|e| Failure::usage(format!("{path}: {e}")))?;
+    let settings = effective(&config);
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> = settings
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
+            .collect();
+        crate::jobs::print_json(&serde_json::json!({
+            "file": path,
+            "valid": true,
+            "inert_keys": parsed.inert_keys,
+            "settings": map,
+        }));
+    } else {
+        println!("{path}: valid");
+        for key in &parsed.inert_keys {
+            println!("note: {key} is accepted for Dkron compatibility but has no effect yet");
+        }
+        let rows: Vec<Vec<String>> = settings
+            .into_iter()
+            .map(|(k, v)| vec![k.to_string(), v])
+            .collect();
+        crate::jobs::table(&["SETTING", "EFFECTIVE VALUE"], &rows);
+    }
+    Ok(())
+}
+
+/// Checks each top-level key on its own, so that every bad one is reported.
+fn per_key_problems(text: &str, path: &str) -> Result<Vec<String>, Failure> {
+    let docs = config::split_keys(text, path).map_err(|e| Failure::usage(e.to_string()))?;
+    let mut problems = Vec::new();
+    for single in docs {
+        match config::parse_file(&single, path) {
+            Err(e) => problems.push(e.to_string()),
+            Ok(parsed) => {
+                // A value may parse yet be unusable (an address, a duration): resolve it alone,
+                // over a base that satisfies the settings other keys depend on (a server, an
+                // advertised address); the whole file is resolved afterwards.
+                let base = ConfigLayer {
+                    server: Some(true),
+                    advertise: Some("127.0.0.1".into()),
+                    ..ConfigLayer::default()
+                };
+                if let Err(e) = config::resolve(parsed.layer.over(base)) {
+                    problems.push(format!("{path}: {e}"));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+fn dur(d: std::time::Duration) -> String {
+    format!("{}s", d.as_secs_f64())
+}
+
+/// The resolved settings, by their config-file key; the cluster key is never printed.
+fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".into()
+        } else {
+            v.join(", ")
+        }
+    };
+    vec![
+        ("server", c.server.to_string()),
+        ("bootstrap-expect", c.bootstrap_expect.to_string()),
+        ("node-name", c.node_name.clone()),
+        ("bind-addr", c.bind.to_string()),
+        ("advertise-addr", c.advertise.to_string()),
+        ("http-addr", c.http_addr.to_string()),
+        ("rpc-port", c.rpc_addr.port().to_string()),
+        ("data-dir", c.data_dir.display().to_string()),
+        (
+            "tags",
+            if c.tags.is_empty() {
+                "-".into()
+            } else {
+                c.tags
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        ),
+        ("region", c.region.clone()),
+        ("datacenter", c.datacenter.clone()),
+        ("log-level", c.log_level.clone()),
+        ("output-limit", c.output_limit.to_string()),
+        ("history-limit", c.history_limit.to_string()),
+        ("shutdown-grace", dur(c.shutdown_grace)),
+        ("join", list(&c.join)),
+        ("retry-join", list(&c.retry_join)),
+        ("retry-interval", dur(c.retry_interval)),
+        ("retry-max", c.retry_max.to_string()),
+        (
+            "encrypt",
+            if c.encrypt.is_some() {
+                "(set, not shown)".into()
+            } else {
+                "-".into()
+            },
+        ),
+        ("dead-server-timeout", dur(c.dead_server_timeout)),
+        ("raft-multiplier", c.raft_multiplier.to_string()),
+    ]
+}
