@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check configuration offline')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Back up and restore the cluster''s state (verified .tar.zst archives)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate the checked-in completions/ and man/ under ROOT')
@@ -343,6 +344,72 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         'belfry;config;help;help' {
             break
         }
+        'belfry;snapshot' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Save a consistent point-in-time archive of the cluster state (through the leader)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive and show what it holds (offline)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'belfry;snapshot;save' {
+            [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Write belfry-<cluster>-<UTC timestamp>.tar.zst into DIR')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'With --output-dir: keep the newest N archives of this cluster, delete older ones')
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Read a stopped server''s data dir instead of a running cluster')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--stale', '--stale', [CompletionResultType]::ParameterName, 'Read from the node at --http-addr without confirming it is up to date')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (for cron)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success (for cron)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;snapshot;inspect' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;snapshot;restore' {
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Seed this (empty) data dir for a new one-server cluster instead')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --data-dir: replace what the data dir holds')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;snapshot;help' {
+            [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Save a consistent point-in-time archive of the cluster state (through the leader)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive and show what it holds (offline)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'belfry;snapshot;help;save' {
+            break
+        }
+        'belfry;snapshot;help;inspect' {
+            break
+        }
+        'belfry;snapshot;help;restore' {
+            break
+        }
+        'belfry;snapshot;help;help' {
+            break
+        }
         'belfry;completions' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -382,6 +449,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check configuration offline')
+            [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Back up and restore the cluster''s state (verified .tar.zst archives)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions to stdout')
             [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page, or write every page into a directory')
             [CompletionResult]::new('generate', 'generate', [CompletionResultType]::ParameterValue, 'Regenerate the checked-in completions/ and man/ under ROOT')
@@ -465,6 +533,21 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;config;check' {
+            break
+        }
+        'belfry;help;snapshot' {
+            [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Save a consistent point-in-time archive of the cluster state (through the leader)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive and show what it holds (offline)')
+            [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)')
+            break
+        }
+        'belfry;help;snapshot;save' {
+            break
+        }
+        'belfry;help;snapshot;inspect' {
+            break
+        }
+        'belfry;help;snapshot;restore' {
             break
         }
         'belfry;help;completions' {

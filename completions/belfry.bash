@@ -64,6 +64,9 @@ _belfry() {
             belfry,raft)
                 cmd="belfry__subcmd__raft"
                 ;;
+            belfry,snapshot)
+                cmd="belfry__subcmd__snapshot"
+                ;;
             belfry,version)
                 cmd="belfry__subcmd__version"
                 ;;
@@ -127,6 +130,9 @@ _belfry() {
             belfry__subcmd__help,raft)
                 cmd="belfry__subcmd__help__subcmd__raft"
                 ;;
+            belfry__subcmd__help,snapshot)
+                cmd="belfry__subcmd__help__subcmd__snapshot"
+                ;;
             belfry__subcmd__help,version)
                 cmd="belfry__subcmd__help__subcmd__version"
                 ;;
@@ -159,6 +165,15 @@ _belfry() {
                 ;;
             belfry__subcmd__help__subcmd__raft,transfer-leadership)
                 cmd="belfry__subcmd__help__subcmd__raft__subcmd__transfer__subcmd__leadership"
+                ;;
+            belfry__subcmd__help__subcmd__snapshot,inspect)
+                cmd="belfry__subcmd__help__subcmd__snapshot__subcmd__inspect"
+                ;;
+            belfry__subcmd__help__subcmd__snapshot,restore)
+                cmd="belfry__subcmd__help__subcmd__snapshot__subcmd__restore"
+                ;;
+            belfry__subcmd__help__subcmd__snapshot,save)
+                cmd="belfry__subcmd__help__subcmd__snapshot__subcmd__save"
                 ;;
             belfry__subcmd__jobs,delete)
                 cmd="belfry__subcmd__jobs__subcmd__delete"
@@ -226,6 +241,30 @@ _belfry() {
             belfry__subcmd__raft__subcmd__help,transfer-leadership)
                 cmd="belfry__subcmd__raft__subcmd__help__subcmd__transfer__subcmd__leadership"
                 ;;
+            belfry__subcmd__snapshot,help)
+                cmd="belfry__subcmd__snapshot__subcmd__help"
+                ;;
+            belfry__subcmd__snapshot,inspect)
+                cmd="belfry__subcmd__snapshot__subcmd__inspect"
+                ;;
+            belfry__subcmd__snapshot,restore)
+                cmd="belfry__subcmd__snapshot__subcmd__restore"
+                ;;
+            belfry__subcmd__snapshot,save)
+                cmd="belfry__subcmd__snapshot__subcmd__save"
+                ;;
+            belfry__subcmd__snapshot__subcmd__help,help)
+                cmd="belfry__subcmd__snapshot__subcmd__help__subcmd__help"
+                ;;
+            belfry__subcmd__snapshot__subcmd__help,inspect)
+                cmd="belfry__subcmd__snapshot__subcmd__help__subcmd__inspect"
+                ;;
+            belfry__subcmd__snapshot__subcmd__help,restore)
+                cmd="belfry__subcmd__snapshot__subcmd__help__subcmd__restore"
+                ;;
+            belfry__subcmd__snapshot__subcmd__help,save)
+                cmd="belfry__subcmd__snapshot__subcmd__help__subcmd__save"
+                ;;
             *)
                 ;;
         esac
@@ -233,7 +272,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen config completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -515,7 +554,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft join leave force-leave demote promote version keygen config completions man generate help"
+            opts="agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -879,6 +918,62 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__raft__subcmd__transfer__subcmd__leadership)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__snapshot)
+            opts="save inspect restore"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__snapshot__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__snapshot__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__snapshot__subcmd__save)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1417,6 +1512,164 @@ _belfry() {
                 return 0
             fi
             case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot)
+            opts="-h -V --http-addr --help --version save inspect restore help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__help)
+            opts="save inspect restore help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__help__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__help__subcmd__restore)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__help__subcmd__save)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__inspect)
+            opts="-h -V --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__restore)
+            opts="-y -h -V --yes --data-dir --force --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__snapshot__subcmd__save)
+            opts="-q -h -V --stale --output-dir --keep --quiet --data-dir --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --keep)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

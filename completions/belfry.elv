@@ -36,6 +36,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand config 'Check configuration offline'
+            cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -300,6 +301,63 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;config;help;help'= {
         }
+        &'belfry;snapshot'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand save 'Save a consistent point-in-time archive of the cluster state (through the leader)'
+            cand inspect 'Verify an archive and show what it holds (offline)'
+            cand restore 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;snapshot;save'= {
+            cand --output-dir 'Write belfry-<cluster>-<UTC timestamp>.tar.zst into DIR'
+            cand --keep 'With --output-dir: keep the newest N archives of this cluster, delete older ones'
+            cand --data-dir 'Read a stopped server''s data dir instead of a running cluster'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --stale 'Read from the node at --http-addr without confirming it is up to date'
+            cand -q 'Print nothing on success (for cron)'
+            cand --quiet 'Print nothing on success (for cron)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;snapshot;inspect'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;snapshot;restore'= {
+            cand --data-dir 'Seed this (empty) data dir for a new one-server cluster instead'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -y 'Do not ask for confirmation'
+            cand --yes 'Do not ask for confirmation'
+            cand --force 'With --data-dir: replace what the data dir holds'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;snapshot;help'= {
+            cand save 'Save a consistent point-in-time archive of the cluster state (through the leader)'
+            cand inspect 'Verify an archive and show what it holds (offline)'
+            cand restore 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;snapshot;help;save'= {
+        }
+        &'belfry;snapshot;help;inspect'= {
+        }
+        &'belfry;snapshot;help;restore'= {
+        }
+        &'belfry;snapshot;help;help'= {
+        }
         &'belfry;completions'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
@@ -336,6 +394,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand config 'Check configuration offline'
+            cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -396,6 +455,17 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand check 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
         }
         &'belfry;help;config;check'= {
+        }
+        &'belfry;help;snapshot'= {
+            cand save 'Save a consistent point-in-time archive of the cluster state (through the leader)'
+            cand inspect 'Verify an archive and show what it holds (offline)'
+            cand restore 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)'
+        }
+        &'belfry;help;snapshot;save'= {
+        }
+        &'belfry;help;snapshot;inspect'= {
+        }
+        &'belfry;help;snapshot;restore'= {
         }
         &'belfry;help;completions'= {
         }

@@ -299,6 +299,10 @@ async fn run_server(
                 tracing::info!(%leader, "leading: scheduler and dispatcher started");
                 tokio::spawn(dispatcher.clone().run(rx.clone()));
                 tokio::spawn(scheduler.clone().run(rx));
+                tokio::spawn(name_cluster(
+                    scheduler.raft.clone(),
+                    scheduler.state.clone(),
+                ));
                 worker2.nudge();
                 async {}
             },
@@ -418,6 +422,20 @@ async fn watch_leader_changes(
         if rx.changed().await.is_err() {
             return;
         }
+    }
+}
+
+/// The first leader names the cluster (backups carry the name); later leaders find it set.
+async fn name_cluster(raft: Raft, state: crate::consensus::StateMachine) {
+    if matches!(state.read(|r| r.cluster_id()), Ok(Some(_))) {
+        return;
+    }
+    let id = format!("{:016x}", rand::random::<u64>());
+    if let Err(e) = raft
+        .client_write(crate::state::Command::SetClusterId { id })
+        .await
+    {
+        tracing::debug!("cluster id not set yet: {e}");
     }
 }
 

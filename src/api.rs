@@ -174,6 +174,11 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
         .route("/v1/operator/demote/{node}", post(demote))
         .route("/v1/operator/promote/{node}", post(promote))
         .route("/v1/leave", post(leave))
+        .route("/v1/operator/snapshot", get(snapshot_save))
+        .route(
+            "/v1/operator/restore",
+            post(snapshot_restore).layer(axum::extract::DefaultBodyLimit::max(1 << 30)),
+        )
         .route(
             "/v1/jobs",
             get(list_jobs).post(upsert_job).patch(upsert_job),
@@ -1393,6 +1398,130 @@ async fn restore(State(ctx): Ctx, mut form: axum::extract::Multipart) -> ApiResu
     }
     let inner = serde_json::to_string(&lines).map_err(ApiError::internal)?;
     Ok(json(StatusCode::OK, &inner))
+}
+
+/// `GET /v1/operator/snapshot`: the state machine as a Raft snapshot file (point in time,
+/// checksummed), consistent with the leader unless `?stale`. Headers give the cluster id and the
+/// Raft position.
+async fn snapshot_save(State(ctx): Ctx, Query(params): Query<ReadParams>) -> ApiResult<Response> {
+    let stale = params.stale();
+    if !ctx.sync_read(stale).await && !stale {
+        return Err(ApiError::unavailable(
+            "no leader confirmed this node is up to date: retry, or take a possibly stale snapshot with ?stale",
+        ));
+    }
+    let cluster_id = ctx
+        .read(|r| r.cluster_id())?
+        .unwrap_or_else(|| "unnamed".into());
+    let db = ctx.state.db().clone();
+    let (bytes, index, term) = tokio::task::spawn_blocking(move || {
+        let dir = tempfile::tempdir()?;
+        let (meta, path) = crate::consensus::snapshot::write(&db, dir.path())?;
+        let bytes = std::fs::read(path)?;
+        let (index, term) = meta
+            .last_log_id
+            .map(|l| (l.index, l.leader_id.term))
+            .unwrap_or((0, 0));
+        Ok::<_, std::io::Error>((bytes, index, term))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    for (name, value) in [
+        ("x-belfry-cluster-id", cluster_id),
+        ("x-belfry-index", index.to_string()),
+        ("x-belfry-term", term.to_string()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(HeaderName::from_static(name), v);
+        }
+    }
+    Ok(resp)
+}
+
+#[derive(serde::Serialize)]
+struct Restored {
+    message: String,
+    jobs: u64,
+    executions: u64,
+}
+
+/// `POST /v1/operator/restore`: the body is a Raft snapshot file (from `belfry snapshot save`).
+/// It is checked end to end first; its rows are then staged through Raft in chunks and swapped
+/// in by one final entry, so every server ends with the same state and a failure part-way
+/// changes nothing.
+async fn snapshot_restore(State(ctx): Ctx, body: Bytes) -> ApiResult<Response> {
+    let rows = tokio::task::spawn_blocking(move || {
+        let mut tmp = tempfile::tempfile()?;
+        std::io::Write::write_all(&mut tmp, &body)?;
+        let mut rows = Vec::new();
+        crate::consensus::snapshot::for_each_row(&mut tmp, |tag, k, v| {
+            let key = String::from_utf8(k).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "key is not UTF-8")
+            })?;
+            rows.push((tag, key, v));
+            Ok(())
+        })?;
+        Ok::<_, std::io::Error>(rows)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(|e| ApiError::bad_request(format!("not a valid Belfry state snapshot: {e}")))?;
+    let jobs = rows.iter().filter(|r| r.0 == 1).count() as u64;
+    let executions = rows.iter().filter(|r| r.0 == 2).count() as u64;
+    let total = rows.len() as u64;
+    let restore_id: u64 = rand::random();
+    const CHUNK_BYTES: usize = 1 << 20;
+    let mut chunk = Vec::new();
+    let mut size = 0;
+    let mut first = true;
+    let mut rows = rows.into_iter().peekable();
+    while let Some(row) = rows.next() {
+        size += row.1.len() + row.2.len();
+        chunk.push(row);
+        if size >= CHUNK_BYTES || rows.peek().is_none() {
+            ctx.write(Command::RestoreChunk {
+                restore_id,
+                first,
+                rows: std::mem::take(&mut chunk),
+            })
+            .await?;
+            first = false;
+            size = 0;
+        }
+    }
+    if first {
+        // An empty snapshot: stage nothing, but still clear earlier staging.
+        ctx.write(Command::RestoreChunk {
+            restore_id,
+            first: true,
+            rows: Vec::new(),
+        })
+        .await?;
+    }
+    match ctx
+        .write(Command::RestoreCommit {
+            restore_id,
+            rows: total,
+        })
+        .await?
+    {
+        SmResponse::Rejected(r) => Err(ApiError(StatusCode::CONFLICT, r.to_string())),
+        _ => Ok(json(
+            StatusCode::OK,
+            &Restored {
+                message: format!("restored {jobs} jobs and {executions} executions"),
+                jobs,
+                executions,
+            },
+        )),
+    }
 }
 
 /// `GET /v1/busy`: every execution running now, cluster-wide, newest first (Dkron's shape:

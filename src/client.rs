@@ -107,6 +107,69 @@ impl Client {
         })
     }
 
+    /// The state as a Raft snapshot file, with the cluster id (`GET /v1/operator/snapshot`).
+    pub async fn snapshot(&self, stale: bool) -> Result<(Vec<u8>, String), ClientError> {
+        let url = format!(
+            "{}/v1/operator/snapshot{}",
+            self.base,
+            if stale { "?stale" } else { "" }
+        );
+        let transport = |source| ClientError::Transport {
+            base: self.base.clone(),
+            source,
+        };
+        let resp = self.http.get(&url).send().await.map_err(transport)?;
+        let status = resp.status();
+        let cluster = resp
+            .headers()
+            .get("x-belfry-cluster-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("unnamed")
+            .to_string();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(ClientError::Api {
+                status,
+                message: String::from_utf8_lossy(&bytes).trim().to_string(),
+            });
+        }
+        Ok((bytes.to_vec(), cluster))
+    }
+
+    /// Replaces the cluster's state with a Raft snapshot file (`POST /v1/operator/restore`).
+    pub async fn restore(&self, snapshot: Vec<u8>) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Reply {
+            message: String,
+        }
+        let url = format!("{}/v1/operator/restore", self.base);
+        let transport = |source| ClientError::Transport {
+            base: self.base.clone(),
+            source,
+        };
+        let resp = self
+            .http
+            .post(&url)
+            .header("content-type", "application/octet-stream")
+            .body(snapshot)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        if !status.is_success() {
+            return Err(ClientError::Api {
+                status,
+                message: String::from_utf8_lossy(&bytes).trim().to_string(),
+            });
+        }
+        let r: Reply = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            base: self.base.clone(),
+            reason: e.to_string(),
+        })?;
+        Ok(r.message)
+    }
+
     pub async fn health(&self) -> Result<Health, ClientError> {
         self.call(Method::GET, "/health", None, "health").await
     }

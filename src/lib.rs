@@ -5,6 +5,7 @@
 
 pub mod agent;
 pub mod api;
+pub mod backup;
 pub mod client;
 pub mod cluster;
 pub mod config;

@@ -22,6 +22,9 @@ pub(crate) const EXECUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new
 /// Cluster-wide settings and counters: `paused`, and `stats/YYYY-MM-DD` → [`DayStats`].
 pub(crate) const CLUSTER: TableDefinition<&str, &[u8]> = TableDefinition::new("cluster");
 const KEY_PAUSED: &str = "paused";
+const KEY_CLUSTER_ID: &str = "cluster_id";
+/// Rows of a restore being uploaded, by `<restore id>/<table tag>/<key>`; not in snapshots.
+pub(crate) const STAGING: TableDefinition<&str, &[u8]> = TableDefinition::new("restore_staging");
 
 /// Executions finished on one UTC day (`GET /v1/stats`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +150,21 @@ pub enum Command {
     /// Delete a job's finished executions and reset its counters.
     DeleteExecutions {
         name: String,
+    },
+    /// Name the cluster once (ignored when it already has an id).
+    SetClusterId {
+        id: String,
+    },
+    /// Stage rows of a snapshot being restored (`first` drops earlier staged rows).
+    RestoreChunk {
+        restore_id: u64,
+        first: bool,
+        rows: Vec<(u8, String, Vec<u8>)>,
+    },
+    /// Replace the state with the staged rows, in one step, if exactly `rows` are staged.
+    RestoreCommit {
+        restore_id: u64,
+        rows: u64,
     },
 }
 
@@ -312,6 +330,7 @@ pub struct Applier<'t> {
     jobs: redb::Table<'t, &'static str, &'static [u8]>,
     executions: redb::Table<'t, &'static str, &'static [u8]>,
     cluster: redb::Table<'t, &'static str, &'static [u8]>,
+    staging: redb::Table<'t, &'static str, &'static [u8]>,
     /// Jobs whose definition or owed runs changed: the scheduler re-plans them.
     pub touched: BTreeSet<String>,
     /// Executions launched on nodes by the commands applied.
@@ -326,6 +345,7 @@ impl<'t> Applier<'t> {
             jobs: txn.open_table(JOBS)?,
             executions: txn.open_table(EXECUTIONS)?,
             cluster: txn.open_table(CLUSTER)?,
+            staging: txn.open_table(STAGING)?,
             touched: BTreeSet::new(),
             launched: Vec::new(),
             events: Vec::new(),
@@ -413,6 +433,27 @@ impl<'t> Applier<'t> {
                 self.store_job(&record)?;
                 Ok(Response::Job(Box::new(record.job)))
             }
+            Command::SetClusterId { id } => {
+                if self.cluster.get(KEY_CLUSTER_ID)?.is_none() {
+                    self.cluster.insert(KEY_CLUSTER_ID, encode(id).as_slice())?;
+                }
+                Ok(Response::Done)
+            }
+            Command::RestoreChunk {
+                restore_id,
+                first,
+                rows,
+            } => {
+                if *first {
+                    self.staging.retain(|_, _| false)?;
+                }
+                for (tag, key, value) in rows {
+                    let k = format!("{restore_id:016x}/{tag}/{key}");
+                    self.staging.insert(k.as_str(), value.as_slice())?;
+                }
+                Ok(Response::Done)
+            }
+            Command::RestoreCommit { restore_id, rows } => self.restore_commit(*restore_id, *rows),
             Command::Acknowledge { executions } => {
                 for (job, id) in executions {
                     let Some(key) = execution_key_from_id(job, id) else {
@@ -808,6 +849,88 @@ impl<'t> Applier<'t> {
         Ok(())
     }
 
+    /// Swaps the staged snapshot in: every job, execution and counter is replaced; the
+    /// cluster's own id and pause flag stay. Runs the snapshot recorded as running are closed
+    /// as failed (they belong to the past). Nothing changes unless exactly `rows` are staged.
+    fn restore_commit(&mut self, restore_id: u64, rows: u64) -> Result<Response, StateError> {
+        let prefix = format!("{restore_id:016x}/");
+        let end = format!("{restore_id:016x}0");
+        let mut staged = Vec::new();
+        for item in self.staging.range(prefix.as_str()..end.as_str())? {
+            let (k, v) = item?;
+            staged.push((k.value().to_string(), v.value().to_vec()));
+        }
+        if staged.len() as u64 != rows {
+            return Ok(Response::Rejected(Rejection::Invalid(format!(
+                "restore incomplete: {} of {rows} rows arrived; nothing was changed",
+                staged.len()
+            ))));
+        }
+        for item in self.jobs.iter()? {
+            let (k, _) = item?;
+            self.touched.insert(k.value().to_string());
+        }
+        let keep_id = self
+            .cluster
+            .get(KEY_CLUSTER_ID)?
+            .map(|v| v.value().to_vec());
+        let keep_paused = self.cluster.get(KEY_PAUSED)?.map(|v| v.value().to_vec());
+        self.jobs.retain(|_, _| false)?;
+        self.executions.retain(|_, _| false)?;
+        self.cluster.retain(|_, _| false)?;
+        for (k, v) in &staged {
+            let rest = &k[prefix.len()..];
+            let Some((tag, key)) = rest.split_once('/') else {
+                continue;
+            };
+            match tag {
+                "1" => self.jobs.insert(key, v.as_slice())?,
+                "2" => self.executions.insert(key, v.as_slice())?,
+                "3" => self.cluster.insert(key, v.as_slice())?,
+                _ => None,
+            };
+        }
+        for (key, value) in [(KEY_CLUSTER_ID, keep_id), (KEY_PAUSED, keep_paused)] {
+            match value {
+                Some(v) => {
+                    self.cluster.insert(key, v.as_slice())?;
+                }
+                None => {
+                    self.cluster.remove(key)?;
+                }
+            }
+        }
+        self.staging.retain(|_, _| false)?;
+        // What ran when the snapshot was taken is long over.
+        let mut names = Vec::new();
+        for item in self.jobs.iter()? {
+            let (k, _) = item?;
+            names.push(k.value().to_string());
+        }
+        for name in &names {
+            let Some(mut record) = self.load_job(name)? else {
+                continue;
+            };
+            for key in std::mem::take(&mut record.running) {
+                if let Some(mut e) = self.load_execution(&key)? {
+                    e.status = ExecutionStatus::Failed;
+                    e.success = false;
+                    e.finished_at = e.started_at;
+                    e.output.push_str(
+                        "[belfry] closed: still running when the restored snapshot was taken",
+                    );
+                    self.executions
+                        .insert(key.as_str(), encode(&e).as_slice())?;
+                }
+            }
+            record.unacked.clear();
+            record.groups.clear();
+            self.store_job(&record)?;
+            self.touched.insert(name.clone());
+        }
+        Ok(Response::Done)
+    }
+
     /// Counts a finished execution in its UTC day's stats, and drops days past the kept range.
     fn count_day(&mut self, at: DateTime<Utc>, success: bool) -> Result<(), StateError> {
         let key = format!("stats/{}", at.format("%Y-%m-%d"));
@@ -941,6 +1064,14 @@ impl Reader {
         }
     }
 
+    /// The cluster's id, once its first leader has named it.
+    pub fn cluster_id(&self) -> Result<Option<String>, StateError> {
+        match self.cluster.get(KEY_CLUSTER_ID)? {
+            Some(v) => Ok(Some(decode(v.value())?)),
+            None => Ok(None),
+        }
+    }
+
     /// Whether new and changed jobs are refused (`/v1/pause`).
     pub fn paused(&self) -> Result<bool, StateError> {
         match self.cluster.get(KEY_PAUSED)? {
@@ -996,6 +1127,9 @@ impl std::fmt::Display for Command {
             Command::Acknowledge { executions } => write!(f, "ack x{}", executions.len()),
             Command::SetPaused { paused } => write!(f, "set-paused {paused}"),
             Command::DeleteExecutions { name } => write!(f, "delete-executions {name}"),
+            Command::SetClusterId { id } => write!(f, "set-cluster-id {id}"),
+            Command::RestoreChunk { rows, .. } => write!(f, "restore-chunk x{}", rows.len()),
+            Command::RestoreCommit { rows, .. } => write!(f, "restore-commit x{rows}"),
         }
     }
 }

@@ -4,6 +4,7 @@
 mod support;
 
 mod api;
+mod backup;
 mod cli;
 mod cluster;
 mod config;

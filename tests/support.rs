@@ -73,6 +73,15 @@ impl Node {
         node
     }
 
+    /// A server named `name`, not started yet (its data dir can be prepared first).
+    pub fn prepare(name: &str, solo: bool, extra: &[&str]) -> Node {
+        let mut node = Node::unstarted(name, true, extra);
+        if solo {
+            node.extra.insert(0, "--bootstrap-expect=1".into());
+        }
+        node
+    }
+
     /// Starts an agent without `--server`.
     pub fn spawn_agent(name: &str, extra: &[&str]) -> Node {
         let mut node = Node::unstarted(name, false, extra);

@@ -87,6 +87,9 @@ pub enum Command {
     /// Check configuration offline
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Back up and restore the cluster's state (verified .tar.zst archives)
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
     /// Print shell completions to stdout
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -225,6 +228,51 @@ pub struct AgentArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// Save a consistent point-in-time archive of the cluster state (through the leader)
+    Save {
+        /// The archive to write (atomically); or use --output-dir
+        #[arg(value_name = "FILE", required_unless_present = "output_dir")]
+        file: Option<std::path::PathBuf>,
+        /// Read from the node at --http-addr without confirming it is up to date
+        #[arg(long)]
+        stale: bool,
+        /// Write belfry-<cluster>-<UTC timestamp>.tar.zst into DIR
+        #[arg(long, value_name = "DIR", conflicts_with = "file")]
+        output_dir: Option<std::path::PathBuf>,
+        /// With --output-dir: keep the newest N archives of this cluster, delete older ones
+        #[arg(long, value_name = "N", requires = "output_dir")]
+        keep: Option<usize>,
+        /// Print nothing on success (for cron)
+        #[arg(long, short)]
+        quiet: bool,
+        /// Read a stopped server's data dir instead of a running cluster
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<std::path::PathBuf>,
+    },
+    /// Verify an archive and show what it holds (offline)
+    Inspect {
+        file: std::path::PathBuf,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the cluster's state with an archive's (or seed a new data dir with --data-dir)
+    Restore {
+        file: std::path::PathBuf,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+        /// Seed this (empty) data dir for a new one-server cluster instead
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<std::path::PathBuf>,
+        /// With --data-dir: replace what the data dir holds
+        #[arg(long, requires = "data_dir")]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate an agent config file and print the effective settings (file, BELFRY_*
     /// environment and defaults); every bad key is named. Exit 0 if valid, 2 if not
@@ -318,6 +366,7 @@ fn client_addr(flag: Option<String>) -> String {
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Agent(args) => crate::agent::run(*args, cli.http_addr),
+        Command::Snapshot(cmd) => crate::snapshot::run(&client_addr(cli.http_addr), cmd),
         Command::Config(ConfigCommand::Check { file, json }) => {
             crate::config_check::run(&file, json)
         }

@@ -362,6 +362,7 @@ impl StateMachine {
         txn.open_table(JOBS).map_err(io_err)?;
         txn.open_table(EXECUTIONS).map_err(io_err)?;
         txn.open_table(state::CLUSTER).map_err(io_err)?;
+        txn.open_table(state::STAGING).map_err(io_err)?;
         txn.open_table(SM_META).map_err(io_err)?;
         txn.commit().map_err(io_err)?;
         Ok(StateMachine {
@@ -589,6 +590,45 @@ pub fn open_stores(data_dir: &Path) -> Result<(LogStore, StateMachine), io::Erro
         data_dir.join(SNAPSHOT_DIR),
     )?;
     Ok((log, sm))
+}
+
+/// Seeds an empty data dir with a state snapshot's jobs, executions and counters, for a new
+/// one-server cluster (`belfry snapshot restore --data-dir`): the Raft log stays empty, so the
+/// node bootstraps afresh (`--bootstrap-expect=1`) on top of the restored state.
+pub fn seed_state(data_dir: &Path, snapshot_file: &Path) -> Result<u64, io::Error> {
+    let mut file = File::open(snapshot_file)?;
+    let mut rows = Vec::new();
+    snapshot::for_each_row(&mut file, |tag, k, v| {
+        let key = String::from_utf8(k)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidData, "key is not UTF-8"))?;
+        rows.push((tag, key, v));
+        Ok(())
+    })?;
+    std::fs::create_dir_all(data_dir)?;
+    let (_, sm) = open_stores(data_dir)?;
+    let n = rows.len() as u64;
+    let txn = sm.db().begin_write().map_err(io_err)?;
+    {
+        let mut applier = Applier::new(&txn).map_err(io_err)?;
+        applier
+            .apply(&Command::RestoreChunk {
+                restore_id: 1,
+                first: true,
+                rows,
+            })
+            .map_err(io_err)?;
+        if let Response::Rejected(r) = applier
+            .apply(&Command::RestoreCommit {
+                restore_id: 1,
+                rows: n,
+            })
+            .map_err(io_err)?
+        {
+            return Err(io_err(r.to_string()));
+        }
+    }
+    txn.commit().map_err(io_err)?;
+    Ok(n)
 }
 
 #[cfg(test)]
