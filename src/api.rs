@@ -1,5 +1,5 @@
 //! The public HTTP API: Dkron's `/v1` endpoints with Dkron's JSON, status codes and headers
-//! (`X-Whom`, `X-Total-Count`, open CORS, `?pretty`), plus `/health`.
+//! (`X-Whom`, `X-Total-Count`, open CORS, `?pretty`), plus `/health` and `/metrics`.
 //!
 //! Writes go through Raft; reads are linearizable by default (a read index round through the
 //! leader) so a job is never missing right after its 201, and `?stale` reads the local copy.
@@ -156,6 +156,7 @@ pub fn router(ctx: Arc<ApiContext>) -> Router {
     let node_name = ctx.config.node_name.clone();
     let router = Router::new()
         .route("/health", get(health))
+        .route("/metrics", get(crate::metrics::serve))
         .route("/v1", get(status))
         .route("/v1/", get(status))
         .route("/v1/members", get(members))
@@ -1110,6 +1111,8 @@ pub struct AgentApiContext {
     pub rpc: crate::rpc::RpcClient,
     pub config: AgentConfig,
     pub leave: tokio::sync::mpsc::UnboundedSender<()>,
+    /// This node's runs, for its own `/metrics`.
+    pub worker: crate::worker::Worker,
 }
 
 type AgentCtx = State<Arc<AgentApiContext>>;
@@ -1121,6 +1124,7 @@ pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
     let node_name = ctx.config.node_name.clone();
     let router = Router::new()
         .route("/health", get(agent_health))
+        .route("/metrics", get(crate::metrics::serve_agent))
         .route("/v1", get(agent_status))
         .route("/v1/", get(agent_status))
         .route("/v1/members", get(agent_members))

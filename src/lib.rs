@@ -14,6 +14,7 @@ pub mod dispatcher;
 pub mod duration;
 pub mod executor;
 pub mod membership;
+pub mod metrics;
 pub mod model;
 pub mod operator;
 pub mod rpc;

@@ -276,6 +276,8 @@ pub struct Applier<'t> {
     pub touched: BTreeSet<String>,
     /// Executions launched on nodes by the commands applied.
     pub launched: Vec<Launched>,
+    /// What the launches applied did, for the metrics (added once the transaction commits).
+    pub tally: crate::metrics::LaunchTally,
 }
 
 impl<'t> Applier<'t> {
@@ -285,6 +287,7 @@ impl<'t> Applier<'t> {
             executions: txn.open_table(EXECUTIONS)?,
             touched: BTreeSet::new(),
             launched: Vec::new(),
+            tally: Default::default(),
         })
     }
 
@@ -333,7 +336,11 @@ impl<'t> Applier<'t> {
             } => {
                 let mut outcomes = Vec::with_capacity(launches.len());
                 for launch in launches {
-                    outcomes.push(self.launch(launch, *history_limit)?);
+                    let outcome = self.launch(launch, *history_limit)?;
+                    if let LaunchOutcome::Skipped { reason, .. } = &outcome {
+                        self.tally.skipped(*reason);
+                    }
+                    outcomes.push(outcome);
                 }
                 Ok(Response::Launched(outcomes))
             }
@@ -612,6 +619,18 @@ impl<'t> Applier<'t> {
             self.close_group_if_done(&mut record, group, at)?;
         } else if opened > 0 {
             record.groups.entry(group).or_default().open += opened;
+        }
+        if missed_execution.is_some() {
+            self.tally.missed();
+        } else if !started.is_empty() || no_target {
+            use crate::metrics::LaunchLabel;
+            self.tally
+                .launched(match (&launch.kind, pending.as_ref().map(|p| &p.cause)) {
+                    (_, Some(PendingCause::Retry { .. })) => LaunchLabel::Retry,
+                    (_, Some(PendingCause::Dependent { .. })) => LaunchLabel::Dependent,
+                    (LaunchKind::Manual, None) => LaunchLabel::Manual,
+                    _ => LaunchLabel::Scheduled,
+                });
         }
         self.prune_history(&mut record, history_limit)?;
         if pending.is_some() {

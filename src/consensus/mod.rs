@@ -459,10 +459,13 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             return Ok(());
         }
         let db = self.db.clone();
-        let (replies, touched, launched) =
+        let (replies, touched, launched, tally) =
             tokio::task::spawn_blocking(move || apply_batch(&db, batch))
                 .await
                 .unwrap_or_else(|e| Err(io_err(e)))?;
+        if !tally.is_empty() {
+            crate::metrics::global().add_applied(&tally);
+        }
         if !touched.is_empty() {
             self.note_job_changes(|c| c.names.extend(touched));
         }
@@ -520,16 +523,25 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
 type Replies = Vec<(openraft::storage::ApplyResponder<TypeConfig>, Response)>;
 
-/// Applies a batch of entries in one write transaction (on a blocking thread). Returns the
-/// responses to send once it is durable, and the names of the jobs whose definition changed.
+/// What one applied batch produced: the responses to send once it is durable, the jobs whose
+/// definition changed, the executions launched, and the launch counts for the metrics.
+type Applied = (
+    Replies,
+    BTreeSet<String>,
+    Vec<Launched>,
+    crate::metrics::LaunchTally,
+);
+
+/// Applies a batch of entries in one write transaction (on a blocking thread).
 fn apply_batch(
     db: &redb::Database,
     batch: Vec<EntryResponder<TypeConfig>>,
-) -> Result<(Replies, BTreeSet<String>, Vec<Launched>), io::Error> {
+) -> Result<Applied, io::Error> {
     let txn = db.begin_write().map_err(io_err)?;
     let mut replies = Vec::with_capacity(batch.len());
     let touched;
     let launched;
+    let tally;
     {
         let mut applier = Applier::new(&txn).map_err(io_err)?;
         let mut meta = txn.open_table(SM_META).map_err(io_err)?;
@@ -555,9 +567,10 @@ fn apply_batch(
             .map_err(io_err)?;
         touched = std::mem::take(&mut applier.touched);
         launched = std::mem::take(&mut applier.launched);
+        tally = std::mem::take(&mut applier.tally);
     }
     txn.commit().map_err(io_err)?;
-    Ok((replies, touched, launched))
+    Ok((replies, touched, launched, tally))
 }
 
 /// Opens both stores in `data_dir`.
