@@ -284,3 +284,117 @@ async fn parents_cannot_be_deleted_before_children_and_cycles_are_refused() {
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_runs_by_job_and_kind_in_prometheus_text() {
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    client
+        .put_job(&shell_job("fine", "@manually", "true"))
+        .await
+        .unwrap();
+    client
+        .put_job(&shell_job("broken", "@manually", "exit 3"))
+        .await
+        .unwrap();
+    let mut flaky = shell_job("flaky", "@manually", "exit 1");
+    flaky.retries = 1;
+    client.put_job(&flaky).await.unwrap();
+    let mut child = shell_job("child", "", "true");
+    child.parent_job = "fine".into();
+    client.put_job(&child).await.unwrap();
+
+    // Manual runs answer once their results are stored: the state-derived series are exact now.
+    for job in ["fine", "fine", "broken"] {
+        let r = http("POST", &node.url(&format!("/v1/jobs/{job}/run")), None).await;
+        assert_eq!(r.status, 200, "{job}: {}", r.body);
+    }
+    let m = scrape(&node).await;
+    let v = |name: &str, labels: &[(&str, &str)]| {
+        sample(&m, name, labels).unwrap_or_else(|| panic!("no {name}{labels:?} in {m:?}"))
+    };
+    let ok = "dkron_job_executions_succeeded_total";
+    let failed = "dkron_job_executions_failed_total";
+    assert_eq!(v(ok, &[("job_name", "fine")]), 2.0);
+    assert_eq!(v(failed, &[("job_name", "fine")]), 0.0);
+    assert_eq!(v(ok, &[("job_name", "broken")]), 0.0);
+    assert_eq!(v(failed, &[("job_name", "broken")]), 1.0);
+    assert_eq!(v("belfry_launches_total", &[("kind", "manual")]), 3.0);
+    assert_eq!(v("belfry_raft_state", &[("state", "leader")]), 1.0);
+    assert_eq!(v("belfry_raft_state", &[("state", "follower")]), 0.0);
+    assert_eq!(v("belfry_raft_has_leader", &[]), 1.0);
+    assert!(v("belfry_raft_term", &[]) >= 1.0);
+    assert!(v("belfry_raft_applied_index", &[]) >= 1.0);
+    assert!(v("belfry_raft_commit_index", &[]) >= v("belfry_raft_applied_index", &[]));
+    assert_eq!(
+        v("belfry_members", &[("role", "server"), ("status", "alive")]),
+        1.0
+    );
+    assert_eq!(
+        v(
+            "belfry_members",
+            &[("role", "server"), ("status", "failed")]
+        ),
+        0.0
+    );
+    assert_eq!(v("belfry_jobs", &[("state", "enabled")]), 4.0);
+    // Every run started here was timed, the three manual ones at least.
+    assert!(v("belfry_launch_lateness_seconds_count", &[]) >= 3.0);
+    assert_eq!(v("belfry_missed_ticks_total", &[]), 0.0);
+
+    // fine's two successes each owe child a dependent run; flaky's failure owes it a retry;
+    // a job on a schedule launches scheduled runs. All counted where the state machine applies
+    // them, and nothing is left running.
+    let r = http("POST", &node.url("/v1/jobs/flaky/run"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    client
+        .put_job(&shell_job("tick", "@every 1s", "true"))
+        .await
+        .unwrap();
+    let m = wait_for(
+        "dependent, retry and scheduled launches in /metrics",
+        Duration::from_secs(30),
+        || async {
+            let m = scrape(&node).await;
+            let kind = |k| sample(&m, "belfry_launches_total", &[("kind", k)]).unwrap();
+            let done = kind("dependent") == 2.0
+                && kind("retry") == 1.0
+                && kind("scheduled") >= 1.0
+                && sample(&m, failed, &[("job_name", "flaky")]) == Some(2.0)
+                && sample(&m, ok, &[("job_name", "child")]) == Some(2.0)
+                && sample(&m, ok, &[("job_name", "tick")]) >= Some(1.0);
+            done.then_some(m)
+        },
+    )
+    .await;
+    assert_eq!(
+        sample(&m, "belfry_launches_total", &[("kind", "manual")]),
+        Some(4.0)
+    );
+    assert!(sample(&m, "belfry_launch_lateness_seconds_count", &[]).unwrap() >= 8.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_serves_its_own_metrics() {
+    let agent = Node::spawn_agent("agent-a", &[]);
+    let client = agent.client();
+    wait_for("the agent's API", Duration::from_secs(30), || async {
+        client.health().await.ok()
+    })
+    .await;
+    let m = scrape(&agent).await;
+    assert_eq!(
+        sample(
+            &m,
+            "belfry_members",
+            &[("role", "agent"), ("status", "alive")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(sample(&m, "belfry_node_executions_running", &[]), Some(0.0));
+    assert!(
+        !m.iter()
+            .any(|s| s.name.starts_with("dkron_") || s.name.starts_with("belfry_raft")),
+        "an agent holds no state and no Raft: {m:?}"
+    );
+}
