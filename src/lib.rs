@@ -16,6 +16,7 @@ pub mod executor;
 pub mod membership;
 pub mod metrics;
 pub mod model;
+pub mod openapi;
 pub mod operator;
 pub mod rpc;
 pub mod runner;
