@@ -285,6 +285,9 @@ async fn parents_cannot_be_deleted_before_children_and_cycles_are_refused() {
     );
 }
 
+#[path = "conformance.rs"]
+mod conformance;
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_runs_by_job_and_kind_in_prometheus_text() {
     let node = Node::start(&[]).await;
@@ -397,4 +400,54 @@ async fn an_agent_serves_its_own_metrics() {
             .any(|s| s.name.starts_with("dkron_") || s.name.starts_with("belfry_raft")),
         "an agent holds no state and no Raft: {m:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_and_every_route_in_it_is_served() {
+    let node = Node::start(&[]).await;
+    let r = http("GET", &node.url("/v1/openapi.json"), None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.0."));
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+
+    // A path no route serves has gin's body, which no handler sends: that is how the probes
+    // below tell "no such route" from a handler's own 404.
+    let none = http("GET", &node.url("/v1/no-such-endpoint"), None).await;
+    assert_eq!(
+        (none.status, none.body.as_str()),
+        (404, "404 page not found")
+    );
+
+    let paths = doc["paths"].as_object().unwrap();
+    let mut probed = 0;
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_none() || path == "/v1/leave" {
+                // Leave stops the node: the conformance test runs it last.
+                continue;
+            }
+            // Names that exist nowhere: the probes change nothing.
+            let concrete = path
+                .replace("{name}", "no-such-job")
+                .replace("{id}", "1-nowhere")
+                .replace("{node}", "no-such-node");
+            let body = (method != "get" && method != "delete").then_some("{}");
+            let r = http(&method.to_uppercase(), &node.url(&concrete), body).await;
+            assert!(
+                r.status != 405 && !(r.status == 404 && r.body == "404 page not found"),
+                "documented {method} {path} is not served: {} {}",
+                r.status,
+                r.body
+            );
+            probed += 1;
+        }
+    }
+    assert!(probed >= 30, "only {probed} operations documented");
 }
