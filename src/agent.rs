@@ -556,6 +556,7 @@ async fn run_stateless(
         rpc: RpcClient::new(rpc_key),
         config: config.clone(),
         leave: leave_tx,
+        worker: worker.clone(),
     });
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<()>();
     let rpc_ctx = Arc::new(crate::rpc::AgentRpcContext {

@@ -1,5 +1,6 @@
 //! The public HTTP API: Dkron's `/v1` endpoints with Dkron's JSON, status codes and headers
-//! (`X-Whom`, `X-Total-Count`, open CORS, `?pretty`), plus `/health`.
+//! (`X-Whom`, `X-Total-Count`, open CORS, `?pretty`), plus `/health`, `/metrics`, Belfry's
+//! `/v1/operator/…` and its OpenAPI document at `/v1/openapi.json`. [`ROUTES`] lists them all.
 //!
 //! Writes go through Raft; reads are linearizable by default (a read index round through the
 //! leader) so a job is never missing right after its 201, and `?stale` reads the local copy.
@@ -14,7 +15,7 @@ use axum::extract::{Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodFilter, MethodRouter, get, on, post};
 use chrono::Utc;
 use openraft::ReadPolicy;
 use openraft::async_runtime::WatchReceiver;
@@ -152,61 +153,139 @@ fn with_total(mut resp: Response, total: usize) -> Response {
     resp
 }
 
+/// Every public route of a server, as (method, path). The router is built from this table
+/// alone, and a test checks that `docs/openapi.yaml` documents exactly these: a route added
+/// here without its documentation fails `cargo test`, and a route cannot be served without
+/// being listed here.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/metrics"),
+    ("GET", "/v1"),
+    ("GET", "/v1/"),
+    ("GET", "/v1/openapi.json"),
+    ("GET", "/v1/members"),
+    ("GET", "/v1/members/"),
+    ("GET", "/v1/leader"),
+    ("GET", "/v1/isleader"),
+    ("POST", "/v1/leave"),
+    ("GET", "/v1/busy"),
+    ("GET", "/v1/busy/"),
+    ("GET", "/v1/pause"),
+    ("POST", "/v1/pause"),
+    ("POST", "/v1/unpause"),
+    ("GET", "/v1/stats"),
+    ("POST", "/v1/restore"),
+    ("GET", "/v1/jobs"),
+    ("POST", "/v1/jobs"),
+    ("PATCH", "/v1/jobs"),
+    ("GET", "/v1/jobs/"),
+    ("POST", "/v1/jobs/"),
+    ("GET", "/v1/jobs/{name}"),
+    ("POST", "/v1/jobs/{name}"),
+    ("PUT", "/v1/jobs/{name}"),
+    ("DELETE", "/v1/jobs/{name}"),
+    ("POST", "/v1/jobs/{name}/run"),
+    ("POST", "/v1/jobs/{name}/toggle"),
+    ("GET", "/v1/jobs/{name}/executions"),
+    ("DELETE", "/v1/jobs/{name}/executions"),
+    ("GET", "/v1/jobs/{name}/executions/"),
+    ("GET", "/v1/jobs/{name}/executions/{id}"),
+    ("GET", "/v1/operator/raft/peers"),
+    ("POST", "/v1/operator/raft/remove-peer/{node}"),
+    ("POST", "/v1/operator/raft/transfer-leadership"),
+    ("GET", "/v1/operator/health"),
+    ("POST", "/v1/operator/join"),
+    ("POST", "/v1/operator/force-leave/{node}"),
+    ("POST", "/v1/operator/demote/{node}"),
+    ("POST", "/v1/operator/promote/{node}"),
+    ("GET", "/v1/operator/snapshot"),
+    ("POST", "/v1/operator/restore"),
+];
+
+/// The handler of one entry of [`ROUTES`], for that method only.
+fn endpoint(method: &str, path: &str) -> MethodRouter<Arc<ApiContext>> {
+    let m = match method {
+        "GET" => MethodFilter::GET,
+        "POST" => MethodFilter::POST,
+        "PUT" => MethodFilter::PUT,
+        "PATCH" => MethodFilter::PATCH,
+        "DELETE" => MethodFilter::DELETE,
+        other => panic!("api::ROUTES: unsupported method {other} for {path}"),
+    };
+    match (method, path) {
+        ("GET", "/health") => on(m, health),
+        ("GET", "/metrics") => on(m, crate::metrics::serve),
+        ("GET", "/v1" | "/v1/") => on(m, status),
+        ("GET", "/v1/openapi.json") => on(m, crate::openapi::serve),
+        ("GET", "/v1/members" | "/v1/members/") => on(m, members),
+        ("GET", "/v1/leader") => on(m, leader),
+        ("GET", "/v1/isleader") => on(m, is_leader),
+        ("POST", "/v1/leave") => on(m, leave),
+        ("GET", "/v1/busy" | "/v1/busy/") => on(m, busy),
+        ("GET", "/v1/pause") => on(m, pause_state),
+        ("POST", "/v1/pause") => on(m, pause),
+        ("POST", "/v1/unpause") => on(m, unpause),
+        ("GET", "/v1/stats") => on(m, stats),
+        ("POST", "/v1/restore") => on(m, restore),
+        ("DELETE", "/v1/jobs/{name}/executions") => on(m, delete_executions),
+        ("GET", "/v1/operator/snapshot") => on(m, snapshot_save),
+        // A whole state snapshot is larger than the default 2 MiB body limit.
+        ("POST", "/v1/operator/restore") => {
+            on(m, snapshot_restore).layer(axum::extract::DefaultBodyLimit::max(1 << 30))
+        }
+        ("GET", "/v1/jobs" | "/v1/jobs/") => on(m, list_jobs),
+        // Dkron's one create-or-replace handler behind three methods.
+        ("POST", "/v1/jobs" | "/v1/jobs/") | ("PATCH", "/v1/jobs") | ("PUT", "/v1/jobs/{name}") => {
+            on(m, upsert_job)
+        }
+        ("GET", "/v1/jobs/{name}") => on(m, show_job),
+        ("POST", "/v1/jobs/{name}" | "/v1/jobs/{name}/run") => on(m, run_job),
+        ("DELETE", "/v1/jobs/{name}") => on(m, delete_job),
+        ("POST", "/v1/jobs/{name}/toggle") => on(m, toggle_job),
+        ("GET", "/v1/jobs/{name}/executions" | "/v1/jobs/{name}/executions/") => {
+            on(m, list_executions)
+        }
+        ("GET", "/v1/jobs/{name}/executions/{id}") => on(m, show_execution),
+        ("GET", "/v1/operator/raft/peers") => on(m, raft_peers),
+        ("POST", "/v1/operator/raft/remove-peer/{node}") => on(m, remove_peer),
+        ("POST", "/v1/operator/raft/transfer-leadership") => on(m, transfer_leadership),
+        ("GET", "/v1/operator/health") => on(m, cluster_health),
+        ("POST", "/v1/operator/join") => on(m, join),
+        ("POST", "/v1/operator/force-leave/{node}") => on(m, force_leave),
+        ("POST", "/v1/operator/demote/{node}") => on(m, demote),
+        ("POST", "/v1/operator/promote/{node}") => on(m, promote),
+        _ => panic!("api::ROUTES lists {method} {path}, which has no handler in api::endpoint"),
+    }
+}
+
+/// The routes of [`ROUTES`], before the state is attached.
+pub(crate) fn routes() -> Router<Arc<ApiContext>> {
+    let mut by_path: BTreeMap<&str, MethodRouter<Arc<ApiContext>>> = BTreeMap::new();
+    for &(method, path) in ROUTES {
+        let handler = endpoint(method, path);
+        let merged = match by_path.remove(path) {
+            Some(others) => others.merge(handler),
+            None => handler,
+        };
+        by_path.insert(path, merged);
+    }
+    by_path
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| {
+            router.route(path, handler)
+        })
+}
+
 pub fn router(ctx: Arc<ApiContext>) -> Router {
     let node_name = ctx.config.node_name.clone();
-    let router = Router::new()
-        .route("/health", get(health))
-        .route("/v1", get(status))
-        .route("/v1/", get(status))
-        .route("/v1/members", get(members))
-        .route("/v1/members/", get(members))
-        .route("/v1/leader", get(leader))
-        .route("/v1/isleader", get(is_leader))
-        .route("/v1/operator/raft/peers", get(raft_peers))
-        .route("/v1/operator/health", get(cluster_health))
-        .route("/v1/operator/join", post(join))
-        .route("/v1/operator/raft/remove-peer/{node}", post(remove_peer))
-        .route(
-            "/v1/operator/raft/transfer-leadership",
-            post(transfer_leadership),
-        )
-        .route("/v1/operator/force-leave/{node}", post(force_leave))
-        .route("/v1/operator/demote/{node}", post(demote))
-        .route("/v1/operator/promote/{node}", post(promote))
-        .route("/v1/leave", post(leave))
-        .route("/v1/operator/snapshot", get(snapshot_save))
-        .route(
-            "/v1/operator/restore",
-            post(snapshot_restore).layer(axum::extract::DefaultBodyLimit::max(1 << 30)),
-        )
-        .route(
-            "/v1/jobs",
-            get(list_jobs).post(upsert_job).patch(upsert_job),
-        )
-        .route("/v1/jobs/", get(list_jobs).post(upsert_job))
-        .route(
-            "/v1/jobs/{name}",
-            get(show_job)
-                .delete(delete_job)
-                .post(run_job)
-                .put(upsert_job),
-        )
-        .route("/v1/busy", get(busy))
-        .route("/v1/busy/", get(busy))
-        .route("/v1/pause", get(pause_state).post(pause))
-        .route("/v1/unpause", post(unpause))
-        .route("/v1/stats", get(stats))
-        .route("/v1/restore", post(restore))
-        .route("/v1/jobs/{name}/run", post(run_job))
-        .route("/v1/jobs/{name}/toggle", post(toggle_job))
-        .route(
-            "/v1/jobs/{name}/executions",
-            get(list_executions).delete(delete_executions),
-        )
-        .route("/v1/jobs/{name}/executions/", get(list_executions))
-        .route("/v1/jobs/{name}/executions/{id}", get(show_execution))
-        .with_state(ctx);
+    let router = routes().fallback(no_route).with_state(ctx);
     with_dkron_layers(router, &node_name)
+}
+
+/// A path no route serves: gin's answer, as Dkron gives it. Its body tells it apart from a
+/// handler's 404 for a missing job (empty, as in Dkron).
+async fn no_route() -> ApiError {
+    ApiError(StatusCode::NOT_FOUND, "404 page not found".into())
 }
 
 /// What every Dkron response has: `?pretty`, `X-Whom` and open CORS.
@@ -510,8 +589,8 @@ async fn leader(State(ctx): Ctx) -> ApiResult<Response> {
 }
 
 #[derive(Serialize, serde::Deserialize)]
-struct OperatorReply {
-    message: String,
+pub(crate) struct OperatorReply {
+    pub(crate) message: String,
 }
 
 /// Runs an operator action on the leader (here, or forwarded).
@@ -1561,6 +1640,8 @@ pub struct AgentApiContext {
     pub rpc: crate::rpc::RpcClient,
     pub config: AgentConfig,
     pub leave: tokio::sync::mpsc::UnboundedSender<()>,
+    /// This node's runs, for its own `/metrics`.
+    pub worker: crate::worker::Worker,
 }
 
 type AgentCtx = State<Arc<AgentApiContext>>;
@@ -1572,6 +1653,7 @@ pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
     let node_name = ctx.config.node_name.clone();
     let router = Router::new()
         .route("/health", get(agent_health))
+        .route("/metrics", get(crate::metrics::serve_agent))
         .route("/v1", get(agent_status))
         .route("/v1/", get(agent_status))
         .route("/v1/members", get(agent_members))

@@ -200,6 +200,8 @@ impl RunnerInner {
             let _ = kill.wait_for(|k| *k).await;
         };
         let outcome = run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await;
+        // `started_at` still holds the instant the launch was due (set by the state machine).
+        crate::metrics::global().run_started(execution.started_at, outcome.started_at);
         execution.started_at = outcome.started_at;
         execution.finished_at = outcome.finished_at;
         execution.success = outcome.success;

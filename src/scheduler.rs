@@ -325,6 +325,7 @@ impl Scheduler {
                 missed = tp.missed.len() as u64 + tp.missed_unlisted,
                 "ticks missed while nothing could launch them"
             );
+            crate::metrics::global().missed_unrecorded(tp.missed_unlisted);
         }
         for tick in &tp.missed {
             launches.push(Launch {

@@ -337,6 +337,8 @@ pub struct Applier<'t> {
     pub launched: Vec<Launched>,
     /// Executions that started or finished.
     pub events: Vec<ExecutionEvent>,
+    /// What the launches applied did, for the metrics (added once the transaction commits).
+    pub tally: crate::metrics::LaunchTally,
 }
 
 impl<'t> Applier<'t> {
@@ -349,6 +351,7 @@ impl<'t> Applier<'t> {
             touched: BTreeSet::new(),
             launched: Vec::new(),
             events: Vec::new(),
+            tally: Default::default(),
         })
     }
 
@@ -397,7 +400,11 @@ impl<'t> Applier<'t> {
             } => {
                 let mut outcomes = Vec::with_capacity(launches.len());
                 for launch in launches {
-                    outcomes.push(self.launch(launch, *history_limit)?);
+                    let outcome = self.launch(launch, *history_limit)?;
+                    if let LaunchOutcome::Skipped { reason, .. } = &outcome {
+                        self.tally.skipped(*reason);
+                    }
+                    outcomes.push(outcome);
                 }
                 Ok(Response::Launched(outcomes))
             }
@@ -730,6 +737,18 @@ impl<'t> Applier<'t> {
             self.close_group_if_done(&mut record, group, at)?;
         } else if opened > 0 {
             record.groups.entry(group).or_default().open += opened;
+        }
+        if missed_execution.is_some() {
+            self.tally.missed();
+        } else if !started.is_empty() || no_target {
+            use crate::metrics::LaunchLabel;
+            self.tally
+                .launched(match (&launch.kind, pending.as_ref().map(|p| &p.cause)) {
+                    (_, Some(PendingCause::Retry { .. })) => LaunchLabel::Retry,
+                    (_, Some(PendingCause::Dependent { .. })) => LaunchLabel::Dependent,
+                    (LaunchKind::Manual, None) => LaunchLabel::Manual,
+                    _ => LaunchLabel::Scheduled,
+                });
         }
         self.prune_history(&mut record, history_limit)?;
         if pending.is_some() {

@@ -473,31 +473,169 @@ async fn pause_stats_clearing_executions_and_restore() {
     assert_eq!(r.status, 400);
 }
 
-/// A multipart/form-data POST with one file field.
-async fn multipart(url: &str, field: &str, content: &str) -> crate::support::Raw {
-    let boundary = "belfry-test-boundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"jobs.json\"\r\nContent-Type: application/json\r\n\r\n{content}\r\n--{boundary}--\r\n"
-    );
-    belfry::client::install_tls_provider();
-    let resp = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(url)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
+#[path = "conformance.rs"]
+mod conformance;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_runs_by_job_and_kind_in_prometheus_text() {
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    client
+        .put_job(&shell_job("fine", "@manually", "true"))
         .await
         .unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    crate::support::Raw {
-        status,
-        headers,
-        body: resp.text().await.unwrap(),
+    client
+        .put_job(&shell_job("broken", "@manually", "exit 3"))
+        .await
+        .unwrap();
+    let mut flaky = shell_job("flaky", "@manually", "exit 1");
+    flaky.retries = 1;
+    client.put_job(&flaky).await.unwrap();
+    let mut child = shell_job("child", "", "true");
+    child.parent_job = "fine".into();
+    client.put_job(&child).await.unwrap();
+
+    // Manual runs answer once their results are stored: the state-derived series are exact now.
+    for job in ["fine", "fine", "broken"] {
+        let r = http("POST", &node.url(&format!("/v1/jobs/{job}/run")), None).await;
+        assert_eq!(r.status, 200, "{job}: {}", r.body);
     }
+    let m = scrape(&node).await;
+    let v = |name: &str, labels: &[(&str, &str)]| {
+        sample(&m, name, labels).unwrap_or_else(|| panic!("no {name}{labels:?} in {m:?}"))
+    };
+    let ok = "dkron_job_executions_succeeded_total";
+    let failed = "dkron_job_executions_failed_total";
+    assert_eq!(v(ok, &[("job_name", "fine")]), 2.0);
+    assert_eq!(v(failed, &[("job_name", "fine")]), 0.0);
+    assert_eq!(v(ok, &[("job_name", "broken")]), 0.0);
+    assert_eq!(v(failed, &[("job_name", "broken")]), 1.0);
+    assert_eq!(v("belfry_launches_total", &[("kind", "manual")]), 3.0);
+    assert_eq!(v("belfry_raft_state", &[("state", "leader")]), 1.0);
+    assert_eq!(v("belfry_raft_state", &[("state", "follower")]), 0.0);
+    assert_eq!(v("belfry_raft_has_leader", &[]), 1.0);
+    assert!(v("belfry_raft_term", &[]) >= 1.0);
+    assert!(v("belfry_raft_applied_index", &[]) >= 1.0);
+    assert!(v("belfry_raft_commit_index", &[]) >= v("belfry_raft_applied_index", &[]));
+    assert_eq!(
+        v("belfry_members", &[("role", "server"), ("status", "alive")]),
+        1.0
+    );
+    assert_eq!(
+        v(
+            "belfry_members",
+            &[("role", "server"), ("status", "failed")]
+        ),
+        0.0
+    );
+    assert_eq!(v("belfry_jobs", &[("state", "enabled")]), 4.0);
+    // Every run started here was timed, the three manual ones at least.
+    assert!(v("belfry_launch_lateness_seconds_count", &[]) >= 3.0);
+    assert_eq!(v("belfry_missed_ticks_total", &[]), 0.0);
+
+    // fine's two successes each owe child a dependent run; flaky's failure owes it a retry;
+    // a job on a schedule launches scheduled runs. All counted where the state machine applies
+    // them, and nothing is left running.
+    let r = http("POST", &node.url("/v1/jobs/flaky/run"), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    client
+        .put_job(&shell_job("tick", "@every 1s", "true"))
+        .await
+        .unwrap();
+    let m = wait_for(
+        "dependent, retry and scheduled launches in /metrics",
+        Duration::from_secs(30),
+        || async {
+            let m = scrape(&node).await;
+            let kind = |k| sample(&m, "belfry_launches_total", &[("kind", k)]).unwrap();
+            let done = kind("dependent") == 2.0
+                && kind("retry") == 1.0
+                && kind("scheduled") >= 1.0
+                && sample(&m, failed, &[("job_name", "flaky")]) == Some(2.0)
+                && sample(&m, ok, &[("job_name", "child")]) == Some(2.0)
+                && sample(&m, ok, &[("job_name", "tick")]) >= Some(1.0);
+            done.then_some(m)
+        },
+    )
+    .await;
+    assert_eq!(
+        sample(&m, "belfry_launches_total", &[("kind", "manual")]),
+        Some(4.0)
+    );
+    assert!(sample(&m, "belfry_launch_lateness_seconds_count", &[]).unwrap() >= 8.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_serves_its_own_metrics() {
+    let agent = Node::spawn_agent("agent-a", &[]);
+    let client = agent.client();
+    wait_for("the agent's API", Duration::from_secs(30), || async {
+        client.health().await.ok()
+    })
+    .await;
+    let m = scrape(&agent).await;
+    assert_eq!(
+        sample(
+            &m,
+            "belfry_members",
+            &[("role", "agent"), ("status", "alive")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(sample(&m, "belfry_node_executions_running", &[]), Some(0.0));
+    assert!(
+        !m.iter()
+            .any(|s| s.name.starts_with("dkron_") || s.name.starts_with("belfry_raft")),
+        "an agent holds no state and no Raft: {m:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_and_every_route_in_it_is_served() {
+    let node = Node::start(&[]).await;
+    let r = http("GET", &node.url("/v1/openapi.json"), None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.0."));
+    assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+
+    // A path no route serves has gin's body, which no handler sends: that is how the probes
+    // below tell "no such route" from a handler's own 404.
+    let none = http("GET", &node.url("/v1/no-such-endpoint"), None).await;
+    assert_eq!(
+        (none.status, none.body.as_str()),
+        (404, "404 page not found")
+    );
+
+    let paths = doc["paths"].as_object().unwrap();
+    let mut probed = 0;
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_none() || path == "/v1/leave" {
+                // Leave stops the node: the conformance test runs it last.
+                continue;
+            }
+            // Names that exist nowhere: the probes change nothing.
+            let concrete = path
+                .replace("{name}", "no-such-job")
+                .replace("{id}", "1-nowhere")
+                .replace("{node}", "no-such-node");
+            let body = (method != "get" && method != "delete").then_some("{}");
+            let r = http(&method.to_uppercase(), &node.url(&concrete), body).await;
+            assert!(
+                r.status != 405 && !(r.status == 404 && r.body == "404 page not found"),
+                "documented {method} {path} is not served: {} {}",
+                r.status,
+                r.body
+            );
+            probed += 1;
+        }
+    }
+    assert!(probed >= 30, "only {probed} operations documented");
 }

@@ -472,10 +472,13 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             return Ok(());
         }
         let db = self.db.clone();
-        let (replies, touched, launched, events) =
+        let (replies, touched, launched, events, tally) =
             tokio::task::spawn_blocking(move || apply_batch(&db, batch))
                 .await
                 .unwrap_or_else(|e| Err(io_err(e)))?;
+        if !tally.is_empty() {
+            crate::metrics::global().add_applied(&tally);
+        }
         if !touched.is_empty() {
             self.note_job_changes(|c| c.names.extend(touched));
         }
@@ -532,16 +535,18 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
 
 type Replies = Vec<(openraft::storage::ApplyResponder<TypeConfig>, Response)>;
 
-/// What applying a batch produced: responses, changed jobs, launches and execution events.
+/// What one applied batch produced: the responses to send once it is durable, the jobs whose
+/// definition changed, the executions launched, execution events, and the launch counts for
+/// the metrics.
 type Applied = (
     Replies,
     BTreeSet<String>,
     Vec<Launched>,
     Vec<ExecutionEvent>,
+    crate::metrics::LaunchTally,
 );
 
-/// Applies a batch of entries in one write transaction (on a blocking thread). Returns the
-/// responses to send once it is durable, and the names of the jobs whose definition changed.
+/// Applies a batch of entries in one write transaction (on a blocking thread).
 fn apply_batch(
     db: &redb::Database,
     batch: Vec<EntryResponder<TypeConfig>>,
@@ -551,6 +556,7 @@ fn apply_batch(
     let touched;
     let launched;
     let events;
+    let tally;
     {
         let mut applier = Applier::new(&txn).map_err(io_err)?;
         let mut meta = txn.open_table(SM_META).map_err(io_err)?;
@@ -577,9 +583,10 @@ fn apply_batch(
         touched = std::mem::take(&mut applier.touched);
         launched = std::mem::take(&mut applier.launched);
         events = std::mem::take(&mut applier.events);
+        tally = std::mem::take(&mut applier.tally);
     }
     txn.commit().map_err(io_err)?;
-    Ok((replies, touched, launched, events))
+    Ok((replies, touched, launched, events, tally))
 }
 
 /// Opens both stores in `data_dir`.
