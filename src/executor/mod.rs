@@ -2,15 +2,17 @@
 //!
 //! Each executor takes the job's Dkron-style `executor_config` string map, validates it into a
 //! typed spec (so a bad config is refused when the job is saved, not when it fires), and runs it
-//! to a self-contained [`Outcome`] (timestamps, success, output tail, error). What executors
+//! to a self-contained [`Outcome`] (timestamps, success, output tail, error). The built-in
+//! executors are Dkron's two: [`shell`] runs a command, [`http`] sends a request. What they
 //! share lives here: the outcome, the bounded output buffer, sizes and Go-style durations in
-//! messages. Only the built-in `shell` executor exists so far.
+//! messages.
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+pub mod http;
 pub mod shell;
 
 /// How many bytes of output Belfry keeps per execution unless configured otherwise.
