@@ -25,6 +25,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::pin::pin;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -289,14 +290,7 @@ pub async fn run_http(
         }
     };
     let started_at = Utc::now();
-    let mut received = Received {
-        output_limit,
-        head: String::new(),
-        body: None,
-        searched: Vec::new(),
-        search_cut: false,
-        status: None,
-    };
+    let mut received = Received::new(output_limit);
     let mut cancel = pin!(cancel);
     let result = tokio::select! {
         result = exchange(&client, spec, &mut received) => Some(result),
@@ -388,6 +382,17 @@ fn check_expectations(spec: &HttpSpec, received: &Received) -> Option<(String, O
 }
 
 impl Received {
+    fn new(output_limit: usize) -> Received {
+        Received {
+            output_limit,
+            head: String::new(),
+            body: None,
+            searched: Vec::new(),
+            search_cut: false,
+            status: None,
+        }
+    }
+
     /// The head (kept whole unless it alone passes the limit) and the body's tail.
     fn into_output(self) -> (String, bool) {
         let (mut output, mut truncated) = if self.head.len() <= self.output_limit {
@@ -489,11 +494,27 @@ fn describe(spec: &HttpSpec, error: &reqwest::Error) -> String {
         }
         source = cause.source();
     }
+    if text.contains("invalid peer certificate")
+        && spec.tls_root_cas_file.is_none()
+        && system_roots().is_empty()
+    {
+        text.push_str(
+            " (this node has no system CA certificates: install them, or set tlsRootCAsFile)",
+        );
+    }
     format!("request failed: {text}")
 }
 
 /// A client with the job's TLS settings. Errors name the key whose file is at fault.
 async fn build_client(spec: &HttpSpec) -> Result<reqwest::Client, String> {
+    build_client_trusting(spec, system_roots()).await
+}
+
+/// [`build_client`] with `system` standing for the system's roots.
+async fn build_client_trusting(
+    spec: &HttpSpec,
+    system: &[reqwest::Certificate],
+) -> Result<reqwest::Client, String> {
     crate::client::install_tls_provider();
     let mut builder = reqwest::Client::builder()
         .no_proxy()
@@ -504,18 +525,25 @@ async fn build_client(spec: &HttpSpec) -> Result<reqwest::Client, String> {
     if spec.tls_no_verify_peer {
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
-    if let Some(path) = &spec.tls_root_cas_file {
-        let pem = read_file("tlsRootCAsFile", path).await?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| format!("tlsRootCAsFile: {}: {e}", path.display()))?;
-        if certs.is_empty() {
-            return Err(format!(
-                "tlsRootCAsFile: no PEM certificate in {}",
-                path.display()
-            ));
+    let roots = match &spec.tls_root_cas_file {
+        Some(path) => {
+            let pem = read_file("tlsRootCAsFile", path).await?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("tlsRootCAsFile: {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!(
+                    "tlsRootCAsFile: no PEM certificate in {}",
+                    path.display()
+                ));
+            }
+            certs
         }
-        builder = builder.tls_certs_only(certs);
-    }
+        None => system.to_vec(),
+    };
+    // Always an explicit root list: reqwest's default verifier loads the system's roots for
+    // every client it builds, and refuses to build one at all (even for http:// URLs) on a
+    // node without any.
+    builder = builder.tls_certs_only(roots);
     if let Some((cert_path, key_path)) = &spec.tls_client_cert {
         let identity = client_identity(cert_path, key_path).await?;
         builder = builder.identity(identity);
@@ -523,6 +551,31 @@ async fn build_client(spec: &HttpSpec) -> Result<reqwest::Client, String> {
     builder
         .build()
         .map_err(|e| format!("cannot set up the HTTP client: {e}"))
+}
+
+/// The system's trusted roots (`SSL_CERT_FILE` and `SSL_CERT_DIR` are honoured), read once per
+/// process on first use: a few milliseconds of blocking file reads, not worth repeating on every
+/// execution. A node without any still runs http:// jobs; its https jobs fail to verify the
+/// server unless they set `tlsRootCAsFile` or `tlsNoVerifyPeer`.
+fn system_roots() -> &'static [reqwest::Certificate] {
+    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let loaded = rustls_native_certs::load_native_certs();
+        for error in &loaded.errors {
+            tracing::warn!(%error, "could not load a system CA certificate");
+        }
+        let roots: Vec<_> = loaded
+            .certs
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
+            .collect();
+        if roots.is_empty() {
+            tracing::warn!(
+                "no system CA certificates found: https jobs need tlsRootCAsFile or tlsNoVerifyPeer"
+            );
+        }
+        roots
+    })
 }
 
 /// The client certificate chain and key, each checked on its own so an error names the right
@@ -1050,6 +1103,16 @@ mod tests {
             e.to_string(),
             "executor_config.tlsCertificateKeyFile: is required with tlsCertificateFile"
         );
+    }
+
+    #[tokio::test]
+    async fn a_node_without_system_roots_still_runs_plain_http_jobs() {
+        let base = server().await;
+        let s = spec("GET", &format!("{base}/hello"), &[]);
+        let client = build_client_trusting(&s, &[]).await.unwrap();
+        let mut received = Received::new(LIMIT);
+        exchange(&client, &s, &mut received).await.unwrap();
+        assert_eq!(received.into_output().0, "HTTP/1.1 200 OK\nhello");
     }
 
     #[test]
