@@ -1708,12 +1708,14 @@ mod tests {
     async fn mem_limit_kills_a_memory_hog_with_a_clear_message() {
         let dir = temp_dir("memhog");
         let pidfile = dir.join("sleeper.pid");
-        // `tail` keeps the whole newline-free input in memory: 500 MiB against a 100 MiB
-        // limit. The background sleeper shows the whole group goes.
+        // `tail` keeps its whole newline-free input in memory, 300 MiB against a 100 MiB
+        // limit, then holds it while blocked writing to a `sleep` that never reads: without
+        // the limit the run takes 30 s, however slow the machine. The background sleeper
+        // shows the whole group goes.
         let spec = ShellSpec {
             mem_limit: Some(100 << 20),
             ..sh(&format!(
-                "sleep 30 & echo $! > {}; head -c 500M /dev/zero | tail; echo survived",
+                "sleep 30 & echo $! > {}; head -c 300M /dev/zero | tail | sleep 30; echo survived",
                 pidfile.display()
             ))
         };
