@@ -303,6 +303,7 @@ pub async fn run_http(
         Some(Err(e)) => Some((e, None)),
         Some(Ok(())) => check_expectations(spec, &received),
     };
+    let status = received.status.map(|s| s.as_u16());
     let (mut output, output_truncated) = received.into_output();
     let error = failure.map(|(error, note)| {
         append_notes(
@@ -318,7 +319,7 @@ pub async fn run_http(
         tracing::info!(
             method = %spec.method,
             url = %spec.url,
-            status = ?received_status(&output),
+            status = ?status,
             error = ?error,
             "http executor (debug)"
         );
@@ -332,11 +333,6 @@ pub async fn run_http(
         output_truncated,
         error,
     }
-}
-
-/// The status line at the start of an output, for the debug log.
-fn received_status(output: &str) -> Option<&str> {
-    output.lines().find(|l| l.starts_with("HTTP/"))
 }
 
 /// The error for a completed exchange that is not the one expected, with a longer note.
