@@ -16,7 +16,7 @@ pub const DEFAULT_GOSSIP_PORT: u16 = 8946;
 pub const DEFAULT_RPC_PORT: u16 = 6868;
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "belfry.data";
-pub use crate::executor::shell::DEFAULT_OUTPUT_LIMIT;
+pub use crate::executor::DEFAULT_OUTPUT_LIMIT;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A config problem, named by the flag or key at fault. The CLI prints it and exits 2.

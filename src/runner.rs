@@ -12,8 +12,10 @@ use std::time::Duration;
 use chrono::SecondsFormat;
 use tokio::sync::{mpsc, watch};
 
+use crate::executor::http::{HttpSpec, run_http};
 use crate::executor::shell::{ShellSpec, run_shell};
 use crate::model::{Execution, Job};
+use crate::validate::EXECUTORS;
 
 /// A finished execution on its way to the node's outbox.
 pub struct Finished {
@@ -171,9 +173,37 @@ impl Runner {
 }
 
 impl RunnerInner {
+    /// Runs `execution` with the job's executor and fills in its result. A config that no
+    /// longer validates (saved by an older version) or an executor this build lacks is a failed
+    /// execution saying so, never a panic.
     async fn execute(&self, job: &Job, mut execution: Execution) -> Execution {
-        let spec = match ShellSpec::from_config(&job.executor_config) {
-            Ok(spec) => spec,
+        let mut kill = self.kill.subscribe();
+        let cancel = async move {
+            let _ = kill.wait_for(|k| *k).await;
+        };
+        let outcome = match job.executor.as_str() {
+            "shell" => match ShellSpec::from_config(&job.executor_config) {
+                Ok(spec) => {
+                    let env = self.job_env(job, &execution);
+                    Ok(run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await)
+                }
+                Err(e) => Err(e.to_string()),
+            },
+            "http" => match HttpSpec::from_config(&job.executor_config) {
+                Ok(spec) => Ok(run_http(&spec, self.output_limit, cancel).await),
+                Err(e) => Err(e.to_string()),
+            },
+            other => Err(format!(
+                "executor {other:?} is not available (available: {})",
+                EXECUTORS.join(", ")
+            )),
+        };
+        let outcome = match outcome {
+            Ok(outcome) => {
+                // `started_at` still holds the instant the launch was due (set by the state machine).
+                crate::metrics::global().run_started(execution.started_at, outcome.started_at);
+                outcome
+            }
             Err(e) => {
                 let now = chrono::Utc::now();
                 execution.started_at = now;
@@ -183,25 +213,6 @@ impl RunnerInner {
                 return execution;
             }
         };
-        let env = vec![
-            ("BELFRY_JOB_NAME".to_string(), job.name.clone()),
-            ("BELFRY_EXECUTION_ID".to_string(), execution.id.clone()),
-            ("BELFRY_NODE_NAME".to_string(), self.node.clone()),
-            (
-                "BELFRY_SCHEDULED_AT".to_string(),
-                execution
-                    .scheduled_at
-                    .to_rfc3339_opts(SecondsFormat::Secs, true),
-            ),
-            ("ENV_JOB_NAME".to_string(), job.name.clone()),
-        ];
-        let mut kill = self.kill.subscribe();
-        let cancel = async move {
-            let _ = kill.wait_for(|k| *k).await;
-        };
-        let outcome = run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await;
-        // `started_at` still holds the instant the launch was due (set by the state machine).
-        crate::metrics::global().run_started(execution.started_at, outcome.started_at);
         execution.started_at = outcome.started_at;
         execution.finished_at = outcome.finished_at;
         execution.success = outcome.success;
@@ -212,5 +223,22 @@ impl RunnerInner {
             tracing::info!(job = %job.name, execution = %execution.id, %reason, "execution failed");
         }
         execution
+    }
+
+    /// The environment a command gets besides the agent's: Belfry's variables and Dkron's
+    /// `ENV_JOB_NAME`.
+    fn job_env(&self, job: &Job, execution: &Execution) -> Vec<(String, String)> {
+        vec![
+            ("BELFRY_JOB_NAME".to_string(), job.name.clone()),
+            ("BELFRY_EXECUTION_ID".to_string(), execution.id.clone()),
+            ("BELFRY_NODE_NAME".to_string(), self.node.clone()),
+            (
+                "BELFRY_SCHEDULED_AT".to_string(),
+                execution
+                    .scheduled_at
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+            ),
+            ("ENV_JOB_NAME".to_string(), job.name.clone()),
+        ]
     }
 }

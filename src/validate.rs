@@ -5,12 +5,13 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::executor::http::HttpSpec;
 use crate::executor::shell::ShellSpec;
 use crate::model::{CONCURRENCY_ALLOW, CONCURRENCY_FORBID, Job};
 use crate::schedule::{Schedule, parse_timezone};
 
 /// Executors this build can run.
-pub const EXECUTORS: &[&str] = &["shell"];
+pub const EXECUTORS: &[&str] = &["shell", "http"];
 
 static NAME: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^[\p{Ll}0-9_-]+$").expect("valid pattern"));
@@ -98,7 +99,16 @@ pub fn validate_job(job: &Job) -> Result<(), Invalid> {
             ShellSpec::from_config(&job.executor_config)
                 .map_err(|e| invalid("executor_config", e.to_string()))?;
         }
-        "" => return Err(invalid("executor", "is required (available: shell)")),
+        "http" => {
+            HttpSpec::from_config(&job.executor_config)
+                .map_err(|e| invalid("executor_config", e.to_string()))?;
+        }
+        "" => {
+            return Err(invalid(
+                "executor",
+                format!("is required (available: {})", EXECUTORS.join(", ")),
+            ));
+        }
         other => {
             return Err(invalid(
                 "executor",
@@ -163,5 +173,37 @@ mod tests {
         let mut j = job("a", "");
         j.parent_job = "p".into();
         assert!(validate_job(&j).is_ok());
+    }
+
+    #[test]
+    fn executors_are_validated_by_their_own_rules() {
+        let mut j = job("a", "@every 1s");
+        j.executor = String::new();
+        let e = validate_job(&j).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "executor: is required (available: shell, http)"
+        );
+
+        let mut j = job("a", "@every 1s");
+        j.executor = "http".into();
+        j.executor_config = [
+            ("method".to_string(), "GET".to_string()),
+            (
+                "url".to_string(),
+                "http://127.0.0.1:8080/health".to_string(),
+            ),
+        ]
+        .into();
+        assert!(validate_job(&j).is_ok());
+        j.executor_config.insert("expectBody".into(), "(".into());
+        let e = validate_job(&j).unwrap_err();
+        assert_eq!(e.field, "executor_config");
+        assert!(e.reason.starts_with("executor_config.expectBody: "), "{e}");
+
+        let mut j = job("a", "@every 1s");
+        j.executor_config.insert("mem_limit".into(), "a lot".into());
+        let e = validate_job(&j).unwrap_err();
+        assert!(e.reason.starts_with("executor_config.mem_limit: "), "{e}");
     }
 }

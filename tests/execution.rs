@@ -1,11 +1,27 @@
 //! Scheduled and manual runs: every tick once, on time, with the environment, limits and
-//! concurrency rules Dkron users expect.
+//! concurrency rules Dkron users expect; the shell executor's memory limit, user switch, stdin
+//! payload and exit codes; the http executor against real HTTP and HTTPS servers on loopback,
+//! with a PKI made in the test (server certificates, mutual TLS).
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use belfry::model::ExecutionStatus;
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::routing::{any, get};
+use belfry::model::{Execution, ExecutionStatus, Job};
 use chrono::{SecondsFormat, Timelike};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+    KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::support::*;
 
@@ -171,4 +187,631 @@ async fn history_is_capped_and_output_keeps_its_tail() {
     assert!(ex[0].output_truncated);
     assert!(out.ends_with("1999\n2000\n"), "tail kept: {out:?}");
     assert_eq!(node.client().job("chatty").await.unwrap().success_count, 5);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shell executor: mem_limit, su, payload, allowed_exit_codes
+
+/// Saves `job`, runs it once by hand and returns that execution.
+async fn run_once(node: &Node, job: &Job) -> Execution {
+    node.client().put_job(job).await.unwrap();
+    node.client().run_job(&job.name).await.unwrap();
+    let ex = node.executions(&job.name).await;
+    assert_eq!(ex.len(), 1, "{ex:?}");
+    assert!(!ex[0].is_running(), "{:?}", ex[0]);
+    ex.into_iter().next().unwrap()
+}
+
+fn with(mut job: Job, pairs: &[(&str, &str)]) -> Job {
+    for (k, v) in pairs {
+        job.executor_config.insert(k.to_string(), v.to_string());
+    }
+    job
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mem_limit_kills_a_memory_hog_and_says_so() {
+    let node = Node::start(&[]).await;
+    // `tail` holds all of its newline-free input, 300 MiB against a 100 MiB limit, and keeps it
+    // while blocked writing to a `sleep` that never reads (so the job cannot finish first).
+    let hog = with(
+        shell_job(
+            "hog",
+            "@manually",
+            "head -c 300M /dev/zero | tail | sleep 30; echo survived",
+        ),
+        &[("mem_limit", "100MB")],
+    );
+    let started = std::time::Instant::now();
+    let e = run_once(&node, &hog).await;
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(e.status, ExecutionStatus::Failed, "{e:?}");
+    assert_eq!(e.exit_code, None);
+    assert!(
+        e.output
+            .starts_with("[belfry] mem_limit 100MiB exceeded: the job's processes used "),
+        "{}",
+        e.output
+    );
+    assert!(
+        e.output.ends_with("resident: process group killed"),
+        "{}",
+        e.output
+    );
+    // A job within its limit is left alone.
+    let modest = with(
+        shell_job(
+            "modest",
+            "@manually",
+            "head -c 10M /dev/zero | tail | wc -c",
+        ),
+        &[("mem_limit", "1GiB")],
+    );
+    let e = run_once(&node, &modest).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output.trim(), "10485760");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn su_runs_the_job_as_another_user() {
+    let node = Node::start(&[]).await;
+    let nobody = std::process::Command::new("id")
+        .args(["-u", "nobody"])
+        .output()
+        .unwrap();
+    let nobody_uid = String::from_utf8(nobody.stdout).unwrap();
+    let job = with(
+        shell_job("as-nobody", "@manually", "id -u"),
+        &[("su", "nobody")],
+    );
+    let e = run_once(&node, &job).await;
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+        assert_eq!(e.output, nobody_uid);
+    } else {
+        assert_eq!(e.status, ExecutionStatus::Failed);
+        assert!(
+            e.output.contains("needs the agent to run as root"),
+            "{}",
+            e.output
+        );
+    }
+    let job = with(
+        shell_job("as-ghost", "@manually", "id -u"),
+        &[("su", "belfry-no-such-user")],
+    );
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(
+        e.output,
+        "[belfry] failed to start: su: unknown user \"belfry-no-such-user\""
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payload_arrives_on_stdin_and_allowed_exit_codes_count_as_success() {
+    let node = Node::start(&[]).await;
+    // "hello world\n"
+    let job = with(
+        shell_job("stdin", "@manually", "cat; echo end"),
+        &[("payload", "aGVsbG8gd29ybGQK")],
+    );
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output, "hello world\nend\n");
+
+    let job = with(
+        shell_job("grep-like", "@manually", "echo no match; exit 1"),
+        &[("allowed_exit_codes", "0,1")],
+    );
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.exit_code, Some(1));
+    assert_eq!(
+        node.client().job("grep-like").await.unwrap().status,
+        "success"
+    );
+
+    let job = with(
+        shell_job("grep-error", "@manually", "exit 2"),
+        &[("allowed_exit_codes", "0,1")],
+    );
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(e.exit_code, Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_executor_configs_are_refused_with_400_naming_the_key() {
+    let node = Node::start(&[]).await;
+    let post = |job: Job| {
+        let url = node.url("/v1/jobs");
+        async move { http("POST", &url, Some(&serde_json::to_string(&job).unwrap())).await }
+    };
+    let shell_cases = [
+        ("mem_limit", "plenty"),
+        ("mem_limit", "0"),
+        ("su", "a:b:c"),
+        ("payload", "not base64!"),
+        ("allowed_exit_codes", "0,x"),
+    ];
+    for (key, value) in shell_cases {
+        let r = post(with(shell_job("bad", "@manually", "true"), &[(key, value)])).await;
+        assert_eq!(r.status, 400, "{key}={value:?}: {}", r.body);
+        assert!(
+            r.body.contains(&format!("executor_config.{key}: ")),
+            "{key}: {}",
+            r.body
+        );
+    }
+    let base = [("method", "GET"), ("url", "http://127.0.0.1:9/")];
+    let http_cases: [(&str, &[(&str, &str)]); 10] = [
+        ("url", &[("method", "GET")]),
+        ("url", &[("method", "GET"), ("url", "ftp://host/file")]),
+        ("url", &[("method", "GET"), ("url", "not a url")]),
+        ("method", &[("url", "http://127.0.0.1:9/")]),
+        (
+            "method",
+            &[("method", "GE T"), ("url", "http://127.0.0.1:9/")],
+        ),
+        ("timeout", &[base[0], base[1], ("timeout", "30s")]),
+        ("expectBody", &[base[0], base[1], ("expectBody", "([")]),
+        ("expectCode", &[base[0], base[1], ("expectCode", "ok")]),
+        ("headers", &[base[0], base[1], ("headers", "X-A: 1")]),
+        (
+            "tlsCertificateKeyFile",
+            &[base[0], base[1], ("tlsCertificateFile", "/etc/client.pem")],
+        ),
+    ];
+    for (key, pairs) in http_cases {
+        let r = post(http_job("bad", pairs)).await;
+        assert_eq!(r.status, 400, "{key}: {}", r.body);
+        assert!(
+            r.body.contains(&format!("executor_config.{key}: ")),
+            "{key}: {}",
+            r.body
+        );
+    }
+    let mut unknown = http_job("bad", &base);
+    unknown.executor = "kafka".into();
+    let r = post(unknown).await;
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("available: shell, http"), "{}", r.body);
+    // Nothing was saved.
+    assert_eq!(
+        http("GET", &node.url("/v1/jobs/bad"), None).await.status,
+        404
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// HTTP executor
+
+fn http_job(name: &str, pairs: &[(&str, &str)]) -> Job {
+    Job {
+        name: name.into(),
+        schedule: "@manually".into(),
+        executor: "http".into(),
+        executor_config: pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        ..Job::default()
+    }
+}
+
+/// What the test server saw of each request to `/record`: `METHOD|x-token|content-type|body`.
+type Seen = Arc<Mutex<Vec<String>>>;
+
+/// The routes every test server answers.
+fn routes(seen: Seen) -> Router {
+    Router::new()
+        .route("/hello", get(|| async { "hello" }))
+        .route(
+            "/record",
+            any(move |method: Method, headers: HeaderMap, body: Bytes| {
+                let seen = seen.clone();
+                async move {
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-")
+                            .to_string()
+                    };
+                    seen.lock().unwrap().push(format!(
+                        "{method}|{}|{}|{}",
+                        header("x-token"),
+                        header("content-type"),
+                        String::from_utf8_lossy(&body)
+                    ));
+                    (StatusCode::CREATED, "{\"id\":42,\"state\":\"queued\"}")
+                }
+            }),
+        )
+        .route(
+            "/down",
+            get(|| async { (StatusCode::SERVICE_UNAVAILABLE, "maintenance") }),
+        )
+        .route(
+            "/hang",
+            get(|| async {
+                std::future::pending::<()>().await;
+                "never"
+            }),
+        )
+}
+
+/// A plain HTTP server on loopback: its base URL and what it saw.
+async fn http_server() -> (String, Seen) {
+    let seen = Seen::default();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = routes(seen.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_job_sends_its_request_and_keeps_the_response() {
+    let node = Node::start(&[]).await;
+    let (base, seen) = http_server().await;
+    let url = format!("{base}/record");
+    let job = http_job(
+        "post",
+        &[
+            ("method", "POST"),
+            ("url", &url),
+            (
+                "headers",
+                r#"["Content-Type: application/json", "X-Token: s3cr:et"]"#,
+            ),
+            ("body", r#"{"run":true}"#),
+            ("timeout", "10"),
+            ("expectCode", "200,201"),
+            ("expectBody", r#""state":"(queued|done)""#),
+        ],
+    );
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert!(e.success);
+    assert_eq!(e.exit_code, None);
+    assert_eq!(
+        e.output,
+        "HTTP/1.1 201 Created\n{\"id\":42,\"state\":\"queued\"}"
+    );
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![r#"POST|s3cr:et|application/json|{"run":true}"#.to_string()]
+    );
+    // Scheduled runs go through the same executor.
+    let ticking = http_job(
+        "ticking",
+        &[("method", "GET"), ("url", &format!("{base}/hello"))],
+    );
+    let ticking = Job {
+        schedule: "@every 1s".into(),
+        ..ticking
+    };
+    node.client().put_job(&ticking).await.unwrap();
+    let ex = node
+        .wait_finished("ticking", 2, Duration::from_secs(15))
+        .await;
+    for e in ex.iter().filter(|e| !e.is_running()) {
+        assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+        assert_eq!(e.output, "HTTP/1.1 200 OK\nhello");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_job_fails_on_unexpected_status_body_or_timeout() {
+    let node = Node::start(&[]).await;
+    let (base, _) = http_server().await;
+    let get = |name: &str, path: &str, more: &[(&str, &str)]| {
+        let url = format!("{base}{path}");
+        let mut pairs = vec![("method", "GET"), ("url", url.as_str())];
+        pairs.extend_from_slice(more);
+        http_job(name, &pairs)
+    };
+
+    // Without expectCode any status is a success, as in Dkron.
+    let e = run_once(&node, &get("any-status", "/down", &[])).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output, "HTTP/1.1 503 Service Unavailable\nmaintenance");
+
+    let e = run_once(&node, &get("want-200", "/down", &[("expectCode", "200")])).await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(
+        e.output,
+        "HTTP/1.1 503 Service Unavailable\nmaintenance\n\
+         [belfry] status 503 is not the expected 200 (expectCode)"
+    );
+
+    let e = run_once(
+        &node,
+        &get("want-body", "/hello", &[("expectBody", "^bye")]),
+    )
+    .await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(
+        e.output,
+        "HTTP/1.1 200 OK\nhello\n[belfry] the response body does not match expectBody \"^bye\""
+    );
+
+    let started = std::time::Instant::now();
+    let e = run_once(&node, &get("slow", "/hang", &[("timeout", "1")])).await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert_eq!(e.output, "[belfry] timed out after 1s");
+    assert!(e.finished_at - e.started_at >= chrono::Duration::seconds(1));
+
+    // Nothing listens on a port that was just free.
+    let port = free_port();
+    let e = run_once(
+        &node,
+        &http_job(
+            "refused",
+            &[
+                ("method", "GET"),
+                ("url", &format!("http://127.0.0.1:{port}/")),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert!(
+        e.output.starts_with("[belfry] request failed: "),
+        "{}",
+        e.output
+    );
+    assert_eq!(node.client().job("slow").await.unwrap().error_count, 1);
+}
+
+/// A test CA and what it signed, written as PEM files for the jobs to use.
+struct Pki {
+    dir: tempfile::TempDir,
+    ca: CertifiedIssuer<'static, KeyPair>,
+    server_cert: CertificateDer<'static>,
+    server_key: Vec<u8>,
+}
+
+impl Pki {
+    /// A CA, a server certificate for 127.0.0.1 and a client certificate, both signed by it.
+    fn new() -> Pki {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "belfry test CA");
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+
+        let server_key = KeyPair::generate().unwrap();
+        let mut server = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let server_cert = server.signed_by(&server_key, &ca).unwrap();
+
+        let client_key = KeyPair::generate().unwrap();
+        let mut client = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client
+            .distinguished_name
+            .push(DnType::CommonName, "belfry agent");
+        client.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client_cert = client.signed_by(&client_key, &ca).unwrap();
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
+        std::fs::write(dir.path().join("client.pem"), client_cert.pem()).unwrap();
+        std::fs::write(
+            dir.path().join("client-key.pem"),
+            client_key.serialize_pem(),
+        )
+        .unwrap();
+        Pki {
+            dir,
+            ca,
+            server_cert: server_cert.der().clone(),
+            server_key: server_key.serialize_der(),
+        }
+    }
+
+    fn path(&self, file: &str) -> String {
+        let path: PathBuf = self.dir.path().join(file);
+        path.to_str().unwrap().to_string()
+    }
+
+    /// An HTTPS server with the server certificate; with `require_client_cert`, only clients
+    /// presenting a certificate signed by the CA complete the handshake. Returns its base URL
+    /// and a count of refused handshakes.
+    async fn https_server(&self, require_client_cert: bool) -> (String, Arc<AtomicUsize>) {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = if require_client_cert {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.add(self.ca.der().clone()).unwrap();
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider,
+            )
+            .build()
+            .unwrap();
+            builder.with_client_cert_verifier(verifier)
+        } else {
+            builder.with_no_client_auth()
+        };
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(self.server_key.clone()));
+        let mut config = builder
+            .with_single_cert(vec![self.server_cert.clone()], key)
+            .unwrap();
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+
+        let listener = TlsListener {
+            tcp: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
+            refused: Arc::default(),
+        };
+        let addr = listener.tcp.local_addr().unwrap();
+        let refused = listener.refused.clone();
+        let app = routes(Seen::default());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (format!("https://{addr}"), refused)
+    }
+}
+
+/// TLS over a TCP listener, for `axum::serve`. Handshakes that fail are counted and dropped.
+struct TlsListener {
+    tcp: TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+    refused: Arc<AtomicUsize>,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            match self.acceptor.accept(tcp).await {
+                Ok(tls) => return (tls, addr),
+                Err(_) => {
+                    self.refused.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_job_trusts_only_what_it_is_told_to() {
+    let node = Node::start(&[]).await;
+    let pki = Pki::new();
+    let (base, _) = pki.https_server(false).await;
+    let url = format!("{base}/hello");
+    let get = |name: &str, more: &[(&str, &str)]| {
+        let mut pairs = vec![("method", "GET"), ("url", url.as_str())];
+        pairs.extend_from_slice(more);
+        http_job(name, &pairs)
+    };
+
+    // The test CA is in no system store: the certificate is refused, and the output says why.
+    let e = run_once(&node, &get("untrusted", &[])).await;
+    assert_eq!(e.status, ExecutionStatus::Failed, "{e:?}");
+    assert!(
+        e.output.starts_with("[belfry] request failed: "),
+        "{}",
+        e.output
+    );
+    assert!(
+        e.output.contains("invalid peer certificate: UnknownIssuer"),
+        "{}",
+        e.output
+    );
+
+    let e = run_once(&node, &get("no-verify", &[("tlsNoVerifyPeer", "true")])).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output, "HTTP/1.1 200 OK\nhello");
+
+    let ca = pki.path("ca.pem");
+    let e = run_once(&node, &get("own-ca", &[("tlsRootCAsFile", &ca)])).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output, "HTTP/1.1 200 OK\nhello");
+
+    // A CA file that trusts something else: refused again.
+    let other = Pki::new();
+    let other_ca = other.path("ca.pem");
+    let e = run_once(&node, &get("other-ca", &[("tlsRootCAsFile", &other_ca)])).await;
+    assert_eq!(e.status, ExecutionStatus::Failed, "{e:?}");
+    assert!(
+        e.output.contains("invalid peer certificate"),
+        "{}",
+        e.output
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn https_job_presents_its_client_certificate_for_mutual_tls() {
+    let node = Node::start(&[]).await;
+    let pki = Pki::new();
+    let (base, refused) = pki.https_server(true).await;
+    let url = format!("{base}/hello");
+    let ca = pki.path("ca.pem");
+    let get = |name: &str, more: &[(&str, &str)]| {
+        let mut pairs = vec![
+            ("method", "GET"),
+            ("url", url.as_str()),
+            ("tlsRootCAsFile", ca.as_str()),
+        ];
+        pairs.extend_from_slice(more);
+        http_job(name, &pairs)
+    };
+
+    // Without a client certificate the server ends the handshake. What the client sees depends
+    // on timing (the server's alert, or a connection closed under its request), so the server
+    // is asked.
+    let e = run_once(&node, &get("anonymous", &[])).await;
+    assert_eq!(e.status, ExecutionStatus::Failed, "{e:?}");
+    assert!(
+        e.output.starts_with("[belfry] request failed: "),
+        "{}",
+        e.output
+    );
+    wait_for(
+        "the server to count the refusal",
+        Duration::from_secs(5),
+        || {
+            let n = refused.load(Ordering::SeqCst);
+            async move { (n >= 1).then_some(()) }
+        },
+    )
+    .await;
+
+    let (cert, key) = (pki.path("client.pem"), pki.path("client-key.pem"));
+    let e = run_once(
+        &node,
+        &get(
+            "mutual",
+            &[
+                ("tlsCertificateFile", &cert),
+                ("tlsCertificateKeyFile", &key),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output, "HTTP/1.1 200 OK\nhello");
+
+    // A certificate file the agent cannot read fails the run, naming the key.
+    let e = run_once(
+        &node,
+        &get(
+            "missing-cert",
+            &[
+                ("tlsCertificateFile", "/nonexistent/client.pem"),
+                ("tlsCertificateKeyFile", &key),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(e.status, ExecutionStatus::Failed);
+    assert!(
+        e.output.starts_with(
+            "[belfry] failed to start: tlsCertificateFile: cannot read /nonexistent/client.pem: "
+        ),
+        "{}",
+        e.output
+    );
 }

@@ -2,15 +2,17 @@
 //!
 //! [`ShellSpec::from_config`] validates a job's `executor_config` map once, so bad configs are
 //! refused when a job is submitted rather than when it fires. [`run_shell`] runs one execution
-//! and always returns a [`ShellOutcome`]: a command that cannot be started is a failed outcome,
+//! and always returns an [`Outcome`]: a command that cannot be started is a failed outcome,
 //! never an `Err` or a panic.
 //!
 //! How a run works:
 //!
-//! - The child gets its own process group (`setpgid(0, 0)`), so a timeout or an agent shutdown
-//!   can SIGKILL the whole tree with `killpg`, grandchildren included (as Dkron does).
+//! - The child gets its own process group (`setpgid(0, 0)`), so a timeout, the memory limit or
+//!   an agent shutdown can SIGKILL the whole tree with `killpg`, grandchildren included (as
+//!   Dkron does).
 //! - stdout and stderr are the *same* pipe, so the output keeps the order in which the child
-//!   wrote it. stdin is `/dev/null`.
+//!   wrote it. stdin is the decoded `payload` when there is one (written, then closed, as Dkron
+//!   does), `/dev/null` otherwise.
 //! - Only the last `output_limit` bytes of output are kept, in a buffer that never grows past
 //!   that limit, however much the child writes.
 //! - When the main child exits, output is drained for at most [`DRAIN_AFTER_EXIT`] more (a
@@ -20,6 +22,20 @@
 //!   job that starts a daemon with a plain `&`. A job that really wants to leave something
 //!   running must detach it into its own session or group (`setsid cmd &`); such a process is
 //!   not tracked, and if it keeps the output pipe open its later output is simply not read.
+//! - `su` switches the child to another user in the forked child, before `exec`: supplementary
+//!   groups (the user's, as `login` would set them), then the group, then the user, then the
+//!   working directory, so `cwd` is entered with the new user's rights.
+//! - `mem_limit` is enforced the way Dkron enforces it, only ten times as often: every
+//!   [`MEM_POLL_INTERVAL`] the resident memory (RSS) of every process in the job's process
+//!   group is added up from `/proc`, and over the limit the group is SIGKILLed and the
+//!   execution fails saying so. A per-process `setrlimit` was rejected: `RLIMIT_AS` and
+//!   `RLIMIT_DATA` count address space, not memory, so they break jobs that use little (a
+//!   Python program starting 30 threads fails under a 100 MB `RLIMIT_DATA` for its 8 MB thread
+//!   stacks; the JVM and V8 reserve gigabytes up front), they apply to each process rather than
+//!   the job, and the job dies of a failed allocation with no sign of why. A cgroup would be
+//!   exact, but needs a delegated cgroup v2 subtree with the memory controller, which agents in
+//!   containers and on hybrid-cgroup hosts do not have. The cost of polling: a job can outgrow
+//!   the limit for up to one interval before it is killed.
 //!
 //! Known limits:
 //!
@@ -29,8 +45,10 @@
 //!   the [`DRAIN_AFTER_EXIT`] window, which is not a practical concern.
 //! - Killed orphans are reparented to the nearest subreaper or init. If the agent itself runs as
 //!   PID 1 of a container it must reap them (or run under an init such as `tini`).
+//! - Memory shared between the job's processes is counted once per process, as in Dkron.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
+use std::ffi::CString;
 use std::future::Future;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
@@ -40,20 +58,22 @@ use std::pin::pin;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use tokio::io::AsyncReadExt;
+use base64::Engine as _;
+use chrono::Utc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::unix::pipe;
 use tokio::process::Command;
 use tokio::time::Instant;
 
+use super::{Outcome, Tail, append_notes, format_go_duration, format_size};
 use crate::duration::parse_go_duration;
-
-/// How many bytes of output Belfry keeps per execution unless configured otherwise.
-pub const DEFAULT_OUTPUT_LIMIT: usize = 64 * 1024;
 
 /// How long output is still read after the main child has exited, for background processes
 /// that hold the pipe open.
 pub const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
+
+/// How often a job with a `mem_limit` has its memory measured (Dkron: every second).
+pub const MEM_POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// The shell used when `shell` is true.
 const SHELL_PATH: &str = "/bin/sh";
@@ -75,6 +95,33 @@ pub struct ShellSpec {
     pub cwd: Option<PathBuf>,
     /// Kill the process group after this long; `None` (or zero) means no limit.
     pub timeout: Option<Duration>,
+    /// Kill the process group when its processes hold more than this many bytes resident.
+    pub mem_limit: Option<u64>,
+    /// Run as this user (and group) instead of the agent's.
+    pub su: Option<SwitchUser>,
+    /// Written to the command's stdin, which is then closed; `None` means stdin is `/dev/null`.
+    pub payload: Option<Vec<u8>>,
+    /// The exit codes that count as success, sorted: `[0]` unless `allowed_exit_codes` says
+    /// otherwise.
+    pub allowed_exit_codes: Vec<i32>,
+}
+
+/// The `su` setting: `user` or `user:group`, by name. Names are looked up on the node that runs
+/// the job, when it runs: the user may exist only there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SwitchUser {
+    pub user: String,
+    /// `None`: the user's primary group.
+    pub group: Option<String>,
+}
+
+impl std::fmt::Display for SwitchUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.group {
+            Some(group) => write!(f, "{}:{group}", self.user),
+            None => f.write_str(&self.user),
+        }
+    }
 }
 
 /// Why an `executor_config` map is not a valid shell executor config. The message always
@@ -98,6 +145,18 @@ pub enum ShellConfigError {
     /// `timeout` is not a Go duration.
     #[error("executor_config.timeout: {0}")]
     InvalidTimeout(String),
+    /// `mem_limit` is not a size.
+    #[error("executor_config.mem_limit: {0}")]
+    InvalidMemLimit(String),
+    /// `su` is not `user` or `user:group`.
+    #[error("executor_config.su: {0}")]
+    InvalidSu(String),
+    /// `payload` is not standard base64.
+    #[error("executor_config.payload: {0}")]
+    InvalidPayload(String),
+    /// `allowed_exit_codes` is not a comma-separated list of exit codes.
+    #[error("executor_config.allowed_exit_codes: {0}")]
+    InvalidExitCodes(String),
 }
 
 impl ShellSpec {
@@ -114,6 +173,13 @@ impl ShellSpec {
     /// - `cwd`: working directory; empty means the agent's. Its existence is checked only when
     ///   the job runs (it may be on another node).
     /// - `timeout`: Go duration (`30s`, `1h30m`); absent, empty or zero means no timeout.
+    /// - `mem_limit`: a size, see [`parse_size`]; absent or empty means no limit.
+    /// - `su`: `user` or `user:group`; absent or empty runs as the agent's user. Whether the
+    ///   names exist is checked when the job runs (on its node).
+    /// - `payload`: standard base64 (padded; line breaks are ignored, as Go's decoder does).
+    /// - `allowed_exit_codes` (Belfry's): comma-separated exit codes (0-255) that count as
+    ///   success, replacing the default `0`: `"0,1"`. Dkron has no such key (its shell
+    ///   documentation's `"success_count": "0,1,2"` is not implemented).
     ///
     /// Unknown keys are ignored, as Dkron ignores them.
     pub fn from_config(config: &BTreeMap<String, String>) -> Result<ShellSpec, ShellConfigError> {
@@ -163,25 +229,37 @@ impl ShellSpec {
             .filter(|c| !c.is_empty())
             .map(PathBuf::from);
 
-        let timeout = match config.get("timeout").map(|t| t.trim()) {
-            None | Some("") => None,
+        let timeout = match non_empty(config, "timeout") {
+            None => None,
             Some(text) => {
                 let d = parse_go_duration(text).map_err(ShellConfigError::InvalidTimeout)?;
                 (!d.is_zero()).then_some(d)
             }
         };
 
-        // Dkron's `mem_limit`, `su` and `payload` are accepted so that Dkron jobs load, but they
-        // are not applied yet: no memory limit is enforced, the command runs as the agent's
-        // user, and stdin is /dev/null instead of the payload.
-        for key in ["mem_limit", "su", "payload"] {
-            if config.get(key).is_some_and(|v| !v.is_empty()) {
-                tracing::warn!(
-                    key = %format!("executor_config.{key}"),
-                    "shell executor option is not supported yet and is ignored"
-                );
-            }
-        }
+        let mem_limit = non_empty(config, "mem_limit")
+            .map(parse_size)
+            .transpose()
+            .map_err(ShellConfigError::InvalidMemLimit)?;
+
+        let su = config
+            .get("su")
+            .filter(|v| !v.is_empty())
+            .map(|v| parse_su(v))
+            .transpose()
+            .map_err(ShellConfigError::InvalidSu)?;
+
+        let payload = config
+            .get("payload")
+            .filter(|v| !v.is_empty())
+            .map(|v| decode_payload(v))
+            .transpose()
+            .map_err(ShellConfigError::InvalidPayload)?;
+
+        let allowed_exit_codes = match non_empty(config, "allowed_exit_codes") {
+            None => vec![0],
+            Some(text) => parse_exit_codes(text).map_err(ShellConfigError::InvalidExitCodes)?,
+        };
 
         Ok(ShellSpec {
             command: command.to_string(),
@@ -189,6 +267,10 @@ impl ShellSpec {
             env,
             cwd,
             timeout,
+            mem_limit,
+            su,
+            payload,
+            allowed_exit_codes,
         })
     }
 
@@ -206,6 +288,11 @@ impl ShellSpec {
     }
 }
 
+/// The value of `key`, trimmed, unless absent or blank.
+fn non_empty<'a>(config: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    config.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
 /// Go's `strconv.ParseBool` true spellings (Dkron parses `shell` with it).
 fn go_parse_bool_true(value: &str) -> bool {
     matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
@@ -221,47 +308,120 @@ fn split_command(command: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// The result of one shell execution.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShellOutcome {
-    /// Just after the spawn succeeded (or the attempt time if it failed).
-    pub started_at: DateTime<Utc>,
-    /// When the run was over: child reaped, output drained, process group killed.
-    pub finished_at: DateTime<Utc>,
-    /// `None` if killed by a signal or never started.
-    pub exit_code: Option<i32>,
-    /// Exit code 0, and neither timed out nor killed at shutdown.
-    pub success: bool,
-    /// stdout and stderr merged in write order, only the last `output_limit` bytes (lossy
-    /// UTF-8, starting on a char boundary), followed by `[belfry] ...` notes (timeout, kill,
-    /// spawn error).
-    pub output: String,
-    /// Bytes were dropped from the front of the output.
-    pub output_truncated: bool,
-    /// Short reason when `!success`: `exit code 3`, `timed out after 2s`, `killed by signal 9`,
-    /// `killed: agent shutting down`, `failed to start: ...`.
-    pub error: Option<String>,
+/// Parses a size as Dkron's `mem_limit` does: a number of bytes (`1048576`), or a number
+/// (fractions allowed) and a unit, case-insensitive: `B`, `K`/`KB`, `M`/`MB`, `G`/`GB`,
+/// `T`/`TB`, which **count in 1024s** as in Dkron (`100MB` is 104,857,600 bytes). `KiB`, `MiB`,
+/// `GiB` and `TiB` are accepted too, with the same meaning. The result is at least one byte.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    if let Ok(bytes) = trimmed.parse::<u64>() {
+        return if bytes == 0 {
+            Err(format!("{text:?} must be greater than 0"))
+        } else {
+            Ok(bytes)
+        };
+    }
+    let split = trimmed
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(trimmed.len());
+    let (number, unit) = trimmed.split_at(split);
+    let expected = "expected bytes or a number with a unit, such as 512MB or 1GiB";
+    if number.is_empty() {
+        return Err(format!("{text:?} is not a size ({expected})"));
+    }
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?}: {number:?} is not a number ({expected})"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" | "BYTES" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        "T" | "TB" | "TIB" => 1 << 40,
+        _ => {
+            return Err(format!(
+                "{text:?}: unknown unit {:?} (use B, KB, MB, GB or TB, which count in 1024s, \
+                 or KiB, MiB, GiB, TiB)",
+                unit.trim()
+            ));
+        }
+    };
+    let bytes = value * multiplier as f64;
+    if bytes < 1.0 {
+        return Err(format!("{text:?} must be at least one byte"));
+    }
+    if bytes >= u64::MAX as f64 {
+        return Err(format!("{text:?} is too large"));
+    }
+    Ok(bytes as u64)
 }
 
-impl ShellOutcome {
-    fn not_started(attempt_at: DateTime<Utc>, reason: String, note: String) -> ShellOutcome {
-        ShellOutcome {
-            started_at: attempt_at,
-            finished_at: Utc::now(),
-            exit_code: None,
-            success: false,
-            output: note,
-            output_truncated: false,
-            error: Some(format!("failed to start: {reason}")),
+/// `user` or `user:group` (Dkron splits on `:` too, and ignores anything after a second one;
+/// Belfry refuses it).
+fn parse_su(text: &str) -> Result<SwitchUser, String> {
+    let expected = "expected user or user:group";
+    if text.contains('\0') {
+        return Err(format!("{text:?} contains a NUL byte"));
+    }
+    let mut parts = text.split(':');
+    let user = parts.next().unwrap_or("");
+    let group = parts.next();
+    if parts.next().is_some() {
+        return Err(format!("{text:?} has more than one ':' ({expected})"));
+    }
+    if user.is_empty() {
+        return Err(format!("{text:?} names no user ({expected})"));
+    }
+    if group == Some("") {
+        return Err(format!("{text:?} names no group after ':' ({expected})"));
+    }
+    Ok(SwitchUser {
+        user: user.to_string(),
+        group: group.map(str::to_string),
+    })
+}
+
+/// Standard, padded base64, as Go's `base64.StdEncoding` decodes it (line breaks ignored).
+fn decode_payload(text: &str) -> Result<Vec<u8>, String> {
+    let compact: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .map_err(|e| format!("not standard base64: {e}"))
+}
+
+/// `0,1, 3`: exit codes 0-255, sorted and without repeats. Empty entries are skipped.
+fn parse_exit_codes(text: &str) -> Result<Vec<i32>, String> {
+    let mut codes = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match entry.parse::<u8>() {
+            Ok(code) => codes.push(i32::from(code)),
+            Err(_) => {
+                return Err(format!(
+                    "{entry:?} is not an exit code (a number from 0 to 255)"
+                ));
+            }
         }
     }
+    if codes.is_empty() {
+        return Err(format!("{text:?} lists no exit code"));
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    Ok(codes)
 }
 
 /// Why Belfry killed the process group before the main child exited.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum KillReason {
     Timeout(Duration),
     Shutdown,
+    /// The group's resident memory (`used`) passed `limit`.
+    MemLimit {
+        used: u64,
+        limit: u64,
+    },
+    /// The memory could not be measured, so the limit could not be kept.
+    MemUnmeasurable(String),
 }
 
 /// Runs the command described by `spec` and waits for it.
@@ -279,23 +439,44 @@ pub async fn run_shell(
     output_limit: usize,
     cancel: impl Future<Output = ()>,
     on_spawn: impl FnOnce(u32),
-) -> ShellOutcome {
+) -> Outcome {
     let attempt_at = Utc::now();
     let argv = match spec.argv() {
         Ok(argv) => argv,
         Err(e) => {
             let reason = format!("invalid command: {e}");
             let note = format!("[belfry] failed to start: {reason}");
-            return ShellOutcome::not_started(attempt_at, reason, note);
+            return Outcome::not_started(attempt_at, reason, note);
+        }
+    };
+    // Names are resolved off the runtime's threads: NSS may ask a directory server.
+    let credentials = match &spec.su {
+        None => None,
+        Some(su) => {
+            let su = su.clone();
+            let resolved = tokio::task::spawn_blocking(move || Credentials::resolve(&su))
+                .await
+                .unwrap_or_else(|e| Err(format!("looking up the user failed: {e}")));
+            match resolved {
+                Ok(credentials) => credentials,
+                Err(e) => {
+                    let reason = format!("su: {e}");
+                    let note = format!("[belfry] failed to start: {reason}");
+                    return Outcome::not_started(attempt_at, reason, note);
+                }
+            }
         }
     };
     let start_failed = |e: io::Error| {
-        let place = match &spec.cwd {
+        let mut place = match &spec.cwd {
             Some(cwd) => format!(" in {cwd:?}"),
             None => String::new(),
         };
+        if let Some(su) = &spec.su {
+            place.push_str(&format!(" as {su}"));
+        }
         let note = format!("[belfry] failed to start {:?}{place}: {e}", argv[0]);
-        ShellOutcome::not_started(attempt_at, e.to_string(), note)
+        Outcome::not_started(attempt_at, e.to_string(), note)
     };
 
     let (read_end, write_end) = match output_pipe() {
@@ -316,13 +497,31 @@ pub async fn run_shell(
         cmd.args(&argv[1..])
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .envs(extra_env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
+            .stdin(if spec.payload.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
             .stdout(Stdio::from(write_end))
             .stderr(Stdio::from(write_end_2))
             .process_group(0)
             .kill_on_drop(true);
-        if let Some(cwd) = &spec.cwd {
-            cmd.current_dir(cwd);
+        match credentials {
+            // The working directory is entered after the switch, with the user's rights.
+            Some(credentials) => match credentials.switch_in_child(spec.cwd.as_ref()) {
+                Ok(switch) => {
+                    // SAFETY: the closure only makes async-signal-safe system calls
+                    // (setgroups, setgid, setuid, chdir) on data prepared before the fork; it
+                    // allocates nothing and takes no lock.
+                    unsafe { cmd.pre_exec(switch) };
+                }
+                Err(e) => return start_failed(e),
+            },
+            None => {
+                if let Some(cwd) = &spec.cwd {
+                    cmd.current_dir(cwd);
+                }
+            }
         }
         cmd.spawn()
         // `cmd` is dropped here, closing the parent's copies of the pipe's write end: the
@@ -345,6 +544,26 @@ pub async fn run_shell(
     let mut drain_sleep = pin!(tokio::time::sleep(Duration::MAX));
     let mut cancel = pin!(cancel);
     let mut cancel_fired = false;
+
+    let mem_limit = spec.mem_limit.zip(group.pgid);
+    let mut memory = pin!(async move {
+        match mem_limit {
+            Some((limit, pgid)) => watch_memory(pgid, limit).await,
+            None => std::future::pending().await,
+        }
+    });
+
+    // The payload is written while the output is read: a child may fill its output pipe
+    // before it reads all of its stdin. Dropping the handle afterwards closes stdin.
+    let stdin = child.stdin.take();
+    let mut feeding = stdin.is_some();
+    let mut feed = pin!(async move {
+        match (stdin, &spec.payload) {
+            (Some(mut stdin), Some(payload)) => stdin.write_all(payload).await,
+            _ => std::future::pending().await,
+        }
+    });
+    let mut feed_error: Option<io::Error> = None;
 
     let mut tail = Tail::new(output_limit);
     let mut chunk = vec![0u8; READ_CHUNK];
@@ -369,8 +588,25 @@ pub async fn run_shell(
                 status = Some(res);
                 drain_sleep.as_mut().reset(Instant::now() + DRAIN_AFTER_EXIT);
             },
+            res = &mut feed, if feeding => {
+                feeding = false;
+                // A command that exits or closes stdin without reading it all is its own
+                // business (Dkron ignores it too); anything else is worth a note.
+                if let Err(e) = res
+                    && e.kind() != io::ErrorKind::BrokenPipe
+                {
+                    feed_error = Some(e);
+                }
+            },
             () = &mut timeout_sleep, if timeout.is_some() && killed.is_none() && status.is_none() => {
                 let reason = KillReason::Timeout(timeout.unwrap_or_default());
+                killed = Some((reason, group.kill()));
+            },
+            res = &mut memory, if mem_limit.is_some() && killed.is_none() && status.is_none() => {
+                let reason = match res {
+                    Ok(used) => KillReason::MemLimit { used, limit: spec.mem_limit.unwrap_or_default() },
+                    Err(e) => KillReason::MemUnmeasurable(e),
+                };
                 killed = Some((reason, group.kill()));
             },
             () = &mut cancel, if !cancel_fired => {
@@ -395,31 +631,59 @@ pub async fn run_shell(
     let exit_code = exit_status.and_then(ExitStatus::code);
     let mut notes = Vec::new();
     let error = match &killed {
-        Some((KillReason::Timeout(d), kill_result)) => {
-            let after = format_go_duration(*d);
-            notes.push(match kill_result {
-                Ok(()) => format!("[belfry] timed out after {after}: process group killed"),
-                Err(e) => {
-                    format!(
-                        "[belfry] timed out after {after}: killing the process group failed: {e}"
-                    )
+        Some((reason, kill_result)) => {
+            let (what, error) = match reason {
+                KillReason::Timeout(d) => {
+                    let text = format!("timed out after {}", format_go_duration(*d));
+                    (text.clone(), text)
                 }
-            });
-            Some(format!("timed out after {after}"))
-        }
-        Some((KillReason::Shutdown, kill_result)) => {
-            notes.push(match kill_result {
-                Ok(()) => "[belfry] killed: agent shutting down".to_string(),
-                Err(e) => {
+                KillReason::Shutdown => (
+                    "killed: agent shutting down".to_string(),
+                    "killed: agent shutting down".to_string(),
+                ),
+                KillReason::MemLimit { used, limit } => (
+                    format!(
+                        "mem_limit {} exceeded: the job's processes used {} resident",
+                        format_size(*limit),
+                        format_size(*used)
+                    ),
+                    format!(
+                        "mem_limit {} exceeded ({} resident)",
+                        format_size(*limit),
+                        format_size(*used)
+                    ),
+                ),
+                KillReason::MemUnmeasurable(e) => (
+                    format!("mem_limit cannot be enforced: {e}"),
+                    format!("mem_limit cannot be enforced: {e}"),
+                ),
+            };
+            notes.push(match (reason, kill_result) {
+                (KillReason::Shutdown, Ok(())) => format!("[belfry] {what}"),
+                (KillReason::Shutdown, Err(e)) => {
                     format!("[belfry] agent shutting down: killing the process group failed: {e}")
                 }
+                (_, Ok(())) => format!("[belfry] {what}: process group killed"),
+                (_, Err(e)) => {
+                    format!("[belfry] {what}: killing the process group failed: {e}")
+                }
             });
-            Some("killed: agent shutting down".to_string())
+            Some(error)
         }
         None => match &status {
             Some(Ok(st)) => match (st.code(), st.signal()) {
-                (Some(0), _) => None,
-                (Some(code), _) => Some(format!("exit code {code}")),
+                (Some(code), _) if spec.allowed_exit_codes.contains(&code) => None,
+                (Some(code), _) if spec.allowed_exit_codes == [0] => {
+                    Some(format!("exit code {code}"))
+                }
+                (Some(code), _) => Some(format!(
+                    "exit code {code} (allowed: {})",
+                    spec.allowed_exit_codes
+                        .iter()
+                        .map(i32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 (None, Some(signal)) => Some(format!("killed by signal {signal}")),
                 (None, None) => Some(format!("exited abnormally: {st}")),
             },
@@ -427,6 +691,9 @@ pub async fn run_shell(
             None => Some("finished in an unknown state".to_string()),
         },
     };
+    if let Some(e) = feed_error {
+        notes.push(format!("[belfry] writing the payload to stdin failed: {e}"));
+    }
     if let Some(e) = read_error {
         notes.push(format!("[belfry] reading the output failed: {e}"));
     }
@@ -439,15 +706,10 @@ pub async fn run_shell(
     }
 
     let (mut output, output_truncated) = tail.into_output();
-    for note in notes {
-        if !output.is_empty() && !output.ends_with('\n') {
-            output.push('\n');
-        }
-        output.push_str(&note);
-    }
+    append_notes(&mut output, notes);
     tracing::debug!(?pid, ?exit_code, ?error, "shell job finished");
 
-    ShellOutcome {
+    Outcome {
         started_at,
         finished_at,
         exit_code,
@@ -456,6 +718,234 @@ pub async fn run_shell(
         output_truncated,
         error,
     }
+}
+
+/// Measures the resident memory of the processes in group `pgid` every
+/// [`MEM_POLL_INTERVAL`]; returns the total once it passes `limit`, or why it cannot measure.
+async fn watch_memory(pgid: libc::pid_t, limit: u64) -> Result<u64, String> {
+    let mut tick = tokio::time::interval(MEM_POLL_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        // Reading /proc is blocking file I/O over every process of the machine.
+        let used = tokio::task::spawn_blocking(move || group_resident_bytes(pgid))
+            .await
+            .map_err(|e| format!("measuring memory failed: {e}"))?
+            .map_err(|e| format!("cannot read /proc: {e}"))?;
+        if used > limit {
+            return Ok(used);
+        }
+    }
+}
+
+/// The resident memory (RSS) of every process whose process group is `pgid`, from
+/// `/proc/<pid>/stat`. Processes that end while being read are skipped.
+fn group_resident_bytes(pgid: libc::pid_t) -> io::Result<u64> {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
+    let mut total = 0u64;
+    let mut path = String::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Ok(entry) = entry else { continue };
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        path.clear();
+        path.push_str("/proc/");
+        path.push_str(pid);
+        path.push_str("/stat");
+        let Ok(stat) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if let Some((pgrp, rss_pages)) = parse_stat(&stat)
+            && pgrp == pgid
+        {
+            total = total.saturating_add(rss_pages.saturating_mul(page));
+        }
+    }
+    Ok(total)
+}
+
+/// The process group and resident pages from the text of `/proc/<pid>/stat`. The command name
+/// (field 2) is in parentheses and may itself contain spaces and parentheses, so the fields are
+/// counted from the last `)`: state, ppid, pgrp, ..., rss is the 22nd after it.
+fn parse_stat(stat: &str) -> Option<(libc::pid_t, u64)> {
+    let (_, rest) = stat.rsplit_once(')')?;
+    let mut fields = rest.split_whitespace();
+    let pgrp = fields.nth(2)?.parse().ok()?;
+    let rss: i64 = fields.nth(18)?.parse().ok()?;
+    Some((pgrp, u64::try_from(rss).unwrap_or(0)))
+}
+
+/// The user and groups a `su` job runs as, looked up on this node.
+#[derive(Debug, Clone)]
+struct Credentials {
+    uid: libc::uid_t,
+    gid: libc::gid_t,
+    /// Supplementary groups: the user's, as `getgrouplist` lists them, with `gid` among them.
+    groups: Vec<libc::gid_t>,
+}
+
+impl Credentials {
+    /// Looks the names up. `Ok(None)` when nothing needs switching (the agent already runs as
+    /// that user and group); an error when the names are unknown or the agent, not being root,
+    /// cannot switch.
+    fn resolve(su: &SwitchUser) -> Result<Option<Credentials>, String> {
+        let (uid, primary_gid) = lookup_user(&su.user)?;
+        let gid = match &su.group {
+            Some(group) => lookup_group(group)?,
+            None => primary_gid,
+        };
+        // SAFETY: geteuid and getegid cannot fail and have no preconditions.
+        let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+        if euid != 0 {
+            if uid == euid && gid == egid {
+                return Ok(None);
+            }
+            return Err(format!(
+                "running as {su} needs the agent to run as root; it runs as uid {euid}"
+            ));
+        }
+        let groups = group_list(&su.user, gid)?;
+        Ok(Some(Credentials { uid, gid, groups }))
+    }
+
+    /// The `pre_exec` hook that switches the forked child to these credentials, then enters
+    /// `cwd`. Everything it needs is prepared here, before the fork.
+    fn switch_in_child(
+        self,
+        cwd: Option<&PathBuf>,
+    ) -> io::Result<impl FnMut() -> io::Result<()> + Send + Sync + 'static> {
+        let cwd = match cwd {
+            Some(dir) => Some(
+                CString::new(dir.as_os_str().as_encoded_bytes())
+                    .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in cwd"))?,
+            ),
+            None => None,
+        };
+        let Credentials { uid, gid, groups } = self;
+        Ok(move || {
+            let check = |rc: libc::c_int| {
+                if rc == 0 {
+                    Ok(())
+                } else {
+                    Err(io::Error::last_os_error())
+                }
+            };
+            // Groups first: after setuid the process no longer may change them.
+            // SAFETY: `groups` is a live Vec of `groups.len()` gids.
+            check(unsafe { libc::setgroups(groups.len() as _, groups.as_ptr()) })?;
+            // SAFETY: plain system calls with integer arguments.
+            check(unsafe { libc::setgid(gid) })?;
+            // SAFETY: as above.
+            check(unsafe { libc::setuid(uid) })?;
+            if let Some(dir) = &cwd {
+                // SAFETY: `dir` is a NUL-terminated string that outlives the call.
+                check(unsafe { libc::chdir(dir.as_ptr()) })?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Buffer sizes tried for the reentrant NSS lookups (they answer ERANGE when too small).
+const NSS_BUFFER_SIZES: [usize; 5] = [1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 20];
+
+/// `(uid, primary gid)` of a user name.
+fn lookup_user(name: &str) -> Result<(libc::uid_t, libc::gid_t), String> {
+    let c_name = CString::new(name).map_err(|_| format!("user {name:?} contains a NUL byte"))?;
+    for size in NSS_BUFFER_SIZES {
+        let mut buf = vec![0 as libc::c_char; size];
+        // SAFETY: an all-zero passwd (null pointers, zero ids) is a valid value to overwrite.
+        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call, `buf` has `size` bytes.
+        let rc = unsafe {
+            libc::getpwnam_r(
+                c_name.as_ptr(),
+                &mut pwd,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        match rc {
+            libc::ERANGE => continue,
+            0 if result.is_null() => return Err(format!("unknown user {name:?}")),
+            0 => return Ok((pwd.pw_uid, pwd.pw_gid)),
+            rc => {
+                return Err(format!(
+                    "looking up user {name:?} failed: {}",
+                    io::Error::from_raw_os_error(rc)
+                ));
+            }
+        }
+    }
+    Err(format!("looking up user {name:?} failed: entry too large"))
+}
+
+/// The gid of a group name.
+fn lookup_group(name: &str) -> Result<libc::gid_t, String> {
+    let c_name = CString::new(name).map_err(|_| format!("group {name:?} contains a NUL byte"))?;
+    for size in NSS_BUFFER_SIZES {
+        let mut buf = vec![0 as libc::c_char; size];
+        // SAFETY: an all-zero group (null pointers, zero id) is a valid value to overwrite.
+        let mut grp: libc::group = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call, `buf` has `size` bytes.
+        let rc = unsafe {
+            libc::getgrnam_r(
+                c_name.as_ptr(),
+                &mut grp,
+                buf.as_mut_ptr(),
+                buf.len(),
+                &mut result,
+            )
+        };
+        match rc {
+            libc::ERANGE => continue,
+            0 if result.is_null() => return Err(format!("unknown group {name:?}")),
+            0 => return Ok(grp.gr_gid),
+            rc => {
+                return Err(format!(
+                    "looking up group {name:?} failed: {}",
+                    io::Error::from_raw_os_error(rc)
+                ));
+            }
+        }
+    }
+    Err(format!("looking up group {name:?} failed: entry too large"))
+}
+
+/// The groups `user` belongs to, with `gid` first (what `initgroups` would set).
+#[cfg(target_os = "linux")]
+fn group_list(user: &str, gid: libc::gid_t) -> Result<Vec<libc::gid_t>, String> {
+    let c_user = CString::new(user).map_err(|_| format!("user {user:?} contains a NUL byte"))?;
+    let mut groups: Vec<libc::gid_t> = vec![0; 64];
+    for _ in 0..8 {
+        let mut count = libc::c_int::try_from(groups.len()).unwrap_or(libc::c_int::MAX);
+        // SAFETY: `groups` has room for `count` gids; getgrouplist writes at most that many and
+        // sets `count` to the number needed when it is too small.
+        let rc =
+            unsafe { libc::getgrouplist(c_user.as_ptr(), gid, groups.as_mut_ptr(), &mut count) };
+        let count = usize::try_from(count).unwrap_or(0);
+        if rc >= 0 {
+            groups.truncate(count);
+            return Ok(groups);
+        }
+        groups.resize(count.max(groups.len() * 2), 0);
+    }
+    Err(format!("listing the groups of {user:?} failed"))
+}
+
+/// Elsewhere: the chosen group only.
+#[cfg(not(target_os = "linux"))]
+fn group_list(_user: &str, gid: libc::gid_t) -> Result<Vec<libc::gid_t>, String> {
+    Ok(vec![gid])
 }
 
 /// A close-on-exec pipe: (read end, write end).
@@ -530,121 +1020,6 @@ impl Drop for ProcessGroup {
     }
 }
 
-/// The last `limit` bytes written. Its length never exceeds `limit`, and neither does its
-/// capacity.
-struct Tail {
-    buf: VecDeque<u8>,
-    limit: usize,
-    truncated: bool,
-}
-
-impl Tail {
-    fn new(limit: usize) -> Tail {
-        Tail {
-            buf: VecDeque::new(),
-            limit,
-            truncated: false,
-        }
-    }
-
-    fn push(&mut self, data: &[u8]) {
-        if data.is_empty() {
-            return;
-        }
-        if data.len() >= self.limit {
-            if data.len() > self.limit || !self.buf.is_empty() {
-                self.truncated = true;
-            }
-            self.buf.clear();
-            let keep = &data[data.len() - self.limit..];
-            self.reserve(keep.len());
-            self.buf.extend(keep);
-            return;
-        }
-        let overflow = (self.buf.len() + data.len()).saturating_sub(self.limit);
-        if overflow > 0 {
-            self.buf.drain(..overflow);
-            self.truncated = true;
-        }
-        self.reserve(data.len());
-        self.buf.extend(data);
-    }
-
-    /// Grows geometrically, but never past `limit`.
-    fn reserve(&mut self, additional: usize) {
-        let needed = self.buf.len() + additional;
-        if needed > self.buf.capacity() {
-            let target = needed
-                .max(self.buf.capacity().saturating_mul(2))
-                .min(self.limit);
-            self.buf.reserve_exact(target - self.buf.len());
-        }
-    }
-
-    /// The kept bytes as text (at most `limit` bytes), and whether anything was dropped.
-    fn into_output(mut self) -> (String, bool) {
-        let limit = self.limit;
-        let mut truncated = self.truncated;
-        let bytes = self.buf.make_contiguous();
-        let mut start = 0;
-        if truncated {
-            // The cut may have split a UTF-8 sequence: skip its continuation bytes.
-            while start < bytes.len().min(3) && bytes[start] & 0xC0 == 0x80 {
-                start += 1;
-            }
-        }
-        let mut text = String::from_utf8_lossy(&bytes[start..]).into_owned();
-        if text.len() > limit {
-            // Replacement characters made it longer than the limit.
-            let mut cut = text.len() - limit;
-            while !text.is_char_boundary(cut) {
-                cut += 1;
-            }
-            text.drain(..cut);
-            truncated = true;
-        }
-        (text, truncated)
-    }
-}
-
-/// Formats a duration the way Go's `time.Duration.String` does: `2s`, `1m30s`, `1h0m0s`,
-/// `1.5s`, `200ms`.
-fn format_go_duration(d: Duration) -> String {
-    fn with_fraction(n: u128, unit: u128) -> String {
-        let whole = n / unit;
-        let rem = n % unit;
-        if rem == 0 {
-            return whole.to_string();
-        }
-        let width = unit.ilog10() as usize;
-        let digits = format!("{rem:0width$}");
-        format!("{whole}.{}", digits.trim_end_matches('0'))
-    }
-    let nanos = d.as_nanos();
-    if nanos == 0 {
-        return "0s".to_string();
-    }
-    if nanos < 1_000 {
-        return format!("{nanos}ns");
-    }
-    if nanos < 1_000_000 {
-        return format!("{}µs", with_fraction(nanos, 1_000));
-    }
-    if nanos < 1_000_000_000 {
-        return format!("{}ms", with_fraction(nanos, 1_000_000));
-    }
-    let secs = d.as_secs();
-    let (h, m) = (secs / 3600, (secs / 60) % 60);
-    let s = with_fraction(nanos % 60_000_000_000, 1_000_000_000);
-    if h > 0 {
-        format!("{h}h{m}m{s}s")
-    } else if m > 0 {
-        format!("{m}m{s}s")
-    } else {
-        format!("{s}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -653,7 +1028,7 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Instant as StdInstant;
 
-    const LIMIT: usize = DEFAULT_OUTPUT_LIMIT;
+    const LIMIT: usize = crate::executor::DEFAULT_OUTPUT_LIMIT;
 
     fn sh(command: &str) -> ShellSpec {
         ShellSpec {
@@ -662,10 +1037,14 @@ mod tests {
             env: Vec::new(),
             cwd: None,
             timeout: None,
+            mem_limit: None,
+            su: None,
+            payload: None,
+            allowed_exit_codes: vec![0],
         }
     }
 
-    async fn run(spec: &ShellSpec) -> ShellOutcome {
+    async fn run(spec: &ShellSpec) -> Outcome {
         bounded(run_shell(spec, &[], LIMIT, std::future::pending(), |_| {})).await
     }
 
@@ -1136,6 +1515,13 @@ mod tests {
                 ],
                 cwd: Some(PathBuf::from("/tmp")),
                 timeout: Some(Duration::from_secs(5400)),
+                mem_limit: Some(1 << 30),
+                su: Some(SwitchUser {
+                    user: "nobody".into(),
+                    group: None,
+                }),
+                payload: Some(b"hi".to_vec()),
+                allowed_exit_codes: vec![0],
             }
         );
     }
@@ -1247,53 +1633,389 @@ mod tests {
         }
     }
 
-    #[test]
-    fn go_duration_format() {
-        let cases = [
-            (Duration::ZERO, "0s"),
-            (Duration::from_nanos(5), "5ns"),
-            (Duration::from_micros(1500), "1.5ms"),
-            (Duration::from_micros(20), "20µs"),
-            (Duration::from_millis(200), "200ms"),
-            (Duration::from_secs(2), "2s"),
-            (Duration::from_millis(1500), "1.5s"),
-            (Duration::from_secs(90), "1m30s"),
-            (Duration::from_secs(3600), "1h0m0s"),
-            (Duration::from_secs(5400), "1h30m0s"),
-        ];
-        for (d, want) in cases {
-            assert_eq!(format_go_duration(d), want);
-        }
+    #[tokio::test]
+    async fn payload_arrives_on_stdin_and_is_closed() {
+        let spec = ShellSpec {
+            payload: Some(b"line one\nline two\n".to_vec()),
+            ..sh("cat; echo end")
+        };
+        let out = run(&spec).await;
+        assert!(out.success, "{out:?}");
+        assert_eq!(out.output, "line one\nline two\nend\n");
+    }
+
+    #[tokio::test]
+    async fn payload_larger_than_a_pipe_is_written_while_output_is_read() {
+        // 1 MiB in, 1 MiB out through `cat`: with the payload written before reading the
+        // output (as Dkron does), both pipes fill and the run deadlocks.
+        let payload: Vec<u8> = (0..(1u32 << 20)).map(|i| b'a' + (i % 26) as u8).collect();
+        let spec = ShellSpec {
+            payload: Some(payload.clone()),
+            shell: false,
+            ..sh("cat")
+        };
+        let out = bounded(run_shell(
+            &spec,
+            &[],
+            2 << 20,
+            std::future::pending(),
+            |_| {},
+        ))
+        .await;
+        assert!(out.success, "{:?}", out.error);
+        assert_eq!(out.output.as_bytes(), payload.as_slice());
+    }
+
+    #[tokio::test]
+    async fn payload_not_read_is_not_an_error() {
+        let spec = ShellSpec {
+            payload: Some(vec![b'x'; 1 << 20]),
+            ..sh("echo ignored stdin")
+        };
+        let out = run(&spec).await;
+        assert!(out.success, "{out:?}");
+        assert_eq!(out.output, "ignored stdin\n");
+    }
+
+    #[tokio::test]
+    async fn allowed_exit_codes_decide_success() {
+        let spec = |cmd: &str, codes: Vec<i32>| ShellSpec {
+            allowed_exit_codes: codes,
+            ..sh(cmd)
+        };
+        let out = run(&spec("exit 3", vec![0, 3])).await;
+        assert!(out.success, "{out:?}");
+        assert_eq!(out.exit_code, Some(3));
+        assert_eq!(out.error, None);
+
+        let out = run(&spec("exit 4", vec![0, 3])).await;
+        assert!(!out.success);
+        assert_eq!(out.error.as_deref(), Some("exit code 4 (allowed: 0, 3)"));
+
+        // The list replaces the default: 0 is a failure when it is not listed.
+        let out = run(&spec("true", vec![1])).await;
+        assert!(!out.success);
+        assert_eq!(out.exit_code, Some(0));
+        assert_eq!(out.error.as_deref(), Some("exit code 0 (allowed: 1)"));
+
+        // A signal is never an allowed exit.
+        let out = run(&spec("kill -9 $$", vec![0, 137])).await;
+        assert!(!out.success);
+        assert_eq!(out.error.as_deref(), Some("killed by signal 9"));
+    }
+
+    #[tokio::test]
+    async fn mem_limit_kills_a_memory_hog_with_a_clear_message() {
+        let dir = temp_dir("memhog");
+        let pidfile = dir.join("sleeper.pid");
+        // `tail` keeps its whole newline-free input in memory, 300 MiB against a 100 MiB
+        // limit, then holds it while blocked writing to a `sleep` that never reads: without
+        // the limit the run takes 30 s, however slow the machine. The background sleeper
+        // shows the whole group goes.
+        let spec = ShellSpec {
+            mem_limit: Some(100 << 20),
+            ..sh(&format!(
+                "sleep 30 & echo $! > {}; head -c 300M /dev/zero | tail | sleep 30; echo survived",
+                pidfile.display()
+            ))
+        };
+        let began = StdInstant::now();
+        let out = run(&spec).await;
+        assert!(
+            began.elapsed() < Duration::from_secs(10),
+            "took {:?}",
+            began.elapsed()
+        );
+        assert!(!out.success, "{out:?}");
+        assert_eq!(out.exit_code, None);
+        let error = out.error.as_deref().unwrap();
+        assert!(
+            error.starts_with("mem_limit 100MiB exceeded (") && error.ends_with(" resident)"),
+            "{error}"
+        );
+        assert!(
+            out.output
+                .starts_with("[belfry] mem_limit 100MiB exceeded: the job's processes used ")
+                && out.output.ends_with(" resident: process group killed"),
+            "{:?}",
+            out.output
+        );
+        assert!(!out.output.contains("survived"));
+        assert_pid_dies(read_pid(&pidfile)).await;
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn mem_limit_leaves_a_job_within_it_alone() {
+        // About 20 MiB held for a while, under a 200 MiB limit, measured many times.
+        let spec = ShellSpec {
+            mem_limit: Some(200 << 20),
+            ..sh("head -c 20M /dev/zero | (tail; sleep 0.5) | wc -c")
+        };
+        let out = run(&spec).await;
+        assert!(out.success, "{out:?}");
+        assert_eq!(out.output.trim(), "20971520");
     }
 
     #[test]
-    fn tail_never_grows_past_the_limit() {
-        let limit = 1000;
-        let mut tail = Tail::new(limit);
-        for i in 0..10_000u32 {
-            let byte = b'a' + (i % 26) as u8;
-            tail.push(&vec![byte; (i as usize * 7) % 300 + 1]);
-            assert!(tail.buf.len() <= limit);
+    fn group_memory_is_measured_from_proc() {
+        // This test's own process group holds at least this test binary's memory.
+        // SAFETY: getpgrp cannot fail.
+        let own = unsafe { libc::getpgrp() };
+        let used = group_resident_bytes(own).unwrap();
+        assert!(used > 1 << 20, "{used}");
+        // No process is in group 1 except init (pgid 1 is never ours), and none in a group
+        // that cannot exist.
+        assert_eq!(group_resident_bytes(libc::pid_t::MAX).unwrap(), 0);
+    }
+
+    #[test]
+    fn stat_lines_are_parsed_after_the_command_name() {
+        let mut fields = vec!["S", "1", "4242"];
+        fields.extend(std::iter::repeat_n("0", 18));
+        fields.push("1234");
+        fields.extend(["0"; 20]);
+        let stat = format!("77 (odd) name (x)) {}", fields.join(" "));
+        assert_eq!(parse_stat(&stat), Some((4242, 1234)));
+        assert_eq!(parse_stat("77 (truncated) S 1"), None);
+        assert_eq!(parse_stat("garbage"), None);
+    }
+
+    fn is_root() -> bool {
+        // SAFETY: geteuid cannot fail.
+        unsafe { libc::geteuid() == 0 }
+    }
+
+    #[tokio::test]
+    async fn su_runs_the_command_as_the_user_with_the_users_groups() {
+        let (uid, gid) = lookup_user("nobody").expect("a nobody user");
+        let spec = ShellSpec {
+            su: Some(SwitchUser {
+                user: "nobody".into(),
+                group: None,
+            }),
+            ..sh("id -u; id -g; id -G")
+        };
+        let out = run(&spec).await;
+        if !is_root() {
+            assert!(!out.success);
+            let error = out.error.unwrap();
+            assert!(error.contains("needs the agent to run as root"), "{error}");
+            return;
+        }
+        assert!(out.success, "{out:?}");
+        let groups = group_list("nobody", gid).unwrap();
+        let mut want_groups: Vec<String> = groups.iter().map(|g| g.to_string()).collect();
+        want_groups.dedup();
+        let lines: Vec<&str> = out.output.lines().collect();
+        assert_eq!(lines[0], uid.to_string());
+        assert_eq!(lines[1], gid.to_string());
+        let mut got: Vec<&str> = lines[2].split(' ').collect();
+        got.sort_unstable();
+        want_groups.sort_unstable();
+        assert_eq!(got, want_groups, "root's groups must be gone");
+    }
+
+    #[tokio::test]
+    async fn su_with_a_group_and_the_cwd_entered_as_the_user() {
+        if !is_root() {
+            return;
+        }
+        let (_, nobody_gid) = lookup_user("nobody").unwrap();
+        let group_name = {
+            // The name of the user's primary group, whatever this system calls it.
+            // SAFETY: getgrgid returns a pointer to static data or null; read at once.
+            let grp = unsafe { libc::getgrgid(nobody_gid) };
+            assert!(!grp.is_null());
+            // SAFETY: gr_name is a NUL-terminated string in that static data.
+            unsafe { std::ffi::CStr::from_ptr((*grp).gr_name) }
+                .to_string_lossy()
+                .into_owned()
+        };
+        let spec = ShellSpec {
+            su: Some(SwitchUser {
+                user: "nobody".into(),
+                group: Some(group_name.clone()),
+            }),
+            ..sh("id -g")
+        };
+        let out = run(&spec).await;
+        assert!(out.success, "{out:?}");
+        assert_eq!(out.output.trim(), nobody_gid.to_string());
+
+        // A directory only root may enter: root could chdir there, nobody cannot.
+        let dir = temp_dir("su-cwd");
+        std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .unwrap();
+        let spec = ShellSpec {
+            su: Some(SwitchUser {
+                user: "nobody".into(),
+                group: None,
+            }),
+            cwd: Some(dir.clone()),
+            ..sh("pwd")
+        };
+        let out = run(&spec).await;
+        assert!(!out.success, "{out:?}");
+        assert_eq!(
+            out.error.as_deref(),
+            Some("failed to start: Permission denied (os error 13)")
+        );
+        assert!(out.output.contains("as nobody"), "{:?}", out.output);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn su_to_an_unknown_user_or_group_fails_clearly() {
+        let spec = ShellSpec {
+            su: Some(SwitchUser {
+                user: "belfry-no-such-user".into(),
+                group: None,
+            }),
+            ..sh("true")
+        };
+        let out = run(&spec).await;
+        assert!(!out.success);
+        assert_eq!(
+            out.error.as_deref(),
+            Some("failed to start: su: unknown user \"belfry-no-such-user\"")
+        );
+        assert_eq!(
+            out.output,
+            "[belfry] failed to start: su: unknown user \"belfry-no-such-user\""
+        );
+        let spec = ShellSpec {
+            su: Some(SwitchUser {
+                user: "nobody".into(),
+                group: Some("belfry-no-such-group".into()),
+            }),
+            ..sh("true")
+        };
+        let out = run(&spec).await;
+        assert_eq!(
+            out.error.as_deref(),
+            Some("failed to start: su: unknown group \"belfry-no-such-group\"")
+        );
+    }
+
+    #[test]
+    fn sizes_parse_as_dkron_parses_them() {
+        let cases: [(&str, u64); 14] = [
+            ("1024", 1024),
+            ("1", 1),
+            ("512B", 512),
+            ("10 bytes", 10),
+            ("1K", 1 << 10),
+            ("1kb", 1 << 10),
+            ("100MB", 100 << 20),
+            ("100m", 100 << 20),
+            ("1.5GB", 3 << 29),
+            ("1GiB", 1 << 30),
+            ("2TB", 2 << 40),
+            (" 64 MiB ", 64 << 20),
+            ("0.5K", 512),
+            ("3tib", 3 << 40),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_size(text), Ok(want), "{text:?}");
+        }
+        for bad in [
+            "0", "0MB", "0.1B", "-1", "-5MB", "MB", "lots", "1.2.3MB", "10PB", "5 M B", "1e3",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad:?} accepted");
+        }
+        assert_eq!(
+            parse_size("10XB").unwrap_err(),
+            "\"10XB\": unknown unit \"XB\" (use B, KB, MB, GB or TB, which count in 1024s, \
+             or KiB, MiB, GiB, TiB)"
+        );
+        assert!(
+            parse_size("99999999999TB")
+                .unwrap_err()
+                .contains("too large")
+        );
+    }
+
+    #[test]
+    fn sizes_format_for_messages() {
+        assert_eq!(format_size(100 << 20), "100MiB");
+        assert_eq!(format_size((100 << 20) + (1 << 19)), "100.5MiB");
+        assert_eq!(format_size(1 << 30), "1GiB");
+        assert_eq!(format_size(512), "512B");
+        assert_eq!(format_size(1536), "1.5KiB");
+    }
+
+    #[test]
+    fn config_new_keys() {
+        let spec = ShellSpec::from_config(&config(&[
+            ("command", "x"),
+            ("mem_limit", "512MB"),
+            ("su", "www-data:adm"),
+            ("payload", "aGVsbG8K\nd29ybGQK"),
+            ("allowed_exit_codes", " 3, 0,1,,3 "),
+        ]))
+        .unwrap();
+        assert_eq!(spec.mem_limit, Some(512 << 20));
+        assert_eq!(
+            spec.su,
+            Some(SwitchUser {
+                user: "www-data".into(),
+                group: Some("adm".into())
+            })
+        );
+        assert_eq!(spec.su.unwrap().to_string(), "www-data:adm");
+        // Line breaks in the base64 are ignored, as Go's decoder ignores them.
+        assert_eq!(spec.payload.as_deref(), Some(&b"hello\nworld\n"[..]));
+        assert_eq!(spec.allowed_exit_codes, vec![0, 1, 3]);
+
+        let spec = ShellSpec::from_config(&config(&[
+            ("command", "x"),
+            ("mem_limit", ""),
+            ("su", ""),
+            ("payload", ""),
+            ("allowed_exit_codes", " "),
+        ]))
+        .unwrap();
+        assert_eq!(spec.mem_limit, None);
+        assert_eq!(spec.su, None);
+        assert_eq!(spec.payload, None);
+        assert_eq!(spec.allowed_exit_codes, vec![0]);
+    }
+
+    #[test]
+    fn config_errors_name_the_new_keys() {
+        let err = |key: &str, value: &str| {
+            ShellSpec::from_config(&config(&[("command", "x"), (key, value)]))
+                .unwrap_err()
+                .to_string()
+        };
+        for bad in ["lots", "0", "-1MB", "12XB"] {
+            let e = err("mem_limit", bad);
+            assert!(e.starts_with("executor_config.mem_limit: "), "{e}");
+        }
+        for bad in [":adm", "user:", "a:b:c", "a\0b"] {
+            let e = err("su", bad);
+            assert!(e.starts_with("executor_config.su: "), "{e}");
+        }
+        assert_eq!(
+            err("su", "a:b:c"),
+            "executor_config.su: \"a:b:c\" has more than one ':' (expected user or user:group)"
+        );
+        for bad in ["not base64!", "aGk", "aGk=x"] {
+            let e = err("payload", bad);
             assert!(
-                tail.buf.capacity() <= limit,
-                "capacity {}",
-                tail.buf.capacity()
+                e.starts_with("executor_config.payload: not standard base64: "),
+                "{e}"
             );
         }
-        tail.push(&[b'!'; 5000]);
-        assert_eq!(tail.buf.capacity(), limit);
-        let (text, truncated) = tail.into_output();
-        assert!(truncated);
-        assert_eq!(text, "!".repeat(limit));
-    }
-
-    #[test]
-    fn tail_replacement_chars_stay_within_the_limit() {
-        let mut tail = Tail::new(4);
-        tail.push(&[0xff, 0xfe, 0xfd, 0xfc]);
-        let (text, truncated) = tail.into_output();
-        assert!(text.len() <= 4, "{text:?}");
-        assert_eq!(text, "\u{fffd}");
-        assert!(truncated);
+        for bad in ["x", "0,256", "-1", "1.5", ","] {
+            let e = err("allowed_exit_codes", bad);
+            assert!(e.starts_with("executor_config.allowed_exit_codes: "), "{e}");
+        }
+        assert_eq!(
+            err("allowed_exit_codes", "0,256"),
+            "executor_config.allowed_exit_codes: \"256\" is not an exit code (a number from 0 \
+             to 255)"
+        );
     }
 }
