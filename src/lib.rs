@@ -16,6 +16,7 @@ pub mod executor;
 pub mod membership;
 pub mod model;
 pub mod operator;
+pub mod processors;
 pub mod rpc;
 pub mod runner;
 pub mod schedule;

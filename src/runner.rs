@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::executor::shell::{ShellSpec, run_shell};
 use crate::model::{Execution, Job};
+use crate::processors::ProcessorContext;
 
 /// A finished execution on its way to the node's outbox.
 pub struct Finished {
@@ -67,6 +68,8 @@ pub struct Runner {
 struct RunnerInner {
     node: String,
     output_limit: usize,
+    /// For the job's processors, which run here before the result is queued.
+    processors: ProcessorContext,
     results: ResultSink,
     /// Keyed by (job, execution id): execution ids are unique only within a job.
     running: Mutex<HashSet<(String, String)>>,
@@ -78,9 +81,19 @@ struct RunnerInner {
 }
 
 impl Runner {
-    pub fn new(node: String, output_limit: usize, results: ResultSink) -> Runner {
+    /// `output_dir` is where the `files` processor writes when a job names no `log_dir`.
+    pub fn new(
+        node: String,
+        output_limit: usize,
+        output_dir: std::path::PathBuf,
+        results: ResultSink,
+    ) -> Runner {
         Runner {
             inner: Arc::new(RunnerInner {
+                processors: ProcessorContext {
+                    node: node.clone(),
+                    default_log_dir: output_dir,
+                },
                 node,
                 output_limit,
                 results,
@@ -139,6 +152,7 @@ impl Runner {
         let inner = self.inner.clone();
         tokio::spawn(async move {
             let done = inner.execute(&job, execution.clone()).await;
+            let done = inner.process(job, done).await;
             // Queued before it stops counting as running, so a graceful stop that sees this
             // node idle also waits for this result.
             inner.results.submit(Finished { execution: done });
@@ -171,6 +185,23 @@ impl Runner {
 }
 
 impl RunnerInner {
+    /// Runs the job's processors on the result (file and socket I/O, so off the runtime).
+    async fn process(&self, job: Job, execution: Execution) -> Execution {
+        if job.processors.is_empty() {
+            return execution;
+        }
+        let ctx = self.processors.clone();
+        let fallback = execution.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::processors::run(&job.processors, execution, &ctx)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(execution = %fallback.id, "processors failed: {e}");
+            fallback
+        })
+    }
+
     async fn execute(&self, job: &Job, mut execution: Execution) -> Execution {
         let spec = match ShellSpec::from_config(&job.executor_config) {
             Ok(spec) => spec,
