@@ -15,6 +15,7 @@ pub mod duration;
 pub mod executor;
 pub mod membership;
 pub mod model;
+pub mod notify;
 pub mod operator;
 pub mod processors;
 pub mod rpc;
