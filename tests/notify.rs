@@ -108,6 +108,8 @@ impl HookServer {
 #[derive(Debug, Clone, Default)]
 struct Mail {
     helo: String,
+    /// Whether the message came over STARTTLS.
+    tls: bool,
     /// The decoded AUTH PLAIN token, if the client authenticated.
     auth: Option<String>,
     from: String,
@@ -133,76 +135,52 @@ impl Mail {
     }
 }
 
-/// An SMTP server that accepts every message (offering AUTH PLAIN) and records it.
+trait Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Io for T {}
+
+/// An SMTP server that accepts every message (offering AUTH PLAIN, and STARTTLS when it has
+/// a certificate) and records it.
 struct SmtpSink {
     port: u16,
     mails: Arc<Mutex<Vec<Mail>>>,
 }
 
 impl SmtpSink {
-    async fn start() -> SmtpSink {
+    async fn start(tls: Option<tokio_rustls::TlsAcceptor>) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
         let record = mails.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else {
+                let Ok((mut stream, _)) = listener.accept().await else {
                     return;
                 };
-                let record = record.clone();
+                let (record, tls) = (record.clone(), tls.clone());
                 tokio::spawn(async move {
-                    let (read, mut write) = stream.into_split();
-                    let mut read = BufReader::new(read);
-                    let mut mail = Mail::default();
-                    write
+                    stream
                         .write_all(b"220 sink.test ESMTP ready\r\n")
                         .await
                         .unwrap();
+                    let mut io: BufReader<Box<dyn Io>> = BufReader::new(Box::new(stream));
+                    let mut mail = Mail::default();
                     loop {
-                        let mut line = String::new();
-                        if read.read_line(&mut line).await.unwrap_or(0) == 0 {
-                            return;
-                        }
-                        let line = line.trim_end();
-                        let upper = line.to_ascii_uppercase();
-                        let reply: &[u8] = if let Some(name) = upper.strip_prefix("EHLO ") {
-                            mail.helo = name.to_ascii_lowercase();
-                            b"250-sink.test\r\n250-8BITMIME\r\n250 AUTH LOGIN PLAIN\r\n"
-                        } else if upper.starts_with("AUTH PLAIN ") {
-                            use base64::Engine;
-                            let token = base64::engine::general_purpose::STANDARD
-                                .decode(&line["AUTH PLAIN ".len()..])
-                                .unwrap();
-                            mail.auth = Some(String::from_utf8(token).unwrap());
-                            b"235 2.7.0 accepted\r\n"
-                        } else if upper.starts_with("MAIL FROM:") {
-                            mail.from = line[10..].trim_matches(['<', '>']).to_string();
-                            b"250 ok\r\n"
-                        } else if upper.starts_with("RCPT TO:") {
-                            mail.to.push(line[8..].trim_matches(['<', '>']).to_string());
-                            b"250 ok\r\n"
-                        } else if upper == "DATA" {
-                            write.write_all(b"354 go ahead\r\n").await.unwrap();
-                            let mut data = String::new();
-                            loop {
-                                let mut l = String::new();
-                                read.read_line(&mut l).await.unwrap();
-                                if l == ".\r\n" {
-                                    break;
-                                }
-                                data.push_str(l.strip_prefix('.').unwrap_or(&l));
+                        match smtp_turn(&mut io, &mut mail, tls.is_some()).await {
+                            Turn::Continue => {}
+                            Turn::Quit => return,
+                            Turn::Message => record.lock().unwrap().push(mail.clone()),
+                            Turn::StartTls => {
+                                let plain = io.into_inner();
+                                let acceptor =
+                                    tls.clone().expect("offered only with a certificate");
+                                // A client that refuses the certificate ends here.
+                                let Ok(secure) = acceptor.accept(plain).await else {
+                                    return;
+                                };
+                                io = BufReader::new(Box::new(secure));
+                                mail.tls = true;
                             }
-                            mail.data = data;
-                            record.lock().unwrap().push(mail.clone());
-                            b"250 queued\r\n"
-                        } else if upper == "QUIT" {
-                            let _ = write.write_all(b"221 bye\r\n").await;
-                            return;
-                        } else {
-                            b"502 not implemented\r\n"
-                        };
-                        write.write_all(reply).await.unwrap();
+                        }
                     }
                 });
             }
@@ -221,6 +199,71 @@ impl SmtpSink {
         )
         .await
     }
+}
+
+enum Turn {
+    Continue,
+    Quit,
+    Message,
+    StartTls,
+}
+
+/// Reads one command and answers it.
+async fn smtp_turn(io: &mut BufReader<Box<dyn Io>>, mail: &mut Mail, can_tls: bool) -> Turn {
+    let mut line = String::new();
+    if io.read_line(&mut line).await.unwrap_or(0) == 0 {
+        return Turn::Quit;
+    }
+    let line = line.trim_end();
+    let upper = line.to_ascii_uppercase();
+    let mut turn = Turn::Continue;
+    let reply: &[u8] = if let Some(name) = upper.strip_prefix("EHLO ") {
+        mail.helo = name.to_ascii_lowercase();
+        if can_tls && !mail.tls {
+            b"250-sink.test\r\n250-STARTTLS\r\n250 8BITMIME\r\n"
+        } else {
+            b"250-sink.test\r\n250-8BITMIME\r\n250 AUTH LOGIN PLAIN\r\n"
+        }
+    } else if upper == "STARTTLS" {
+        turn = Turn::StartTls;
+        b"220 2.0.0 ready to start TLS\r\n"
+    } else if upper.starts_with("AUTH PLAIN ") {
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD
+            .decode(&line["AUTH PLAIN ".len()..])
+            .unwrap();
+        mail.auth = Some(String::from_utf8(token).unwrap());
+        b"235 2.7.0 accepted\r\n"
+    } else if upper.starts_with("MAIL FROM:") {
+        mail.from = line[10..].trim_matches(['<', '>']).to_string();
+        b"250 ok\r\n"
+    } else if upper.starts_with("RCPT TO:") {
+        mail.to.push(line[8..].trim_matches(['<', '>']).to_string());
+        b"250 ok\r\n"
+    } else if upper == "DATA" {
+        io.write_all(b"354 go ahead\r\n").await.unwrap();
+        io.flush().await.unwrap();
+        let mut data = String::new();
+        loop {
+            let mut l = String::new();
+            io.read_line(&mut l).await.unwrap();
+            if l == ".\r\n" {
+                break;
+            }
+            data.push_str(l.strip_prefix('.').unwrap_or(&l));
+        }
+        mail.data = data;
+        turn = Turn::Message;
+        b"250 queued\r\n"
+    } else if upper == "QUIT" {
+        turn = Turn::Quit;
+        b"221 bye\r\n"
+    } else {
+        b"502 not implemented\r\n"
+    };
+    let _ = io.write_all(reply).await;
+    let _ = io.flush().await;
+    turn
 }
 
 /// Go's `time.Time.String()` of a UTC time, as the templates print it.
@@ -299,7 +342,7 @@ async fn only_the_last_attempt_of_a_retried_execution_sends_the_webhook() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_reaches_the_owner_with_dkrons_subject_and_credentials() {
-    let sink = SmtpSink::start().await;
+    let sink = SmtpSink::start(None).await;
     let port = format!("--mail-port={}", sink.port);
     let node = Node::start(&[
         "--mail-host=127.0.0.1",
@@ -328,6 +371,7 @@ async fn mail_reaches_the_owner_with_dkrons_subject_and_credentials() {
     assert_eq!(m.to, vec!["ops@example.com"]);
     assert_eq!(m.auth.as_deref(), Some("\0robot\0s3cret:x"));
     assert_eq!(m.helo, "node-a");
+    assert!(!m.tls, "the sink offers no STARTTLS");
     assert_eq!(
         m.header("Subject").as_deref(),
         Some("[Dkron]Success mailed execution report")
@@ -352,6 +396,131 @@ async fn mail_reaches_the_owner_with_dkrons_subject_and_credentials() {
     );
     // The line starting with a dot survived dot-stuffing.
     assert_eq!(m.body(), "broken said: .dot\r\nit failed\r\n");
+}
+
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("this test needs the openssl command to make its certificates");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl command; returns
+/// the sink's TLS acceptor.
+fn test_certificates(dir: &std::path::Path) -> tokio_rustls::TlsAcceptor {
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=belfry test CA"];
+    ca.extend_from_slice(&ec);
+    ca.extend_from_slice(&["-keyout", "ca.key", "-out", "ca.pem"]);
+    openssl(dir, &ca);
+    let mut csr = vec!["req", "-subj", "/CN=127.0.0.1"];
+    csr.extend_from_slice(&ec);
+    csr.extend_from_slice(&["-keyout", "leaf.key", "-out", "leaf.csr"]);
+    openssl(dir, &csr);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "leaf.ext",
+            "-out",
+            "leaf.pem",
+        ],
+    );
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    belfry::client::install_tls_provider();
+    let chain = CertificateDer::pem_file_iter(dir.join("leaf.pem"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(dir.join("leaf.key")).unwrap();
+    let config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_starttls_with_a_checked_certificate() {
+    let certs = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start(Some(test_certificates(certs.path()))).await;
+    let port = format!("--mail-port={}", sink.port);
+    let flags = [
+        "--mail-host=127.0.0.1",
+        &port,
+        "--mail-from=cron@example.com",
+        "--mail-username=robot",
+        "--mail-password=pw",
+    ];
+    let mut job = shell_job("secure", "@manually", "echo sealed");
+    job.owner_email = "ops@example.com".into();
+
+    // A certificate the node does not trust: nothing is sent, and the log says why.
+    {
+        let untrusting = Node::start(&flags).await;
+        untrusting.client().put_job(&job).await.unwrap();
+        run_and_wait(&untrusting, "secure", 1).await;
+        let line = wait_for(
+            "the mail failure in the log",
+            Duration::from_secs(20),
+            || {
+                let log = untrusting.log();
+                async move {
+                    log.lines()
+                        .find(|l| l.contains("mail failed"))
+                        .map(str::to_string)
+                }
+            },
+        )
+        .await;
+        assert!(line.contains("STARTTLS"), "{line}");
+        assert!(sink.mails.lock().unwrap().is_empty());
+    }
+
+    // Trusting the test CA (SSL_CERT_FILE), the message goes over TLS, with the credentials.
+    let ca = certs.path().join("ca.pem").display().to_string();
+    let node = Node::start_with_env(&flags, &[("SSL_CERT_FILE", &ca)]).await;
+    node.client().put_job(&job).await.unwrap();
+    run_and_wait(&node, "secure", 1).await;
+    let mails = sink.wait(1).await;
+    let m = &mails[0];
+    assert!(m.tls, "{m:?}");
+    assert_eq!(m.auth.as_deref(), Some("\0robot\0pw"));
+    assert_eq!(m.to, vec!["ops@example.com"]);
+    assert_eq!(m.body(), "sealed\r\n");
+    assert_eq!(
+        m.header("Subject").as_deref(),
+        Some("[Dkron]Success secure execution report")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
