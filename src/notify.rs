@@ -76,8 +76,8 @@ impl NotifyConfig {
 }
 
 /// The notification settings of one config source (flags, environment or file), every one
-/// optional so sources can be stacked.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// optional so sources can be stacked. Its `Debug` hides the password.
+#[derive(Clone, Default, PartialEq)]
 pub struct NotifyLayer {
     pub mail_host: Option<String>,
     pub mail_port: Option<u64>,
@@ -92,6 +92,29 @@ pub struct NotifyLayer {
     pub webhook_endpoint: Option<String>,
     pub webhook_payload: Option<String>,
     pub webhook_headers: Option<Vec<String>>,
+}
+
+impl std::fmt::Debug for NotifyLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyLayer")
+            .field("mail_host", &self.mail_host)
+            .field("mail_port", &self.mail_port)
+            .field("mail_username", &self.mail_username)
+            .field(
+                "mail_password",
+                &self.mail_password.as_ref().map(|_| "<hidden>"),
+            )
+            .field("mail_from", &self.mail_from)
+            .field("mail_payload", &self.mail_payload)
+            .field("mail_subject_prefix", &self.mail_subject_prefix)
+            .field("pre_webhook_endpoint", &self.pre_webhook_endpoint)
+            .field("pre_webhook_payload", &self.pre_webhook_payload)
+            .field("pre_webhook_headers", &self.pre_webhook_headers)
+            .field("webhook_endpoint", &self.webhook_endpoint)
+            .field("webhook_payload", &self.webhook_payload)
+            .field("webhook_headers", &self.webhook_headers)
+            .finish()
+    }
 }
 
 impl NotifyLayer {
@@ -765,6 +788,18 @@ mod tests {
         assert_eq!(mail.from_address, "cron@example.com");
         assert_eq!(mail.subject_prefix, "[Dkron]");
         assert!(mail.server.credentials.is_none());
+        let secret = NotifyLayer {
+            mail_password: Some("s3cret".into()),
+            ..layer()
+        };
+        assert!(!format!("{secret:?}").contains("s3cret"));
+        let server = smtp::Server {
+            host: "h".into(),
+            port: 25,
+            credentials: Some(("u".into(), "s3cret".into())),
+            helo_name: "n".into(),
+        };
+        assert!(!format!("{server:?}").contains("s3cret"));
         assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
         // Only one of host and port: a warning, as Dkron silently sends nothing.
         let c = NotifyLayer {
