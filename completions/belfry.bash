@@ -290,7 +290,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__agent)
-            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --output-limit --history-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --raft-multiplier --http-addr --help --version"
+            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --output-limit --history-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --raft-multiplier --mail-host --mail-port --mail-username --mail-password --mail-from --mail-payload --mail-subject-prefix --pre-webhook-endpoint --pre-webhook-payload --pre-webhook-headers --webhook-endpoint --webhook-payload --webhook-headers --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -389,6 +389,58 @@ _belfry() {
                     return 0
                     ;;
                 --raft-multiplier)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mail-host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mail-port)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mail-username)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mail-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mail-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mail-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mail-subject-prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pre-webhook-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pre-webhook-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pre-webhook-headers)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook-endpoint)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook-payload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --webhook-headers)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -68,6 +68,19 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-max -d 'At
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l encrypt -d 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l dead-server-timeout -d 'How long a failed server stays a Raft voter before it is removed [default: 5m]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l raft-multiplier -d 'Scales Raft\'s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l mail-host -d 'SMTP server for the mail to a job\'s owner_email when an execution ends (with --mail-port)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l mail-port -d 'SMTP port; mail is sent only when --mail-host and --mail-port are both set' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l mail-username -d 'SMTP user for AUTH PLAIN, with --mail-password (sent only over STARTTLS or to loopback)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l mail-password -d 'SMTP password (prefer BELFRY_MAIL_PASSWORD or the config file: flags show in ps)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l mail-from -d 'Mail sender, `addr@host` or `Name <addr@host>`; required to send mail' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l mail-payload -d 'Mail body template (Go template syntax, see docs) [default: {{.Output}}]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l mail-subject-prefix -d 'Subject prefix; the subject is `<prefix><Success|Failed> <job> execution report` [default: [Dkron]]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l pre-webhook-endpoint -d 'URL the leader POSTs to when an execution starts' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l pre-webhook-payload -d 'Body template of the start webhook [default: {{.Report}}]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l pre-webhook-headers -d 'Header `Name: value` of the start webhook (repeatable; `Host` sets the request\'s host)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l webhook-endpoint -d 'URL the leader POSTs to when an execution ends (after its last retry)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l webhook-payload -d 'Body template of the end webhook [default: {{.Report}}]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l webhook-headers -d 'Header `Name: value` of the end webhook (repeatable; `Host` sets the request\'s host)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'

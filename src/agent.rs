@@ -290,6 +290,11 @@ async fn run_server(
             node: config.node_name.clone(),
         });
         let worker2 = worker.clone();
+        let notifier = Arc::new(crate::notify::Notifier::new(
+            state.clone(),
+            &config.notify,
+            config.node_name.clone(),
+        ));
         raft.on_leader_change(
             move |leader| {
                 let (tx, rx) = watch::channel(false);
@@ -298,6 +303,7 @@ async fn run_server(
                 }
                 tracing::info!(%leader, "leading: scheduler and dispatcher started");
                 tokio::spawn(dispatcher.clone().run(rx.clone()));
+                tokio::spawn(notifier.clone().run(rx.clone()));
                 tokio::spawn(scheduler.clone().run(rx));
                 tokio::spawn(name_cluster(
                     scheduler.raft.clone(),

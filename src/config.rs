@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::discovery::mdns::MdnsQuery;
 use crate::duration::parse_go_duration;
+use crate::notify::{NotifyConfig, NotifyLayer};
 
 pub const DEFAULT_GOSSIP_PORT: u16 = 8946;
 pub const DEFAULT_RPC_PORT: u16 = 6868;
@@ -64,6 +65,8 @@ pub struct ConfigLayer {
     pub encrypt: Option<String>,
     pub dead_server_timeout: Option<String>,
     pub raft_multiplier: Option<u32>,
+    /// `mail-*`, `webhook-*` and `pre-webhook-*`.
+    pub notify: NotifyLayer,
 }
 
 impl ConfigLayer {
@@ -92,6 +95,7 @@ impl ConfigLayer {
             encrypt: self.encrypt.or(lower.encrypt),
             dead_server_timeout: self.dead_server_timeout.or(lower.dead_server_timeout),
             raft_multiplier: self.raft_multiplier.or(lower.raft_multiplier),
+            notify: self.notify.over(lower.notify),
         }
     }
 }
@@ -118,19 +122,7 @@ const ACCEPTED_DKRON_KEYS: &[&str] = &[
     "advertise-rpc-port",
     "serf-reconnect-timeout",
     "ui",
-    "mail-host",
-    "mail-port",
-    "mail-username",
-    "mail-password",
-    "mail-from",
-    "mail-payload",
-    "mail-subject-prefix",
-    "pre-webhook-endpoint",
-    "pre-webhook-payload",
-    "pre-webhook-headers",
-    "webhook-endpoint",
-    "webhook-payload",
-    "webhook-headers",
+    // Deprecated in Dkron, and read by nothing there either.
     "webhook-url",
     "cronitor-endpoint",
     "dog-statsd-addr",
@@ -237,6 +229,33 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
             "encrypt" => layer.encrypt = Some(string()?),
             "retry-max" => {
                 layer.retry_max = Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
+            }
+            "mail-host" => layer.notify.mail_host = Some(string()?),
+            "mail-port" => layer.notify.mail_port = Some(uint()?),
+            "mail-username" => layer.notify.mail_username = Some(string()?),
+            "mail-password" => layer.notify.mail_password = Some(string()?),
+            "mail-from" => layer.notify.mail_from = Some(string()?),
+            "mail-payload" => layer.notify.mail_payload = Some(string()?),
+            "mail-subject-prefix" => layer.notify.mail_subject_prefix = Some(string()?),
+            "pre-webhook-endpoint" => layer.notify.pre_webhook_endpoint = Some(string()?),
+            "pre-webhook-payload" => layer.notify.pre_webhook_payload = Some(string()?),
+            "webhook-endpoint" => layer.notify.webhook_endpoint = Some(string()?),
+            "webhook-payload" => layer.notify.webhook_payload = Some(string()?),
+            "pre-webhook-headers" | "webhook-headers" => {
+                let list = match &v {
+                    Value::Sequence(items) => items
+                        .iter()
+                        .map(|i| scalar(i).ok_or_else(|| bad("a list of \"Name: value\" headers")))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    other => vec![
+                        scalar(other).ok_or_else(|| bad("a list of \"Name: value\" headers"))?,
+                    ],
+                };
+                if norm == "webhook-headers" {
+                    layer.notify.webhook_headers = Some(list);
+                } else {
+                    layer.notify.pre_webhook_headers = Some(list);
+                }
             }
             "join" | "retry-join" => {
                 let list = match &v {
@@ -366,6 +385,8 @@ pub struct AgentConfig {
     /// Scales the Raft heartbeat and election timeouts (1 to 10; Dkron's `raft-multiplier`).
     /// 1 fails over fastest; a larger value tolerates slower disks and busier machines.
     pub raft_multiplier: u32,
+    /// Webhooks and mail the leader sends about executions.
+    pub notify: NotifyConfig,
 }
 
 /// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
@@ -574,6 +595,10 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         }
         _ => None,
     };
+    let notify = layer
+        .notify
+        .resolve(&node_name)
+        .map_err(|(key, reason)| value_err(&key, reason))?;
     let join = layer.join.unwrap_or_default();
     let retry_join = layer.retry_join.unwrap_or_default();
     for (key, list) in [("join", &join), ("retry-join", &retry_join)] {
@@ -582,6 +607,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         }
     }
     Ok(AgentConfig {
+        notify,
         join,
         retry_join,
         retry_interval,
@@ -645,6 +671,40 @@ mod tests {
         assert_eq!(f.layer.raft_multiplier, Some(1));
         assert_eq!(f.layer.retry_join, Some(vec!["10.0.0.1".to_string()]));
         assert_eq!(f.layer.encrypt.as_deref(), Some("abc"));
+    }
+
+    #[test]
+    fn notification_keys_are_read_and_checked() {
+        let text = "mail-host: 127.0.0.1\nmail-port: 2525\nmail-from: cron@example.com\n\
+                    mail_subject_prefix: \"[ops] \"\nwebhook-endpoint: http://127.0.0.1:1/h\n\
+                    webhook-payload: \"{{.JobName}}\"\nwebhook-headers:\n  - \"X-A: 1\"\n\
+                    pre-webhook-headers: \"Host: hooks.example\"\nwebhook-url: http://old\n";
+        let f = parse_file(text, "dkron.yml").unwrap();
+        assert_eq!(f.inert_keys, vec!["webhook-url"]);
+        assert_eq!(f.layer.notify.mail_port, Some(2525));
+        assert_eq!(
+            f.layer.notify.pre_webhook_headers,
+            Some(vec!["Host: hooks.example".to_string()])
+        );
+        let c = resolve(f.layer).unwrap();
+        let mail = c.notify.mail.as_ref().unwrap();
+        assert_eq!(mail.subject_prefix, "[ops] ");
+        assert_eq!(mail.server.port, 2525);
+        assert_eq!(c.notify.webhook.as_ref().unwrap().headers.len(), 1);
+        assert!(c.notify.pre_webhook.is_none(), "headers alone send nothing");
+        let e = resolve(
+            parse_file("webhook-payload: \"{{.Bogus}}\"\n", "c.yml")
+                .unwrap()
+                .layer,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("webhook-payload: unknown variable .Bogus"),
+            "{e}"
+        );
+        let e = parse_file("mail-port: [1]\n", "c.yml").unwrap_err();
+        assert!(e.to_string().contains("mail-port"), "{e}");
     }
 
     #[test]

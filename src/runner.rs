@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use crate::executor::http::{HttpSpec, run_http};
 use crate::executor::shell::{ShellSpec, run_shell};
 use crate::model::{Execution, Job};
+use crate::processors::ProcessorContext;
 use crate::validate::EXECUTORS;
 
 /// A finished execution on its way to the node's outbox.
@@ -69,6 +70,8 @@ pub struct Runner {
 struct RunnerInner {
     node: String,
     output_limit: usize,
+    /// For the job's processors, which run here before the result is queued.
+    processors: ProcessorContext,
     results: ResultSink,
     /// Keyed by (job, execution id): execution ids are unique only within a job.
     running: Mutex<HashSet<(String, String)>>,
@@ -80,9 +83,19 @@ struct RunnerInner {
 }
 
 impl Runner {
-    pub fn new(node: String, output_limit: usize, results: ResultSink) -> Runner {
+    /// `output_dir` is where the `files` processor writes when a job names no `log_dir`.
+    pub fn new(
+        node: String,
+        output_limit: usize,
+        output_dir: std::path::PathBuf,
+        results: ResultSink,
+    ) -> Runner {
         Runner {
             inner: Arc::new(RunnerInner {
+                processors: ProcessorContext {
+                    node: node.clone(),
+                    default_log_dir: output_dir,
+                },
                 node,
                 output_limit,
                 results,
@@ -141,6 +154,7 @@ impl Runner {
         let inner = self.inner.clone();
         tokio::spawn(async move {
             let done = inner.execute(&job, execution.clone()).await;
+            let done = inner.process(job, done).await;
             // Queued before it stops counting as running, so a graceful stop that sees this
             // node idle also waits for this result.
             inner.results.submit(Finished { execution: done });
@@ -173,6 +187,23 @@ impl Runner {
 }
 
 impl RunnerInner {
+    /// Runs the job's processors on the result (file and socket I/O, so off the runtime).
+    async fn process(&self, job: Job, execution: Execution) -> Execution {
+        if job.processors.is_empty() {
+            return execution;
+        }
+        let ctx = self.processors.clone();
+        let fallback = execution.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::processors::run(&job.processors, execution, &ctx)
+        })
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(execution = %fallback.id, "processors failed: {e}");
+            fallback
+        })
+    }
+
     /// Runs `execution` with the job's executor and fills in its result. A config that no
     /// longer validates (saved by an older version) or an executor this build lacks is a failed
     /// execution saying so, never a panic.

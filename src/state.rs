@@ -819,7 +819,19 @@ impl<'t> Applier<'t> {
         self.executions
             .insert(key.as_str(), encode(&done).as_slice())?;
         record.running.remove(&key);
-        record.unacked.remove(&key);
+        if record.unacked.remove(&key) && done.started_at != stored.started_at {
+            // The node's result overtook its acknowledgement (a job over within milliseconds,
+            // or an acknowledgement lost with a leader change): it ran, so it started, and the
+            // start is reported first. Closes by the leader keep the recorded start: never ran.
+            self.events.push(ExecutionEvent {
+                job: record.job.clone(),
+                execution: Execution {
+                    started_at: done.started_at,
+                    ..stored.clone()
+                },
+                kind: ExecutionEventKind::Started,
+            });
+        }
         if done.success {
             record.job.success_count += 1;
             record.job.last_success = Some(done.finished_at);
@@ -1150,5 +1162,86 @@ impl std::fmt::Display for Command {
             Command::RestoreChunk { rows, .. } => write!(f, "restore-chunk x{}", rows.len()),
             Command::RestoreCommit { rows, .. } => write!(f, "restore-commit x{rows}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn applied(commands: &[Command]) -> Vec<(ExecutionEventKind, String)> {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut applier = Applier::new(&txn).unwrap();
+        for c in commands {
+            applier.apply(c).unwrap();
+        }
+        applier
+            .events
+            .iter()
+            .map(|e| (e.kind, e.execution.id.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn every_finished_run_reports_its_start_once() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let job = Job {
+            name: "j".into(),
+            schedule: "@manually".into(),
+            executor: "shell".into(),
+            ..Job::default()
+        };
+        let id = execution_id(at, "n");
+        let setup = [
+            Command::SetJob {
+                job: Box::new(job),
+                at,
+            },
+            Command::Launch {
+                launches: vec![Launch {
+                    job: "j".into(),
+                    scheduled_at: at,
+                    nodes: vec!["n".into()],
+                    kind: LaunchKind::Manual,
+                    no_target: None,
+                    force: false,
+                }],
+                history_limit: 10,
+            },
+        ];
+        let result = |started: chrono::Duration| Execution {
+            id: id.clone(),
+            job_name: "j".into(),
+            started_at: at + started,
+            finished_at: at + chrono::Duration::milliseconds(20),
+            success: true,
+            ..Execution::default()
+        };
+        let ack = Command::Acknowledge {
+            executions: vec![("j".into(), id.clone())],
+        };
+        let finish = |e: Execution| Command::Finish { results: vec![e] };
+        let started = (ExecutionEventKind::Started, id.clone());
+        let finished = (ExecutionEventKind::Finished { retrying: false }, id.clone());
+        let ms = chrono::Duration::milliseconds;
+
+        // In order: started when acknowledged, then finished.
+        let mut c = setup.to_vec();
+        c.extend([ack.clone(), finish(result(ms(5)))]);
+        assert_eq!(applied(&c), vec![started.clone(), finished.clone()]);
+        // The result first: the start is still reported, before the end; the late
+        // acknowledgement adds nothing.
+        let mut c = setup.to_vec();
+        c.extend([finish(result(ms(5))), ack]);
+        assert_eq!(applied(&c), vec![started, finished.clone()]);
+        // Closed by the leader without ever being acknowledged (the recorded start kept):
+        // it never ran, so no start.
+        let mut c = setup.to_vec();
+        c.push(finish(result(ms(0))));
+        assert_eq!(applied(&c), vec![finished]);
     }
 }

@@ -119,6 +119,8 @@ pub fn validate_job(job: &Job) -> Result<(), Invalid> {
             ));
         }
     }
+    crate::processors::validate(&job.processors)
+        .map_err(|e| invalid("processors", e.to_string()))?;
     if let (Some(s), Some(e)) = (job.starts_at, job.expires_at)
         && e < s
     {
@@ -173,6 +175,14 @@ mod tests {
         let mut j = job("a", "");
         j.parent_job = "p".into();
         assert!(validate_job(&j).is_ok());
+        let mut j = job("a", "@every 1s");
+        j.processors
+            .insert("files".into(), [("forward".into(), "nope".into())].into());
+        let e = validate_job(&j).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "processors: files: forward: \"nope\" is not \"true\" or \"false\""
+        );
     }
 
     #[test]

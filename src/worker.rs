@@ -370,7 +370,10 @@ impl Worker {
             );
         }
         let (sink, finished) = ResultSink::new();
-        let runner = Runner::new(node, output_limit, sink.clone());
+        let output_dir = std::path::absolute(data_dir)
+            .unwrap_or_else(|_| data_dir.to_path_buf())
+            .join(crate::processors::OUTPUT_DIR);
+        let runner = Runner::new(node, output_limit, output_dir, sink.clone());
         let queued = Arc::new(watch::channel(0u64).0);
         let worker = Worker {
             ledger: ledger.clone(),

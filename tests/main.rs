@@ -11,3 +11,4 @@ mod config;
 mod distributed;
 mod durability;
 mod execution;
+mod notify;

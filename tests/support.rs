@@ -49,6 +49,8 @@ pub struct Node {
     /// Started with `--server` (the default) or as an agent without state.
     pub server: bool,
     pub extra: Vec<String>,
+    /// Environment variables set for the process.
+    pub env: Vec<(String, String)>,
     /// The network namespace the process runs in, if not the test's own.
     pub netns: Option<String>,
     child: Option<Child>,
@@ -58,6 +60,19 @@ impl Node {
     /// Starts a one-server cluster and waits until it leads.
     pub async fn start(extra: &[&str]) -> Node {
         let node = Node::spawn_named("node-a", true, extra);
+        node.wait_leader().await;
+        node
+    }
+
+    /// Starts a one-server cluster with these environment variables and waits until it leads.
+    pub async fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Node {
+        let mut node = Node::unstarted("node-a", true, extra);
+        node.extra.insert(0, "--bootstrap-expect=1".into());
+        node.env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        node.spawn();
         node.wait_leader().await;
         node
     }
@@ -106,6 +121,7 @@ impl Node {
             name: name.into(),
             server,
             extra: extra.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
             netns: None,
             child: None,
         }
@@ -146,6 +162,7 @@ impl Node {
             .arg(format!("--bind=127.0.0.1:{}", self.gossip_port))
             .arg(format!("--data-dir={}", self.data_dir().display()))
             .args(&self.extra)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("BELFRY_HTTP_ADDR")
             .stdout(Stdio::null())
             .stderr(log)

@@ -1,6 +1,7 @@
 //! `belfry agent`: resolve the configuration, set up logging, run the engine until a signal.
 
 use belfry::config::{self, ConfigLayer};
+use belfry::notify::NotifyLayer;
 
 use crate::cli::AgentArgs;
 use crate::failure::Failure;
@@ -37,6 +38,23 @@ pub fn layer_from_flags(
         encrypt: args.encrypt.clone(),
         dead_server_timeout: args.dead_server_timeout.clone(),
         raft_multiplier: args.raft_multiplier,
+        notify: NotifyLayer {
+            mail_host: args.mail_host.clone(),
+            mail_port: args.mail_port,
+            mail_username: args.mail_username.clone(),
+            mail_password: args.mail_password.clone(),
+            mail_from: args.mail_from.clone(),
+            mail_payload: args.mail_payload.clone(),
+            mail_subject_prefix: args.mail_subject_prefix.clone(),
+            pre_webhook_endpoint: args.pre_webhook_endpoint.clone(),
+            pre_webhook_payload: args.pre_webhook_payload.clone(),
+            pre_webhook_headers: (!args.pre_webhook_headers.is_empty())
+                .then(|| args.pre_webhook_headers.clone()),
+            webhook_endpoint: args.webhook_endpoint.clone(),
+            webhook_payload: args.webhook_payload.clone(),
+            webhook_headers: (!args.webhook_headers.is_empty())
+                .then(|| args.webhook_headers.clone()),
+        },
     })
 }
 
@@ -75,6 +93,9 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
     init_logging(&config.log_level);
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
+    }
+    for warning in &config.notify.warnings {
+        tracing::warn!("notifications: {warning}");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

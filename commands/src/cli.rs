@@ -225,6 +225,64 @@ pub struct AgentArgs {
     /// Scales Raft's heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]
     #[arg(long, env = "BELFRY_RAFT_MULTIPLIER", value_name = "N")]
     pub raft_multiplier: Option<u32>,
+
+    /// SMTP server for the mail to a job's owner_email when an execution ends (with --mail-port)
+    #[arg(long, env = "BELFRY_MAIL_HOST", value_name = "HOST")]
+    pub mail_host: Option<String>,
+
+    /// SMTP port; mail is sent only when --mail-host and --mail-port are both set
+    #[arg(long, env = "BELFRY_MAIL_PORT", value_name = "PORT")]
+    pub mail_port: Option<u64>,
+
+    /// SMTP user for AUTH PLAIN, with --mail-password (sent only over STARTTLS or to loopback)
+    #[arg(long, env = "BELFRY_MAIL_USERNAME", value_name = "USER")]
+    pub mail_username: Option<String>,
+
+    /// SMTP password (prefer BELFRY_MAIL_PASSWORD or the config file: flags show in ps)
+    #[arg(
+        long,
+        env = "BELFRY_MAIL_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub mail_password: Option<String>,
+
+    /// Mail sender, `addr@host` or `Name <addr@host>`; required to send mail
+    #[arg(long, env = "BELFRY_MAIL_FROM", value_name = "ADDRESS")]
+    pub mail_from: Option<String>,
+
+    /// Mail body template (Go template syntax, see docs) [default: {{.Output}}]
+    #[arg(long, env = "BELFRY_MAIL_PAYLOAD", value_name = "TEMPLATE")]
+    pub mail_payload: Option<String>,
+
+    /// Subject prefix; the subject is `<prefix><Success|Failed> <job> execution report`
+    /// [default: [Dkron]]
+    #[arg(long, env = "BELFRY_MAIL_SUBJECT_PREFIX", value_name = "TEXT")]
+    pub mail_subject_prefix: Option<String>,
+
+    /// URL the leader POSTs to when an execution starts
+    #[arg(long, env = "BELFRY_PRE_WEBHOOK_ENDPOINT", value_name = "URL")]
+    pub pre_webhook_endpoint: Option<String>,
+
+    /// Body template of the start webhook [default: {{.Report}}]
+    #[arg(long, env = "BELFRY_PRE_WEBHOOK_PAYLOAD", value_name = "TEMPLATE")]
+    pub pre_webhook_payload: Option<String>,
+
+    /// Header `Name: value` of the start webhook (repeatable; `Host` sets the request's host)
+    #[arg(long, env = "BELFRY_PRE_WEBHOOK_HEADERS", value_name = "HEADER")]
+    pub pre_webhook_headers: Vec<String>,
+
+    /// URL the leader POSTs to when an execution ends (after its last retry)
+    #[arg(long, env = "BELFRY_WEBHOOK_ENDPOINT", value_name = "URL")]
+    pub webhook_endpoint: Option<String>,
+
+    /// Body template of the end webhook [default: {{.Report}}]
+    #[arg(long, env = "BELFRY_WEBHOOK_PAYLOAD", value_name = "TEMPLATE")]
+    pub webhook_payload: Option<String>,
+
+    /// Header `Name: value` of the end webhook (repeatable; `Host` sets the request's host)
+    #[arg(long, env = "BELFRY_WEBHOOK_HEADERS", value_name = "HEADER")]
+    pub webhook_headers: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
