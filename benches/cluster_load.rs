@@ -44,8 +44,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Stdio};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use belfry::client::Client;
@@ -61,10 +61,14 @@ const JUDGE_MARGIN_SECS: i64 = 10;
 const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
 /// Any one API request (job creation, fetching a job's executions).
 const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// Creating all the jobs, or fetching all their executions: past this the run fails.
+const BULK_DEADLINE: Duration = Duration::from_secs(300);
 /// One `/health` poll while sampling: a server slower than this counts as "not leading".
 const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
 /// How many kinds of WARN/ERROR message to show per node.
 const LOG_SUMMARY_KINDS: usize = 5;
+/// How many of a node's last log lines to show when the run fails.
+const LOG_TAIL_LINES: usize = 5;
 /// How long killing and reaping the processes may take at the end.
 const KILL_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -143,12 +147,16 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
         meminfo_total_kib().unwrap_or(0) / 1024
     );
     let mut cluster = Cluster::start(s)?;
-    let outcome = run(s, &mut cluster).await;
-    if outcome.is_err() {
-        cluster.print_log_tails(15);
-    }
+    let outcome = match run(s, &mut cluster).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            eprintln!("\ncluster_load: FAILED: {e}\n");
+            cluster.print_logs();
+            false
+        }
+    };
     cluster.shutdown(s.keep).await;
-    outcome
+    Ok(outcome)
 }
 
 /// The measurement; `Ok(false)` when it completed but the cluster got something wrong.
@@ -333,13 +341,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     }
     println!("(CPU in % of one core, over the sampled run; WARN/ERROR: lines in the node's log)");
     for n in &cluster.nodes {
-        let summary = n.log_summary(LOG_SUMMARY_KINDS);
-        if !summary.is_empty() {
-            println!("{} log, most frequent WARN/ERROR messages:", n.name);
-            for (count, example) in summary {
-                println!("  {count:>6} × {example}");
-            }
-        }
+        n.print_log_summary();
     }
     println!();
 
@@ -521,6 +523,16 @@ impl Node {
         let text = self.log_text();
         let count = |level: &str| text.lines().filter(|l| l.contains(level)).count();
         (count(" WARN "), count(" ERROR "))
+    }
+
+    fn print_log_summary(&self) {
+        let summary = self.log_summary(LOG_SUMMARY_KINDS);
+        if !summary.is_empty() {
+            println!("{} log, most frequent WARN/ERROR messages:", self.name);
+            for (count, example) in summary {
+                println!("  {count:>6} × {example}");
+            }
+        }
     }
 
     /// The `kinds` most frequent WARN and ERROR messages, as (count, first example without
@@ -752,11 +764,13 @@ impl Cluster {
         f
     }
 
-    fn print_log_tails(&self, n: usize) {
+    /// Each node's most frequent WARN/ERROR messages and its last log lines.
+    fn print_logs(&self) {
         for node in &self.nodes {
-            let tail = node.log_tail(n);
+            node.print_log_summary();
+            let tail = node.log_tail(LOG_TAIL_LINES);
             if !tail.is_empty() {
-                println!("{} log (last {} lines):", node.name, tail.len());
+                println!("{} log, last {} lines:", node.name, tail.len());
                 for l in tail {
                     println!("  {l}");
                 }
@@ -965,42 +979,86 @@ struct Created {
     jobs: Vec<CreatedJob>,
 }
 
-/// Runs `op` for every item, `parallel` at a time; the results come back in item order.
-async fn for_each_parallel<T, R, F, Fut>(items: &[T], parallel: usize, op: F) -> Vec<R>
+/// Runs `op` for every item, `parallel` at a time, and returns the results in item order.
+/// Stops at the first error, or when `limit` has passed (`what` names the work then).
+async fn for_each_parallel<T, R, F, Fut>(
+    what: &str,
+    items: &[T],
+    parallel: usize,
+    limit: Duration,
+    op: F,
+) -> BenchResult<Vec<R>>
 where
     T: Clone + Send + Sync + 'static,
     R: Send + 'static,
     F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = R> + Send,
+    Fut: std::future::Future<Output = BenchResult<R>> + Send,
 {
+    let deadline = Instant::now() + limit;
     let items: Arc<Vec<T>> = Arc::new(items.to_vec());
     let next = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    let failure: Arc<Mutex<Option<String>>> = Arc::default();
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..parallel.min(items.len()) {
-        let (items, next, op) = (items.clone(), next.clone(), op.clone());
+        let (items, next, done, failure, op) = (
+            items.clone(),
+            next.clone(),
+            done.clone(),
+            failure.clone(),
+            op.clone(),
+        );
+        let what = what.to_string();
         workers.spawn(async move {
             let mut out = Vec::new();
             loop {
+                let fail = |e: String| {
+                    failure.lock().expect("not poisoned").get_or_insert(e);
+                };
+                if failure.lock().expect("not poisoned").is_some() {
+                    return out;
+                }
+                if Instant::now() > deadline {
+                    fail(format!(
+                        "{what}: gave up after {limit:?}, {} of {} done",
+                        done.load(Ordering::Relaxed),
+                        items.len()
+                    ));
+                    return out;
+                }
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = items.get(i) else {
                     return out;
                 };
-                out.push((i, op(item.clone()).await));
+                match op(item.clone()).await {
+                    Ok(r) => {
+                        out.push((i, r));
+                        done.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(e) => {
+                        fail(e);
+                        return out;
+                    }
+                }
             }
         });
     }
     let mut all = Vec::with_capacity(items.len());
-    while let Some(done) = workers.join_next().await {
-        all.extend(done.expect("worker panicked"));
+    while let Some(finished) = workers.join_next().await {
+        all.extend(finished.map_err(|e| format!("{what}: a worker failed: {e}"))?);
+    }
+    if let Some(e) = failure.lock().expect("not poisoned").take() {
+        return Err(e);
     }
     all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, r)| r).collect()
+    Ok(all.into_iter().map(|(_, r)| r).collect())
 }
 
 async fn create_jobs(client: &Client, names: &[String], parallel: usize) -> BenchResult<Created> {
     let begin = Instant::now();
     let client = client.clone();
-    let results = for_each_parallel(names, parallel, move |name: String| {
+    let what = format!("creating {} jobs", names.len());
+    let results = for_each_parallel(&what, names, parallel, BULK_DEADLINE, move |name| {
         let client = client.clone();
         async move {
             let job = Job {
@@ -1028,13 +1086,9 @@ async fn create_jobs(client: &Client, names: &[String], parallel: usize) -> Benc
             }
         }
     })
-    .await;
+    .await?;
     let elapsed = begin.elapsed();
-    let (jobs, mut latencies): (Vec<_>, Vec<_>) = results
-        .into_iter()
-        .collect::<BenchResult<Vec<_>>>()?
-        .into_iter()
-        .unzip();
+    let (jobs, mut latencies): (Vec<_>, Vec<_>) = results.into_iter().unzip();
     latencies.sort();
     Ok(Created {
         elapsed,
@@ -1049,7 +1103,8 @@ async fn fetch_executions(
     parallel: usize,
 ) -> BenchResult<HashMap<String, Vec<Execution>>> {
     let client = client.clone();
-    let results = for_each_parallel(names, parallel, move |name: String| {
+    let what = format!("fetching the executions of {} jobs", names.len());
+    let results = for_each_parallel(&what, names, parallel, BULK_DEADLINE, move |name| {
         let client = client.clone();
         async move {
             match tokio::time::timeout(REQUEST_DEADLINE, client.executions(&name)).await {
@@ -1061,8 +1116,8 @@ async fn fetch_executions(
             }
         }
     })
-    .await;
-    results.into_iter().collect()
+    .await?;
+    Ok(results.into_iter().collect())
 }
 
 // ---------------------------------------------------------------------------------------------

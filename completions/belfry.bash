@@ -67,6 +67,9 @@ _belfry() {
             belfry,snapshot)
                 cmd="belfry__subcmd__snapshot"
                 ;;
+            belfry,upgrade)
+                cmd="belfry__subcmd__upgrade"
+                ;;
             belfry,version)
                 cmd="belfry__subcmd__version"
                 ;;
@@ -133,6 +136,9 @@ _belfry() {
             belfry__subcmd__help,snapshot)
                 cmd="belfry__subcmd__help__subcmd__snapshot"
                 ;;
+            belfry__subcmd__help,upgrade)
+                cmd="belfry__subcmd__help__subcmd__upgrade"
+                ;;
             belfry__subcmd__help,version)
                 cmd="belfry__subcmd__help__subcmd__version"
                 ;;
@@ -174,6 +180,12 @@ _belfry() {
                 ;;
             belfry__subcmd__help__subcmd__snapshot,save)
                 cmd="belfry__subcmd__help__subcmd__snapshot__subcmd__save"
+                ;;
+            belfry__subcmd__help__subcmd__upgrade,check)
+                cmd="belfry__subcmd__help__subcmd__upgrade__subcmd__check"
+                ;;
+            belfry__subcmd__help__subcmd__upgrade,wait)
+                cmd="belfry__subcmd__help__subcmd__upgrade__subcmd__wait"
                 ;;
             belfry__subcmd__jobs,delete)
                 cmd="belfry__subcmd__jobs__subcmd__delete"
@@ -265,6 +277,24 @@ _belfry() {
             belfry__subcmd__snapshot__subcmd__help,save)
                 cmd="belfry__subcmd__snapshot__subcmd__help__subcmd__save"
                 ;;
+            belfry__subcmd__upgrade,check)
+                cmd="belfry__subcmd__upgrade__subcmd__check"
+                ;;
+            belfry__subcmd__upgrade,help)
+                cmd="belfry__subcmd__upgrade__subcmd__help"
+                ;;
+            belfry__subcmd__upgrade,wait)
+                cmd="belfry__subcmd__upgrade__subcmd__wait"
+                ;;
+            belfry__subcmd__upgrade__subcmd__help,check)
+                cmd="belfry__subcmd__upgrade__subcmd__help__subcmd__check"
+                ;;
+            belfry__subcmd__upgrade__subcmd__help,help)
+                cmd="belfry__subcmd__upgrade__subcmd__help__subcmd__help"
+                ;;
+            belfry__subcmd__upgrade__subcmd__help,wait)
+                cmd="belfry__subcmd__upgrade__subcmd__help__subcmd__wait"
+                ;;
             *)
                 ;;
         esac
@@ -272,7 +302,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,7 +636,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot completions man generate help"
+            opts="agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1026,6 +1056,48 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__snapshot__subcmd__save)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__upgrade)
+            opts="check wait"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__upgrade__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__upgrade__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1719,6 +1791,124 @@ _belfry() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__upgrade)
+            opts="-h -V --http-addr --help --version check wait help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__upgrade__subcmd__check)
+            opts="-h -V --to --json --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__upgrade__subcmd__help)
+            opts="check wait help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__upgrade__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__upgrade__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__upgrade__subcmd__help__subcmd__wait)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__upgrade__subcmd__wait)
+            opts="-h -V --timeout --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -37,6 +37,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand keygen 'Print a new random cluster key for --encrypt'
             cand config 'Check configuration offline'
             cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
+            cand upgrade 'Rolling upgrades: is the next node safe to take down, and is it back?'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -371,6 +372,44 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;snapshot;help;help'= {
         }
+        &'belfry;upgrade'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
+            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;upgrade;check'= {
+            cand --to 'The version being rolled out [default: this binary''s]'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;upgrade;wait'= {
+            cand --timeout 'Give up after this long'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;upgrade;help'= {
+            cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
+            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;upgrade;help;check'= {
+        }
+        &'belfry;upgrade;help;wait'= {
+        }
+        &'belfry;upgrade;help;help'= {
+        }
         &'belfry;completions'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
@@ -408,6 +447,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand keygen 'Print a new random cluster key for --encrypt'
             cand config 'Check configuration offline'
             cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
+            cand upgrade 'Rolling upgrades: is the next node safe to take down, and is it back?'
             cand completions 'Print shell completions to stdout'
             cand man 'Print the man page, or write every page into a directory'
             cand generate 'Regenerate the checked-in completions/ and man/ under ROOT'
@@ -479,6 +519,14 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;snapshot;inspect'= {
         }
         &'belfry;help;snapshot;restore'= {
+        }
+        &'belfry;help;upgrade'= {
+            cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
+            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+        }
+        &'belfry;help;upgrade;check'= {
+        }
+        &'belfry;help;upgrade;wait'= {
         }
         &'belfry;help;completions'= {
         }

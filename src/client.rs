@@ -186,6 +186,17 @@ impl Client {
         self.call(Method::GET, "/v1/leader", None, "leader").await
     }
 
+    /// `GET /v1/operator/health`: quorum, failure tolerance and each server's health.
+    pub async fn cluster_health(&self) -> Result<crate::model::ClusterHealth, ClientError> {
+        self.call(Method::GET, "/v1/operator/health", None, "cluster health")
+            .await
+    }
+
+    /// `GET /v1/busy`: the executions running now, cluster-wide.
+    pub async fn busy(&self) -> Result<Vec<Execution>, ClientError> {
+        self.call(Method::GET, "/v1/busy", None, "busy").await
+    }
+
     pub async fn raft_peers(&self) -> Result<crate::model::RaftPeers, ClientError> {
         self.call(Method::GET, "/v1/operator/raft/peers", None, "raft peers")
             .await

@@ -1021,3 +1021,107 @@ async fn three_servers_find_each_other_over_mdns_and_bootstrap() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_upgrade_goes_agents_followers_leader_with_checks_and_waits() {
+    let (mut nodes, _) = three_servers_with(&[]).await;
+    let seed = nodes[0].gossip_addr();
+    let mut agent = Node::spawn_agent(
+        "agent-1",
+        &["--retry-join", &seed, "--retry-interval", "1s"],
+    );
+    let any = nodes[0].addr();
+    let cmd = |args: &[&str]| {
+        let mut a = vec!["--http-addr", any.as_str()];
+        a.extend_from_slice(args);
+        cli(&a, &[], None)
+    };
+    let client = nodes[0].client();
+    wait_for("four alive members", Duration::from_secs(30), || {
+        let client = client.clone();
+        async move {
+            let m = client.members().await.ok()?;
+            (m.iter().filter(|m| m.status == 1).count() == 4).then_some(())
+        }
+    })
+    .await;
+    wait_for("a healthy cluster", Duration::from_secs(20), || {
+        let client = client.clone();
+        async move { client.cluster_health().await.ok()?.healthy.then_some(()) }
+    })
+    .await;
+
+    // To the next minor version: safe, agents first, the leader last.
+    let (code, out, err) = cmd(&["upgrade", "check", "--to", "0.2.0", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let check: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(check["safe"], true, "{out}");
+    assert_eq!(check["next"], "agent-1");
+    let plan: Vec<&str> = check["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(plan, ["agent", "follower", "follower", "leader"]);
+    assert!(
+        check["plan"][3]["action"]
+            .as_str()
+            .unwrap()
+            .contains("transfer-leadership")
+    );
+    // Jumps and downgrades are refused.
+    for (to, why) in [
+        ("0.3.0", "more than one minor"),
+        ("1.0.0", "more than one minor"),
+        ("0.0.9", "downgrade"),
+    ] {
+        let (code, out, _) = cmd(&["upgrade", "check", "--to", to]);
+        assert_eq!(code, 1, "{to}: {out}");
+        assert!(out.contains("NOT SAFE") && out.contains(why), "{to}: {out}");
+    }
+    let (code, _, err) = cmd(&["upgrade", "check", "--to", "soon"]);
+    assert_eq!(code, 2, "{err}");
+
+    // The procedure, as docs/operations.md gives it: each node stopped, started again (on the
+    // "new" binary), waited for; the leader last, after handing leadership over.
+    agent
+        .signal_and_wait(libc::SIGTERM, Duration::from_secs(20))
+        .await;
+    agent.spawn();
+    let (code, out, err) = cmd(&["upgrade", "wait", "agent-1", "--timeout", "30s"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let leader_name = client.cluster_health().await.unwrap().leader.unwrap();
+    let order: Vec<usize> = (0..3)
+        .filter(|i| nodes[*i].name != leader_name)
+        .chain((0..3).filter(|i| nodes[*i].name == leader_name))
+        .collect();
+    for i in order {
+        let name = nodes[i].name.clone();
+        let via = nodes[(i + 1) % 3].addr();
+        let at = |args: &[&str]| {
+            let mut a = vec!["--http-addr", via.as_str()];
+            a.extend_from_slice(args);
+            cli(&a, &[], None)
+        };
+        // Not safe while the previous node has not caught up: wait first, then check.
+        let (code, out, _) = at(&["upgrade", "check", "--to", "0.2.0"]);
+        assert_eq!(code, 0, "before {name}: {out}");
+        if name == leader_name {
+            let (code, out, err) = at(&["raft", "transfer-leadership"]);
+            assert_eq!(code, 0, "{out}{err}");
+        }
+        nodes[i]
+            .signal_and_wait(libc::SIGTERM, Duration::from_secs(20))
+            .await;
+        // While it is down the next server may not go.
+        let (code, out, _) = at(&["upgrade", "check", "--to", "0.2.0"]);
+        assert_eq!(code, 1, "with {name} down: {out}");
+        nodes[i].spawn();
+        let (code, out, err) = at(&["upgrade", "wait", &name, "--timeout", "60s"]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+    }
+    let (code, _, err) = cmd(&["upgrade", "wait", "nobody", "--timeout", "1s"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("timed out") && err.contains("nobody"), "{err}");
+}

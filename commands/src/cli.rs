@@ -90,6 +90,9 @@ pub enum Command {
     /// Back up and restore the cluster's state (verified .tar.zst archives)
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
+    /// Rolling upgrades: is the next node safe to take down, and is it back?
+    #[command(subcommand)]
+    Upgrade(UpgradeCommand),
     /// Print shell completions to stdout
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -286,6 +289,29 @@ pub struct AgentArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UpgradeCommand {
+    /// Say whether the next node can be taken down now and print the plan (agents, followers,
+    /// the leader last). Exit 0 safe, 1 not safe, 2 error
+    Check {
+        /// The version being rolled out [default: this binary's]
+        #[arg(long, value_name = "VERSION")]
+        to: Option<String>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// After restarting NODE on the new version: wait until it is alive, caught up and the
+    /// cluster healthy. Exit 1 on timeout
+    Wait {
+        /// Node name
+        node: String,
+        /// Give up after this long
+        #[arg(long, default_value = "5m", value_name = "DURATION")]
+        timeout: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum SnapshotCommand {
     /// Save a consistent point-in-time archive of the cluster state (through the leader)
     Save {
@@ -425,6 +451,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Agent(args) => crate::agent::run(*args, cli.http_addr),
         Command::Snapshot(cmd) => crate::snapshot::run(&client_addr(cli.http_addr), cmd),
+        Command::Upgrade(cmd) => crate::upgrade::run(&client_addr(cli.http_addr), cmd),
         Command::Config(ConfigCommand::Check { file, json }) => {
             crate::config_check::run(&file, json)
         }

@@ -9,6 +9,7 @@ mod generate;
 mod jobs;
 mod snapshot;
 mod transfer;
+mod upgrade;
 mod version;
 
 use std::process::ExitCode;
