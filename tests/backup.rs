@@ -228,3 +228,54 @@ async fn a_stopped_servers_data_dir_is_saved_and_seeds_a_new_cluster() {
     );
     restored.client().run_job("carried").await.unwrap();
 }
+
+/// Formats carry versions and a newer binary reads the older ones: this archive was written by
+/// format 1 (archive, Raft snapshot, stored values) and is committed; every later version must
+/// still inspect it and seed a working cluster from it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committed_format_1_archive_is_still_read_and_restored() {
+    let fixture = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/fixtures/snapshot-format-1.tar.zst"
+    );
+    let (code, out, err) = cli(&["snapshot", "inspect", fixture, "--json"], &[], None);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["manifest"]["format"], 1);
+    assert_eq!(v["manifest"]["cluster_id"], "96efdb7d47c70f23");
+    assert_eq!(
+        (
+            v["contents"]["jobs"].as_u64(),
+            v["contents"]["executions"].as_u64()
+        ),
+        (Some(3), Some(1))
+    );
+
+    let mut node = Node::prepare("node-f", true, &[]);
+    let data = node.data_dir();
+    let (code, _, err) = cli(
+        &[
+            "snapshot",
+            "restore",
+            fixture,
+            "--data-dir",
+            data.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    node.spawn();
+    node.wait_leader().await;
+    let client = node.client();
+    let job = client.job("nightly-report").await.unwrap();
+    assert_eq!(job.timezone, "Europe/Berlin");
+    assert_eq!(job.retries, 2);
+    assert_eq!(job.tags["role"], "web:1");
+    assert_eq!(job.dependent_jobs, ["child"]);
+    let ping = client.executions("ping").await.unwrap();
+    assert_eq!(ping.len(), 1);
+    assert_eq!(ping[0].output, "pong\n");
+    client.run_job("ping").await.unwrap();
+    assert_eq!(client.executions("ping").await.unwrap().len(), 2);
+}
