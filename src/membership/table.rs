@@ -19,6 +19,26 @@ pub(crate) struct Table {
     pub(crate) self_status: MemberStatus,
     pub(crate) self_since: SystemTime,
     pub(crate) peers: HashMap<String, Peer>,
+    /// Nodes refused for an incompatible protocol (logged once each).
+    refused: std::collections::HashSet<String>,
+}
+
+/// Whether `remote` can be a member alongside `local`: their protocol ranges must overlap.
+/// The error names both versions and ranges.
+pub(crate) fn compatible(local: &NodeMeta, remote: &NodeMeta) -> Result<(), String> {
+    if remote.protocol_max < local.protocol_min || remote.protocol_min > local.protocol_max {
+        return Err(format!(
+            "node {} runs belfry {} (protocol {}..{}), which this node, belfry {} (protocol {}..{}), cannot talk to: upgrade one minor version at a time",
+            remote.name,
+            remote.version,
+            remote.protocol_min,
+            remote.protocol_max,
+            local.version,
+            local.protocol_min,
+            local.protocol_max
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) struct Peer {
@@ -87,6 +107,7 @@ impl Table {
             self_status: MemberStatus::Alive,
             self_since: SystemTime::now(),
             peers: HashMap::new(),
+            refused: Default::default(),
         }
     }
 
@@ -138,6 +159,13 @@ impl Table {
     /// Stores `record` if it is newer than what we have; true if it was.
     pub(crate) fn apply_record(&mut self, record: MetaRecord, now: Instant) -> bool {
         if record.meta.name == self.local.name {
+            return false;
+        }
+        if let Err(why) = compatible(&self.local, &record.meta) {
+            // Its metadata is never stored, so it never shows as a member.
+            if self.refused.insert(record.meta.name.clone()) {
+                tracing::warn!("refusing a member: {why}");
+            }
             return false;
         }
         let peer = self

@@ -700,3 +700,31 @@ async fn garbage_packets_do_not_crash_a_node() {
         n.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_with_an_incompatible_protocol_never_becomes_a_member() {
+    let a = node("a", None).await;
+    let mut newer = config("future", None);
+    newer.meta.version = "9.0.0".into();
+    newer.meta.protocol_min = 7;
+    newer.meta.protocol_max = 8;
+    let future = Membership::start(newer).await.unwrap();
+    let ok = node("ok", None).await;
+    // The gossip handshake itself goes through; the Belfry membership refuses the other.
+    let _ = future.join(&[addr(&a)], JOIN_WAIT).await;
+    ok.join(&[addr(&a)], JOIN_WAIT).await.unwrap();
+    wait_for("ok to be a member of a", Duration::from_secs(5), || {
+        member(&a, "ok").is_some()
+    })
+    .await;
+    // Give gossip the time it took for the compatible one, twice over, and check again.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(member(&a, "future").is_none(), "{:?}", names(&a));
+    assert!(member(&future, "a").is_none(), "{:?}", names(&future));
+    let why = super::table::compatible(&a.local(), &future.local()).unwrap_err();
+    assert!(
+        why.contains("belfry 9.0.0 (protocol 7..8)")
+            && why.contains("belfry 0.1.0 (protocol 1..1)"),
+        "{why}"
+    );
+}
