@@ -235,6 +235,38 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         (load.machine_busy_pct - load.cluster_cpu_pct).max(0.0),
     );
 
+    // Every process (printed before fetching: that can fail on an overloaded cluster).
+    println!(
+        "\n{:<9} {:<6} {:>7} {:>6} {:>9} {:>9} {:>9} {:>9} {:>6} {:>6}",
+        "node",
+        "role",
+        "pid",
+        "state",
+        "CPU mean",
+        "CPU peak",
+        "RSS peak",
+        "RSS end",
+        "WARN",
+        "ERROR"
+    );
+    for n in &cluster.nodes {
+        let (warns, errors) = n.log_counts();
+        println!(
+            "{:<9} {:<6} {:>7} {:>6} {:>8.1}% {:>8.1}% {:>9} {:>9} {:>6} {:>6}",
+            n.name,
+            if n.server { "server" } else { "agent" },
+            n.pid,
+            if n.alive() { "up" } else { "DIED" },
+            n.stats.cpu_mean_pct(),
+            n.stats.cpu_peak_pct,
+            mib(n.stats.rss_peak_kib),
+            mib(n.stats.rss_last_kib),
+            warns,
+            errors,
+        );
+    }
+    println!("(CPU in % of one core over the run; WARN/ERROR: lines in the node's log)\n");
+
     // 4. Fetch and judge every job's executions, from the leader (any live server if none).
     let source = load
         .final_leader
@@ -309,37 +341,6 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         );
     }
 
-    // Every process.
-    println!(
-        "\n{:<9} {:<6} {:>7} {:>8} {:>9} {:>9} {:>9} {:>9} {:>6} {:>6}",
-        "node",
-        "role",
-        "pid",
-        "runs",
-        "CPU mean",
-        "CPU peak",
-        "RSS peak",
-        "RSS end",
-        "WARN",
-        "ERROR"
-    );
-    for n in &cluster.nodes {
-        let (warns, errors) = n.log_counts();
-        println!(
-            "{:<9} {:<6} {:>7} {:>8} {:>8.1}% {:>8.1}% {:>9} {:>9} {:>6} {:>6}",
-            n.name,
-            if n.server { "server" } else { "agent" },
-            n.pid,
-            a.by_node.get(&n.name).copied().unwrap_or(0),
-            n.stats.cpu_mean_pct(),
-            n.stats.cpu_peak_pct,
-            mib(n.stats.rss_peak_kib),
-            mib(n.stats.rss_last_kib),
-            warns,
-            errors,
-        );
-    }
-    println!("(CPU in % of one core, over the sampled run; WARN/ERROR: lines in the node's log)");
     for n in &cluster.nodes {
         n.print_log_summary();
     }

@@ -108,7 +108,12 @@ impl Client {
     }
 
     /// The state as a Raft snapshot file, with the cluster id (`GET /v1/operator/snapshot`).
-    pub async fn snapshot(&self, stale: bool) -> Result<(Vec<u8>, String), ClientError> {
+    /// `progress` sees the bytes received so far as they arrive.
+    pub async fn snapshot(
+        &self,
+        stale: bool,
+        mut progress: impl FnMut(u64),
+    ) -> Result<(Vec<u8>, String), ClientError> {
         let url = format!(
             "{}/v1/operator/snapshot{}",
             self.base,
@@ -118,7 +123,7 @@ impl Client {
             base: self.base.clone(),
             source,
         };
-        let resp = self.http.get(&url).send().await.map_err(transport)?;
+        let mut resp = self.http.get(&url).send().await.map_err(transport)?;
         let status = resp.status();
         let cluster = resp
             .headers()
@@ -126,7 +131,11 @@ impl Client {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("unnamed")
             .to_string();
-        let bytes = resp.bytes().await.map_err(transport)?;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(transport)? {
+            bytes.extend_from_slice(&chunk);
+            progress(bytes.len() as u64);
+        }
         if !status.is_success() {
             return Err(ClientError::Api {
                 status,

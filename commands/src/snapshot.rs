@@ -32,7 +32,10 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
                 Some(dir) => offline_state(dir)?,
                 None => {
                     let client = Client::new(addr)?;
-                    let (bytes, cluster) = runtime.block_on(client.snapshot(stale))?;
+                    let mut shown = Progress::new(!quiet, "received");
+                    let (bytes, cluster) =
+                        runtime.block_on(client.snapshot(stale, |n| shown.update(n)))?;
+                    shown.finish();
                     let tmp = tempfile::NamedTempFile::new().map_err(|e| {
                         Failure::failed(format!("cannot write a temporary file: {e}"))
                     })?;
@@ -99,7 +102,10 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
                     let client = Client::new(addr)?;
                     let bytes = std::fs::read(&archive.state_path)
                         .map_err(|e| Failure::failed(format!("cannot read the archive: {e}")))?;
+                    let mut shown = Progress::new(true, "sending");
+                    shown.update(bytes.len() as u64);
                     let message = runtime.block_on(client.restore(bytes))?;
+                    shown.finish();
                     println!(
                         "Restored snapshot of index {} from {}: {message}",
                         archive.manifest.index,
@@ -108,6 +114,37 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
                     Ok(())
                 }
             }
+        }
+    }
+}
+
+/// A one-line byte counter on stderr, shown only when stderr is a terminal (and `NO_COLOR`
+/// or not, it uses no color): scripts and cron see nothing.
+struct Progress {
+    on: bool,
+    what: &'static str,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(wanted: bool, what: &'static str) -> Progress {
+        Progress {
+            on: wanted && std::io::stderr().is_terminal(),
+            what,
+            shown: false,
+        }
+    }
+
+    fn update(&mut self, bytes: u64) {
+        if self.on {
+            eprint!("\r{} {:.1} MiB", self.what, bytes as f64 / (1 << 20) as f64);
+            self.shown = true;
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.shown {
+            eprintln!();
         }
     }
 }
