@@ -110,7 +110,15 @@ impl Dispatcher {
                 }
             }
         }
-        for (node, launches) in by_node {
+        // Bounded requests: each assignment carries its whole job.
+        const PER_REQUEST: usize = 256;
+        let batches = by_node.into_iter().flat_map(|(node, launches)| {
+            launches
+                .chunks(PER_REQUEST)
+                .map(|c| (node.clone(), c.to_vec()))
+                .collect::<Vec<_>>()
+        });
+        for (node, launches) in batches {
             let (this, inflight, acks) = (self.clone(), inflight.clone(), acks.clone());
             tokio::spawn(async move {
                 let keys: Vec<Key> = launches

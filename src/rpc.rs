@@ -39,6 +39,11 @@ pub const RPC_FORMAT: u8 = 1;
 /// How far a request's timestamp may be from the receiver's clock.
 const MAX_SKEW_SECS: u64 = 300;
 const HDR_AUTH: &str = "x-belfry-auth";
+/// The least time a heartbeat and an append carrying entries get (see `append_entries`).
+const HEARTBEAT_RPC_FLOOR: Duration = Duration::from_millis(150);
+const APPEND_RPC_FLOOR: Duration = Duration::from_secs(2);
+/// Internal RPC bodies (Raft appends, dispatches of many launches) may be large.
+const RPC_BODY_LIMIT: usize = 256 * 1024 * 1024;
 const HDR_TARGET: &str = "x-belfry-target";
 
 /// The key that signs internal RPC, derived from the cluster key.
@@ -239,7 +244,7 @@ pub fn router(ctx: Arc<RpcContext>) -> Router {
         .route("/rpc/v1/operator", post(operator))
         .route("/rpc/v1/api", post(api_call))
         .route("/rpc/v1/demote", post(demote))
-        .layer(axum::extract::DefaultBodyLimit::max(256 * 1024 * 1024))
+        .layer(axum::extract::DefaultBodyLimit::max(RPC_BODY_LIMIT))
         .with_state(ctx)
 }
 
@@ -564,6 +569,7 @@ pub fn agent_router(ctx: Arc<AgentRpcContext>) -> Router {
         .route("/rpc/v1/hello", get(agent_hello))
         .route("/rpc/v1/promote", post(promote))
         .route("/rpc/v1/dispatch", post(agent_dispatch))
+        .layer(axum::extract::DefaultBodyLimit::max(RPC_BODY_LIMIT))
         .with_state(ctx)
 }
 
@@ -980,6 +986,15 @@ impl PeerClient {
         req: &Req,
         option: &RPCOption,
     ) -> Result<Resp, RPCError<TypeConfig>> {
+        self.raft_call_within(path, req, option.soft_ttl()).await
+    }
+
+    async fn raft_call_within<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        path: &str,
+        req: &Req,
+        timeout: Duration,
+    ) -> Result<Resp, RPCError<TypeConfig>> {
         let res: Result<Resp, RaftError<TypeConfig>> = self
             .client
             .call(
@@ -988,7 +1003,7 @@ impl PeerClient {
                 path,
                 Some(self.target),
                 encode(req),
-                option.soft_ttl(),
+                timeout,
             )
             .await
             .map_err(to_rpc_error)?;
@@ -1005,7 +1020,17 @@ impl RaftNetworkV2<TypeConfig> for PeerClient {
         rpc: AppendEntriesRequest<TypeConfig>,
         option: RPCOption,
     ) -> Result<AppendEntriesResponse<TypeConfig>, RPCError<TypeConfig>> {
-        self.raft_call("/rpc/v1/raft/append", &rpc, &option).await
+        // openraft gives every append one heartbeat interval (less a margin): tens of ms. A
+        // batch of a thousand launches on a busy machine takes longer than that to send, fsync
+        // and answer, and an append cut short is retried whole, so it would never get through
+        // (and the leader's lease would lapse). Entries get seconds; heartbeats a floor too.
+        let timeout = if rpc.entries.is_empty() {
+            option.soft_ttl().max(HEARTBEAT_RPC_FLOOR)
+        } else {
+            option.soft_ttl().max(APPEND_RPC_FLOOR)
+        };
+        self.raft_call_within("/rpc/v1/raft/append", &rpc, timeout)
+            .await
     }
 
     async fn vote(

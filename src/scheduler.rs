@@ -197,6 +197,7 @@ impl Scheduler {
             let now = Utc::now();
             let members = candidates(&self.membership.members());
             let mut launches = Vec::new();
+            let mut missed = 0u64;
             while let Some(Reverse((due, name, slot))) = heap.peek().cloned() {
                 if due > now {
                     break;
@@ -222,8 +223,15 @@ impl Scheduler {
                         &members,
                         &mut launches,
                         &mut heap,
+                        &mut missed,
                     ),
                 }
+            }
+            if missed > 0 {
+                tracing::warn!(
+                    missed,
+                    "ticks missed while nothing could launch them (recorded as missed)"
+                );
             }
             if launches.is_empty() {
                 continue;
@@ -297,6 +305,7 @@ impl Scheduler {
         members: &[Candidate],
         launches: &mut Vec<Launch>,
         heap: &mut BinaryHeap<Due>,
+        missed: &mut u64,
     ) {
         let Some(schedule) = &p.schedule else {
             return;
@@ -319,14 +328,12 @@ impl Scheduler {
             self.history_limit as usize,
             &rule,
         );
-        if tp.missed_unlisted > 0 || !tp.missed.is_empty() {
-            tracing::warn!(
-                job = %p.job.name,
-                missed = tp.missed.len() as u64 + tp.missed_unlisted,
-                "ticks missed while nothing could launch them"
-            );
+        if tp.missed_unlisted > 0 {
             crate::metrics::global().missed_unrecorded(tp.missed_unlisted);
         }
+        // Logged once per batch by the caller: a line per job floods the log when a thousand
+        // jobs catch up at once.
+        *missed += tp.missed.len() as u64 + tp.missed_unlisted;
         for tick in &tp.missed {
             launches.push(Launch {
                 job: p.job.name.clone(),
