@@ -14,11 +14,29 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_belfry");
 
 /// A free TCP port on loopback (bound, then released).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Below the kernel's ephemeral range (32768+): a port the OS handed out for `:0` may be
+    // handed out again, to any outgoing connection, before the node binds it. Ports are taken
+    // in turn from a per-process start, and must be free for TCP and UDP (gossip) both.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        10_000 + (std::process::id() % 2_000) as u16 * 10,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let mut port = NEXT.fetch_add(1, Ordering::SeqCst);
+        if port >= 32_000 {
+            NEXT.store(10_001, Ordering::SeqCst);
+            port = 10_000;
+        }
+        if TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+        {
+            return port;
+        }
+    }
 }
 
 /// Polls `check` until it yields a value or `limit` passes; panics with `what` on timeout.
