@@ -15,6 +15,7 @@ pub mod duration;
 pub mod executor;
 pub mod membership;
 pub mod model;
+pub mod node_stats;
 pub mod operator;
 pub mod rpc;
 pub mod runner;
