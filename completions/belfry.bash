@@ -64,6 +64,9 @@ _belfry() {
             belfry,raft)
                 cmd="belfry__subcmd__raft"
                 ;;
+            belfry,top)
+                cmd="belfry__subcmd__top"
+                ;;
             belfry,version)
                 cmd="belfry__subcmd__version"
                 ;;
@@ -126,6 +129,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,raft)
                 cmd="belfry__subcmd__help__subcmd__raft"
+                ;;
+            belfry__subcmd__help,top)
+                cmd="belfry__subcmd__help__subcmd__top"
                 ;;
             belfry__subcmd__help,version)
                 cmd="belfry__subcmd__help__subcmd__version"
@@ -233,7 +239,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen config completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote top version keygen config completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -515,7 +521,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft join leave force-leave demote promote version keygen config completions man generate help"
+            opts="agent jobs members leader raft join leave force-leave demote promote top version keygen config completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -881,6 +887,20 @@ _belfry() {
         belfry__subcmd__help__subcmd__raft__subcmd__transfer__subcmd__leadership)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1417,6 +1437,36 @@ _belfry() {
                 return 0
             fi
             case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__top)
+            opts="-h -V --token --refresh --timeout --read-only --no-color --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

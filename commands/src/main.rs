@@ -7,6 +7,7 @@ mod config_check;
 mod failure;
 mod generate;
 mod jobs;
+mod top;
 mod transfer;
 mod version;
 

@@ -606,6 +606,7 @@ impl State {
             return (Quorum::AtRisk, "DEGRADED: voters slow to answer".into());
         }
         match h.failure_tolerance {
+            0 if h.voters == 1 => (Quorum::AtRisk, "AT RISK: a single server".into()),
             0 => (Quorum::AtRisk, "AT RISK: next failure loses quorum".into()),
             1 => (Quorum::Ok, "OK: 1 server may fail".into()),
             n => (Quorum::Ok, format!("OK: {n} servers may fail")),
