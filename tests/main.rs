@@ -10,3 +10,4 @@ mod config;
 mod distributed;
 mod durability;
 mod execution;
+mod top;
