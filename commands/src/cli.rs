@@ -243,7 +243,7 @@ pub struct TopArgs {
     )]
     pub token: Option<String>,
 
-    /// Time between reads of the cluster's state (jobs: twice that; node load: four times)
+    /// Time between reads of the cluster's state (jobs: twice that; node load: ten times)
     #[arg(long, value_name = "DURATION", default_value = "500ms")]
     pub refresh: String,
 

@@ -7,7 +7,8 @@
 //!   and the first that answers is used from then on (the screen says so);
 //! - the jobs, every second refresh, and the executions of the jobs whose counts changed
 //!   since they were last read (a few dozen per round, so a thousand jobs cost no burst);
-//! - each node's own load (`GET /v1/node/stats` on its own API), every fourth refresh.
+//! - each node's own load (`GET /v1/node/stats` on its own API), every tenth refresh (a
+//!   request to each node: the costliest read with a hundred nodes, and load moves slowly).
 //!
 //! Runs, toggles and demotions are sent from their own tasks and report back as updates.
 
@@ -22,7 +23,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::state::{ClusterRead, Command, Update, http_addr_of};
+use crate::state::{ClusterRead, Command, ExecutionsRead, Update, http_addr_of};
 
 /// Jobs whose executions are read in one jobs round, at most.
 const EXECUTION_READS_PER_ROUND: usize = 50;
@@ -30,6 +31,8 @@ const EXECUTION_READS_PER_ROUND: usize = 50;
 const PARALLEL_READS: usize = 8;
 /// Executions read per job: enough for the last hour's rate of a job run every minute.
 const EXECUTIONS_PER_JOB: usize = 60;
+/// Executions read beyond those a changed job's counts say finished.
+const NEWEST_SLACK: usize = 3;
 /// Executions (with output) shown in a job's details.
 const DETAIL_EXECUTIONS: usize = 20;
 /// Output kept per execution in a job's details.
@@ -110,7 +113,7 @@ impl Fetcher {
             )),
             tokio::spawn(stats_loop(
                 shared.clone(),
-                (refresh * 4).max(Duration::from_secs(2)),
+                (refresh * 10).max(Duration::from_secs(5)),
             )),
         ];
         Ok(Fetcher { shared, tasks })
@@ -309,6 +312,12 @@ struct Fingerprint {
     last_error: Option<DateTime<Utc>>,
 }
 
+impl Fingerprint {
+    fn finished(&self) -> u64 {
+        self.success + self.error
+    }
+}
+
 impl From<&Job> for Fingerprint {
     fn from(j: &Job) -> Fingerprint {
         Fingerprint {
@@ -364,17 +373,22 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
         let mut changed = Vec::new();
         let mut unread = Vec::new();
         for j in &jobs {
+            let now = Fingerprint::from(j);
             match read_at.get(&j.name) {
-                Some(f) if *f == Fingerprint::from(j) => {}
-                Some(_) => changed.push(j),
-                None => unread.push(j),
+                Some(before) if *before == now => {}
+                // Only the executions that finished since, and a few more for those that
+                // changed no count (missed ticks): a changed job costs a small read.
+                Some(before) => {
+                    let finished = now.finished().saturating_sub(before.finished()) as usize;
+                    changed.push((j.name.clone(), now, finished + NEWEST_SLACK));
+                }
+                None => unread.push((j.name.clone(), now, EXECUTIONS_PER_JOB)),
             }
         }
-        let todo: Vec<(String, Fingerprint)> = changed
+        let todo: Vec<(String, Fingerprint, usize)> = changed
             .into_iter()
             .chain(unread)
             .take(EXECUTION_READS_PER_ROUND)
-            .map(|j| (j.name.clone(), Fingerprint::from(j)))
             .collect();
         shared.send(Update::Jobs {
             at: Utc::now(),
@@ -385,24 +399,29 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
         }
         let limit = Arc::new(Semaphore::new(PARALLEL_READS));
         let mut reads = JoinSet::new();
-        for (name, fingerprint) in todo {
+        for (name, fingerprint, newest) in todo {
             let client = client.clone();
             let limit = limit.clone();
+            let newest = newest.min(EXECUTIONS_PER_JOB);
             reads.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                let runs = client.recent_executions(&name, EXECUTIONS_PER_JOB, 0).await;
-                (name, fingerprint, runs)
+                let runs = client.recent_executions(&name, newest, 0).await;
+                (name, fingerprint, newest, runs)
             });
         }
         let mut runs = Vec::new();
         while let Some(done) = reads.join_next().await {
-            let Ok((name, fingerprint, result)) = done else {
+            let Ok((name, fingerprint, newest, result)) = done else {
                 continue;
             };
             // An error (deleted meanwhile, or the node is slow): tried again next round.
             if let Ok(executions) = result {
                 read_at.insert(name.clone(), fingerprint);
-                runs.push((name, executions));
+                runs.push(ExecutionsRead {
+                    job: name,
+                    complete: newest == EXECUTIONS_PER_JOB || executions.len() < newest,
+                    executions,
+                });
             }
         }
         if !runs.is_empty() {

@@ -7,7 +7,7 @@ use belfry::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, Serv
 use belfry::node_stats::NodeStats;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 
-use crate::state::{ClusterRead, State, Update};
+use crate::state::{ClusterRead, ExecutionsRead, State, Update};
 
 /// The fixed "now" of every test.
 pub fn now() -> DateTime<Utc> {
@@ -183,19 +183,24 @@ pub fn healthy_state() -> State {
         ],
     });
     use ExecutionStatus::*;
+    let read = |job: &str, executions| ExecutionsRead {
+        job: job.into(),
+        executions,
+        complete: true,
+    };
     state.apply(Update::Executions {
         at,
         runs: vec![
-            (
-                "backup".into(),
+            read(
+                "backup",
                 vec![
                     execution("backup", "worker-1", Success, 40),
                     execution("backup", "worker-1", Success, 100),
                     execution("backup", "node-c", Success, 160),
                 ],
             ),
-            (
-                "report".into(),
+            read(
+                "report",
                 vec![
                     execution("report", "node-b", Failed, 100),
                     execution("report", "node-b", Success, 1900),
@@ -203,7 +208,7 @@ pub fn healthy_state() -> State {
                     execution("report", "node-b", Failed, 7200),
                 ],
             ),
-            ("cleanup".into(), vec![]),
+            read("cleanup", vec![]),
         ],
     });
     state.apply(Update::NodeStats {

@@ -30,6 +30,9 @@ use crate::fetch::{FetchOptions, Fetcher};
 use crate::state::{Command, State};
 use crate::view::Theme;
 
+/// The shortest time between two redraws caused by data.
+const MIN_FRAME: Duration = Duration::from_millis(200);
+
 /// How `belfry top` was asked to run.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -170,15 +173,23 @@ async fn main_loop(
     };
     // Ages on screen move even when nothing else does.
     let mut clock = tokio::time::interval(Duration::from_secs(1));
+    // Data redraws at most every MIN_FRAME (several reads land close together); a key redraws
+    // at once.
+    let mut dirty = true;
+    let mut last_draw = tokio::time::Instant::now() - MIN_FRAME;
     loop {
-        terminal.draw(|frame| view::render(frame, &state, Utc::now(), &theme))?;
+        if dirty && last_draw.elapsed() >= MIN_FRAME {
+            terminal.draw(|frame| view::render(frame, &state, Utc::now(), &theme))?;
+            last_draw = tokio::time::Instant::now();
+            dirty = false;
+        }
         tokio::select! {
             Some(update) = updates.recv() => {
                 state.apply(update);
-                // Take whatever else arrived before drawing once.
                 while let Ok(more) = updates.try_recv() {
                     state.apply(more);
                 }
+                dirty = true;
             }
             input = inputs.recv() => match input {
                 Some(Input::Event(Event::Key(key))) if key.kind == KeyEventKind::Press => {
@@ -187,11 +198,19 @@ async fn main_loop(
                         Some(command) => fetcher.command(command),
                         None => {}
                     }
+                    dirty = true;
+                    last_draw = tokio::time::Instant::now() - MIN_FRAME;
+                }
+                // A resize: drawn at once, at the new size.
+                Some(Input::Event(Event::Resize(..))) => {
+                    dirty = true;
+                    last_draw = tokio::time::Instant::now() - MIN_FRAME;
                 }
                 Some(Input::Event(_)) => {}
                 Some(Input::Lost) | None => break,
             },
-            _ = clock.tick() => {}
+            _ = tokio::time::sleep_until(last_draw + MIN_FRAME), if dirty => {}
+            _ = clock.tick() => dirty = true,
             _ = sigterm.recv() => break,
             _ = sighup.recv() => break,
             _ = sigint.recv() => break,

@@ -19,6 +19,8 @@ const EVENT_LOG_LEN: usize = 500;
 const FEED_LEN: usize = 200;
 /// Newest executions kept per job besides those of the last hour, for the feed.
 const RUNS_KEPT_PER_JOB: usize = 5;
+/// How often every job's last-hour counts are recounted (see [`State::recount_all`]).
+const RECOUNT_EVERY: Duration = Duration::seconds(10);
 /// Rows moved by page up / page down.
 const PAGE: usize = 10;
 /// How long a message in the header stays.
@@ -94,7 +96,7 @@ pub enum Update {
     /// Newest executions of some jobs (outputs left out).
     Executions {
         at: DateTime<Utc>,
-        runs: Vec<(String, Vec<Execution>)>,
+        runs: Vec<ExecutionsRead>,
     },
     NodeStats {
         at: DateTime<Utc>,
@@ -130,6 +132,16 @@ pub enum Update {
         what: String,
         result: Result<String, String>,
     },
+}
+
+/// The newest executions of one job, newest first.
+#[derive(Debug, Clone)]
+pub struct ExecutionsRead {
+    pub job: String,
+    pub executions: Vec<Execution>,
+    /// All the job's executions that matter were read (else only the newest few: older ones
+    /// already known are kept).
+    pub complete: bool,
 }
 
 /// What the state asks the outside world to do.
@@ -360,6 +372,7 @@ pub struct State {
     /// Per job: its recent runs (newest first) and when they were read.
     pub runs: HashMap<String, (DateTime<Utc>, Vec<Run>)>,
     pub hour_stats: HashMap<String, HourStats>,
+    recounted_at: Option<DateTime<Utc>>,
     pub feed: Vec<Run>,
     pub node_stats: HashMap<String, (DateTime<Utc>, Result<NodeStats, String>)>,
     pub last_alive: HashMap<String, DateTime<Utc>>,
@@ -390,6 +403,7 @@ impl State {
             jobs_error: None,
             runs: HashMap::new(),
             hour_stats: HashMap::new(),
+            recounted_at: None,
             feed: Vec::new(),
             node_stats: HashMap::new(),
             last_alive: HashMap::new(),
@@ -420,28 +434,45 @@ impl State {
         match update {
             Update::Cluster { at, read } => self.apply_cluster(at, read),
             Update::Jobs { at, mut jobs } => {
-                jobs.sort_by(|a, b| a.name.cmp(&b.name));
+                // The API lists them by name already; sorting is for other servers.
+                if !jobs.is_sorted_by(|a, b| a.name <= b.name) {
+                    jobs.sort_by(|a, b| a.name.cmp(&b.name));
+                }
                 self.jobs = jobs;
                 self.jobs_at = Some(at);
                 self.jobs_error = None;
                 let names: std::collections::HashSet<&str> =
                     self.jobs.iter().map(|j| j.name.as_str()).collect();
                 self.runs.retain(|name, _| names.contains(name.as_str()));
-                self.recount(at);
+                self.recount_all(at);
             }
             Update::Executions { at, runs } => {
                 let hour_ago = at - Duration::hours(1);
-                for (job, executions) in runs {
-                    let mut kept: Vec<Run> = executions.iter().map(Run::from).collect();
-                    kept.sort_by_key(|r| std::cmp::Reverse(r.started_at));
+                for read in runs {
+                    let mut kept: Vec<Run> = read.executions.iter().map(Run::from).collect();
+                    // Only the newest were read: the older ones kept from before still count.
+                    if !read.complete
+                        && let Some((_, before)) = self.runs.remove(&read.job)
+                    {
+                        let oldest_read = kept.iter().map(|r| r.started_at).min();
+                        kept.extend(
+                            before
+                                .into_iter()
+                                .filter(|r| oldest_read.is_some_and(|o| r.started_at < o)),
+                        );
+                    }
+                    // Newest first by the instant the feed shows.
+                    kept.sort_by_key(|r| std::cmp::Reverse(r.when()));
                     let mut n = 0;
                     kept.retain(|r| {
                         n += 1;
                         n <= RUNS_KEPT_PER_JOB || r.when() >= hour_ago
                     });
-                    self.runs.insert(job, (at, kept));
+                    self.hour_stats
+                        .insert(read.job.clone(), hour_stats(&kept, hour_ago));
+                    self.runs.insert(read.job, (at, kept));
                 }
-                self.recount(at);
+                self.rebuild_feed();
             }
             Update::NodeStats { at, stats } => {
                 for (node, s) in stats {
@@ -545,45 +576,76 @@ impl State {
         }
     }
 
-    /// Last-hour counts per job, and the feed.
-    fn recount(&mut self, at: DateTime<Utc>) {
+    /// Last-hour counts of every job. The window slides slowly against a count of executions
+    /// a minute apart, so this runs at most every [`RECOUNT_EVERY`]; jobs whose executions
+    /// were read are recounted as they come in.
+    fn recount_all(&mut self, at: DateTime<Utc>) {
+        if self.recounted_at.is_some_and(|r| at - r < RECOUNT_EVERY) {
+            return;
+        }
         let hour_ago = at - Duration::hours(1);
-        self.hour_stats.clear();
-        for (job, (_, runs)) in &self.runs {
-            let mut stats = HourStats::default();
-            for r in runs {
-                match (r.status, r.finished_at) {
-                    (ExecutionStatus::Success, Some(f)) if f >= hour_ago => stats.success += 1,
-                    (ExecutionStatus::Failed, Some(f)) if f >= hour_ago => stats.failed += 1,
-                    // A missed tick is recorded at its tick.
-                    (ExecutionStatus::Missed, _) if r.when() >= hour_ago => stats.failed += 1,
-                    _ => {}
+        let runs = &self.runs;
+        self.hour_stats.retain(|job, _| runs.contains_key(job));
+        for (job, (_, runs)) in runs {
+            let stats = hour_stats(runs, hour_ago);
+            match self.hour_stats.get_mut(job) {
+                Some(s) => *s = stats,
+                None => {
+                    self.hour_stats.insert(job.clone(), stats);
                 }
             }
-            self.hour_stats.insert(job.clone(), stats);
         }
-        self.rebuild_feed();
+        self.recounted_at = Some(at);
     }
 
+    /// The newest [`FEED_LEN`] executions of all jobs, merged from the jobs' lists (each
+    /// newest first): with a thousand jobs the runs kept for the hourly rates number tens of
+    /// thousands, and only the few hundred at their heads are looked at.
     fn rebuild_feed(&mut self) {
-        let mut feed: Vec<Run> = self
+        let running = self.cluster.as_ref().and_then(|c| c.running.as_ref());
+        let mut busy: Vec<Run> = running.into_iter().flatten().map(Run::from).collect();
+        busy.sort_by_key(|r| std::cmp::Reverse(r.when()));
+        // Running executions come from /v1/busy, which is fresher than the per-job reads.
+        let lists: Vec<&[Run]> = self
             .runs
             .values()
-            .flat_map(|(_, runs)| runs.iter().cloned())
+            .map(|(_, runs)| runs.as_slice())
+            .chain(std::iter::once(busy.as_slice()))
             .collect();
-        // Running executions come from /v1/busy, which is fresher than the per-job reads.
-        feed.retain(|r| r.status != ExecutionStatus::Running);
-        if let Some(running) = self.cluster.as_ref().and_then(|c| c.running.as_ref()) {
-            feed.extend(running.iter().map(Run::from));
+        let mut heads: std::collections::BinaryHeap<(DateTime<Utc>, usize, usize)> = lists
+            .iter()
+            .enumerate()
+            .filter_map(|(l, runs)| runs.first().map(|r| (r.when(), l, 0)))
+            .collect();
+        let busy_list = lists.len() - 1;
+        let mut feed: Vec<&Run> = Vec::with_capacity(FEED_LEN + 8);
+        let mut cut = None;
+        while let Some((when, l, i)) = heads.pop() {
+            // Runs as old as the last one in stay, so the full order below decides between
+            // equals rather than the order of the merge.
+            if cut.is_some_and(|c| when < c) {
+                break;
+            }
+            let run = &lists[l][i];
+            if l == busy_list || run.status != ExecutionStatus::Running {
+                feed.push(run);
+                if feed.len() == FEED_LEN {
+                    cut = Some(when);
+                }
+            }
+            if let Some(next) = lists[l].get(i + 1) {
+                heads.push((next.when(), l, i + 1));
+            }
         }
-        feed.sort_by(|a, b| {
+        feed.sort_unstable_by(|a, b| {
             b.when()
                 .cmp(&a.when())
                 .then_with(|| a.job.cmp(&b.job))
                 .then_with(|| a.node.cmp(&b.node))
+                .then_with(|| b.attempt.cmp(&a.attempt))
         });
         feed.truncate(FEED_LEN);
-        self.feed = feed;
+        self.feed = feed.into_iter().cloned().collect();
     }
 
     /// The quorum verdict and its words.
@@ -715,27 +777,37 @@ impl State {
             .or_else(|| server.and_then(|s| s.stable_since))
     }
 
-    pub fn job_rows(&self) -> Vec<JobRow> {
-        let mut running: HashMap<&str, usize> = HashMap::new();
-        if let Some(c) = &self.cluster {
-            for e in c.running.iter().flatten() {
-                *running.entry(e.job_name.as_str()).or_default() += 1;
-            }
-        }
-        self.jobs
+    /// The line of the jobs pane for `self.jobs[i]`. Rows are made only for what is on
+    /// screen: with a thousand jobs, making them all on every frame is most of the frame.
+    pub fn job_row(&self, i: usize) -> JobRow {
+        let j = &self.jobs[i];
+        let running = self
+            .cluster
             .iter()
-            .map(|j| JobRow {
-                name: j.name.clone(),
-                schedule: j.schedule.clone(),
-                next: (!belfry::model::is_zero_time(&j.next)).then_some(j.next),
-                disabled: j.disabled,
-                last_status: j.status.clone(),
-                success_count: j.success_count,
-                error_count: j.error_count,
-                hour: self.hour_stats.get(&j.name).copied(),
-                running: running.get(j.name.as_str()).copied().unwrap_or(0),
-            })
-            .collect()
+            .flat_map(|c| c.running.iter().flatten())
+            .filter(|e| e.job_name == j.name)
+            .count();
+        JobRow {
+            name: j.name.clone(),
+            schedule: j.schedule.clone(),
+            next: (!belfry::model::is_zero_time(&j.next)).then_some(j.next),
+            disabled: j.disabled,
+            last_status: j.status.clone(),
+            success_count: j.success_count,
+            error_count: j.error_count,
+            hour: self.hour_stats.get(&j.name).copied(),
+            running,
+        }
+    }
+
+    /// Indices in `self.jobs` of the jobs that pass the jobs pane's filter.
+    pub fn visible_job_indices(&self) -> Vec<usize> {
+        match self.filter_of(Pane::Jobs) {
+            None => (0..self.jobs.len()).collect(),
+            Some(f) => (0..self.jobs.len())
+                .filter(|&i| f.regex.is_match(&job_text(&self.jobs[i])))
+                .collect(),
+        }
     }
 
     /// The rows of `pane` that pass its filter, as the text the filter matches.
@@ -748,10 +820,9 @@ impl State {
                 .map(|r| r.name.clone())
                 .collect(),
             Pane::Jobs => self
-                .job_rows()
-                .iter()
-                .filter(|r| self.passes(pane, &job_text(r)))
-                .map(|r| r.name.clone())
+                .visible_job_indices()
+                .into_iter()
+                .map(|i| self.jobs[i].name.clone())
                 .collect(),
             Pane::Executions => self
                 .visible_feed()
@@ -784,9 +855,9 @@ impl State {
     }
 
     pub fn visible_jobs(&self) -> Vec<JobRow> {
-        self.job_rows()
+        self.visible_job_indices()
             .into_iter()
-            .filter(|r| self.passes(Pane::Jobs, &job_text(r)))
+            .map(|i| self.job_row(i))
             .collect()
     }
 
@@ -1055,6 +1126,21 @@ impl State {
     }
 }
 
+/// Finished executions of one job since `hour_ago`.
+fn hour_stats(runs: &[Run], hour_ago: DateTime<Utc>) -> HourStats {
+    let mut stats = HourStats::default();
+    for r in runs {
+        match (r.status, r.finished_at) {
+            (ExecutionStatus::Success, Some(f)) if f >= hour_ago => stats.success += 1,
+            (ExecutionStatus::Failed, Some(f)) if f >= hour_ago => stats.failed += 1,
+            // A missed tick is recorded at its tick.
+            (ExecutionStatus::Missed, _) if r.when() >= hour_ago => stats.failed += 1,
+            _ => {}
+        }
+    }
+    stats
+}
+
 fn scrolled(scroll: u16, action: Action) -> u16 {
     match action {
         Action::Up => scroll.saturating_sub(1),
@@ -1114,10 +1200,10 @@ pub fn node_text(r: &NodeRow) -> String {
     )
 }
 
-/// What a job filter matches: name, schedule and last status.
-pub fn job_text(r: &JobRow) -> String {
-    let state = if r.disabled { "disabled" } else { "enabled" };
-    format!("{} {} {} {state}", r.name, r.schedule, r.last_status)
+/// What a job filter matches: name, schedule, last status, enabled or disabled.
+pub fn job_text(j: &Job) -> String {
+    let state = if j.disabled { "disabled" } else { "enabled" };
+    format!("{} {} {} {state}", j.name, j.schedule, j.status)
 }
 
 pub fn run_text(r: &Run) -> String {
@@ -1337,6 +1423,30 @@ mod tests {
         assert_eq!(state.hour_stats["cleanup"].rate(), None);
         // The running execution comes from /v1/busy, the newest first.
         assert_eq!(state.feed[0].status, ExecutionStatus::Running);
+    }
+
+    #[test]
+    fn a_read_of_the_newest_executions_keeps_the_older_ones() {
+        let mut state = healthy_state();
+        state.apply(Update::Executions {
+            at: now(),
+            runs: vec![ExecutionsRead {
+                job: "report".into(),
+                executions: vec![crate::fixtures::execution(
+                    "report",
+                    "node-c",
+                    ExecutionStatus::Success,
+                    10,
+                )],
+                complete: false,
+            }],
+        });
+        let runs = &state.runs["report"].1;
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        assert_eq!(runs[0].node, "node-c");
+        let report = state.hour_stats["report"];
+        assert_eq!((report.success, report.failed), (2, 1));
+        assert_eq!(state.feed[1].node, "node-c", "second after the running one");
     }
 
     #[test]

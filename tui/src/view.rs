@@ -366,7 +366,7 @@ fn render_nodes(
         .filter_map(|n| state.node_stats.get(&n.name).map(|(at, _)| now - *at))
         .min();
     let extra = match stats_age {
-        Some(age) if age > Duration::seconds(10) => format!("load {} old", age_text(age)),
+        Some(age) if age > Duration::seconds(15) => format!("load {} old", age_text(age)),
         _ => String::new(),
     };
     let block = pane_block(state, Pane::Nodes, nodes.len(), &extra, t);
@@ -526,7 +526,7 @@ fn contact_text(n: &NodeRow, now: DateTime<Utc>) -> String {
 }
 
 fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
-    let jobs = state.visible_jobs();
+    let jobs = state.visible_job_indices();
     let extra = match (&state.jobs_error, state.jobs_at) {
         (Some(_), Some(at)) => format!("reading failed; data {} old", age_text(now - at)),
         (Some(_), None) => "reading failed".into(),
@@ -539,7 +539,7 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
             title: "Name",
             width: jobs
                 .iter()
-                .map(|j| j.name.chars().count())
+                .map(|&i| state.jobs[i].name.chars().count())
                 .max()
                 .unwrap_or(0)
                 .clamp(4, 32) as u16,
@@ -586,7 +586,7 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
     let (offset, end) = window(jobs.len(), selected, height);
     let rows = jobs[offset..end]
         .iter()
-        .map(|j| job_cells(j, state.offset, now, t))
+        .map(|&i| job_cells(&state.job_row(i), state.offset, now, t))
         .collect();
     let focused = state.ui.focus == Pane::Jobs;
     draw_table(
