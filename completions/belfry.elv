@@ -263,7 +263,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;top'= {
             cand --token 'Bearer token for the HTTP API, when it needs one'
-            cand --refresh 'Time between reads of the cluster''s state (jobs: twice that; node load: four times)'
+            cand --refresh 'Time between reads of the cluster''s state (jobs: twice that; node load: ten times)'
             cand --timeout 'Limit on each request: a node slower than this counts as not answering'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --read-only 'Watch only: no runs, toggles or demotions'

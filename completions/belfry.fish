@@ -161,7 +161,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand promote" -l http-addr -d '
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l token -d 'Bearer token for the HTTP API, when it needs one' -r
-complete -c belfry -n "__fish_belfry_using_subcommand top" -l refresh -d 'Time between reads of the cluster\'s state (jobs: twice that; node load: four times)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand top" -l refresh -d 'Time between reads of the cluster\'s state (jobs: twice that; node load: ten times)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l timeout -d 'Limit on each request: a node slower than this counts as not answering' -r
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l read-only -d 'Watch only: no runs, toggles or demotions'
