@@ -36,6 +36,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
             [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Turn a running server into an agent (survives restarts until `promote`)')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Turn a demoted server back into a server')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check configuration offline')
@@ -311,6 +312,19 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;top' {
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'Bearer token for the HTTP API, when it needs one')
+            [CompletionResult]::new('--refresh', '--refresh', [CompletionResultType]::ParameterName, 'Time between reads of the cluster''s state (jobs: twice that; node load: ten times)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Limit on each request: a node slower than this counts as not answering')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--read-only', '--read-only', [CompletionResultType]::ParameterName, 'Watch only: no runs, toggles or demotions')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'No colours (also when NO_COLOR is set); the screen says everything in words too')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;version' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
@@ -505,6 +519,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('force-leave', 'force-leave', [CompletionResultType]::ParameterValue, 'Remove a failed server from the Raft configuration')
             [CompletionResult]::new('demote', 'demote', [CompletionResultType]::ParameterValue, 'Turn a running server into an agent (survives restarts until `promote`)')
             [CompletionResult]::new('promote', 'promote', [CompletionResultType]::ParameterValue, 'Turn a demoted server back into a server')
+            [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check configuration offline')
@@ -580,6 +595,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;promote' {
+            break
+        }
+        'belfry;help;top' {
             break
         }
         'belfry;help;version' {

@@ -67,6 +67,9 @@ _belfry() {
             belfry,snapshot)
                 cmd="belfry__subcmd__snapshot"
                 ;;
+            belfry,top)
+                cmd="belfry__subcmd__top"
+                ;;
             belfry,upgrade)
                 cmd="belfry__subcmd__upgrade"
                 ;;
@@ -135,6 +138,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,snapshot)
                 cmd="belfry__subcmd__help__subcmd__snapshot"
+                ;;
+            belfry__subcmd__help,top)
+                cmd="belfry__subcmd__help__subcmd__top"
                 ;;
             belfry__subcmd__help,upgrade)
                 cmd="belfry__subcmd__help__subcmd__upgrade"
@@ -302,7 +308,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot upgrade completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote top version keygen config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,7 +642,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft join leave force-leave demote promote version keygen config snapshot upgrade completions man generate help"
+            opts="agent jobs members leader raft join leave force-leave demote promote top version keygen config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,6 +1064,20 @@ _belfry() {
         belfry__subcmd__help__subcmd__snapshot__subcmd__save)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__top)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -1791,6 +1811,36 @@ _belfry() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__top)
+            opts="-h -V --token --refresh --timeout --read-only --no-color --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --refresh)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -33,6 +33,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand force-leave 'Remove a failed server from the Raft configuration'
             cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
             cand promote 'Turn a demoted server back into a server'
+            cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand config 'Check configuration offline'
@@ -275,6 +276,18 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;top'= {
+            cand --token 'Bearer token for the HTTP API, when it needs one'
+            cand --refresh 'Time between reads of the cluster''s state (jobs: twice that; node load: ten times)'
+            cand --timeout 'Limit on each request: a node slower than this counts as not answering'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --read-only 'Watch only: no runs, toggles or demotions'
+            cand --no-color 'No colours (also when NO_COLOR is set); the screen says everything in words too'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;version'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --json 'Print JSON'
@@ -443,6 +456,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand force-leave 'Remove a failed server from the Raft configuration'
             cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
             cand promote 'Turn a demoted server back into a server'
+            cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand config 'Check configuration offline'
@@ -499,6 +513,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;demote'= {
         }
         &'belfry;help;promote'= {
+        }
+        &'belfry;help;top'= {
         }
         &'belfry;help;version'= {
         }

@@ -59,6 +59,8 @@ pub fn member_of(m: &crate::membership::MemberState) -> Member {
     tags.insert("region".into(), meta.region.clone());
     tags.insert("version".into(), meta.version.clone());
     tags.insert("rpc_addr".into(), meta.rpc_addr.to_string());
+    // Where this node's own API answers (for `GET /v1/node/stats` and a client's failover).
+    tags.insert("http_addr".into(), meta.http_addr.to_string());
     tags.insert("port".into(), meta.rpc_addr.port().to_string());
     if meta.role == Role::Server {
         tags.insert("server".into(), "true".into());
@@ -200,7 +202,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/operator/promote/{node}"),
     ("GET", "/v1/operator/snapshot"),
     ("POST", "/v1/operator/restore"),
+    ("GET", "/v1/node/stats"),
 ];
+
+/// Entries of [`ROUTES`] served by a router of their own (merged in [`router`]).
+const SERVED_APART: &[(&str, &str)] = &[("GET", crate::node_stats::PATH)];
 
 /// The handler of one entry of [`ROUTES`], for that method only.
 fn endpoint(method: &str, path: &str) -> MethodRouter<Arc<ApiContext>> {
@@ -262,6 +268,9 @@ fn endpoint(method: &str, path: &str) -> MethodRouter<Arc<ApiContext>> {
 pub(crate) fn routes() -> Router<Arc<ApiContext>> {
     let mut by_path: BTreeMap<&str, MethodRouter<Arc<ApiContext>>> = BTreeMap::new();
     for &(method, path) in ROUTES {
+        if SERVED_APART.contains(&(method, path)) {
+            continue;
+        }
         let handler = endpoint(method, path);
         let merged = match by_path.remove(path) {
             Some(others) => others.merge(handler),
@@ -278,7 +287,13 @@ pub(crate) fn routes() -> Router<Arc<ApiContext>> {
 
 pub fn router(ctx: Arc<ApiContext>) -> Router {
     let node_name = ctx.config.node_name.clone();
-    let router = routes().fallback(no_route).with_state(ctx);
+    let router = routes()
+        .merge(crate::node_stats::routes(
+            &ctx.config.node_name,
+            &ctx.config.data_dir,
+        ))
+        .fallback(no_route)
+        .with_state(ctx);
     with_dkron_layers(router, &node_name)
 }
 
@@ -836,13 +851,17 @@ impl ApiContext {
         let (quorum, _) = crate::model::deployment(voters.len());
         let healthy_voters = servers.iter().filter(|s| s.voter && s.healthy).count();
         let failure_tolerance = healthy_voters.saturating_sub(quorum);
-        let elections_last_hour = {
+        let (elections_last_hour, leader_since) = {
             let mut changes = self.leader_changes.lock().expect("leader changes lock");
             let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-            while changes.front().is_some_and(|t| *t < hour_ago) {
+            // The newest change stays, however old: it says since when the leader leads.
+            while changes.len() > 1 && changes.front().is_some_and(|t| *t < hour_ago) {
                 changes.pop_front();
             }
-            changes.len()
+            (
+                changes.iter().filter(|t| **t >= hour_ago).count(),
+                changes.back().map(|t| chrono::DateTime::<Utc>::from(*t)),
+            )
         };
         let mut warnings = Vec::new();
         if voters.len() < 3 {
@@ -871,6 +890,8 @@ impl ApiContext {
             elections_last_hour,
             servers,
             warnings,
+            term: Some(m.current_term),
+            leader_since: m.current_leader.and(leader_since),
         }
     }
 }
@@ -1659,6 +1680,10 @@ pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
         .route("/v1/members", get(agent_members))
         .route("/v1/leave", post(agent_leave))
         .route("/v1/operator/join", post(agent_join))
+        .merge(crate::node_stats::routes(
+            &ctx.config.node_name,
+            &ctx.config.data_dir,
+        ))
         .fallback(pass_to_server)
         .with_state(ctx);
     with_dkron_layers(router, &node_name)

@@ -37,6 +37,12 @@ pub enum ClientError {
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    /// Sent as `Authorization: Bearer …` when the API needs one.
+    token: Option<String>,
+    /// Limit on each whole request (none: only the connect timeout).
+    timeout: Option<Duration>,
+    /// Reads served from the node's own copy (`?stale`): never wait for a leader.
+    stale: bool,
 }
 
 /// Installs the `ring` TLS provider once per process; reqwest needs one before the first client.
@@ -48,16 +54,7 @@ impl Client {
     /// `addr` is `host:port` (as `--http-addr` takes it) or a full `http://` / `https://` URL.
     pub fn new(addr: &str) -> Result<Client, ClientError> {
         install_tls_provider();
-        let addr = addr.trim().trim_end_matches('/');
-        if addr.is_empty() {
-            return Err(ClientError::Address(addr.into()));
-        }
-        let base = if addr.starts_with("http://") || addr.starts_with("https://") {
-            addr.to_string()
-        } else {
-            format!("http://{addr}")
-        };
-        reqwest::Url::parse(&base).map_err(|_| ClientError::Address(addr.into()))?;
+        let base = base_url(addr)?;
         let http = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(5))
@@ -66,11 +63,66 @@ impl Client {
                 base: base.clone(),
                 source,
             })?;
-        Ok(Client { base, http })
+        Ok(Client {
+            base,
+            http,
+            token: None,
+            timeout: None,
+            stale: false,
+        })
+    }
+
+    /// The same client, sending `token` as a bearer token (`None` or empty: no token).
+    pub fn with_token(mut self, token: Option<&str>) -> Client {
+        self.token = token.filter(|t| !t.is_empty()).map(String::from);
+        self
+    }
+
+    /// The same client, giving up on any request after `timeout`.
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// The same client, reading the node's own copy of the state (`?stale`) for jobs,
+    /// executions and running executions: a dashboard must not wait for a quorum to show
+    /// that there is none.
+    pub fn with_stale_reads(mut self, stale: bool) -> Client {
+        self.stale = stale;
+        self
+    }
+
+    /// Another node's API with the same token, timeout and read mode, sharing this client's
+    /// connection pool (building a client is expensive: it sets up TLS).
+    pub fn for_addr(&self, addr: &str) -> Result<Client, ClientError> {
+        Ok(Client {
+            base: base_url(addr)?,
+            ..self.clone()
+        })
     }
 
     pub fn base(&self) -> &str {
         &self.base
+    }
+
+    /// `path` with `?stale` added when this client reads stale.
+    fn read_path(&self, path: &str) -> String {
+        if !self.stale {
+            return path.to_string();
+        }
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{sep}stale=true")
+    }
+
+    fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        let mut req = self.http.request(method, url);
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(timeout) = self.timeout {
+            req = req.timeout(timeout);
+        }
+        req
     }
 
     async fn call<T: DeserializeOwned>(
@@ -81,7 +133,7 @@ impl Client {
         what: &str,
     ) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method, &url);
+        let mut req = self.request(method, &url);
         if let Some(body) = body {
             req = req.json(body);
         }
@@ -195,19 +247,27 @@ impl Client {
         self.call(Method::GET, "/v1/leader", None, "leader").await
     }
 
-    /// `GET /v1/operator/health`: quorum, failure tolerance and each server's health.
+    pub async fn raft_peers(&self) -> Result<crate::model::RaftPeers, ClientError> {
+        self.call(Method::GET, "/v1/operator/raft/peers", None, "raft peers")
+            .await
+    }
+
+    /// `GET /v1/operator/health`: quorum, failure tolerance and every server's health, as
+    /// the leader sees it.
     pub async fn cluster_health(&self) -> Result<crate::model::ClusterHealth, ClientError> {
         self.call(Method::GET, "/v1/operator/health", None, "cluster health")
             .await
     }
 
-    /// `GET /v1/busy`: the executions running now, cluster-wide.
-    pub async fn busy(&self) -> Result<Vec<Execution>, ClientError> {
-        self.call(Method::GET, "/v1/busy", None, "busy").await
+    /// `GET /v1/node/stats`: this node's own CPU, memory and data-dir disk use.
+    pub async fn node_stats(&self) -> Result<crate::node_stats::NodeStats, ClientError> {
+        self.call(Method::GET, crate::node_stats::PATH, None, "node stats")
+            .await
     }
 
-    pub async fn raft_peers(&self) -> Result<crate::model::RaftPeers, ClientError> {
-        self.call(Method::GET, "/v1/operator/raft/peers", None, "raft peers")
+    /// `GET /v1/busy`: the executions running now, newest first.
+    pub async fn busy(&self) -> Result<Vec<Execution>, ClientError> {
+        self.call(Method::GET, &self.read_path("/v1/busy"), None, "busy")
             .await
     }
 
@@ -273,8 +333,7 @@ impl Client {
             source,
         };
         let resp = self
-            .http
-            .post(&url)
+            .request(Method::POST, &url)
             .json(&serde_json::json!({ "addrs": addrs }))
             .send()
             .await
@@ -300,7 +359,8 @@ impl Client {
     }
 
     pub async fn jobs(&self) -> Result<Vec<Job>, ClientError> {
-        self.call(Method::GET, "/v1/jobs", None, "jobs").await
+        self.call(Method::GET, &self.read_path("/v1/jobs"), None, "jobs")
+            .await
     }
 
     pub async fn job(&self, name: &str) -> Result<Job, ClientError> {
@@ -346,6 +406,22 @@ impl Client {
         .await
     }
 
+    /// A job's newest `limit` executions, newest first, each output cut to its last
+    /// `output_bytes` bytes.
+    pub async fn recent_executions(
+        &self,
+        name: &str,
+        limit: usize,
+        output_bytes: usize,
+    ) -> Result<Vec<Execution>, ClientError> {
+        let path = job_path(
+            name,
+            &format!("/executions?_end={limit}&output_size_limit={output_bytes}"),
+        );
+        self.call(Method::GET, &self.read_path(&path), None, &job_what(name))
+            .await
+    }
+
     pub async fn execution(&self, name: &str, id: &str) -> Result<Execution, ClientError> {
         let path = job_path(name, &format!("/executions/{}", encode_segment(id)));
         self.call(
@@ -356,6 +432,21 @@ impl Client {
         )
         .await
     }
+}
+
+/// `host:port` or an `http(s)://` URL, as a base URL without a trailing slash.
+fn base_url(addr: &str) -> Result<String, ClientError> {
+    let addr = addr.trim().trim_end_matches('/');
+    if addr.is_empty() {
+        return Err(ClientError::Address(addr.into()));
+    }
+    let base = if addr.starts_with("http://") || addr.starts_with("https://") {
+        addr.to_string()
+    } else {
+        format!("http://{addr}")
+    };
+    reqwest::Url::parse(&base).map_err(|_| ClientError::Address(addr.into()))?;
+    Ok(base)
 }
 
 fn job_what(name: &str) -> String {

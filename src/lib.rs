@@ -17,6 +17,7 @@ pub mod executor;
 pub mod membership;
 pub mod metrics;
 pub mod model;
+pub mod node_stats;
 pub mod notify;
 pub mod openapi;
 pub mod operator;

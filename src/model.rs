@@ -354,6 +354,12 @@ pub struct ClusterHealth {
     pub elections_last_hour: usize,
     pub servers: Vec<ServerHealth>,
     pub warnings: Vec<String>,
+    /// The Raft term of the answering node (the leader's when there is one).
+    #[serde(default)]
+    pub term: Option<u64>,
+    /// When the answering node saw the current leader take over.
+    #[serde(default)]
+    pub leader_since: Option<DateTime<Utc>>,
 }
 
 /// The guide's deployment table: quorum and failure tolerance for `voters` servers.

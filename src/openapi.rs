@@ -273,6 +273,8 @@ mod tests {
                     elections_last_hour: 0,
                     servers: vec![],
                     warnings: vec![],
+                    term: None,
+                    leader_since: None,
                 }),
             ),
             (

@@ -1104,9 +1104,24 @@ async fn a_rolling_upgrade_goes_agents_followers_leader_with_checks_and_waits() 
             a.extend_from_slice(args);
             cli(&a, &[], None)
         };
-        // Not safe while the previous node has not caught up: wait first, then check.
-        let (code, out, _) = at(&["upgrade", "check", "--to", "0.2.0"]);
-        assert_eq!(code, 0, "before {name}: {out}");
+        // As an operator would: check until it says the next node may go.
+        let via2 = via.clone();
+        wait_for(
+            &format!("upgrade check to say {name} may go"),
+            Duration::from_secs(30),
+            || {
+                let via = via2.clone();
+                async move {
+                    let (code, _, _) = cli(
+                        &["--http-addr", &via, "upgrade", "check", "--to", "0.2.0"],
+                        &[],
+                        None,
+                    );
+                    (code == 0).then_some(())
+                }
+            },
+        )
+        .await;
         if name == leader_name {
             let (code, out, err) = at(&["raft", "transfer-leadership"]);
             assert_eq!(code, 0, "{out}{err}");

@@ -12,3 +12,4 @@ mod distributed;
 mod durability;
 mod execution;
 mod notify;
+mod top;

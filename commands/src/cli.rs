@@ -76,6 +76,8 @@ pub enum Command {
         /// Node name
         node: String,
     },
+    /// Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events
+    Top(TopArgs),
     /// Print the version of this binary and its formats
     Version {
         /// Print JSON
@@ -356,6 +358,40 @@ pub enum SnapshotCommand {
     },
 }
 
+/// `belfry top`: reads the cluster through the HTTP API at --http-addr, and moves to another
+/// server if that node stops answering.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Keys: ? help, tab panes, ↑↓/jk move, / filter, enter details, \
+r run, t toggle, d demote (each asks first), q or esc quit."
+)]
+pub struct TopArgs {
+    /// Bearer token for the HTTP API, when it needs one
+    #[arg(
+        long,
+        env = "BELFRY_HTTP_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// Time between reads of the cluster's state (jobs: twice that; node load: ten times)
+    #[arg(long, value_name = "DURATION", default_value = "500ms")]
+    pub refresh: String,
+
+    /// Limit on each request: a node slower than this counts as not answering
+    #[arg(long, value_name = "DURATION", default_value = "800ms")]
+    pub timeout: String,
+
+    /// Watch only: no runs, toggles or demotions
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// No colours (also when NO_COLOR is set); the screen says everything in words too
+    #[arg(long)]
+    pub no_color: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Validate an agent config file and print the effective settings (file, BELFRY_*
@@ -462,6 +498,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::jobs::run(&addr, cmd)
         }
         Command::Version { json } => crate::version::run(json),
+        Command::Top(args) => crate::top::run(&client_addr(cli.http_addr), args),
         Command::Members { json } => crate::cluster::members(&client_addr(cli.http_addr), json),
         Command::Leader { json } => crate::cluster::leader(&client_addr(cli.http_addr), json),
         Command::Raft(RaftCommand::ListPeers { json }) => {

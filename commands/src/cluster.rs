@@ -23,8 +23,16 @@ fn role(m: &Member) -> &'static str {
 
 /// User tags only: the reserved ones have their own columns.
 fn user_tags(m: &Member) -> String {
-    const RESERVED: [&str; 8] = [
-        "role", "dc", "region", "version", "server", "expect", "rpc_addr", "port",
+    const RESERVED: [&str; 9] = [
+        "role",
+        "dc",
+        "region",
+        "version",
+        "server",
+        "expect",
+        "rpc_addr",
+        "http_addr",
+        "port",
     ];
     let tags: Vec<String> = m
         .tags

@@ -1,0 +1,224 @@
+//! `belfry top` end to end: the real binary, in a real terminal (tmux), against three real
+//! servers. The leader is SIGKILLed while the dashboard reads from it: the screen must move to
+//! a survivor, name the new leader and show the failure tolerance dropping from 1 to 0. Then a
+//! SIGTERM must give the terminal back as it was. The screen is read with `tmux capture-pane`
+//! until it shows what is expected or a deadline passes.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::cluster::three_servers_with;
+use crate::support::{BIN, cli};
+
+/// A tmux server of its own (its own socket), so the test touches no one else's sessions;
+/// killed, with everything in it, when dropped.
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    /// Runs `shell_command` with `sh -c` in a detached `width` × `height` terminal.
+    fn start(name: &str, width: u16, height: u16, shell_command: &str) -> Tmux {
+        if let Err(e) = Command::new("tmux").arg("-V").output() {
+            panic!("this test needs tmux (apt-get install tmux; .ci/run installs it): {e}");
+        }
+        let tmux = Tmux {
+            socket: format!("belfry-{name}-{}", std::process::id()),
+            session: name.into(),
+        };
+        let out = tmux
+            .command()
+            .args(["new-session", "-d", "-s", name])
+            .args(["-x", &width.to_string(), "-y", &height.to_string()])
+            .args(["sh", "-c", shell_command])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        tmux
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new("tmux");
+        cmd.args(["-L", &self.socket]);
+        cmd
+    }
+
+    /// The text on screen now.
+    fn screen(&self) -> String {
+        let out = self
+            .command()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The pid of the process the pane runs (the `sh`).
+    fn pane_pid(&self) -> u32 {
+        let out = self
+            .command()
+            .args(["display-message", "-p", "-t", &self.session, "#{pane_pid}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    }
+
+    /// Polls the screen until `check` accepts it; panics with the last screen at `limit`.
+    async fn wait_for(&self, what: &str, limit: Duration, check: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let screen = self.screen();
+            if check(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out after {limit:?} waiting for {what}; the screen:\n{screen}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.command().arg("kill-server").output();
+    }
+}
+
+/// The header line that starts with `prefix`.
+fn line<'a>(screen: &'a str, prefix: &str) -> &'a str {
+    screen.lines().find(|l| l.starts_with(prefix)).unwrap_or("")
+}
+
+/// The processes whose parent is `pid` (the dashboard under the pane's shell).
+fn children(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // The parent pid is the second field after the command name, which may hold spaces.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            found.push(child);
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_follows_a_leader_failover_and_restores_the_terminal() {
+    let (mut nodes, leader) = three_servers_with(&[]).await;
+    let leader_name = nodes[leader].name.clone();
+    let script = format!(
+        "{BIN} top --http-addr={}; echo \"top exited with $?\"; stty -a; exec sleep 600",
+        nodes[leader].addr()
+    );
+    let tmux = Tmux::start("top", 80, 24, &script);
+
+    let before = tmux
+        .wait_for(
+            "the dashboard to show the leader and a failure tolerance of 1",
+            Duration::from_secs(30),
+            |s| {
+                line(s, "Leader ").starts_with(&format!("Leader {leader_name} "))
+                    && line(s, "Voters ").contains("tolerance 1 ")
+            },
+        )
+        .await;
+    assert!(
+        line(&before, "Voters ").contains("Voters 3/3 alive"),
+        "{before}"
+    );
+    assert!(before.contains("OK: 1 server may fail"), "{before}");
+
+    nodes[leader].kill9();
+    let killed = Instant::now();
+    let after = tmux
+        .wait_for(
+            "the dashboard to show a new leader and a failure tolerance of 0",
+            Duration::from_secs(20),
+            |s| {
+                let leader_line = line(s, "Leader ");
+                !leader_line.starts_with(&format!("Leader {leader_name} "))
+                    && !leader_line.starts_with("Leader none")
+                    && nodes
+                        .iter()
+                        .any(|n| leader_line.starts_with(&format!("Leader {} ", n.name)))
+                    && line(s, "Voters ").contains("tolerance 0 ")
+            },
+        )
+        .await;
+    let took = killed.elapsed();
+    println!("top showed the new leader and tolerance 0 {took:?} after the kill");
+    assert!(
+        took < Duration::from_secs(10),
+        "took {took:?} to show the failover:\n{after}"
+    );
+    // It reads from a survivor now, and says so.
+    let via = line(&after, "belfry top");
+    assert!(
+        nodes
+            .iter()
+            .enumerate()
+            .any(|(i, n)| i != leader && via.contains(&format!("via {}", n.addr()))),
+        "{after}"
+    );
+    assert!(after.contains("AT RISK"), "{after}");
+    // Gossip declares the dead leader failed; its row says when it was last seen.
+    tmux.wait_for(
+        "the killed leader's row to show it failed",
+        Duration::from_secs(30),
+        |s| {
+            s.lines().any(|l| {
+                l.starts_with(&format!("{leader_name} "))
+                    && l.contains("failed")
+                    && l.contains("seen ")
+            })
+        },
+    )
+    .await;
+
+    // SIGTERM: the dashboard leaves, and the terminal is back in cooked mode with echo.
+    let top = children(tmux.pane_pid());
+    assert_eq!(
+        top.len(),
+        1,
+        "one dashboard process under the pane's shell: {top:?}"
+    );
+    unsafe { libc::kill(top[0] as i32, libc::SIGTERM) };
+    let restored = tmux
+        .wait_for(
+            "the shell to print after the dashboard exits",
+            Duration::from_secs(10),
+            |s| s.contains("top exited with 0") && s.contains("icanon"),
+        )
+        .await;
+    let modes: Vec<&str> = restored.split_whitespace().collect();
+    for mode in ["icanon", "echo", "isig"] {
+        assert!(
+            modes.contains(&mode),
+            "terminal mode {mode} not restored:\n{restored}"
+        );
+    }
+    assert!(
+        !restored.contains("Voters "),
+        "the dashboard's screen is still shown:\n{restored}"
+    );
+}
+
+#[test]
+fn top_refuses_to_run_without_a_terminal() {
+    let (code, _, err) = cli(&["top", "--http-addr=127.0.0.1:1"], &[], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("needs a terminal"), "{err}");
+}

@@ -1,0 +1,470 @@
+//! Every key the dashboard answers to, in one table: key dispatch and the help bar and help
+//! screen are all computed from [`BINDINGS`], so what the screen says is what the keys do.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::state::Pane;
+
+/// What a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    NextPane,
+    PrevPane,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Filter,
+    Details,
+    RunJob,
+    ToggleJob,
+    Demote,
+    /// Leaves an overlay (details, help) or clears a filter.
+    Back,
+    Confirm,
+    Cancel,
+}
+
+impl Action {
+    /// Changes the cluster: needs a confirmation, and `--read-only` disables it.
+    pub fn is_destructive(self) -> bool {
+        matches!(self, Action::RunJob | Action::ToggleJob | Action::Demote)
+    }
+}
+
+/// Where a binding applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The main screen, whatever pane has the focus.
+    Main,
+    /// The main screen with this pane focused.
+    Pane(Pane),
+    /// A details overlay, whatever it shows.
+    Details,
+    /// A job's details.
+    JobDetails,
+    /// A node's details.
+    NodeDetails,
+    /// The help screen.
+    Help,
+    /// A confirmation question.
+    Confirm,
+    /// Typing a filter (every other key is text).
+    Filter,
+}
+
+/// A key: its code, and whether Ctrl is held. Shift is part of the character itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub code: KeyCode,
+    pub ctrl: bool,
+}
+
+const fn key(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
+/// One line of the binding table.
+#[derive(Debug)]
+pub struct Binding {
+    pub keys: &'static [Key],
+    /// How the keys are written on screen.
+    pub label: &'static str,
+    pub action: Action,
+    pub scope: Scope,
+    /// A word or two for the help bar.
+    pub short: &'static str,
+    /// What it does, for the help screen (short: the screen has two columns at 80).
+    pub long: &'static str,
+    /// How the help bar writes the keys; `None`: only on the help screen, so the bar fits
+    /// 80 columns.
+    pub bar: Option<&'static str>,
+}
+
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Confirm,
+        scope: Scope::Filter,
+        short: "apply",
+        long: "Keep the filter",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        label: "esc",
+        action: Action::Cancel,
+        scope: Scope::Filter,
+        short: "cancel",
+        long: "Drop it",
+        bar: Some("esc"),
+    },
+    Binding {
+        keys: &[ch('y'), key(KeyCode::Enter)],
+        label: "y",
+        action: Action::Confirm,
+        scope: Scope::Confirm,
+        short: "yes",
+        long: "Do it",
+        bar: Some("y"),
+    },
+    Binding {
+        keys: &[ch('n'), key(KeyCode::Esc), ch('q')],
+        label: "n/esc",
+        action: Action::Cancel,
+        scope: Scope::Confirm,
+        short: "no",
+        long: "Change nothing",
+        bar: Some("n/esc"),
+    },
+    Binding {
+        keys: &[ch('?'), key(KeyCode::Esc), ch('q'), key(KeyCode::Enter)],
+        label: "esc",
+        action: Action::Back,
+        scope: Scope::Help,
+        short: "close",
+        long: "Close this screen",
+        bar: Some("esc"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Details,
+        short: "scroll",
+        long: "Scroll up",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Details,
+        short: "scroll",
+        long: "Scroll down",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('r')],
+        label: "r",
+        action: Action::RunJob,
+        scope: Scope::JobDetails,
+        short: "run",
+        long: "Run this job (asks)",
+        bar: Some("r"),
+    },
+    Binding {
+        keys: &[ch('t')],
+        label: "t",
+        action: Action::ToggleJob,
+        scope: Scope::JobDetails,
+        short: "toggle",
+        long: "Enable/disable it (asks)",
+        bar: Some("t"),
+    },
+    Binding {
+        keys: &[ch('d')],
+        label: "d",
+        action: Action::Demote,
+        scope: Scope::NodeDetails,
+        short: "demote",
+        long: "Demote this server (asks)",
+        bar: Some("d"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc), ch('q'), key(KeyCode::Enter)],
+        label: "esc",
+        action: Action::Back,
+        scope: Scope::Details,
+        short: "close",
+        long: "Close the details",
+        bar: Some("esc"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Tab)],
+        label: "tab",
+        action: Action::NextPane,
+        scope: Scope::Main,
+        short: "pane",
+        long: "Next pane",
+        bar: Some("tab"),
+    },
+    Binding {
+        keys: &[key(KeyCode::BackTab)],
+        label: "S-tab",
+        action: Action::PrevPane,
+        scope: Scope::Main,
+        short: "back",
+        long: "Previous pane",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Main,
+        short: "move",
+        long: "Row above",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Main,
+        short: "move",
+        long: "Row below",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageUp), ctrl('u')],
+        label: "pgup",
+        action: Action::PageUp,
+        scope: Scope::Main,
+        short: "page up",
+        long: "Page up",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageDown), ctrl('d')],
+        label: "pgdn",
+        action: Action::PageDown,
+        scope: Scope::Main,
+        short: "page down",
+        long: "Page down",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Home), ch('g')],
+        label: "g",
+        action: Action::Top,
+        scope: Scope::Main,
+        short: "top",
+        long: "First row",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::End), ch('G')],
+        label: "G",
+        action: Action::Bottom,
+        scope: Scope::Main,
+        short: "bottom",
+        long: "Last row",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('/')],
+        label: "/",
+        action: Action::Filter,
+        scope: Scope::Main,
+        short: "filter",
+        long: "Filter rows (regex)",
+        bar: Some("/"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Details,
+        scope: Scope::Pane(Pane::Nodes),
+        short: "details",
+        long: "Tags, health, load",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[ch('d')],
+        label: "d",
+        action: Action::Demote,
+        scope: Scope::Pane(Pane::Nodes),
+        short: "demote",
+        long: "Demote server (asks)",
+        bar: Some("d"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Details,
+        scope: Scope::Pane(Pane::Jobs),
+        short: "details",
+        long: "Executions and output",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[ch('r')],
+        label: "r",
+        action: Action::RunJob,
+        scope: Scope::Pane(Pane::Jobs),
+        short: "run",
+        long: "Run now (asks)",
+        bar: Some("r"),
+    },
+    Binding {
+        keys: &[ch('t')],
+        label: "t",
+        action: Action::ToggleJob,
+        scope: Scope::Pane(Pane::Jobs),
+        short: "toggle",
+        long: "Enable/disable (asks)",
+        bar: Some("t"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Details,
+        scope: Scope::Pane(Pane::Executions),
+        short: "job",
+        long: "The execution's job",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc)],
+        label: "esc",
+        action: Action::Back,
+        scope: Scope::Main,
+        short: "clear",
+        long: "Clear filter, or quit",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('?')],
+        label: "?",
+        action: Action::Help,
+        scope: Scope::Main,
+        short: "help",
+        long: "This help",
+        bar: Some("?"),
+    },
+    Binding {
+        keys: &[ch('q'), ctrl('c')],
+        label: "q",
+        action: Action::Quit,
+        scope: Scope::Main,
+        short: "quit",
+        long: "Quit",
+        bar: Some("q"),
+    },
+];
+
+impl Key {
+    fn matches(&self, event: &KeyEvent) -> bool {
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        self.code == event.code && self.ctrl == ctrl
+    }
+}
+
+/// The scopes in force, most specific first.
+fn scopes(scope: Scope) -> Vec<Scope> {
+    match scope {
+        Scope::Pane(p) => vec![Scope::Pane(p), Scope::Main],
+        Scope::JobDetails => vec![Scope::JobDetails, Scope::Details],
+        Scope::NodeDetails => vec![Scope::NodeDetails, Scope::Details],
+        other => vec![other],
+    }
+}
+
+/// The bindings in force in `scope`, most specific first, without the destructive ones when
+/// `read_only`.
+pub fn bindings(scope: Scope, read_only: bool) -> impl Iterator<Item = &'static Binding> {
+    scopes(scope).into_iter().flat_map(move |s| {
+        BINDINGS
+            .iter()
+            .filter(move |b| b.scope == s && !(read_only && b.action.is_destructive()))
+    })
+}
+
+/// The action `event` asks for in `scope`. Destructive keys still resolve when `read_only`,
+/// so the dashboard can say why nothing happens.
+pub fn action_for(event: &KeyEvent, scope: Scope) -> Option<Action> {
+    bindings(scope, false)
+        .find(|b| b.keys.iter().any(|k| k.matches(event)))
+        .map(|b| b.action)
+}
+
+/// The help bar: `(keys, what)` for the bindings in force, one entry per action.
+pub fn help_bar(scope: Scope, read_only: bool) -> Vec<(&'static str, &'static str)> {
+    bindings(scope, read_only)
+        .filter_map(|b| b.bar.map(|label| (label, b.short)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn keys_resolve_by_scope() {
+        let jobs = Scope::Pane(Pane::Jobs);
+        assert_eq!(
+            action_for(&press(KeyCode::Char('r')), jobs),
+            Some(Action::RunJob)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('r')), Scope::Pane(Pane::Nodes)),
+            None
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('d')), Scope::Pane(Pane::Nodes)),
+            Some(Action::Demote)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('j')), jobs),
+            Some(Action::Down)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::BackTab), jobs),
+            Some(Action::PrevPane)
+        );
+        // '?' arrives with Shift on most terminals.
+        let question = KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT);
+        assert_eq!(action_for(&question, jobs), Some(Action::Help));
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(&ctrl_c, jobs), Some(Action::Quit));
+        assert_eq!(
+            action_for(&press(KeyCode::Char('q')), Scope::JobDetails),
+            Some(Action::Back)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('r')), Scope::JobDetails),
+            Some(Action::RunJob)
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('r')), Scope::NodeDetails),
+            None
+        );
+        assert_eq!(
+            action_for(&press(KeyCode::Char('y')), Scope::Confirm),
+            Some(Action::Confirm)
+        );
+    }
+
+    #[test]
+    fn the_help_bar_follows_the_focus_and_read_only() {
+        let jobs = help_bar(Scope::Pane(Pane::Jobs), false);
+        assert!(jobs.contains(&("r", "run")) && jobs.contains(&("t", "toggle")));
+        assert!(!jobs.iter().any(|(k, _)| *k == "d"));
+        let nodes = help_bar(Scope::Pane(Pane::Nodes), false);
+        assert!(nodes.contains(&("d", "demote")));
+        let read_only = help_bar(Scope::Pane(Pane::Jobs), true);
+        assert!(!read_only.iter().any(|(k, _)| *k == "r" || *k == "t"));
+        assert!(read_only.contains(&("q", "quit")));
+    }
+}

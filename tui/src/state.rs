@@ -1,0 +1,1532 @@
+//! The dashboard's state, fed from API snapshots and key presses, and nothing else: no I/O
+//! and no clock of its own (every update carries the instant it was received), so the same
+//! inputs always give the same screen. Changes between two snapshots of the cluster become
+//! the event log.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use belfry::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth};
+use belfry::node_stats::NodeStats;
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use regex::Regex;
+
+use crate::keys::{Action, Scope, action_for};
+
+/// Events kept in the log.
+const EVENT_LOG_LEN: usize = 500;
+/// Executions kept in the feed.
+const FEED_LEN: usize = 200;
+/// Newest executions kept per job besides those of the last hour, for the feed.
+const RUNS_KEPT_PER_JOB: usize = 5;
+/// How often every job's last-hour counts are recounted (see [`State::recount_all`]).
+const RECOUNT_EVERY: Duration = Duration::seconds(10);
+/// Rows moved by page up / page down.
+const PAGE: usize = 10;
+/// How long a message in the header stays.
+pub const FLASH_FOR: Duration = Duration::seconds(5);
+
+/// The panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Nodes,
+    Jobs,
+    Executions,
+    Events,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Nodes, Pane::Jobs, Pane::Executions, Pane::Events];
+
+    fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    fn next(self) -> Pane {
+        Pane::ALL[(self.index() + 1) % Pane::ALL.len()]
+    }
+
+    fn prev(self) -> Pane {
+        Pane::ALL[(self.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Nodes => "Nodes",
+            Pane::Jobs => "Jobs",
+            Pane::Executions => "Executions",
+            Pane::Events => "Events",
+        }
+    }
+}
+
+/// One round of the cluster-wide reads, all from the node at `via`.
+#[derive(Debug, Clone)]
+pub struct ClusterRead {
+    /// The API address that answered.
+    pub via: String,
+    /// Goes through the leader, so it can fail while the node answers.
+    pub health: Result<ClusterHealth, String>,
+    pub members: Vec<Member>,
+    /// `GET /v1/busy`; `None` when that one read failed.
+    pub running: Option<Vec<Execution>>,
+}
+
+/// The cluster as last seen: the newest read, with the newest health and running set that
+/// could be read.
+#[derive(Debug, Clone)]
+pub struct ClusterSnapshot {
+    pub via: String,
+    pub health: ClusterHealth,
+    pub members: Vec<Member>,
+    pub running: Option<Vec<Execution>>,
+}
+
+/// What the fetcher (or an action) reports.
+#[derive(Debug, Clone)]
+pub enum Update {
+    Cluster {
+        at: DateTime<Utc>,
+        read: ClusterRead,
+    },
+    Jobs {
+        at: DateTime<Utc>,
+        jobs: Vec<Job>,
+    },
+    /// Newest executions of some jobs (outputs left out).
+    Executions {
+        at: DateTime<Utc>,
+        runs: Vec<ExecutionsRead>,
+    },
+    NodeStats {
+        at: DateTime<Utc>,
+        stats: Vec<(String, Result<NodeStats, String>)>,
+    },
+    /// The executions, with output, of the job whose details are open.
+    JobDetail {
+        at: DateTime<Utc>,
+        job: String,
+        runs: Result<Vec<Execution>, String>,
+    },
+    /// The node in use stopped answering; another one did.
+    Switched {
+        at: DateTime<Utc>,
+        from: String,
+        to: String,
+        reason: String,
+    },
+    /// No known server answered.
+    Unreachable {
+        at: DateTime<Utc>,
+        reason: String,
+    },
+    /// A read other than the cluster round failed (jobs, for instance).
+    Failed {
+        at: DateTime<Utc>,
+        what: &'static str,
+        error: String,
+    },
+    /// A run, toggle or demotion came back.
+    ActionDone {
+        at: DateTime<Utc>,
+        what: String,
+        result: Result<String, String>,
+    },
+}
+
+/// The newest executions of one job, newest first.
+#[derive(Debug, Clone)]
+pub struct ExecutionsRead {
+    pub job: String,
+    pub executions: Vec<Execution>,
+    /// All the job's executions that matter were read (else only the newest few: older ones
+    /// already known are kept).
+    pub complete: bool,
+}
+
+/// What the state asks the outside world to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    RunJob(String),
+    ToggleJob(String),
+    Demote(String),
+    /// Keep the executions (with output) of this job fresh, or of none.
+    WatchJob(Option<String>),
+}
+
+/// How bad an event is; the view colours it, and the text says it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Good,
+    Warn,
+    Bad,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub at: DateTime<Utc>,
+    pub level: Level,
+    pub text: String,
+}
+
+/// An execution, without its output: what the feed and the per-job counts need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    pub job: String,
+    pub node: String,
+    pub status: ExecutionStatus,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub exit_code: Option<i32>,
+    pub attempt: u32,
+}
+
+impl From<&Execution> for Run {
+    fn from(e: &Execution) -> Run {
+        Run {
+            job: e.job_name.clone(),
+            node: e.node_name.clone(),
+            status: e.status,
+            started_at: e.started_at,
+            finished_at: (!belfry::model::is_zero_time(&e.finished_at)).then_some(e.finished_at),
+            exit_code: e.exit_code,
+            attempt: e.attempt,
+        }
+    }
+}
+
+impl Run {
+    /// When it last changed: finished, or else started.
+    pub fn when(&self) -> DateTime<Utc> {
+        self.finished_at.unwrap_or(self.started_at)
+    }
+}
+
+/// Finished executions of one job over the last hour.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HourStats {
+    pub success: u32,
+    /// Failed or missed.
+    pub failed: u32,
+}
+
+impl HourStats {
+    /// Success rate in %, if anything finished.
+    pub fn rate(&self) -> Option<f64> {
+        let total = self.success + self.failed;
+        (total > 0).then(|| 100.0 * self.success as f64 / total as f64)
+    }
+}
+
+/// A node's part in the cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Leader,
+    Voter,
+    Learner,
+    /// Started with `--server` but not (yet) in the Raft configuration.
+    Server,
+    Agent,
+}
+
+impl Role {
+    pub fn word(self) -> &'static str {
+        match self {
+            Role::Leader => "leader",
+            Role::Voter => "voter",
+            Role::Learner => "learner",
+            Role::Server => "server",
+            Role::Agent => "agent",
+        }
+    }
+}
+
+/// One line of the nodes pane.
+#[derive(Debug, Clone)]
+pub struct NodeRow {
+    pub name: String,
+    pub role: Role,
+    /// alive, suspect, failed, left, or `gone` (a Raft server gossip no longer knows).
+    pub status: String,
+    pub alive: bool,
+    pub gossip_addr: String,
+    pub http_addr: Option<String>,
+    pub rpc_addr: Option<String>,
+    pub region: String,
+    pub dc: String,
+    pub version: String,
+    /// User tags (the reserved ones have their own columns).
+    pub tags: BTreeMap<String, String>,
+    pub server: Option<ServerHealth>,
+    pub running: usize,
+    pub stats: Option<Result<NodeStats, String>>,
+    /// When it was last seen alive, for a node that is not.
+    pub last_seen: Option<DateTime<Utc>>,
+}
+
+/// One line of the jobs pane.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub name: String,
+    pub schedule: String,
+    pub next: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    /// success, failed, partially_failed, or empty when it never ran.
+    pub last_status: String,
+    pub success_count: u64,
+    pub error_count: u64,
+    /// `None` until its executions have been read.
+    pub hour: Option<HourStats>,
+    pub running: usize,
+}
+
+/// The cluster's ability to take a failure, in a colour and in words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quorum {
+    Unknown,
+    Ok,
+    AtRisk,
+    Lost,
+}
+
+/// Tags every member carries, shown in their own columns.
+const RESERVED_TAGS: [&str; 9] = [
+    "role",
+    "dc",
+    "region",
+    "version",
+    "server",
+    "expect",
+    "rpc_addr",
+    "http_addr",
+    "port",
+];
+
+/// A filter on one pane's rows.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    pub text: String,
+    pub regex: Regex,
+}
+
+/// A destructive action waiting for y/n.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub question: String,
+    pub command: Command,
+    /// Where to go back to once answered.
+    pub back: Box<Overlay>,
+}
+
+/// What covers the panes, if anything.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    None,
+    Help,
+    JobDetails { name: String, scroll: u16 },
+    NodeDetails { name: String, scroll: u16 },
+    Confirm(Pending),
+}
+
+/// Focus, selection, filters and overlays: what the keys change.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    pub focus: Pane,
+    pub selected: [usize; 4],
+    pub filters: [Option<Filter>; 4],
+    /// A filter being typed, with the error of the text so far if it is not a regex.
+    pub typing: Option<(String, Option<String>)>,
+    pub overlay: Overlay,
+    pub flash: Option<(DateTime<Utc>, String)>,
+}
+
+/// The executions (with output) of the job whose details are open, as last read.
+#[derive(Debug, Clone)]
+pub struct JobDetail {
+    pub job: String,
+    pub at: DateTime<Utc>,
+    pub runs: Result<Vec<Execution>, String>,
+}
+
+/// Everything on screen.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The address the dashboard was pointed at.
+    pub target: String,
+    pub started: DateTime<Utc>,
+    /// Times are shown in this offset (the local one; UTC in tests).
+    pub offset: FixedOffset,
+    pub read_only: bool,
+    pub cluster: Option<ClusterSnapshot>,
+    pub cluster_at: Option<DateTime<Utc>>,
+    /// When the health in `cluster` was read, and why the latest read of it failed.
+    pub health_at: Option<DateTime<Utc>>,
+    pub health_error: Option<String>,
+    /// Set while no known server answers.
+    pub unreachable: Option<(DateTime<Utc>, String)>,
+    pub jobs: Vec<Job>,
+    pub jobs_at: Option<DateTime<Utc>>,
+    pub jobs_error: Option<String>,
+    /// Per job: its recent runs (newest first) and when they were read.
+    pub runs: HashMap<String, (DateTime<Utc>, Vec<Run>)>,
+    pub hour_stats: HashMap<String, HourStats>,
+    recounted_at: Option<DateTime<Utc>>,
+    pub feed: Vec<Run>,
+    pub node_stats: HashMap<String, (DateTime<Utc>, Result<NodeStats, String>)>,
+    pub last_alive: HashMap<String, DateTime<Utc>>,
+    pub events: VecDeque<Event>,
+    pub detail: Option<JobDetail>,
+    pub ui: Ui,
+}
+
+impl State {
+    pub fn new(
+        target: &str,
+        started: DateTime<Utc>,
+        offset: FixedOffset,
+        read_only: bool,
+    ) -> State {
+        State {
+            target: target.into(),
+            started,
+            offset,
+            read_only,
+            cluster: None,
+            cluster_at: None,
+            health_at: None,
+            health_error: None,
+            unreachable: None,
+            jobs: Vec::new(),
+            jobs_at: None,
+            jobs_error: None,
+            runs: HashMap::new(),
+            hour_stats: HashMap::new(),
+            recounted_at: None,
+            feed: Vec::new(),
+            node_stats: HashMap::new(),
+            last_alive: HashMap::new(),
+            events: VecDeque::new(),
+            detail: None,
+            ui: Ui {
+                focus: Pane::Nodes,
+                selected: [0; 4],
+                filters: [None, None, None, None],
+                typing: None,
+                overlay: Overlay::None,
+                flash: None,
+            },
+        }
+    }
+
+    fn log(&mut self, at: DateTime<Utc>, level: Level, text: impl Into<String>) {
+        self.events.push_front(Event {
+            at,
+            level,
+            text: text.into(),
+        });
+        self.events.truncate(EVENT_LOG_LEN);
+    }
+
+    /// Takes in what the fetcher read.
+    pub fn apply(&mut self, update: Update) {
+        match update {
+            Update::Cluster { at, read } => self.apply_cluster(at, read),
+            Update::Jobs { at, mut jobs } => {
+                // The API lists them by name already; sorting is for other servers.
+                if !jobs.is_sorted_by(|a, b| a.name <= b.name) {
+                    jobs.sort_by(|a, b| a.name.cmp(&b.name));
+                }
+                self.jobs = jobs;
+                self.jobs_at = Some(at);
+                self.jobs_error = None;
+                let names: std::collections::HashSet<&str> =
+                    self.jobs.iter().map(|j| j.name.as_str()).collect();
+                self.runs.retain(|name, _| names.contains(name.as_str()));
+                self.recount_all(at);
+            }
+            Update::Executions { at, runs } => {
+                let hour_ago = at - Duration::hours(1);
+                for read in runs {
+                    let mut kept: Vec<Run> = read.executions.iter().map(Run::from).collect();
+                    // Only the newest were read: the older ones kept from before still count.
+                    if !read.complete
+                        && let Some((_, before)) = self.runs.remove(&read.job)
+                    {
+                        let oldest_read = kept.iter().map(|r| r.started_at).min();
+                        kept.extend(
+                            before
+                                .into_iter()
+                                .filter(|r| oldest_read.is_some_and(|o| r.started_at < o)),
+                        );
+                    }
+                    // Newest first by the instant the feed shows.
+                    kept.sort_by_key(|r| std::cmp::Reverse(r.when()));
+                    let mut n = 0;
+                    kept.retain(|r| {
+                        n += 1;
+                        n <= RUNS_KEPT_PER_JOB || r.when() >= hour_ago
+                    });
+                    self.hour_stats
+                        .insert(read.job.clone(), hour_stats(&kept, hour_ago));
+                    self.runs.insert(read.job, (at, kept));
+                }
+                self.rebuild_feed();
+            }
+            Update::NodeStats { at, stats } => {
+                for (node, s) in stats {
+                    self.node_stats.insert(node, (at, s));
+                }
+            }
+            Update::JobDetail { at, job, runs } => {
+                if self.details_job() == Some(job.as_str()) {
+                    self.detail = Some(JobDetail { job, at, runs });
+                }
+            }
+            Update::Switched {
+                at,
+                from,
+                to,
+                reason,
+            } => {
+                self.log(
+                    at,
+                    Level::Warn,
+                    format!("{from} lost ({reason}): now via {to}"),
+                );
+            }
+            Update::Unreachable { at, reason } => {
+                if self.unreachable.is_none() {
+                    self.log(at, Level::Bad, format!("no server answers: {reason}"));
+                }
+                self.unreachable = Some((at, reason));
+            }
+            Update::Failed { at, what, error } => {
+                if what == "jobs" {
+                    if self.jobs_error.is_none() {
+                        self.log(at, Level::Warn, format!("reading jobs failed: {error}"));
+                    }
+                    self.jobs_error = Some(error);
+                }
+            }
+            Update::ActionDone { at, what, result } => {
+                let (level, text) = match result {
+                    Ok(message) if message.is_empty() => (Level::Good, what),
+                    Ok(message) => (Level::Good, format!("{what}: {message}")),
+                    Err(e) => (Level::Bad, format!("{what} failed: {e}")),
+                };
+                self.ui.flash = Some((at, text.clone()));
+                self.log(at, level, text);
+            }
+        }
+    }
+
+    fn apply_cluster(&mut self, at: DateTime<Utc>, read: ClusterRead) {
+        if self.unreachable.take().is_some() {
+            self.log(at, Level::Good, format!("connected again via {}", read.via));
+        }
+        let health = match read.health {
+            Ok(h) => {
+                if self.health_error.take().is_some() {
+                    self.log(at, Level::Good, "cluster health readable again");
+                }
+                self.health_at = Some(at);
+                h
+            }
+            Err(e) => {
+                if self.health_error.is_none() {
+                    self.log(at, Level::Warn, format!("cannot read cluster health: {e}"));
+                }
+                self.health_error = Some(e);
+                self.cluster
+                    .as_ref()
+                    .map(|c| c.health.clone())
+                    .unwrap_or_else(unknown_health)
+            }
+        };
+        let snapshot = ClusterSnapshot {
+            via: read.via,
+            health,
+            members: read.members,
+            running: read.running,
+        };
+        for (level, text) in cluster_changes(self.cluster.as_ref(), &snapshot) {
+            self.log(at, level, text);
+        }
+        for m in &snapshot.members {
+            if m.status == 1 {
+                self.last_alive.insert(m.name.clone(), at);
+            }
+        }
+        let running_changed = self
+            .cluster
+            .as_ref()
+            .map(|c| c.running.as_ref().map(Vec::len))
+            != Some(snapshot.running.as_ref().map(Vec::len));
+        let keep_running = snapshot.running.is_none();
+        let previous = self.cluster.replace(snapshot);
+        // A failed busy read keeps the last known running set rather than showing none.
+        if keep_running && let (Some(prev), Some(now)) = (previous, self.cluster.as_mut()) {
+            now.running = prev.running;
+        }
+        self.cluster_at = Some(at);
+        if running_changed {
+            self.rebuild_feed();
+        }
+    }
+
+    /// Last-hour counts of every job. The window slides slowly against a count of executions
+    /// a minute apart, so this runs at most every [`RECOUNT_EVERY`]; jobs whose executions
+    /// were read are recounted as they come in.
+    fn recount_all(&mut self, at: DateTime<Utc>) {
+        if self.recounted_at.is_some_and(|r| at - r < RECOUNT_EVERY) {
+            return;
+        }
+        let hour_ago = at - Duration::hours(1);
+        let runs = &self.runs;
+        self.hour_stats.retain(|job, _| runs.contains_key(job));
+        for (job, (_, runs)) in runs {
+            let stats = hour_stats(runs, hour_ago);
+            match self.hour_stats.get_mut(job) {
+                Some(s) => *s = stats,
+                None => {
+                    self.hour_stats.insert(job.clone(), stats);
+                }
+            }
+        }
+        self.recounted_at = Some(at);
+    }
+
+    /// The newest [`FEED_LEN`] executions of all jobs, merged from the jobs' lists (each
+    /// newest first): with a thousand jobs the runs kept for the hourly rates number tens of
+    /// thousands, and only the few hundred at their heads are looked at.
+    fn rebuild_feed(&mut self) {
+        let running = self.cluster.as_ref().and_then(|c| c.running.as_ref());
+        let mut busy: Vec<Run> = running.into_iter().flatten().map(Run::from).collect();
+        busy.sort_by_key(|r| std::cmp::Reverse(r.when()));
+        // Running executions come from /v1/busy, which is fresher than the per-job reads.
+        let lists: Vec<&[Run]> = self
+            .runs
+            .values()
+            .map(|(_, runs)| runs.as_slice())
+            .chain(std::iter::once(busy.as_slice()))
+            .collect();
+        let mut heads: std::collections::BinaryHeap<(DateTime<Utc>, usize, usize)> = lists
+            .iter()
+            .enumerate()
+            .filter_map(|(l, runs)| runs.first().map(|r| (r.when(), l, 0)))
+            .collect();
+        let busy_list = lists.len() - 1;
+        let mut feed: Vec<&Run> = Vec::with_capacity(FEED_LEN + 8);
+        let mut cut = None;
+        while let Some((when, l, i)) = heads.pop() {
+            // Runs as old as the last one in stay, so the full order below decides between
+            // equals rather than the order of the merge.
+            if cut.is_some_and(|c| when < c) {
+                break;
+            }
+            let run = &lists[l][i];
+            if l == busy_list || run.status != ExecutionStatus::Running {
+                feed.push(run);
+                if feed.len() == FEED_LEN {
+                    cut = Some(when);
+                }
+            }
+            if let Some(next) = lists[l].get(i + 1) {
+                heads.push((next.when(), l, i + 1));
+            }
+        }
+        feed.sort_unstable_by(|a, b| {
+            b.when()
+                .cmp(&a.when())
+                .then_with(|| a.job.cmp(&b.job))
+                .then_with(|| a.node.cmp(&b.node))
+                .then_with(|| b.attempt.cmp(&a.attempt))
+        });
+        feed.truncate(FEED_LEN);
+        self.feed = feed.into_iter().cloned().collect();
+    }
+
+    /// The quorum verdict and its words.
+    pub fn quorum(&self) -> (Quorum, String) {
+        let Some(c) = &self.cluster else {
+            return (Quorum::Unknown, "connecting…".into());
+        };
+        if let Some(e) = &self.health_error {
+            return (Quorum::Unknown, format!("UNKNOWN: health unreadable ({e})"));
+        }
+        let h = &c.health;
+        let alive_voters = h.servers.iter().filter(|s| s.voter && s.alive).count();
+        if h.leader.is_none() {
+            return (Quorum::Lost, "NO LEADER: nothing is scheduled".into());
+        }
+        if alive_voters < h.quorum {
+            return (Quorum::Lost, "NO QUORUM: nothing new is launched".into());
+        }
+        if h.healthy_voters < h.quorum {
+            return (Quorum::AtRisk, "DEGRADED: voters slow to answer".into());
+        }
+        match h.failure_tolerance {
+            0 if h.voters == 1 => (Quorum::AtRisk, "AT RISK: a single server".into()),
+            0 => (Quorum::AtRisk, "AT RISK: next failure loses quorum".into()),
+            1 => (Quorum::Ok, "OK: 1 server may fail".into()),
+            n => (Quorum::Ok, format!("OK: {n} servers may fail")),
+        }
+    }
+
+    /// Every node: gossip members, and Raft servers gossip no longer knows, by name.
+    pub fn node_rows(&self) -> Vec<NodeRow> {
+        let Some(c) = &self.cluster else {
+            return Vec::new();
+        };
+        let mut running: HashMap<&str, usize> = HashMap::new();
+        for e in c.running.iter().flatten() {
+            *running.entry(e.node_name.as_str()).or_default() += 1;
+        }
+        let server_of = |name: &str| c.health.servers.iter().find(|s| s.node == name);
+        let mut rows: Vec<NodeRow> = c
+            .members
+            .iter()
+            .map(|m| {
+                let server = server_of(&m.name).cloned();
+                let role = if c.health.leader.as_deref() == Some(m.name.as_str()) {
+                    Role::Leader
+                } else {
+                    match &server {
+                        Some(s) if s.voter => Role::Voter,
+                        Some(_) => Role::Learner,
+                        None if m.tags.get("server").is_some_and(|v| v == "true") => Role::Server,
+                        None => Role::Agent,
+                    }
+                };
+                let status = m
+                    .status_text
+                    .clone()
+                    .unwrap_or_else(|| serf_status(m.status).into());
+                let alive = m.status == 1;
+                let tag = |k: &str| m.tags.get(k).cloned().unwrap_or_default();
+                NodeRow {
+                    name: m.name.clone(),
+                    role,
+                    status,
+                    alive,
+                    gossip_addr: format!("{}:{}", m.addr, m.port),
+                    http_addr: http_addr_of(m),
+                    rpc_addr: m.tags.get("rpc_addr").cloned(),
+                    region: tag("region"),
+                    dc: tag("dc"),
+                    version: tag("version"),
+                    tags: m
+                        .tags
+                        .iter()
+                        .filter(|(k, _)| !RESERVED_TAGS.contains(&k.as_str()))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    last_seen: (!alive)
+                        .then(|| self.last_seen(&m.name, server.as_ref()))
+                        .flatten(),
+                    server,
+                    running: running.get(m.name.as_str()).copied().unwrap_or(0),
+                    stats: self.node_stats.get(&m.name).map(|(_, s)| s.clone()),
+                }
+            })
+            .collect();
+        for s in &c.health.servers {
+            if rows.iter().any(|r| r.name == s.node) {
+                continue;
+            }
+            rows.push(NodeRow {
+                name: s.node.clone(),
+                role: if s.leader {
+                    Role::Leader
+                } else if s.voter {
+                    Role::Voter
+                } else {
+                    Role::Learner
+                },
+                status: "gone".into(),
+                alive: false,
+                gossip_addr: String::new(),
+                http_addr: None,
+                rpc_addr: None,
+                region: String::new(),
+                dc: String::new(),
+                version: String::new(),
+                tags: BTreeMap::new(),
+                last_seen: self.last_seen(&s.node, Some(s)),
+                server: Some(s.clone()),
+                running: 0,
+                stats: None,
+            });
+        }
+        rows.sort_by(|a, b| a.name.cmp(&b.name));
+        rows
+    }
+
+    /// When `name` was last alive: as this dashboard saw it, or else as the leader last
+    /// heard from it.
+    fn last_seen(&self, name: &str, server: Option<&ServerHealth>) -> Option<DateTime<Utc>> {
+        if let Some(t) = self.last_alive.get(name) {
+            return Some(*t);
+        }
+        let at = self.cluster_at?;
+        server
+            .and_then(|s| s.last_contact_ms)
+            .map(|ms| at - Duration::milliseconds(ms as i64))
+            .or_else(|| server.and_then(|s| s.stable_since))
+    }
+
+    /// The line of the jobs pane for `self.jobs[i]`. Rows are made only for what is on
+    /// screen: with a thousand jobs, making them all on every frame is most of the frame.
+    pub fn job_row(&self, i: usize) -> JobRow {
+        let j = &self.jobs[i];
+        let running = self
+            .cluster
+            .iter()
+            .flat_map(|c| c.running.iter().flatten())
+            .filter(|e| e.job_name == j.name)
+            .count();
+        JobRow {
+            name: j.name.clone(),
+            schedule: j.schedule.clone(),
+            next: (!belfry::model::is_zero_time(&j.next)).then_some(j.next),
+            disabled: j.disabled,
+            last_status: j.status.clone(),
+            success_count: j.success_count,
+            error_count: j.error_count,
+            hour: self.hour_stats.get(&j.name).copied(),
+            running,
+        }
+    }
+
+    /// Indices in `self.jobs` of the jobs that pass the jobs pane's filter.
+    pub fn visible_job_indices(&self) -> Vec<usize> {
+        match self.filter_of(Pane::Jobs) {
+            None => (0..self.jobs.len()).collect(),
+            Some(f) => (0..self.jobs.len())
+                .filter(|&i| f.regex.is_match(&job_text(&self.jobs[i])))
+                .collect(),
+        }
+    }
+
+    /// The rows of `pane` that pass its filter, as the text the filter matches.
+    fn keys_of(&self, pane: Pane) -> Vec<String> {
+        match pane {
+            Pane::Nodes => self
+                .node_rows()
+                .iter()
+                .filter(|r| self.passes(pane, &node_text(r)))
+                .map(|r| r.name.clone())
+                .collect(),
+            Pane::Jobs => self
+                .visible_job_indices()
+                .into_iter()
+                .map(|i| self.jobs[i].name.clone())
+                .collect(),
+            Pane::Executions => self
+                .visible_feed()
+                .into_iter()
+                .map(|r| r.job.clone())
+                .collect(),
+            Pane::Events => self
+                .visible_events()
+                .into_iter()
+                .map(|e| e.text.clone())
+                .collect(),
+        }
+    }
+
+    pub fn passes(&self, pane: Pane, text: &str) -> bool {
+        self.ui.filters[pane.index()]
+            .as_ref()
+            .is_none_or(|f| f.regex.is_match(text))
+    }
+
+    pub fn filter_of(&self, pane: Pane) -> Option<&Filter> {
+        self.ui.filters[pane.index()].as_ref()
+    }
+
+    pub fn visible_nodes(&self) -> Vec<NodeRow> {
+        self.node_rows()
+            .into_iter()
+            .filter(|r| self.passes(Pane::Nodes, &node_text(r)))
+            .collect()
+    }
+
+    pub fn visible_jobs(&self) -> Vec<JobRow> {
+        self.visible_job_indices()
+            .into_iter()
+            .map(|i| self.job_row(i))
+            .collect()
+    }
+
+    pub fn visible_feed(&self) -> Vec<&Run> {
+        self.feed
+            .iter()
+            .filter(|r| self.passes(Pane::Executions, &run_text(r)))
+            .collect()
+    }
+
+    pub fn visible_events(&self) -> Vec<&Event> {
+        self.events
+            .iter()
+            .filter(|e| self.passes(Pane::Events, &e.text))
+            .collect()
+    }
+
+    /// The selected row of `pane`, clamped to the rows there are.
+    pub fn selected(&self, pane: Pane, rows: usize) -> Option<usize> {
+        (rows > 0).then(|| self.ui.selected[pane.index()].min(rows - 1))
+    }
+
+    /// The job whose details are open (also under a confirmation asked from them).
+    pub fn details_job(&self) -> Option<&str> {
+        let mut overlay = &self.ui.overlay;
+        if let Overlay::Confirm(p) = overlay {
+            overlay = &p.back;
+        }
+        match overlay {
+            Overlay::JobDetails { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// The scope the keys are read in.
+    pub fn scope(&self) -> Scope {
+        if self.ui.typing.is_some() {
+            return Scope::Filter;
+        }
+        match &self.ui.overlay {
+            Overlay::None => Scope::Pane(self.ui.focus),
+            Overlay::Help => Scope::Help,
+            Overlay::JobDetails { .. } => Scope::JobDetails,
+            Overlay::NodeDetails { .. } => Scope::NodeDetails,
+            Overlay::Confirm(_) => Scope::Confirm,
+        }
+    }
+
+    /// Handles a key press; returns what the outside world must do, if anything.
+    pub fn handle_key(&mut self, key: KeyEvent, now: DateTime<Utc>) -> Option<Command> {
+        if self.ui.typing.is_some() {
+            return self.type_filter(key);
+        }
+        let action = action_for(&key, self.scope())?;
+        if action.is_destructive() && self.read_only {
+            self.ui.flash = Some((now, "read-only: r, t and d are off".into()));
+            return None;
+        }
+        match std::mem::replace(&mut self.ui.overlay, Overlay::None) {
+            Overlay::None => self.main_action(action, now),
+            Overlay::Help => None,
+            Overlay::Confirm(pending) => match action {
+                Action::Confirm => {
+                    self.ui.overlay = *pending.back;
+                    Some(pending.command)
+                }
+                _ => {
+                    self.ui.overlay = *pending.back;
+                    None
+                }
+            },
+            Overlay::JobDetails { name, scroll } => {
+                let details = Overlay::JobDetails {
+                    name: name.clone(),
+                    scroll,
+                };
+                match action {
+                    Action::Back => {
+                        self.detail = None;
+                        Some(Command::WatchJob(None))
+                    }
+                    Action::Up | Action::Down => {
+                        self.ui.overlay = Overlay::JobDetails {
+                            name,
+                            scroll: scrolled(scroll, action),
+                        };
+                        None
+                    }
+                    Action::RunJob => {
+                        self.ask_run(name, details);
+                        None
+                    }
+                    Action::ToggleJob => {
+                        self.ask_toggle(name, details);
+                        None
+                    }
+                    _ => {
+                        self.ui.overlay = details;
+                        None
+                    }
+                }
+            }
+            Overlay::NodeDetails { name, scroll } => {
+                match action {
+                    Action::Back => {}
+                    Action::Up | Action::Down => {
+                        self.ui.overlay = Overlay::NodeDetails {
+                            name,
+                            scroll: scrolled(scroll, action),
+                        }
+                    }
+                    Action::Demote => {
+                        self.ui.overlay = Overlay::NodeDetails {
+                            name: name.clone(),
+                            scroll,
+                        };
+                        self.ask_demote(name, now);
+                    }
+                    _ => self.ui.overlay = Overlay::NodeDetails { name, scroll },
+                }
+                None
+            }
+        }
+    }
+
+    fn main_action(&mut self, action: Action, now: DateTime<Utc>) -> Option<Command> {
+        let focus = self.ui.focus;
+        let i = focus.index();
+        let rows = || self.keys_of(focus);
+        match action {
+            Action::Quit => return Some(Command::Quit),
+            Action::Back => {
+                if self.ui.filters[i].take().is_none() {
+                    return Some(Command::Quit);
+                }
+            }
+            Action::Help => self.ui.overlay = Overlay::Help,
+            Action::NextPane => self.ui.focus = focus.next(),
+            Action::PrevPane => self.ui.focus = focus.prev(),
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                let n = rows().len();
+                let at = self.selected(focus, n).unwrap_or(0);
+                self.ui.selected[i] = match action {
+                    Action::Up => at.saturating_sub(1),
+                    Action::PageUp => at.saturating_sub(PAGE),
+                    Action::Down => (at + 1).min(n.saturating_sub(1)),
+                    _ => (at + PAGE).min(n.saturating_sub(1)),
+                };
+            }
+            Action::Top => self.ui.selected[i] = 0,
+            Action::Bottom => self.ui.selected[i] = rows().len().saturating_sub(1),
+            Action::Filter => {
+                let text = self.ui.filters[i]
+                    .as_ref()
+                    .map(|f| f.text.clone())
+                    .unwrap_or_default();
+                self.ui.typing = Some((text, None));
+            }
+            Action::Details => {
+                let keys = rows();
+                let name = self.selected(focus, keys.len()).map(|s| keys[s].clone())?;
+                return match focus {
+                    Pane::Nodes => {
+                        self.ui.overlay = Overlay::NodeDetails { name, scroll: 0 };
+                        None
+                    }
+                    Pane::Jobs | Pane::Executions => {
+                        self.detail = None;
+                        self.ui.overlay = Overlay::JobDetails {
+                            name: name.clone(),
+                            scroll: 0,
+                        };
+                        Some(Command::WatchJob(Some(name)))
+                    }
+                    Pane::Events => None,
+                };
+            }
+            Action::RunJob | Action::ToggleJob | Action::Demote => {
+                let keys = rows();
+                let name = self.selected(focus, keys.len()).map(|s| keys[s].clone())?;
+                match action {
+                    Action::RunJob => self.ask_run(name, Overlay::None),
+                    Action::ToggleJob => self.ask_toggle(name, Overlay::None),
+                    _ => self.ask_demote(name, now),
+                }
+            }
+            Action::Confirm | Action::Cancel => {}
+        }
+        None
+    }
+
+    fn ask_run(&mut self, name: String, back: Overlay) {
+        self.ui.overlay = Overlay::Confirm(Pending {
+            question: format!("Run job {name} now?"),
+            command: Command::RunJob(name),
+            back: Box::new(back),
+        });
+    }
+
+    fn ask_toggle(&mut self, name: String, back: Overlay) {
+        let disabled = self
+            .jobs
+            .iter()
+            .find(|j| j.name == name)
+            .is_some_and(|j| j.disabled);
+        let verb = if disabled { "Enable" } else { "Disable" };
+        self.ui.overlay = Overlay::Confirm(Pending {
+            question: format!("{verb} job {name}?"),
+            command: Command::ToggleJob(name),
+            back: Box::new(back),
+        });
+    }
+
+    /// Asks before demoting; answered, the screen goes back to what it showed.
+    fn ask_demote(&mut self, name: String, now: DateTime<Utc>) {
+        let row = self.node_rows().into_iter().find(|r| r.name == name);
+        let Some(row) = row.filter(|r| r.server.is_some() || r.role == Role::Server) else {
+            self.ui.flash = Some((now, format!("{name} is an agent: nothing to demote")));
+            return;
+        };
+        let leads = if row.role == Role::Leader {
+            " It leads: leadership moves to another voter first."
+        } else {
+            ""
+        };
+        self.ui.overlay = Overlay::Confirm(Pending {
+            question: format!("Demote server {name} to an agent?{leads}"),
+            command: Command::Demote(name),
+            back: Box::new(std::mem::replace(&mut self.ui.overlay, Overlay::None)),
+        });
+    }
+
+    fn type_filter(&mut self, key: KeyEvent) -> Option<Command> {
+        let i = self.ui.focus.index();
+        match action_for(&key, Scope::Filter) {
+            Some(Action::Confirm) => {
+                let (text, _) = self.ui.typing.take()?;
+                if text.is_empty() {
+                    self.ui.filters[i] = None;
+                } else if let Ok(regex) = case_insensitive(&text) {
+                    self.ui.filters[i] = Some(Filter { text, regex });
+                    self.ui.selected[i] = 0;
+                } else {
+                    // Keep typing until it is a regex.
+                    let error = case_insensitive(&text).err();
+                    self.ui.typing = Some((text, error));
+                }
+                return None;
+            }
+            Some(Action::Cancel) => {
+                self.ui.typing = None;
+                return None;
+            }
+            _ => {}
+        }
+        let (text, error) = self.ui.typing.as_mut()?;
+        match key.code {
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            _ => return None,
+        }
+        *error = case_insensitive(text).err();
+        None
+    }
+}
+
+/// Finished executions of one job since `hour_ago`.
+fn hour_stats(runs: &[Run], hour_ago: DateTime<Utc>) -> HourStats {
+    let mut stats = HourStats::default();
+    for r in runs {
+        match (r.status, r.finished_at) {
+            (ExecutionStatus::Success, Some(f)) if f >= hour_ago => stats.success += 1,
+            (ExecutionStatus::Failed, Some(f)) if f >= hour_ago => stats.failed += 1,
+            // A missed tick is recorded at its tick.
+            (ExecutionStatus::Missed, _) if r.when() >= hour_ago => stats.failed += 1,
+            _ => {}
+        }
+    }
+    stats
+}
+
+fn scrolled(scroll: u16, action: Action) -> u16 {
+    match action {
+        Action::Up => scroll.saturating_sub(1),
+        _ => scroll.saturating_add(1),
+    }
+}
+
+/// Filters ignore case: an operator typing `fail` means failed and FAILED alike.
+fn case_insensitive(text: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(text)
+        .case_insensitive(true)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("invalid")
+                .to_string()
+        })
+}
+
+fn serf_status(status: i32) -> &'static str {
+    match status {
+        1 => "alive",
+        2 => "leaving",
+        3 => "left",
+        4 => "failed",
+        _ => "unknown",
+    }
+}
+
+/// The node's API address: its `http_addr` tag, with an unspecified IP (a node listening on
+/// all interfaces) replaced by the address gossip reaches it at.
+pub fn http_addr_of(m: &Member) -> Option<String> {
+    let addr: std::net::SocketAddr = m.tags.get("http_addr")?.parse().ok()?;
+    if addr.ip().is_unspecified() {
+        let ip: std::net::IpAddr = m.addr.parse().ok()?;
+        return Some(std::net::SocketAddr::new(ip, addr.port()).to_string());
+    }
+    Some(addr.to_string())
+}
+
+/// What a node filter matches: name, role, status, addresses, region, dc, version and tags.
+pub fn node_text(r: &NodeRow) -> String {
+    let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    format!(
+        "{} {} {} {} {} {} {} {}",
+        r.name,
+        r.role.word(),
+        r.status,
+        r.gossip_addr,
+        r.region,
+        r.dc,
+        r.version,
+        tags.join(" ")
+    )
+}
+
+/// What a job filter matches: name, schedule, last status, enabled or disabled.
+pub fn job_text(j: &Job) -> String {
+    let state = if j.disabled { "disabled" } else { "enabled" };
+    format!("{} {} {} {state}", j.name, j.schedule, j.status)
+}
+
+pub fn run_text(r: &Run) -> String {
+    format!("{} {} {}", r.job, r.node, status_word(r.status))
+}
+
+pub fn status_word(s: ExecutionStatus) -> &'static str {
+    match s {
+        ExecutionStatus::Running => "running",
+        ExecutionStatus::Success => "success",
+        ExecutionStatus::Failed => "failed",
+        ExecutionStatus::Missed => "missed",
+    }
+}
+
+/// What changed between two cluster snapshots, as log lines.
+fn cluster_changes(prev: Option<&ClusterSnapshot>, new: &ClusterSnapshot) -> Vec<(Level, String)> {
+    let h = &new.health;
+    let mut out = Vec::new();
+    let Some(prev) = prev else {
+        let leader = h.leader.as_deref().unwrap_or("none");
+        out.push((
+            Level::Info,
+            format!("connected via {}: leader {leader}", new.via),
+        ));
+        return out;
+    };
+    let p = &prev.health;
+    if p.leader != h.leader {
+        match (&p.leader, &h.leader) {
+            (_, None) => out.push((
+                Level::Bad,
+                format!("no leader (was {})", p.leader.as_deref().unwrap_or("none")),
+            )),
+            (None, Some(l)) => out.push((Level::Good, format!("{l} is the leader{}", term(h)))),
+            (Some(old), Some(l)) => {
+                out.push((Level::Warn, format!("leader {old} → {l}{}", term(h))))
+            }
+        }
+    }
+    for m in &new.members {
+        let status = m.status_text.as_deref().unwrap_or(serf_status(m.status));
+        match prev.members.iter().find(|o| o.name == m.name) {
+            None => out.push((Level::Info, format!("{} joined ({status})", m.name))),
+            Some(old) => {
+                let before = old
+                    .status_text
+                    .as_deref()
+                    .unwrap_or(serf_status(old.status));
+                if before != status {
+                    let level = match status {
+                        "alive" => Level::Good,
+                        "failed" => Level::Bad,
+                        _ => Level::Warn,
+                    };
+                    let text = match status {
+                        "alive" => format!("{} is back (was {before})", m.name),
+                        _ => format!("{} {status} (was {before})", m.name),
+                    };
+                    out.push((level, text));
+                }
+            }
+        }
+    }
+    for old in &prev.members {
+        if !new.members.iter().any(|m| m.name == old.name) {
+            out.push((Level::Warn, format!("{} is no longer a member", old.name)));
+        }
+    }
+    for s in &h.servers {
+        let before = p.servers.iter().find(|o| o.node == s.node);
+        match before {
+            None => out.push((
+                Level::Info,
+                format!(
+                    "{} added to Raft as a {}",
+                    s.node,
+                    if s.voter { "voter" } else { "learner" }
+                ),
+            )),
+            Some(b) if b.voter != s.voter => out.push((
+                Level::Info,
+                format!(
+                    "{} is now a {}",
+                    s.node,
+                    if s.voter { "voter" } else { "learner" }
+                ),
+            )),
+            _ => {}
+        }
+    }
+    for b in &p.servers {
+        if !h.servers.iter().any(|s| s.node == b.node) {
+            out.push((Level::Warn, format!("{} removed from Raft", b.node)));
+        }
+    }
+    if p.voters != h.voters || p.quorum != h.quorum {
+        out.push((
+            Level::Info,
+            format!(
+                "voters {} → {}, quorum {} → {}",
+                p.voters, h.voters, p.quorum, h.quorum
+            ),
+        ));
+    }
+    if p.failure_tolerance != h.failure_tolerance {
+        let level = if h.failure_tolerance > p.failure_tolerance {
+            Level::Good
+        } else if h.failure_tolerance == 0 {
+            Level::Bad
+        } else {
+            Level::Warn
+        };
+        out.push((
+            level,
+            format!(
+                "tolerance {} → {} ({}/{} healthy)",
+                p.failure_tolerance, h.failure_tolerance, h.healthy_voters, h.voters
+            ),
+        ));
+    }
+    if p.healthy != h.healthy {
+        out.push(if h.healthy {
+            (Level::Good, "quorum healthy again".into())
+        } else {
+            (Level::Bad, "quorum unhealthy".into())
+        });
+    }
+    out
+}
+
+/// Health before any could be read: no leader, no servers.
+fn unknown_health() -> ClusterHealth {
+    ClusterHealth {
+        healthy: false,
+        leader: None,
+        voters: 0,
+        healthy_voters: 0,
+        quorum: 0,
+        failure_tolerance: 0,
+        elections_last_hour: 0,
+        servers: Vec::new(),
+        warnings: Vec::new(),
+        term: None,
+        leader_since: None,
+    }
+}
+
+fn term(h: &ClusterHealth) -> String {
+    h.term.map(|t| format!(" (term {t})")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{after_failover, healthy_state, now};
+
+    fn press(state: &mut State, code: KeyCode) -> Option<Command> {
+        state.handle_key(KeyEvent::new(code, KeyModifiers::NONE), now())
+    }
+
+    #[test]
+    fn a_failover_is_logged_and_judged() {
+        let mut state = healthy_state();
+        assert_eq!(state.quorum().0, Quorum::Ok);
+        after_failover(&mut state);
+        let (verdict, words) = state.quorum();
+        assert_eq!(verdict, Quorum::AtRisk);
+        assert!(words.contains("next failure"), "{words}");
+        let texts: Vec<&str> = state.events.iter().map(|e| e.text.as_str()).collect();
+        for expected in [
+            "leader node-a → node-b (term 8)",
+            "node-a failed (was alive)",
+            "tolerance 1 → 0 (2/3 healthy)",
+            "10.0.0.1:8080 lost (unreachable): now via 10.0.0.2:8080",
+        ] {
+            assert!(texts.contains(&expected), "{expected:?} not in {texts:?}");
+        }
+        let a = state
+            .node_rows()
+            .into_iter()
+            .find(|r| r.name == "node-a")
+            .unwrap();
+        assert!(!a.alive);
+        // Last seen alive by this dashboard, one read before.
+        assert_eq!(a.last_seen, Some(now() - Duration::seconds(1)));
+    }
+
+    #[test]
+    fn roles_come_from_raft_and_gossip() {
+        let state = healthy_state();
+        let roles: Vec<(String, Role)> = state
+            .node_rows()
+            .into_iter()
+            .map(|r| (r.name, r.role))
+            .collect();
+        assert_eq!(
+            roles,
+            vec![
+                ("node-a".into(), Role::Leader),
+                ("node-b".into(), Role::Voter),
+                ("node-c".into(), Role::Voter),
+                ("worker-1".into(), Role::Agent),
+            ]
+        );
+        let worker = &state.node_rows()[3];
+        assert_eq!(worker.tags.len(), 1, "reserved tags are not user tags");
+        assert_eq!(state.node_rows()[1].running, 1);
+    }
+
+    #[test]
+    fn the_last_hour_rate_counts_only_the_last_hour() {
+        let state = healthy_state();
+        let report = state.hour_stats["report"];
+        assert_eq!((report.success, report.failed), (1, 1));
+        assert_eq!(report.rate(), Some(50.0));
+        assert_eq!(state.hour_stats["cleanup"].rate(), None);
+        // The running execution comes from /v1/busy, the newest first.
+        assert_eq!(state.feed[0].status, ExecutionStatus::Running);
+    }
+
+    #[test]
+    fn a_read_of_the_newest_executions_keeps_the_older_ones() {
+        let mut state = healthy_state();
+        state.apply(Update::Executions {
+            at: now(),
+            runs: vec![ExecutionsRead {
+                job: "report".into(),
+                executions: vec![crate::fixtures::execution(
+                    "report",
+                    "node-c",
+                    ExecutionStatus::Success,
+                    10,
+                )],
+                complete: false,
+            }],
+        });
+        let runs = &state.runs["report"].1;
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        assert_eq!(runs[0].node, "node-c");
+        let report = state.hour_stats["report"];
+        assert_eq!((report.success, report.failed), (2, 1));
+        assert_eq!(state.feed[1].node, "node-c", "second after the running one");
+    }
+
+    #[test]
+    fn a_failed_health_read_keeps_the_last_health_and_says_so() {
+        let mut state = healthy_state();
+        let mut read = crate::fixtures::cluster_read(
+            crate::fixtures::health("node-a", vec![], 7),
+            vec![crate::fixtures::member("node-a", "10.0.0.1", true, "alive")],
+        );
+        read.health = Err("timed out".into());
+        state.apply(Update::Cluster { at: now(), read });
+        assert_eq!(state.cluster.as_ref().unwrap().health.voters, 3);
+        assert_eq!(state.quorum().0, Quorum::Unknown);
+        assert!(state.quorum().1.contains("timed out"));
+    }
+
+    #[test]
+    fn filters_are_case_insensitive_regexes_per_pane() {
+        let mut state = healthy_state();
+        press(&mut state, KeyCode::Char('/'));
+        for c in "NODE-[bc".chars() {
+            press(&mut state, KeyCode::Char(c));
+        }
+        // Not a regex yet: enter keeps the prompt and says why.
+        press(&mut state, KeyCode::Enter);
+        assert!(state.ui.typing.as_ref().unwrap().1.is_some());
+        press(&mut state, KeyCode::Char(']'));
+        press(&mut state, KeyCode::Enter);
+        assert!(state.ui.typing.is_none());
+        let names: Vec<String> = state.visible_nodes().into_iter().map(|r| r.name).collect();
+        assert_eq!(names, ["node-b", "node-c"]);
+        // Other panes are not filtered.
+        assert_eq!(state.visible_jobs().len(), 3);
+        // Esc clears the filter first, and quits only then.
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert_eq!(state.visible_nodes().len(), 4);
+        assert_eq!(press(&mut state, KeyCode::Esc), Some(Command::Quit));
+    }
+
+    #[test]
+    fn moving_and_confirming() {
+        let mut state = healthy_state();
+        press(&mut state, KeyCode::Tab);
+        assert_eq!(state.ui.focus, Pane::Jobs);
+        press(&mut state, KeyCode::Char('G'));
+        press(&mut state, KeyCode::Down);
+        assert_eq!(state.selected(Pane::Jobs, 3), Some(2));
+        // report is selected; toggling asks, n changes nothing.
+        assert_eq!(press(&mut state, KeyCode::Char('t')), None);
+        assert!(
+            matches!(&state.ui.overlay, Overlay::Confirm(p) if p.question == "Disable job report?")
+        );
+        assert_eq!(press(&mut state, KeyCode::Char('n')), None);
+        assert!(matches!(state.ui.overlay, Overlay::None));
+        press(&mut state, KeyCode::Char('r'));
+        assert_eq!(
+            press(&mut state, KeyCode::Char('y')),
+            Some(Command::RunJob("report".into()))
+        );
+        // Shift-tab goes back; the agent cannot be demoted.
+        press(&mut state, KeyCode::BackTab);
+        press(&mut state, KeyCode::Char('G'));
+        assert_eq!(press(&mut state, KeyCode::Char('d')), None);
+        assert!(matches!(state.ui.overlay, Overlay::None));
+        assert!(state.ui.flash.as_ref().unwrap().1.contains("agent"));
+    }
+
+    #[test]
+    fn read_only_refuses_destructive_keys() {
+        let mut state = healthy_state();
+        state.read_only = true;
+        assert_eq!(press(&mut state, KeyCode::Char('d')), None);
+        assert!(matches!(state.ui.overlay, Overlay::None));
+        assert!(state.ui.flash.as_ref().unwrap().1.starts_with("read-only"));
+    }
+
+    #[test]
+    fn unspecified_http_addresses_use_the_gossip_ip() {
+        let mut m = crate::fixtures::member("n", "10.1.2.3", true, "alive");
+        m.tags.insert("http_addr".into(), "0.0.0.0:8080".into());
+        assert_eq!(http_addr_of(&m).as_deref(), Some("10.1.2.3:8080"));
+    }
+}

@@ -1,0 +1,1359 @@
+//! Rendering: the state, at an instant, onto a frame. Pure: the same state, instant and size
+//! always draw the same screen, which is what the snapshot tests rely on.
+//!
+//! Every colour has words beside it (the health verdict, statuses, event texts), so the
+//! screen reads the same without colour (`NO_COLOR`, `--no-color`).
+
+use belfry::model::ExecutionStatus;
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
+
+use crate::keys::{BINDINGS, Scope, help_bar};
+use crate::state::{
+    FLASH_FOR, JobRow, Level, NodeRow, Overlay, Pane, Quorum, Role, Run, State, status_word,
+};
+
+/// Data older than this is called stale in the header.
+const STALE_AFTER: Duration = Duration::seconds(3);
+
+/// Styles, with or without colour.
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    pub color: bool,
+}
+
+impl Theme {
+    fn fg(&self, color: Color) -> Style {
+        if self.color {
+            Style::new().fg(color)
+        } else {
+            Style::new()
+        }
+    }
+    fn good(&self) -> Style {
+        self.fg(Color::Green)
+    }
+    fn warn(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+    fn bad(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Red).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+    fn dim(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::DarkGray)
+        } else {
+            Style::new()
+        }
+    }
+    fn strong(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+    fn key(&self) -> Style {
+        if self.color {
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        } else {
+            Style::new().add_modifier(Modifier::BOLD)
+        }
+    }
+    fn selected(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+    fn title(&self, focused: bool) -> Style {
+        match (focused, self.color) {
+            (true, true) => Style::new()
+                .fg(Color::Black)
+                .bg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+            (true, false) => Style::new().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            (false, _) => Style::new().add_modifier(Modifier::BOLD),
+        }
+    }
+    fn level(&self, level: Level) -> Style {
+        match level {
+            Level::Info => Style::new(),
+            Level::Good => self.good(),
+            Level::Warn => self.warn(),
+            Level::Bad => self.bad(),
+        }
+    }
+    fn quorum(&self, q: Quorum) -> Style {
+        match q {
+            Quorum::Unknown => self.warn(),
+            Quorum::Ok => self.good().add_modifier(Modifier::BOLD),
+            Quorum::AtRisk => self.warn().add_modifier(Modifier::BOLD),
+            Quorum::Lost => self.bad(),
+        }
+    }
+}
+
+/// Draws the whole screen.
+pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Theme) {
+    let area = frame.area();
+    let [header, body, bar] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(frame, header, state, now, theme);
+    render_body(frame, body, state, now, theme);
+    render_bar(frame, bar, state, theme);
+    match &state.ui.overlay {
+        Overlay::None => {}
+        Overlay::Help => render_help(frame, body, theme),
+        Overlay::JobDetails { name, scroll } => {
+            render_job_details(frame, body, state, name, *scroll, now, theme)
+        }
+        Overlay::NodeDetails { name, scroll } => {
+            render_node_details(frame, body, state, name, *scroll, now, theme)
+        }
+        Overlay::Confirm(pending) => {
+            match &*pending.back {
+                Overlay::JobDetails { name, scroll } => {
+                    render_job_details(frame, body, state, name, *scroll, now, theme)
+                }
+                Overlay::NodeDetails { name, scroll } => {
+                    render_node_details(frame, body, state, name, *scroll, now, theme)
+                }
+                _ => {}
+            }
+            render_confirm(frame, body, &pending.question, theme)
+        }
+    }
+}
+
+fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    let mut first = vec![Span::styled("belfry top", t.strong())];
+    if let (None, Some(c)) = (&state.unreachable, &state.cluster) {
+        first.push(Span::raw(format!("  via {}", c.via)));
+    }
+    if let Some(at) = state.cluster_at {
+        let age = now - at;
+        let style = if age > STALE_AFTER { t.warn() } else { t.dim() };
+        let stale = if age > STALE_AFTER { "STALE: " } else { "" };
+        first.push(Span::styled(
+            format!("  {stale}data {} old", age_text(age)),
+            style,
+        ));
+    }
+    match (&state.unreachable, &state.cluster) {
+        (Some((_, reason)), _) => {
+            first.push(Span::raw("  "));
+            first.push(Span::styled(
+                format!("NO SERVER ANSWERS: {reason}"),
+                t.bad(),
+            ));
+        }
+        (None, Some(_)) => {}
+        (None, None) => first.push(Span::raw(format!("  connecting to {}…", state.target))),
+    }
+    let first = Line::from(first);
+    let flash = state
+        .ui
+        .flash
+        .as_ref()
+        .filter(|(at, _)| now - *at < FLASH_FOR)
+        .map(|(_, text)| text.as_str());
+    let right = match flash {
+        Some(text) => Span::styled(text.to_string(), t.strong()),
+        None if state.read_only => Span::styled("read-only", t.dim()),
+        None => Span::raw(""),
+    };
+    let (second, third) = match &state.cluster {
+        None => (Line::raw(""), Line::raw("")),
+        Some(c) => {
+            let h = &c.health;
+            let mut leader = vec![Span::raw("Leader ")];
+            match &h.leader {
+                Some(l) => leader.push(Span::styled(l.clone(), t.strong())),
+                None => leader.push(Span::styled("none", t.bad())),
+            }
+            if let Some(term) = h.term {
+                leader.push(Span::raw(format!("  term {term}")));
+            }
+            if let (Some(_), Some(since)) = (&h.leader, h.leader_since) {
+                leader.push(Span::raw(format!(
+                    "  since {} ({} ago)",
+                    clock(since, state.offset),
+                    age_text(now - since)
+                )));
+            }
+            if h.elections_last_hour > 1 {
+                leader.push(Span::styled(
+                    format!("  {} elections in the last hour", h.elections_last_hour),
+                    t.warn(),
+                ));
+            }
+            let alive = h.servers.iter().filter(|s| s.voter && s.alive).count();
+            let (verdict, words) = state.quorum();
+            let quorum = vec![
+                Span::raw(format!(
+                    "Voters {alive}/{} alive  quorum {}  tolerance {}  ",
+                    h.voters, h.quorum, h.failure_tolerance
+                )),
+                Span::styled(words, t.quorum(verdict)),
+            ];
+            (Line::from(leader), Line::from(quorum))
+        }
+    };
+    let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Length(2)]).areas(area);
+    // The message gets what the status leaves, and is cut if need be (the log keeps it whole).
+    let left_width = (first.width() as u16 + 2).min(top.width);
+    let [left, flash_area] =
+        Layout::horizontal([Constraint::Length(left_width), Constraint::Min(0)]).areas(top);
+    frame.render_widget(Paragraph::new(first), left);
+    frame.render_widget(
+        Paragraph::new(Line::from(right)).alignment(ratatui::layout::HorizontalAlignment::Right),
+        flash_area,
+    );
+    frame.render_widget(Paragraph::new(vec![second, third]), rest);
+}
+
+fn render_body(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    let nodes = state.visible_nodes();
+    let h = area.height;
+    // Nodes: their rows, up to about a third; the feed and the log: a quarter; jobs: the rest.
+    let nodes_h = (nodes.len() as u16 + 2).clamp(4, (h * 35 / 100).max(7));
+    let bottom_h = (h / 4).max(6);
+    let [nodes_area, jobs_area, bottom] = Layout::vertical([
+        Constraint::Length(nodes_h),
+        Constraint::Min(4),
+        Constraint::Length(bottom_h),
+    ])
+    .areas(area);
+    let [feed_area, events_area] =
+        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
+    render_nodes(frame, nodes_area, state, &nodes, now, t);
+    render_jobs(frame, jobs_area, state, now, t);
+    render_feed(frame, feed_area, state, now, t);
+    render_events(frame, events_area, state, t);
+}
+
+/// A pane's frame: a title line, highlighted when focused.
+fn pane_block<'a>(state: &State, pane: Pane, count: usize, extra: &str, t: &Theme) -> Block<'a> {
+    let focused = state.ui.focus == pane && matches!(state.ui.overlay, Overlay::None);
+    let mut title = format!(" {} ({count}) ", pane.title());
+    if let Some(f) = state.filter_of(pane) {
+        title.push_str(&format!("/{}/ ", f.text));
+    }
+    let mut spans = vec![Span::styled(title, t.title(focused))];
+    if !extra.is_empty() {
+        spans.push(Span::styled(format!(" {extra} "), t.warn()));
+    }
+    let borders = if pane == Pane::Events {
+        Borders::TOP | Borders::LEFT
+    } else {
+        Borders::TOP
+    };
+    Block::new()
+        .borders(borders)
+        .border_style(t.dim())
+        .title(Line::from(spans))
+}
+
+/// The first column (names) is cut to this before other columns are left out.
+const FIRST_COLUMN_MIN: u16 = 10;
+
+/// A column: its title, its width, and how readily it is left out when space is short
+/// (0: never).
+struct Column {
+    title: &'static str,
+    width: u16,
+    drop_rank: u8,
+}
+
+/// The columns that fit `width`, in their order. The first column takes what is left.
+fn fit(columns: &[Column], room: u16) -> Vec<usize> {
+    let mut by_rank: Vec<usize> = (0..columns.len()).collect();
+    by_rank.sort_by_key(|&i| columns[i].drop_rank);
+    let mut used = 0u16;
+    let mut kept = Vec::new();
+    for i in by_rank {
+        // The first column can shrink to make room: count it at most at its minimum.
+        let width = if i == 0 {
+            columns[i].width.min(FIRST_COLUMN_MIN)
+        } else {
+            columns[i].width
+        };
+        let need = width + if kept.is_empty() { 0 } else { 1 };
+        if used + need <= room || columns[i].drop_rank == 0 {
+            used += need;
+            kept.push(i);
+        }
+    }
+    kept.sort();
+    kept
+}
+
+/// The first row to show so that `selected` is on screen, and the window's rows.
+fn window(len: usize, selected: Option<usize>, height: usize) -> (usize, usize) {
+    let sel = selected.unwrap_or(0);
+    let offset = if sel >= height { sel + 1 - height } else { 0 };
+    (offset, (offset + height).min(len))
+}
+
+/// Draws a table of string cells, keeping the columns that fit.
+#[allow(clippy::too_many_arguments)]
+fn draw_table(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block,
+    columns: &mut [Column],
+    rows: Vec<(Vec<Cell<'static>>, Style)>,
+    offset: usize,
+    selected: Option<usize>,
+    focused: bool,
+    t: &Theme,
+) {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let kept = fit(columns, inner.width);
+    // The first column (the name) gets its natural width if there is room, else what the
+    // others leave.
+    let others: u16 = kept.iter().skip(1).map(|&i| columns[i].width + 1).sum();
+    if let Some(&first) = kept.first() {
+        columns[first].width = columns[first].width.min(inner.width.saturating_sub(others));
+    }
+    let widths: Vec<Constraint> = kept
+        .iter()
+        .map(|&i| Constraint::Length(columns[i].width))
+        .collect();
+    let header = Row::new(
+        kept.iter()
+            .map(|&i| Cell::from(columns[i].title))
+            .collect::<Vec<_>>(),
+    )
+    .style(t.strong().add_modifier(Modifier::UNDERLINED));
+    let rows: Vec<Row> = rows
+        .into_iter()
+        .map(|(cells, style)| {
+            let mut cells: Vec<Option<Cell>> = cells.into_iter().map(Some).collect();
+            Row::new(
+                kept.iter()
+                    .map(|&i| cells[i].take().unwrap_or_default())
+                    .collect::<Vec<_>>(),
+            )
+            .style(style)
+        })
+        .collect();
+    let mut table = Table::new(rows, widths).header(header).column_spacing(1);
+    if focused {
+        table = table.row_highlight_style(t.selected());
+    }
+    let mut table_state = TableState::default().with_selected(selected.map(|s| s - offset));
+    frame.render_stateful_widget(table, inner, &mut table_state);
+}
+
+fn render_nodes(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    nodes: &[NodeRow],
+    now: DateTime<Utc>,
+    t: &Theme,
+) {
+    let stats_age = nodes
+        .iter()
+        .filter_map(|n| state.node_stats.get(&n.name).map(|(at, _)| now - *at))
+        .min();
+    let extra = match stats_age {
+        Some(age) if age > Duration::seconds(15) => format!("load {} old", age_text(age)),
+        _ => String::new(),
+    };
+    let block = pane_block(state, Pane::Nodes, nodes.len(), &extra, t);
+    let width = |f: &dyn Fn(&NodeRow) -> usize, min: usize, max: usize| {
+        nodes.iter().map(f).max().unwrap_or(0).clamp(min, max) as u16
+    };
+    let mut columns = vec![
+        Column {
+            title: "Name",
+            width: width(&|n| n.name.chars().count(), 4, 24),
+            drop_rank: 0,
+        },
+        Column {
+            title: "Role",
+            width: 7,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Status",
+            width: 7,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Contact",
+            width: 13,
+            drop_rank: 1,
+        },
+        Column {
+            title: "Lag",
+            width: 5,
+            drop_rank: 2,
+        },
+        Column {
+            title: "Run",
+            width: 3,
+            drop_rank: 1,
+        },
+        Column {
+            title: "CPU",
+            width: 6,
+            drop_rank: 2,
+        },
+        Column {
+            title: "Mem",
+            width: 6,
+            drop_rank: 2,
+        },
+        Column {
+            title: "Disk",
+            width: 6,
+            drop_rank: 3,
+        },
+        Column {
+            title: "Address",
+            width: width(&|n| n.gossip_addr.len(), 7, 40),
+            drop_rank: 5,
+        },
+        Column {
+            title: "Region/DC",
+            width: width(&|n| n.region.len() + n.dc.len() + 1, 9, 30),
+            drop_rank: 6,
+        },
+        Column {
+            title: "Version",
+            width: width(&|n| n.version.len(), 7, 16),
+            drop_rank: 4,
+        },
+        Column {
+            title: "Tags",
+            width: width(&|n| tags_text(n).len(), 4, 40),
+            drop_rank: 7,
+        },
+    ];
+    let height = area.height.saturating_sub(2) as usize;
+    let selected = state.selected(Pane::Nodes, nodes.len());
+    let (offset, end) = window(nodes.len(), selected, height);
+    let rows = nodes[offset..end]
+        .iter()
+        .map(|n| {
+            let status_style = match n.status.as_str() {
+                "alive" => Style::new(),
+                "failed" | "gone" => t.bad(),
+                _ => t.warn(),
+            };
+            let role_style = match n.role {
+                Role::Leader => t.strong(),
+                _ => Style::new(),
+            };
+            let (cpu, mem, disk) = match &n.stats {
+                Some(Ok(s)) => (
+                    s.cpu_percent.map(|c| format!("{c:.1}%")),
+                    s.rss_bytes.map(bytes_text),
+                    s.data_dir_bytes.map(bytes_text),
+                ),
+                _ => (None, None, None),
+            };
+            let dash = || "-".to_string();
+            let cells = vec![
+                Cell::from(n.name.clone()),
+                Cell::from(Span::styled(n.role.word(), role_style)),
+                Cell::from(Span::styled(n.status.clone(), status_style)),
+                Cell::from(contact_text(n, now)),
+                Cell::from(
+                    n.server
+                        .as_ref()
+                        .and_then(|s| s.log_lag)
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(dash),
+                ),
+                Cell::from(n.running.to_string()),
+                Cell::from(cpu.unwrap_or_else(dash)),
+                Cell::from(mem.unwrap_or_else(dash)),
+                Cell::from(disk.unwrap_or_else(dash)),
+                Cell::from(n.gossip_addr.clone()),
+                Cell::from(if n.region.is_empty() {
+                    String::new()
+                } else {
+                    format!("{}/{}", n.region, n.dc)
+                }),
+                Cell::from(n.version.clone()),
+                Cell::from(tags_text(n)),
+            ];
+            (cells, Style::new())
+        })
+        .collect();
+    let focused = state.ui.focus == Pane::Nodes;
+    draw_table(
+        frame,
+        area,
+        block,
+        &mut columns,
+        rows,
+        offset,
+        selected,
+        focused,
+        t,
+    );
+}
+
+fn tags_text(n: &NodeRow) -> String {
+    let tags: Vec<String> = n.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    tags.join(",")
+}
+
+/// Last contact for a live server; "seen … ago" for a node that is not alive.
+fn contact_text(n: &NodeRow, now: DateTime<Utc>) -> String {
+    if !n.alive {
+        return match n.last_seen {
+            Some(t) => format!("seen {} ago", age_text(now - t)),
+            None => "never seen".into(),
+        };
+    }
+    match n.server.as_ref().and_then(|s| s.last_contact_ms) {
+        Some(ms) => format!("{ms}ms"),
+        None => "-".into(),
+    }
+}
+
+fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    let jobs = state.visible_job_indices();
+    let extra = match (&state.jobs_error, state.jobs_at) {
+        (Some(_), Some(at)) => format!("reading failed; data {} old", age_text(now - at)),
+        (Some(_), None) => "reading failed".into(),
+        (None, Some(at)) if now - at > STALE_AFTER => format!("data {} old", age_text(now - at)),
+        _ => String::new(),
+    };
+    let block = pane_block(state, Pane::Jobs, jobs.len(), &extra, t);
+    let mut columns = vec![
+        Column {
+            title: "Name",
+            width: jobs
+                .iter()
+                .map(|&i| state.jobs[i].name.chars().count())
+                .max()
+                .unwrap_or(0)
+                .clamp(4, 32) as u16,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Schedule",
+            width: 14,
+            drop_rank: 2,
+        },
+        Column {
+            title: "Next",
+            width: 9,
+            drop_rank: 1,
+        },
+        Column {
+            title: "Last",
+            width: 8,
+            drop_rank: 0,
+        },
+        Column {
+            title: "OK",
+            width: 6,
+            drop_rank: 3,
+        },
+        Column {
+            title: "Err",
+            width: 6,
+            drop_rank: 3,
+        },
+        Column {
+            title: "1h ok",
+            width: 6,
+            drop_rank: 1,
+        },
+        Column {
+            title: "Run",
+            width: 3,
+            drop_rank: 0,
+        },
+    ];
+    let height = area.height.saturating_sub(2) as usize;
+    let selected = state.selected(Pane::Jobs, jobs.len());
+    let (offset, end) = window(jobs.len(), selected, height);
+    let rows = jobs[offset..end]
+        .iter()
+        .map(|&i| job_cells(&state.job_row(i), state.offset, now, t))
+        .collect();
+    let focused = state.ui.focus == Pane::Jobs;
+    draw_table(
+        frame,
+        area,
+        block,
+        &mut columns,
+        rows,
+        offset,
+        selected,
+        focused,
+        t,
+    );
+}
+
+fn job_cells(
+    j: &JobRow,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+    t: &Theme,
+) -> (Vec<Cell<'static>>, Style) {
+    let next = if j.disabled {
+        "disabled".to_string()
+    } else {
+        match j.next {
+            Some(n) if n - now < Duration::hours(1) => {
+                format!("in {}", age_text((n - now).max(Duration::zero())))
+            }
+            Some(n) if n - now < Duration::hours(24) => clock(n, offset),
+            Some(n) => n.with_timezone(&offset).format("%m-%d").to_string(),
+            None => "-".into(),
+        }
+    };
+    let (last, last_style) = match j.last_status.as_str() {
+        "success" => ("success", t.good()),
+        "failed" => ("failed", t.bad()),
+        "partially_failed" => ("partial", t.warn()),
+        "" => ("-", Style::new()),
+        other => (other, Style::new()),
+    };
+    let (hour, hour_style) = match j.hour {
+        None => ("…".to_string(), t.dim()),
+        Some(h) => match h.rate() {
+            None => ("-".to_string(), Style::new()),
+            Some(r) if r >= 99.95 => ("100%".to_string(), t.good()),
+            Some(r) => (
+                format!("{r:.0}%"),
+                if r >= 90.0 { t.warn() } else { t.bad() },
+            ),
+        },
+    };
+    let cells = vec![
+        Cell::from(j.name.clone()),
+        Cell::from(j.schedule.clone()),
+        Cell::from(next),
+        Cell::from(Span::styled(last.to_string(), last_style)),
+        Cell::from(j.success_count.to_string()),
+        Cell::from(j.error_count.to_string()),
+        Cell::from(Span::styled(hour, hour_style)),
+        Cell::from(j.running.to_string()),
+    ];
+    let style = if j.disabled { t.dim() } else { Style::new() };
+    (cells, style)
+}
+
+fn render_feed(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    let feed = state.visible_feed();
+    let block = pane_block(state, Pane::Executions, feed.len(), "", t);
+    let mut columns = vec![
+        Column {
+            title: "Job",
+            width: feed
+                .iter()
+                .map(|r| r.job.chars().count())
+                .max()
+                .unwrap_or(0)
+                .clamp(3, 32) as u16,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Time",
+            width: 8,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Node",
+            width: feed
+                .iter()
+                .map(|r| r.node.chars().count())
+                .max()
+                .unwrap_or(0)
+                .clamp(4, 16) as u16,
+            drop_rank: 1,
+        },
+        Column {
+            title: "Status",
+            width: 7,
+            drop_rank: 0,
+        },
+        Column {
+            title: "Took",
+            width: 5,
+            drop_rank: 2,
+        },
+    ];
+    let height = area.height.saturating_sub(2) as usize;
+    let selected = state.selected(Pane::Executions, feed.len());
+    let (offset, end) = window(feed.len(), selected, height);
+    let rows = feed[offset..end]
+        .iter()
+        .map(|r| run_cells(r, state.offset, now, t))
+        .collect();
+    let focused = state.ui.focus == Pane::Executions;
+    draw_table(
+        frame,
+        area,
+        block,
+        &mut columns,
+        rows,
+        offset,
+        selected,
+        focused,
+        t,
+    );
+}
+
+fn run_style(status: ExecutionStatus, t: &Theme) -> Style {
+    match status {
+        ExecutionStatus::Success => t.good(),
+        ExecutionStatus::Failed | ExecutionStatus::Missed => t.bad(),
+        ExecutionStatus::Running => t.warn(),
+    }
+}
+
+fn run_cells(
+    r: &Run,
+    offset: FixedOffset,
+    now: DateTime<Utc>,
+    t: &Theme,
+) -> (Vec<Cell<'static>>, Style) {
+    let took = match r.finished_at {
+        Some(f) if r.status != ExecutionStatus::Missed => age_text(f - r.started_at),
+        None if r.status == ExecutionStatus::Running => age_text(now - r.started_at),
+        _ => "-".into(),
+    };
+    let cells = vec![
+        Cell::from(r.job.clone()),
+        Cell::from(clock(r.when(), offset)),
+        Cell::from(r.node.clone()),
+        Cell::from(Span::styled(status_word(r.status), run_style(r.status, t))),
+        Cell::from(took),
+    ];
+    (cells, Style::new())
+}
+
+fn render_events(frame: &mut Frame, area: Rect, state: &State, t: &Theme) {
+    let events = state.visible_events();
+    let block = pane_block(state, Pane::Events, events.len(), "", t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height as usize;
+    let selected = state.selected(Pane::Events, events.len());
+    let (offset, end) = window(events.len(), selected, height);
+    let focused = state.ui.focus == Pane::Events && matches!(state.ui.overlay, Overlay::None);
+    let lines: Vec<Line> = events[offset..end]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let line = Line::from(vec![
+                Span::styled(clock(e.at, state.offset), t.dim()),
+                Span::raw(" "),
+                Span::styled(e.text.clone(), t.level(e.level)),
+            ]);
+            if focused && selected == Some(offset + i) {
+                line.style(t.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The bottom line: the keys in force, from the binding table; or the filter being typed.
+fn render_bar(frame: &mut Frame, area: Rect, state: &State, t: &Theme) {
+    let scope = state.scope();
+    let mut spans = Vec::new();
+    if let Some((text, error)) = &state.ui.typing {
+        spans.push(Span::styled(
+            format!("filter {}: /", state.ui.focus.title()),
+            t.strong(),
+        ));
+        spans.push(Span::raw(text.clone()));
+        spans.push(Span::styled("▏", t.key()));
+        if let Some(e) = error {
+            spans.push(Span::styled(format!("  {e}"), t.bad()));
+        }
+        spans.push(Span::raw("  "));
+    }
+    for (i, (keys, what)) in help_bar(scope, state.read_only).into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.push(Span::styled(keys, t.key()));
+        spans.push(Span::raw(format!(" {what}")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A rectangle of at most `width` × `height` in the middle of `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+fn popup<'a>(title: String, t: &Theme) -> Block<'a> {
+    Block::bordered()
+        .title(Span::styled(format!(" {title} "), t.title(true)))
+        .border_style(t.strong())
+}
+
+fn render_help(frame: &mut Frame, area: Rect, t: &Theme) {
+    let sections: [(&'static str, &[Scope]); 5] = [
+        ("Everywhere", &[Scope::Main]),
+        ("Nodes", &[Scope::Pane(Pane::Nodes)]),
+        ("Jobs", &[Scope::Pane(Pane::Jobs)]),
+        ("Executions", &[Scope::Pane(Pane::Executions)]),
+        (
+            "Details",
+            &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
+        ),
+    ];
+    let lines_of = |wanted: &[(&'static str, &[Scope])]| -> Vec<Line<'static>> {
+        let mut lines = Vec::new();
+        for (title, scopes) in wanted {
+            if !lines.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            lines.push(Line::styled(*title, t.strong()));
+            for b in BINDINGS.iter().filter(|b| scopes.contains(&b.scope)) {
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {:<7}", b.label), t.key()),
+                    Span::raw(format!(" {}", b.long)),
+                ]));
+            }
+        }
+        lines
+    };
+    let box_area = centered(area, 78, area.height);
+    frame.render_widget(Clear, box_area);
+    let block = popup("Keys".into(), t);
+    let inner = block.inner(box_area);
+    frame.render_widget(block, box_area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(inner);
+    frame.render_widget(
+        Paragraph::new(lines_of(&sections[..1])).wrap(Wrap { trim: false }),
+        left,
+    );
+    frame.render_widget(
+        Paragraph::new(lines_of(&sections[1..])).wrap(Wrap { trim: false }),
+        right,
+    );
+}
+
+fn render_confirm(frame: &mut Frame, area: Rect, question: &str, t: &Theme) {
+    let box_area = centered(area, 60, 5);
+    frame.render_widget(Clear, box_area);
+    let block = popup("Confirm".into(), t);
+    let inner = block.inner(box_area);
+    frame.render_widget(block, box_area);
+    frame.render_widget(
+        Paragraph::new(Line::styled(question.to_string(), t.strong())).wrap(Wrap { trim: true }),
+        inner,
+    );
+}
+
+fn field(name: &str, value: String, t: &Theme) -> Line<'static> {
+    Line::from(vec![
+        Span::styled(format!("{name:<13}"), t.strong()),
+        Span::raw(value),
+    ])
+}
+
+fn render_details(
+    frame: &mut Frame,
+    area: Rect,
+    title: String,
+    lines: Vec<Line<'static>>,
+    scroll: u16,
+    t: &Theme,
+) {
+    let box_area = area;
+    frame.render_widget(Clear, box_area);
+    let block = popup(title, t);
+    let inner = block.inner(box_area);
+    frame.render_widget(block, box_area);
+    let max_scroll = (lines.len() as u16).saturating_sub(inner.height);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll.min(max_scroll), 0)),
+        inner,
+    );
+}
+
+fn render_job_details(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    name: &str,
+    scroll: u16,
+    now: DateTime<Utc>,
+    t: &Theme,
+) {
+    let o = state.offset;
+    let mut lines = Vec::new();
+    let Some(job) = state.jobs.iter().find(|j| j.name == name) else {
+        lines.push(Line::raw(format!("job {name} is gone")));
+        return render_details(frame, area, format!("Job {name}"), lines, scroll, t);
+    };
+    let when = |d: Option<DateTime<Utc>>| match d {
+        Some(d) => format!("{} ({} ago)", clock(d, o), age_text(now - d)),
+        None => "never".into(),
+    };
+    let state_word = if job.disabled { "disabled" } else { "enabled" };
+    let tz = if job.timezone.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", job.timezone)
+    };
+    lines.push(field(
+        "schedule",
+        format!("{}{tz}, {state_word}", job.schedule),
+        t,
+    ));
+    let next = if belfry::model::is_zero_time(&job.next) {
+        "-".to_string()
+    } else {
+        format!(
+            "{} (in {})",
+            clock(job.next, o),
+            age_text((job.next - now).max(Duration::zero()))
+        )
+    };
+    lines.push(field("next run", next, t));
+    let command = job
+        .executor_config
+        .get("command")
+        .or_else(|| job.executor_config.get("url"))
+        .cloned()
+        .unwrap_or_default();
+    lines.push(field("executor", format!("{} {command}", job.executor), t));
+    let mut policy = format!(
+        "concurrency {}, retries {}",
+        if job.concurrency.is_empty() {
+            "allow"
+        } else {
+            &job.concurrency
+        },
+        job.retries
+    );
+    if !job.owner.is_empty() {
+        policy.push_str(&format!(", owner {}", job.owner));
+    }
+    lines.push(field("policy", policy, t));
+    lines.push(field("last success", when(job.last_success), t));
+    lines.push(field("last error", when(job.last_error), t));
+    let hour = state
+        .hour_stats
+        .get(name)
+        .map(|h| match h.rate() {
+            Some(r) => format!("{r:.0}% of {} in the last hour", h.success + h.failed),
+            None => "nothing finished in the last hour".into(),
+        })
+        .unwrap_or_else(|| "…".into());
+    lines.push(field(
+        "counts",
+        format!(
+            "{} success, {} error; {hour}",
+            job.success_count, job.error_count
+        ),
+        t,
+    ));
+    if !job.tags.is_empty() {
+        let tags: Vec<String> = job.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        lines.push(field("target tags", tags.join(", "), t));
+    }
+    if !job.parent_job.is_empty() || !job.dependent_jobs.is_empty() {
+        lines.push(field(
+            "chain",
+            format!(
+                "parent {}, dependents {}",
+                if job.parent_job.is_empty() {
+                    "-"
+                } else {
+                    &job.parent_job
+                },
+                if job.dependent_jobs.is_empty() {
+                    "-".to_string()
+                } else {
+                    job.dependent_jobs.join(", ")
+                }
+            ),
+            t,
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Executions, newest first", t.strong()));
+    match state
+        .detail
+        .as_ref()
+        .filter(|d| d.job == name)
+        .map(|d| &d.runs)
+    {
+        Some(Ok(runs)) => {
+            if runs.is_empty() {
+                lines.push(Line::raw("  none yet"));
+            }
+            for e in runs.iter().take(10) {
+                let run = Run::from(e);
+                let took = match run.finished_at {
+                    Some(f) => age_text(f - run.started_at),
+                    None => "-".into(),
+                };
+                let exit = e.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
+                lines.push(Line::from(vec![
+                    Span::raw(format!("  {} ", clock(e.started_at, o))),
+                    Span::styled(
+                        format!("{:<8}", status_word(e.status)),
+                        run_style(e.status, t),
+                    ),
+                    Span::raw(format!(
+                        " {:<12} {:>6} attempt {} {exit}",
+                        e.node_name, took, e.attempt
+                    )),
+                ]));
+            }
+            if let Some(e) = runs
+                .iter()
+                .find(|e| !e.is_running() && !e.output.is_empty())
+            {
+                lines.push(Line::raw(""));
+                let cut = if e.output_truncated { " (tail)" } else { "" };
+                lines.push(Line::styled(
+                    format!(
+                        "Output of {} on {}{cut}",
+                        clock(e.started_at, o),
+                        e.node_name
+                    ),
+                    t.strong(),
+                ));
+                for l in e
+                    .output
+                    .lines()
+                    .rev()
+                    .take(40)
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                {
+                    lines.push(Line::raw(format!("  {l}")));
+                }
+            }
+        }
+        Some(Err(e)) => {
+            lines.push(Line::styled(format!("  cannot read them: {e}"), t.bad()));
+        }
+        _ => lines.push(Line::styled("  reading…", t.dim())),
+    }
+    render_details(frame, area, format!("Job {name}"), lines, scroll, t);
+}
+
+fn render_node_details(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    name: &str,
+    scroll: u16,
+    now: DateTime<Utc>,
+    t: &Theme,
+) {
+    let rows = state.node_rows();
+    let mut lines = Vec::new();
+    let Some(n) = rows.iter().find(|r| r.name == name) else {
+        lines.push(Line::raw(format!("node {name} is no longer known")));
+        return render_details(frame, area, format!("Node {name}"), lines, scroll, t);
+    };
+    let status_style = if n.alive { t.good() } else { t.bad() };
+    lines.push(Line::from(vec![
+        Span::styled(format!("{:<13}", "status"), t.strong()),
+        Span::styled(format!("{}, {}", n.role.word(), n.status), status_style),
+    ]));
+    if !n.alive {
+        lines.push(field("last seen", contact_text(n, now), t));
+    }
+    lines.push(field("gossip", n.gossip_addr.clone(), t));
+    lines.push(field(
+        "rpc / http",
+        format!(
+            "{} / {}",
+            n.rpc_addr.as_deref().unwrap_or("-"),
+            n.http_addr.as_deref().unwrap_or("-")
+        ),
+        t,
+    ));
+    lines.push(field("region / dc", format!("{} / {}", n.region, n.dc), t));
+    lines.push(field("version", n.version.clone(), t));
+    let tags = if n.tags.is_empty() {
+        "none".into()
+    } else {
+        n.tags
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    lines.push(field("tags", tags, t));
+    match &n.server {
+        Some(s) => {
+            let mut raft = vec![
+                if s.voter { "voter" } else { "learner" }.to_string(),
+                if s.healthy { "healthy" } else { "unhealthy" }.to_string(),
+            ];
+            if let Some(ms) = s.last_contact_ms {
+                raft.push(format!("last contact {ms}ms"));
+            }
+            if let Some(lag) = s.log_lag {
+                raft.push(format!("log lag {lag}"));
+            }
+            if let Some(since) = s.stable_since {
+                raft.push(format!("{} since {}", n.status, clock(since, state.offset)));
+            }
+            lines.push(field("raft", raft.join(", "), t));
+        }
+        None => lines.push(field("raft", "not a Raft server".into(), t)),
+    }
+    let load = match (&n.stats, state.node_stats.get(name)) {
+        (Some(Ok(s)), Some((at, _))) => format!(
+            "cpu {} over {}, memory {}, data dir {} ({}), read {} ago",
+            s.cpu_percent
+                .map(|c| format!("{c:.1}%"))
+                .unwrap_or_else(|| "-".into()),
+            s.cpu_window_ms
+                .map(|w| age_text(Duration::milliseconds(w as i64)))
+                .unwrap_or_else(|| "-".into()),
+            s.rss_bytes.map(bytes_text).unwrap_or_else(|| "-".into()),
+            s.data_dir_bytes
+                .map(bytes_text)
+                .unwrap_or_else(|| "-".into()),
+            s.data_dir,
+            age_text(now - *at)
+        ),
+        (Some(Err(e)), _) => format!("cannot read: {e}"),
+        _ => "not read yet".into(),
+    };
+    lines.push(field("load", load, t));
+    let running: Vec<String> = state
+        .cluster
+        .iter()
+        .flat_map(|c| c.running.iter().flatten())
+        .filter(|e| e.node_name == name)
+        .map(|e| e.job_name.clone())
+        .collect();
+    lines.push(field(
+        "running now",
+        if running.is_empty() {
+            "nothing".into()
+        } else {
+            running.join(", ")
+        },
+        t,
+    ));
+    render_details(frame, area, format!("Node {name}"), lines, scroll, t);
+}
+
+/// `12:04:05` in the display offset.
+fn clock(at: DateTime<Utc>, offset: FixedOffset) -> String {
+    at.with_timezone(&offset).format("%H:%M:%S").to_string()
+}
+
+/// A short duration: `350ms`, `4.2s`, `37s`, `12m`, `3h05m`, `2d4h`.
+pub fn age_text(d: Duration) -> String {
+    let ms = d.num_milliseconds().max(0);
+    match ms {
+        0..1_000 => format!("{ms}ms"),
+        1_000..10_000 => format!("{:.1}s", ms as f64 / 1000.0),
+        10_000..60_000 => format!("{}s", ms / 1000),
+        60_000..3_600_000 => format!("{}m", ms / 60_000),
+        3_600_000..86_400_000 => format!("{}h{:02}m", ms / 3_600_000, ms % 3_600_000 / 60_000),
+        _ => format!("{}d{}h", ms / 86_400_000, ms % 86_400_000 / 3_600_000),
+    }
+}
+
+/// `512B`, `40K`, `41M`, `1.2G`.
+pub fn bytes_text(b: u64) -> String {
+    const K: f64 = 1024.0;
+    let f = b as f64;
+    if f < K {
+        format!("{b}B")
+    } else if f < K * K {
+        format!("{:.0}K", f / K)
+    } else if f < K * K * K {
+        format!("{:.0}M", f / K / K)
+    } else {
+        format!("{:.1}G", f / K / K / K)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::fixtures::{after_failover, healthy_state, now};
+    use crate::state::Update;
+
+    const COLOR: Theme = Theme { color: true };
+
+    fn draw(state: &State, width: u16, height: u16, theme: &Theme) -> Terminal<TestBackend> {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal
+            .draw(|frame| render(frame, state, now(), theme))
+            .unwrap();
+        terminal
+    }
+
+    fn press(state: &mut State, code: KeyCode) -> Option<crate::state::Command> {
+        state.handle_key(KeyEvent::new(code, KeyModifiers::NONE), now())
+    }
+
+    #[test]
+    fn healthy_cluster_at_80x24() {
+        insta::assert_snapshot!(draw(&healthy_state(), 80, 24, &COLOR).backend());
+    }
+
+    #[test]
+    fn wide_terminal_shows_every_column() {
+        insta::assert_snapshot!(draw(&healthy_state(), 160, 40, &COLOR).backend());
+    }
+
+    #[test]
+    fn narrow_terminal_keeps_the_essential_columns() {
+        insta::assert_snapshot!(draw(&healthy_state(), 60, 20, &COLOR).backend());
+    }
+
+    #[test]
+    fn leader_killed_new_leader_and_tolerance_zero() {
+        let mut state = healthy_state();
+        after_failover(&mut state);
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    #[test]
+    fn no_server_answers() {
+        let mut state = healthy_state();
+        state.apply(Update::Unreachable {
+            at: now() - Duration::seconds(4),
+            reason: "127.0.0.1:8080: unreachable".into(),
+        });
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    #[test]
+    fn job_details_with_executions_and_output() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Down);
+        press(&mut state, KeyCode::Down);
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            Some(crate::state::Command::WatchJob(Some("report".into())))
+        );
+        use belfry::model::ExecutionStatus::*;
+        state.apply(Update::JobDetail {
+            at: now(),
+            job: "report".into(),
+            runs: Ok(vec![
+                crate::fixtures::execution("report", "node-b", Running, 3),
+                crate::fixtures::execution("report", "node-b", Failed, 100),
+                crate::fixtures::execution("report", "node-b", Success, 1900),
+            ]),
+        });
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    #[test]
+    fn node_details_with_tags_and_health() {
+        let mut state = healthy_state();
+        for _ in 0..3 {
+            press(&mut state, KeyCode::Char('j'));
+        }
+        press(&mut state, KeyCode::Enter);
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    #[test]
+    fn help_screen_lists_every_key() {
+        let mut state = healthy_state();
+        press(&mut state, KeyCode::Char('?'));
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    #[test]
+    fn demoting_asks_first() {
+        let mut state = healthy_state();
+        assert_eq!(press(&mut state, KeyCode::Char('d')), None);
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+        assert_eq!(
+            press(&mut state, KeyCode::Char('y')),
+            Some(crate::state::Command::Demote("node-a".into()))
+        );
+    }
+
+    #[test]
+    fn filter_and_read_only() {
+        let mut state = healthy_state();
+        state.read_only = true;
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('/'));
+        for c in "rep|clean".chars() {
+            press(&mut state, KeyCode::Char(c));
+        }
+        insta::assert_snapshot!("filter_being_typed", draw(&state, 80, 24, &COLOR).backend());
+        press(&mut state, KeyCode::Enter);
+        // Read-only: r asks nothing and says why.
+        assert_eq!(press(&mut state, KeyCode::Char('r')), None);
+        insta::assert_snapshot!(
+            "filter_applied_read_only",
+            draw(&state, 80, 24, &COLOR).backend()
+        );
+    }
+
+    #[test]
+    fn without_color_the_words_carry_the_meaning() {
+        let mut state = healthy_state();
+        after_failover(&mut state);
+        let colored = draw(&state, 80, 24, &COLOR);
+        let plain = draw(&state, 80, 24, &Theme { color: false });
+        // The same text either way.
+        assert_eq!(colored.backend().to_string(), plain.backend().to_string());
+        let buffer = plain.backend().buffer();
+        let no_colors = buffer
+            .content
+            .iter()
+            .all(|c| c.fg == Color::Reset && c.bg == Color::Reset);
+        assert!(no_colors, "a colour was drawn without colour");
+        let buffer = colored.backend().buffer();
+        assert!(buffer.content.iter().any(|c| c.fg == Color::Yellow));
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(age_text(Duration::milliseconds(350)), "350ms");
+        assert_eq!(age_text(Duration::milliseconds(4200)), "4.2s");
+        assert_eq!(age_text(Duration::seconds(37)), "37s");
+        assert_eq!(age_text(Duration::seconds(3 * 3600 + 300)), "3h05m");
+        assert_eq!(bytes_text(512), "512B");
+        assert_eq!(bytes_text(41 << 20), "41M");
+        assert_eq!(bytes_text(3 << 29), "1.5G");
+    }
+}
