@@ -199,10 +199,6 @@ impl Client {
 
     /// Replaces the cluster's state with a Raft snapshot file (`POST /v1/operator/restore`).
     pub async fn restore(&self, snapshot: Vec<u8>) -> Result<String, ClientError> {
-        #[derive(serde::Deserialize)]
-        struct Reply {
-            message: String,
-        }
         let url = format!("{}/v1/operator/restore", self.base);
         let transport = |source| ClientError::Transport {
             base: self.base.clone(),
@@ -216,8 +212,23 @@ impl Client {
             .send()
             .await
             .map_err(transport)?;
+        self.message_of(resp).await
+    }
+
+    /// The `{"message": …}` of an operator answer, or the error it carries.
+    async fn message_of(&self, resp: reqwest::Response) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Reply {
+            message: String,
+        }
         let status = resp.status();
-        let bytes = resp.bytes().await.map_err(transport)?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|source| ClientError::Transport {
+                base: self.base.clone(),
+                source,
+            })?;
         if !status.is_success() {
             return Err(ClientError::Api {
                 status,
@@ -323,10 +334,6 @@ impl Client {
 
     /// Makes the node join the gossip cluster through `addrs`.
     pub async fn join(&self, addrs: &[String]) -> Result<String, ClientError> {
-        #[derive(serde::Deserialize)]
-        struct Reply {
-            message: String,
-        }
         let url = format!("{}/v1/operator/join", self.base);
         let transport = |source| ClientError::Transport {
             base: self.base.clone(),
@@ -338,19 +345,7 @@ impl Client {
             .send()
             .await
             .map_err(transport)?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(transport)?;
-        if !status.is_success() {
-            return Err(ClientError::Api {
-                status,
-                message: String::from_utf8_lossy(&bytes).trim().to_string(),
-            });
-        }
-        let r: Reply = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
-            base: self.base.clone(),
-            reason: e.to_string(),
-        })?;
-        Ok(r.message)
+        self.message_of(resp).await
     }
 
     /// Asks the node to leave the cluster and stop.

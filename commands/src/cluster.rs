@@ -7,10 +7,7 @@ use crate::failure::Failure;
 use crate::jobs::{print_json, table};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))
+    crate::failure::runtime()
 }
 
 fn role(m: &Member) -> &'static str {

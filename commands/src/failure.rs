@@ -58,3 +58,11 @@ impl From<ClientError> for Failure {
         }
     }
 }
+
+/// The single-threaded runtime a client command runs its requests on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))
+}

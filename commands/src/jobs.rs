@@ -9,10 +9,7 @@ use crate::failure::{Failure, code};
 
 pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
     let client = Client::new(addr)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))?;
+    let runtime = crate::failure::runtime()?;
     runtime.block_on(async move {
         match cmd {
             JobsCommand::List { json } => list(&client, json).await,

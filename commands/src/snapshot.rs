@@ -15,10 +15,7 @@ use crate::cli::SnapshotCommand;
 use crate::failure::Failure;
 
 pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))?;
+    let runtime = crate::failure::runtime()?;
     match cmd {
         SnapshotCommand::Save {
             file,

@@ -56,10 +56,7 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
 
 pub fn run(addr: &str, cmd: UpgradeCommand) -> Result<(), Failure> {
     let client = Client::new(addr)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))?;
+    let runtime = crate::failure::runtime()?;
     runtime.block_on(async move {
         match cmd {
             UpgradeCommand::Check { to, json } => {
