@@ -96,8 +96,12 @@ fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
     Terminal::new(CrosstermBackend::new(stdout))
 }
 
+/// How many times the terminal was given back (observable by tests).
+static LEFT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// Gives the terminal back as it was. Safe to call more than once.
 fn leave() {
+    LEFT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let _ = terminal::disable_raw_mode();
     let _ = execute!(
         std::io::stdout(),
@@ -217,4 +221,23 @@ async fn main_loop(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use std::sync::atomic::Ordering;
+
+    /// A panic anywhere in the dashboard gives the terminal back before the message prints:
+    /// the hook calls the same `leave` that the quit and SIGTERM paths use (and that the tmux
+    /// end-to-end test checks restores the screen).
+    #[test]
+    fn a_panic_gives_the_terminal_back() {
+        let before = super::LEFT.load(Ordering::SeqCst);
+        super::install_panic_hook();
+        let caught = std::panic::catch_unwind(|| panic!("dashboard bug"));
+        // Put the default hook back for the other tests of this binary.
+        let _ = std::panic::take_hook();
+        assert!(caught.is_err());
+        assert!(super::LEFT.load(Ordering::SeqCst) > before);
+    }
 }
