@@ -145,6 +145,15 @@ pub fn set_demoted(data_dir: &Path, demoted: bool) -> std::io::Result<()> {
     Ok(())
 }
 
+fn create_data_dir(config: &AgentConfig) -> Result<(), AgentError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        AgentError::Config(format!(
+            "data-dir: cannot create {}: {e}",
+            config.data_dir.display()
+        ))
+    })
+}
+
 /// A server: Raft, state, scheduler, runner, API and RPC.
 async fn run_server(
     config: &AgentConfig,
@@ -159,12 +168,7 @@ async fn run_server(
     let advertised_rpc = SocketAddr::new(config.advertise.ip(), config.rpc_addr.port());
     let membership = start_gossip(&config, Role::Server).await?;
 
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        AgentError::Config(format!(
-            "data-dir: cannot create {}: {e}",
-            config.data_dir.display()
-        ))
-    })?;
+    create_data_dir(&config)?;
     let node_id = load_or_create_node_id(&config.data_dir)?;
     // After a role switch in this process the previous run's handles close a moment later.
     let mut tries = 0;
@@ -524,7 +528,7 @@ async fn join_cluster(
 }
 
 /// A node without `--server`: it gossips and serves the API, passing everything that needs the
-/// state to a server of its region. It keeps nothing on disk.
+/// state to a server of its region. On disk it keeps only its own work (`work.redb`).
 async fn run_stateless(
     config: &AgentConfig,
     mut stop: watch::Receiver<bool>,
@@ -535,12 +539,7 @@ async fn run_stateless(
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
     let membership = start_gossip(&config, Role::Agent).await?;
     let rpc_key = RpcKey::for_cluster(config.encrypt.as_deref());
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        AgentError::Config(format!(
-            "data-dir: cannot create {}: {e}",
-            config.data_dir.display()
-        ))
-    })?;
+    create_data_dir(&config)?;
     // An agent keeps no cluster state, only its own work: launches it accepted and results
     // not yet delivered.
     let (worker, worker_tasks) = Worker::start(

@@ -1462,25 +1462,11 @@ async fn restore(State(ctx): Ctx, mut form: axum::extract::Multipart) -> ApiResu
         )));
     }
     // Parents first: a job is written once the job it names as parent is.
-    let names: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
-    let mut done: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut ordered = Vec::with_capacity(jobs.len());
-    while !jobs.is_empty() {
-        let (ready, waiting): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| {
-            j.parent_job.is_empty()
-                || !names.contains(&j.parent_job)
-                || done.contains(&j.parent_job)
-        });
-        if ready.is_empty() {
-            return Err(ApiError::bad_request(format!(
-                "Job validation failed, nothing restored: parent_job cycle among {:?}.",
-                waiting.iter().map(|j| &j.name).collect::<Vec<_>>()
-            )));
-        }
-        done.extend(ready.iter().map(|j| j.name.clone()));
-        ordered.extend(ready);
-        jobs = waiting;
-    }
+    let ordered = crate::validate::parents_first(jobs).map_err(|cycle| {
+        ApiError::bad_request(format!(
+            "Job validation failed, nothing restored: parent_job cycle among {cycle:?}."
+        ))
+    })?;
     let mut lines = Vec::with_capacity(ordered.len());
     for job in ordered {
         let name = job.name.clone();

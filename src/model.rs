@@ -261,6 +261,20 @@ pub fn instant_nanos(instant: DateTime<Utc>) -> i64 {
     instant.timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
+/// The tags every member carries besides its own (`api::member_of` adds them): shown in
+/// columns of their own, not among a node's tags.
+pub const RESERVED_MEMBER_TAGS: [&str; 9] = [
+    "role",
+    "dc",
+    "region",
+    "version",
+    "server",
+    "expect",
+    "rpc_addr",
+    "http_addr",
+    "port",
+];
+
 /// A node as `/v1/members` shows it: serf's Member shape, as Dkron prints it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Member {

@@ -337,6 +337,9 @@ pub struct Applier<'t> {
     pub launched: Vec<Launched>,
     /// Executions that started or finished.
     pub events: Vec<ExecutionEvent>,
+    /// Whether anyone wants `events` (the leader's notifier): elsewhere they are not built,
+    /// which saves a job clone per result and a read per acknowledgement on every follower.
+    pub collect_events: bool,
     /// What the launches applied did, for the metrics (added once the transaction commits).
     pub tally: crate::metrics::LaunchTally,
 }
@@ -351,6 +354,7 @@ impl<'t> Applier<'t> {
             touched: BTreeSet::new(),
             launched: Vec::new(),
             events: Vec::new(),
+            collect_events: true,
             tally: Default::default(),
         })
     }
@@ -470,7 +474,9 @@ impl<'t> Applier<'t> {
                         && record.unacked.remove(&key)
                     {
                         self.store_job(&record)?;
-                        if let Some(execution) = self.load_execution(&key)? {
+                        if self.collect_events
+                            && let Some(execution) = self.load_execution(&key)?
+                        {
                             self.events.push(ExecutionEvent {
                                 job: record.job,
                                 execution,
@@ -819,7 +825,10 @@ impl<'t> Applier<'t> {
         self.executions
             .insert(key.as_str(), encode(&done).as_slice())?;
         record.running.remove(&key);
-        if record.unacked.remove(&key) && done.started_at != stored.started_at {
+        if record.unacked.remove(&key)
+            && done.started_at != stored.started_at
+            && self.collect_events
+        {
             // The node's result overtook its acknowledgement (a job over within milliseconds,
             // or an acknowledgement lost with a leader change): it ran, so it started, and the
             // start is reported first. Closes by the leader keep the recorded start: never ran.
@@ -867,11 +876,13 @@ impl<'t> Applier<'t> {
         } else {
             tally.failed += 1;
         }
-        self.events.push(ExecutionEvent {
-            job: record.job.clone(),
-            execution: done.clone(),
-            kind: ExecutionEventKind::Finished { retrying: retry },
-        });
+        if self.collect_events {
+            self.events.push(ExecutionEvent {
+                job: record.job.clone(),
+                execution: done.clone(),
+                kind: ExecutionEventKind::Finished { retrying: retry },
+            });
+        }
         let at = done.finished_at.max(stored.started_at);
         if self.close_group_if_done(&mut record, group, at)? {
             return Ok(());

@@ -50,6 +50,28 @@ pub fn validate_name(name: &str) -> Result<(), Invalid> {
 }
 
 /// Validates a job as submitted.
+/// Orders jobs so that a parent named in the list comes before its children (parents outside
+/// the list are assumed to exist already). On a `parent_job` cycle, returns the jobs caught in it.
+pub fn parents_first(mut jobs: Vec<Job>) -> Result<Vec<Job>, Vec<String>> {
+    let names: std::collections::HashSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
+    let mut placed = std::collections::HashSet::new();
+    let mut ordered = Vec::with_capacity(jobs.len());
+    while !jobs.is_empty() {
+        let (ready, waiting): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| {
+            j.parent_job.is_empty()
+                || !names.contains(&j.parent_job)
+                || placed.contains(&j.parent_job)
+        });
+        if ready.is_empty() {
+            return Err(waiting.into_iter().map(|j| j.name).collect());
+        }
+        placed.extend(ready.iter().map(|j| j.name.clone()));
+        ordered.extend(ready);
+        jobs = waiting;
+    }
+    Ok(ordered)
+}
+
 pub fn validate_job(job: &Job) -> Result<(), Invalid> {
     validate_name(&job.name)?;
     if !job.parent_job.is_empty() {

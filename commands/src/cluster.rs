@@ -20,21 +20,10 @@ fn role(m: &Member) -> &'static str {
 
 /// User tags only: the reserved ones have their own columns.
 fn user_tags(m: &Member) -> String {
-    const RESERVED: [&str; 9] = [
-        "role",
-        "dc",
-        "region",
-        "version",
-        "server",
-        "expect",
-        "rpc_addr",
-        "http_addr",
-        "port",
-    ];
     let tags: Vec<String> = m
         .tags
         .iter()
-        .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+        .filter(|(k, _)| !belfry::model::RESERVED_MEMBER_TAGS.contains(&k.as_str()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     if tags.is_empty() {

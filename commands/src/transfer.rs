@@ -148,31 +148,11 @@ pub fn read_import(text: &str, existing: &BTreeSet<String>) -> Result<Vec<Job>, 
             problems.join("; ")
         )));
     }
-    parents_first(jobs)
-}
-
-/// Orders jobs so that a parent named in the list comes before its children.
-fn parents_first(mut jobs: Vec<Job>) -> Result<Vec<Job>, Failure> {
-    let names: BTreeSet<String> = jobs.iter().map(|j| j.name.clone()).collect();
-    let mut placed = BTreeSet::new();
-    let mut ordered = Vec::with_capacity(jobs.len());
-    while !jobs.is_empty() {
-        let (ready, waiting): (Vec<Job>, Vec<Job>) = jobs.into_iter().partition(|j| {
-            j.parent_job.is_empty()
-                || !names.contains(&j.parent_job)
-                || placed.contains(&j.parent_job)
-        });
-        if ready.is_empty() {
-            return Err(Failure::usage(format!(
-                "nothing imported; parent_job forms a cycle among {:?}",
-                waiting.iter().map(|j| &j.name).collect::<Vec<_>>()
-            )));
-        }
-        placed.extend(ready.iter().map(|j| j.name.clone()));
-        ordered.extend(ready);
-        jobs = waiting;
-    }
-    Ok(ordered)
+    belfry::validate::parents_first(jobs).map_err(|cycle| {
+        Failure::usage(format!(
+            "nothing imported; parent_job forms a cycle among {cycle:?}"
+        ))
+    })
 }
 
 /// Whether two jobs define the same thing (compared as JSON, so every field counts).

@@ -329,6 +329,10 @@ impl<T> Feed<T> {
         }
     }
 
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn take(&self) -> Vec<T> {
         std::mem::take(&mut *self.pending.lock().expect("feed lock"))
     }
@@ -472,10 +476,12 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
             return Ok(());
         }
         let db = self.db.clone();
-        let (replies, touched, launched, events, tally) =
-            tokio::task::spawn_blocking(move || apply_batch(&db, batch))
-                .await
-                .unwrap_or_else(|e| Err(io_err(e)))?;
+        let (replies, touched, launched, events, tally) = {
+            let want_events = self.events.is_listening();
+            tokio::task::spawn_blocking(move || apply_batch(&db, batch, want_events))
+        }
+        .await
+        .unwrap_or_else(|e| Err(io_err(e)))?;
         if !tally.is_empty() {
             crate::metrics::global().add_applied(&tally);
         }
@@ -550,6 +556,7 @@ type Applied = (
 fn apply_batch(
     db: &redb::Database,
     batch: Vec<EntryResponder<TypeConfig>>,
+    want_events: bool,
 ) -> Result<Applied, io::Error> {
     let txn = db.begin_write().map_err(io_err)?;
     let mut replies = Vec::with_capacity(batch.len());
@@ -559,6 +566,7 @@ fn apply_batch(
     let tally;
     {
         let mut applier = Applier::new(&txn).map_err(io_err)?;
+        applier.collect_events = want_events;
         let mut meta = txn.open_table(SM_META).map_err(io_err)?;
         let mut last = None;
         for (entry, responder) in batch {

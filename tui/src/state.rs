@@ -291,19 +291,6 @@ pub enum Quorum {
     Lost,
 }
 
-/// Tags every member carries, shown in their own columns.
-const RESERVED_TAGS: [&str; 9] = [
-    "role",
-    "dc",
-    "region",
-    "version",
-    "server",
-    "expect",
-    "rpc_addr",
-    "http_addr",
-    "port",
-];
-
 /// A filter on one pane's rows.
 #[derive(Debug, Clone)]
 pub struct Filter {
@@ -720,7 +707,7 @@ impl State {
                     tags: m
                         .tags
                         .iter()
-                        .filter(|(k, _)| !RESERVED_TAGS.contains(&k.as_str()))
+                        .filter(|(k, _)| !belfry::model::RESERVED_MEMBER_TAGS.contains(&k.as_str()))
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                     last_seen: (!alive)
