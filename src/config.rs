@@ -18,6 +18,8 @@ pub const DEFAULT_RPC_PORT: u16 = 6868;
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "belfry.data";
 pub use crate::executor::DEFAULT_OUTPUT_LIMIT;
+/// Largest snapshot an online restore accepts unless `--restore-limit` says otherwise.
+pub const DEFAULT_RESTORE_LIMIT: u64 = 1 << 30;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A config problem, named by the flag or key at fault. The CLI prints it and exits 2.
@@ -57,6 +59,7 @@ pub struct ConfigLayer {
     pub log_level: Option<String>,
     pub output_limit: Option<usize>,
     pub history_limit: Option<u32>,
+    pub restore_limit: Option<u64>,
     pub shutdown_grace: Option<String>,
     pub join: Option<Vec<String>>,
     pub retry_join: Option<Vec<String>>,
@@ -87,6 +90,7 @@ impl ConfigLayer {
             log_level: self.log_level.or(lower.log_level),
             output_limit: self.output_limit.or(lower.output_limit),
             history_limit: self.history_limit.or(lower.history_limit),
+            restore_limit: self.restore_limit.or(lower.restore_limit),
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
             join: self.join.or(lower.join),
             retry_join: self.retry_join.or(lower.retry_join),
@@ -219,6 +223,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                 layer.history_limit =
                     Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
             }
+            "restore-limit" => layer.restore_limit = Some(uint()?),
             "shutdown-grace" => layer.shutdown_grace = Some(string()?),
             "retry-interval" => layer.retry_interval = Some(string()?),
             "dead-server-timeout" => layer.dead_server_timeout = Some(string()?),
@@ -370,6 +375,8 @@ pub struct AgentConfig {
     pub output_limit: usize,
     /// Executions kept per job.
     pub history_limit: u32,
+    /// Largest snapshot body an online restore accepts, in bytes.
+    pub restore_limit: u64,
     /// How long running jobs may finish after SIGTERM/SIGINT before they are killed.
     pub shutdown_grace: Duration,
     /// Gossip addresses to join once at start (a failure is a warning).
@@ -571,6 +578,10 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
     if history_limit == 0 {
         return Err(value_err("history-limit", "must be at least 1"));
     }
+    let restore_limit = layer.restore_limit.unwrap_or(DEFAULT_RESTORE_LIMIT);
+    if restore_limit == 0 {
+        return Err(value_err("restore-limit", "must be at least 1 byte"));
+    }
     let retry_interval = match &layer.retry_interval {
         Some(text) => parse_go_duration(text).map_err(|e| value_err("retry-interval", e))?,
         None => Duration::from_secs(30),
@@ -631,6 +642,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         log_level,
         output_limit,
         history_limit,
+        restore_limit,
         shutdown_grace,
     })
 }

@@ -30,6 +30,7 @@ pub fn layer_from_flags(
         log_level: args.log_level.clone(),
         output_limit: args.output_limit,
         history_limit: args.history_limit,
+        restore_limit: args.restore_limit,
         shutdown_grace: args.shutdown_grace.clone(),
         join: (!args.join.is_empty()).then(|| args.join.clone()),
         retry_join: (!args.retry_join.is_empty()).then(|| args.retry_join.clone()),

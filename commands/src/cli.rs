@@ -189,6 +189,11 @@ pub struct AgentArgs {
     #[arg(long, env = "BELFRY_HISTORY_LIMIT", value_name = "N")]
     pub history_limit: Option<u32>,
 
+    /// Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the
+    /// body is streamed to a temporary file and refused past this size [default: 1073741824]
+    #[arg(long, env = "BELFRY_RESTORE_LIMIT", value_name = "BYTES")]
+    pub restore_limit: Option<u64>,
+
     /// On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]
     #[arg(long, env = "BELFRY_SHUTDOWN_GRACE", value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
@@ -335,13 +340,21 @@ pub enum SnapshotCommand {
         /// Read a stopped server's data dir instead of a running cluster
         #[arg(long, value_name = "DIR")]
         data_dir: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        key: ArchiveKey,
     },
-    /// Verify an archive and show what it holds (offline)
+    /// Verify an archive (checksums, every row, and the signature when given the cluster key)
+    /// and show what it holds (offline)
     Inspect {
         file: std::path::PathBuf,
         /// Print JSON
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        key: ArchiveKey,
+        /// Refuse a member (state.snap, jobs.json) larger than this, decompressed
+        #[arg(long, value_name = "BYTES", default_value_t = belfry::backup::DEFAULT_MAX_MEMBER)]
+        max_size: u64,
     },
     /// Replace the cluster's state with an archive's (or seed a new data dir with --data-dir)
     Restore {
@@ -355,7 +368,42 @@ pub enum SnapshotCommand {
         /// With --data-dir: replace what the data dir holds
         #[arg(long, requires = "data_dir")]
         force: bool,
+        #[command(flatten)]
+        key: ArchiveKey,
+        /// Restore an archive whose signature cannot be checked (unsigned, or no key given)
+        #[arg(long)]
+        allow_unsigned: bool,
+        /// Refuse a member (state.snap, jobs.json) larger than this, decompressed
+        #[arg(long, value_name = "BYTES", default_value_t = belfry::backup::DEFAULT_MAX_MEMBER)]
+        max_size: u64,
     },
+}
+
+/// The cluster key archives are signed with (`save`) and checked against (`inspect`,
+/// `restore`).
+#[derive(Debug, Args)]
+pub struct ArchiveKey {
+    /// Cluster key (base64, as given to the agent's --encrypt): signs the archive on save,
+    /// verifies its signature on inspect and restore
+    #[arg(
+        long = "encrypt",
+        env = "BELFRY_ENCRYPT",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub encrypt: Option<String>,
+}
+
+impl ArchiveKey {
+    /// The decoded key, if one was given.
+    pub fn bytes(&self) -> Result<Option<Vec<u8>>, Failure> {
+        match self.encrypt.as_deref() {
+            None | Some("") => Ok(None),
+            Some(text) => belfry::config::parse_key(text)
+                .map(Some)
+                .map_err(|e| Failure::usage(format!("--encrypt: {e}"))),
+        }
+    }
 }
 
 /// `belfry top`: reads the cluster through the HTTP API at --http-addr, and moves to another

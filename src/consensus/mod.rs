@@ -612,6 +612,8 @@ pub fn open_stores(data_dir: &Path) -> Result<(LogStore, StateMachine), io::Erro
 /// node bootstraps afresh (`--bootstrap-expect=1`) on top of the restored state.
 pub fn seed_state(data_dir: &Path, snapshot_file: &Path) -> Result<u64, io::Error> {
     let mut file = File::open(snapshot_file)?;
+    // Checked whole (digest and every row) before the data dir is touched.
+    snapshot::verify(&mut file)?;
     let mut rows = Vec::new();
     snapshot::for_each_row(&mut file, |tag, k, v| {
         let key = String::from_utf8(k)
@@ -625,13 +627,16 @@ pub fn seed_state(data_dir: &Path, snapshot_file: &Path) -> Result<u64, io::Erro
     let txn = sm.db().begin_write().map_err(io_err)?;
     {
         let mut applier = Applier::new(&txn).map_err(io_err)?;
-        applier
+        if let Response::Rejected(r) = applier
             .apply(&Command::RestoreChunk {
                 restore_id: 1,
                 first: true,
                 rows,
             })
-            .map_err(io_err)?;
+            .map_err(io_err)?
+        {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, r.to_string()));
+        }
         if let Response::Rejected(r) = applier
             .apply(&Command::RestoreCommit {
                 restore_id: 1,
