@@ -40,8 +40,9 @@ fn value_err(key: &str, reason: impl Into<String>) -> ConfigError {
     }
 }
 
-/// One source of settings: every field optional, so layers can be stacked.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One source of settings: every field optional, so layers can be stacked. Its `Debug` hides
+/// the cluster key.
+#[derive(Clone, Default, PartialEq)]
 pub struct ConfigLayer {
     pub server: Option<bool>,
     pub bootstrap_expect: Option<u32>,
@@ -354,8 +355,9 @@ pub fn split_keys(text: &str, path: &str) -> Result<Vec<String>, ConfigError> {
         .collect())
 }
 
-/// The agent's settings, resolved and validated.
-#[derive(Debug, Clone, PartialEq)]
+/// The agent's settings, resolved and validated. Its `Debug` hides the cluster key (and,
+/// through the notification settings, the mail password and webhook header values).
+#[derive(Clone, PartialEq)]
 pub struct AgentConfig {
     pub server: bool,
     pub bootstrap_expect: u32,
@@ -394,6 +396,100 @@ pub struct AgentConfig {
     pub raft_multiplier: u32,
     /// Webhooks and mail the leader sends about executions.
     pub notify: NotifyConfig,
+}
+
+/// What `Debug` shows for a secret: whether it is set, never its value.
+fn hidden<T>(secret: &Option<T>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "<hidden>")
+}
+
+impl std::fmt::Debug for ConfigLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigLayer")
+            .field("server", &self.server)
+            .field("bootstrap_expect", &self.bootstrap_expect)
+            .field("node_name", &self.node_name)
+            .field("bind", &self.bind)
+            .field("advertise", &self.advertise)
+            .field("http_addr", &self.http_addr)
+            .field("rpc_port", &self.rpc_port)
+            .field("data_dir", &self.data_dir)
+            .field("tags", &self.tags)
+            .field("region", &self.region)
+            .field("datacenter", &self.datacenter)
+            .field("log_level", &self.log_level)
+            .field("output_limit", &self.output_limit)
+            .field("history_limit", &self.history_limit)
+            .field("restore_limit", &self.restore_limit)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("join", &self.join)
+            .field("retry_join", &self.retry_join)
+            .field("retry_interval", &self.retry_interval)
+            .field("retry_max", &self.retry_max)
+            .field("encrypt", &hidden(&self.encrypt))
+            .field("dead_server_timeout", &self.dead_server_timeout)
+            .field("raft_multiplier", &self.raft_multiplier)
+            .field("notify", &self.notify)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AgentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentConfig")
+            .field("server", &self.server)
+            .field("bootstrap_expect", &self.bootstrap_expect)
+            .field("node_name", &self.node_name)
+            .field("bind", &self.bind)
+            .field("advertise", &self.advertise)
+            .field("http_addr", &self.http_addr)
+            .field("rpc_addr", &self.rpc_addr)
+            .field("data_dir", &self.data_dir)
+            .field("tags", &self.tags)
+            .field("region", &self.region)
+            .field("datacenter", &self.datacenter)
+            .field("log_level", &self.log_level)
+            .field("output_limit", &self.output_limit)
+            .field("history_limit", &self.history_limit)
+            .field("restore_limit", &self.restore_limit)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("join", &self.join)
+            .field("retry_join", &self.retry_join)
+            .field("retry_interval", &self.retry_interval)
+            .field("retry_max", &self.retry_max)
+            .field("encrypt", &hidden(&self.encrypt))
+            .field("dead_server_timeout", &self.dead_server_timeout)
+            .field("raft_multiplier", &self.raft_multiplier)
+            .field("notify", &self.notify)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Environment variables that hold secrets, removed from the agent's own environment once the
+/// configuration is read and never passed to a job: the ones Belfry defines, and any
+/// `BELFRY_*` whose name says it is a secret (so settings added later are covered too).
+pub fn is_secret_env(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("BELFRY_") else {
+        return false;
+    };
+    [
+        "ENCRYPT",
+        "PASSWORD",
+        "TOKEN",
+        "SECRET",
+        "KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|word| rest.contains(word))
+}
+
+/// The names of the secret variables in this process's environment (see [`is_secret_env`]).
+pub fn secret_env_names() -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| is_secret_env(k))
+        .collect()
 }
 
 /// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
@@ -650,6 +746,34 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let layer = ConfigLayer {
+            encrypt: Some("c2VjcmV0LWNsdXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc=".into()),
+            notify: NotifyLayer {
+                mail_password: Some("hunter2".into()),
+                webhook_headers: Some(vec!["Authorization: Bearer tok3n".into()]),
+                webhook_endpoint: Some("http://127.0.0.1:1/hook".into()),
+                ..NotifyLayer::default()
+            },
+            ..ConfigLayer::default()
+        };
+        let shown = format!("{layer:?}");
+        let config = resolve(layer).unwrap();
+        let resolved = format!("{config:?} {config:#?}");
+        for text in [shown, resolved] {
+            for secret in ["c2VjcmV0", "hunter2", "tok3n", "115, 101, 99"] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+            assert!(text.contains("<hidden>"), "{text}");
+        }
+        assert!(is_secret_env("BELFRY_ENCRYPT"));
+        assert!(is_secret_env("BELFRY_MAIL_PASSWORD"));
+        assert!(is_secret_env("BELFRY_HTTP_TOKEN"));
+        assert!(!is_secret_env("BELFRY_JOB_NAME"));
+        assert!(!is_secret_env("ENCRYPT"));
+    }
 
     #[test]
     fn raft_multiplier_is_one_to_ten() {

@@ -91,6 +91,13 @@ fn load(
 
 pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
     let (config, inert) = load(&args, http_addr.clone())?;
+    // The secrets are parsed: drop them from the environment so nothing started later (jobs,
+    // crash reporters) inherits them. SIGHUP re-reads from `args`,
+    // which clap filled from the environment already.
+    for name in config::secret_env_names() {
+        // SAFETY: no other thread exists yet; the runtime and logging start below.
+        unsafe { std::env::remove_var(name) };
+    }
     init_logging(&config.log_level);
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
