@@ -225,6 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
             [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
+            [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -253,10 +254,21 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;raft;recover' {
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The stopped server''s data dir')
+            [CompletionResult]::new('--voters', '--voters', [CompletionResultType]::ParameterName, 'The surviving servers that become the voters (names or hex ids) [default: this node]')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;raft;help' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
             [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
+            [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -267,6 +279,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;raft;help;transfer-leadership' {
+            break
+        }
+        'belfry;raft;help;recover' {
             break
         }
         'belfry;raft;help;help' {
@@ -578,6 +593,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
             [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
+            [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             break
         }
         'belfry;help;raft;list-peers' {
@@ -587,6 +603,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;raft;transfer-leadership' {
+            break
+        }
+        'belfry;help;raft;recover' {
             break
         }
         'belfry;help;join' {

@@ -172,6 +172,9 @@ _belfry() {
             belfry__subcmd__help__subcmd__raft,list-peers)
                 cmd="belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers"
                 ;;
+            belfry__subcmd__help__subcmd__raft,recover)
+                cmd="belfry__subcmd__help__subcmd__raft__subcmd__recover"
+                ;;
             belfry__subcmd__help__subcmd__raft,remove-peer)
                 cmd="belfry__subcmd__help__subcmd__raft__subcmd__remove__subcmd__peer"
                 ;;
@@ -241,6 +244,9 @@ _belfry() {
             belfry__subcmd__raft,list-peers)
                 cmd="belfry__subcmd__raft__subcmd__list__subcmd__peers"
                 ;;
+            belfry__subcmd__raft,recover)
+                cmd="belfry__subcmd__raft__subcmd__recover"
+                ;;
             belfry__subcmd__raft,remove-peer)
                 cmd="belfry__subcmd__raft__subcmd__remove__subcmd__peer"
                 ;;
@@ -252,6 +258,9 @@ _belfry() {
                 ;;
             belfry__subcmd__raft__subcmd__help,list-peers)
                 cmd="belfry__subcmd__raft__subcmd__help__subcmd__list__subcmd__peers"
+                ;;
+            belfry__subcmd__raft__subcmd__help,recover)
+                cmd="belfry__subcmd__raft__subcmd__help__subcmd__recover"
                 ;;
             belfry__subcmd__raft__subcmd__help,remove-peer)
                 cmd="belfry__subcmd__raft__subcmd__help__subcmd__remove__subcmd__peer"
@@ -968,7 +977,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__raft)
-            opts="list-peers remove-peer transfer-leadership"
+            opts="list-peers remove-peer transfer-leadership recover"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -982,6 +991,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__raft__subcmd__recover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1530,7 +1553,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft)
-            opts="-h -V --http-addr --help --version list-peers remove-peer transfer-leadership help"
+            opts="-h -V --http-addr --help --version list-peers remove-peer transfer-leadership recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1548,7 +1571,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft__subcmd__help)
-            opts="list-peers remove-peer transfer-leadership help"
+            opts="list-peers remove-peer transfer-leadership recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1576,6 +1599,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft__subcmd__help__subcmd__list__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__help__subcmd__recover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1624,6 +1661,32 @@ _belfry() {
                 return 0
             fi
             case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__recover)
+            opts="-h -V --data-dir --voters --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --voters)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

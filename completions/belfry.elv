@@ -203,6 +203,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
             cand remove-peer 'Remove a server from the Raft configuration'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
+            cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;raft;list-peers'= {
@@ -227,10 +228,20 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;raft;recover'= {
+            cand --data-dir 'The stopped server''s data dir'
+            cand --voters 'The surviving servers that become the voters (names or hex ids) [default: this node]'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;raft;help'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
             cand remove-peer 'Remove a server from the Raft configuration'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
+            cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;raft;help;list-peers'= {
@@ -238,6 +249,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;raft;help;remove-peer'= {
         }
         &'belfry;raft;help;transfer-leadership'= {
+        }
+        &'belfry;raft;help;recover'= {
         }
         &'belfry;raft;help;help'= {
         }
@@ -504,12 +517,15 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
             cand remove-peer 'Remove a server from the Raft configuration'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
+            cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
         }
         &'belfry;help;raft;list-peers'= {
         }
         &'belfry;help;raft;remove-peer'= {
         }
         &'belfry;help;raft;transfer-leadership'= {
+        }
+        &'belfry;help;raft;recover'= {
         }
         &'belfry;help;join'= {
         }

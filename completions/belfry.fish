@@ -139,13 +139,14 @@ complete -c belfry -n "__fish_belfry_using_subcommand leader" -l http-addr -d 'H
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -s h -l help -d 'Print help'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s h -l help -d 'Print help'
@@ -156,9 +157,15 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l data-dir -d 'The stopped server\'s data dir' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l voters -d 'The surviving servers that become the voters (names or hex ids) [default: this node]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand join" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand join" -s h -l help -d 'Print help'
@@ -294,6 +301,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'

@@ -471,6 +471,16 @@ pub enum RaftCommand {
         /// Node name
         node: Option<String>,
     },
+    /// On a STOPPED server whose cluster lost its quorum for good: make the surviving servers
+    /// the only voters (Consul's peers.json). See docs/operations.md before using it
+    Recover {
+        /// The stopped server's data dir
+        #[arg(long, value_name = "DIR")]
+        data_dir: std::path::PathBuf,
+        /// The surviving servers that become the voters (names or hex ids) [default: this node]
+        #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+        voters: Vec<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -556,6 +566,32 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
                 c.remove_peer(&node).await
             })
+        }
+        Command::Raft(RaftCommand::Recover { data_dir, voters }) => {
+            let named = (!voters.is_empty()).then_some(voters.as_slice());
+            let done = belfry::consensus::recover(&data_dir, named).map_err(|e| match e {
+                belfry::consensus::RecoverError::Refused(m) => {
+                    Failure::failed(format!("refused: {m}"))
+                }
+                belfry::consensus::RecoverError::Io(e) => {
+                    Failure::failed(format!("{}: {e}", data_dir.display()))
+                }
+            })?;
+            println!(
+                "Recovered {}: voters were [{}], now [{}]{}. Start the survivors; every other server must be wiped (or restored from a snapshot) before it rejoins.",
+                data_dir.display(),
+                done.voters_before.join(", "),
+                done.voters_after.join(", "),
+                if done.blanked_entries > 0 {
+                    format!(
+                        "; {} uncommitted membership change(s) in the log were dropped",
+                        done.blanked_entries
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            Ok(())
         }
         Command::Raft(RaftCommand::TransferLeadership { node }) => {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
