@@ -1527,6 +1527,62 @@ mod tests {
         assert_eq!(job_names(&db), vec!["keep"]);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+        /// Whatever bytes a log entry holds, decoding a command is `Ok` or a clean error, and
+        /// a decoded command applies as a response (a rejection at worst), never an error.
+        #[test]
+        fn commands_from_arbitrary_bytes_never_panic_or_fail(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let _ = decode::<Command>(&bytes);
+            let mut with_format = vec![VALUE_FORMAT];
+            with_format.extend_from_slice(&bytes);
+            if let Ok(command) = decode::<Command>(&with_format) {
+                apply_once(&command);
+            }
+        }
+
+        /// Commands shaped right but holding arbitrary names, ids and rows.
+        #[test]
+        fn shaped_commands_apply_without_errors(
+            name in "\\PC{0,20}",
+            tag in proptest::prelude::any::<u8>(),
+            value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+            id in proptest::prelude::any::<u64>(),
+        ) {
+            for command in [
+                Command::DeleteJob { name: name.clone() },
+                Command::ToggleJob { name: name.clone() },
+                Command::SetClusterId { id: name.clone() },
+                Command::DeleteExecutions { name: name.clone() },
+                Command::Acknowledge { executions: vec![(name.clone(), name.clone())] },
+                Command::RestoreChunk { restore_id: id, first: true, rows: vec![(tag, name.clone(), value.clone())] },
+                Command::RestoreCommit { restore_id: id, rows: 1 },
+            ] {
+                apply_once(&command);
+            }
+        }
+    }
+
+    /// Applies one command to a fresh state holding one job: must not be an error.
+    fn apply_once(command: &Command) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut applier = Applier::new(&txn).unwrap();
+        applier
+            .apply(&Command::SetJob {
+                job: Box::new(valid_job("j")),
+                at: Utc::now(),
+            })
+            .unwrap();
+        if let Err(e) = applier.apply(command) {
+            panic!("{command:?} failed: {e}");
+        }
+    }
+
     #[test]
     fn every_finished_run_reports_its_start_once() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")

@@ -654,9 +654,9 @@ pub fn seed_state(data_dir: &Path, snapshot_file: &Path) -> Result<u64, io::Erro
 /// What [`recover`] did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recovered {
-    /// The voters before, by name.
+    /// The voters before, by name, sorted.
     pub voters_before: Vec<String>,
-    /// The voters now, by name.
+    /// The voters now, by name, sorted.
     pub voters_after: Vec<String>,
     /// Membership entries in the log past the applied state that were blanked.
     pub blanked_entries: u64,
@@ -740,7 +740,8 @@ pub fn recover(data_dir: &Path, survivors: Option<&[String]>) -> Result<Recovere
             .map(|n| n.name.clone())
             .unwrap_or_else(|| format!("{id:016x}"))
     };
-    let voters_before: Vec<String> = effective.voter_ids().map(|id| name_of(&id)).collect();
+    let mut voters_before: Vec<String> = effective.voter_ids().map(|id| name_of(&id)).collect();
+    voters_before.sort();
     let known = || {
         effective
             .nodes()
@@ -827,7 +828,11 @@ pub fn recover(data_dir: &Path, survivors: Option<&[String]>) -> Result<Recovere
     snapshot::write(&sm_db, &data_dir.join(SNAPSHOT_DIR))?;
     Ok(Recovered {
         voters_before,
-        voters_after: survivors.iter().map(name_of).collect(),
+        voters_after: {
+            let mut names: Vec<String> = survivors.iter().map(name_of).collect();
+            names.sort();
+            names
+        },
         blanked_entries: later_membership.len() as u64,
     })
 }

@@ -74,8 +74,16 @@ fn read_field(r: &mut impl Read) -> io::Result<Vec<u8>> {
     if len > MAX_FIELD {
         return Err(invalid("snapshot field too large: the file is corrupt"));
     }
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf)?;
+    // Grown as bytes arrive, not allocated from the claimed length: a crafted length costs
+    // nothing unless the bytes are really there.
+    let mut buf = Vec::with_capacity(len.min(64 * 1024));
+    r.by_ref().take(len as u64).read_to_end(&mut buf)?;
+    if buf.len() != len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "snapshot is truncated",
+        ));
+    }
     Ok(buf)
 }
 
