@@ -405,6 +405,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'With --output-dir: keep the newest N archives of this cluster, delete older ones')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Read a stopped server''s data dir instead of a running cluster')
             [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The agent''s config file: its `encrypt` key is used when --encrypt is not given')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--stale', '--stale', [CompletionResultType]::ParameterName, 'Read from the node at --http-addr without confirming it is up to date')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (for cron)')
@@ -417,6 +418,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;snapshot;inspect' {
             [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The agent''s config file: its `encrypt` key is used when --encrypt is not given')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Refuse a member (state.snap, jobs.json) larger than this, decompressed')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
@@ -429,6 +431,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         'belfry;snapshot;restore' {
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Seed this (empty) data dir for a new one-server cluster instead')
             [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The agent''s config file: its `encrypt` key is used when --encrypt is not given')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Refuse a member (state.snap, jobs.json) larger than this, decompressed')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')

@@ -1823,13 +1823,17 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__snapshot__subcmd__inspect)
-            opts="-h -V --json --encrypt --max-size --http-addr --help --version"
+            opts="-h -V --json --encrypt --config --max-size --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --encrypt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1849,7 +1853,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__snapshot__subcmd__restore)
-            opts="-y -h -V --yes --data-dir --force --encrypt --allow-unsigned --max-size --http-addr --help --version"
+            opts="-y -h -V --yes --data-dir --force --encrypt --config --allow-unsigned --max-size --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1860,6 +1864,10 @@ _belfry() {
                     return 0
                     ;;
                 --encrypt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1879,7 +1887,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__snapshot__subcmd__save)
-            opts="-q -h -V --stale --output-dir --keep --quiet --data-dir --encrypt --http-addr --help --version"
+            opts="-q -h -V --stale --output-dir --keep --quiet --data-dir --encrypt --config --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1898,6 +1906,10 @@ _belfry() {
                     return 0
                     ;;
                 --encrypt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -358,6 +358,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --keep 'With --output-dir: keep the newest N archives of this cluster, delete older ones'
             cand --data-dir 'Read a stopped server''s data dir instead of a running cluster'
             cand --encrypt 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore'
+            cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --stale 'Read from the node at --http-addr without confirming it is up to date'
             cand -q 'Print nothing on success (for cron)'
@@ -369,6 +370,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;snapshot;inspect'= {
             cand --encrypt 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore'
+            cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
             cand --max-size 'Refuse a member (state.snap, jobs.json) larger than this, decompressed'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --json 'Print JSON'
@@ -380,6 +382,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;snapshot;restore'= {
             cand --data-dir 'Seed this (empty) data dir for a new one-server cluster instead'
             cand --encrypt 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore'
+            cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
             cand --max-size 'Refuse a member (state.snap, jobs.json) larger than this, decompressed'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -y 'Do not ask for confirmation'

@@ -220,12 +220,14 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l keep -d 'With --output-dir: keep the newest N archives of this cluster, delete older ones' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l data-dir -d 'Read a stopped server\'s data dir instead of a running cluster' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l encrypt -d 'Cluster key (base64, as given to the agent\'s --encrypt): signs the archive on save, verifies its signature on inspect and restore' -r
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l config -d 'The agent\'s config file: its `encrypt` key is used when --encrypt is not given' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l stale -d 'Read from the node at --http-addr without confirming it is up to date'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s q -l quiet -d 'Print nothing on success (for cron)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l encrypt -d 'Cluster key (base64, as given to the agent\'s --encrypt): signs the archive on save, verifies its signature on inspect and restore' -r
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l config -d 'The agent\'s config file: its `encrypt` key is used when --encrypt is not given' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l max-size -d 'Refuse a member (state.snap, jobs.json) larger than this, decompressed' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l json -d 'Print JSON'
@@ -233,6 +235,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l data-dir -d 'Seed this (empty) data dir for a new one-server cluster instead' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l encrypt -d 'Cluster key (base64, as given to the agent\'s --encrypt): signs the archive on save, verifies its signature on inspect and restore' -r
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l config -d 'The agent\'s config file: its `encrypt` key is used when --encrypt is not given' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l max-size -d 'Refuse a member (state.snap, jobs.json) larger than this, decompressed' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Do not ask for confirmation'

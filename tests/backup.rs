@@ -47,6 +47,24 @@ async fn save_inspect_and_restore_through_the_api() {
     assert_eq!(v["contents"]["executions"], 1);
     assert_eq!(v["manifest"]["format"], 2);
     assert_eq!(v["authenticity"], "verified");
+    // The key can also come from the agent's config file.
+    let config = dir.path().join("agent.yml");
+    std::fs::write(&config, format!("server: true\nencrypt: {ARCHIVE_KEY}\n")).unwrap();
+    let (code, out, err) = cli(
+        &[
+            "snapshot",
+            "inspect",
+            f,
+            "--json",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["authenticity"], "verified");
     assert_eq!(v["manifest"]["cluster_id"].as_str().unwrap().len(), 16);
 
     // Change things, then restore: the state is the snapshot's again.

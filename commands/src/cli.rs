@@ -392,12 +392,25 @@ pub struct ArchiveKey {
         hide_env_values = true
     )]
     pub encrypt: Option<String>,
+
+    /// The agent's config file: its `encrypt` key is used when --encrypt is not given
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl ArchiveKey {
-    /// The decoded key, if one was given.
+    /// The decoded key, if one was given (`--encrypt`/`BELFRY_ENCRYPT`, else the config file's
+    /// `encrypt`).
     pub fn bytes(&self) -> Result<Option<Vec<u8>>, Failure> {
-        match self.encrypt.as_deref() {
+        let from_file = match (&self.encrypt, &self.config) {
+            (None, Some(path)) => belfry::config::load_file(path)
+                .map_err(|e| Failure::usage(e.to_string()))?
+                .layer
+                .encrypt
+                .clone(),
+            _ => None,
+        };
+        match self.encrypt.as_deref().or(from_file.as_deref()) {
             None | Some("") => Ok(None),
             Some(text) => belfry::config::parse_key(text)
                 .map(Some)
