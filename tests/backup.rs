@@ -723,3 +723,48 @@ async fn an_oversized_restore_body_is_refused_with_413() {
     assert!(text.contains("--restore-limit"), "{text}");
     assert!(node.client().job("keep").await.is_ok());
 }
+
+/// A large restore body is streamed to disk, not held in memory: 400 MiB of junk (under the
+/// default 1 GiB limit) is refused as not a snapshot, and the node's peak memory stays far
+/// below the body's size.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_restore_body_does_not_grow_the_nodes_memory() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = Node::start(&[]).await;
+    let size: usize = 400 << 20;
+    let mut stream = tokio::net::TcpStream::connect(node.addr()).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /v1/operator/restore HTTP/1.1\r\nHost: belfry\r\nContent-Type: application/octet-stream\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let chunk = vec![0u8; 1 << 20];
+    for _ in 0..size / chunk.len() {
+        stream.write_all(&chunk).await.unwrap();
+    }
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.contains("not a valid Belfry state snapshot"),
+        "{answer}"
+    );
+    let status = std::fs::read_to_string(format!("/proc/{}/status", node.pid().unwrap())).unwrap();
+    let peak_kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    assert!(
+        peak_kb < 200 * 1024,
+        "the node peaked at {peak_kb} KiB for a {size}-byte body"
+    );
+    node.client()
+        .put_job(&shell_job("still-writing", "@manually", "true"))
+        .await
+        .unwrap();
+}
