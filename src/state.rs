@@ -302,27 +302,17 @@ pub fn check_command(command: &Command) -> Result<(), Rejection> {
                 return invalid(e.to_string());
             }
         }
-        Command::Launch { launches, .. } => {
-            for launch in launches {
-                if let Err(e) = crate::validate::validate_name(&launch.job) {
-                    return invalid(format!("launch: {e}"));
-                }
-                for node in &launch.nodes {
-                    if let Err(e) = crate::config::validate_node_name(node) {
-                        return invalid(format!("launch: node: {e}"));
-                    }
-                }
-            }
-        }
         Command::SetClusterId { id } => check_cluster_id(id).map_err(Rejection::Invalid)?,
         Command::RestoreChunk { rows, .. } => {
             for (tag, key, value) in rows {
                 check_row(*tag, key, value).map_err(Rejection::Invalid)?;
             }
         }
-        // A result for a job or execution that is not stored is skipped when applied, so one
-        // bad result never costs the batch it came in.
-        Command::Finish { .. }
+        // A launch of a job that is not stored is skipped, a bad node name is no target, and a
+        // result for an execution that is not stored is skipped: one bad item never costs
+        // the batch it came in.
+        Command::Launch { .. }
+        | Command::Finish { .. }
         | Command::Acknowledge { .. }
         | Command::SetPaused { .. }
         | Command::RestoreCommit { .. } => {}
@@ -823,11 +813,19 @@ impl<'t> Applier<'t> {
             _ => (instant_nanos(at), 1, at),
         };
         let missed = launch.kind == LaunchKind::Missed;
-        let no_target = launch.nodes.is_empty() && !missed;
-        let nodes: Vec<&str> = if launch.nodes.is_empty() {
+        // A node name that could not be one (it would end up in keys and file names) is no
+        // target: one bad name never costs the batch of launches it came in.
+        let targets: Vec<&str> = launch
+            .nodes
+            .iter()
+            .map(String::as_str)
+            .filter(|n| crate::config::validate_node_name(n).is_ok())
+            .collect();
+        let no_target = targets.is_empty() && !missed;
+        let nodes: Vec<&str> = if targets.is_empty() {
             vec![""]
         } else {
-            launch.nodes.iter().map(String::as_str).collect()
+            targets
         };
         let nanos = instant_nanos(at);
         let mut started = Vec::new();
@@ -1433,6 +1431,44 @@ mod tests {
             Response::Rejected(Rejection::Invalid(why)) => {
                 assert!(why.contains("does not decode"), "{why}")
             }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A launch naming a node that could not exist runs on the other nodes: the bad name is no
+    /// target, and the batch is not lost.
+    #[test]
+    fn a_bad_node_name_in_a_launch_is_no_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut applier = Applier::new(&txn).unwrap();
+        let at = Utc::now();
+        applier
+            .apply(&Command::SetJob {
+                job: Box::new(valid_job("j")),
+                at,
+            })
+            .unwrap();
+        let launch = |nodes: &[&str]| Command::Launch {
+            launches: vec![Launch {
+                job: "j".into(),
+                scheduled_at: at,
+                nodes: nodes.iter().map(|n| n.to_string()).collect(),
+                kind: LaunchKind::Manual,
+                no_target: None,
+                force: false,
+            }],
+            history_limit: 10,
+        };
+        match applier.apply(&launch(&["good-node", "../../x"])).unwrap() {
+            Response::Launched(outcomes) => match &outcomes[0] {
+                LaunchOutcome::Started(started) => {
+                    assert_eq!(started.len(), 1);
+                    assert_eq!(started[0].node_name, "good-node");
+                }
+                other => panic!("{other:?}"),
+            },
             other => panic!("{other:?}"),
         }
     }
