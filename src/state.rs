@@ -295,13 +295,6 @@ pub fn check_command(command: &Command) -> Result<(), Rejection> {
                 return invalid(e.to_string());
             }
         }
-        Command::DeleteJob { name }
-        | Command::ToggleJob { name }
-        | Command::DeleteExecutions { name } => {
-            if let Err(e) = crate::validate::validate_name(name) {
-                return invalid(e.to_string());
-            }
-        }
         Command::SetClusterId { id } => check_cluster_id(id).map_err(Rejection::Invalid)?,
         Command::RestoreChunk { rows, .. } => {
             for (tag, key, value) in rows {
@@ -311,7 +304,12 @@ pub fn check_command(command: &Command) -> Result<(), Rejection> {
         // A launch of a job that is not stored is skipped, a bad node name is no target, and a
         // result for an execution that is not stored is skipped: one bad item never costs
         // the batch it came in.
+        // Deleting, toggling or clearing acts only on a stored job, whatever its name: a job
+        // stored before names were checked everywhere can still be removed.
         Command::Launch { .. }
+        | Command::DeleteJob { .. }
+        | Command::ToggleJob { .. }
+        | Command::DeleteExecutions { .. }
         | Command::Finish { .. }
         | Command::Acknowledge { .. }
         | Command::SetPaused { .. }
