@@ -65,6 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level: trace, debug, info, warn, error [default: info]')
             [CompletionResult]::new('--output-limit', '--output-limit', [CompletionResultType]::ParameterName, 'Bytes of output kept per execution, from the end [default: 65536]')
             [CompletionResult]::new('--history-limit', '--history-limit', [CompletionResultType]::ParameterName, 'Executions kept per job [default: 100]')
+            [CompletionResult]::new('--restore-limit', '--restore-limit', [CompletionResultType]::ParameterName, 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]')
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]')
             [CompletionResult]::new('--join', '--join', [CompletionResultType]::ParameterName, 'Gossip address to join once at start (repeatable; a failure is only a warning)')
             [CompletionResult]::new('--retry-join', '--retry-join', [CompletionResultType]::ParameterName, 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)')
@@ -224,6 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
             [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
+            [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -252,10 +254,21 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;raft;recover' {
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The stopped server''s data dir')
+            [CompletionResult]::new('--voters', '--voters', [CompletionResultType]::ParameterName, 'The surviving servers that become the voters (names or hex ids) [default: this node]')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;raft;help' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
             [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
+            [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -266,6 +279,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;raft;help;transfer-leadership' {
+            break
+        }
+        'belfry;raft;help;recover' {
             break
         }
         'belfry;raft;help;help' {
@@ -379,7 +395,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Save a consistent point-in-time archive of the cluster state (through the leader)')
-            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive and show what it holds (offline)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -388,6 +404,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--output-dir', '--output-dir', [CompletionResultType]::ParameterName, 'Write belfry-<cluster>-<UTC timestamp>.tar.zst into DIR')
             [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'With --output-dir: keep the newest N archives of this cluster, delete older ones')
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Read a stopped server''s data dir instead of a running cluster')
+            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The agent''s config file: its `encrypt` key is used when --encrypt is not given')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--stale', '--stale', [CompletionResultType]::ParameterName, 'Read from the node at --http-addr without confirming it is up to date')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success (for cron)')
@@ -399,6 +417,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;snapshot;inspect' {
+            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The agent''s config file: its `encrypt` key is used when --encrypt is not given')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Refuse a member (state.snap, jobs.json) larger than this, decompressed')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -409,10 +430,14 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;snapshot;restore' {
             [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'Seed this (empty) data dir for a new one-server cluster instead')
+            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The agent''s config file: its `encrypt` key is used when --encrypt is not given')
+            [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Refuse a member (state.snap, jobs.json) larger than this, decompressed')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do not ask for confirmation')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'With --data-dir: replace what the data dir holds')
+            [CompletionResult]::new('--allow-unsigned', '--allow-unsigned', [CompletionResultType]::ParameterName, 'Restore an archive whose signature cannot be checked (unsigned, or no key given)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -421,7 +446,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;snapshot;help' {
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Save a consistent point-in-time archive of the cluster state (through the leader)')
-            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive and show what it holds (offline)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -571,6 +596,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
             [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
+            [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             break
         }
         'belfry;help;raft;list-peers' {
@@ -580,6 +606,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;raft;transfer-leadership' {
+            break
+        }
+        'belfry;help;raft;recover' {
             break
         }
         'belfry;help;join' {
@@ -615,7 +644,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;help;snapshot' {
             [CompletionResult]::new('save', 'save', [CompletionResultType]::ParameterValue, 'Save a consistent point-in-time archive of the cluster state (through the leader)')
-            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive and show what it holds (offline)')
+            [CompletionResult]::new('inspect', 'inspect', [CompletionResultType]::ParameterValue, 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)')
             [CompletionResult]::new('restore', 'restore', [CompletionResultType]::ParameterValue, 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)')
             break
         }

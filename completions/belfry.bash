@@ -172,6 +172,9 @@ _belfry() {
             belfry__subcmd__help__subcmd__raft,list-peers)
                 cmd="belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers"
                 ;;
+            belfry__subcmd__help__subcmd__raft,recover)
+                cmd="belfry__subcmd__help__subcmd__raft__subcmd__recover"
+                ;;
             belfry__subcmd__help__subcmd__raft,remove-peer)
                 cmd="belfry__subcmd__help__subcmd__raft__subcmd__remove__subcmd__peer"
                 ;;
@@ -241,6 +244,9 @@ _belfry() {
             belfry__subcmd__raft,list-peers)
                 cmd="belfry__subcmd__raft__subcmd__list__subcmd__peers"
                 ;;
+            belfry__subcmd__raft,recover)
+                cmd="belfry__subcmd__raft__subcmd__recover"
+                ;;
             belfry__subcmd__raft,remove-peer)
                 cmd="belfry__subcmd__raft__subcmd__remove__subcmd__peer"
                 ;;
@@ -252,6 +258,9 @@ _belfry() {
                 ;;
             belfry__subcmd__raft__subcmd__help,list-peers)
                 cmd="belfry__subcmd__raft__subcmd__help__subcmd__list__subcmd__peers"
+                ;;
+            belfry__subcmd__raft__subcmd__help,recover)
+                cmd="belfry__subcmd__raft__subcmd__help__subcmd__recover"
                 ;;
             belfry__subcmd__raft__subcmd__help,remove-peer)
                 cmd="belfry__subcmd__raft__subcmd__help__subcmd__remove__subcmd__peer"
@@ -326,7 +335,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__agent)
-            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --output-limit --history-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --raft-multiplier --mail-host --mail-port --mail-username --mail-password --mail-from --mail-payload --mail-subject-prefix --pre-webhook-endpoint --pre-webhook-payload --pre-webhook-headers --webhook-endpoint --webhook-payload --webhook-headers --http-addr --help --version"
+            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --output-limit --history-limit --restore-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --raft-multiplier --mail-host --mail-port --mail-username --mail-password --mail-from --mail-payload --mail-subject-prefix --pre-webhook-endpoint --pre-webhook-payload --pre-webhook-headers --webhook-endpoint --webhook-payload --webhook-headers --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,6 +402,10 @@ _belfry() {
                     return 0
                     ;;
                 --history-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --restore-limit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -964,7 +977,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__raft)
-            opts="list-peers remove-peer transfer-leadership"
+            opts="list-peers remove-peer transfer-leadership recover"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -978,6 +991,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__raft__subcmd__recover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1526,7 +1553,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft)
-            opts="-h -V --http-addr --help --version list-peers remove-peer transfer-leadership help"
+            opts="-h -V --http-addr --help --version list-peers remove-peer transfer-leadership recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1544,7 +1571,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft__subcmd__help)
-            opts="list-peers remove-peer transfer-leadership help"
+            opts="list-peers remove-peer transfer-leadership recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1572,6 +1599,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft__subcmd__help__subcmd__list__subcmd__peers)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__help__subcmd__recover)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1620,6 +1661,32 @@ _belfry() {
                 return 0
             fi
             case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__raft__subcmd__recover)
+            opts="-h -V --data-dir --voters --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --voters)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1756,12 +1823,24 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__snapshot__subcmd__inspect)
-            opts="-h -V --json --http-addr --help --version"
+            opts="-h -V --json --encrypt --config --max-size --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --encrypt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1774,13 +1853,25 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__snapshot__subcmd__restore)
-            opts="-y -h -V --yes --data-dir --force --http-addr --help --version"
+            opts="-y -h -V --yes --data-dir --force --encrypt --config --allow-unsigned --max-size --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encrypt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-size)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1796,7 +1887,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__snapshot__subcmd__save)
-            opts="-q -h -V --stale --output-dir --keep --quiet --data-dir --http-addr --help --version"
+            opts="-q -h -V --stale --output-dir --keep --quiet --data-dir --encrypt --config --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1811,6 +1902,14 @@ _belfry() {
                     return 0
                     ;;
                 --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --encrypt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

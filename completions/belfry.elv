@@ -61,6 +61,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --log-level 'Log level: trace, debug, info, warn, error [default: info]'
             cand --output-limit 'Bytes of output kept per execution, from the end [default: 65536]'
             cand --history-limit 'Executions kept per job [default: 100]'
+            cand --restore-limit 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]'
             cand --shutdown-grace 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]'
             cand --join 'Gossip address to join once at start (repeatable; a failure is only a warning)'
             cand --retry-join 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)'
@@ -202,6 +203,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
             cand remove-peer 'Remove a server from the Raft configuration'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
+            cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;raft;list-peers'= {
@@ -226,10 +228,20 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;raft;recover'= {
+            cand --data-dir 'The stopped server''s data dir'
+            cand --voters 'The surviving servers that become the voters (names or hex ids) [default: this node]'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;raft;help'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
             cand remove-peer 'Remove a server from the Raft configuration'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
+            cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;raft;help;list-peers'= {
@@ -237,6 +249,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;raft;help;remove-peer'= {
         }
         &'belfry;raft;help;transfer-leadership'= {
+        }
+        &'belfry;raft;help;recover'= {
         }
         &'belfry;raft;help;help'= {
         }
@@ -335,7 +349,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand save 'Save a consistent point-in-time archive of the cluster state (through the leader)'
-            cand inspect 'Verify an archive and show what it holds (offline)'
+            cand inspect 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'
             cand restore 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -343,6 +357,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --output-dir 'Write belfry-<cluster>-<UTC timestamp>.tar.zst into DIR'
             cand --keep 'With --output-dir: keep the newest N archives of this cluster, delete older ones'
             cand --data-dir 'Read a stopped server''s data dir instead of a running cluster'
+            cand --encrypt 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore'
+            cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --stale 'Read from the node at --http-addr without confirming it is up to date'
             cand -q 'Print nothing on success (for cron)'
@@ -353,6 +369,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --version 'Print version'
         }
         &'belfry;snapshot;inspect'= {
+            cand --encrypt 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore'
+            cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
+            cand --max-size 'Refuse a member (state.snap, jobs.json) larger than this, decompressed'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --json 'Print JSON'
             cand -h 'Print help'
@@ -362,10 +381,14 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;snapshot;restore'= {
             cand --data-dir 'Seed this (empty) data dir for a new one-server cluster instead'
+            cand --encrypt 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore'
+            cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
+            cand --max-size 'Refuse a member (state.snap, jobs.json) larger than this, decompressed'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -y 'Do not ask for confirmation'
             cand --yes 'Do not ask for confirmation'
             cand --force 'With --data-dir: replace what the data dir holds'
+            cand --allow-unsigned 'Restore an archive whose signature cannot be checked (unsigned, or no key given)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -373,7 +396,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;snapshot;help'= {
             cand save 'Save a consistent point-in-time archive of the cluster state (through the leader)'
-            cand inspect 'Verify an archive and show what it holds (offline)'
+            cand inspect 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'
             cand restore 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -497,12 +520,15 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
             cand remove-peer 'Remove a server from the Raft configuration'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
+            cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
         }
         &'belfry;help;raft;list-peers'= {
         }
         &'belfry;help;raft;remove-peer'= {
         }
         &'belfry;help;raft;transfer-leadership'= {
+        }
+        &'belfry;help;raft;recover'= {
         }
         &'belfry;help;join'= {
         }
@@ -527,7 +553,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;help;snapshot'= {
             cand save 'Save a consistent point-in-time archive of the cluster state (through the leader)'
-            cand inspect 'Verify an archive and show what it holds (offline)'
+            cand inspect 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'
             cand restore 'Replace the cluster''s state with an archive''s (or seed a new data dir with --data-dir)'
         }
         &'belfry;help;snapshot;save'= {

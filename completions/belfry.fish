@@ -62,6 +62,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l datacenter -d 'D
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l log-level -d 'Log level: trace, debug, info, warn, error [default: info]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l output-limit -d 'Bytes of output kept per execution, from the end [default: 65536]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l history-limit -d 'Executions kept per job [default: 100]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l restore-limit -d 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l shutdown-grace -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l join -d 'Gossip address to join once at start (repeatable; a failure is only a warning)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-join -d 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)' -r
@@ -138,13 +139,14 @@ complete -c belfry -n "__fish_belfry_using_subcommand leader" -l http-addr -d 'H
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -s h -l help -d 'Print help'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s h -l help -d 'Print help'
@@ -155,9 +157,15 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l data-dir -d 'The stopped server\'s data dir' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l voters -d 'The surviving servers that become the voters (names or hex ids) [default: this node]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand join" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand join" -s h -l help -d 'Print help'
@@ -205,29 +213,38 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_s
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
-complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -f -a "inspect" -d 'Verify an archive and show what it holds (offline)'
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -f -a "inspect" -d 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -f -a "restore" -d 'Replace the cluster\'s state with an archive\'s (or seed a new data dir with --data-dir)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l output-dir -d 'Write belfry-<cluster>-<UTC timestamp>.tar.zst into DIR' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l keep -d 'With --output-dir: keep the newest N archives of this cluster, delete older ones' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l data-dir -d 'Read a stopped server\'s data dir instead of a running cluster' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l encrypt -d 'Cluster key (base64, as given to the agent\'s --encrypt): signs the archive on save, verifies its signature on inspect and restore' -r
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l config -d 'The agent\'s config file: its `encrypt` key is used when --encrypt is not given' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l stale -d 'Read from the node at --http-addr without confirming it is up to date'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s q -l quiet -d 'Print nothing on success (for cron)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l encrypt -d 'Cluster key (base64, as given to the agent\'s --encrypt): signs the archive on save, verifies its signature on inspect and restore' -r
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l config -d 'The agent\'s config file: its `encrypt` key is used when --encrypt is not given' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l max-size -d 'Refuse a member (state.snap, jobs.json) larger than this, decompressed' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l data-dir -d 'Seed this (empty) data dir for a new one-server cluster instead' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l encrypt -d 'Cluster key (base64, as given to the agent\'s --encrypt): signs the archive on save, verifies its signature on inspect and restore' -r
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l config -d 'The agent\'s config file: its `encrypt` key is used when --encrypt is not given' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l max-size -d 'Refuse a member (state.snap, jobs.json) larger than this, decompressed' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Do not ask for confirmation'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l force -d 'With --data-dir: replace what the data dir holds'
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l allow-unsigned -d 'Restore an archive whose signature cannot be checked (unsigned, or no key given)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
-complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Verify an archive and show what it holds (offline)'
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "restore" -d 'Replace the cluster\'s state with an archive\'s (or seed a new data dir with --data-dir)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -287,9 +304,10 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Verify an archive and show what it holds (offline)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "restore" -d 'Replace the cluster\'s state with an archive\'s (or seed a new data dir with --data-dir)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'

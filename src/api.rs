@@ -237,7 +237,8 @@ fn endpoint(method: &str, path: &str) -> MethodRouter<Arc<ApiContext>> {
         ("GET", "/v1/operator/snapshot") => on(m, snapshot_save),
         // A whole state snapshot is larger than the default 2 MiB body limit.
         ("POST", "/v1/operator/restore") => {
-            on(m, snapshot_restore).layer(axum::extract::DefaultBodyLimit::max(1 << 30))
+            // The handler streams the body to disk under its own cap (`--restore-limit`).
+            on(m, snapshot_restore).layer(axum::extract::DefaultBodyLimit::disable())
         }
         ("GET", "/v1/jobs" | "/v1/jobs/") => on(m, list_jobs),
         // Dkron's one create-or-replace handler behind three methods.
@@ -536,13 +537,30 @@ impl ReadParams {
     }
 }
 
+/// `GET /health`: 200 while this node works; 503 with the reason once its Raft has stopped
+/// (a fatal storage error, or shut down), since such a server can neither write nor follow.
 async fn health(State(ctx): Ctx) -> Response {
+    let mut issues = Vec::new();
+    if ctx.config.server {
+        let m = ctx.raft.metrics().borrow_watched().clone();
+        if let Err(fatal) = &m.running_state {
+            issues.push(format!("raft has stopped: {fatal}"));
+        } else if m.state == openraft::ServerState::Shutdown {
+            issues.push("raft has stopped".to_string());
+        }
+    }
+    let healthy = issues.is_empty();
     let health = Health {
-        status: "healthy".into(),
+        status: if healthy { "healthy" } else { "unhealthy" }.into(),
         leader: ctx.config.server.then(|| ctx.is_leader()),
-        issues: Vec::new(),
+        issues,
     };
-    json(StatusCode::OK, &health)
+    let code = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json(code, &health)
 }
 
 async fn status(State(ctx): Ctx) -> Response {
@@ -1150,7 +1168,11 @@ async fn upsert_job(State(ctx): Ctx, uri: axum::http::Uri, body: Bytes) -> ApiRe
 }
 
 async fn delete_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
-    checked_name(&name)?;
+    // Any stored name can be deleted, even one stored before names were checked on every
+    // path (a restore of old): the state machine only looks it up.
+    if name.is_empty() || name.len() > 1024 {
+        return Err(not_found());
+    }
     match ctx.write(Command::DeleteJob { name }).await? {
         SmResponse::Job(job) => Ok(json(StatusCode::OK, &*job)),
         SmResponse::Rejected(r) => Err(rejection(r)),
@@ -1539,49 +1561,105 @@ struct Restored {
 }
 
 /// `POST /v1/operator/restore`: the body is a Raft snapshot file (from `belfry snapshot save`).
-/// It is checked end to end first; its rows are then staged through Raft in chunks and swapped
-/// in by one final entry, so every server ends with the same state and a failure part-way
-/// changes nothing.
-async fn snapshot_restore(State(ctx): Ctx, body: Bytes) -> ApiResult<Response> {
-    let rows = tokio::task::spawn_blocking(move || {
-        let mut tmp = tempfile::tempfile()?;
-        std::io::Write::write_all(&mut tmp, &body)?;
-        let mut rows = Vec::new();
+/// It is streamed to a temporary file (refused past `--restore-limit`), then checked end to
+/// end: the digest, and every row decoded and validated by the state machine's rules. Only
+/// then are its rows staged through Raft in chunks (read from the file, never all in memory)
+/// and swapped in by one final entry, so every server ends with the same state and a failure
+/// part-way — or a bad row — changes nothing.
+async fn snapshot_restore(State(ctx): Ctx, body: axum::body::Body) -> ApiResult<Response> {
+    use futures_util::StreamExt;
+    let limit = ctx.config.restore_limit;
+    let mut tmp = tempfile::tempfile().map_err(ApiError::internal)?;
+    let mut received = 0u64;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        received += chunk.len() as u64;
+        if received > limit {
+            return Err(ApiError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "the snapshot is larger than this node's --restore-limit ({limit} bytes); nothing was changed"
+                ),
+            ));
+        }
+        std::io::Write::write_all(&mut tmp, &chunk).map_err(ApiError::internal)?;
+    }
+    let (tmp, jobs, executions, total) = tokio::task::spawn_blocking(move || {
+        let mut tmp = tmp;
+        let (mut jobs, mut executions, mut total) = (0u64, 0u64, 0u64);
         crate::consensus::snapshot::for_each_row(&mut tmp, |tag, k, v| {
             let key = String::from_utf8(k).map_err(|_| {
                 std::io::Error::new(std::io::ErrorKind::InvalidData, "key is not UTF-8")
             })?;
-            rows.push((tag, key, v));
+            crate::state::check_row(tag, &key, &v)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+            match tag {
+                1 => jobs += 1,
+                2 => executions += 1,
+                _ => {}
+            }
+            total += 1;
             Ok(())
         })?;
-        Ok::<_, std::io::Error>(rows)
+        Ok::<_, std::io::Error>((tmp, jobs, executions, total))
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(|e| ApiError::bad_request(format!("not a valid Belfry state snapshot: {e}")))?;
-    let jobs = rows.iter().filter(|r| r.0 == 1).count() as u64;
-    let executions = rows.iter().filter(|r| r.0 == 2).count() as u64;
-    let total = rows.len() as u64;
+    .map_err(|e| {
+        ApiError::bad_request(format!(
+            "not a valid Belfry state snapshot, nothing was changed: {e}"
+        ))
+    })?;
     let restore_id: u64 = rand::random();
     const CHUNK_BYTES: usize = 1 << 20;
-    let mut chunk = Vec::new();
-    let mut size = 0;
+    // A reader thread hands over chunks of about 1 MiB, at most two waiting: memory stays flat
+    // however large the snapshot.
+    let (send, mut chunks) = tokio::sync::mpsc::channel::<Vec<(u8, String, Vec<u8>)>>(2);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut tmp = tmp;
+        let mut chunk = Vec::new();
+        let mut size = 0;
+        crate::consensus::snapshot::for_each_row(&mut tmp, |tag, k, v| {
+            let key = String::from_utf8(k).map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "key is not UTF-8")
+            })?;
+            size += key.len() + v.len();
+            chunk.push((tag, key, v));
+            if size >= CHUNK_BYTES {
+                size = 0;
+                send.blocking_send(std::mem::take(&mut chunk))
+                    .map_err(|_| std::io::Error::other("restore abandoned"))?;
+            }
+            Ok(())
+        })?;
+        if !chunk.is_empty() {
+            send.blocking_send(chunk)
+                .map_err(|_| std::io::Error::other("restore abandoned"))?;
+        }
+        Ok::<_, std::io::Error>(())
+    });
     let mut first = true;
-    let mut rows = rows.into_iter().peekable();
-    while let Some(row) = rows.next() {
-        size += row.1.len() + row.2.len();
-        chunk.push(row);
-        if size >= CHUNK_BYTES || rows.peek().is_none() {
-            ctx.write(Command::RestoreChunk {
+    while let Some(rows) = chunks.recv().await {
+        let staged = ctx
+            .write(Command::RestoreChunk {
                 restore_id,
                 first,
-                rows: std::mem::take(&mut chunk),
+                rows,
             })
             .await?;
-            first = false;
-            size = 0;
+        if let SmResponse::Rejected(r) = staged {
+            return Err(ApiError::bad_request(format!(
+                "restore refused, nothing was changed: {r}"
+            )));
         }
+        first = false;
     }
+    reader
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
     if first {
         // An empty snapshot: stage nothing, but still clear earlier staging.
         ctx.write(Command::RestoreChunk {

@@ -35,6 +35,18 @@ pub struct ClusterManager {
     pub dead_server_timeout: Duration,
 }
 
+/// How often the leader repeats that it has no quorum.
+const NO_QUORUM_WARNING_EVERY: Duration = Duration::from_secs(60);
+
+/// What reconciling remembers between rounds.
+#[derive(Default)]
+struct ReconcileMemory {
+    /// Voters gossip does not know, since when this leader has missed them.
+    missing_since: BTreeMap<u64, SystemTime>,
+    /// When the lack of a quorum was last logged.
+    no_quorum_warned: Option<std::time::Instant>,
+}
+
 /// The smallest number of voters a cluster configured for `expect` servers keeps.
 pub fn quorum_floor(expect: u32) -> usize {
     (expect as usize / 2 + 1).max(1)
@@ -53,13 +65,14 @@ impl ClusterManager {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         let mut events = self.membership.subscribe();
         let mut warned = HashSet::new();
+        let mut memory = ReconcileMemory::default();
         loop {
             match self.raft.is_initialized().await {
                 Ok(false) => self.maybe_bootstrap(&mut warned).await,
                 Ok(true) => {
                     let m = self.raft.metrics().borrow_watched().clone();
                     if m.current_leader == Some(m.id) {
-                        self.reconcile().await;
+                        self.reconcile(&mut memory).await;
                     }
                 }
                 Err(_) => return,
@@ -136,8 +149,23 @@ impl ClusterManager {
         }
     }
 
-    async fn reconcile(&self) {
+    async fn reconcile(&self, memory: &mut ReconcileMemory) {
         let metrics = self.raft.metrics().borrow_watched().clone();
+        if !crate::operator::quorum_reachable(&metrics) {
+            // Nothing can commit: trying every second would only log a failure every second.
+            let (heard, voters) = crate::operator::voters_reachable(&metrics);
+            if memory
+                .no_quorum_warned
+                .is_none_or(|t| t.elapsed() >= NO_QUORUM_WARNING_EVERY)
+            {
+                memory.no_quorum_warned = Some(std::time::Instant::now());
+                tracing::warn!(
+                    "no quorum: only {heard} of {voters} voters answer; nothing can be written and no server can be added or removed until they return. If they are gone for good, stop the survivors and run `belfry raft recover` (docs/operations.md)"
+                );
+            }
+            return;
+        }
+        memory.no_quorum_warned = None;
         let membership = metrics.membership_config.membership().clone();
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
         let learners: BTreeSet<u64> = membership.learner_ids().collect();
@@ -207,11 +235,20 @@ impl ClusterManager {
                 .get_node(id)
                 .map(|n| n.name.clone())
                 .unwrap_or_default();
-            let Some(s) = servers.iter().find(|s| s.meta.name == name) else {
-                continue;
+            // A voter gossip no longer knows at all (reaped, or never seen) counts as failed
+            // from when this leader first missed it.
+            let (status, since) = match servers.iter().find(|s| s.meta.name == name) {
+                Some(s) => {
+                    memory.missing_since.remove(id);
+                    (s.status, s.since)
+                }
+                None => (
+                    MemberStatus::Failed,
+                    *memory.missing_since.entry(*id).or_insert(now),
+                ),
             };
-            let gone_for = now.duration_since(s.since).unwrap_or_default();
-            let remove = match s.status {
+            let gone_for = now.duration_since(since).unwrap_or_default();
+            let remove = match status {
                 MemberStatus::Left => true,
                 MemberStatus::Failed => gone_for >= self.dead_server_timeout && remaining > floor,
                 _ => false,
@@ -223,7 +260,8 @@ impl ClusterManager {
             match self.raft.change_membership(change, false).await {
                 Ok(_) => {
                     remaining -= 1;
-                    tracing::warn!(server = %name, status = ?s.status, "removed from the voters");
+                    memory.missing_since.remove(id);
+                    tracing::warn!(server = %name, status = ?status, "removed from the voters");
                 }
                 Err(e) => tracing::warn!(server = %name, "cannot remove: {e}"),
             }

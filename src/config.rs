@@ -18,6 +18,8 @@ pub const DEFAULT_RPC_PORT: u16 = 6868;
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "belfry.data";
 pub use crate::executor::DEFAULT_OUTPUT_LIMIT;
+/// Largest snapshot an online restore accepts unless `--restore-limit` says otherwise.
+pub const DEFAULT_RESTORE_LIMIT: u64 = 1 << 30;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A config problem, named by the flag or key at fault. The CLI prints it and exits 2.
@@ -38,8 +40,9 @@ fn value_err(key: &str, reason: impl Into<String>) -> ConfigError {
     }
 }
 
-/// One source of settings: every field optional, so layers can be stacked.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One source of settings: every field optional, so layers can be stacked. Its `Debug` hides
+/// the cluster key.
+#[derive(Clone, Default, PartialEq)]
 pub struct ConfigLayer {
     pub server: Option<bool>,
     pub bootstrap_expect: Option<u32>,
@@ -57,6 +60,7 @@ pub struct ConfigLayer {
     pub log_level: Option<String>,
     pub output_limit: Option<usize>,
     pub history_limit: Option<u32>,
+    pub restore_limit: Option<u64>,
     pub shutdown_grace: Option<String>,
     pub join: Option<Vec<String>>,
     pub retry_join: Option<Vec<String>>,
@@ -87,6 +91,7 @@ impl ConfigLayer {
             log_level: self.log_level.or(lower.log_level),
             output_limit: self.output_limit.or(lower.output_limit),
             history_limit: self.history_limit.or(lower.history_limit),
+            restore_limit: self.restore_limit.or(lower.restore_limit),
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
             join: self.join.or(lower.join),
             retry_join: self.retry_join.or(lower.retry_join),
@@ -219,6 +224,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                 layer.history_limit =
                     Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
             }
+            "restore-limit" => layer.restore_limit = Some(uint()?),
             "shutdown-grace" => layer.shutdown_grace = Some(string()?),
             "retry-interval" => layer.retry_interval = Some(string()?),
             "dead-server-timeout" => layer.dead_server_timeout = Some(string()?),
@@ -349,8 +355,9 @@ pub fn split_keys(text: &str, path: &str) -> Result<Vec<String>, ConfigError> {
         .collect())
 }
 
-/// The agent's settings, resolved and validated.
-#[derive(Debug, Clone, PartialEq)]
+/// The agent's settings, resolved and validated. Its `Debug` hides the cluster key (and,
+/// through the notification settings, the mail password and webhook header values).
+#[derive(Clone, PartialEq)]
 pub struct AgentConfig {
     pub server: bool,
     pub bootstrap_expect: u32,
@@ -370,6 +377,8 @@ pub struct AgentConfig {
     pub output_limit: usize,
     /// Executions kept per job.
     pub history_limit: u32,
+    /// Largest snapshot body an online restore accepts, in bytes.
+    pub restore_limit: u64,
     /// How long running jobs may finish after SIGTERM/SIGINT before they are killed.
     pub shutdown_grace: Duration,
     /// Gossip addresses to join once at start (a failure is a warning).
@@ -387,6 +396,100 @@ pub struct AgentConfig {
     pub raft_multiplier: u32,
     /// Webhooks and mail the leader sends about executions.
     pub notify: NotifyConfig,
+}
+
+/// What `Debug` shows for a secret: whether it is set, never its value.
+fn hidden<T>(secret: &Option<T>) -> Option<&'static str> {
+    secret.as_ref().map(|_| "<hidden>")
+}
+
+impl std::fmt::Debug for ConfigLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigLayer")
+            .field("server", &self.server)
+            .field("bootstrap_expect", &self.bootstrap_expect)
+            .field("node_name", &self.node_name)
+            .field("bind", &self.bind)
+            .field("advertise", &self.advertise)
+            .field("http_addr", &self.http_addr)
+            .field("rpc_port", &self.rpc_port)
+            .field("data_dir", &self.data_dir)
+            .field("tags", &self.tags)
+            .field("region", &self.region)
+            .field("datacenter", &self.datacenter)
+            .field("log_level", &self.log_level)
+            .field("output_limit", &self.output_limit)
+            .field("history_limit", &self.history_limit)
+            .field("restore_limit", &self.restore_limit)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("join", &self.join)
+            .field("retry_join", &self.retry_join)
+            .field("retry_interval", &self.retry_interval)
+            .field("retry_max", &self.retry_max)
+            .field("encrypt", &hidden(&self.encrypt))
+            .field("dead_server_timeout", &self.dead_server_timeout)
+            .field("raft_multiplier", &self.raft_multiplier)
+            .field("notify", &self.notify)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for AgentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AgentConfig")
+            .field("server", &self.server)
+            .field("bootstrap_expect", &self.bootstrap_expect)
+            .field("node_name", &self.node_name)
+            .field("bind", &self.bind)
+            .field("advertise", &self.advertise)
+            .field("http_addr", &self.http_addr)
+            .field("rpc_addr", &self.rpc_addr)
+            .field("data_dir", &self.data_dir)
+            .field("tags", &self.tags)
+            .field("region", &self.region)
+            .field("datacenter", &self.datacenter)
+            .field("log_level", &self.log_level)
+            .field("output_limit", &self.output_limit)
+            .field("history_limit", &self.history_limit)
+            .field("restore_limit", &self.restore_limit)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("join", &self.join)
+            .field("retry_join", &self.retry_join)
+            .field("retry_interval", &self.retry_interval)
+            .field("retry_max", &self.retry_max)
+            .field("encrypt", &hidden(&self.encrypt))
+            .field("dead_server_timeout", &self.dead_server_timeout)
+            .field("raft_multiplier", &self.raft_multiplier)
+            .field("notify", &self.notify)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Environment variables that hold secrets, removed from the agent's own environment once the
+/// configuration is read and never passed to a job: the ones Belfry defines, and any
+/// `BELFRY_*` whose name says it is a secret (so settings added later are covered too).
+pub fn is_secret_env(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("BELFRY_") else {
+        return false;
+    };
+    [
+        "ENCRYPT",
+        "PASSWORD",
+        "TOKEN",
+        "SECRET",
+        "KEY",
+        "CREDENTIAL",
+    ]
+    .iter()
+    .any(|word| rest.contains(word))
+}
+
+/// The names of the secret variables in this process's environment (see [`is_secret_env`]).
+pub fn secret_env_names() -> Vec<String> {
+    std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| is_secret_env(k))
+        .collect()
 }
 
 /// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
@@ -571,6 +674,10 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
     if history_limit == 0 {
         return Err(value_err("history-limit", "must be at least 1"));
     }
+    let restore_limit = layer.restore_limit.unwrap_or(DEFAULT_RESTORE_LIMIT);
+    if restore_limit == 0 {
+        return Err(value_err("restore-limit", "must be at least 1 byte"));
+    }
     let retry_interval = match &layer.retry_interval {
         Some(text) => parse_go_duration(text).map_err(|e| value_err("retry-interval", e))?,
         None => Duration::from_secs(30),
@@ -631,6 +738,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         log_level,
         output_limit,
         history_limit,
+        restore_limit,
         shutdown_grace,
     })
 }
@@ -638,6 +746,34 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_secrets() {
+        let layer = ConfigLayer {
+            encrypt: Some("c2VjcmV0LWNsdXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc=".into()),
+            notify: NotifyLayer {
+                mail_password: Some("hunter2".into()),
+                webhook_headers: Some(vec!["Authorization: Bearer tok3n".into()]),
+                webhook_endpoint: Some("http://127.0.0.1:1/hook".into()),
+                ..NotifyLayer::default()
+            },
+            ..ConfigLayer::default()
+        };
+        let shown = format!("{layer:?}");
+        let config = resolve(layer).unwrap();
+        let resolved = format!("{config:?} {config:#?}");
+        for text in [shown, resolved] {
+            for secret in ["c2VjcmV0", "hunter2", "tok3n", "115, 101, 99"] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+            assert!(text.contains("<hidden>"), "{text}");
+        }
+        assert!(is_secret_env("BELFRY_ENCRYPT"));
+        assert!(is_secret_env("BELFRY_MAIL_PASSWORD"));
+        assert!(is_secret_env("BELFRY_HTTP_TOKEN"));
+        assert!(!is_secret_env("BELFRY_JOB_NAME"));
+        assert!(!is_secret_env("ENCRYPT"));
+    }
 
     #[test]
     fn raft_multiplier_is_one_to_ten() {

@@ -847,6 +847,8 @@ mod tests {
             name: "j".into(),
             schedule: "@every 1s".into(),
             retries: 1,
+            executor: "shell".into(),
+            executor_config: [("command".to_string(), "true".to_string())].into(),
             ..Job::default()
         };
         a.apply(&Command::SetJob {

@@ -38,13 +38,25 @@ pub const DEFAULT_MAIL_PAYLOAD: &str = "{{.Output}}";
 /// A webhook's payload when its `*-payload` is not set (Dkron sends no webhook then).
 pub const DEFAULT_WEBHOOK_PAYLOAD: &str = "{{.Report}}";
 
-/// A webhook: where to POST, what and with which headers.
-#[derive(Debug, Clone, PartialEq)]
+/// A webhook: where to POST, what and with which headers. Its `Debug` shows header names
+/// only (values such as `Authorization` are secrets).
+#[derive(Clone, PartialEq)]
 pub struct Webhook {
     pub endpoint: reqwest::Url,
     pub payload: Template,
     /// Header names and values; a `Host` header sets the request's host.
     pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Webhook")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("payload", &self.payload)
+            .field("header_names", &names)
+            .finish()
+    }
 }
 
 /// Mail settings, present only when mail can be sent.
@@ -94,6 +106,18 @@ pub struct NotifyLayer {
     pub webhook_headers: Option<Vec<String>>,
 }
 
+/// `Name: value` headers as their names only, for `Debug`.
+fn header_names(headers: &[String]) -> Vec<&str> {
+    headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, _)| n.trim())
+                .unwrap_or("<malformed>")
+        })
+        .collect()
+}
+
 impl std::fmt::Debug for NotifyLayer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NotifyLayer")
@@ -109,10 +133,16 @@ impl std::fmt::Debug for NotifyLayer {
             .field("mail_subject_prefix", &self.mail_subject_prefix)
             .field("pre_webhook_endpoint", &self.pre_webhook_endpoint)
             .field("pre_webhook_payload", &self.pre_webhook_payload)
-            .field("pre_webhook_headers", &self.pre_webhook_headers)
+            .field(
+                "pre_webhook_headers",
+                &self.pre_webhook_headers.as_ref().map(|h| header_names(h)),
+            )
             .field("webhook_endpoint", &self.webhook_endpoint)
             .field("webhook_payload", &self.webhook_payload)
-            .field("webhook_headers", &self.webhook_headers)
+            .field(
+                "webhook_headers",
+                &self.webhook_headers.as_ref().map(|h| header_names(h)),
+            )
             .finish()
     }
 }

@@ -202,6 +202,16 @@ fn files(
     execution: &Execution,
     ctx: &ProcessorContext,
 ) -> Result<String, String> {
+    // The job name and execution id become path components: never one that could leave
+    // `log_dir` (a job stored before names were checked on every path, say).
+    crate::validate::validate_name(&execution.job_name)
+        .map_err(|e| format!("not written: job {e}"))?;
+    if execution.id.contains(['/', '\0']) || execution.id.starts_with('.') {
+        return Err(format!(
+            "not written: execution id {:?} is not a file name",
+            execution.id
+        ));
+    }
     let dir = match config.get("log_dir").filter(|d| !d.is_empty()) {
         Some(d) => PathBuf::from(d),
         None => ctx.default_log_dir.clone(),
@@ -318,6 +328,29 @@ mod tests {
             e.to_string(),
             "syslog: level: unknown key (known: forward, socket)"
         );
+    }
+
+    /// A job stored with a name that climbs out of `log_dir` (a restore from before names
+    /// were checked everywhere) never gets a file written outside it.
+    #[test]
+    fn files_never_writes_outside_log_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        let log_dir = dir.path().join("a/b/logs");
+        let ctx = ProcessorContext {
+            node: "n".into(),
+            default_log_dir: log_dir.clone(),
+        };
+        for (job_name, id) in [("../../x", "100-n"), ("j", "../../../100-n")] {
+            let e = Execution {
+                job_name: job_name.into(),
+                id: id.into(),
+                ..execution()
+            };
+            let err = files(&BTreeMap::new(), &e, &ctx).unwrap_err();
+            assert!(err.starts_with("not written"), "{err}");
+        }
+        assert!(!dir.path().join("a/x").exists());
+        assert!(!log_dir.exists());
     }
 
     #[test]

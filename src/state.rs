@@ -283,6 +283,130 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, St
     }
 }
 
+/// Checks a command before it changes anything: the same rules as the API (names, schedules,
+/// executors, tags, processors), so a command that arrives some other way — forwarded, replayed
+/// from the log, or restored — is refused with a reason instead of being stored. Deterministic:
+/// every server decides the same.
+pub fn check_command(command: &Command) -> Result<(), Rejection> {
+    let invalid = |e: String| Err(Rejection::Invalid(e));
+    match command {
+        Command::SetJob { job, .. } => {
+            if let Err(e) = crate::validate::validate_job(job) {
+                return invalid(e.to_string());
+            }
+        }
+        Command::SetClusterId { id } => check_cluster_id(id).map_err(Rejection::Invalid)?,
+        Command::RestoreChunk { rows, .. } => {
+            for (tag, key, value) in rows {
+                check_row(*tag, key, value).map_err(Rejection::Invalid)?;
+            }
+        }
+        // A launch of a job that is not stored is skipped, a bad node name is no target, and a
+        // result for an execution that is not stored is skipped: one bad item never costs
+        // the batch it came in.
+        // Deleting, toggling or clearing acts only on a stored job, whatever its name: a job
+        // stored before names were checked everywhere can still be removed.
+        Command::Launch { .. }
+        | Command::DeleteJob { .. }
+        | Command::ToggleJob { .. }
+        | Command::DeleteExecutions { .. }
+        | Command::Finish { .. }
+        | Command::Acknowledge { .. }
+        | Command::SetPaused { .. }
+        | Command::RestoreCommit { .. } => {}
+    }
+    Ok(())
+}
+
+/// A cluster id names backup files: letters, digits, `-` and `_` only.
+fn check_cluster_id(id: &str) -> Result<(), String> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    {
+        return Err(format!(
+            "cluster id {id:?} must be 1 to 64 letters, digits, '-' or '_'"
+        ));
+    }
+    Ok(())
+}
+
+/// Checks a stored execution: a valid job name and node, under its own key.
+fn check_execution(key: &str, e: &Execution) -> Result<(), String> {
+    crate::validate::validate_name(&e.job_name).map_err(|err| format!("execution: job {err}"))?;
+    let Some(own) = execution_key_from_id(&e.job_name, &e.id) else {
+        return Err(format!("execution id {:?} is malformed", e.id));
+    };
+    let node = e.id.split_once('-').map(|(_, n)| n).unwrap_or_default();
+    if !node.is_empty() {
+        crate::config::validate_node_name(node).map_err(|err| format!("execution id: {err}"))?;
+    }
+    if key != own {
+        return Err(format!(
+            "execution {:?} of job {:?} is stored under another key",
+            e.id, e.job_name
+        ));
+    }
+    Ok(())
+}
+
+/// Decodes and checks one state row (table tag, key, value) as a snapshot or restore carries
+/// it: a row that would not decode later, or holds a job the API would refuse, is refused
+/// here, naming the row, before anything is staged or applied.
+pub fn check_row(tag: u8, key: &str, value: &[u8]) -> Result<(), String> {
+    let shown: String = key.chars().take(80).collect::<String>().replace('\0', "/");
+    match tag {
+        1 => {
+            let record: JobRecord = decode(value).map_err(|e| format!("job row {shown:?}: {e}"))?;
+            if record.job.name != key {
+                return Err(format!(
+                    "job row {shown:?} holds a job named {:?}",
+                    record.job.name
+                ));
+            }
+            crate::validate::validate_job(&record.job)
+                .map_err(|e| format!("job row {shown:?}: {e}"))?;
+            for name in record
+                .job
+                .dependent_jobs
+                .iter()
+                .chain(record.pending.iter().filter_map(|p| match &p.cause {
+                    PendingCause::Dependent { parent } => Some(parent),
+                    PendingCause::Retry { .. } => None,
+                }))
+            {
+                crate::validate::validate_name(name)
+                    .map_err(|e| format!("job row {shown:?}: dependent_jobs: {e}"))?;
+            }
+        }
+        2 => {
+            let execution: Execution =
+                decode(value).map_err(|e| format!("execution row {shown:?}: {e}"))?;
+            check_execution(key, &execution)
+                .map_err(|e| format!("execution row {shown:?}: {e}"))?;
+        }
+        3 => {
+            let checked = match key {
+                KEY_PAUSED => decode::<bool>(value).map(drop),
+                KEY_CLUSTER_ID => decode::<String>(value)
+                    .and_then(|id| check_cluster_id(&id).map_err(StateError::Format)),
+                _ if key.strip_prefix("stats/").is_some_and(|day| {
+                    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_ok()
+                }) =>
+                {
+                    decode::<DayStats>(value).map(drop)
+                }
+                _ => Err(StateError::Format("unknown cluster setting".into())),
+            };
+            checked.map_err(|e| format!("cluster row {shown:?}: {e}"))?;
+        }
+        other => return Err(format!("row {shown:?} has an unknown table tag {other}")),
+    }
+    Ok(())
+}
+
 /// The storage key of an execution: sorts a job's executions oldest first.
 pub fn execution_key(job: &str, nanos: i64, node: &str) -> String {
     format!("{job}\0{nanos:020}-{node}")
@@ -379,7 +503,21 @@ impl<'t> Applier<'t> {
         }
     }
 
+    /// Applies one command. Bad data (a command the API would refuse, a row that does not
+    /// decode) is answered with [`Response::Rejected`]; only storage failures are errors.
     pub fn apply(&mut self, command: &Command) -> Result<Response, StateError> {
+        if let Err(rejection) = check_command(command) {
+            return Ok(Response::Rejected(rejection));
+        }
+        match self.apply_checked(command) {
+            Err(StateError::Format(reason)) => Ok(Response::Rejected(Rejection::Invalid(format!(
+                "stored data does not decode: {reason}"
+            )))),
+            other => other,
+        }
+    }
+
+    fn apply_checked(&mut self, command: &Command) -> Result<Response, StateError> {
         match command {
             Command::SetJob { job, at } => {
                 self.touched.insert(job.name.clone());
@@ -673,11 +811,19 @@ impl<'t> Applier<'t> {
             _ => (instant_nanos(at), 1, at),
         };
         let missed = launch.kind == LaunchKind::Missed;
-        let no_target = launch.nodes.is_empty() && !missed;
-        let nodes: Vec<&str> = if launch.nodes.is_empty() {
+        // A node name that could not be one (it would end up in keys and file names) is no
+        // target: one bad name never costs the batch of launches it came in.
+        let targets: Vec<&str> = launch
+            .nodes
+            .iter()
+            .map(String::as_str)
+            .filter(|n| crate::config::validate_node_name(n).is_ok())
+            .collect();
+        let no_target = targets.is_empty() && !missed;
+        let nodes: Vec<&str> = if targets.is_empty() {
             vec![""]
         } else {
-            launch.nodes.iter().map(String::as_str).collect()
+            targets
         };
         let nanos = instant_nanos(at);
         let mut started = Vec::new();
@@ -907,6 +1053,22 @@ impl<'t> Applier<'t> {
                 "restore incomplete: {} of {rows} rows arrived; nothing was changed",
                 staged.len()
             ))));
+        }
+        // Every row is decoded and checked before the first one replaces anything.
+        for (k, v) in &staged {
+            let rest = &k[prefix.len()..];
+            let checked = match rest.split_once('/') {
+                Some((tag, key)) => match tag.parse::<u8>() {
+                    Ok(tag) => check_row(tag, key, v),
+                    Err(_) => Err(format!("staged row {rest:?} has no table tag")),
+                },
+                None => Err(format!("staged row {rest:?} has no table tag")),
+            };
+            if let Err(reason) = checked {
+                return Ok(Response::Rejected(Rejection::Invalid(format!(
+                    "restore refused, nothing was changed: {reason}"
+                ))));
+            }
         }
         for item in self.jobs.iter()? {
             let (k, _) = item?;
@@ -1195,6 +1357,266 @@ mod tests {
             .collect()
     }
 
+    fn valid_job(name: &str) -> Job {
+        Job {
+            name: name.into(),
+            schedule: "@manually".into(),
+            executor: "shell".into(),
+            executor_config: [("command".to_string(), "true".to_string())].into(),
+            ..Job::default()
+        }
+    }
+
+    fn job_names(db: &redb::Database) -> Vec<String> {
+        use redb::ReadableDatabase;
+        let txn = db.begin_read().unwrap();
+        let r = Reader::new(&txn).unwrap();
+        r.jobs().unwrap().into_iter().map(|j| j.job.name).collect()
+    }
+
+    /// A job the API would refuse, however it arrives, is a rejection with the reason: never
+    /// stored, never an error (an error would stop Raft).
+    #[test]
+    fn commands_with_bad_data_are_rejected_not_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut applier = Applier::new(&txn).unwrap();
+        let at = Utc::now();
+        let mut traversal = valid_job("../../x");
+        traversal
+            .processors
+            .insert("files".into(), [("forward".into(), "false".into())].into());
+        let mut bad_schedule = valid_job("ok");
+        bad_schedule.schedule = "every now and then".into();
+        let mut bad_executor = valid_job("ok");
+        bad_executor.executor = "kafka".into();
+        for (job, field) in [
+            (traversal, "name"),
+            (bad_schedule, "schedule"),
+            (bad_executor, "executor"),
+        ] {
+            let r = applier
+                .apply(&Command::SetJob {
+                    job: Box::new(job),
+                    at,
+                })
+                .unwrap();
+            match r {
+                Response::Rejected(Rejection::Invalid(why)) => {
+                    assert!(why.starts_with(field), "{why}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let r = applier
+            .apply(&Command::SetClusterId {
+                id: "../../etc".into(),
+            })
+            .unwrap();
+        assert!(matches!(r, Response::Rejected(_)), "{r:?}");
+        // A stored row that no longer decodes: the command touching it is rejected.
+        applier
+            .jobs
+            .insert("rotten", b"\x01{\"hello\":1}".as_slice())
+            .unwrap();
+        let r = applier
+            .apply(&Command::ToggleJob {
+                name: "rotten".into(),
+            })
+            .unwrap();
+        match r {
+            Response::Rejected(Rejection::Invalid(why)) => {
+                assert!(why.contains("does not decode"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A launch naming a node that could not exist runs on the other nodes: the bad name is no
+    /// target, and the batch is not lost.
+    #[test]
+    fn a_bad_node_name_in_a_launch_is_no_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut applier = Applier::new(&txn).unwrap();
+        let at = Utc::now();
+        applier
+            .apply(&Command::SetJob {
+                job: Box::new(valid_job("j")),
+                at,
+            })
+            .unwrap();
+        let launch = |nodes: &[&str]| Command::Launch {
+            launches: vec![Launch {
+                job: "j".into(),
+                scheduled_at: at,
+                nodes: nodes.iter().map(|n| n.to_string()).collect(),
+                kind: LaunchKind::Manual,
+                no_target: None,
+                force: false,
+            }],
+            history_limit: 10,
+        };
+        match applier.apply(&launch(&["good-node", "../../x"])).unwrap() {
+            Response::Launched(outcomes) => match &outcomes[0] {
+                LaunchOutcome::Started(started) => {
+                    assert_eq!(started.len(), 1);
+                    assert_eq!(started[0].node_name, "good-node");
+                }
+                other => panic!("{other:?}"),
+            },
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// Restored rows are decoded and checked when staged and again before the swap: a bad one
+    /// is refused, naming the row, and the state is left as it was.
+    #[test]
+    fn bad_restored_rows_are_refused_and_nothing_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut applier = Applier::new(&txn).unwrap();
+            let set = Command::SetJob {
+                job: Box::new(valid_job("keep")),
+                at: Utc::now(),
+            };
+            assert!(matches!(applier.apply(&set).unwrap(), Response::Job(_)));
+            let good = encode(&JobRecord {
+                job: valid_job("fine"),
+                anchor: Utc::now(),
+                last_tick: None,
+                running: Default::default(),
+                stored_executions: 0,
+                unacked: Default::default(),
+                pending: Vec::new(),
+                next_pending_id: 0,
+                groups: Default::default(),
+            });
+            let mut renamed: serde_json::Value = serde_json::from_slice(&good[1..]).unwrap();
+            renamed["job"]["name"] = "../../x".into();
+            let renamed = [vec![1u8], serde_json::to_vec(&renamed).unwrap()].concat();
+            for (rows, needle) in [
+                (
+                    vec![(1u8, "fine".to_string(), b"\x01{\"a\":1}".to_vec())],
+                    "job row \"fine\"",
+                ),
+                (
+                    vec![(1u8, "../../x".to_string(), renamed)],
+                    "job row \"../../x\": name",
+                ),
+                (
+                    vec![(1u8, "other".to_string(), good.clone())],
+                    "holds a job named",
+                ),
+                (
+                    vec![(9u8, "k".to_string(), good.clone())],
+                    "unknown table tag 9",
+                ),
+                (
+                    vec![(3u8, "surprise".to_string(), encode(&1))],
+                    "cluster row",
+                ),
+                (vec![(2u8, "x\0y".to_string(), encode(&1))], "execution row"),
+            ] {
+                let r = applier
+                    .apply(&Command::RestoreChunk {
+                        restore_id: 7,
+                        first: true,
+                        rows,
+                    })
+                    .unwrap();
+                match r {
+                    Response::Rejected(Rejection::Invalid(why)) => {
+                        assert!(why.contains(needle), "{needle}: {why}")
+                    }
+                    other => panic!("{needle}: {other:?}"),
+                }
+            }
+            // Staged some other way (an older binary's log): checked again before the swap.
+            applier
+                .staging
+                .insert(
+                    format!("{:016x}/1/fine", 8u64).as_str(),
+                    b"\x01[]".as_slice(),
+                )
+                .unwrap();
+            let r = applier
+                .apply(&Command::RestoreCommit {
+                    restore_id: 8,
+                    rows: 1,
+                })
+                .unwrap();
+            match r {
+                Response::Rejected(Rejection::Invalid(why)) => {
+                    assert!(why.contains("nothing was changed"), "{why}")
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        txn.commit().unwrap();
+        assert_eq!(job_names(&db), vec!["keep"]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 200, ..Default::default() })]
+
+        /// Whatever bytes a log entry holds, decoding a command is `Ok` or a clean error, and
+        /// a decoded command applies as a response (a rejection at worst), never an error.
+        #[test]
+        fn commands_from_arbitrary_bytes_never_panic_or_fail(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        ) {
+            let _ = decode::<Command>(&bytes);
+            let mut with_format = vec![VALUE_FORMAT];
+            with_format.extend_from_slice(&bytes);
+            if let Ok(command) = decode::<Command>(&with_format) {
+                apply_once(&command);
+            }
+        }
+
+        /// Commands shaped right but holding arbitrary names, ids and rows.
+        #[test]
+        fn shaped_commands_apply_without_errors(
+            name in "\\PC{0,20}",
+            tag in proptest::prelude::any::<u8>(),
+            value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..100),
+            id in proptest::prelude::any::<u64>(),
+        ) {
+            for command in [
+                Command::DeleteJob { name: name.clone() },
+                Command::ToggleJob { name: name.clone() },
+                Command::SetClusterId { id: name.clone() },
+                Command::DeleteExecutions { name: name.clone() },
+                Command::Acknowledge { executions: vec![(name.clone(), name.clone())] },
+                Command::RestoreChunk { restore_id: id, first: true, rows: vec![(tag, name.clone(), value.clone())] },
+                Command::RestoreCommit { restore_id: id, rows: 1 },
+            ] {
+                apply_once(&command);
+            }
+        }
+    }
+
+    /// Applies one command to a fresh state holding one job: must not be an error.
+    fn apply_once(command: &Command) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut applier = Applier::new(&txn).unwrap();
+        applier
+            .apply(&Command::SetJob {
+                job: Box::new(valid_job("j")),
+                at: Utc::now(),
+            })
+            .unwrap();
+        if let Err(e) = applier.apply(command) {
+            panic!("{command:?} failed: {e}");
+        }
+    }
+
     #[test]
     fn every_finished_run_reports_its_start_once() {
         let at = chrono::DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
@@ -1204,6 +1626,7 @@ mod tests {
             name: "j".into(),
             schedule: "@manually".into(),
             executor: "shell".into(),
+            executor_config: [("command".to_string(), "true".to_string())].into(),
             ..Job::default()
         };
         let id = execution_id(at, "n");

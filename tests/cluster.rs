@@ -1140,3 +1140,92 @@ async fn a_rolling_upgrade_goes_agents_followers_leader_with_checks_and_waits() 
     assert_eq!(code, 1);
     assert!(err.contains("timed out") && err.contains("nobody"), "{err}");
 }
+
+/// A voter joins a one-server cluster and vanishes: the survivor has no quorum, so writes
+/// answer 503 and no removal can be committed. `force-leave` says so at once and names the
+/// way out; the repeated warnings are rate-limited; and `belfry raft recover` on the stopped
+/// survivor (refused while it runs) makes it the only voter again: after a restart it writes,
+/// with its jobs intact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cluster_that_lost_its_quorum_for_good_is_recovered_with_raft_recover() {
+    let mut a = Node::spawn_named("node-a", true, &[]);
+    a.wait_leader().await;
+    a.client()
+        .put_job(&shell_job("kept", "@manually", "echo kept"))
+        .await
+        .unwrap();
+    a.client().run_job("kept").await.unwrap();
+    let seed = a.gossip_addr();
+    let mut b = Node::spawn_named("node-b", false, &["--join", &seed]);
+    wait_for("node-b to be a voter", Duration::from_secs(40), || {
+        let node = &a;
+        async move { (voters(node).await?.len() == 2).then_some(()) }
+    })
+    .await;
+    b.kill9();
+
+    // No quorum: writes fail.
+    let client = a.client();
+    wait_for("writes to fail", Duration::from_secs(40), || {
+        let client = client.clone();
+        async move {
+            client
+                .put_job(&shell_job("lost", "@manually", "true"))
+                .await
+                .err()
+        }
+    })
+    .await;
+    let log_before = a.log().lines().count();
+    // force-leave cannot commit without a quorum: it says so, and names the recovery.
+    // (Gossip may still call node-b alive for a moment: then it refuses for that reason.)
+    let addr = a.addr();
+    let err = wait_for(
+        "force-leave to name the lost quorum",
+        Duration::from_secs(30),
+        || {
+            let addr = addr.clone();
+            async move {
+                let (code, _, err) =
+                    cli(&["--http-addr", &addr, "force-leave", "node-b"], &[], None);
+                assert_ne!(code, 0, "force-leave cannot succeed without a quorum");
+                err.contains("no quorum").then_some(err)
+            }
+        },
+    )
+    .await;
+    assert!(err.contains("belfry raft recover"), "{err}");
+    // Over a few seconds, the log does not fill with one warning per attempt.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let warns = a
+        .log()
+        .lines()
+        .skip(log_before)
+        .filter(|l| l.contains("WARN"))
+        .count();
+    assert!(warns <= 10, "{warns} warnings in 5 s:\n{}", a.log());
+
+    // Recovery: refused while the node runs, done once it is stopped.
+    let dir = a.data_dir();
+    let d = dir.to_str().unwrap();
+    let (code, _, err) = cli(&["raft", "recover", "--data-dir", d], &[], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("in use by a running belfry node"), "{err}");
+    a.kill9();
+    let (code, out, err) = cli(&["raft", "recover", "--data-dir", d], &[], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("voters were [node-a, node-b], now [node-a]"),
+        "{out}"
+    );
+    a.spawn();
+    a.wait_leader().await;
+    let client = a.client();
+    client
+        .put_job(&shell_job("after", "@manually", "true"))
+        .await
+        .unwrap();
+    assert_eq!(client.job("kept").await.unwrap().name, "kept");
+    assert_eq!(client.executions("kept").await.unwrap().len(), 1);
+    assert_eq!(voters(&a).await.unwrap(), ["node-a"]);
+}

@@ -203,3 +203,72 @@ async fn ticks_missed_while_down_follow_each_jobs_catchup_policy() {
         "{last:?}"
     );
 }
+
+/// A small tmpfs mounted over a data dir, unmounted when dropped (after the node using it).
+struct TinyDisk(std::path::PathBuf);
+
+impl TinyDisk {
+    fn mount(at: &std::path::Path, size: &str) -> TinyDisk {
+        std::fs::create_dir_all(at).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "mount: {out:?}");
+        TinyDisk(at.to_path_buf())
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .output();
+    }
+}
+
+/// Once Raft stops for good (here: the disk is full, a storage failure), `/health` says so
+/// with the reason and a 503, instead of "healthy" while nothing can be written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_503_with_the_reason_once_raft_has_stopped() {
+    let mut node = Node::prepare("node-a", true, &[]);
+    let _disk = TinyDisk::mount(&node.data_dir(), "24m");
+    node.spawn();
+    node.wait_leader().await;
+    assert_eq!(http("GET", &node.url("/health"), None).await.status, 200);
+    // Fill the disk, then write until the state store fails.
+    let filler = node.data_dir().join("filler");
+    let _ = std::fs::write(&filler, vec![0u8; 24 << 20]);
+    let client = node.client();
+    let body = "x".repeat(3000);
+    let health = wait_for("raft to stop", Duration::from_secs(60), || {
+        let (client, url, body) = (client.clone(), node.url("/health"), body.clone());
+        async move {
+            let _ = client
+                .put_job(&shell_job(
+                    &format!("j{}", rand_suffix()),
+                    "@manually",
+                    &body,
+                ))
+                .await;
+            let h = http("GET", &url, None).await;
+            (h.status == 503).then_some(h)
+        }
+    })
+    .await;
+    let v = health.json();
+    assert_eq!(v["status"], "unhealthy");
+    let issue = v["issues"][0].as_str().unwrap();
+    assert!(
+        issue.starts_with("raft has stopped") && issue.contains("No space left"),
+        "{issue}"
+    );
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::SeqCst)
+}

@@ -815,3 +815,44 @@ async fn https_job_presents_its_client_certificate_for_mutual_tls() {
         e.output
     );
 }
+
+/// The cluster key and the mail password given to an agent through its environment reach
+/// neither a job's environment (so `env` in a job cannot publish them in stored output) nor
+/// the node's log, even at debug level.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agent_secrets_never_reach_a_jobs_environment_or_the_log() {
+    let key = "c2VjcmV0LWNsdXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc=";
+    let password = "hunter2-mail-password";
+    let node = Node::start_with_env(
+        &[],
+        &[
+            ("BELFRY_LOG", "debug"),
+            ("BELFRY_ENCRYPT", key),
+            ("BELFRY_MAIL_HOST", "127.0.0.1"),
+            ("BELFRY_MAIL_PASSWORD", password),
+            ("BELFRY_MAIL_USERNAME", "someone"),
+            ("BELFRY_MAIL_FROM", "belfry@example.com"),
+        ],
+    )
+    .await;
+    let client = node.client();
+    client
+        .put_job(&shell_job("printenv", "@manually", "env; echo done"))
+        .await
+        .unwrap();
+    client.run_job("printenv").await.unwrap();
+    let ex = node
+        .wait_finished("printenv", 1, Duration::from_secs(30))
+        .await;
+    let output = &ex[0].output;
+    assert!(output.contains("BELFRY_JOB_NAME=printenv"), "{output}");
+    assert!(output.contains("done"), "{output}");
+    for secret in [key, password] {
+        assert!(
+            !output.contains(secret),
+            "job output holds {secret}: {output}"
+        );
+        assert!(!node.log().contains(secret), "log holds {secret}");
+    }
+    assert!(!output.contains("BELFRY_ENCRYPT") && !output.contains("BELFRY_MAIL_PASSWORD"));
+}

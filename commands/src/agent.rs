@@ -30,6 +30,7 @@ pub fn layer_from_flags(
         log_level: args.log_level.clone(),
         output_limit: args.output_limit,
         history_limit: args.history_limit,
+        restore_limit: args.restore_limit,
         shutdown_grace: args.shutdown_grace.clone(),
         join: (!args.join.is_empty()).then(|| args.join.clone()),
         retry_join: (!args.retry_join.is_empty()).then(|| args.retry_join.clone()),
@@ -63,12 +64,71 @@ fn init_logging(level: &str) {
         "fatal" | "panic" => "error",
         other => other,
     };
+    use tracing_subscriber::filter::FilterExt;
+    use tracing_subscriber::layer::{Layer, SubscriberExt};
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("BELFRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},openraft=warn")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter.and(RepeatedWarnings::default())),
+        )
         .try_init();
+}
+
+/// How often one openraft warning (one place in its code) may be logged.
+const REPEAT_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Lets each openraft warning through at most once every [`REPEAT_WARNING_EVERY`]: a leader
+/// that cannot reach a voter would otherwise log the same failure 20 times a second, for as
+/// long as the voter is gone.
+#[derive(Default)]
+struct RepeatedWarnings {
+    last: std::sync::Mutex<
+        std::collections::HashMap<tracing::callsite::Identifier, std::time::Instant>,
+    >,
+}
+
+impl RepeatedWarnings {
+    fn limits(meta: &tracing::Metadata<'_>) -> bool {
+        meta.is_event()
+            && *meta.level() == tracing::Level::WARN
+            && meta.target().starts_with("openraft")
+    }
+}
+
+impl<S> tracing_subscriber::layer::Filter<S> for RepeatedWarnings {
+    fn enabled(
+        &self,
+        meta: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        if !Self::limits(meta) {
+            return true;
+        }
+        let now = std::time::Instant::now();
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        match last.get(&meta.callsite()) {
+            Some(at) if now.duration_since(*at) < REPEAT_WARNING_EVERY => false,
+            _ => {
+                last.insert(meta.callsite(), now);
+                true
+            }
+        }
+    }
+
+    fn callsite_enabled(
+        &self,
+        meta: &'static tracing::Metadata<'static>,
+    ) -> tracing::subscriber::Interest {
+        if Self::limits(meta) {
+            tracing::subscriber::Interest::sometimes()
+        } else {
+            tracing::subscriber::Interest::always()
+        }
+    }
 }
 
 /// Flags and environment over the config file, resolved.
@@ -90,6 +150,13 @@ fn load(
 
 pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
     let (config, inert) = load(&args, http_addr.clone())?;
+    // The secrets are parsed: drop them from the environment so nothing started later (jobs,
+    // crash reporters) inherits them. SIGHUP re-reads from `args`,
+    // which clap filled from the environment already.
+    for name in config::secret_env_names() {
+        // SAFETY: no other thread exists yet; the runtime and logging start below.
+        unsafe { std::env::remove_var(name) };
+    }
     init_logging(&config.log_level);
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");

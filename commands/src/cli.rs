@@ -189,6 +189,11 @@ pub struct AgentArgs {
     #[arg(long, env = "BELFRY_HISTORY_LIMIT", value_name = "N")]
     pub history_limit: Option<u32>,
 
+    /// Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the
+    /// body is streamed to a temporary file and refused past this size [default: 1073741824]
+    #[arg(long, env = "BELFRY_RESTORE_LIMIT", value_name = "BYTES")]
+    pub restore_limit: Option<u64>,
+
     /// On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]
     #[arg(long, env = "BELFRY_SHUTDOWN_GRACE", value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
@@ -335,13 +340,21 @@ pub enum SnapshotCommand {
         /// Read a stopped server's data dir instead of a running cluster
         #[arg(long, value_name = "DIR")]
         data_dir: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        key: ArchiveKey,
     },
-    /// Verify an archive and show what it holds (offline)
+    /// Verify an archive (checksums, every row, and the signature when given the cluster key)
+    /// and show what it holds (offline)
     Inspect {
         file: std::path::PathBuf,
         /// Print JSON
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        key: ArchiveKey,
+        /// Refuse a member (state.snap, jobs.json) larger than this, decompressed
+        #[arg(long, value_name = "BYTES", default_value_t = belfry::backup::DEFAULT_MAX_MEMBER)]
+        max_size: u64,
     },
     /// Replace the cluster's state with an archive's (or seed a new data dir with --data-dir)
     Restore {
@@ -355,7 +368,55 @@ pub enum SnapshotCommand {
         /// With --data-dir: replace what the data dir holds
         #[arg(long, requires = "data_dir")]
         force: bool,
+        #[command(flatten)]
+        key: ArchiveKey,
+        /// Restore an archive whose signature cannot be checked (unsigned, or no key given)
+        #[arg(long)]
+        allow_unsigned: bool,
+        /// Refuse a member (state.snap, jobs.json) larger than this, decompressed
+        #[arg(long, value_name = "BYTES", default_value_t = belfry::backup::DEFAULT_MAX_MEMBER)]
+        max_size: u64,
     },
+}
+
+/// The cluster key archives are signed with (`save`) and checked against (`inspect`,
+/// `restore`).
+#[derive(Debug, Args)]
+pub struct ArchiveKey {
+    /// Cluster key (base64, as given to the agent's --encrypt): signs the archive on save,
+    /// verifies its signature on inspect and restore
+    #[arg(
+        long = "encrypt",
+        env = "BELFRY_ENCRYPT",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub encrypt: Option<String>,
+
+    /// The agent's config file: its `encrypt` key is used when --encrypt is not given
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+impl ArchiveKey {
+    /// The decoded key, if one was given (`--encrypt`/`BELFRY_ENCRYPT`, else the config file's
+    /// `encrypt`).
+    pub fn bytes(&self) -> Result<Option<Vec<u8>>, Failure> {
+        let from_file = match (&self.encrypt, &self.config) {
+            (None, Some(path)) => belfry::config::load_file(path)
+                .map_err(|e| Failure::usage(e.to_string()))?
+                .layer
+                .encrypt
+                .clone(),
+            _ => None,
+        };
+        match self.encrypt.as_deref().or(from_file.as_deref()) {
+            None | Some("") => Ok(None),
+            Some(text) => belfry::config::parse_key(text)
+                .map(Some)
+                .map_err(|e| Failure::usage(format!("--encrypt: {e}"))),
+        }
+    }
 }
 
 /// `belfry top`: reads the cluster through the HTTP API at --http-addr, and moves to another
@@ -422,6 +483,16 @@ pub enum RaftCommand {
     TransferLeadership {
         /// Node name
         node: Option<String>,
+    },
+    /// On a STOPPED server whose cluster lost its quorum for good: make the surviving servers
+    /// the only voters (Consul's peers.json). See docs/operations.md before using it
+    Recover {
+        /// The stopped server's data dir
+        #[arg(long, value_name = "DIR")]
+        data_dir: std::path::PathBuf,
+        /// The surviving servers that become the voters (names or hex ids) [default: this node]
+        #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
+        voters: Vec<String>,
     },
 }
 
@@ -508,6 +579,32 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
                 c.remove_peer(&node).await
             })
+        }
+        Command::Raft(RaftCommand::Recover { data_dir, voters }) => {
+            let named = (!voters.is_empty()).then_some(voters.as_slice());
+            let done = belfry::consensus::recover(&data_dir, named).map_err(|e| match e {
+                belfry::consensus::RecoverError::Refused(m) => {
+                    Failure::failed(format!("refused: {m}"))
+                }
+                belfry::consensus::RecoverError::Io(e) => {
+                    Failure::failed(format!("{}: {e}", data_dir.display()))
+                }
+            })?;
+            println!(
+                "Recovered {}: voters were [{}], now [{}]{}. Start the survivors; every other server must be wiped (or restored from a snapshot) before it rejoins.",
+                data_dir.display(),
+                done.voters_before.join(", "),
+                done.voters_after.join(", "),
+                if done.blanked_entries > 0 {
+                    format!(
+                        "; {} uncommitted membership change(s) in the log were dropped",
+                        done.blanked_entries
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            Ok(())
         }
         Command::Raft(RaftCommand::TransferLeadership { node }) => {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {

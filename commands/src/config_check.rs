@@ -129,6 +129,7 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
         ("log-level", c.log_level.clone()),
         ("output-limit", c.output_limit.to_string()),
         ("history-limit", c.history_limit.to_string()),
+        ("restore-limit", c.restore_limit.to_string()),
         ("shutdown-grace", dur(c.shutdown_grace)),
         ("join", list(&c.join)),
         ("retry-join", list(&c.retry_join)),

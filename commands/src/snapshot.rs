@@ -24,7 +24,9 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
             keep,
             quiet,
             data_dir,
+            key,
         } => {
+            let key = key.bytes()?;
             let (state, cluster) = match &data_dir {
                 Some(dir) => offline_state(dir)?,
                 None => {
@@ -56,8 +58,9 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
                     ));
                 }
             };
-            let (manifest, _) = backup::write_archive(&target, state.path(), &cluster)
-                .map_err(|e| Failure::failed(e.to_string()))?;
+            let (manifest, _) =
+                backup::write_archive(&target, state.path(), &cluster, key.as_deref())
+                    .map_err(|e| Failure::failed(e.to_string()))?;
             if let (Some(dir), Some(keep)) = (&output_dir, keep) {
                 prune(dir, &cluster, keep)?;
             }
@@ -68,10 +71,20 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
                     target.display()
                 );
             }
+            if key.is_none() {
+                eprintln!(
+                    "warning: the archive is NOT signed: no cluster key given (pass --encrypt or BELFRY_ENCRYPT); restoring it will need --allow-unsigned"
+                );
+            }
             Ok(())
         }
-        SnapshotCommand::Inspect { file, json } => {
-            let archive = open(&file)?;
+        SnapshotCommand::Inspect {
+            file,
+            json,
+            key,
+            max_size,
+        } => {
+            let archive = open(&file, key.bytes()?.as_deref(), max_size)?;
             if json {
                 crate::jobs::print_json(&serde_json::json!({
                     "file": file,
@@ -79,6 +92,8 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
                     "contents": archive.contents,
                     "sizes": archive.sizes,
                     "verified": true,
+                    "authenticity": archive.authenticity,
+                    "verification": verification(&archive),
                 }));
             } else {
                 print_inspection(&file, &archive);
@@ -90,8 +105,12 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
             yes,
             data_dir,
             force,
+            key,
+            allow_unsigned,
+            max_size,
         } => {
-            let archive = open(&file)?;
+            let archive = open(&file, key.bytes()?.as_deref(), max_size)?;
+            authenticated_enough(&archive, allow_unsigned)?;
             match data_dir {
                 Some(dir) => restore_offline(&dir, &archive, force),
                 None => {
@@ -146,8 +165,34 @@ impl Progress {
     }
 }
 
-fn open(file: &Path) -> Result<OpenedArchive, Failure> {
-    backup::open_archive(file).map_err(|e| Failure::failed(format!("refused: {e}")))
+fn open(file: &Path, key: Option<&[u8]>, max_size: u64) -> Result<OpenedArchive, Failure> {
+    backup::open_archive(file, key, max_size).map_err(|e| Failure::failed(format!("refused: {e}")))
+}
+
+/// What was verified, in one line.
+fn verification(archive: &OpenedArchive) -> String {
+    format!(
+        "checksums verified; every row decoded and valid; {}",
+        archive.authenticity.describe()
+    )
+}
+
+/// A restore needs a signature checked with the cluster key, unless `--allow-unsigned`.
+fn authenticated_enough(archive: &OpenedArchive, allow_unsigned: bool) -> Result<(), Failure> {
+    if archive.authenticity == backup::Authenticity::Verified {
+        return Ok(());
+    }
+    if allow_unsigned {
+        eprintln!(
+            "warning: restoring an archive that is {}",
+            archive.authenticity.describe()
+        );
+        return Ok(());
+    }
+    Err(Failure::failed(format!(
+        "refused: the archive is {}; pass the cluster key with --encrypt (or BELFRY_ENCRYPT), or --allow-unsigned to restore it anyway",
+        archive.authenticity.describe()
+    )))
 }
 
 /// A stopped server's state, as a snapshot file; refuses a data dir a running node holds.
@@ -277,4 +322,5 @@ fn print_inspection(file: &Path, a: &OpenedArchive) {
     for (name, size) in &a.sizes {
         println!("{name}: {size} bytes, checksum verified");
     }
+    println!("Verified: {}", verification(a));
 }

@@ -612,6 +612,8 @@ pub fn open_stores(data_dir: &Path) -> Result<(LogStore, StateMachine), io::Erro
 /// node bootstraps afresh (`--bootstrap-expect=1`) on top of the restored state.
 pub fn seed_state(data_dir: &Path, snapshot_file: &Path) -> Result<u64, io::Error> {
     let mut file = File::open(snapshot_file)?;
+    // Checked whole (digest and every row) before the data dir is touched.
+    snapshot::verify(&mut file)?;
     let mut rows = Vec::new();
     snapshot::for_each_row(&mut file, |tag, k, v| {
         let key = String::from_utf8(k)
@@ -625,13 +627,16 @@ pub fn seed_state(data_dir: &Path, snapshot_file: &Path) -> Result<u64, io::Erro
     let txn = sm.db().begin_write().map_err(io_err)?;
     {
         let mut applier = Applier::new(&txn).map_err(io_err)?;
-        applier
+        if let Response::Rejected(r) = applier
             .apply(&Command::RestoreChunk {
                 restore_id: 1,
                 first: true,
                 rows,
             })
-            .map_err(io_err)?;
+            .map_err(io_err)?
+        {
+            return Err(io::Error::new(io::ErrorKind::InvalidData, r.to_string()));
+        }
         if let Response::Rejected(r) = applier
             .apply(&Command::RestoreCommit {
                 restore_id: 1,
@@ -644,6 +649,192 @@ pub fn seed_state(data_dir: &Path, snapshot_file: &Path) -> Result<u64, io::Erro
     }
     txn.commit().map_err(io_err)?;
     Ok(n)
+}
+
+/// What [`recover`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recovered {
+    /// The voters before, by name, sorted.
+    pub voters_before: Vec<String>,
+    /// The voters now, by name, sorted.
+    pub voters_after: Vec<String>,
+    /// Membership entries in the log past the applied state that were blanked.
+    pub blanked_entries: u64,
+}
+
+/// Why [`recover`] refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RecoverError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Recovers a stopped server whose cluster lost its quorum for good (Consul's `peers.json`):
+/// rewrites the stored Raft membership so that the surviving servers — named (by node name or
+/// hex id) in `survivors`, or by default just this node (its `node-id` file) — are the only
+/// voters. The applied membership is replaced, any
+/// membership entry in the log past the applied state becomes a blank entry (so it cannot
+/// bring the old configuration back), and the Raft snapshot is rewritten with the new
+/// membership. Jobs, executions and the rest of the log are untouched. Refuses a data dir a
+/// running node holds (redb's lock).
+pub fn recover(data_dir: &Path, survivors: Option<&[String]>) -> Result<Recovered, RecoverError> {
+    use openraft::Membership;
+    let state_path = data_dir.join(STATE_FILE);
+    let log_path = data_dir.join(LOG_FILE);
+    if !state_path.exists() || !log_path.exists() {
+        return Err(RecoverError::Refused(format!(
+            "{}: no Belfry server state here (no {STATE_FILE} and {LOG_FILE})",
+            data_dir.display()
+        )));
+    }
+    let locked = |e: io::Error| {
+        let text = e.to_string();
+        if text.contains("already open") || text.contains("lock") {
+            RecoverError::Refused(format!(
+                "{} is in use by a running belfry node: stop it first",
+                data_dir.display()
+            ))
+        } else {
+            RecoverError::Io(e)
+        }
+    };
+    let sm_db = open_db(&state_path).map_err(locked)?;
+    let log_db = open_db(&log_path).map_err(locked)?;
+
+    let (applied, sm_membership) = {
+        let txn = sm_db.begin_read().map_err(io_err)?;
+        let meta = txn.open_table(SM_META).map_err(io_err)?;
+        let applied: Option<LogIdOf<TypeConfig>> = match meta.get(KEY_APPLIED).map_err(io_err)? {
+            Some(v) => decode(v.value())?,
+            None => None,
+        };
+        let membership: StoredMembershipOf<TypeConfig> =
+            match meta.get(KEY_MEMBERSHIP).map_err(io_err)? {
+                Some(v) => decode(v.value())?,
+                None => StoredMembershipOf::<TypeConfig>::default(),
+            };
+        (applied, membership)
+    };
+    // The effective membership: the newest in the log past the applied state, else the
+    // applied one.
+    let from = applied.as_ref().map(|l| l.index + 1).unwrap_or(0);
+    let mut effective = sm_membership.membership().clone();
+    let mut later_membership = Vec::new();
+    {
+        let txn = log_db.begin_read().map_err(io_err)?;
+        let table = txn.open_table(LOG).map_err(io_err)?;
+        for item in table.range(from..).map_err(io_err)? {
+            let (k, v) = item.map_err(io_err)?;
+            let entry: Entry = decode(v.value())?;
+            if let EntryPayload::Membership(m) = &entry.payload {
+                effective = m.clone();
+                later_membership.push(k.value());
+            }
+        }
+    }
+    let name_of = |id: &u64| {
+        effective
+            .get_node(id)
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| format!("{id:016x}"))
+    };
+    let mut voters_before: Vec<String> = effective.voter_ids().map(|id| name_of(&id)).collect();
+    voters_before.sort();
+    let known = || {
+        effective
+            .nodes()
+            .map(|(_, n)| n.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let survivors: BTreeSet<u64> = match survivors {
+        None => {
+            let path = data_dir.join("node-id");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| RecoverError::Refused(format!("{}: {e}", path.display())))?;
+            let id = u64::from_str_radix(text.trim(), 16).map_err(|_| {
+                RecoverError::Refused(format!("{} is not a hex node id", path.display()))
+            })?;
+            BTreeSet::from([id])
+        }
+        Some(names) => {
+            let mut ids = BTreeSet::new();
+            for name in names {
+                let id = effective
+                    .nodes()
+                    .find(|(id, n)| n.name == *name || format!("{id:016x}") == *name)
+                    .map(|(id, _)| *id)
+                    .ok_or_else(|| {
+                        RecoverError::Refused(format!(
+                            "no server named {name} in the Raft configuration (servers: {})",
+                            known()
+                        ))
+                    })?;
+                ids.insert(id);
+            }
+            ids
+        }
+    };
+    if survivors.is_empty() {
+        return Err(RecoverError::Refused("no surviving voter named".into()));
+    }
+    let mut nodes = std::collections::BTreeMap::new();
+    for id in &survivors {
+        let Some(node) = effective.get_node(id) else {
+            return Err(RecoverError::Refused(format!(
+                "this node ({id:016x}) is not in the Raft configuration (servers: {}); name the survivors with --voters",
+                known()
+            )));
+        };
+        nodes.insert(*id, node.clone());
+    }
+    let membership = Membership::new(vec![survivors.clone()], nodes)
+        .map_err(|e| RecoverError::Refused(e.to_string()))?;
+    let stored = StoredMembershipOf::<TypeConfig>::new(applied, membership);
+
+    // The log first: once the applied membership changes, nothing later may override it.
+    {
+        let txn = log_db.begin_write().map_err(io_err)?;
+        {
+            let mut table = txn.open_table(LOG).map_err(io_err)?;
+            for index in &later_membership {
+                let bytes = table
+                    .get(*index)
+                    .map_err(io_err)?
+                    .map(|v| v.value().to_vec());
+                if let Some(bytes) = bytes {
+                    let mut entry: Entry = decode(&bytes)?;
+                    entry.payload = EntryPayload::Blank;
+                    table
+                        .insert(*index, encode(&entry).as_slice())
+                        .map_err(io_err)?;
+                }
+            }
+        }
+        txn.commit().map_err(io_err)?;
+    }
+    {
+        let txn = sm_db.begin_write().map_err(io_err)?;
+        {
+            let mut meta = txn.open_table(SM_META).map_err(io_err)?;
+            meta.insert(KEY_MEMBERSHIP, encode(&stored).as_slice())
+                .map_err(io_err)?;
+        }
+        txn.commit().map_err(io_err)?;
+    }
+    // The snapshot carries the membership too (a new follower installs it): rewrite it.
+    snapshot::write(&sm_db, &data_dir.join(SNAPSHOT_DIR))?;
+    Ok(Recovered {
+        voters_before,
+        voters_after: {
+            let mut names: Vec<String> = survivors.iter().map(name_of).collect();
+            names.sort();
+            names
+        },
+        blanked_entries: later_membership.len() as u64,
+    })
 }
 
 #[cfg(test)]

@@ -74,8 +74,16 @@ fn read_field(r: &mut impl Read) -> io::Result<Vec<u8>> {
     if len > MAX_FIELD {
         return Err(invalid("snapshot field too large: the file is corrupt"));
     }
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf)?;
+    // Grown as bytes arrive, not allocated from the claimed length: a crafted length costs
+    // nothing unless the bytes are really there.
+    let mut buf = Vec::with_capacity(len.min(64 * 1024));
+    r.by_ref().take(len as u64).read_to_end(&mut buf)?;
+    if buf.len() != len {
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "snapshot is truncated",
+        ));
+    }
     Ok(buf)
 }
 
@@ -244,15 +252,23 @@ pub fn for_each_row(
     walk(file, row)
 }
 
-/// Checks a snapshot file end to end; returns its meta.
-pub fn verify(file: &mut File) -> io::Result<Meta> {
-    walk(file, |_, _, _| Ok(()))
+/// Checks a snapshot file end to end: its digest, and every row decoded and checked by the
+/// state machine's own rules ([`crate::state::check_row`]); returns its meta and row count.
+pub fn verify(file: &mut File) -> io::Result<(Meta, u64)> {
+    let mut rows = 0u64;
+    let meta = walk(file, |tag, k, v| {
+        let key = String::from_utf8(k).map_err(|_| invalid("snapshot key is not UTF-8"))?;
+        crate::state::check_row(tag, &key, &v).map_err(invalid)?;
+        rows += 1;
+        Ok(())
+    })?;
+    Ok((meta, rows))
 }
 
-/// Replaces the state with the snapshot's, in one transaction, after checking the whole file.
-/// Returns the meta recorded in the file.
+/// Replaces the state with the snapshot's, in one transaction, after checking the whole file
+/// (digest and every row). Returns the meta recorded in the file.
 pub fn load(db: &redb::Database, file: &mut File) -> io::Result<Meta> {
-    let meta = verify(file)?;
+    let (meta, _) = verify(file)?;
     let txn = db.begin_write().map_err(io_err)?;
     {
         let mut jobs = txn.open_table(JOBS).map_err(io_err)?;
@@ -316,6 +332,8 @@ mod tests {
                 let job = Job {
                     name: n.to_string(),
                     schedule: "@daily".into(),
+                    executor: "shell".into(),
+                    executor_config: [("command".to_string(), "true".to_string())].into(),
                     ..Job::default()
                 };
                 a.apply(&Command::SetJob {

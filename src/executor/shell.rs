@@ -494,6 +494,11 @@ pub async fn run_shell(
 
     let spawned = {
         let mut cmd = Command::new(&argv[0]);
+        // The agent's secrets (cluster key, mail password, …) never reach a job, even when the
+        // agent's own environment still holds them (a library user, or set after start).
+        for name in crate::config::secret_env_names() {
+            cmd.env_remove(name);
+        }
         cmd.args(&argv[1..])
             .envs(spec.env.iter().map(|(k, v)| (k, v)))
             .envs(extra_env.iter().map(|(k, v)| (k, v)))
