@@ -57,6 +57,11 @@ where
     }
 }
 
+/// The cluster key every node a test starts is given (as `BELFRY_ENCRYPT`, which a test's own
+/// `--encrypt` or environment overrides): nodes of one test form a cluster as an operator's
+/// would, with the key, since there is no keyless mode.
+pub const TEST_KEY: &str = "dGVzdCBjbHVzdGVyIGtleSwgMzIgYnl0ZXMgbG9uZyE=";
+
 /// One agent process with its own data dir and ports.
 pub struct Node {
     pub dir: tempfile::TempDir,
@@ -180,6 +185,7 @@ impl Node {
             .arg(format!("--bind=127.0.0.1:{}", self.gossip_port))
             .arg(format!("--data-dir={}", self.data_dir().display()))
             .args(&self.extra)
+            .env("BELFRY_ENCRYPT", TEST_KEY)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("BELFRY_HTTP_ADDR")
             .stdout(Stdio::null())
