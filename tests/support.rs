@@ -76,6 +76,9 @@ pub struct Node {
     pub env: Vec<(String, String)>,
     /// The network namespace the process runs in, if not the test's own.
     pub netns: Option<String>,
+    /// The cluster key given as `BELFRY_ENCRYPT` ([`TEST_KEY`]); `None` starts the node with
+    /// the default configuration, without a key.
+    pub key: Option<String>,
     child: Option<Child>,
 }
 
@@ -120,6 +123,16 @@ impl Node {
         node
     }
 
+    /// Starts a one-server cluster with the default configuration (no cluster key given: it
+    /// generates one) and waits until it leads.
+    pub async fn start_keyless(name: &str) -> Node {
+        let mut node = Node::unstarted(name, true, &["--bootstrap-expect=1"]);
+        node.key = None;
+        node.spawn();
+        node.wait_leader().await;
+        node
+    }
+
     /// Starts an agent without `--server`.
     pub fn spawn_agent(name: &str, extra: &[&str]) -> Node {
         let mut node = Node::unstarted(name, false, extra);
@@ -146,6 +159,7 @@ impl Node {
             extra: extra.iter().map(|s| s.to_string()).collect(),
             env: Vec::new(),
             netns: None,
+            key: Some(TEST_KEY.into()),
             child: None,
         }
     }
@@ -176,7 +190,12 @@ impl Node {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let child = command_in(self.netns.as_deref(), BIN)
+        let mut cmd = command_in(self.netns.as_deref(), BIN);
+        match &self.key {
+            Some(key) => cmd.env("BELFRY_ENCRYPT", key),
+            None => cmd.env_remove("BELFRY_ENCRYPT"),
+        };
+        let child = cmd
             .args(["agent", "--log-level=info"])
             .args(self.server.then_some("--server"))
             .arg(format!("--node-name={}", self.name))
@@ -185,7 +204,6 @@ impl Node {
             .arg(format!("--bind=127.0.0.1:{}", self.gossip_port))
             .arg(format!("--data-dir={}", self.data_dir().display()))
             .args(&self.extra)
-            .env("BELFRY_ENCRYPT", TEST_KEY)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env_remove("BELFRY_HTTP_ADDR")
             .stdout(Stdio::null())
@@ -212,6 +230,11 @@ impl Node {
 
     pub fn client(&self) -> Client {
         Client::new(&self.addr()).unwrap()
+    }
+
+    /// The process id of the running agent.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// SIGKILL, and reap.

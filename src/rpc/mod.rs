@@ -52,7 +52,8 @@ pub trait RpcCall: Serialize + DeserializeOwned + Send + Sync + 'static {
     }
 }
 
-pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+/// A body: the format byte, then JSON.
+pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = vec![RPC_FORMAT];
     serde_json::to_writer(&mut out, value).expect("RPC values serialise");
     out
