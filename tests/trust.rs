@@ -182,6 +182,18 @@ async fn unauthenticated_uploads_are_cut_off_before_they_cost_memory() {
         "RSS grew from {before} KiB to {after} KiB"
     );
     node.client().health().await.unwrap();
+    let metrics = reqwest::get(node.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let refused: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("belfry_rpc_refused_total "))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(refused >= 4.0, "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,34 @@ pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
     }
 }
 
+/// The process's RPC counters, bumped here (the one place every call passes) and read by
+/// `/metrics`.
+#[derive(Debug)]
+pub struct RpcCounters {
+    /// Calls this node answered.
+    pub served: std::sync::atomic::AtomicU64,
+    /// Calls refused before their body was read (unauthenticated, stale, replayed, misaddressed,
+    /// too large) or whose body did not open.
+    pub refused: std::sync::atomic::AtomicU64,
+    /// Calls this node made that failed (unreachable, refused, bad answer).
+    pub failed: std::sync::atomic::AtomicU64,
+}
+
+static COUNTERS: RpcCounters = RpcCounters {
+    served: std::sync::atomic::AtomicU64::new(0),
+    refused: std::sync::atomic::AtomicU64::new(0),
+    failed: std::sync::atomic::AtomicU64::new(0),
+};
+
+/// This process's RPC counters.
+pub fn counters() -> &'static RpcCounters {
+    &COUNTERS
+}
+
+fn bump(counter: &std::sync::atomic::AtomicU64) {
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// This node on the RPC: who it is and its keys.
 #[derive(Clone)]
 pub struct Endpoint {
@@ -96,6 +124,7 @@ pub struct RpcServer<S> {
 }
 
 fn refuse(status: StatusCode, msg: impl Into<String>) -> Response {
+    bump(&COUNTERS.refused);
     // `Connection: close`: a refused caller's unread upload is not drained, the socket goes.
     (status, [(header::CONNECTION, "close")], msg.into()).into_response()
 }
@@ -210,6 +239,7 @@ where
     };
     let reply = handler(state, creds.sender.clone(), request).await;
     let body = endpoint.sealer.seal_reply(&creds, &encode(&reply));
+    bump(&COUNTERS.served);
     tracing::trace!(%path, sender = %creds.sender.name, elapsed = ?started.elapsed(), "internal RPC served");
     (StatusCode::OK, body).into_response()
 }
@@ -265,6 +295,20 @@ impl RpcClient {
 
     /// Sends `request` to `target` at `addr` and waits up to `timeout`.
     pub async fn call_within<R: RpcCall>(
+        &self,
+        addr: &str,
+        target: &Peer,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<R::Reply, RpcError> {
+        let result = self.send(addr, target, request, timeout).await;
+        if result.is_err() {
+            bump(&COUNTERS.failed);
+        }
+        result
+    }
+
+    async fn send<R: RpcCall>(
         &self,
         addr: &str,
         target: &Peer,
