@@ -451,6 +451,11 @@ impl Node {
         let child = cmd
             // Plain text logs, and nothing from the caller's environment overriding the flags.
             .env("NO_COLOR", "1")
+            // Every node of the bench cluster shares one cluster key (there is no keyless mode).
+            .env(
+                "BELFRY_ENCRYPT",
+                "YmVuY2ggY2x1c3RlciBrZXksIDMyIGJ5dGVzIGxvbmc=",
+            )
             .env_remove("BELFRY_LOG")
             .env_remove("BELFRY_HTTP_ADDR")
             .env_remove("BELFRY_CONFIG")

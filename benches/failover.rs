@@ -74,6 +74,11 @@ impl Server {
         .arg(format!("--rpc-port={}", self.rpc))
         .arg(format!("--bind=127.0.0.1:{}", self.gossip))
         .arg(format!("--data-dir={}", self.dir.display()))
+        // Every node of the bench cluster shares one cluster key (there is no keyless mode).
+        .env(
+            "BELFRY_ENCRYPT",
+            "YmVuY2ggY2x1c3RlciBrZXksIDMyIGJ5dGVzIGxvbmc=",
+        )
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true);

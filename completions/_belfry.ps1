@@ -39,6 +39,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
+            [CompletionResult]::new('cluster-key', 'cluster-key', [CompletionResultType]::ParameterValue, 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check configuration offline')
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Back up and restore the cluster''s state (verified .tar.zst archives)')
             [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Rolling upgrades: is the next node safe to take down, and is it back?')
@@ -71,7 +72,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--retry-join', '--retry-join', [CompletionResultType]::ParameterName, 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)')
             [CompletionResult]::new('--retry-interval', '--retry-interval', [CompletionResultType]::ParameterName, 'Time between --retry-join attempts [default: 30s]')
             [CompletionResult]::new('--retry-max', '--retry-max', [CompletionResultType]::ParameterName, 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]')
-            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC')
+            [CompletionResult]::new('--encrypt', '--encrypt', [CompletionResultType]::ParameterName, 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`, `belfry cluster-key`): encrypts and authenticates gossip and RPC; required except on a server bootstrapping a new one-server cluster, which generates it')
             [CompletionResult]::new('--dead-server-timeout', '--dead-server-timeout', [CompletionResultType]::ParameterName, 'How long a failed server stays a Raft voter before it is removed [default: 5m]')
             [CompletionResult]::new('--raft-multiplier', '--raft-multiplier', [CompletionResultType]::ParameterName, 'Scales Raft''s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]')
             [CompletionResult]::new('--mail-host', '--mail-host', [CompletionResultType]::ParameterName, 'SMTP server for the mail to a job''s owner_email when an execution ends (with --mail-port)')
@@ -358,6 +359,15 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;cluster-key' {
+            [CompletionResult]::new('--data-dir', '--data-dir', [CompletionResultType]::ParameterName, 'The data dir of the server that bootstrapped the cluster')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;config' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -547,6 +557,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('top', 'top', [CompletionResultType]::ParameterValue, 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events')
             [CompletionResult]::new('version', 'version', [CompletionResultType]::ParameterValue, 'Print the version of this binary and its formats')
             [CompletionResult]::new('keygen', 'keygen', [CompletionResultType]::ParameterValue, 'Print a new random cluster key for --encrypt')
+            [CompletionResult]::new('cluster-key', 'cluster-key', [CompletionResultType]::ParameterValue, 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Check configuration offline')
             [CompletionResult]::new('snapshot', 'snapshot', [CompletionResultType]::ParameterValue, 'Back up and restore the cluster''s state (verified .tar.zst archives)')
             [CompletionResult]::new('upgrade', 'upgrade', [CompletionResultType]::ParameterValue, 'Rolling upgrades: is the next node safe to take down, and is it back?')
@@ -633,6 +644,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;keygen' {
+            break
+        }
+        'belfry;help;cluster-key' {
             break
         }
         'belfry;help;config' {

@@ -19,6 +19,9 @@ _belfry() {
             belfry,agent)
                 cmd="belfry__subcmd__agent"
                 ;;
+            belfry,cluster-key)
+                cmd="belfry__subcmd__cluster__subcmd__key"
+                ;;
             belfry,completions)
                 cmd="belfry__subcmd__completions"
                 ;;
@@ -90,6 +93,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,agent)
                 cmd="belfry__subcmd__help__subcmd__agent"
+                ;;
+            belfry__subcmd__help,cluster-key)
+                cmd="belfry__subcmd__help__subcmd__cluster__subcmd__key"
                 ;;
             belfry__subcmd__help,completions)
                 cmd="belfry__subcmd__help__subcmd__completions"
@@ -317,7 +323,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote top version keygen config snapshot upgrade completions man generate help"
+            opts="-h -V --http-addr --help --version agent jobs members leader raft join leave force-leave demote promote top version keygen cluster-key config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -504,6 +510,28 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__cluster__subcmd__key)
+            opts="-h -V --data-dir --http-addr --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__completions)
             opts="-h -V --http-addr --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -655,7 +683,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft join leave force-leave demote promote top version keygen config snapshot upgrade completions man generate help"
+            opts="agent jobs members leader raft join leave force-leave demote promote top version keygen cluster-key config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -669,6 +697,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__agent)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__cluster__subcmd__key)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -36,6 +36,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
+            cand cluster-key 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt'
             cand config 'Check configuration offline'
             cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
             cand upgrade 'Rolling upgrades: is the next node safe to take down, and is it back?'
@@ -67,7 +68,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --retry-join 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)'
             cand --retry-interval 'Time between --retry-join attempts [default: 30s]'
             cand --retry-max 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]'
-            cand --encrypt 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC'
+            cand --encrypt 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`, `belfry cluster-key`): encrypts and authenticates gossip and RPC; required except on a server bootstrapping a new one-server cluster, which generates it'
             cand --dead-server-timeout 'How long a failed server stays a Raft voter before it is removed [default: 5m]'
             cand --raft-multiplier 'Scales Raft''s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]'
             cand --mail-host 'SMTP server for the mail to a job''s owner_email when an execution ends (with --mail-port)'
@@ -317,6 +318,14 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;cluster-key'= {
+            cand --data-dir 'The data dir of the server that bootstrapped the cluster'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;config'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand -h 'Print help'
@@ -482,6 +491,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
+            cand cluster-key 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt'
             cand config 'Check configuration offline'
             cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
             cand upgrade 'Rolling upgrades: is the next node safe to take down, and is it back?'
@@ -545,6 +555,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;version'= {
         }
         &'belfry;help;keygen'= {
+        }
+        &'belfry;help;cluster-key'= {
         }
         &'belfry;help;config'= {
             cand check 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'

@@ -17,7 +17,7 @@ use crate::config::{AgentConfig, JoinTarget};
 use crate::consensus::{NodeAddr, Raft, open_stores};
 use crate::dispatcher::Dispatcher;
 use crate::membership::{Membership, MembershipConfig, NodeMeta, Role};
-use crate::rpc::{Network, RpcClient, RpcContext, RpcKey};
+use crate::rpc::{Endpoint, HelloCall, Network, Peer, RpcClient, RpcContext};
 use crate::scheduler::Scheduler;
 use crate::worker::{Courier, Worker};
 
@@ -61,6 +61,77 @@ fn load_or_create_node_id(data_dir: &Path) -> Result<u64, AgentError> {
     }
 }
 
+/// The file in the data dir holding the cluster key a bootstrapping server generated (0600).
+pub const CLUSTER_KEY_FILE: &str = "cluster-key";
+
+/// Reads the cluster key kept in `data_dir`, if there is one (`belfry cluster-key`).
+pub fn read_cluster_key(data_dir: &Path) -> Result<Option<String>, String> {
+    let path = data_dir.join(CLUSTER_KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// The cluster key this node uses for gossip and RPC. There is no keyless mode: the internal
+/// RPC never serves an unauthenticated call. In order: `--encrypt`/`BELFRY_ENCRYPT`; the key
+/// kept in the data dir; for a server that bootstraps a one-server cluster, a new key it
+/// generates and keeps (0600). Any other node must be given the key.
+fn resolve_cluster_key(config: &AgentConfig) -> Result<Vec<u8>, AgentError> {
+    let stored = read_cluster_key(&config.data_dir).map_err(AgentError::Config)?;
+    if let Some(key) = &config.encrypt {
+        return Ok(key.clone());
+    }
+    if let Some(text) = stored {
+        return crate::membership::parse_key(&text).map_err(|e| {
+            AgentError::Config(format!(
+                "data-dir: {}: {e}",
+                config.data_dir.join(CLUSTER_KEY_FILE).display()
+            ))
+        });
+    }
+    if !(config.server && config.bootstrap_expect == 1) {
+        return Err(AgentError::Config(
+            "encrypt: this node joins a cluster and has no cluster key: pass --encrypt KEY or set BELFRY_ENCRYPT \
+             (on the first server, `belfry cluster-key --data-dir DIR` prints it)"
+                .into(),
+        ));
+    }
+    create_data_dir(config)?;
+    let text = crate::membership::generate_key();
+    let path = config.data_dir.join(CLUSTER_KEY_FILE);
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        writeln!(f, "{text}")?;
+        f.sync_all()
+    };
+    write().map_err(|e| AgentError::Runtime(format!("{}: {e}", path.display())))?;
+    // The key itself is not logged: the line says how to read it.
+    tracing::warn!(
+        "generated a new cluster key in {} (mode 0600); give it to every other node with \
+         --encrypt=\"$(belfry cluster-key --data-dir {})\" or BELFRY_ENCRYPT",
+        path.display(),
+        config.data_dir.display()
+    );
+    crate::membership::parse_key(&text).map_err(|e| AgentError::Runtime(e.to_string()))
+}
+
+/// This node's RPC endpoint: who it is (Raft id, 0 for an agent) and the keys.
+fn endpoint(config: &AgentConfig, node_id: u64) -> Endpoint {
+    let key = config
+        .encrypt
+        .as_deref()
+        .expect("run() resolves the cluster key before any role starts");
+    Endpoint::new(Peer::new(node_id, config.node_name.clone()), key)
+}
+
 fn raft_config(multiplier: u32) -> openraft::Config {
     let m = u64::from(multiplier.max(1));
     openraft::Config {
@@ -90,6 +161,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
     mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<(), AgentError> {
+    let mut config = config;
+    config.encrypt = Some(resolve_cluster_key(&config)?);
     // A node that finds its peers over mDNS answers for the same service until it stops.
     let _mdns_advertiser = crate::discovery::advertise_for(&config).map_err(AgentError::Config)?;
     let (stop_tx, stop) = watch::channel(false);
@@ -193,8 +266,8 @@ async fn run_server(
         }
     })?;
 
-    let rpc_key = RpcKey::for_cluster(config.encrypt.as_deref());
-    let rpc_client = RpcClient::new(rpc_key.clone());
+    let endpoint = endpoint(&config, node_id);
+    let rpc_client = RpcClient::new(endpoint.clone());
     let raft = Raft::new(
         node_id,
         Arc::new(
@@ -354,12 +427,11 @@ async fn run_server(
         snapshot_dir: config.data_dir.join(crate::consensus::SNAPSHOT_DIR),
         node_id,
         name: config.node_name.clone(),
-        key: rpc_key,
         worker: worker.clone(),
     });
     let mut rpc_stop_rx = api_stop_rx.clone();
     let rpc = tokio::spawn(async move {
-        axum::serve(rpc_listener, crate::rpc::router(rpc_ctx))
+        axum::serve(rpc_listener, crate::rpc::router(endpoint, rpc_ctx))
             .with_graceful_shutdown(async move {
                 let _ = rpc_stop_rx.wait_for(|s| *s).await;
             })
@@ -538,7 +610,8 @@ async fn run_stateless(
     let http = listen(config.http_addr, "http-addr").await?;
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
     let membership = start_gossip(&config, Role::Agent).await?;
-    let rpc_key = RpcKey::for_cluster(config.encrypt.as_deref());
+    let endpoint = endpoint(&config, 0);
+    let rpc_client = RpcClient::new(endpoint.clone());
     create_data_dir(&config)?;
     // An agent keeps no cluster state, only its own work: launches it accepted and results
     // not yet delivered.
@@ -548,7 +621,7 @@ async fn run_stateless(
         config.output_limit,
         Courier::Agent {
             membership: membership.clone(),
-            rpc: RpcClient::new(rpc_key.clone()),
+            rpc: rpc_client.clone(),
         },
     )
     .await
@@ -558,7 +631,7 @@ async fn run_stateless(
     let (leave_tx, mut leave_rx) = mpsc::unbounded_channel::<()>();
     let ctx = Arc::new(crate::api::AgentApiContext {
         membership: membership.clone(),
-        rpc: RpcClient::new(rpc_key),
+        rpc: rpc_client.clone(),
         config: config.clone(),
         leave: leave_tx,
         worker: worker.clone(),
@@ -566,16 +639,17 @@ async fn run_stateless(
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<()>();
     let rpc_ctx = Arc::new(crate::rpc::AgentRpcContext {
         name: config.node_name.clone(),
-        key: RpcKey::for_cluster(config.encrypt.as_deref()),
         data_dir: config.data_dir.clone(),
         server: config.server,
         switch: switch_tx,
         worker: worker.clone(),
+        membership: membership.clone(),
+        client: rpc_client,
     });
     let (stop_tx, mut stop_rx) = watch::channel(false);
     let mut rpc_stop_rx = stop_rx.clone();
     let rpc = tokio::spawn(async move {
-        axum::serve(rpc_listener, crate::rpc::agent_router(rpc_ctx))
+        axum::serve(rpc_listener, crate::rpc::agent_router(endpoint, rpc_ctx))
             .with_graceful_shutdown(async move {
                 let _ = rpc_stop_rx.wait_for(|s| *s).await;
             })
@@ -679,19 +753,19 @@ async fn rejoin_known_peers(raft: Raft, membership: Membership, rpc: RpcClient) 
     use openraft::async_runtime::WatchReceiver;
     loop {
         let m = raft.metrics().borrow_watched().clone();
-        let peers: Vec<String> = m
+        let peers: Vec<(Peer, String)> = m
             .membership_config
             .membership()
             .nodes()
             .filter(|(id, _)| **id != m.id)
-            .map(|(_, n)| n.rpc_addr.clone())
+            .map(|(id, n)| (Peer::new(*id, n.name.clone()), n.rpc_addr.clone()))
             .collect();
         if peers.is_empty() || membership.members().len() > 1 {
             return;
         }
         let mut seeds = Vec::new();
-        for addr in &peers {
-            if let Ok(h) = rpc.hello(addr, Duration::from_secs(2)).await
+        for (peer, addr) in &peers {
+            if let Ok(h) = rpc.call(addr, peer, &HelloCall {}).await
                 && let Some(g) = h.gossip_addr.and_then(|g| g.parse::<SocketAddr>().ok())
             {
                 seeds.push(g);

@@ -425,7 +425,7 @@ impl ApiContext {
             Some(id) => {
                 let addr = leader_addr.ok_or("leader address unknown")?;
                 self.rpc
-                    .read_index(&addr, id)
+                    .call(&addr, &crate::rpc::Peer::id(id), &crate::rpc::ReadIndex {})
                     .await
                     .map_err(|e| e.to_string())??
             }
@@ -636,7 +636,7 @@ async fn operate(ctx: &ApiContext, action: crate::operator::OperatorAction) -> A
             let addr =
                 addr.ok_or_else(|| ApiError::unavailable("the leader's address is unknown"))?;
             ctx.rpc
-                .operator(&addr, id, &action)
+                .call(&addr, &crate::rpc::Peer::id(id), &action)
                 .await
                 .map_err(|e| ApiError::unavailable(e.to_string()))?
         }
@@ -693,13 +693,19 @@ async fn demote(
 ) -> ApiResult<Response> {
     let addr = rpc_addr_of(&ctx, &node)?;
     let force = p.force.as_deref().is_some_and(|f| f != "false");
-    operator_reply(ctx.rpc.demote(&addr, force).await)
+    let target = crate::rpc::Peer::named(node);
+    operator_reply(
+        ctx.rpc
+            .call(&addr, &target, &crate::rpc::Demote { force })
+            .await,
+    )
 }
 
 /// Turns a demoted server back into a server.
 async fn promote(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
     let addr = rpc_addr_of(&ctx, &node)?;
-    operator_reply(ctx.rpc.promote(&addr).await)
+    let target = crate::rpc::Peer::named(node);
+    operator_reply(ctx.rpc.call(&addr, &target, &crate::rpc::Promote {}).await)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -800,7 +806,7 @@ async fn cluster_health(State(ctx): Ctx) -> ApiResult<Response> {
             content_type: None,
             body: String::new(),
         };
-        if let Ok(reply) = ctx.rpc.api(&addr, &call).await {
+        if let Ok(reply) = ctx.rpc.call(&addr, &crate::rpc::Peer::id(id), &call).await {
             let body = crate::rpc::unb64(&reply.body).map_err(ApiError::internal)?;
             let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
             return Ok((
@@ -1841,7 +1847,12 @@ async fn pass_to_server(State(ctx): AgentCtx, req: Request) -> ApiResult<Respons
     }
     let mut last_error = String::new();
     for server in servers {
-        match ctx.rpc.api(&server.meta.rpc_addr.to_string(), &call).await {
+        let target = crate::rpc::Peer::named(server.meta.name.clone());
+        match ctx
+            .rpc
+            .call(&server.meta.rpc_addr.to_string(), &target, &call)
+            .await
+        {
             Ok(reply) => {
                 let body = crate::rpc::unb64(&reply.body).map_err(ApiError::internal)?;
                 let mut resp = Response::new(axum::body::Body::from(body));

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 use crate::consensus::{NodeAddr, Raft};
 use crate::membership::{MemberState, MemberStatus, Membership, Role};
-use crate::rpc::RpcClient;
+use crate::rpc::{HelloCall, Peer, RpcClient};
 
 /// How far behind the leader's log a learner may be and still be promoted.
 const PROMOTE_MAX_LAG: u64 = 16;
@@ -122,7 +122,8 @@ impl ClusterManager {
         let mut voters = BTreeMap::new();
         for s in &servers {
             let addr = s.meta.rpc_addr.to_string();
-            match self.rpc.hello(&addr, Duration::from_secs(2)).await {
+            let target = Peer::named(s.meta.name.clone());
+            match self.rpc.call(&addr, &target, &HelloCall {}).await {
                 Ok(h) if h.initialized => {
                     tracing::info!(server = %h.name, "not bootstrapping: a server already belongs to a cluster");
                     return;
@@ -182,8 +183,15 @@ impl ClusterManager {
                 continue;
             }
             let addr = s.meta.rpc_addr.to_string();
-            let Ok(hello) = self.rpc.hello(&addr, Duration::from_secs(2)).await else {
-                continue;
+            // The round trip proves the server holds the cluster key (its reply is
+            // authenticated) and that the name gossip gave is the node at that address.
+            let target = Peer::named(s.meta.name.clone());
+            let hello = match self.rpc.call(&addr, &target, &HelloCall {}).await {
+                Ok(h) => h,
+                Err(e) => {
+                    tracing::warn!(server = %s.meta.name, "not added as a learner: it cannot prove cluster membership: {e}");
+                    continue;
+                }
             };
             if hello.name != s.meta.name {
                 continue;

@@ -178,7 +178,7 @@ impl Dispatcher {
             match self.rpc_addr(node) {
                 Some(addr) => self
                     .rpc
-                    .dispatch(&addr, &request)
+                    .call(&addr, &crate::rpc::Peer::named(node), &request)
                     .await
                     .map_err(|e| e.to_string()),
                 None => Err(format!("node {node} is not known to gossip")),

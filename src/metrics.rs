@@ -564,6 +564,31 @@ fn render_node(x: &mut Exposition, node: &NodeView, registry: &Registry) {
         "Finished executions on this node whose results are not yet committed.",
         node.undelivered as f64,
     );
+    let rpc = crate::rpc::counters();
+    for (name, help, counter) in [
+        (
+            "belfry_rpc_served_total",
+            "Internal RPC calls this node answered.",
+            &rpc.served,
+        ),
+        (
+            "belfry_rpc_refused_total",
+            "Internal RPC calls this node refused: unauthenticated, stale, replayed, for another node, too large, or a body that did not decrypt.",
+            &rpc.refused,
+        ),
+        (
+            "belfry_rpc_call_errors_total",
+            "Internal RPC calls this node made that failed.",
+            &rpc.failed,
+        ),
+    ] {
+        x.single(
+            name,
+            "counter",
+            help,
+            counter.load(Ordering::Relaxed) as f64,
+        );
+    }
     x.histogram(
         "belfry_launch_lateness_seconds",
         "Seconds from the instant a run was due (its tick; a retry's or dependent run's due time; a manual run's request) to the start of its process, for runs started on this node.",

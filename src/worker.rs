@@ -8,7 +8,9 @@
 //!   once. An accepted launch still marked running when the node starts was cut short by a
 //!   crash: it is closed as failed, with the reason.
 //! - **the highest leader term seen**: a dispatch carrying an older term comes from a deposed
-//!   leader and is refused (the fencing token).
+//!   leader and is refused (the fencing token). The fence is raised only to a term the RPC
+//!   layer has verified as a real leader's (`rpc::calls::check_dispatch`), so a forged term
+//!   cannot lock the node out.
 //! - **an outbox of results** not yet committed. A courier delivers them in batches to the
 //!   leader and removes them only once committed, so a result survives a crash of this node, a
 //!   leader change, or a lost quorum.
@@ -114,6 +116,16 @@ impl WorkLedger {
         txn.open_table(META).map_err(storage)?;
         txn.commit().map_err(storage)?;
         Ok(WorkLedger { db })
+    }
+
+    /// The highest leader term this node has accepted a dispatch from (its fence).
+    pub fn highest_term(&self) -> Result<u64, WorkError> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let meta = txn.open_table(META).map_err(storage)?;
+        Ok(meta
+            .get(KEY_TERM)
+            .map_err(storage)?
+            .map_or(0, |v| v.value()))
     }
 
     /// Records the launches of a dispatch; returns the reply and the launches to start now
@@ -304,7 +316,12 @@ impl Courier {
                 }
                 let mut last = String::new();
                 for s in servers {
-                    match rpc.submit(&s.meta.rpc_addr.to_string(), &command).await {
+                    let target = crate::rpc::Peer::named(s.meta.name.clone());
+                    let submit = crate::rpc::Submit(command.clone());
+                    match rpc
+                        .call(&s.meta.rpc_addr.to_string(), &target, &submit)
+                        .await
+                    {
                         Ok(Ok(_)) => return Ok(()),
                         Ok(Err(e)) => last = format!("{}: {e}", s.meta.name),
                         Err(e) => last = e.to_string(),
@@ -394,6 +411,11 @@ impl Worker {
 
     pub fn runner(&self) -> &Runner {
         &self.runner
+    }
+
+    /// The highest leader term accepted so far (0 if none or unreadable).
+    pub fn highest_term(&self) -> u64 {
+        self.ledger.highest_term().unwrap_or(0)
     }
 
     /// Handles a dispatch: records it durably, then starts what is new.

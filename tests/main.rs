@@ -13,3 +13,4 @@ mod durability;
 mod execution;
 mod notify;
 mod top;
+mod trust;

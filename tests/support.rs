@@ -57,6 +57,11 @@ where
     }
 }
 
+/// The cluster key every node a test starts is given (as `BELFRY_ENCRYPT`, which a test's own
+/// `--encrypt` or environment overrides): nodes of one test form a cluster as an operator's
+/// would, with the key, since there is no keyless mode.
+pub const TEST_KEY: &str = "dGVzdCBjbHVzdGVyIGtleSwgMzIgYnl0ZXMgbG9uZyE=";
+
 /// One agent process with its own data dir and ports.
 pub struct Node {
     pub dir: tempfile::TempDir,
@@ -71,6 +76,9 @@ pub struct Node {
     pub env: Vec<(String, String)>,
     /// The network namespace the process runs in, if not the test's own.
     pub netns: Option<String>,
+    /// The cluster key given as `BELFRY_ENCRYPT` ([`TEST_KEY`]); `None` starts the node with
+    /// the default configuration, without a key.
+    pub key: Option<String>,
     child: Option<Child>,
 }
 
@@ -115,6 +123,16 @@ impl Node {
         node
     }
 
+    /// Starts a one-server cluster with the default configuration (no cluster key given: it
+    /// generates one) and waits until it leads.
+    pub async fn start_keyless(name: &str) -> Node {
+        let mut node = Node::unstarted(name, true, &["--bootstrap-expect=1"]);
+        node.key = None;
+        node.spawn();
+        node.wait_leader().await;
+        node
+    }
+
     /// Starts an agent without `--server`.
     pub fn spawn_agent(name: &str, extra: &[&str]) -> Node {
         let mut node = Node::unstarted(name, false, extra);
@@ -141,6 +159,7 @@ impl Node {
             extra: extra.iter().map(|s| s.to_string()).collect(),
             env: Vec::new(),
             netns: None,
+            key: Some(TEST_KEY.into()),
             child: None,
         }
     }
@@ -171,7 +190,12 @@ impl Node {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let child = command_in(self.netns.as_deref(), BIN)
+        let mut cmd = command_in(self.netns.as_deref(), BIN);
+        match &self.key {
+            Some(key) => cmd.env("BELFRY_ENCRYPT", key),
+            None => cmd.env_remove("BELFRY_ENCRYPT"),
+        };
+        let child = cmd
             .args(["agent", "--log-level=info"])
             .args(self.server.then_some("--server"))
             .arg(format!("--node-name={}", self.name))
@@ -206,6 +230,11 @@ impl Node {
 
     pub fn client(&self) -> Client {
         Client::new(&self.addr()).unwrap()
+    }
+
+    /// The process id of the running agent.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
     }
 
     /// SIGKILL, and reap.

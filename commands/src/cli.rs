@@ -86,6 +86,12 @@ pub enum Command {
     },
     /// Print a new random cluster key for --encrypt
     Keygen,
+    /// Print the cluster key a bootstrapping server generated in its data dir, for --encrypt
+    ClusterKey {
+        /// The data dir of the server that bootstrapped the cluster
+        #[arg(long, env = "BELFRY_DATA_DIR", value_name = "DIR")]
+        data_dir: std::path::PathBuf,
+    },
     /// Check configuration offline
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -219,7 +225,7 @@ pub struct AgentArgs {
     #[arg(long, env = "BELFRY_RETRY_MAX", value_name = "N")]
     pub retry_max: Option<u32>,
 
-    /// Cluster key (base64, 16/24/32 bytes; see `belfry keygen`): encrypts gossip, signs RPC
+    /// Cluster key (base64, 16/24/32 bytes; see `belfry keygen`, `belfry cluster-key`): encrypts and authenticates gossip and RPC; required except on a server bootstrapping a new one-server cluster, which generates it
     #[arg(
         long,
         env = "BELFRY_ENCRYPT",
@@ -641,6 +647,17 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             println!("{}", belfry::membership::generate_key());
             Ok(())
         }
+        Command::ClusterKey { data_dir } => match belfry::agent::read_cluster_key(&data_dir) {
+            Ok(Some(key)) => {
+                println!("{key}");
+                Ok(())
+            }
+            Ok(None) => Err(Failure::failed(format!(
+                "{} has no generated cluster key (it is made by a server that bootstraps a one-server cluster without --encrypt)",
+                data_dir.display()
+            ))),
+            Err(e) => Err(Failure::failed(e)),
+        },
         Command::Completions { shell } => {
             crate::generate::completions(shell, &mut std::io::stdout());
             Ok(())

@@ -139,8 +139,10 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
             "encrypt",
             if c.encrypt.is_some() {
                 "(set, not shown)".into()
+            } else if c.server && c.bootstrap_expect == 1 {
+                "- (the key in the data dir; generated at the first start)".into()
             } else {
-                "-".into()
+                "- (required: the agent refuses to start without it)".into()
             },
         ),
         ("dead-server-timeout", dur(c.dead_server_timeout)),

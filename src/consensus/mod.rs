@@ -43,9 +43,13 @@ pub async fn commit(
                 let (Some(id), Some(node)) = (fwd.leader_id, fwd.leader_node.clone()) else {
                     return Err("no leader is known".into());
                 };
-                rpc.forward(&node.rpc_addr, id, &command)
-                    .await
-                    .map_err(|e| e.to_string())?
+                rpc.call(
+                    &node.rpc_addr,
+                    &crate::rpc::Peer::new(id, node.name.clone()),
+                    &crate::rpc::Forward(command),
+                )
+                .await
+                .map_err(|e| e.to_string())?
             }
             None => Err(e.to_string()),
         },

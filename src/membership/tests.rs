@@ -728,3 +728,23 @@ async fn a_node_with_an_incompatible_protocol_never_becomes_a_member() {
         "{why}"
     );
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+    /// Every decoder that reads a gossip datagram takes arbitrary bytes to a clean refusal,
+    /// never a panic: the envelope (with and without a key), then each frame kind.
+    #[test]
+    fn arbitrary_gossip_packets_are_refused_cleanly(packet in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+        for key in [None, Some(&b"0123456789abcdef0123456789abcdef"[..])] {
+            let envelope = Envelope::new(key).unwrap();
+            let mut copy = packet.clone();
+            let _ = envelope.open(&mut copy);
+        }
+        let _ = postcard::take_from_bytes::<Stamp>(&packet);
+        let _ = postcard::from_bytes::<SyncFrame>(&packet);
+        let _ = postcard::from_bytes::<Id>(&packet);
+        if let Ok(record) = postcard::from_bytes::<MetaRecord>(&packet) {
+            let _ = record.is_valid();
+        }
+    }
+}
