@@ -753,7 +753,7 @@ async fn a_large_restore_body_does_not_grow_the_nodes_memory() {
         answer.contains("not a valid Belfry state snapshot"),
         "{answer}"
     );
-    let status = std::fs::read_to_string(format!("/proc/{}/status", node.pid().unwrap())).unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{}/status", node.pid())).unwrap();
     let peak_kb: u64 = status
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))

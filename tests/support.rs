@@ -273,11 +273,6 @@ impl Node {
         self.wait_leader().await;
     }
 
-    /// The process id, while the node runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().map(|c| c.id())
-    }
-
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
