@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, Request, State};
+use axum::extract::{OriginalUri, Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -1158,12 +1158,33 @@ async fn delete_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Resp
     }
 }
 
-async fn toggle_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
+/// Dkron answers run and toggle with `Location` set to the request URI; its clients read it.
+fn with_location(mut response: Response, uri: &axum::http::Uri) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&uri.to_string()) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+async fn toggle_job(
+    State(ctx): Ctx,
+    OriginalUri(uri): OriginalUri,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     checked_name(&name)?;
-    match ctx.write(Command::ToggleJob { name: name.clone() }).await? {
+    match ctx
+        .write(Command::ToggleJob {
+            name: name.clone(),
+            at: Some(Utc::now()),
+        })
+        .await?
+    {
         SmResponse::Job(_) => {
             let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
-            Ok(json(StatusCode::OK, &ctx.present(record)))
+            Ok(with_location(
+                json(StatusCode::OK, &ctx.present(record)),
+                &uri,
+            ))
         }
         SmResponse::Rejected(r) => Err(rejection(r)),
         other => Err(ApiError::internal(format!("unexpected response {other:?}"))),
@@ -1241,6 +1262,7 @@ struct RunParams {
 /// Manual run. Like Dkron, answers 200 with the job once the run has finished.
 async fn run_job(
     State(ctx): Ctx,
+    OriginalUri(uri): OriginalUri,
     Path(name): Path<String>,
     Query(params): Query<RunParams>,
 ) -> ApiResult<Response> {
@@ -1250,7 +1272,10 @@ async fn run_job(
     launch_manual(&ctx, &name, force).await?;
     // An ephemeral job is gone once it succeeded: answer with it as it was.
     let record = ctx.read(|r| r.job(&name))?.unwrap_or(before);
-    Ok(json(StatusCode::OK, &ctx.present(record)))
+    Ok(with_location(
+        json(StatusCode::OK, &ctx.present(record)),
+        &uri,
+    ))
 }
 
 /// `GET /v1/jobs/NAME/executions`: newest first by default; `_sort` (`id`/`started_at`,

@@ -606,6 +606,22 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
             join_target(entry).map_err(|e| value_err(key, e))?;
         }
     }
+    let tags = layer.tags.unwrap_or_default();
+    // Every member carries these, set from the node's own settings; a user tag of the same
+    // name would be silently replaced, so it is refused instead.
+    if let Some(key) = tags
+        .keys()
+        .find(|k| crate::model::RESERVED_MEMBER_TAGS.contains(&k.as_str()))
+    {
+        return Err(value_err(
+            "tag",
+            format!(
+                "{key:?} is reserved: every member carries it, set by Belfry ({}); \
+                 use another name",
+                crate::model::RESERVED_MEMBER_TAGS.join(", ")
+            ),
+        ));
+    }
     Ok(AgentConfig {
         notify,
         join,
@@ -625,7 +641,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         data_dir: layer
             .data_dir
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
-        tags: layer.tags.unwrap_or_default(),
+        tags,
         region,
         datacenter: layer.datacenter.unwrap_or_else(|| "dc1".into()),
         log_level,

@@ -39,7 +39,8 @@ pub fn candidates(members: &[MemberState]) -> Vec<Candidate> {
             name: m.meta.name.clone(),
             region: m.meta.region.clone(),
             alive: m.status == MemberStatus::Alive,
-            tags: m.meta.tags.clone(),
+            // Every tag `/v1/members` shows (dc, region, server, role…), as Dkron matches.
+            tags: crate::api::member_of(m).tags,
         })
         .collect()
 }

@@ -44,6 +44,9 @@ fn unknown_key_bad_values_and_busy_addresses_exit_2_and_touch_nothing() {
         ("--shutdown-grace=forever", "shutdown-grace"),
         ("--node-name=has space", "node-name"),
         ("--tag=novalue", "--tag"),
+        // Every member carries `role`: a user's own would be silently replaced.
+        ("--tag=role=web", "\"role\" is reserved"),
+        ("--tag=dc=eu", "\"dc\" is reserved"),
     ] {
         let flag = extra.split('=').next().unwrap();
         let mut a: Vec<&str> = base
@@ -108,7 +111,7 @@ async fn precedence_is_flag_then_env_then_file_and_dkron_yml_is_accepted() {
     std::fs::write(
         &file,
         "server: true\nbootstrap-expect: 1\nnode-name: from-file\nlog-level: info\n\
-         tags:\n  role: web\nencrypt: MDEyMzQ1Njc4OWFiY2RlZg==\n\
+         tags:\n  pool: web\nencrypt: MDEyMzQ1Njc4OWFiY2RlZg==\n\
          raft-multiplier: 1\nenable-prometheus: true\n",
     )
     .unwrap();
@@ -219,7 +222,7 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
     }
     std::fs::write(
         &file,
-        "server: true\nhistory-limit: 7\ntags:\n  role: web\n",
+        "server: true\nhistory-limit: 7\ntags:\n  pool: web\n",
     )
     .unwrap();
     let (code, out, err) = cli(
@@ -238,5 +241,5 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
         v["settings"]["history-limit"], "9",
         "the environment wins over the file"
     );
-    assert_eq!(v["settings"]["tags"], "role=web");
+    assert_eq!(v["settings"]["tags"], "pool=web");
 }
