@@ -63,6 +63,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region: Raft membership and job targeting stay within it [default: global]')
             [CompletionResult]::new('--datacenter', '--datacenter', [CompletionResultType]::ParameterName, 'Datacenter, informational [default: dc1]')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level: trace, debug, info, warn, error [default: info]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object a line) [default: text]')
             [CompletionResult]::new('--output-limit', '--output-limit', [CompletionResultType]::ParameterName, 'Bytes of output kept per execution, from the end [default: 65536]')
             [CompletionResult]::new('--history-limit', '--history-limit', [CompletionResultType]::ParameterName, 'Executions kept per job [default: 100]')
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]')
@@ -101,7 +102,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -129,7 +130,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;jobs;run' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (the execution)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (the run''s executions, one per node)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -169,7 +170,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         'belfry;jobs;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -537,7 +538,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         'belfry;help;jobs' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')

@@ -59,6 +59,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --region 'Region: Raft membership and job targeting stay within it [default: global]'
             cand --datacenter 'Datacenter, informational [default: dc1]'
             cand --log-level 'Log level: trace, debug, info, warn, error [default: info]'
+            cand --log-format 'Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object a line) [default: text]'
             cand --output-limit 'Bytes of output kept per execution, from the end [default: 65536]'
             cand --history-limit 'Executions kept per job [default: 100]'
             cand --shutdown-grace 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]'
@@ -96,7 +97,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --version 'Print version'
             cand list 'List jobs'
             cand show 'Show a job and its recent executions'
-            cand run 'Run a job now and wait for it to finish'
+            cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -121,7 +122,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;run'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
-            cand --json 'Print JSON (the execution)'
+            cand --json 'Print JSON (the run''s executions, one per node)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -157,7 +158,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;help'= {
             cand list 'List jobs'
             cand show 'Show a job and its recent executions'
-            cand run 'Run a job now and wait for it to finish'
+            cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -472,7 +473,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs'= {
             cand list 'List jobs'
             cand show 'Show a job and its recent executions'
-            cand run 'Run a job now and wait for it to finish'
+            cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'

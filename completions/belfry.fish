@@ -60,6 +60,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l tag -d 'Node tag
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l region -d 'Region: Raft membership and job targeting stay within it [default: global]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l datacenter -d 'Datacenter, informational [default: dc1]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l log-level -d 'Log level: trace, debug, info, warn, error [default: info]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l log-format -d 'Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object a line) [default: text]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l output-limit -d 'Bytes of output kept per execution, from the end [default: 65536]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l history-limit -d 'Executions kept per job [default: 100]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l shutdown-grace -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]' -r
@@ -91,7 +92,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "delete" -d 'Delete a job and its executions'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
@@ -106,7 +107,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l json -d 'Print JSON (the execution)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l json -d 'Print JSON (the run\'s executions, one per node)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -125,7 +126,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a job and its executions'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
@@ -280,7 +281,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top version keygen config snapshot upgrade completions man generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "delete" -d 'Delete a job and its executions'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'

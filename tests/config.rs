@@ -243,3 +243,42 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
     );
     assert_eq!(v["settings"]["tags"], "pool=web");
 }
+
+/// Logs to a file carry no colour codes (the old default wrote ANSI escapes into every log
+/// file and pipe); `--log-format json` writes one JSON object a line for log shippers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_plain_text_off_a_terminal_and_json_on_request() {
+    let text = Node::start(&[]).await;
+    let log = text.log();
+    assert!(log.contains("INFO"), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file: {log:?}");
+
+    let json = Node::start(&["--log-format", "json"]).await;
+    let log = json.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+
+    let (code, _, err) = cli(
+        &[
+            "agent",
+            "--server",
+            "--bootstrap-expect=1",
+            "--log-format=xml",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("log-format: \"xml\" is not one of text, json"),
+        "{err}"
+    );
+}

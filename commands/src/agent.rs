@@ -28,6 +28,7 @@ pub fn layer_from_flags(
         region: args.region.clone(),
         datacenter: args.datacenter.clone(),
         log_level: args.log_level.clone(),
+        log_format: args.log_format.clone(),
         output_limit: args.output_limit,
         history_limit: args.history_limit,
         shutdown_grace: args.shutdown_grace.clone(),
@@ -58,17 +59,25 @@ pub fn layer_from_flags(
     })
 }
 
-fn init_logging(level: &str) {
+fn init_logging(level: &str, format: &str) {
     let level = match level {
         "fatal" | "panic" => "error",
         other => other,
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("BELFRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},openraft=warn")));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    if format == belfry::config::LOG_FORMAT_JSON {
+        let _ = builder.json().try_init();
+    } else {
+        // Colour codes only for a person at a terminal: a file, a pipe or journald gets
+        // plain text, and so does anyone who set NO_COLOR (https://no-color.org).
+        let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let _ = builder.with_ansi(colour).try_init();
+    }
 }
 
 /// Flags and environment over the config file, resolved.
@@ -90,7 +99,7 @@ fn load(
 
 pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
     let (config, inert) = load(&args, http_addr.clone())?;
-    init_logging(&config.log_level);
+    init_logging(&config.log_level, &config.log_format);
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
     }

@@ -13,7 +13,7 @@ Exit codes:
   1  the cluster could not be reached, or refused the request
   2  bad usage or configuration (nothing was started or changed)
   3  the named job or execution does not exist
-  4  jobs run: the job ran and its execution failed";
+  4  jobs run: the job ran and its execution failed on at least one node";
 
 /// Belfry: a distributed, fault-tolerant cron scheduler that speaks Dkron's API.
 #[derive(Debug, Parser)]
@@ -180,6 +180,11 @@ pub struct AgentArgs {
     /// Log level: trace, debug, info, warn, error [default: info]
     #[arg(long, env = "BELFRY_LOG_LEVEL", value_name = "LEVEL")]
     pub log_level: Option<String>,
+
+    /// Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object
+    /// a line) [default: text]
+    #[arg(long, env = "BELFRY_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
 
     /// Bytes of output kept per execution, from the end [default: 65536]
     #[arg(long, env = "BELFRY_OUTPUT_LIMIT", value_name = "BYTES")]
@@ -443,10 +448,10 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Run a job now and wait for it to finish
+    /// Run a job now, wait for it to finish on every target node, print each node's result
     Run {
         name: String,
-        /// Print JSON (the execution)
+        /// Print JSON (the run's executions, one per node)
         #[arg(long)]
         json: bool,
     },

@@ -127,6 +127,7 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
         ("region", c.region.clone()),
         ("datacenter", c.datacenter.clone()),
         ("log-level", c.log_level.clone()),
+        ("log-format", c.log_format.clone()),
         ("output-limit", c.output_limit.to_string()),
         ("history-limit", c.history_limit.to_string()),
         ("shutdown-grace", dur(c.shutdown_grace)),
