@@ -220,6 +220,27 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
     for key in ["retry-interval", "encrypt", "nonsense"] {
         assert!(err.contains(key), "{key} not named: {err}");
     }
+    // With --json, an invalid file is a JSON answer too (it used to print nothing).
+    let (code, out, _) = cli(&["config", "check", f, "--json"], &[], None);
+    assert_eq!(code, 2);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"].as_array().unwrap().len(), 3, "{v}");
+    let missing = dir.path().join("missing.yml");
+    let (code, out, _) = cli(
+        &["config", "check", missing.to_str().unwrap(), "--json"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 2);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(v["valid"], false);
+    assert!(
+        v["errors"][0].as_str().unwrap().contains("cannot read"),
+        "{v}"
+    );
     std::fs::write(
         &file,
         "server: true\nhistory-limit: 7\ntags:\n  pool: web\n",
