@@ -1,5 +1,5 @@
 //! The leader's side of execution: sends every launched execution to its node, and makes
-//! sure none is left hanging (design.md §4).
+//! sure none is left hanging (docs/operating.md, "Where jobs run").
 //!
 //! Launches reach the dispatcher from the state machine's launch feed once committed — those
 //! of the scheduler and manual runs alike — and, when it starts, from the state itself: every
