@@ -223,7 +223,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
-            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration (a live one only with --force)')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -239,6 +239,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;raft;remove-peer' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -255,7 +256,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;raft;help' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
-            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration (a live one only with --force)')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -446,7 +447,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -471,7 +472,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;upgrade;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -570,7 +571,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;help;raft' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
-            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration (a live one only with --force)')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             break
         }
@@ -631,7 +632,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;help;upgrade' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout')
             break
         }
         'belfry;help;upgrade;check' {

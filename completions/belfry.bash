@@ -1636,7 +1636,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft__subcmd__remove__subcmd__peer)
-            opts="-h -V --http-addr --help --version"
+            opts="-h -V --force --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -201,7 +201,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
-            cand remove-peer 'Remove a server from the Raft configuration'
+            cand remove-peer 'Remove a server from the Raft configuration (a live one only with --force)'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -215,6 +215,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;remove-peer'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --force 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -229,7 +230,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;help'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
-            cand remove-peer 'Remove a server from the Raft configuration'
+            cand remove-peer 'Remove a server from the Raft configuration (a live one only with --force)'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -393,7 +394,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand wait 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;upgrade;check'= {
@@ -415,7 +416,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;upgrade;help'= {
             cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand wait 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;upgrade;help;check'= {
@@ -496,7 +497,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;help;raft'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
-            cand remove-peer 'Remove a server from the Raft configuration'
+            cand remove-peer 'Remove a server from the Raft configuration (a live one only with --force)'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
         }
         &'belfry;help;raft;list-peers'= {
@@ -539,7 +540,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;help;upgrade'= {
             cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand wait 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
         }
         &'belfry;help;upgrade;check'= {
         }

@@ -143,7 +143,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration (a live one only with --force)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -151,13 +151,14 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l force -d 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration (a live one only with --force)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand join" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -235,7 +236,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_se
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l to -d 'The version being rolled out [default: this binary\'s]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -247,7 +248,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_s
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -s h -l help -d 'Print help'
@@ -286,11 +287,11 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "remove-peer" -d 'Remove a server from the Raft configuration (a live one only with --force)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Verify an archive and show what it holds (offline)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "restore" -d 'Replace the cluster\'s state with an archive\'s (or seed a new data dir with --data-dir)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'

@@ -632,8 +632,17 @@ async fn operate(ctx: &ApiContext, action: crate::operator::OperatorAction) -> A
     }
 }
 
-async fn remove_peer(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
-    operate(&ctx, crate::operator::OperatorAction::RemovePeer { node }).await
+async fn remove_peer(
+    State(ctx): Ctx,
+    Path(node): Path<String>,
+    Query(p): Query<DemoteParams>,
+) -> ApiResult<Response> {
+    let force = p.force.as_deref().is_some_and(|f| f != "false");
+    operate(
+        &ctx,
+        crate::operator::OperatorAction::RemovePeer { node, force },
+    )
+    .await
 }
 
 async fn force_leave(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
@@ -674,13 +683,34 @@ async fn demote(
     Query(p): Query<DemoteParams>,
 ) -> ApiResult<Response> {
     let addr = rpc_addr_of(&ctx, &node)?;
+    if role_of(&ctx, &node) == Some(crate::membership::Role::Agent) {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{node} is an agent, not a server: only a server can be demoted"),
+        ));
+    }
     let force = p.force.as_deref().is_some_and(|f| f != "false");
     operator_reply(ctx.rpc.demote(&addr, force).await)
+}
+
+/// The node's role (server or agent), as gossip knows it.
+fn role_of(ctx: &ApiContext, node: &str) -> Option<crate::membership::Role> {
+    ctx.membership
+        .members()
+        .into_iter()
+        .find(|m| m.meta.name == node)
+        .map(|m| m.meta.role)
 }
 
 /// Turns a demoted server back into a server.
 async fn promote(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
     let addr = rpc_addr_of(&ctx, &node)?;
+    if role_of(&ctx, &node) == Some(crate::membership::Role::Server) {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{node} is already a server: only a demoted server can be promoted"),
+        ));
+    }
     operator_reply(ctx.rpc.promote(&addr).await)
 }
 

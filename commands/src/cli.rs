@@ -307,8 +307,9 @@ pub enum UpgradeCommand {
         #[arg(long)]
         json: bool,
     },
-    /// After restarting NODE on the new version: wait until it is alive, caught up and the
-    /// cluster healthy. Exit 1 on timeout
+    /// After restarting NODE on the new version: wait until it is alive and, for a server, a
+    /// caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on
+    /// timeout
     Wait {
         /// Node name
         node: String,
@@ -418,10 +419,15 @@ pub enum RaftCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a server from the Raft configuration
+    /// Remove a server from the Raft configuration (a live one only with --force)
     RemovePeer {
         /// Node name or hex Raft id
         node: String,
+        /// Remove a server gossip sees alive: it is kept out for 60 s, then added back as a
+        /// learner unless it stopped or became an agent (to keep it running outside Raft, use
+        /// `belfry demote`)
+        #[arg(long)]
+        force: bool,
     },
     /// Hand leadership to NODE, or to the most caught-up voter
     TransferLeadership {
@@ -509,9 +515,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Raft(RaftCommand::ListPeers { json }) => {
             crate::cluster::list_peers(&client_addr(cli.http_addr), json)
         }
-        Command::Raft(RaftCommand::RemovePeer { node }) => {
+        Command::Raft(RaftCommand::RemovePeer { node, force }) => {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
-                c.remove_peer(&node).await
+                c.remove_peer(&node, force).await
             })
         }
         Command::Raft(RaftCommand::TransferLeadership { node }) => {
