@@ -107,6 +107,7 @@ fn executions_of(i: usize, now: DateTime<Utc>, limit: usize) -> Vec<Execution> {
                     (false, true) => ExecutionStatus::Failed,
                     (false, false) => ExecutionStatus::Success,
                 },
+                reason: None,
             }
         })
         .collect()

@@ -64,6 +64,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'Region: Raft membership and job targeting stay within it [default: global]')
             [CompletionResult]::new('--datacenter', '--datacenter', [CompletionResultType]::ParameterName, 'Datacenter, informational [default: dc1]')
             [CompletionResult]::new('--log-level', '--log-level', [CompletionResultType]::ParameterName, 'Log level: trace, debug, info, warn, error [default: info]')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object a line) [default: text]')
             [CompletionResult]::new('--output-limit', '--output-limit', [CompletionResultType]::ParameterName, 'Bytes of output kept per execution, from the end [default: 65536]')
             [CompletionResult]::new('--history-limit', '--history-limit', [CompletionResultType]::ParameterName, 'Executions kept per job [default: 100]')
             [CompletionResult]::new('--restore-limit', '--restore-limit', [CompletionResultType]::ParameterName, 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]')
@@ -103,7 +104,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -131,7 +132,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;jobs;run' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
-            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (the execution)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (the run''s executions, one per node)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -171,7 +172,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         'belfry;jobs;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -224,7 +225,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
-            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration (a live one only with --force)')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -241,6 +242,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;raft;remove-peer' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -267,7 +269,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;raft;help' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
-            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration (a live one only with --force)')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -480,7 +482,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -505,7 +507,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;upgrade;help' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -573,7 +575,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         'belfry;help;jobs' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show a job and its recent executions')
-            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now and wait for it to finish')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -605,7 +607,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;help;raft' {
             [CompletionResult]::new('list-peers', 'list-peers', [CompletionResultType]::ParameterValue, 'List the Raft servers: node, id, address, state, voter, replication progress')
-            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration')
+            [CompletionResult]::new('remove-peer', 'remove-peer', [CompletionResultType]::ParameterValue, 'Remove a server from the Raft configuration (a live one only with --force)')
             [CompletionResult]::new('transfer-leadership', 'transfer-leadership', [CompletionResultType]::ParameterValue, 'Hand leadership to NODE, or to the most caught-up voter')
             [CompletionResult]::new('recover', 'recover', [CompletionResultType]::ParameterValue, 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it')
             break
@@ -673,7 +675,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
         }
         'belfry;help;upgrade' {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error')
-            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout')
+            [CompletionResult]::new('wait', 'wait', [CompletionResultType]::ParameterValue, 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout')
             break
         }
         'belfry;help;upgrade;check' {

@@ -341,7 +341,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__agent)
-            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --output-limit --history-limit --restore-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --raft-multiplier --mail-host --mail-port --mail-username --mail-password --mail-from --mail-payload --mail-subject-prefix --pre-webhook-endpoint --pre-webhook-payload --pre-webhook-headers --webhook-endpoint --webhook-payload --webhook-headers --http-addr --help --version"
+            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --log-format --output-limit --history-limit --restore-limit --shutdown-grace --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --raft-multiplier --mail-host --mail-port --mail-username --mail-password --mail-from --mail-payload --mail-subject-prefix --pre-webhook-endpoint --pre-webhook-payload --pre-webhook-headers --webhook-endpoint --webhook-payload --webhook-headers --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -400,6 +400,10 @@ _belfry() {
                     return 0
                     ;;
                 --log-level)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1741,7 +1745,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__raft__subcmd__remove__subcmd__peer)
-            opts="-h -V --http-addr --help --version"
+            opts="-h -V --force --http-addr --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

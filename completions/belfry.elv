@@ -60,6 +60,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --region 'Region: Raft membership and job targeting stay within it [default: global]'
             cand --datacenter 'Datacenter, informational [default: dc1]'
             cand --log-level 'Log level: trace, debug, info, warn, error [default: info]'
+            cand --log-format 'Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object a line) [default: text]'
             cand --output-limit 'Bytes of output kept per execution, from the end [default: 65536]'
             cand --history-limit 'Executions kept per job [default: 100]'
             cand --restore-limit 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]'
@@ -98,7 +99,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --version 'Print version'
             cand list 'List jobs'
             cand show 'Show a job and its recent executions'
-            cand run 'Run a job now and wait for it to finish'
+            cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -123,7 +124,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;run'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
-            cand --json 'Print JSON (the execution)'
+            cand --json 'Print JSON (the run''s executions, one per node)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -159,7 +160,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;help'= {
             cand list 'List jobs'
             cand show 'Show a job and its recent executions'
-            cand run 'Run a job now and wait for it to finish'
+            cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -202,7 +203,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
-            cand remove-peer 'Remove a server from the Raft configuration'
+            cand remove-peer 'Remove a server from the Raft configuration (a live one only with --force)'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
             cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -217,6 +218,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;remove-peer'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --force 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -240,7 +242,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;help'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
-            cand remove-peer 'Remove a server from the Raft configuration'
+            cand remove-peer 'Remove a server from the Raft configuration (a live one only with --force)'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
             cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -424,7 +426,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand wait 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;upgrade;check'= {
@@ -446,7 +448,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;upgrade;help'= {
             cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand wait 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'belfry;upgrade;help;check'= {
@@ -505,7 +507,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs'= {
             cand list 'List jobs'
             cand show 'Show a job and its recent executions'
-            cand run 'Run a job now and wait for it to finish'
+            cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -528,7 +530,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;help;raft'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'
-            cand remove-peer 'Remove a server from the Raft configuration'
+            cand remove-peer 'Remove a server from the Raft configuration (a live one only with --force)'
             cand transfer-leadership 'Hand leadership to NODE, or to the most caught-up voter'
             cand recover 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul''s peers.json). See docs/operations.md before using it'
         }
@@ -576,7 +578,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;help;upgrade'= {
             cand check 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-            cand wait 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+            cand wait 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
         }
         &'belfry;help;upgrade;check'= {
         }

@@ -61,6 +61,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l tag -d 'Node tag
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l region -d 'Region: Raft membership and job targeting stay within it [default: global]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l datacenter -d 'Datacenter, informational [default: dc1]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l log-level -d 'Log level: trace, debug, info, warn, error [default: info]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l log-format -d 'Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object a line) [default: text]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l output-limit -d 'Bytes of output kept per execution, from the end [default: 65536]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l history-limit -d 'Executions kept per job [default: 100]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l restore-limit -d 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]' -r
@@ -93,7 +94,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "delete" -d 'Delete a job and its executions'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
@@ -108,7 +109,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l json -d 'Print JSON (the execution)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l json -d 'Print JSON (the run\'s executions, one per node)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -127,7 +128,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a job and its executions'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
@@ -144,7 +145,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration (a live one only with --force)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -153,6 +154,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l force -d 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -164,7 +166,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "remove-peer" -d 'Remove a server from the Raft configuration (a live one only with --force)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -256,7 +258,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_se
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l to -d 'The version being rolled out [default: this binary\'s]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -268,7 +270,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_s
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -s h -l help -d 'Print help'
@@ -303,12 +305,12 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now and wait for it to finish'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "delete" -d 'Delete a job and its executions'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "remove-peer" -d 'Remove a server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "remove-peer" -d 'Remove a server from the Raft configuration (a live one only with --force)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "transfer-leadership" -d 'Hand leadership to NODE, or to the most caught-up voter'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from raft" -f -a "recover" -d 'On a STOPPED server whose cluster lost its quorum for good: make the surviving servers the only voters (Consul\'s peers.json). See docs/operations.md before using it'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
@@ -316,4 +318,4 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "restore" -d 'Replace the cluster\'s state with an archive\'s (or seed a new data dir with --data-dir)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive, caught up and the cluster healthy. Exit 1 on timeout'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'

@@ -381,10 +381,11 @@ async fn run_server(
                 tracing::info!(%leader, "leading: scheduler and dispatcher started");
                 tokio::spawn(dispatcher.clone().run(rx.clone()));
                 tokio::spawn(notifier.clone().run(rx.clone()));
-                tokio::spawn(scheduler.clone().run(rx));
+                tokio::spawn(scheduler.clone().run(rx.clone()));
                 tokio::spawn(name_cluster(
                     scheduler.raft.clone(),
                     scheduler.state.clone(),
+                    rx.clone(),
                 ));
                 worker2.nudge();
                 async {}
@@ -508,16 +509,30 @@ async fn watch_leader_changes(
 }
 
 /// The first leader names the cluster (backups carry the name); later leaders find it set.
-async fn name_cluster(raft: Raft, state: crate::consensus::StateMachine) {
-    if matches!(state.read(|r| r.cluster_id()), Ok(Some(_))) {
-        return;
-    }
+/// A write refused early in a new term (a cluster formed by `--bootstrap-expect=3` often hands
+/// leadership on at once) is retried for as long as this node leads: one try left clusters
+/// unnamed, and their backups named `belfry-unnamed-…`.
+async fn name_cluster(
+    raft: Raft,
+    state: crate::consensus::StateMachine,
+    mut stop: watch::Receiver<bool>,
+) {
     let id = format!("{:016x}", rand::random::<u64>());
-    if let Err(e) = raft
-        .client_write(crate::state::Command::SetClusterId { id })
-        .await
-    {
-        tracing::debug!("cluster id not set yet: {e}");
+    loop {
+        if matches!(state.read(|r| r.cluster_id()), Ok(Some(_))) || *stop.borrow() {
+            return;
+        }
+        match raft
+            .client_write(crate::state::Command::SetClusterId { id: id.clone() })
+            .await
+        {
+            Ok(_) => return,
+            Err(e) => tracing::debug!("cluster id not set yet, retrying: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+            _ = stop.changed() => {}
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, RawQuery, Request, State};
+use axum::extract::{OriginalUri, Path, Query, RawQuery, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -650,8 +650,17 @@ async fn operate(ctx: &ApiContext, action: crate::operator::OperatorAction) -> A
     }
 }
 
-async fn remove_peer(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
-    operate(&ctx, crate::operator::OperatorAction::RemovePeer { node }).await
+async fn remove_peer(
+    State(ctx): Ctx,
+    Path(node): Path<String>,
+    Query(p): Query<DemoteParams>,
+) -> ApiResult<Response> {
+    let force = p.force.as_deref().is_some_and(|f| f != "false");
+    operate(
+        &ctx,
+        crate::operator::OperatorAction::RemovePeer { node, force },
+    )
+    .await
 }
 
 async fn force_leave(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
@@ -692,6 +701,12 @@ async fn demote(
     Query(p): Query<DemoteParams>,
 ) -> ApiResult<Response> {
     let addr = rpc_addr_of(&ctx, &node)?;
+    if role_of(&ctx, &node) == Some(crate::membership::Role::Agent) {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{node} is an agent, not a server: only a server can be demoted"),
+        ));
+    }
     let force = p.force.as_deref().is_some_and(|f| f != "false");
     let target = crate::rpc::Peer::named(node);
     operator_reply(
@@ -701,9 +716,24 @@ async fn demote(
     )
 }
 
+/// The node's role (server or agent), as gossip knows it.
+fn role_of(ctx: &ApiContext, node: &str) -> Option<crate::membership::Role> {
+    ctx.membership
+        .members()
+        .into_iter()
+        .find(|m| m.meta.name == node)
+        .map(|m| m.meta.role)
+}
+
 /// Turns a demoted server back into a server.
 async fn promote(State(ctx): Ctx, Path(node): Path<String>) -> ApiResult<Response> {
     let addr = rpc_addr_of(&ctx, &node)?;
+    if role_of(&ctx, &node) == Some(crate::membership::Role::Server) {
+        return Err(ApiError(
+            StatusCode::CONFLICT,
+            format!("{node} is already a server: only a demoted server can be promoted"),
+        ));
+    }
     let target = crate::rpc::Peer::named(node);
     operator_reply(ctx.rpc.call(&addr, &target, &crate::rpc::Promote {}).await)
 }
@@ -1186,12 +1216,33 @@ async fn delete_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Resp
     }
 }
 
-async fn toggle_job(State(ctx): Ctx, Path(name): Path<String>) -> ApiResult<Response> {
+/// Dkron answers run and toggle with `Location` set to the request URI; its clients read it.
+fn with_location(mut response: Response, uri: &axum::http::Uri) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&uri.to_string()) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+async fn toggle_job(
+    State(ctx): Ctx,
+    OriginalUri(uri): OriginalUri,
+    Path(name): Path<String>,
+) -> ApiResult<Response> {
     checked_name(&name)?;
-    match ctx.write(Command::ToggleJob { name: name.clone() }).await? {
+    match ctx
+        .write(Command::ToggleJob {
+            name: name.clone(),
+            at: Some(Utc::now()),
+        })
+        .await?
+    {
         SmResponse::Job(_) => {
             let record = ctx.read(|r| r.job(&name))?.ok_or_else(not_found)?;
-            Ok(json(StatusCode::OK, &ctx.present(record)))
+            Ok(with_location(
+                json(StatusCode::OK, &ctx.present(record)),
+                &uri,
+            ))
         }
         SmResponse::Rejected(r) => Err(rejection(r)),
         other => Err(ApiError::internal(format!("unexpected response {other:?}"))),
@@ -1269,6 +1320,7 @@ struct RunParams {
 /// Manual run. Like Dkron, answers 200 with the job once the run has finished.
 async fn run_job(
     State(ctx): Ctx,
+    OriginalUri(uri): OriginalUri,
     Path(name): Path<String>,
     Query(params): Query<RunParams>,
 ) -> ApiResult<Response> {
@@ -1278,7 +1330,10 @@ async fn run_job(
     launch_manual(&ctx, &name, force).await?;
     // An ephemeral job is gone once it succeeded: answer with it as it was.
     let record = ctx.read(|r| r.job(&name))?.unwrap_or(before);
-    Ok(json(StatusCode::OK, &ctx.present(record)))
+    Ok(with_location(
+        json(StatusCode::OK, &ctx.present(record)),
+        &uri,
+    ))
 }
 
 /// `GET /v1/jobs/NAME/executions`: newest first by default; `_sort` (`id`/`started_at`,

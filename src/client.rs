@@ -287,13 +287,49 @@ impl Client {
         struct Reply {
             message: String,
         }
-        let r: Reply = self.call(Method::POST, path, None, what).await?;
+        let url = format!("{}{path}", self.base);
+        let transport = |source| ClientError::Transport {
+            base: self.base.clone(),
+            source,
+        };
+        let resp = self
+            .request(Method::POST, &url)
+            .send()
+            .await
+            .map_err(transport)?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(transport)?;
+        let text = String::from_utf8_lossy(&bytes).trim().to_string();
+        if status == StatusCode::NOT_FOUND {
+            // The server's 404 names the node and why (no such member, not a Raft server);
+            // keep its words, falling back on what was asked for.
+            return Err(ClientError::NotFound(if text.is_empty() {
+                what.into()
+            } else {
+                text
+            }));
+        }
+        if !status.is_success() {
+            return Err(ClientError::Api {
+                status,
+                message: text,
+            });
+        }
+        let r: Reply = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
+            base: self.base.clone(),
+            reason: e.to_string(),
+        })?;
         Ok(r.message)
     }
 
-    /// Removes a server (name or hex id) from the Raft configuration.
-    pub async fn remove_peer(&self, node: &str) -> Result<String, ClientError> {
-        let path = format!("/v1/operator/raft/remove-peer/{}", encode_segment(node));
+    /// Removes a server (name or hex id) from the Raft configuration (`force`: even one that
+    /// gossip sees alive).
+    pub async fn remove_peer(&self, node: &str, force: bool) -> Result<String, ClientError> {
+        let path = format!(
+            "/v1/operator/raft/remove-peer/{}{}",
+            encode_segment(node),
+            if force { "?force=true" } else { "" }
+        );
         self.operator(&path, &format!("Raft server {node:?}")).await
     }
 

@@ -22,6 +22,40 @@ use crate::consensus::{NodeAddr, Raft};
 use crate::membership::{MemberState, MemberStatus, Membership, Role};
 use crate::rpc::{HelloCall, Peer, RpcClient};
 
+/// How long a server an operator removed (`raft remove-peer --force`, `demote`) is kept out of
+/// the configuration while gossip still shows it as a server: a demoted server needs a moment
+/// to restart as an agent, and re-adding it meanwhile made it a voter again for seconds. Seen
+/// as an agent, it is released at once (a later `promote` adds it without waiting).
+pub const HOLD_OUT: Duration = Duration::from_secs(60);
+
+/// Servers removed by an operator on this node, and when (see [`HOLD_OUT`]).
+static HELD_OUT: std::sync::Mutex<BTreeMap<String, std::time::Instant>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+/// Keeps `name` out of the Raft configuration for [`HOLD_OUT`].
+pub fn hold_out(name: &str) {
+    let mut held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    held.retain(|_, at| at.elapsed() < HOLD_OUT);
+    held.insert(name.to_string(), std::time::Instant::now());
+}
+
+/// A held-out server seen running as an agent has finished its demotion: promoting it later
+/// must add it at once.
+fn release_agents(members: &[MemberState]) {
+    let mut held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    held.retain(|name, at| {
+        at.elapsed() < HOLD_OUT
+            && !members
+                .iter()
+                .any(|m| &m.meta.name == name && m.meta.role == Role::Agent)
+    });
+}
+
+fn is_held_out(name: &str) -> bool {
+    let held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    held.get(name).is_some_and(|at| at.elapsed() < HOLD_OUT)
+}
+
 /// How far behind the leader's log a learner may be and still be promoted.
 const PROMOTE_MAX_LAG: u64 = 16;
 
@@ -174,12 +208,13 @@ impl ClusterManager {
             .nodes()
             .map(|(id, n)| (n.name.clone(), *id))
             .collect();
+        release_agents(&self.membership.members());
         let servers = self.region_servers();
         let now = SystemTime::now();
 
         // New servers join as learners.
         for s in servers.iter().filter(|s| s.status == MemberStatus::Alive) {
-            if by_name.contains_key(&s.meta.name) {
+            if by_name.contains_key(&s.meta.name) || is_held_out(&s.meta.name) {
                 continue;
             }
             let addr = s.meta.rpc_addr.to_string();

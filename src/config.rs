@@ -33,6 +33,10 @@ pub enum ConfigError {
     Value { key: String, reason: String },
 }
 
+/// `log-format` values.
+pub const LOG_FORMAT_TEXT: &str = "text";
+pub const LOG_FORMAT_JSON: &str = "json";
+
 fn value_err(key: &str, reason: impl Into<String>) -> ConfigError {
     ConfigError::Value {
         key: key.into(),
@@ -58,6 +62,7 @@ pub struct ConfigLayer {
     pub region: Option<String>,
     pub datacenter: Option<String>,
     pub log_level: Option<String>,
+    pub log_format: Option<String>,
     pub output_limit: Option<usize>,
     pub history_limit: Option<u32>,
     pub restore_limit: Option<u64>,
@@ -89,6 +94,7 @@ impl ConfigLayer {
             region: self.region.or(lower.region),
             datacenter: self.datacenter.or(lower.datacenter),
             log_level: self.log_level.or(lower.log_level),
+            log_format: self.log_format.or(lower.log_format),
             output_limit: self.output_limit.or(lower.output_limit),
             history_limit: self.history_limit.or(lower.history_limit),
             restore_limit: self.restore_limit.or(lower.restore_limit),
@@ -219,6 +225,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
             "region" => layer.region = Some(string()?),
             "datacenter" => layer.datacenter = Some(string()?),
             "log-level" => layer.log_level = Some(string()?),
+            "log-format" => layer.log_format = Some(string()?),
             "output-limit" => layer.output_limit = Some(uint()? as usize),
             "history-limit" => {
                 layer.history_limit =
@@ -373,6 +380,9 @@ pub struct AgentConfig {
     pub region: String,
     pub datacenter: String,
     pub log_level: String,
+    /// `text` (for people; coloured only on a terminal without `NO_COLOR`) or `json` (one
+    /// object per line, for log shippers).
+    pub log_format: String,
     /// Bytes of output tail kept per execution.
     pub output_limit: usize,
     /// Executions kept per job.
@@ -656,6 +666,13 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
             format!("{log_level:?} is not one of trace, debug, info, warn, error"),
         ));
     }
+    let log_format = layer.log_format.unwrap_or_else(|| LOG_FORMAT_TEXT.into());
+    if !matches!(log_format.as_str(), LOG_FORMAT_TEXT | LOG_FORMAT_JSON) {
+        return Err(value_err(
+            "log-format",
+            format!("{log_format:?} is not one of text, json"),
+        ));
+    }
     let region = layer.region.unwrap_or_else(|| "global".into());
     if region.is_empty() {
         return Err(value_err("region", "must not be empty"));
@@ -713,6 +730,22 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
             join_target(entry).map_err(|e| value_err(key, e))?;
         }
     }
+    let tags = layer.tags.unwrap_or_default();
+    // Every member carries these, set from the node's own settings; a user tag of the same
+    // name would be silently replaced, so it is refused instead.
+    if let Some(key) = tags
+        .keys()
+        .find(|k| crate::model::RESERVED_MEMBER_TAGS.contains(&k.as_str()))
+    {
+        return Err(value_err(
+            "tag",
+            format!(
+                "{key:?} is reserved: every member carries it, set by Belfry ({}); \
+                 use another name",
+                crate::model::RESERVED_MEMBER_TAGS.join(", ")
+            ),
+        ));
+    }
     Ok(AgentConfig {
         notify,
         join,
@@ -732,10 +765,11 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         data_dir: layer
             .data_dir
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
-        tags: layer.tags.unwrap_or_default(),
+        tags,
         region,
         datacenter: layer.datacenter.unwrap_or_else(|| "dc1".into()),
         log_level,
+        log_format,
         output_limit,
         history_limit,
         restore_limit,

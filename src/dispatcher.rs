@@ -1,5 +1,5 @@
 //! The leader's side of execution: sends every launched execution to its node, and makes
-//! sure none is left hanging (design.md §4).
+//! sure none is left hanging (docs/operating.md, "Where jobs run").
 //!
 //! Launches reach the dispatcher from the state machine's launch feed once committed — those
 //! of the scheduler and manual runs alike — and, when it starts, from the state itself: every
@@ -39,7 +39,8 @@ pub fn candidates(members: &[MemberState]) -> Vec<Candidate> {
             name: m.meta.name.clone(),
             region: m.meta.region.clone(),
             alive: m.status == MemberStatus::Alive,
-            tags: m.meta.tags.clone(),
+            // Every tag `/v1/members` shows (dc, region, server, role…), as Dkron matches.
+            tags: crate::api::member_of(m).tags,
         })
         .collect()
 }

@@ -62,8 +62,14 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 }
 
 /// A job, in Dkron's JSON shape (`dkron/job.go`).
+///
+/// `null` in any field means the field's default, as Go's JSON decoder treats it (Dkron's web
+/// UI sends `null` for every empty form field): the `Deserialize` impl below drops `null`
+/// members before the derived decoder runs, so every field, present or future, is covered.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+// `remote = "Self"` turns the derives into inherent `Job::serialize`/`Job::deserialize`
+// functions, which the trait impls below wrap.
+#[serde(default, remote = "Self")]
 pub struct Job {
     pub id: String,
     pub name: String,
@@ -110,6 +116,20 @@ pub struct Job {
     pub catchup: String,
     /// Belfry: how late a tick may still be caught up (Go duration; default `60s`).
     pub catchup_window: String,
+}
+
+impl Serialize for Job {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        Job::serialize(self, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Job {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        fields.retain(|_, value| !value.is_null());
+        Job::deserialize(serde_json::Value::Object(fields)).map_err(serde::de::Error::custom)
+    }
 }
 
 impl Default for Job {
@@ -224,7 +244,15 @@ pub struct Execution {
     pub scheduled_at: DateTime<Utc>,
     pub exit_code: Option<i32>,
     pub status: ExecutionStatus,
+    /// Why the execution never ran, when it did not: [`NOT_RUN_NO_MATCHING_NODE`] for a tick
+    /// no alive node matched (status `failed`, empty `node_name`), so clients can tell it from
+    /// a run that failed. Absent for every execution that ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
+
+/// [`Execution::reason`] of a tick that no alive node matched (tags, region).
+pub const NOT_RUN_NO_MATCHING_NODE: &str = "no_matching_node";
 
 impl Default for Execution {
     fn default() -> Self {
@@ -242,6 +270,7 @@ impl Default for Execution {
             scheduled_at: zero_time(),
             exit_code: None,
             status: ExecutionStatus::Running,
+            reason: None,
         }
     }
 }

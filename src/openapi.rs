@@ -229,7 +229,13 @@ mod tests {
         };
         let cases: Vec<(&str, BTreeSet<String>)> = vec![
             ("Job", fields(&Job::default())),
-            ("Execution", fields(&Execution::default())),
+            (
+                "Execution",
+                fields(&Execution {
+                    reason: Some(crate::model::NOT_RUN_NO_MATCHING_NODE.into()),
+                    ..Execution::default()
+                }),
+            ),
             ("Member", fields(&member)),
             (
                 "NodeStatus",

@@ -14,8 +14,13 @@ use crate::membership::{MemberStatus, Membership};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum OperatorAction {
-    /// Remove a server (by name or hex Raft id) from the Raft configuration.
-    RemovePeer { node: String },
+    /// Remove a server (by name or hex Raft id) from the Raft configuration. A server gossip
+    /// sees alive is refused unless `force` (the leader would add it back at once).
+    RemovePeer {
+        node: String,
+        #[serde(default)]
+        force: bool,
+    },
     /// Remove a server that gossip no longer sees alive.
     ForceLeave { node: String },
     /// Hand leadership to the named voter, or to the most caught-up one.
@@ -104,20 +109,38 @@ pub async fn execute(
                     "{node} is alive: stop it with `belfry leave` on that node instead"
                 )));
             }
-            remove(raft, m.id, &node).await
+            remove(raft, membership, m.id, &node).await
         }
-        OperatorAction::RemovePeer { node } => {
+        OperatorAction::RemovePeer { node, force } => {
             if !quorum_reachable(&m) {
                 return Err(no_quorum(&m, &format!("removing {node}")));
             }
-            remove(raft, m.id, &node).await
+            let alive = membership.members().into_iter().any(|s| {
+                s.meta.name == node
+                    && matches!(s.status, MemberStatus::Alive | MemberStatus::Suspect)
+            });
+            if alive && !force {
+                return Err(OperatorError::Refused(format!(
+                    "{node} is alive: removed, it would be added back as a learner within \
+                     seconds. Stop it first (or `belfry demote {node}` to keep it running as an \
+                     agent); --force removes it anyway"
+                )));
+            }
+            let mut message = remove(raft, membership, m.id, &node).await?;
+            if alive {
+                message.push_str(&format!(
+                    "; it is alive: kept out for {} s, then added back as a learner unless it \
+                     has stopped or become an agent",
+                    crate::cluster::HOLD_OUT.as_secs()
+                ));
+            }
+            Ok(message)
         }
         OperatorAction::TransferLeadership { to } => {
             let target = match to {
                 Some(name) => {
-                    let (id, name, voter) = find(raft, &name).ok_or_else(|| {
-                        OperatorError::NotFound(format!("no Raft server named {name}"))
-                    })?;
+                    let (id, name, voter) =
+                        find(raft, &name).ok_or_else(|| not_a_server(membership, &name))?;
                     if !voter {
                         return Err(OperatorError::Refused(format!("{name} is not a voter")));
                     }
@@ -159,9 +182,30 @@ pub async fn execute(
     }
 }
 
-async fn remove(raft: &Raft, me: u64, node: &str) -> Result<String, OperatorError> {
-    let (id, name, voter) = find(raft, node)
-        .ok_or_else(|| OperatorError::NotFound(format!("no Raft server named {node}")))?;
+/// Why `node` is not in the Raft configuration, in words: an agent, or no such node.
+fn not_a_server(membership: &Membership, node: &str) -> OperatorError {
+    match membership
+        .members()
+        .into_iter()
+        .find(|m| m.meta.name == node)
+    {
+        Some(m) if m.meta.role == crate::membership::Role::Agent => OperatorError::NotFound(
+            format!("{node} is an agent, not a Raft server: only servers take part in Raft"),
+        ),
+        Some(_) => OperatorError::NotFound(format!(
+            "{node} is a server but not (yet) in the Raft configuration"
+        )),
+        None => OperatorError::NotFound(format!("no Raft server named {node}")),
+    }
+}
+
+async fn remove(
+    raft: &Raft,
+    membership: &Membership,
+    me: u64,
+    node: &str,
+) -> Result<String, OperatorError> {
+    let (id, name, voter) = find(raft, node).ok_or_else(|| not_a_server(membership, node))?;
     if id == me {
         return Err(OperatorError::Refused(format!(
             "{name} leads: transfer leadership first (belfry raft transfer-leadership)"
@@ -176,5 +220,6 @@ async fn remove(raft: &Raft, me: u64, node: &str) -> Result<String, OperatorErro
             .await
             .map_err(|e| OperatorError::Unavailable(e.to_string()))?;
     }
+    crate::cluster::hold_out(&name);
     Ok(format!("removed {name} from the Raft configuration"))
 }

@@ -224,6 +224,10 @@ impl RunnerInner {
                 Ok(spec) => Ok(run_http(&spec, self.output_limit, cancel).await),
                 Err(e) => Err(e.to_string()),
             },
+            "" => Err(format!(
+                "the job has no executor: set \"executor\" to one of {}",
+                EXECUTORS.join(", ")
+            )),
             other => Err(format!(
                 "executor {other:?} is not available (available: {})",
                 EXECUTORS.join(", ")

@@ -1,6 +1,6 @@
 //! The leader's launch loop: finds the ticks and owed runs (retries, dependent runs) that are
 //! due, picks their nodes, and records the launches through Raft; the dispatcher then sends
-//! them (design.md §4).
+//! them (docs/operating.md, "Where jobs run").
 //!
 //! Launches due together are committed as one Raft entry. The state machine keeps, per job,
 //! the newest tick ever launched, so a tick is launched at most once whatever happens to this

@@ -107,6 +107,12 @@ pub fn retry_backoff(failed_attempt: u32) -> chrono::Duration {
 }
 
 impl JobRecord {
+    /// A paused job resumes at `at`: the ticks it skipped while paused were not missed (nothing
+    /// was meant to run them), so the ledger moves past them and records nothing for them.
+    fn resume_at(&mut self, at: DateTime<Utc>) {
+        self.last_tick = Some(self.last_tick.map_or(at, |t| t.max(at)));
+    }
+
     /// The instant after which the scheduler looks for this job's next tick.
     pub fn cursor(&self) -> DateTime<Utc> {
         match self.last_tick {
@@ -129,6 +135,11 @@ pub enum Command {
     },
     ToggleJob {
         name: String,
+        /// The leader's clock. Resuming a job moves its tick ledger here, so the ticks that
+        /// came due while it was paused are not recorded as missed (entries written before
+        /// this field existed have none and keep the old behaviour).
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
     },
     /// Record launches, all at once, before any of them is dispatched.
     Launch {
@@ -211,7 +222,8 @@ pub enum Response {
 pub enum Rejection {
     #[error("job {0:?} not found")]
     JobNotFound(String),
-    #[error("parent job {0:?} not found")]
+    /// Dkron's text first (`ErrParentJobNotFound`, which its tests assert), then the name.
+    #[error("specified parent job not found: {0:?}")]
     ParentNotFound(String),
     #[error("{0}")]
     Invalid(String),
@@ -527,12 +539,17 @@ impl<'t> Applier<'t> {
                 self.touched.insert(name.clone());
                 self.delete_job(name)
             }
-            Command::ToggleJob { name } => {
+            Command::ToggleJob { name, at } => {
                 self.touched.insert(name.clone());
                 let Some(mut record) = self.load_job(name)? else {
                     return Ok(Response::Rejected(Rejection::JobNotFound(name.clone())));
                 };
                 record.job.disabled = !record.job.disabled;
+                if !record.job.disabled
+                    && let Some(at) = at
+                {
+                    record.resume_at(*at);
+                }
                 self.store_job(&record)?;
                 Ok(Response::Job(Box::new(record.job)))
             }
@@ -633,9 +650,10 @@ impl<'t> Applier<'t> {
         job.id = job.name.clone();
         if !job.parent_job.is_empty() {
             if job.parent_job == job.name {
-                return Ok(Response::Rejected(Rejection::Invalid(
-                    "parent_job: a job cannot be its own parent".into(),
-                )));
+                return Ok(Response::Rejected(Rejection::Invalid(format!(
+                    "parent_job: {}",
+                    crate::validate::SELF_PARENT
+                ))));
             }
             // Walk up from the new parent: meeting this job again would close a cycle.
             let mut cursor = job.parent_job.clone();
@@ -686,7 +704,8 @@ impl<'t> Applier<'t> {
                 if old.job.parent_job != job.parent_job && !old.job.parent_job.is_empty() {
                     self.unlink_child(&old.job.parent_job, &job.name)?;
                 }
-                JobRecord {
+                let resumed = old.job.disabled && !job.disabled;
+                let mut record = JobRecord {
                     job: job.clone(),
                     anchor: if schedule_changed { at } else { old.anchor },
                     last_tick: if schedule_changed {
@@ -700,7 +719,11 @@ impl<'t> Applier<'t> {
                     pending: old.pending,
                     next_pending_id: old.next_pending_id,
                     groups: old.groups,
+                };
+                if resumed {
+                    record.resume_at(at);
                 }
+                record
             }
         };
         let mut record = record;
@@ -849,6 +872,7 @@ impl<'t> Applier<'t> {
                 execution.output = "missed: no leader could launch this tick in time".into();
             } else if no_target {
                 execution.status = ExecutionStatus::Failed;
+                execution.reason = Some(crate::model::NOT_RUN_NO_MATCHING_NODE.into());
                 execution.finished_at = at;
                 execution.output = format!(
                     "[belfry] not run: {}",
@@ -1325,7 +1349,7 @@ impl std::fmt::Display for Command {
         match self {
             Command::SetJob { job, .. } => write!(f, "set-job {}", job.name),
             Command::DeleteJob { name } => write!(f, "delete-job {name}"),
-            Command::ToggleJob { name } => write!(f, "toggle-job {name}"),
+            Command::ToggleJob { name, .. } => write!(f, "toggle-job {name}"),
             Command::Launch { launches, .. } => write!(f, "launch x{}", launches.len()),
             Command::Finish { results } => write!(f, "finish x{}", results.len()),
             Command::Acknowledge { executions } => write!(f, "ack x{}", executions.len()),
@@ -1423,6 +1447,7 @@ mod tests {
         let r = applier
             .apply(&Command::ToggleJob {
                 name: "rotten".into(),
+                at: None,
             })
             .unwrap();
         match r {
@@ -1588,7 +1613,7 @@ mod tests {
         ) {
             for command in [
                 Command::DeleteJob { name: name.clone() },
-                Command::ToggleJob { name: name.clone() },
+                Command::ToggleJob { name: name.clone(), at: None },
                 Command::SetClusterId { id: name.clone() },
                 Command::DeleteExecutions { name: name.clone() },
                 Command::Acknowledge { executions: vec![(name.clone(), name.clone())] },
@@ -1677,5 +1702,75 @@ mod tests {
         let mut c = setup.to_vec();
         c.push(finish(result(ms(0))));
         assert_eq!(applied(&c), vec![finished]);
+    }
+
+    /// Resuming a paused job (toggle, or an update that clears `disabled`) moves its tick
+    /// ledger to the resume instant: the ticks it skipped while paused are not missed ones,
+    /// and a late `missed` launch for one of them records nothing.
+    #[test]
+    fn ticks_skipped_while_paused_are_not_recorded_as_missed() {
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-05-01T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let s = chrono::Duration::seconds;
+        let job = Job {
+            name: "j".into(),
+            schedule: "@every 1s".into(),
+            executor: "shell".into(),
+            ..Job::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut applier = Applier::new(&txn).unwrap();
+        let toggle = |at| Command::ToggleJob {
+            name: "j".into(),
+            at: Some(at),
+        };
+        applier
+            .apply(&Command::SetJob {
+                job: Box::new(job.clone()),
+                at: t0,
+            })
+            .unwrap();
+        applier.apply(&toggle(t0 + s(1))).unwrap();
+        applier.apply(&toggle(t0 + s(60))).unwrap();
+        let record = applier.load_job("j").unwrap().unwrap();
+        assert!(!record.job.disabled);
+        assert_eq!(record.cursor(), t0 + s(60));
+        let missed = Command::Launch {
+            launches: vec![Launch {
+                job: "j".into(),
+                scheduled_at: t0 + s(30),
+                nodes: vec![],
+                kind: LaunchKind::Missed,
+                no_target: None,
+                force: false,
+            }],
+            history_limit: 10,
+        };
+        assert!(matches!(
+            applier.apply(&missed).unwrap(),
+            Response::Launched(o) if matches!(o[..], [LaunchOutcome::Skipped { .. }])
+        ));
+        assert_eq!(applier.load_job("j").unwrap().unwrap().stored_executions, 0);
+
+        // Paused and resumed by updates: the same.
+        let paused = Job {
+            disabled: true,
+            ..job.clone()
+        };
+        for (job, at) in [(paused, t0 + s(70)), (job, t0 + s(200))] {
+            applier
+                .apply(&Command::SetJob {
+                    job: Box::new(job),
+                    at,
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            applier.load_job("j").unwrap().unwrap().cursor(),
+            t0 + s(200)
+        );
     }
 }

@@ -1,4 +1,5 @@
-//! Which nodes run a job: Dkron's tag selector (dkron-reference.md §6.3).
+//! Which nodes run a job: Dkron's tag selector, as docs/operating.md ("Where jobs run")
+//! describes it.
 //!
 //! A job's `tags` map is a conjunction: every `key: "value"` pair must equal a tag of the node.
 //! A value may end in `:count` (`"web:2"`); the lowest count over all pairs is how many of the

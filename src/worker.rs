@@ -1,5 +1,6 @@
 //! A node's side of execution: it accepts the launches the leader dispatches to it, runs them,
-//! and delivers their results to whichever server leads — durably (design.md §4).
+//! and delivers their results to whichever server leads — durably (docs/operating.md, "Where
+//! jobs run").
 //!
 //! Every node, server or agent, keeps a [`WorkLedger`] in `<data-dir>/work.redb`:
 //!

@@ -639,3 +639,142 @@ async fn the_openapi_document_is_served_and_every_route_in_it_is_served() {
     }
     assert!(probed >= 30, "only {probed} operations documented");
 }
+
+/// What Dkron's web UI and Dkron's own API tests send and expect: `null` for empty form fields
+/// in POST, PUT and PATCH, `Location` on run and toggle, Dkron's parent error texts, a job
+/// without an executor, and tags matched against everything `/v1/members` shows for a node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dkron_web_ui_and_api_tests_are_answered_as_dkron_does() {
+    let node = Node::start(&["--tag", "pool=web"]).await;
+    // Every field the web UI leaves empty, as `null`.
+    let nulls = [
+        "retries",
+        "displayname",
+        "timezone",
+        "owner",
+        "owner_email",
+        "parent_job",
+        "concurrency",
+        "ephemeral",
+        "disabled",
+        "status",
+        "id",
+        "success_count",
+        "error_count",
+        "tags",
+        "metadata",
+        "dependent_jobs",
+        "processors",
+        "next",
+        "last_success",
+        "last_error",
+        "starts_at",
+        "expires_at",
+    ];
+    let mut body = serde_json::json!({
+        "name": "ui", "schedule": "@manually", "executor": "shell",
+        "executor_config": {"command": "echo ui", "shell": "true"},
+    });
+    for field in nulls {
+        body[field] = serde_json::Value::Null;
+    }
+    let body = body.to_string();
+    for (method, path, status) in [
+        ("POST", "/v1/jobs", 201),
+        ("PUT", "/v1/jobs/ui", 201),
+        ("PATCH", "/v1/jobs", 201),
+    ] {
+        let r = http(method, &node.url(path), Some(&body)).await;
+        assert_eq!(r.status, status, "{method} {path}: {}", r.body);
+        let job = r.json();
+        assert_eq!(job["retries"], 0, "{method}");
+        assert_eq!(job["concurrency"], "allow", "{method}");
+        assert_eq!(job["disabled"], false, "{method}");
+        assert_eq!(job["owner"], "", "{method}");
+    }
+    // One field at a time too, so no field's `null` hides behind another's.
+    for field in nulls {
+        let mut one = serde_json::json!({
+            "name": "ui", "schedule": "@manually", "executor": "shell",
+            "executor_config": {"command": "echo ui", "shell": "true"},
+        });
+        one[field] = serde_json::Value::Null;
+        let r = http("POST", &node.url("/v1/jobs"), Some(&one.to_string())).await;
+        assert_eq!(r.status, 201, "{field}: null: {}", r.body);
+    }
+
+    // Run and toggle answer with Location: the request URI, as Dkron does.
+    let run = http("POST", &node.url("/v1/jobs/ui/run?force=true"), None).await;
+    assert_eq!(run.status, 200, "{}", run.body);
+    assert_eq!(run.headers["location"], "/v1/jobs/ui/run?force=true");
+    let toggle = http("POST", &node.url("/v1/jobs/ui/toggle"), None).await;
+    assert_eq!(toggle.status, 200, "{}", toggle.body);
+    assert_eq!(toggle.headers["location"], "/v1/jobs/ui/toggle");
+
+    // Dkron's error texts for a self-parent and a missing parent.
+    let child = |parent: &str| {
+        serde_json::json!({"name": "child", "parent_job": parent, "executor": "shell",
+            "executor_config": {"command": "true"}})
+        .to_string()
+    };
+    let r = http("POST", &node.url("/v1/jobs"), Some(&child("child"))).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(
+        r.body.contains("the job can not have itself as parent"),
+        "{}",
+        r.body
+    );
+    let r = http("POST", &node.url("/v1/jobs"), Some(&child("nobody"))).await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(
+        r.body.contains("specified parent job not found"),
+        "{}",
+        r.body
+    );
+
+    // No executor: saved, as Dkron does; a run fails saying why.
+    let bare = r#"{"name":"bare","schedule":"@manually"}"#;
+    let r = http("POST", &node.url("/v1/jobs"), Some(bare)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["executor"], "");
+    let run = http("POST", &node.url("/v1/jobs/bare/run"), None).await;
+    assert_eq!(run.status, 200, "{}", run.body);
+    let ex = node.executions("bare").await;
+    assert_eq!(ex.len(), 1);
+    assert!(!ex[0].success);
+    assert!(
+        ex[0].output.contains("the job has no executor"),
+        "{}",
+        ex[0].output
+    );
+
+    // Tags match every tag /v1/members shows for the node, not only the user's own.
+    let member = &http("GET", &node.url("/v1/members"), None).await.json()[0];
+    let shown = member["Tags"].as_object().unwrap().clone();
+    assert_eq!(shown["pool"], "web");
+    for key in ["dc", "region", "server", "role", "pool"] {
+        let value = shown[key].as_str().unwrap();
+        let name = format!("by-{key}");
+        let mut job = shell_job(&name, "@manually", "echo matched");
+        job.tags = [(key.to_string(), value.to_string())].into();
+        node.client().put_job(&job).await.unwrap();
+        let run = http("POST", &node.url(&format!("/v1/jobs/{name}/run")), None).await;
+        assert_eq!(run.status, 200, "{key}: {}", run.body);
+        let ex = node.executions(&name).await;
+        assert_eq!(ex.len(), 1, "{key}");
+        assert!(ex[0].success, "{key}={value}: {:?}", ex[0]);
+        assert_eq!(ex[0].node_name, "node-a", "{key}");
+        assert_eq!(ex[0].reason, None, "{key}");
+    }
+    // A tick no node matches is told apart by its reason.
+    let mut job = shell_job("nowhere", "@manually", "echo never");
+    job.tags = [("dc".to_string(), "elsewhere".to_string())].into();
+    node.client().put_job(&job).await.unwrap();
+    http("POST", &node.url("/v1/jobs/nowhere/run"), None).await;
+    let listed = http("GET", &node.url("/v1/jobs/nowhere/executions"), None)
+        .await
+        .json();
+    assert_eq!(listed[0]["reason"], "no_matching_node", "{listed}");
+    assert_eq!(listed[0]["status"], "failed");
+    assert_eq!(listed[0]["node_name"], "");
+}

@@ -197,16 +197,36 @@ async fn damaged_archives_are_refused_with_the_reason_and_change_nothing() {
         (&newer, "archive format 99 is newer"),
         (&not_ours, "truncated or corrupt"),
     ] {
+        // A damaged archive is bad input: exit 2, as documented.
         let f = file.to_str().unwrap();
         let (code, _, err) = cli(&["snapshot", "inspect", f], &[], None);
-        assert_ne!(code, 0, "{f}");
+        assert_eq!(code, 2, "{f}: {err}");
         assert!(err.contains(reason), "{f}: {err}");
         let (code, _, err) = at(
             &node,
             &["snapshot", "restore", f, "--yes", "--allow-unsigned"],
         );
-        assert_ne!(code, 0, "{f}");
+        assert_eq!(code, 2, "{f}: {err}");
         assert!(err.contains("refused"), "{f}: {err}");
+    }
+    // A missing archive is "not found": exit 3, for inspect, restore and an offline restore.
+    let missing = dir.path().join("missing.tar.zst");
+    let m = missing.to_str().unwrap();
+    let seed = dir.path().join("seed");
+    for args in [
+        vec!["snapshot", "inspect", m],
+        vec!["snapshot", "restore", m, "--yes"],
+        vec![
+            "snapshot",
+            "restore",
+            m,
+            "--data-dir",
+            seed.to_str().unwrap(),
+        ],
+    ] {
+        let (code, _, err) = at(&node, &args);
+        assert_eq!(code, 3, "{args:?}: {err}");
+        assert!(err.contains("No such file"), "{args:?}: {err}");
     }
     assert!(node.client().job("keep").await.is_ok(), "nothing changed");
 }

@@ -39,7 +39,10 @@ async fn jobs_commands_and_exit_codes() {
     let (code, out, _) = run(&["jobs", "run", "bad", "--json"]);
     assert_eq!(code, 4, "a failed run exits 4: {out}");
     let e: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(e["exit_code"], 3);
+    assert_eq!(
+        e[0]["exit_code"], 3,
+        "a list, one execution per node: {out}"
+    );
 
     let (code, out, _) = run(&["jobs", "show", "ok", "--json"]);
     assert_eq!(code, 0);

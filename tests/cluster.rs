@@ -432,6 +432,13 @@ async fn operators_transfer_leadership_remove_peers_and_make_nodes_leave() {
     assert!(err.contains("is alive"), "{err}");
     let (code, _, err) = run(&["raft", "remove-peer", "nobody"]);
     assert_eq!(code, 3, "{err}");
+    // remove-peer of a live server is refused without --force (the leader would add it back
+    // within seconds), and nothing changes.
+    let (code, _, err) = run(&["raft", "remove-peer", &alive]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is alive") && err.contains("--force"), "{err}");
+    let voters = voters_via(&nodes[others[1]].client()).await.unwrap();
+    assert_eq!(voters.len(), 3, "{voters:?}");
 
     // `belfry leave` makes the node leave and stop with exit code 0.
     let leaving = leader;
@@ -648,11 +655,30 @@ fn is_server(m: &belfry::model::Member) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demote_and_promote_survive_restarts_and_demote_guards_the_quorum() {
-    let (mut nodes, leader) = three_servers().await;
+    let (mut nodes, mut leader) = three_servers().await;
+    if leader == 0 {
+        // node-a is the others' seed and was started with nothing to join through, so as an
+        // agent it could not rejoin: let another server lead, and demote that one.
+        let (code, out, err) = cli(
+            &[
+                "--http-addr",
+                &nodes[1].addr(),
+                "raft",
+                "transfer-leadership",
+                &nodes[1].name,
+            ],
+            &[],
+            None,
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        leader = 1;
+    }
     let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
-    let (a, b) = (others[0], others[1]);
+    // The current leader is demoted: it hands leadership over first, and the demotion must
+    // succeed at the first try (it used to read the new leader too early and answer 503).
+    let (a, b) = (leader, others[0]);
     let a_name = nodes[a].name.clone();
-    let addr = nodes[leader].addr();
+    let addr = nodes[others[1]].addr();
     let run = |args: &[&str]| {
         let mut v = vec!["--http-addr", addr.as_str()];
         v.extend_from_slice(args);
@@ -661,13 +687,16 @@ async fn demote_and_promote_survive_restarts_and_demote_guards_the_quorum() {
     let (code, out, err) = run(&["demote", &a_name]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("demoted"), "{out}");
-    let client = nodes[leader].client();
+    let client = nodes[others[1]].client();
     let agent_again = |client: belfry::client::Client, name: String| async move {
         let v = voters_via(&client).await?;
         let m = client.members().await.ok()?;
         let me = m.iter().find(|m| m.name == name && m.status == 1)?;
         (v.len() == 2 && !v.contains(&name) && !is_server(me)).then_some(())
     };
+    // Not asserted: that the demoted server is never added back while it restarts as an agent.
+    // The leader that removed it keeps it out, but a leader elected just after does not know
+    // (issue 14, open: the hold-out must become replicated state).
     wait_for(
         "the demoted server to run as an agent",
         Duration::from_secs(30),
@@ -1092,6 +1121,39 @@ async fn a_rolling_upgrade_goes_agents_followers_leader_with_checks_and_waits() 
     let (code, out, err) = cmd(&["upgrade", "wait", "agent-1", "--timeout", "30s"]);
     assert_eq!(code, 0, "{out}{err}");
     let leader_name = client.cluster_health().await.unwrap().leader.unwrap();
+
+    // A cluster formed by --bootstrap-expect=3 is named (backups used to be `belfry-unnamed-…`).
+    let snapshot_url = nodes[0].url("/v1/operator/snapshot");
+    let cluster_id = wait_for("the cluster id", Duration::from_secs(30), || {
+        let url = snapshot_url.clone();
+        async move {
+            let r = http("GET", &url, None).await;
+            let id = r
+                .headers
+                .get("x-belfry-cluster-id")?
+                .to_str()
+                .ok()?
+                .to_string();
+            (r.status == 200 && id != "unnamed").then_some(id)
+        }
+    })
+    .await;
+    assert_eq!(cluster_id.len(), 16, "{cluster_id}");
+
+    // Server operations on an agent say which node and why, not a raw RPC error.
+    let (code, _, err) = cmd(&["demote", "agent-1"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("agent-1 is an agent, not a server"), "{err}");
+    let (code, _, err) = cmd(&["raft", "transfer-leadership", "agent-1"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("agent-1 is an agent, not a Raft server"),
+        "{err}"
+    );
+    let (code, _, err) = cmd(&["promote", &leader_name]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("is already a server"), "{err}");
+
     let order: Vec<usize> = (0..3)
         .filter(|i| nodes[*i].name != leader_name)
         .chain((0..3).filter(|i| nodes[*i].name == leader_name))
@@ -1135,6 +1197,13 @@ async fn a_rolling_upgrade_goes_agents_followers_leader_with_checks_and_waits() 
         nodes[i].spawn();
         let (code, out, err) = at(&["upgrade", "wait", &name, "--timeout", "60s"]);
         assert_eq!(code, 0, "{name}: {out}{err}");
+        // "Back" means a voter again, not a learner that does not count for the quorum yet.
+        let via_client = nodes[(i + 1) % 3].client();
+        let voters = voters_via(&via_client).await.unwrap_or_default();
+        assert!(
+            voters.contains(&name),
+            "upgrade wait returned while {name} was not a voter: {voters:?}"
+        );
     }
     let (code, _, err) = cmd(&["upgrade", "wait", "nobody", "--timeout", "1s"]);
     assert_eq!(code, 1);

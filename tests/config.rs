@@ -44,6 +44,9 @@ fn unknown_key_bad_values_and_busy_addresses_exit_2_and_touch_nothing() {
         ("--shutdown-grace=forever", "shutdown-grace"),
         ("--node-name=has space", "node-name"),
         ("--tag=novalue", "--tag"),
+        // Every member carries `role`: a user's own would be silently replaced.
+        ("--tag=role=web", "\"role\" is reserved"),
+        ("--tag=dc=eu", "\"dc\" is reserved"),
     ] {
         let flag = extra.split('=').next().unwrap();
         let mut a: Vec<&str> = base
@@ -108,7 +111,7 @@ async fn precedence_is_flag_then_env_then_file_and_dkron_yml_is_accepted() {
     std::fs::write(
         &file,
         "server: true\nbootstrap-expect: 1\nnode-name: from-file\nlog-level: info\n\
-         tags:\n  role: web\nencrypt: MDEyMzQ1Njc4OWFiY2RlZg==\n\
+         tags:\n  pool: web\nencrypt: MDEyMzQ1Njc4OWFiY2RlZg==\n\
          raft-multiplier: 1\nenable-prometheus: true\n",
     )
     .unwrap();
@@ -217,9 +220,30 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
     for key in ["retry-interval", "encrypt", "nonsense"] {
         assert!(err.contains(key), "{key} not named: {err}");
     }
+    // With --json, an invalid file is a JSON answer too (it used to print nothing).
+    let (code, out, _) = cli(&["config", "check", f, "--json"], &[], None);
+    assert_eq!(code, 2);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"].as_array().unwrap().len(), 3, "{v}");
+    let missing = dir.path().join("missing.yml");
+    let (code, out, _) = cli(
+        &["config", "check", missing.to_str().unwrap(), "--json"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 2);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+    assert_eq!(v["valid"], false);
+    assert!(
+        v["errors"][0].as_str().unwrap().contains("cannot read"),
+        "{v}"
+    );
     std::fs::write(
         &file,
-        "server: true\nhistory-limit: 7\ntags:\n  role: web\n",
+        "server: true\nhistory-limit: 7\ntags:\n  pool: web\n",
     )
     .unwrap();
     let (code, out, err) = cli(
@@ -238,5 +262,44 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
         v["settings"]["history-limit"], "9",
         "the environment wins over the file"
     );
-    assert_eq!(v["settings"]["tags"], "role=web");
+    assert_eq!(v["settings"]["tags"], "pool=web");
+}
+
+/// Logs to a file carry no colour codes (the old default wrote ANSI escapes into every log
+/// file and pipe); `--log-format json` writes one JSON object a line for log shippers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_are_plain_text_off_a_terminal_and_json_on_request() {
+    let text = Node::start(&[]).await;
+    let log = text.log();
+    assert!(log.contains("INFO"), "{log}");
+    assert!(!log.contains('\x1b'), "colour codes in a log file: {log:?}");
+
+    let json = Node::start(&["--log-format", "json"]).await;
+    let log = json.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(
+            v["level"].is_string() && v["timestamp"].is_string(),
+            "{line}"
+        );
+    }
+
+    let (code, _, err) = cli(
+        &[
+            "agent",
+            "--server",
+            "--bootstrap-expect=1",
+            "--log-format=xml",
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("log-format: \"xml\" is not one of text, json"),
+        "{err}"
+    );
 }

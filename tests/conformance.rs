@@ -1,17 +1,24 @@
-//! Conformance with Dkron's published OpenAPI spec (`../shared/dkron-openapi.yaml`, next to the
-//! project root): every operation it lists is either run against a live Belfry node — with a
-//! valid request, checking that the status is one the spec lists and that a JSON body has
-//! every field the spec's schema declares, of the declared type — or listed in [`MISSING`] with
-//! the reason Belfry does not serve it. An operation in neither fails the test, and so does a
-//! listed one that Belfry has started serving (move it to [`plans`] then).
+//! Conformance with Dkron's API, in two parts.
 //!
-//! Where Dkron's code answers differently from its spec, Belfry follows the code (Dkron v4.1.2,
-//! per dkron-reference.md §2.4) and the difference is written next to the check that allows it.
+//! [`dkrons_api_contract_as_belfry_keeps_it`] needs nothing outside the repository: it states,
+//! in this project's own words, what Belfry keeps of Dkron's `/v1` contract (each operation's
+//! status code and the fields, with their JSON types, that Dkron's clients and web UI read) and
+//! checks a live node against it. docs/api.md and docs/compatibility.md say the same in prose.
 //!
-//! The spec is read at run time from `$BELFRY_DKRON_OPENAPI` if set, else from
-//! `<project root>/../shared/dkron-openapi.yaml`.
+//! [`every_operation_of_dkrons_spec_answers_as_the_spec_or_dkrons_code_says`] is an optional,
+//! extra check against Dkron's own published OpenAPI spec, which is not part of this
+//! repository. It runs when `$BELFRY_DKRON_OPENAPI` names the spec file (`.ci/run` sets it when
+//! `../shared/dkron-openapi.yaml` exists); unset, the test prints a one-line notice and passes;
+//! set to a missing or unreadable file, it fails. Every operation the spec lists is either run
+//! against a live Belfry node — with a valid request, checking that the status is one the spec
+//! lists and that a JSON body has every field the spec's schema declares, of the declared type
+//! — or listed in [`MISSING`] with the reason Belfry does not serve it. An operation in neither
+//! fails the test, and so does a listed one that Belfry has started serving (move it to
+//! [`plans`] then). Where Dkron's code answers differently from its spec, Belfry follows the
+//! code (Dkron v4.1.2) and the difference is written next to the check that allows it.
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::PathBuf;
 
 use serde_json::Value;
@@ -20,26 +27,30 @@ use crate::support::*;
 
 const SPEC_ENV: &str = "BELFRY_DKRON_OPENAPI";
 
-fn dkron_spec() -> Value {
-    // CARGO_MANIFEST_DIR is commands/ (the test binary's package): two levels up is the
-    // directory that holds the project and `shared/`.
-    let path = std::env::var_os(SPEC_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/dkron-openapi.yaml"
-            ))
-        });
+/// Dkron's spec, when `$BELFRY_DKRON_OPENAPI` names it; `None` (after a notice) when unset.
+fn dkron_spec() -> Option<Value> {
+    let Some(path) = std::env::var_os(SPEC_ENV).filter(|p| !p.is_empty()) else {
+        // Straight to stderr: libtest captures `eprintln!` of passing tests, and a skipped
+        // check must not pass silently.
+        let _ = writeln!(
+            std::io::stderr(),
+            "conformance: Dkron's OpenAPI spec check skipped ({SPEC_ENV} is not set; \
+             .ci/run sets it when ../shared/dkron-openapi.yaml exists)"
+        );
+        return None;
+    };
+    let path = PathBuf::from(path);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
         panic!(
-            "Dkron's OpenAPI spec is needed at {} ({e}): it lives in shared/ next to the project \
-             root; set {SPEC_ENV} to its path if it is elsewhere",
+            "{SPEC_ENV} names {}, which cannot be read ({e}): point it at Dkron's OpenAPI spec, \
+             or unset it to skip this check",
             path.display()
         )
     });
-    serde_yaml_ng::from_str(&text)
-        .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display()))
+    Some(
+        serde_yaml_ng::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not valid YAML: {e}", path.display())),
+    )
 }
 
 /// Operations of Dkron's spec that Belfry does not serve, and why.
@@ -67,8 +78,7 @@ struct Plan {
 
 const JOB: &str = "conformance";
 
-/// A job as Dkron's docs and tests post it (dkron-reference.md §3.1), with processor config as
-/// strings: the spec's own example `{"files":{"forward": true}}` would not decode in Dkron.
+/// A job as Dkron's docs and tests post it, with processor config as strings: the spec's own example `{"files":{"forward": true}}` would not decode in Dkron.
 fn job_body(displayname: &str) -> String {
     serde_json::json!({
         "name": JOB, "displayname": displayname, "schedule": "@every 1h",
@@ -114,7 +124,7 @@ fn plans() -> BTreeMap<(String, String), Plan> {
                 code_statuses: Some((
                     &[200],
                     "the spec says 202; Dkron's handler sets 202 but renders with 200, which \
-                     its e2e tests assert (dkron-reference.md §2.3)",
+                     its e2e tests assert",
                 )),
                 ..run(5)
             },
@@ -157,7 +167,7 @@ fn plans() -> BTreeMap<(String, String), Plan> {
                 multipart: true,
                 skip_schema: Some(
                     "the spec says an array; Dkron's code answers a JSON string holding the \
-                     array (dkron-reference.md §2.4), which Belfry follows",
+                     array, which Belfry follows",
                 ),
                 ..run(24)
             },
@@ -180,7 +190,7 @@ fn plans() -> BTreeMap<(String, String), Plan> {
 }
 
 /// Fields the spec types as plain date-time strings but Dkron's code sends as `null` when
-/// unset (its NullableTime, dkron-reference.md §3.1).
+/// unset (its NullableTime).
 const NULLABLE_IN_DKRON: &[&str] = &["last_success", "last_error", "starts_at", "expires_at"];
 
 fn deref<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
@@ -283,7 +293,7 @@ fn not_served(r: &Raw) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_operation_of_dkrons_spec_answers_as_the_spec_or_dkrons_code_says() {
-    let spec = dkron_spec();
+    let Some(spec) = dkron_spec() else { return };
     // The spec's paths are relative to its server URL (`http://localhost:8080/v1`).
     let base = spec["servers"][0]["url"]
         .as_str()
@@ -411,6 +421,255 @@ async fn every_operation_of_dkrons_spec_answers_as_the_spec_or_dkrons_code_says(
     assert!(
         failures.is_empty(),
         "Belfry differs from Dkron's spec:\n{}",
+        failures.join("\n")
+    );
+}
+
+/// A JSON type, as Dkron's clients read it.
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    Str,
+    Int,
+    Bool,
+    Map,
+    List,
+    /// An RFC 3339 date-time string.
+    Time,
+    /// An RFC 3339 date-time string, or `null` when unset (Dkron's NullableTime).
+    TimeOrNull,
+}
+
+fn kind_matches(kind: Kind, v: &Value) -> bool {
+    let time = |v: &Value| {
+        v.as_str()
+            .is_some_and(|t| chrono::DateTime::parse_from_rfc3339(t).is_ok())
+    };
+    match kind {
+        Kind::Str => v.is_string(),
+        Kind::Int => v.is_i64() || v.is_u64(),
+        Kind::Bool => v.is_boolean(),
+        Kind::Map => v.is_object(),
+        Kind::List => v.is_array(),
+        Kind::Time => time(v),
+        Kind::TimeOrNull => v.is_null() || time(v),
+    }
+}
+
+/// A job as Dkron sends it (`dkron/job.go`): every field, always present.
+const JOB_FIELDS: &[(&str, Kind)] = &[
+    ("id", Kind::Str),
+    ("name", Kind::Str),
+    ("displayname", Kind::Str),
+    ("schedule", Kind::Str),
+    ("timezone", Kind::Str),
+    ("owner", Kind::Str),
+    ("owner_email", Kind::Str),
+    ("success_count", Kind::Int),
+    ("error_count", Kind::Int),
+    ("last_success", Kind::TimeOrNull),
+    ("last_error", Kind::TimeOrNull),
+    ("disabled", Kind::Bool),
+    ("tags", Kind::Map),
+    ("metadata", Kind::Map),
+    ("retries", Kind::Int),
+    ("dependent_jobs", Kind::List),
+    ("parent_job", Kind::Str),
+    ("processors", Kind::Map),
+    ("concurrency", Kind::Str),
+    ("executor", Kind::Str),
+    ("executor_config", Kind::Map),
+    ("status", Kind::Str),
+    ("next", Kind::Time),
+    ("ephemeral", Kind::Bool),
+    ("starts_at", Kind::TimeOrNull),
+    ("expires_at", Kind::TimeOrNull),
+];
+
+/// An execution as Dkron sends it (`dkron/execution.go`).
+const EXECUTION_FIELDS: &[(&str, Kind)] = &[
+    ("id", Kind::Str),
+    ("job_name", Kind::Str),
+    ("started_at", Kind::Time),
+    ("finished_at", Kind::Time),
+    ("success", Kind::Bool),
+    ("output", Kind::Str),
+    ("node_name", Kind::Str),
+    ("group", Kind::Int),
+    ("attempt", Kind::Int),
+];
+
+/// A member as Dkron prints serf's Member.
+const MEMBER_FIELDS: &[(&str, Kind)] = &[
+    ("Name", Kind::Str),
+    ("Addr", Kind::Str),
+    ("Port", Kind::Int),
+    ("Tags", Kind::Map),
+    ("Status", Kind::Int),
+    ("ProtocolMin", Kind::Int),
+    ("ProtocolMax", Kind::Int),
+    ("ProtocolCur", Kind::Int),
+    ("DelegateMin", Kind::Int),
+    ("DelegateMax", Kind::Int),
+    ("DelegateCur", Kind::Int),
+];
+
+/// What a body must look like.
+enum Shape {
+    Any,
+    Object(&'static [(&'static str, Kind)]),
+    ListOf(&'static [(&'static str, Kind)]),
+    /// A JSON string (Dkron answers some operations with a bare message).
+    Text,
+    /// An object with these keys (values not checked).
+    Keys(&'static [&'static str]),
+}
+
+fn check_fields(fields: &[(&str, Kind)], value: &Value, at: &str, errors: &mut Vec<String>) {
+    let Some(map) = value.as_object() else {
+        errors.push(format!("{at}: not an object: {value}"));
+        return;
+    };
+    for (field, kind) in fields {
+        match map.get(*field) {
+            Some(v) if kind_matches(*kind, v) => {}
+            Some(v) => errors.push(format!("{at}.{field}: expected {kind:?}, got {v}")),
+            None => errors.push(format!("{at}: field {field} missing")),
+        }
+    }
+}
+
+/// Dkron's `/v1` contract as Belfry keeps it (docs/api.md, docs/compatibility.md): for each
+/// operation, in order, the status Dkron's code answers and the shape its clients read. Needs
+/// nothing outside the repository.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dkrons_api_contract_as_belfry_keeps_it() {
+    let node = Node::start(&[]).await;
+    let job = format!("/v1/jobs/{JOB}");
+    let steps: Vec<(&str, String, Option<String>, u16, Shape)> = vec![
+        (
+            "POST",
+            "/v1/jobs".into(),
+            Some(job_body("Contract")),
+            201,
+            Shape::Object(JOB_FIELDS),
+        ),
+        (
+            "PATCH",
+            "/v1/jobs".into(),
+            Some(job_body("Contract, patched")),
+            201,
+            Shape::Object(JOB_FIELDS),
+        ),
+        (
+            "GET",
+            "/v1/jobs".into(),
+            None,
+            200,
+            Shape::ListOf(JOB_FIELDS),
+        ),
+        ("GET", job.clone(), None, 200, Shape::Object(JOB_FIELDS)),
+        // Dkron's run handler sets 202 but renders 200, which its own tests assert.
+        ("POST", job.clone(), None, 200, Shape::Object(JOB_FIELDS)),
+        (
+            "GET",
+            format!("{job}/executions"),
+            None,
+            200,
+            Shape::ListOf(EXECUTION_FIELDS),
+        ),
+        (
+            "POST",
+            format!("{job}/toggle"),
+            None,
+            200,
+            Shape::Object(JOB_FIELDS),
+        ),
+        ("GET", "/v1/busy".into(), None, 200, Shape::Any),
+        (
+            "GET",
+            "/v1/".into(),
+            None,
+            200,
+            Shape::Keys(&["agent", "serf", "tags"]),
+        ),
+        (
+            "GET",
+            "/v1/members".into(),
+            None,
+            200,
+            Shape::ListOf(MEMBER_FIELDS),
+        ),
+        (
+            "GET",
+            "/v1/leader".into(),
+            None,
+            200,
+            Shape::Object(MEMBER_FIELDS),
+        ),
+        ("GET", "/v1/isleader".into(), None, 200, Shape::Text),
+        ("DELETE", format!("{job}/executions"), None, 200, Shape::Any),
+        ("DELETE", job.clone(), None, 200, Shape::Object(JOB_FIELDS)),
+        ("GET", job.clone(), None, 404, Shape::Any),
+        ("GET", "/v1/pause".into(), None, 200, Shape::Any),
+        ("POST", "/v1/pause".into(), None, 200, Shape::Any),
+        ("POST", "/v1/unpause".into(), None, 200, Shape::Any),
+        ("GET", "/v1/stats".into(), None, 200, Shape::Any),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, status, shape) in steps {
+        let r = http(method, &node.url(&path), body.as_deref()).await;
+        if r.status != status {
+            failures.push(format!(
+                "{method} {path}: status {} not {status}: {}",
+                r.status, r.body
+            ));
+            continue;
+        }
+        let mut errors = Vec::new();
+        match shape {
+            Shape::Any => {}
+            Shape::Object(fields) => check_fields(fields, &r.json(), "$", &mut errors),
+            Shape::ListOf(fields) => match r.json() {
+                Value::Array(items) if !items.is_empty() => {
+                    for (i, item) in items.iter().enumerate() {
+                        check_fields(fields, item, &format!("$[{i}]"), &mut errors);
+                    }
+                }
+                other => errors.push(format!("$: expected a non-empty list, got {other}")),
+            },
+            Shape::Text => {
+                if !r.json().is_string() {
+                    errors.push(format!("$: expected a JSON string, got {}", r.body));
+                }
+            }
+            Shape::Keys(keys) => {
+                let v = r.json();
+                for k in keys {
+                    if v.get(k).is_none() {
+                        errors.push(format!("$: field {k} missing"));
+                    }
+                }
+            }
+        }
+        failures.extend(errors.into_iter().map(|e| format!("{method} {path}: {e}")));
+    }
+    // Restore takes the job list as the multipart field `file`; Dkron answers a JSON string
+    // that holds the restored jobs.
+    let restored = multipart(
+        &node.url("/v1/restore"),
+        "file",
+        &format!("[{}]", job_body("Restored")),
+    )
+    .await;
+    if restored.status != 200 || !restored.json().is_string() {
+        failures.push(format!(
+            "POST /v1/restore: {} {}",
+            restored.status, restored.body
+        ));
+    }
+    assert!(
+        failures.is_empty(),
+        "Belfry differs from Dkron's contract:\n{}",
         failures.join("\n")
     );
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use belfry::model::{Execution, ExecutionStatus, Job};
 
-use crate::support::{Node, shell_job, wait_for};
+use crate::support::{Node, cli, shell_job, wait_for};
 
 fn tagged(mut job: Job, tags: &[(&str, &str)]) -> Job {
     job.tags = tags
@@ -123,6 +123,40 @@ async fn tags_pick_the_nodes_and_counts_spread_over_them() {
     let ex = &nowhere_ticks.values().next().unwrap()[0];
     assert_eq!(ex.status, ExecutionStatus::Failed);
     assert!(ex.output.contains("matches the job's tags"), "{ex:?}");
+
+    // `belfry jobs run` of a job on three nodes that fails on one: every node's result is
+    // printed and the partial failure exits 4, as documented.
+    let partial = tagged(
+        shell_job(
+            "partial",
+            "@manually",
+            "echo on-$BELFRY_NODE_NAME; test $BELFRY_NODE_NAME != agent-2",
+        ),
+        &[("pool", "w")],
+    );
+    client.put_job(&partial).await.unwrap();
+    let addr = server.addr();
+    let (code, out, err) = cli(&["--http-addr", &addr, "jobs", "run", "partial"], &[], None);
+    assert_eq!(code, 4, "a partial failure exits 4: {out}{err}");
+    for node in ["node-a", "agent-1", "agent-2"] {
+        assert!(
+            out.contains(&format!("on-{node}")),
+            "{node}'s output: {out}"
+        );
+    }
+    assert!(
+        out.contains("partially_failed: 1 of 3 nodes failed"),
+        "{out}"
+    );
+    let (code, out, _) = cli(
+        &["--http-addr", &addr, "jobs", "run", "partial", "--json"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 4);
+    let ran: Vec<Execution> = serde_json::from_str(&out).unwrap();
+    assert_eq!(ran.len(), 3, "{out}");
+    assert_eq!(ran.iter().filter(|e| !e.success).count(), 1);
 
     // A tag count of 0 is refused up front.
     let bad = tagged(shell_job("bad", "@every 1s", "true"), &[("pool", "w:0")]);

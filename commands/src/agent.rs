@@ -28,6 +28,7 @@ pub fn layer_from_flags(
         region: args.region.clone(),
         datacenter: args.datacenter.clone(),
         log_level: args.log_level.clone(),
+        log_format: args.log_format.clone(),
         output_limit: args.output_limit,
         history_limit: args.history_limit,
         restore_limit: args.restore_limit,
@@ -59,7 +60,7 @@ pub fn layer_from_flags(
     })
 }
 
-fn init_logging(level: &str) {
+fn init_logging(level: &str, format: &str) {
     let level = match level {
         "fatal" | "panic" => "error",
         other => other,
@@ -69,13 +70,21 @@ fn init_logging(level: &str) {
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("BELFRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},openraft=warn")));
-    let _ = tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_filter(filter.and(RepeatedWarnings::default())),
-        )
-        .try_init();
+    let filter = filter.and(RepeatedWarnings::default());
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let _ = if format == belfry::config::LOG_FORMAT_JSON {
+        tracing_subscriber::registry()
+            .with(layer.json().with_filter(filter))
+            .try_init()
+    } else {
+        // Colour codes only for a person at a terminal: a file, a pipe or journald gets
+        // plain text, and so does anyone who set NO_COLOR (https://no-color.org).
+        let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+            && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        tracing_subscriber::registry()
+            .with(layer.with_ansi(colour).with_filter(filter))
+            .try_init()
+    };
 }
 
 /// How often one openraft warning (one place in its code) may be logged.
@@ -157,7 +166,7 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
         // SAFETY: no other thread exists yet; the runtime and logging start below.
         unsafe { std::env::remove_var(name) };
     }
-    init_logging(&config.log_level);
+    init_logging(&config.log_level, &config.log_format);
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
     }

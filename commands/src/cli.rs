@@ -13,7 +13,7 @@ Exit codes:
   1  the cluster could not be reached, or refused the request
   2  bad usage or configuration (nothing was started or changed)
   3  the named job or execution does not exist
-  4  jobs run: the job ran and its execution failed";
+  4  jobs run: the job ran and its execution failed on at least one node";
 
 /// Belfry: a distributed, fault-tolerant cron scheduler that speaks Dkron's API.
 #[derive(Debug, Parser)]
@@ -187,6 +187,11 @@ pub struct AgentArgs {
     #[arg(long, env = "BELFRY_LOG_LEVEL", value_name = "LEVEL")]
     pub log_level: Option<String>,
 
+    /// Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object
+    /// a line) [default: text]
+    #[arg(long, env = "BELFRY_LOG_FORMAT", value_name = "FORMAT")]
+    pub log_format: Option<String>,
+
     /// Bytes of output kept per execution, from the end [default: 65536]
     #[arg(long, env = "BELFRY_OUTPUT_LIMIT", value_name = "BYTES")]
     pub output_limit: Option<usize>,
@@ -313,8 +318,9 @@ pub enum UpgradeCommand {
         #[arg(long)]
         json: bool,
     },
-    /// After restarting NODE on the new version: wait until it is alive, caught up and the
-    /// cluster healthy. Exit 1 on timeout
+    /// After restarting NODE on the new version: wait until it is alive and, for a server, a
+    /// caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on
+    /// timeout
     Wait {
         /// Node name
         node: String,
@@ -480,10 +486,15 @@ pub enum RaftCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a server from the Raft configuration
+    /// Remove a server from the Raft configuration (a live one only with --force)
     RemovePeer {
         /// Node name or hex Raft id
         node: String,
+        /// Remove a server gossip sees alive: it is kept out for 60 s, then added back as a
+        /// learner unless it stopped or became an agent (to keep it running outside Raft, use
+        /// `belfry demote`)
+        #[arg(long)]
+        force: bool,
     },
     /// Hand leadership to NODE, or to the most caught-up voter
     TransferLeadership {
@@ -520,10 +531,10 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Run a job now and wait for it to finish
+    /// Run a job now, wait for it to finish on every target node, print each node's result
     Run {
         name: String,
-        /// Print JSON (the execution)
+        /// Print JSON (the run's executions, one per node)
         #[arg(long)]
         json: bool,
     },
@@ -581,9 +592,9 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Raft(RaftCommand::ListPeers { json }) => {
             crate::cluster::list_peers(&client_addr(cli.http_addr), json)
         }
-        Command::Raft(RaftCommand::RemovePeer { node }) => {
+        Command::Raft(RaftCommand::RemovePeer { node, force }) => {
             crate::cluster::act(&client_addr(cli.http_addr), |c| async move {
-                c.remove_peer(&node).await
+                c.remove_peer(&node, force).await
             })
         }
         Command::Raft(RaftCommand::Recover { data_dir, voters }) => {

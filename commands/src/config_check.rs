@@ -22,24 +22,21 @@ struct EnvOnly {
 }
 
 pub fn run(file: &Path, json: bool) -> Result<(), Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
     let path = file.display().to_string();
-    let problems = per_key_problems(&text, &path)?;
-    if !problems.is_empty() {
-        return Err(Failure::usage(format!(
-            "{path}: {} bad key(s):\n  {}",
-            problems.len(),
-            problems.join("\n  ")
-        )));
-    }
-    let parsed = config::parse_file(&text, &path).map_err(|e| Failure::usage(e.to_string()))?;
-    let env = EnvOnly::try_parse_from(["belfry"])
-        .map_err(|e| Failure::usage(format!("environment: {e}")))?;
-    let env_layer = crate::agent::layer_from_flags(&env.agent, env.http_addr)?;
-    let config = config::resolve(env_layer.over(parsed.layer))
-        .map_err(|e| Failure::usage(format!("{path}: {e}")))?;
-    let settings = effective(&config);
+    let (inert_keys, settings) = match check(file, &path) {
+        Ok(checked) => checked,
+        Err((failure, errors)) => {
+            // Scripts that asked for JSON get JSON on failure too (and the exit code 2).
+            if json {
+                crate::jobs::print_json(&serde_json::json!({
+                    "file": path,
+                    "valid": false,
+                    "errors": errors,
+                }));
+            }
+            return Err(failure);
+        }
+    };
     if json {
         let map: serde_json::Map<String, serde_json::Value> = settings
             .iter()
@@ -48,12 +45,12 @@ pub fn run(file: &Path, json: bool) -> Result<(), Failure> {
         crate::jobs::print_json(&serde_json::json!({
             "file": path,
             "valid": true,
-            "inert_keys": parsed.inert_keys,
+            "inert_keys": inert_keys,
             "settings": map,
         }));
     } else {
         println!("{path}: valid");
-        for key in &parsed.inert_keys {
+        for key in &inert_keys {
             println!("note: {key} is accepted for Dkron compatibility but has no effect yet");
         }
         let rows: Vec<Vec<String>> = settings
@@ -63,6 +60,36 @@ pub fn run(file: &Path, json: bool) -> Result<(), Failure> {
         crate::jobs::table(&["SETTING", "EFFECTIVE VALUE"], &rows);
     }
     Ok(())
+}
+
+/// The file's inert keys and effective settings, or the failure with each problem found.
+#[allow(clippy::type_complexity)]
+fn check(
+    file: &Path,
+    path: &str,
+) -> Result<(Vec<String>, Vec<(&'static str, String)>), (Failure, Vec<String>)> {
+    let one = |failure: Failure| {
+        let message = failure.message.clone();
+        (failure, vec![message])
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| one(Failure::usage(format!("cannot read {path}: {e}"))))?;
+    let problems = per_key_problems(&text, path).map_err(one)?;
+    if !problems.is_empty() {
+        let failure = Failure::usage(format!(
+            "{path}: {} bad key(s):\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        ));
+        return Err((failure, problems));
+    }
+    let parsed = config::parse_file(&text, path).map_err(|e| one(Failure::usage(e.to_string())))?;
+    let env = EnvOnly::try_parse_from(["belfry"])
+        .map_err(|e| one(Failure::usage(format!("environment: {e}"))))?;
+    let env_layer = crate::agent::layer_from_flags(&env.agent, env.http_addr).map_err(one)?;
+    let config = config::resolve(env_layer.over(parsed.layer))
+        .map_err(|e| one(Failure::usage(format!("{path}: {e}"))))?;
+    Ok((parsed.inert_keys, effective(&config)))
 }
 
 /// Checks each top-level key on its own, so that every bad one is reported.
@@ -127,6 +154,7 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
         ("region", c.region.clone()),
         ("datacenter", c.datacenter.clone()),
         ("log-level", c.log_level.clone()),
+        ("log-format", c.log_format.clone()),
         ("output-limit", c.output_limit.to_string()),
         ("history-limit", c.history_limit.to_string()),
         ("restore-limit", c.restore_limit.to_string()),

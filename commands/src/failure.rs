@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use belfry::client::ClientError;
 
-/// Exit codes, documented in `belfry --help` and docs/cli.md.
+/// Exit codes, documented in `belfry --help` and docs/operating.md ("The CLI against a running node").
 pub mod code {
     /// The command did not do what was asked: the cluster could not be reached or refused.
     pub const FAILED: u8 = 1;

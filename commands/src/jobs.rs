@@ -238,29 +238,49 @@ fn print_job(job: &Job) {
 
 async fn run_now(client: &Client, name: &str, json: bool) -> Result<(), Failure> {
     client.run_job(name).await?;
-    // The run has finished and is committed: the newest manual execution is ours.
+    // The run has finished and is committed: the newest finished execution is ours, and every
+    // execution of its group (one per target node) belongs to this run.
     let executions = client.executions(name).await?;
-    let Some(execution) = executions.into_iter().find(|e| !e.is_running()) else {
+    let Some(group) = executions.iter().find(|e| !e.is_running()).map(|e| e.group) else {
         return Err(Failure::failed(format!(
             "job {name:?} ran, but its execution is not listed"
         )));
     };
+    let mut ran: Vec<_> = executions
+        .into_iter()
+        .filter(|e| e.group == group)
+        .collect();
+    ran.sort_by(|a, b| (&a.node_name, a.attempt).cmp(&(&b.node_name, b.attempt)));
+    let failed = ran.iter().filter(|e| !e.success).count();
+    let status = match failed {
+        0 => "success",
+        n if n == ran.len() => "failed",
+        _ => "partially_failed",
+    };
     if json {
-        print_json(&execution);
+        // Always a list, one execution per node, so scripts read one shape.
+        print_json(&ran);
     } else {
-        table(
-            &EXECUTION_HEADER,
-            &execution_rows(std::slice::from_ref(&execution)),
-        );
-        if !execution.output.is_empty() {
+        table(&EXECUTION_HEADER, &execution_rows(&ran));
+        for execution in &ran {
+            if execution.output.is_empty() {
+                continue;
+            }
             println!();
+            if ran.len() > 1 {
+                println!("== {}", execution.node_name);
+            }
             print!("{}", execution.output);
             if !execution.output.ends_with('\n') {
                 println!();
             }
         }
+        if ran.len() > 1 {
+            println!();
+            println!("{status}: {} of {} nodes failed", failed, ran.len());
+        }
     }
-    if execution.success {
+    if failed == 0 {
         Ok(())
     } else {
         Err(Failure {

@@ -165,8 +165,24 @@ impl Progress {
     }
 }
 
+/// Opens and verifies an archive. Exit codes as documented: a missing archive is 3 (not
+/// found), a damaged, tampered or newer-format one 2 (bad input), any other I/O failure 1.
 fn open(file: &Path, key: Option<&[u8]>, max_size: u64) -> Result<OpenedArchive, Failure> {
-    backup::open_archive(file, key, max_size).map_err(|e| Failure::failed(format!("refused: {e}")))
+    backup::open_archive(file, key, max_size).map_err(|e| {
+        let code = match &e {
+            backup::BackupError::Io { source, .. }
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                crate::failure::code::NOT_FOUND
+            }
+            backup::BackupError::Io { .. } => crate::failure::code::FAILED,
+            backup::BackupError::Invalid { .. } => crate::failure::code::USAGE,
+        };
+        Failure {
+            code,
+            message: format!("refused: {e}"),
+        }
+    })
 }
 
 /// What was verified, in one line.

@@ -302,18 +302,30 @@ fn print_check(c: &Check) {
     }
 }
 
-/// Returns once `node` is alive again and, for a server, a caught-up healthy voter in a
-/// healthy cluster.
+/// Returns once `node` is alive again and, for a server, a caught-up healthy voter (not a
+/// learner) in a healthy cluster.
 async fn wait(client: &Client, node: &str, limit: Duration) -> Result<(), Failure> {
-    let deadline = Instant::now() + limit;
+    let started = Instant::now();
+    let deadline = started + limit;
+    // Progress for a person watching: each new reason to wait, on stderr, only on a terminal
+    // (a script reads the one result line on stdout and the exit code).
+    let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut last_why = String::new();
     loop {
         let why = match ready(client, node).await {
             Ok(()) => {
-                println!("{node} is back: alive, caught up, and the cluster is healthy");
+                println!("{node} is back: alive, a caught-up voter, and the cluster is healthy");
                 return Ok(());
             }
             Err(why) => why,
         };
+        if progress && why != last_why {
+            eprintln!(
+                "[{:>4}s] waiting for {node}: {why}",
+                started.elapsed().as_secs()
+            );
+            last_why = why.clone();
+        }
         if Instant::now() >= deadline {
             return Err(Failure::failed(format!(
                 "timed out after {limit:?} waiting for {node}: {why}"
@@ -347,6 +359,11 @@ async fn ready(client: &Client, node: &str) -> Result<(), String> {
                 "{node} is not caught up yet ({} entries behind)",
                 s.log_lag.map_or("?".into(), |l| l.to_string())
             ));
+        }
+        // A server that rejoins comes back as a learner; it counts for the quorum (and the
+        // next node may go down) only once the leader has made it a voter again.
+        if !s.voter {
+            return Err(format!("{node} is a learner, not a voter yet"));
         }
         if !health.healthy {
             return Err("the cluster is not healthy yet".into());

@@ -385,24 +385,44 @@ async fn demote_self(ctx: &RpcContext, force: bool) -> Result<String, OperatorEr
     if m.current_leader == Some(ctx.node_id) {
         crate::agent::hand_over_leadership(&ctx.raft).await;
     }
-    let m = ctx.raft.metrics().borrow_watched().clone();
-    let leader = m.current_leader.filter(|l| *l != ctx.node_id);
-    let leader_addr = leader.and_then(|l| membership.get_node(&l).map(|n| n.rpc_addr.clone()));
-    let (Some(leader), Some(addr)) = (leader, leader_addr) else {
-        return Err(OperatorError::Unavailable(
-            "no other leader to remove this server".into(),
-        ));
-    };
-    ctx.client
-        .call(
-            &addr,
-            &Peer::id(leader),
-            &OperatorAction::RemovePeer {
-                node: ctx.name.clone(),
-            },
-        )
-        .await
-        .map_err(|e| OperatorError::Unavailable(e.to_string()))??;
+    // The hand-over returns before every server has seen the new leader, and a new leader
+    // refuses membership changes until its term is established: ask whoever leads, again,
+    // until it takes the removal (asking once failed the first demote of a leader).
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let m = ctx.raft.metrics().borrow_watched().clone();
+        let leader = m.current_leader.filter(|l| *l != ctx.node_id);
+        let leader_addr = leader.and_then(|l| membership.get_node(&l).map(|n| n.rpc_addr.clone()));
+        let result = match (leader, leader_addr) {
+            (Some(leader), Some(addr)) => ctx
+                .client
+                .call(
+                    &addr,
+                    &Peer::id(leader),
+                    &OperatorAction::RemovePeer {
+                        node: ctx.name.clone(),
+                        // Alive by design: it turns into an agent next, and the leader keeps
+                        // it out meanwhile.
+                        force: true,
+                    },
+                )
+                .await
+                .map_err(|e| OperatorError::Unavailable(e.to_string()))
+                .and_then(|r| r),
+            _ => Err(OperatorError::Unavailable(format!(
+                "{} handed leadership on, but no other server leads yet: try again in a moment",
+                ctx.name
+            ))),
+        };
+        match result {
+            Ok(_) => break,
+            Err(OperatorError::Unavailable(why)) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!("demote: the removal is not taken yet, retrying: {why}");
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
     crate::agent::set_demoted(&ctx.data_dir, true)
         .map_err(|e| OperatorError::Unavailable(format!("cannot record the demotion: {e}")))?;
     let _ = ctx.switch.send(());

@@ -111,6 +111,7 @@ pub fn execution(job: &str, node: &str, status: ExecutionStatus, ago: i64) -> Ex
             _ => None,
         },
         status,
+        reason: None,
     }
 }
 
