@@ -897,4 +897,25 @@ mod tests {
         .unwrap_err();
         assert!(e.to_string().starts_with("bootstrap-expect:"));
     }
+
+    #[test]
+    fn acl_settings_resolve_and_metrics_addr_must_be_loopback() {
+        let f = parse_file(
+            "acl-enabled: true\naudit-log: /tmp/a.jsonl\nmetrics-addr: 127.0.0.1:9100\n",
+            "f.yml",
+        )
+        .unwrap();
+        let c = resolve(f.layer).unwrap();
+        assert!(c.acl_enabled);
+        assert_eq!(c.audit_log, Some(PathBuf::from("/tmp/a.jsonl")));
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(!resolve(ConfigLayer::default()).unwrap().acl_enabled);
+        let e = resolve(ConfigLayer {
+            metrics_addr: Some("0.0.0.0:9100".into()),
+            ..ConfigLayer::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("metrics-addr:"), "{e}");
+        assert!(parse_file("acl-enabled: maybe\n", "f.yml").is_err());
+    }
 }
