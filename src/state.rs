@@ -1356,4 +1356,75 @@ mod tests {
         c.push(finish(result(ms(0))));
         assert_eq!(applied(&c), vec![finished]);
     }
+
+    fn token(accessor: &str, role: crate::acl::Role) -> crate::acl::StoredToken {
+        crate::acl::StoredToken {
+            info: crate::acl::TokenInfo {
+                accessor: accessor.into(),
+                description: String::new(),
+                role,
+                scope: Default::default(),
+                created_at: Utc::now(),
+            },
+            secret_hash: crate::acl::hash_secret(accessor),
+        }
+    }
+
+    #[test]
+    fn acl_bootstrap_is_once_the_last_manager_stays_and_a_restore_keeps_the_tokens() {
+        use crate::acl::Role;
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut a = Applier::new(&txn).unwrap();
+        let boot = |t| Command::AclBootstrap { token: t };
+        assert_eq!(
+            a.apply(&boot(token("m1", Role::Management))).unwrap(),
+            Response::Done
+        );
+        assert_eq!(
+            a.apply(&boot(token("m2", Role::Management))).unwrap(),
+            Response::Rejected(Rejection::AclBootstrapped)
+        );
+        let delete = |acc: &str| Command::AclDeleteToken {
+            accessor: acc.into(),
+        };
+        assert!(matches!(
+            a.apply(&delete("m1")).unwrap(),
+            Response::Rejected(Rejection::Invalid(_))
+        ));
+        assert_eq!(
+            a.apply(&delete("nope")).unwrap(),
+            Response::Rejected(Rejection::TokenNotFound("nope".into()))
+        );
+        a.apply(&Command::AclCreateToken {
+            token: token("ro", Role::ReadOnly),
+        })
+        .unwrap();
+        // A snapshot carrying a token of its own: restored, it must not add it.
+        let evil = token("evil", Role::Management);
+        a.apply(&Command::RestoreChunk {
+            restore_id: 7,
+            first: true,
+            rows: vec![(3, format!("{ACL_TOKEN_PREFIX}evil"), encode(&evil))],
+        })
+        .unwrap();
+        assert_eq!(
+            a.apply(&Command::RestoreCommit {
+                restore_id: 7,
+                rows: 1
+            })
+            .unwrap(),
+            Response::Done
+        );
+        let accessors: Vec<String> = a
+            .acl_tokens()
+            .unwrap()
+            .into_iter()
+            .map(|t| t.info.accessor)
+            .collect();
+        assert_eq!(accessors, vec!["m1".to_string(), "ro".to_string()]);
+        assert_eq!(a.apply(&delete("ro")).unwrap(), Response::Done);
+        assert_eq!(a.acl_tokens().unwrap().len(), 1);
+    }
 }
