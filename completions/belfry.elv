@@ -19,6 +19,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
     var completions = [
         &'belfry'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -34,6 +36,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
             cand promote 'Turn a demoted server back into a server'
             cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
+            cand acl 'ACL tokens: bootstrap, create, list, delete; the fixed roles'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand cluster-key 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt'
@@ -72,6 +75,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --encrypt 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`, `belfry cluster-key`): encrypts and authenticates gossip and RPC; required except on a server bootstrapping a new one-server cluster, which generates it'
             cand --dead-server-timeout 'How long a failed server stays a Raft voter before it is removed [default: 5m]'
             cand --raft-multiplier 'Scales Raft''s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]'
+            cand --acl-enabled 'Every HTTP API request but /health needs an ACL token (see `belfry acl bootstrap`) [default: false]'
+            cand --audit-log 'Append one JSON line per mutating API request (who, what, result) to FILE (created 0600)'
+            cand --metrics-addr 'Also serve /metrics without a token on this loopback address (for a local scraper)'
             cand --mail-host 'SMTP server for the mail to a job''s owner_email when an execution ends (with --mail-port)'
             cand --mail-port 'SMTP port; mail is sent only when --mail-host and --mail-port are both set'
             cand --mail-username 'SMTP user for AUTH PLAIN, with --mail-password (sent only over STARTTLS or to loopback)'
@@ -86,6 +92,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --webhook-payload 'Body template of the end webhook [default: {{.Report}}]'
             cand --webhook-headers 'Header `Name: value` of the end webhook (repeatable; `Host` sets the request''s host)'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -93,6 +101,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -107,6 +117,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;list'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON (Dkron''s job array)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -116,6 +128,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;show'= {
             cand --executions 'Executions to show, newest first'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON: {"job": …, "executions": […]}'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -124,6 +138,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;run'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON (the run''s executions, one per node)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -132,6 +148,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;delete'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON (the deleted job)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -142,6 +160,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -o 'Write to FILE (atomically) instead of stdout'
             cand --output 'Write to FILE (atomically) instead of stdout'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -149,6 +169,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;import'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --dry-run 'Show what would change, change nothing'
             cand --prune 'Also delete the jobs the file does not name'
             cand --json 'Print JSON: every job''s action and the totals'
@@ -182,6 +204,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;members'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON (Dkron''s member array)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -190,6 +214,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;leader'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -198,6 +224,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -210,6 +238,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;list-peers'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -218,6 +248,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;remove-peer'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --force 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -226,6 +258,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;transfer-leadership'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -235,6 +269,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --data-dir 'The stopped server''s data dir'
             cand --voters 'The surviving servers that become the voters (names or hex ids) [default: this node]'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -259,6 +295,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;join'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -266,6 +304,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;leave'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -273,6 +313,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;force-leave'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -280,6 +322,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;demote'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --force 'Even if the voters left alive could not form a quorum'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -288,16 +332,19 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;promote'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
         &'belfry;top'= {
-            cand --token 'Bearer token for the HTTP API, when it needs one'
             cand --refresh 'Time between reads of the cluster''s state (jobs: twice that; node load: ten times)'
             cand --timeout 'Limit on each request: a node slower than this counts as not answering'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --read-only 'Watch only: no runs, toggles or demotions'
             cand --no-color 'No colours (also when NO_COLOR is set); the screen says everything in words too'
             cand -h 'Print help'
@@ -305,8 +352,127 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;acl'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand bootstrap 'Create the cluster''s first management token (once per cluster, no token needed) and print its secret, which is shown only this once'
+            cand token 'Create, list and delete tokens (needs a management token)'
+            cand roles 'List the fixed roles and the permissions each holds'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;acl;bootstrap'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --json 'Print JSON (accessor, secret, role, created_at)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;acl;token'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Create a token and print its accessor and secret (the secret is shown only this once)'
+            cand list 'List tokens: accessor, role, scope, description, creation time (never secrets)'
+            cand delete 'Delete a token by its accessor id; it stops working at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;acl;token;create'= {
+            cand --role 'management, operator, job-writer or read-only (see `belfry acl roles`)'
+            cand --prefix 'job-writer only: job names it may write start with PREFIX (repeatable)'
+            cand --selector 'job-writer only: jobs it may write carry this metadata (repeatable, all must match)'
+            cand --description 'What the token is for'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --json 'Print JSON (includes the secret)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;acl;token;list'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;acl;token;delete'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;acl;token;help'= {
+            cand create 'Create a token and print its accessor and secret (the secret is shown only this once)'
+            cand list 'List tokens: accessor, role, scope, description, creation time (never secrets)'
+            cand delete 'Delete a token by its accessor id; it stops working at once'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;acl;token;help;create'= {
+        }
+        &'belfry;acl;token;help;list'= {
+        }
+        &'belfry;acl;token;help;delete'= {
+        }
+        &'belfry;acl;token;help;help'= {
+        }
+        &'belfry;acl;roles'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;acl;help'= {
+            cand bootstrap 'Create the cluster''s first management token (once per cluster, no token needed) and print its secret, which is shown only this once'
+            cand token 'Create, list and delete tokens (needs a management token)'
+            cand roles 'List the fixed roles and the permissions each holds'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;acl;help;bootstrap'= {
+        }
+        &'belfry;acl;help;token'= {
+            cand create 'Create a token and print its accessor and secret (the secret is shown only this once)'
+            cand list 'List tokens: accessor, role, scope, description, creation time (never secrets)'
+            cand delete 'Delete a token by its accessor id; it stops working at once'
+        }
+        &'belfry;acl;help;token;create'= {
+        }
+        &'belfry;acl;help;token;list'= {
+        }
+        &'belfry;acl;help;token;delete'= {
+        }
+        &'belfry;acl;help;roles'= {
+        }
+        &'belfry;acl;help;help'= {
+        }
         &'belfry;version'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -315,6 +481,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;keygen'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -323,6 +491,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;cluster-key'= {
             cand --data-dir 'The data dir of the server that bootstrapped the cluster'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -330,6 +500,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;config'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -339,6 +511,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;config;check'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -355,6 +529,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;snapshot'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -371,6 +547,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --encrypt 'Cluster key (base64, as given to the agent''s --encrypt): signs the archive on save, verifies its signature on inspect and restore'
             cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --stale 'Read from the node at --http-addr without confirming it is up to date'
             cand -q 'Print nothing on success (for cron)'
             cand --quiet 'Print nothing on success (for cron)'
@@ -384,6 +562,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
             cand --max-size 'Refuse a member (state.snap, jobs.json) larger than this, decompressed'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -396,6 +576,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --config 'The agent''s config file: its `encrypt` key is used when --encrypt is not given'
             cand --max-size 'Refuse a member (state.snap, jobs.json) larger than this, decompressed'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -y 'Do not ask for confirmation'
             cand --yes 'Do not ask for confirmation'
             cand --force 'With --data-dir: replace what the data dir holds'
@@ -421,6 +603,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;upgrade'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -432,6 +616,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;upgrade;check'= {
             cand --to 'The version being rolled out [default: this binary''s]'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -441,6 +627,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;upgrade;wait'= {
             cand --timeout 'Give up after this long'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -459,6 +647,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;completions'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -467,6 +657,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;man'= {
             cand --dir 'Write belfry.1 and one page per subcommand here'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -474,6 +666,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;generate'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -491,6 +685,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand demote 'Turn a running server into an agent (survives restarts until `promote`)'
             cand promote 'Turn a demoted server back into a server'
             cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
+            cand acl 'ACL tokens: bootstrap, create, list, delete; the fixed roles'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
             cand cluster-key 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt'
@@ -553,6 +748,26 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;promote'= {
         }
         &'belfry;help;top'= {
+        }
+        &'belfry;help;acl'= {
+            cand bootstrap 'Create the cluster''s first management token (once per cluster, no token needed) and print its secret, which is shown only this once'
+            cand token 'Create, list and delete tokens (needs a management token)'
+            cand roles 'List the fixed roles and the permissions each holds'
+        }
+        &'belfry;help;acl;bootstrap'= {
+        }
+        &'belfry;help;acl;token'= {
+            cand create 'Create a token and print its accessor and secret (the secret is shown only this once)'
+            cand list 'List tokens: accessor, role, scope, description, creation time (never secrets)'
+            cand delete 'Delete a token by its accessor id; it stops working at once'
+        }
+        &'belfry;help;acl;token;create'= {
+        }
+        &'belfry;help;acl;token;list'= {
+        }
+        &'belfry;help;acl;token;delete'= {
+        }
+        &'belfry;help;acl;roles'= {
         }
         &'belfry;help;version'= {
         }

@@ -237,6 +237,8 @@ async fn run_server(
     // Bind first: a taken or foreign address fails before any state is touched.
     let http = listen(config.http_addr, "http-addr").await?;
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
+    let metrics_listener = listen_metrics(&config).await?;
+    let audit = open_audit_log(&config)?;
 
     let advertised_rpc = SocketAddr::new(config.advertise.ip(), config.rpc_addr.port());
     let membership = start_gossip(&config, Role::Server).await?;
@@ -414,8 +416,20 @@ async fn run_server(
         config: config.clone(),
         node_id,
         history_limit: config.history_limit,
+        guard: Arc::new(crate::guard::Guard {
+            enabled: config.acl_enabled,
+            node: config.node_name.clone(),
+            audit,
+            tokens: crate::guard::TokenSource::State(state.clone()),
+        }),
     });
     let (api_stop_tx, mut api_stop_rx) = watch::channel(false);
+    if let Some(listener) = metrics_listener {
+        let metrics = axum::Router::new()
+            .route("/metrics", axum::routing::get(crate::metrics::serve))
+            .with_state(ctx.clone());
+        serve_metrics(listener, metrics, api_stop_rx.clone());
+    }
     let public = router(ctx);
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<()>();
     let rpc_ctx = Arc::new(RpcContext {
@@ -536,6 +550,44 @@ async fn name_cluster(
     }
 }
 
+/// `--metrics-addr`: the loopback listener for `/metrics` without a token, if asked for.
+async fn listen_metrics(
+    config: &AgentConfig,
+) -> Result<Option<tokio::net::TcpListener>, AgentError> {
+    match config.metrics_addr {
+        Some(addr) => Ok(Some(listen(addr, "metrics-addr").await?)),
+        None => Ok(None),
+    }
+}
+
+/// Serves `/metrics` alone on the `--metrics-addr` listener until `stop`.
+fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) {
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+    });
+}
+
+/// `--audit-log`, opened for appending (created 0600).
+fn open_audit_log(config: &AgentConfig) -> Result<Option<crate::guard::AuditLog>, AgentError> {
+    config
+        .audit_log
+        .as_deref()
+        .map(|path| {
+            crate::guard::AuditLog::open(path).map_err(|e| {
+                AgentError::Config(format!("audit-log: cannot open {}: {e}", path.display()))
+            })
+        })
+        .transpose()
+}
+
 /// Binds a TCP listener; failure names the setting at fault.
 /// A port still held is retried briefly: after a role switch it is released a moment later.
 async fn listen(addr: SocketAddr, setting: &str) -> Result<tokio::net::TcpListener, AgentError> {
@@ -624,6 +676,8 @@ async fn run_stateless(
     let config = config.clone();
     let http = listen(config.http_addr, "http-addr").await?;
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
+    let metrics_listener = listen_metrics(&config).await?;
+    let audit = open_audit_log(&config)?;
     let membership = start_gossip(&config, Role::Agent).await?;
     let endpoint = endpoint(&config, 0);
     let rpc_client = RpcClient::new(endpoint.clone());
@@ -650,6 +704,16 @@ async fn run_stateless(
         config: config.clone(),
         leave: leave_tx,
         worker: worker.clone(),
+        guard: Arc::new(crate::guard::Guard {
+            enabled: config.acl_enabled,
+            node: config.node_name.clone(),
+            audit,
+            tokens: crate::guard::TokenSource::Remote(Box::new(crate::guard::RemoteTokens::new(
+                membership.clone(),
+                rpc_client.clone(),
+                config.region.clone(),
+            ))),
+        }),
     });
     let (switch_tx, mut switch_rx) = mpsc::unbounded_channel::<()>();
     let rpc_ctx = Arc::new(crate::rpc::AgentRpcContext {
@@ -662,6 +726,12 @@ async fn run_stateless(
         client: rpc_client,
     });
     let (stop_tx, mut stop_rx) = watch::channel(false);
+    if let Some(listener) = metrics_listener {
+        let metrics = axum::Router::new()
+            .route("/metrics", axum::routing::get(crate::metrics::serve_agent))
+            .with_state(ctx.clone());
+        serve_metrics(listener, metrics, stop_rx.clone());
+    }
     let mut rpc_stop_rx = stop_rx.clone();
     let rpc = tokio::spawn(async move {
         axum::serve(rpc_listener, crate::rpc::agent_router(endpoint, rpc_ctx))

@@ -104,6 +104,8 @@ pub struct ApiContext {
     pub config: AgentConfig,
     pub node_id: u64,
     pub history_limit: u32,
+    /// ACL checks and the audit log for this node's API.
+    pub guard: Arc<crate::guard::Guard>,
 }
 
 type Ctx = State<Arc<ApiContext>>;
@@ -203,6 +205,12 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/operator/snapshot"),
     ("POST", "/v1/operator/restore"),
     ("GET", "/v1/node/stats"),
+    ("POST", "/v1/acl/bootstrap"),
+    ("GET", "/v1/acl/token/self"),
+    ("GET", "/v1/acl/roles"),
+    ("GET", "/v1/acl/tokens"),
+    ("POST", "/v1/acl/tokens"),
+    ("DELETE", "/v1/acl/tokens/{accessor}"),
 ];
 
 /// Entries of [`ROUTES`] served by a router of their own (merged in [`router`]).
@@ -261,6 +269,12 @@ fn endpoint(method: &str, path: &str) -> MethodRouter<Arc<ApiContext>> {
         ("POST", "/v1/operator/force-leave/{node}") => on(m, force_leave),
         ("POST", "/v1/operator/demote/{node}") => on(m, demote),
         ("POST", "/v1/operator/promote/{node}") => on(m, promote),
+        ("POST", "/v1/acl/bootstrap") => on(m, acl_bootstrap),
+        ("GET", "/v1/acl/token/self") => on(m, acl_token_self),
+        ("GET", "/v1/acl/roles") => on(m, acl_roles),
+        ("GET", "/v1/acl/tokens") => on(m, acl_list_tokens),
+        ("POST", "/v1/acl/tokens") => on(m, acl_create_token),
+        ("DELETE", "/v1/acl/tokens/{accessor}") => on(m, acl_delete_token),
         _ => panic!("api::ROUTES lists {method} {path}, which has no handler in api::endpoint"),
     }
 }
@@ -288,11 +302,13 @@ pub(crate) fn routes() -> Router<Arc<ApiContext>> {
 
 pub fn router(ctx: Arc<ApiContext>) -> Router {
     let node_name = ctx.config.node_name.clone();
+    let gate = axum::middleware::from_fn_with_state(ctx.guard.clone(), crate::guard::gate);
     let router = routes()
         .merge(crate::node_stats::routes(
             &ctx.config.node_name,
             &ctx.config.data_dir,
         ))
+        .route_layer(gate)
         .fallback(no_route)
         .with_state(ctx);
     with_dkron_layers(router, &node_name)
@@ -825,7 +841,7 @@ async fn leave(State(ctx): Ctx) -> Response {
 
 /// Autopilot-style health. Computed by the leader (a follower asks it over RPC), since only the
 /// leader knows each server's last contact and lag.
-async fn cluster_health(State(ctx): Ctx) -> ApiResult<Response> {
+async fn cluster_health(State(ctx): Ctx, headers: axum::http::HeaderMap) -> ApiResult<Response> {
     let (leader, addr) = ctx.leader();
     if let (Some(id), Some(addr)) = (leader, addr)
         && id != ctx.node_id
@@ -835,6 +851,8 @@ async fn cluster_health(State(ctx): Ctx) -> ApiResult<Response> {
             uri: "/v1/operator/health".into(),
             content_type: None,
             body: String::new(),
+            // The leader checks the caller's token again.
+            token: crate::guard::request_token(&headers),
         };
         if let Ok(reply) = ctx.rpc.call(&addr, &crate::rpc::Peer::id(id), &call).await {
             let body = crate::rpc::unb64(&reply.body).map_err(ApiError::internal)?;
@@ -1153,7 +1171,10 @@ fn rejection(r: Rejection) -> ApiError {
         Rejection::JobNotFound(_) => not_found(),
         Rejection::ParentNotFound(_) => ApiError(StatusCode::NOT_FOUND, r.to_string()),
         Rejection::Invalid(_) => ApiError::bad_request(format!("Job validation failed: {r}.")),
-        Rejection::HasDependents { .. } => ApiError(StatusCode::CONFLICT, r.to_string()),
+        Rejection::HasDependents { .. } | Rejection::AclBootstrapped => {
+            ApiError(StatusCode::CONFLICT, r.to_string())
+        }
+        Rejection::TokenNotFound(_) => ApiError(StatusCode::NOT_FOUND, r.to_string()),
     }
 }
 
@@ -1506,7 +1527,11 @@ async fn delete_executions(State(ctx): Ctx, Path(name): Path<String>) -> ApiResu
 /// /v1/jobs` returns). Every job is validated first and nothing is written unless all are
 /// valid; parents are written before their children. Dkron's answer: a JSON *string* holding a
 /// JSON array of one line per job.
-async fn restore(State(ctx): Ctx, mut form: axum::extract::Multipart) -> ApiResult<Response> {
+async fn restore(
+    State(ctx): Ctx,
+    caller: Option<axum::Extension<crate::guard::Caller>>,
+    mut form: axum::extract::Multipart,
+) -> ApiResult<Response> {
     let mut file = None;
     while let Some(field) = form
         .next_field()
@@ -1536,6 +1561,51 @@ async fn restore(State(ctx): Ctx, mut form: axum::extract::Multipart) -> ApiResu
         job.id = job.name.clone();
         if let Err(e) = validate_job(job) {
             problems.push(format!("{:?}: {e}", job.name));
+        }
+    }
+    // A job writer restores only jobs of its scope, under parents of its scope, and never
+    // replaces a job outside it.
+    if let Some(axum::Extension(crate::guard::Caller(caller))) = &caller {
+        let mut outside = Vec::new();
+        for job in &jobs {
+            let stored = ctx.read(|r| r.job(&job.name))?;
+            let parent = if job.parent_job.is_empty() {
+                None
+            } else {
+                Some(
+                    ctx.read(|r| r.job(&job.parent_job))?
+                        .map(|r| r.job.metadata)
+                        .unwrap_or_else(|| {
+                            jobs.iter()
+                                .find(|j| j.name == job.parent_job)
+                                .map(|j| j.metadata.clone())
+                                .unwrap_or_default()
+                        }),
+                )
+            };
+            let ok = caller.may_write_job(&job.name, &job.metadata)
+                && stored.is_none_or(|s| caller.may_write_job(&s.job.name, &s.job.metadata))
+                && parent.is_none_or(|md| caller.may_write_job(&job.parent_job, &md));
+            if !ok {
+                outside.push(job.name.clone());
+            }
+        }
+        if !outside.is_empty() {
+            let body = serde_json::to_vec(&crate::acl::Refusal {
+                error: format!(
+                    "permission denied: token {} holds job:write only for jobs with {}; outside it: {outside:?}; nothing restored",
+                    caller.accessor,
+                    caller.scope.describe()
+                ),
+                permission: crate::acl::Permission::JobWrite.name().into(),
+            })
+            .unwrap_or_default();
+            return Ok((
+                StatusCode::FORBIDDEN,
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                body,
+            )
+                .into_response());
         }
     }
     if !problems.is_empty() {
@@ -1788,6 +1858,8 @@ pub struct AgentApiContext {
     pub leave: tokio::sync::mpsc::UnboundedSender<()>,
     /// This node's runs, for its own `/metrics`.
     pub worker: crate::worker::Worker,
+    /// ACL checks (tokens resolved by a server) and the audit log for this node's own routes.
+    pub guard: Arc<crate::guard::Guard>,
 }
 
 type AgentCtx = State<Arc<AgentApiContext>>;
@@ -1797,6 +1869,8 @@ const AGENT_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
     let node_name = ctx.config.node_name.clone();
+    // The agent's own routes; everything else goes to a server, which checks the token.
+    let gate = axum::middleware::from_fn_with_state(ctx.guard.clone(), crate::guard::gate);
     let router = Router::new()
         .route("/health", get(agent_health))
         .route("/metrics", get(crate::metrics::serve_agent))
@@ -1809,6 +1883,7 @@ pub fn agent_router(ctx: Arc<AgentApiContext>) -> Router {
             &ctx.config.node_name,
             &ctx.config.data_dir,
         ))
+        .route_layer(gate)
         .fallback(pass_to_server)
         .with_state(ctx);
     with_dkron_layers(router, &node_name)
@@ -1883,6 +1958,7 @@ async fn pass_to_server(State(ctx): AgentCtx, req: Request) -> ApiResult<Respons
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         body: crate::rpc::b64(&body),
+        token: crate::guard::request_token(&parts.headers),
     };
     let servers: Vec<_> = ctx
         .membership
@@ -1926,4 +2002,164 @@ async fn pass_to_server(State(ctx): AgentCtx, req: Request) -> ApiResult<Respons
     Err(ApiError::unavailable(format!(
         "no server answered: {last_error}"
     )))
+}
+
+fn new_token(
+    role: crate::acl::Role,
+    description: String,
+    scope: crate::acl::JobScope,
+) -> (crate::acl::StoredToken, crate::acl::Secret) {
+    let secret = crate::acl::Secret::generate();
+    let token = crate::acl::StoredToken {
+        info: crate::acl::TokenInfo {
+            accessor: crate::acl::new_accessor(),
+            description,
+            role,
+            scope,
+            created_at: Utc::now(),
+        },
+        secret_hash: secret.hash(),
+    };
+    (token, secret)
+}
+
+fn created(token: crate::acl::StoredToken, secret: crate::acl::Secret) -> Response {
+    json(
+        StatusCode::CREATED,
+        &crate::acl::NewToken {
+            info: token.info,
+            secret: secret.expose().to_string(),
+        },
+    )
+}
+
+/// `POST /v1/acl/bootstrap`: the cluster's first management token, without a token, once:
+/// refused (409) as soon as any management token exists.
+async fn acl_bootstrap(State(ctx): Ctx) -> ApiResult<Response> {
+    let (token, secret) = new_token(
+        crate::acl::Role::Management,
+        "bootstrap management token".into(),
+        Default::default(),
+    );
+    match ctx
+        .write(Command::AclBootstrap {
+            token: token.clone(),
+        })
+        .await?
+    {
+        SmResponse::Rejected(r) => Err(rejection(r)),
+        _ => Ok(created(token, secret)),
+    }
+}
+
+/// `POST /v1/acl/tokens`: a new token; the answer holds its secret, shown this once.
+async fn acl_create_token(State(ctx): Ctx, body: Bytes) -> ApiResult<Response> {
+    let req: crate::acl::TokenRequest = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("Unable to parse payload: {e}.")))?;
+    let role = crate::acl::Role::parse(&req.role).map_err(ApiError::bad_request)?;
+    if role != crate::acl::Role::JobWriter && (!req.prefixes.is_empty() || !req.metadata.is_empty())
+    {
+        return Err(ApiError::bad_request(format!(
+            "prefixes and metadata selectors limit job writers only; role {} has no job scope",
+            role.name()
+        )));
+    }
+    if req.prefixes.iter().any(|p| p.is_empty()) {
+        return Err(ApiError::bad_request(
+            "prefixes: an empty prefix would match every job; leave prefixes out for that",
+        ));
+    }
+    if req.description.len() > 256 || req.description.contains('\n') {
+        return Err(ApiError::bad_request(
+            "description: at most 256 bytes on one line",
+        ));
+    }
+    let scope = crate::acl::JobScope {
+        prefixes: req.prefixes,
+        metadata: req.metadata,
+    };
+    let (token, secret) = new_token(role, req.description, scope);
+    match ctx
+        .write(Command::AclCreateToken {
+            token: token.clone(),
+        })
+        .await?
+    {
+        SmResponse::Rejected(r) => Err(rejection(r)),
+        _ => Ok(created(token, secret)),
+    }
+}
+
+/// `GET /v1/acl/tokens`: every token, oldest first, without secrets (they are not stored).
+async fn acl_list_tokens(State(ctx): Ctx, Query(params): Query<ReadParams>) -> ApiResult<Response> {
+    let consistent = ctx.sync_read(params.stale()).await;
+    let mut tokens: Vec<crate::acl::TokenInfo> = ctx
+        .read(|r| r.acl_tokens())?
+        .into_iter()
+        .map(|t| t.info)
+        .collect();
+    tokens.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then(a.accessor.cmp(&b.accessor))
+    });
+    let total = tokens.len();
+    Ok(marked(
+        with_total(json(StatusCode::OK, &tokens), total),
+        consistent,
+    ))
+}
+
+/// `DELETE /v1/acl/tokens/ACCESSOR`: the token stops working on every server once applied
+/// (on an agent's own endpoints, within [`crate::guard::REMOTE_CACHE_TTL`]).
+async fn acl_delete_token(State(ctx): Ctx, Path(accessor): Path<String>) -> ApiResult<Response> {
+    match ctx
+        .write(Command::AclDeleteToken {
+            accessor: accessor.clone(),
+        })
+        .await?
+    {
+        SmResponse::Rejected(crate::state::Rejection::Invalid(m)) => {
+            Err(ApiError(StatusCode::CONFLICT, m))
+        }
+        SmResponse::Rejected(r) => Err(rejection(r)),
+        _ => Ok(json(
+            StatusCode::OK,
+            &OperatorReply {
+                message: format!("token {accessor} deleted"),
+            },
+        )),
+    }
+}
+
+/// `GET /v1/acl/token/self`: the token the request carries (never its secret). Agents use it
+/// to check tokens for their own endpoints.
+async fn acl_token_self(State(ctx): Ctx, headers: axum::http::HeaderMap) -> ApiResult<Response> {
+    let Some(secret) = crate::guard::request_token(&headers) else {
+        return Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "no token in the request".into(),
+        ));
+    };
+    let tokens = ctx.read(|r| r.acl_tokens())?;
+    match crate::acl::find_token(&tokens, &secret) {
+        Some(t) => Ok(json(StatusCode::OK, &t.info)),
+        None => Err(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "invalid ACL token: no token has this secret".into(),
+        )),
+    }
+}
+
+/// `GET /v1/acl/roles`: the fixed roles and what each may do.
+async fn acl_roles() -> Response {
+    let roles: Vec<crate::acl::RoleInfo> = crate::acl::Role::ALL
+        .into_iter()
+        .map(|r| crate::acl::RoleInfo {
+            name: r.name().into(),
+            description: r.description().into(),
+            permissions: r.permissions().iter().map(|p| p.name().into()).collect(),
+        })
+        .collect();
+    json(StatusCode::OK, &roles)
 }

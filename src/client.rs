@@ -33,7 +33,7 @@ pub enum ClientError {
 }
 
 /// Client of one node's API.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Client {
     base: String,
     http: reqwest::Client,
@@ -43,6 +43,26 @@ pub struct Client {
     timeout: Option<Duration>,
     /// Reads served from the node's own copy (`?stale`): never wait for a leader.
     stale: bool,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token itself.
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("timeout", &self.timeout)
+            .field("stale", &self.stale)
+            .finish()
+    }
+}
+
+/// The reason in an error body: a refusal's `error` (401/403 answer JSON), else the text.
+fn error_text(bytes: &[u8]) -> String {
+    match serde_json::from_slice::<crate::acl::Refusal>(bytes) {
+        Ok(r) => r.error,
+        Err(_) => String::from_utf8_lossy(bytes).trim().to_string(),
+    }
 }
 
 /// Installs the `ring` TLS provider once per process; reqwest needs one before the first client.
@@ -132,6 +152,16 @@ impl Client {
         body: Option<&Job>,
         what: &str,
     ) -> Result<T, ClientError> {
+        self.call_with(method, path, body, what).await
+    }
+
+    async fn call_with<T: DeserializeOwned, B: serde::Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+        what: &str,
+    ) -> Result<T, ClientError> {
         let url = format!("{}{path}", self.base);
         let mut req = self.request(method, &url);
         if let Some(body) = body {
@@ -150,7 +180,7 @@ impl Client {
         if !status.is_success() {
             return Err(ClientError::Api {
                 status,
-                message: String::from_utf8_lossy(&bytes).trim().to_string(),
+                message: error_text(&bytes),
             });
         }
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
@@ -175,7 +205,11 @@ impl Client {
             base: self.base.clone(),
             source,
         };
-        let mut resp = self.http.get(&url).send().await.map_err(transport)?;
+        let mut resp = self
+            .request(Method::GET, &url)
+            .send()
+            .await
+            .map_err(transport)?;
         let status = resp.status();
         let cluster = resp
             .headers()
@@ -191,7 +225,7 @@ impl Client {
         if !status.is_success() {
             return Err(ClientError::Api {
                 status,
-                message: String::from_utf8_lossy(&bytes).trim().to_string(),
+                message: error_text(&bytes),
             });
         }
         Ok((bytes.to_vec(), cluster))
@@ -205,8 +239,7 @@ impl Client {
             source,
         };
         let resp = self
-            .http
-            .post(&url)
+            .request(Method::POST, &url)
             .header("content-type", "application/octet-stream")
             .body(snapshot)
             .send()
@@ -232,7 +265,7 @@ impl Client {
         if !status.is_success() {
             return Err(ClientError::Api {
                 status,
-                message: String::from_utf8_lossy(&bytes).trim().to_string(),
+                message: error_text(&bytes),
             });
         }
         let r: Reply = serde_json::from_slice(&bytes).map_err(|e| ClientError::Decode {
@@ -240,6 +273,50 @@ impl Client {
             reason: e.to_string(),
         })?;
         Ok(r.message)
+    }
+
+    /// `POST /v1/acl/bootstrap`: the first management token (its secret is in the answer).
+    pub async fn acl_bootstrap(&self) -> Result<crate::acl::NewToken, ClientError> {
+        self.call_with::<_, ()>(Method::POST, "/v1/acl/bootstrap", None, "ACL bootstrap")
+            .await
+    }
+
+    /// `POST /v1/acl/tokens`.
+    pub async fn acl_create_token(
+        &self,
+        request: &crate::acl::TokenRequest,
+    ) -> Result<crate::acl::NewToken, ClientError> {
+        self.call_with(Method::POST, "/v1/acl/tokens", Some(request), "ACL tokens")
+            .await
+    }
+
+    /// `GET /v1/acl/tokens`: every token, without secrets.
+    pub async fn acl_tokens(&self) -> Result<Vec<crate::acl::TokenInfo>, ClientError> {
+        self.call_with::<_, ()>(Method::GET, "/v1/acl/tokens", None, "ACL tokens")
+            .await
+    }
+
+    /// `DELETE /v1/acl/tokens/ACCESSOR`.
+    pub async fn acl_delete_token(&self, accessor: &str) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Reply {
+            message: String,
+        }
+        let r: Reply = self
+            .call_with::<_, ()>(
+                Method::DELETE,
+                &format!("/v1/acl/tokens/{accessor}"),
+                None,
+                &format!("token {accessor}"),
+            )
+            .await?;
+        Ok(r.message)
+    }
+
+    /// `GET /v1/acl/roles`.
+    pub async fn acl_roles(&self) -> Result<Vec<crate::acl::RoleInfo>, ClientError> {
+        self.call_with::<_, ()>(Method::GET, "/v1/acl/roles", None, "ACL roles")
+            .await
     }
 
     pub async fn health(&self) -> Result<Health, ClientError> {

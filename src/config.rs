@@ -74,6 +74,9 @@ pub struct ConfigLayer {
     pub encrypt: Option<String>,
     pub dead_server_timeout: Option<String>,
     pub raft_multiplier: Option<u32>,
+    pub acl_enabled: Option<bool>,
+    pub audit_log: Option<PathBuf>,
+    pub metrics_addr: Option<String>,
     /// `mail-*`, `webhook-*` and `pre-webhook-*`.
     pub notify: NotifyLayer,
 }
@@ -106,6 +109,9 @@ impl ConfigLayer {
             encrypt: self.encrypt.or(lower.encrypt),
             dead_server_timeout: self.dead_server_timeout.or(lower.dead_server_timeout),
             raft_multiplier: self.raft_multiplier.or(lower.raft_multiplier),
+            acl_enabled: self.acl_enabled.or(lower.acl_enabled),
+            audit_log: self.audit_log.or(lower.audit_log),
+            metrics_addr: self.metrics_addr.or(lower.metrics_addr),
             notify: self.notify.over(lower.notify),
         }
     }
@@ -240,6 +246,16 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                     Some(u32::try_from(uint()?).map_err(|_| bad("an integer from 1 to 10"))?)
             }
             "encrypt" => layer.encrypt = Some(string()?),
+            "acl-enabled" => {
+                layer.acl_enabled = Some(match &v {
+                    Value::Bool(b) => *b,
+                    Value::String(s) if s == "true" => true,
+                    Value::String(s) if s == "false" => false,
+                    _ => return Err(bad("true or false")),
+                })
+            }
+            "audit-log" => layer.audit_log = Some(PathBuf::from(string()?)),
+            "metrics-addr" => layer.metrics_addr = Some(string()?),
             "retry-max" => {
                 layer.retry_max = Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
             }
@@ -406,6 +422,12 @@ pub struct AgentConfig {
     pub raft_multiplier: u32,
     /// Webhooks and mail the leader sends about executions.
     pub notify: NotifyConfig,
+    /// Every API request but `/health` needs an ACL token (`--acl-enabled`).
+    pub acl_enabled: bool,
+    /// JSON-lines file recording every mutating API request (`--audit-log`).
+    pub audit_log: Option<PathBuf>,
+    /// A second, loopback-only listener serving `/metrics` without a token (`--metrics-addr`).
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// What `Debug` shows for a secret: whether it is set, never its value.
@@ -746,7 +768,32 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
             ),
         ));
     }
+    let metrics_addr = match &layer.metrics_addr {
+        Some(text) if !text.is_empty() => {
+            let addr = parse_addr("metrics-addr", text, 9090)?;
+            if !addr.ip().is_loopback() {
+                return Err(value_err(
+                    "metrics-addr",
+                    format!(
+                        "{addr} is not a loopback address: this listener serves /metrics without a token, so it must be 127.0.0.1 or ::1 (scrape other nodes through the API with a read-only token)"
+                    ),
+                ));
+            }
+            Some(addr)
+        }
+        _ => None,
+    };
+    if layer
+        .audit_log
+        .as_ref()
+        .is_some_and(|p| p.as_os_str().is_empty())
+    {
+        return Err(value_err("audit-log", "must be a file path"));
+    }
     Ok(AgentConfig {
+        acl_enabled: layer.acl_enabled.unwrap_or(false),
+        audit_log: layer.audit_log,
+        metrics_addr,
         notify,
         join,
         retry_join,
@@ -1019,5 +1066,26 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().starts_with("bootstrap-expect:"));
+    }
+
+    #[test]
+    fn acl_settings_resolve_and_metrics_addr_must_be_loopback() {
+        let f = parse_file(
+            "acl-enabled: true\naudit-log: /tmp/a.jsonl\nmetrics-addr: 127.0.0.1:9100\n",
+            "f.yml",
+        )
+        .unwrap();
+        let c = resolve(f.layer).unwrap();
+        assert!(c.acl_enabled);
+        assert_eq!(c.audit_log, Some(PathBuf::from("/tmp/a.jsonl")));
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9100".parse().unwrap()));
+        assert!(!resolve(ConfigLayer::default()).unwrap().acl_enabled);
+        let e = resolve(ConfigLayer {
+            metrics_addr: Some("0.0.0.0:9100".into()),
+            ..ConfigLayer::default()
+        })
+        .unwrap_err();
+        assert!(e.to_string().starts_with("metrics-addr:"), "{e}");
+        assert!(parse_file("acl-enabled: maybe\n", "f.yml").is_err());
     }
 }

@@ -3,6 +3,7 @@
 //! The `belfry` binary (package `belfry-cli`) and the dashboard (`belfry-tui`) sit on top of
 //! this library and use only its typed [`client`] to talk to a running node.
 
+pub mod acl;
 pub mod agent;
 pub mod api;
 pub mod backup;
@@ -14,6 +15,7 @@ pub mod discovery;
 pub mod dispatcher;
 pub mod duration;
 pub mod executor;
+pub mod guard;
 pub mod membership;
 pub mod metrics;
 pub mod model;

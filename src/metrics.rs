@@ -211,6 +211,22 @@ pub struct Registry {
     missed_unrecorded: Counter,
     skipped: [Counter; 6],
     lateness: Histogram<14>,
+    /// Mutating API requests by [`MUTATION_RESULTS`].
+    api_mutations: [Counter; 4],
+}
+
+/// The `result` label of `belfry_api_mutations_total`: answered 2xx; refused for a missing or
+/// invalid token (401); refused for a missing permission (403); any other error.
+pub const MUTATION_RESULTS: [&str; 4] = ["success", "unauthorized", "forbidden", "failed"];
+
+/// The `result` label for a mutating request answered with `status`.
+pub fn mutation_result(status: u16) -> &'static str {
+    match status {
+        200..=299 => "success",
+        401 => "unauthorized",
+        403 => "forbidden",
+        _ => "failed",
+    }
 }
 
 impl Default for Registry {
@@ -234,6 +250,15 @@ impl Registry {
             missed_unrecorded: Counter::new(),
             skipped: [const { Counter::new() }; 6],
             lateness: Histogram::new(LATENESS_BOUNDS),
+            api_mutations: [const { Counter::new() }; 4],
+        }
+    }
+
+    /// Counts one mutating API request by its answer's status.
+    pub fn api_mutation(&self, status: u16) {
+        let result = mutation_result(status);
+        if let Some(i) = MUTATION_RESULTS.iter().position(|r| *r == result) {
+            self.api_mutations[i].add(1);
         }
     }
 
@@ -594,6 +619,18 @@ fn render_node(x: &mut Exposition, node: &NodeView, registry: &Registry) {
         "Seconds from the instant a run was due (its tick; a retry's or dependent run's due time; a manual run's request) to the start of its process, for runs started on this node.",
         &registry.lateness.snapshot(),
     );
+    x.family(
+        "belfry_api_mutations_total",
+        "counter",
+        "Mutating API requests (POST, PUT, PATCH, DELETE) this node answered, by result: success, unauthorized (401), forbidden (403), failed.",
+    );
+    for (i, result) in MUTATION_RESULTS.iter().enumerate() {
+        x.sample(
+            "belfry_api_mutations_total",
+            &[("result", result)],
+            registry.api_mutations[i].get() as f64,
+        );
+    }
     x.family(
         "belfry_build_info",
         "gauge",

@@ -227,6 +227,13 @@ mod tests {
             stable_since: Some(Utc::now()),
             healthy: true,
         };
+        let token = crate::acl::TokenInfo {
+            accessor: "a".into(),
+            description: "d".into(),
+            role: crate::acl::Role::JobWriter,
+            scope: Default::default(),
+            created_at: Utc::now(),
+        };
         let cases: Vec<(&str, BTreeSet<String>)> = vec![
             ("Job", fields(&Job::default())),
             (
@@ -287,6 +294,29 @@ mod tests {
                 "OperatorReply",
                 fields(&crate::api::OperatorReply {
                     message: String::new(),
+                }),
+            ),
+            ("Token", fields(&token)),
+            (
+                "NewToken",
+                fields(&crate::acl::NewToken {
+                    info: token.clone(),
+                    secret: "s".into(),
+                }),
+            ),
+            (
+                "Role",
+                fields(&crate::acl::RoleInfo {
+                    name: String::new(),
+                    description: String::new(),
+                    permissions: vec![],
+                }),
+            ),
+            (
+                "Refusal",
+                fields(&crate::acl::Refusal {
+                    error: String::new(),
+                    permission: String::new(),
                 }),
             ),
         ];

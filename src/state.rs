@@ -23,6 +23,11 @@ pub(crate) const EXECUTIONS: TableDefinition<&str, &[u8]> = TableDefinition::new
 pub(crate) const CLUSTER: TableDefinition<&str, &[u8]> = TableDefinition::new("cluster");
 const KEY_PAUSED: &str = "paused";
 const KEY_CLUSTER_ID: &str = "cluster_id";
+/// ACL tokens by `acl/token/<accessor>` → [`crate::acl::StoredToken`] (only the secret's hash).
+/// Kept in the cluster table so snapshots and restarts carry them with no format change.
+const ACL_TOKEN_PREFIX: &str = "acl/token/";
+/// Just past every `acl/` key, for range scans.
+const ACL_END: &str = "acl0";
 /// Rows of a restore being uploaded, by `<restore id>/<table tag>/<key>`; not in snapshots.
 pub(crate) const STAGING: TableDefinition<&str, &[u8]> = TableDefinition::new("restore_staging");
 
@@ -177,6 +182,18 @@ pub enum Command {
         restore_id: u64,
         rows: u64,
     },
+    /// The first management token; refused once any management token exists.
+    AclBootstrap {
+        token: crate::acl::StoredToken,
+    },
+    AclCreateToken {
+        token: crate::acl::StoredToken,
+    },
+    /// Refused for an unknown accessor and for the last management token (which would let
+    /// anyone bootstrap again).
+    AclDeleteToken {
+        accessor: String,
+    },
 }
 
 /// One launch of a job: a scheduled tick, a manual run or a pending run, on its target nodes.
@@ -229,6 +246,12 @@ pub enum Rejection {
     Invalid(String),
     #[error("job {name:?} has dependent jobs {children:?}: delete them first")]
     HasDependents { name: String, children: Vec<String> },
+    #[error(
+        "ACLs are already bootstrapped: a management token exists (create more tokens with it, `belfry acl token create`)"
+    )]
+    AclBootstrapped,
+    #[error("no token with accessor {0:?}")]
+    TokenNotFound(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -299,6 +322,21 @@ pub(crate) fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, St
 /// executors, tags, processors), so a command that arrives some other way — forwarded, replayed
 /// from the log, or restored — is refused with a reason instead of being stored. Deterministic:
 /// every server decides the same.
+fn check_accessor(accessor: &str) -> Result<(), String> {
+    let ok = !accessor.is_empty()
+        && accessor.len() <= 64
+        && accessor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "token accessor {accessor:?} is not 1-64 of [A-Za-z0-9_-]"
+        ))
+    }
+}
+
 pub fn check_command(command: &Command) -> Result<(), Rejection> {
     let invalid = |e: String| Err(Rejection::Invalid(e));
     match command {
@@ -308,6 +346,11 @@ pub fn check_command(command: &Command) -> Result<(), Rejection> {
             }
         }
         Command::SetClusterId { id } => check_cluster_id(id).map_err(Rejection::Invalid)?,
+        // The accessor names the token's row: ids the API makes, never a path or a wild key.
+        Command::AclBootstrap { token } | Command::AclCreateToken { token } => {
+            check_accessor(&token.info.accessor).map_err(Rejection::Invalid)?
+        }
+        Command::AclDeleteToken { .. } => {}
         Command::RestoreChunk { rows, .. } => {
             for (tag, key, value) in rows {
                 check_row(*tag, key, value).map_err(Rejection::Invalid)?;
@@ -515,6 +558,22 @@ impl<'t> Applier<'t> {
         }
     }
 
+    fn acl_tokens(&self) -> Result<Vec<crate::acl::StoredToken>, StateError> {
+        let mut out = Vec::new();
+        for item in self.cluster.range(ACL_TOKEN_PREFIX..ACL_END)? {
+            let (_, v) = item?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
+    fn store_token(&mut self, token: &crate::acl::StoredToken) -> Result<(), StateError> {
+        let key = format!("{ACL_TOKEN_PREFIX}{}", token.info.accessor);
+        self.cluster
+            .insert(key.as_str(), encode(token).as_slice())?;
+        Ok(())
+    }
+
     /// Applies one command. Bad data (a command the API would refuse, a row that does not
     /// decode) is answered with [`Response::Rejected`]; only storage failures are errors.
     pub fn apply(&mut self, command: &Command) -> Result<Response, StateError> {
@@ -620,6 +679,41 @@ impl<'t> Applier<'t> {
                 Ok(Response::Done)
             }
             Command::RestoreCommit { restore_id, rows } => self.restore_commit(*restore_id, *rows),
+            Command::AclBootstrap { token } => {
+                if self
+                    .acl_tokens()?
+                    .iter()
+                    .any(|t| t.info.role == crate::acl::Role::Management)
+                {
+                    return Ok(Response::Rejected(Rejection::AclBootstrapped));
+                }
+                self.store_token(token)?;
+                Ok(Response::Done)
+            }
+            Command::AclCreateToken { token } => {
+                self.store_token(token)?;
+                Ok(Response::Done)
+            }
+            Command::AclDeleteToken { accessor } => {
+                let tokens = self.acl_tokens()?;
+                let Some(token) = tokens.iter().find(|t| &t.info.accessor == accessor) else {
+                    return Ok(Response::Rejected(Rejection::TokenNotFound(
+                        accessor.clone(),
+                    )));
+                };
+                let managers = tokens
+                    .iter()
+                    .filter(|t| t.info.role == crate::acl::Role::Management)
+                    .count();
+                if token.info.role == crate::acl::Role::Management && managers == 1 {
+                    return Ok(Response::Rejected(Rejection::Invalid(
+                        "this is the last management token: create another one first (without any, the cluster could be bootstrapped again by anyone)".into(),
+                    )));
+                }
+                let key = format!("{ACL_TOKEN_PREFIX}{accessor}");
+                self.cluster.remove(key.as_str())?;
+                Ok(Response::Done)
+            }
             Command::Acknowledge { executions } => {
                 for (job, id) in executions {
                     let Some(key) = execution_key_from_id(job, id) else {
@@ -1103,6 +1197,13 @@ impl<'t> Applier<'t> {
             .get(KEY_CLUSTER_ID)?
             .map(|v| v.value().to_vec());
         let keep_paused = self.cluster.get(KEY_PAUSED)?.map(|v| v.value().to_vec());
+        // The tokens stay as they are: a restore (an operator's right) must not bring back
+        // deleted tokens or add ones, which would be a way to a management token.
+        let mut keep_acl = Vec::new();
+        for item in self.cluster.range("acl/"..ACL_END)? {
+            let (k, v) = item?;
+            keep_acl.push((k.value().to_string(), v.value().to_vec()));
+        }
         self.jobs.retain(|_, _| false)?;
         self.executions.retain(|_, _| false)?;
         self.cluster.retain(|_, _| false)?;
@@ -1117,6 +1218,11 @@ impl<'t> Applier<'t> {
                 "3" => self.cluster.insert(key, v.as_slice())?,
                 _ => None,
             };
+        }
+        self.cluster
+            .retain_in::<&str, _>("acl/"..ACL_END, |_, _| false)?;
+        for (k, v) in &keep_acl {
+            self.cluster.insert(k.as_str(), v.as_slice())?;
         }
         for (key, value) in [(KEY_CLUSTER_ID, keep_id), (KEY_PAUSED, keep_paused)] {
             match value {
@@ -1300,6 +1406,16 @@ impl Reader {
         }
     }
 
+    /// Every ACL token (hashes only), by accessor.
+    pub fn acl_tokens(&self) -> Result<Vec<crate::acl::StoredToken>, StateError> {
+        let mut out = Vec::new();
+        for item in self.cluster.range(ACL_TOKEN_PREFIX..ACL_END)? {
+            let (_, v) = item?;
+            out.push(decode(v.value())?);
+        }
+        Ok(out)
+    }
+
     /// Whether new and changed jobs are refused (`/v1/pause`).
     pub fn paused(&self) -> Result<bool, StateError> {
         match self.cluster.get(KEY_PAUSED)? {
@@ -1358,6 +1474,11 @@ impl std::fmt::Display for Command {
             Command::SetClusterId { id } => write!(f, "set-cluster-id {id}"),
             Command::RestoreChunk { rows, .. } => write!(f, "restore-chunk x{}", rows.len()),
             Command::RestoreCommit { rows, .. } => write!(f, "restore-commit x{rows}"),
+            Command::AclBootstrap { token } => write!(f, "acl-bootstrap {}", token.info.accessor),
+            Command::AclCreateToken { token } => {
+                write!(f, "acl-create-token {}", token.info.accessor)
+            }
+            Command::AclDeleteToken { accessor } => write!(f, "acl-delete-token {accessor}"),
         }
     }
 }
@@ -1772,5 +1893,76 @@ mod tests {
             applier.load_job("j").unwrap().unwrap().cursor(),
             t0 + s(200)
         );
+    }
+
+    fn token(accessor: &str, role: crate::acl::Role) -> crate::acl::StoredToken {
+        crate::acl::StoredToken {
+            info: crate::acl::TokenInfo {
+                accessor: accessor.into(),
+                description: String::new(),
+                role,
+                scope: Default::default(),
+                created_at: Utc::now(),
+            },
+            secret_hash: crate::acl::hash_secret(accessor),
+        }
+    }
+
+    #[test]
+    fn acl_bootstrap_is_once_the_last_manager_stays_and_a_restore_keeps_the_tokens() {
+        use crate::acl::Role;
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let txn = db.begin_write().unwrap();
+        let mut a = Applier::new(&txn).unwrap();
+        let boot = |t| Command::AclBootstrap { token: t };
+        assert_eq!(
+            a.apply(&boot(token("m1", Role::Management))).unwrap(),
+            Response::Done
+        );
+        assert_eq!(
+            a.apply(&boot(token("m2", Role::Management))).unwrap(),
+            Response::Rejected(Rejection::AclBootstrapped)
+        );
+        let delete = |acc: &str| Command::AclDeleteToken {
+            accessor: acc.into(),
+        };
+        assert!(matches!(
+            a.apply(&delete("m1")).unwrap(),
+            Response::Rejected(Rejection::Invalid(_))
+        ));
+        assert_eq!(
+            a.apply(&delete("nope")).unwrap(),
+            Response::Rejected(Rejection::TokenNotFound("nope".into()))
+        );
+        a.apply(&Command::AclCreateToken {
+            token: token("ro", Role::ReadOnly),
+        })
+        .unwrap();
+        // A snapshot carrying a token of its own: restored, it must not add it.
+        let evil = token("evil", Role::Management);
+        a.apply(&Command::RestoreChunk {
+            restore_id: 7,
+            first: true,
+            rows: vec![(3, format!("{ACL_TOKEN_PREFIX}evil"), encode(&evil))],
+        })
+        .unwrap();
+        assert_eq!(
+            a.apply(&Command::RestoreCommit {
+                restore_id: 7,
+                rows: 1
+            })
+            .unwrap(),
+            Response::Done
+        );
+        let accessors: Vec<String> = a
+            .acl_tokens()
+            .unwrap()
+            .into_iter()
+            .map(|t| t.info.accessor)
+            .collect();
+        assert_eq!(accessors, vec!["m1".to_string(), "ro".to_string()]);
+        assert_eq!(a.apply(&delete("ro")).unwrap(), Response::Done);
+        assert_eq!(a.acl_tokens().unwrap().len(), 1);
     }
 }

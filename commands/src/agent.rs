@@ -40,6 +40,9 @@ pub fn layer_from_flags(
         encrypt: args.encrypt.clone(),
         dead_server_timeout: args.dead_server_timeout.clone(),
         raft_multiplier: args.raft_multiplier,
+        acl_enabled: args.acl_enabled,
+        audit_log: args.audit_log.clone(),
+        metrics_addr: args.metrics_addr.clone(),
         notify: NotifyLayer {
             mail_host: args.mail_host.clone(),
             mail_port: args.mail_port,

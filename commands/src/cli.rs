@@ -24,8 +24,78 @@ pub struct Cli {
     #[arg(long, global = true, env = "BELFRY_HTTP_ADDR", value_name = "ADDR")]
     pub http_addr: Option<String>,
 
+    #[command(flatten)]
+    pub token: TokenArgs,
+
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The ACL token every client command sends (`Authorization: Bearer …`), defined once for all
+/// of them. A file or the environment keeps it out of `ps`; the flag is for quick tests.
+#[derive(Clone, Args)]
+pub struct TokenArgs {
+    /// ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)
+    #[arg(
+        long,
+        global = true,
+        env = "BELFRY_TOKEN",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+
+    /// File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)
+    #[arg(long, global = true, env = "BELFRY_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
+}
+
+impl std::fmt::Debug for TokenArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenArgs")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_file", &self.token_file)
+            .finish()
+    }
+}
+
+impl TokenArgs {
+    /// The secret to send, if any: the file's first line, else the flag or variable.
+    pub fn secret(&self) -> Result<Option<String>, Failure> {
+        if let Some(path) = &self.token_file {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Failure::usage(format!("--token-file {}: cannot read: {e}", path.display()))
+            })?;
+            let secret = text.lines().next().unwrap_or("").trim().to_string();
+            if secret.is_empty() {
+                return Err(Failure::usage(format!(
+                    "--token-file {}: the file is empty",
+                    path.display()
+                )));
+            }
+            return Ok(Some(secret));
+        }
+        Ok(self
+            .token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(String::from))
+    }
+}
+
+/// The token of this invocation, read once in [`run`].
+static TOKEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+/// A client of the API at `addr`, sending this invocation's token. Every client command builds
+/// its client here, so none can forget the token.
+pub fn client(addr: &str) -> Result<belfry::client::Client, belfry::client::ClientError> {
+    Ok(belfry::client::Client::new(addr)?.with_token(TOKEN.get().and_then(|t| t.as_deref())))
+}
+
+/// This invocation's token (for `top`, which builds its own clients).
+pub fn token() -> Option<String> {
+    TOKEN.get().cloned().flatten()
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +148,9 @@ pub enum Command {
     },
     /// Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events
     Top(TopArgs),
+    /// ACL tokens: bootstrap, create, list, delete; the fixed roles
+    #[command(subcommand)]
+    Acl(AclCommand),
     /// Print the version of this binary and its formats
     Version {
         /// Print JSON
@@ -246,6 +319,19 @@ pub struct AgentArgs {
     /// Scales Raft's heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]
     #[arg(long, env = "BELFRY_RAFT_MULTIPLIER", value_name = "N")]
     pub raft_multiplier: Option<u32>,
+
+    /// Every HTTP API request but /health needs an ACL token (see `belfry acl bootstrap`)
+    /// [default: false]
+    #[arg(long, env = "BELFRY_ACL_ENABLED", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub acl_enabled: Option<bool>,
+
+    /// Append one JSON line per mutating API request (who, what, result) to FILE (created 0600)
+    #[arg(long, env = "BELFRY_AUDIT_LOG", value_name = "FILE")]
+    pub audit_log: Option<std::path::PathBuf>,
+
+    /// Also serve /metrics without a token on this loopback address (for a local scraper)
+    #[arg(long, env = "BELFRY_METRICS_ADDR", value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
 
     /// SMTP server for the mail to a job's owner_email when an execution ends (with --mail-port)
     #[arg(long, env = "BELFRY_MAIL_HOST", value_name = "HOST")]
@@ -439,15 +525,6 @@ impl ArchiveKey {
 r run, t toggle, d demote (each asks first), q or esc quit."
 )]
 pub struct TopArgs {
-    /// Bearer token for the HTTP API, when it needs one
-    #[arg(
-        long,
-        env = "BELFRY_HTTP_TOKEN",
-        value_name = "TOKEN",
-        hide_env_values = true
-    )]
-    pub token: Option<String>,
-
     /// Time between reads of the cluster's state (jobs: twice that; node load: ten times)
     #[arg(long, value_name = "DURATION", default_value = "500ms")]
     pub refresh: String,
@@ -463,6 +540,61 @@ pub struct TopArgs {
     /// No colours (also when NO_COLOR is set); the screen says everything in words too
     #[arg(long)]
     pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AclCommand {
+    /// Create the cluster's first management token (once per cluster, no token needed) and
+    /// print its secret, which is shown only this once
+    Bootstrap {
+        /// Print JSON (accessor, secret, role, created_at)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create, list and delete tokens (needs a management token)
+    #[command(subcommand)]
+    Token(AclTokenCommand),
+    /// List the fixed roles and the permissions each holds
+    Roles {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AclTokenCommand {
+    /// Create a token and print its accessor and secret (the secret is shown only this once)
+    Create {
+        /// management, operator, job-writer or read-only (see `belfry acl roles`)
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        /// job-writer only: job names it may write start with PREFIX (repeatable)
+        #[arg(long, value_name = "PREFIX")]
+        prefix: Vec<String>,
+        /// job-writer only: jobs it may write carry this metadata (repeatable, all must match)
+        #[arg(long, value_name = "KEY=VALUE")]
+        selector: Vec<String>,
+        /// What the token is for
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        description: String,
+        /// Print JSON (includes the secret)
+        #[arg(long)]
+        json: bool,
+    },
+    /// List tokens: accessor, role, scope, description, creation time (never secrets)
+    List {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a token by its accessor id; it stops working at once
+    Delete {
+        accessor: String,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -572,7 +704,11 @@ fn client_addr(flag: Option<String>) -> String {
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
+    if !matches!(cli.command, Command::Agent(_)) {
+        let _ = TOKEN.set(cli.token.secret()?);
+    }
     match cli.command {
+        Command::Acl(cmd) => crate::acl::run(&client_addr(cli.http_addr), cmd),
         Command::Agent(args) => crate::agent::run(*args, cli.http_addr),
         Command::Snapshot(cmd) => crate::snapshot::run(&client_addr(cli.http_addr), cmd),
         Command::Upgrade(cmd) => crate::upgrade::run(&client_addr(cli.http_addr), cmd),

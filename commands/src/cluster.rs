@@ -34,7 +34,7 @@ fn user_tags(m: &Member) -> String {
 }
 
 pub fn members(addr: &str, json: bool) -> Result<(), Failure> {
-    let client = Client::new(addr)?;
+    let client = crate::cli::client(addr)?;
     let members = runtime()?.block_on(client.members())?;
     if json {
         print_json(&members);
@@ -67,7 +67,7 @@ pub fn members(addr: &str, json: bool) -> Result<(), Failure> {
 }
 
 pub fn leader(addr: &str, json: bool) -> Result<(), Failure> {
-    let client = Client::new(addr)?;
+    let client = crate::cli::client(addr)?;
     let leader = runtime()?.block_on(client.leader())?;
     if json {
         print_json(&leader);
@@ -78,7 +78,7 @@ pub fn leader(addr: &str, json: bool) -> Result<(), Failure> {
 }
 
 pub fn list_peers(addr: &str, json: bool) -> Result<(), Failure> {
-    let client = Client::new(addr)?;
+    let client = crate::cli::client(addr)?;
     let peers = runtime()?.block_on(client.raft_peers())?;
     if json {
         print_json(&peers);
@@ -121,7 +121,7 @@ where
     F: FnOnce(Client) -> Fut,
     Fut: std::future::Future<Output = Result<String, belfry::client::ClientError>>,
 {
-    let client = Client::new(addr)?;
+    let client = crate::cli::client(addr)?;
     let message = runtime()?.block_on(f(client))?;
     println!("{message}");
     Ok(())

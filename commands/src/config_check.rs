@@ -175,5 +175,19 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
         ),
         ("dead-server-timeout", dur(c.dead_server_timeout)),
         ("raft-multiplier", c.raft_multiplier.to_string()),
+        ("acl-enabled", c.acl_enabled.to_string()),
+        (
+            "audit-log",
+            c.audit_log
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "metrics-addr",
+            c.metrics_addr
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
     ]
 }

@@ -8,7 +8,7 @@ use crate::cli::JobsCommand;
 use crate::failure::{Failure, code};
 
 pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
-    let client = Client::new(addr)?;
+    let client = crate::cli::client(addr)?;
     let runtime = crate::failure::runtime()?;
     runtime.block_on(async move {
         match cmd {

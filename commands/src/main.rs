@@ -1,5 +1,6 @@
 //! `belfry`: the cluster agent and the operator's toolkit in one binary.
 
+mod acl;
 mod agent;
 mod cli;
 mod cluster;

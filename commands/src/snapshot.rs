@@ -9,7 +9,6 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use belfry::backup::{self, OpenedArchive};
-use belfry::client::Client;
 
 use crate::cli::SnapshotCommand;
 use crate::failure::Failure;
@@ -30,7 +29,7 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
             let (state, cluster) = match &data_dir {
                 Some(dir) => offline_state(dir)?,
                 None => {
-                    let client = Client::new(addr)?;
+                    let client = crate::cli::client(addr)?;
                     let mut shown = Progress::new(!quiet, "received");
                     let (bytes, cluster) =
                         runtime.block_on(client.snapshot(stale, |n| shown.update(n)))?;
@@ -115,7 +114,7 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
                 Some(dir) => restore_offline(&dir, &archive, force),
                 None => {
                     confirm(yes, &archive)?;
-                    let client = Client::new(addr)?;
+                    let client = crate::cli::client(addr)?;
                     let bytes = std::fs::read(&archive.state_path)
                         .map_err(|e| Failure::failed(format!("cannot read the archive: {e}")))?;
                     let mut shown = Progress::new(true, "sending");

@@ -16,7 +16,7 @@ fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
 pub fn run(addr: &str, args: TopArgs) -> Result<(), Failure> {
     let options = belfry_tui::Options {
         addr: addr.to_string(),
-        token: args.token,
+        token: crate::cli::token(),
         refresh: duration("refresh", &args.refresh)?,
         timeout: duration("timeout", &args.timeout)?,
         read_only: args.read_only,

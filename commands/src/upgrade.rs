@@ -55,7 +55,7 @@ fn parse_version(v: &str) -> Option<(u64, u64, u64)> {
 }
 
 pub fn run(addr: &str, cmd: UpgradeCommand) -> Result<(), Failure> {
-    let client = Client::new(addr)?;
+    let client = crate::cli::client(addr)?;
     let runtime = crate::failure::runtime()?;
     runtime.block_on(async move {
         match cmd {

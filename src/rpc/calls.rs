@@ -119,6 +119,10 @@ pub struct ApiCall {
     pub content_type: Option<String>,
     /// Body, base64.
     pub body: String,
+    /// The ACL token the client sent the agent, so the server authorizes the request as the
+    /// client's (absent from agents older than ACLs: then the request has no token).
+    #[serde(default)]
+    pub token: Option<crate::acl::Secret>,
 }
 
 /// The server's answer to an [`ApiCall`].
@@ -248,6 +252,9 @@ async fn api_call(api: &Router, call: ApiCall) -> ApiReply {
         .uri(call.uri.as_str());
     if let Some(ct) = &call.content_type {
         req = req.header("content-type", ct);
+    }
+    if let Some(token) = &call.token {
+        req = req.header(crate::guard::TOKEN_HEADER, token.expose());
     }
     let Ok(req) = req.body(axum::body::Body::from(bytes)) else {
         return failed(400, "malformed API call");
