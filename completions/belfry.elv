@@ -19,6 +19,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
     var completions = [
         &'belfry'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -36,6 +39,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
+            cand tls 'Make a CA and certificates for the HTTP API''s TLS'
             cand config 'Check configuration offline'
             cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
             cand upgrade 'Rolling upgrades: is the next node safe to take down, and is it back?'
@@ -82,7 +86,19 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --webhook-endpoint 'URL the leader POSTs to when an execution ends (after its last retry)'
             cand --webhook-payload 'Body template of the end webhook [default: {{.Report}}]'
             cand --webhook-headers 'Header `Name: value` of the end webhook (repeatable; `Host` sets the request''s host)'
+            cand --tls-cert 'PEM certificate (chain) the HTTP API serves TLS with (with --tls-key); re-read on SIGHUP and when the file changes'
+            cand --tls-key 'PEM private key of --tls-cert'
+            cand --tls-client-ca 'PEM CA: the HTTP API then requires client certificates signed by it'
+            cand --cors-allowed-origin 'Browser origin (scheme://host[:port]) allowed to call the API: CORS and writes (repeatable) [default: none]'
+            cand --allowed-host 'Host header value accepted besides the node''s IPs, localhost and node name: `host` or `host:port` (repeatable)'
+            cand --header-read-timeout 'Time a connection (HTTP API and RPC) has to send a request''s headers or finish its TLS handshake; idle keep-alive connections are closed after it too [default: 10s]'
+            cand --max-connections 'Open connections per listener (HTTP API, RPC) [default: 4096]'
+            cand --max-connections-per-ip 'Open connections per client IP per listener [default: 256]'
+            cand --allow-su 'Let shell jobs use `su` to run as another user (off: such runs fail)'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -90,6 +106,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -104,6 +123,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;list'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON (Dkron''s job array)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -113,6 +135,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;show'= {
             cand --executions 'Executions to show, newest first'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON: {"job": …, "executions": […]}'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -121,6 +146,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;run'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON (the execution)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -129,6 +157,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;delete'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON (the deleted job)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -139,6 +170,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -o 'Write to FILE (atomically) instead of stdout'
             cand --output 'Write to FILE (atomically) instead of stdout'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -146,6 +180,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;jobs;import'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --dry-run 'Show what would change, change nothing'
             cand --prune 'Also delete the jobs the file does not name'
             cand --json 'Print JSON: every job''s action and the totals'
@@ -179,6 +216,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;members'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON (Dkron''s member array)'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -187,6 +227,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;leader'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -195,6 +238,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -206,6 +252,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;list-peers'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -214,6 +263,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;remove-peer'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -221,6 +273,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;raft;transfer-leadership'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -242,6 +297,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;join'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -249,6 +307,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;leave'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -256,6 +317,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;force-leave'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -263,6 +327,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;demote'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --force 'Even if the voters left alive could not form a quorum'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -271,6 +338,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;promote'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -281,6 +351,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --refresh 'Time between reads of the cluster''s state (jobs: twice that; node load: ten times)'
             cand --timeout 'Limit on each request: a node slower than this counts as not answering'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --read-only 'Watch only: no runs, toggles or demotions'
             cand --no-color 'No colours (also when NO_COLOR is set); the screen says everything in words too'
             cand -h 'Print help'
@@ -290,6 +363,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;version'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -298,13 +374,122 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;keygen'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;tls'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand ca 'Make or inspect the cluster''s certificate authority'
+            cand cert 'Make certificates signed by the CA'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;tls;ca'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Write a new CA: belfry-agent-ca.pem and belfry-agent-ca-key.pem (key mode 0600)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;tls;ca;create'= {
+            cand --out-dir 'Directory to write into'
+            cand --days 'Validity in days'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand --force 'Replace files that exist'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;tls;ca;help'= {
+            cand create 'Write a new CA: belfry-agent-ca.pem and belfry-agent-ca-key.pem (key mode 0600)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;tls;ca;help;create'= {
+        }
+        &'belfry;tls;ca;help;help'= {
+        }
+        &'belfry;tls;cert'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand create 'Write a certificate and key signed by the CA: <region>-server-belfry-N.pem for --server, <region>-client-belfry-N.pem for --client (key mode 0600)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;tls;cert;create'= {
+            cand --ca 'The CA certificate'
+            cand --ca-key 'The CA''s key'
+            cand --name 'File name prefix and common name [default: <region>-server-belfry or <region>-client-belfry]'
+            cand --region 'Region in the default name [default: global]'
+            cand --ip 'Extra IP address the server certificate is valid for (repeatable)'
+            cand --dns 'Extra DNS name the server certificate is valid for (repeatable)'
+            cand --out-dir 'Directory to write into'
+            cand --days 'Validity in days'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand --server 'A server certificate (for --tls-cert); names: localhost, 127.0.0.1, ::1, --dns, --ip'
+            cand --client 'A client certificate (for --client-cert against --tls-client-ca)'
+            cand --force 'Replace files that exist'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;tls;cert;help'= {
+            cand create 'Write a certificate and key signed by the CA: <region>-server-belfry-N.pem for --server, <region>-client-belfry-N.pem for --client (key mode 0600)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;tls;cert;help;create'= {
+        }
+        &'belfry;tls;cert;help;help'= {
+        }
+        &'belfry;tls;help'= {
+            cand ca 'Make or inspect the cluster''s certificate authority'
+            cand cert 'Make certificates signed by the CA'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'belfry;tls;help;ca'= {
+            cand create 'Write a new CA: belfry-agent-ca.pem and belfry-agent-ca-key.pem (key mode 0600)'
+        }
+        &'belfry;tls;help;ca;create'= {
+        }
+        &'belfry;tls;help;cert'= {
+            cand create 'Write a certificate and key signed by the CA: <region>-server-belfry-N.pem for --server, <region>-client-belfry-N.pem for --client (key mode 0600)'
+        }
+        &'belfry;tls;help;cert;create'= {
+        }
+        &'belfry;tls;help;help'= {
+        }
         &'belfry;config'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -314,6 +499,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;config;check'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -330,6 +518,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;snapshot'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -344,6 +535,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --keep 'With --output-dir: keep the newest N archives of this cluster, delete older ones'
             cand --data-dir 'Read a stopped server''s data dir instead of a running cluster'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --stale 'Read from the node at --http-addr without confirming it is up to date'
             cand -q 'Print nothing on success (for cron)'
             cand --quiet 'Print nothing on success (for cron)'
@@ -354,6 +548,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;snapshot;inspect'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -363,6 +560,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;snapshot;restore'= {
             cand --data-dir 'Seed this (empty) data dir for a new one-server cluster instead'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -y 'Do not ask for confirmation'
             cand --yes 'Do not ask for confirmation'
             cand --force 'With --data-dir: replace what the data dir holds'
@@ -387,6 +587,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;upgrade'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -398,6 +601,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;upgrade;check'= {
             cand --to 'The version being rolled out [default: this binary''s]'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -407,6 +613,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;upgrade;wait'= {
             cand --timeout 'Give up after this long'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -425,6 +634,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;completions'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -433,6 +645,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;man'= {
             cand --dir 'Write belfry.1 and one page per subcommand here'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -440,6 +655,9 @@ set edit:completion:arg-completer[belfry] = {|@words|
         }
         &'belfry;generate'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -459,6 +677,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand top 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
             cand version 'Print the version of this binary and its formats'
             cand keygen 'Print a new random cluster key for --encrypt'
+            cand tls 'Make a CA and certificates for the HTTP API''s TLS'
             cand config 'Check configuration offline'
             cand snapshot 'Back up and restore the cluster''s state (verified .tar.zst archives)'
             cand upgrade 'Rolling upgrades: is the next node safe to take down, and is it back?'
@@ -519,6 +738,20 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;version'= {
         }
         &'belfry;help;keygen'= {
+        }
+        &'belfry;help;tls'= {
+            cand ca 'Make or inspect the cluster''s certificate authority'
+            cand cert 'Make certificates signed by the CA'
+        }
+        &'belfry;help;tls;ca'= {
+            cand create 'Write a new CA: belfry-agent-ca.pem and belfry-agent-ca-key.pem (key mode 0600)'
+        }
+        &'belfry;help;tls;ca;create'= {
+        }
+        &'belfry;help;tls;cert'= {
+            cand create 'Write a certificate and key signed by the CA: <region>-server-belfry-N.pem for --server, <region>-client-belfry-N.pem for --client (key mode 0600)'
+        }
+        &'belfry;help;tls;cert;create'= {
         }
         &'belfry;help;config'= {
             cand check 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'

@@ -6,6 +6,7 @@
 pub mod agent;
 pub mod api;
 pub mod backup;
+pub mod browser_guard;
 pub mod client;
 pub mod cluster;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod discovery;
 pub mod dispatcher;
 pub mod duration;
 pub mod executor;
+pub mod http_serve;
 pub mod membership;
 pub mod metrics;
 pub mod model;

@@ -211,6 +211,8 @@ pub struct Registry {
     missed_unrecorded: Counter,
     skipped: [Counter; 6],
     lateness: Histogram<14>,
+    /// Connections closed unserved by a connection cap: HTTP API, internal RPC.
+    connections_refused: [Counter; 2],
 }
 
 impl Default for Registry {
@@ -234,6 +236,7 @@ impl Registry {
             missed_unrecorded: Counter::new(),
             skipped: [const { Counter::new() }; 6],
             lateness: Histogram::new(LATENESS_BOUNDS),
+            connections_refused: [const { Counter::new() }; 2],
         }
     }
 
@@ -260,6 +263,12 @@ impl Registry {
     pub fn run_started(&self, due: DateTime<Utc>, started: DateTime<Utc>) {
         let late = (started - due).to_std().unwrap_or_default();
         self.lateness.observe(late.as_secs_f64());
+    }
+
+    /// A connection to `listener` ("http" or "rpc") was closed because a cap was reached.
+    pub fn connection_refused(&self, listener: &str) {
+        let i = usize::from(listener != "http");
+        self.connections_refused[i].add(1);
     }
 
     pub fn launches(&self, kind: LaunchLabel) -> u64 {
@@ -569,6 +578,18 @@ fn render_node(x: &mut Exposition, node: &NodeView, registry: &Registry) {
         "Seconds from the instant a run was due (its tick; a retry's or dependent run's due time; a manual run's request) to the start of its process, for runs started on this node.",
         &registry.lateness.snapshot(),
     );
+    x.family(
+        "belfry_connections_refused_total",
+        "counter",
+        "Connections closed unserved because max-connections or max-connections-per-ip was reached, by listener.",
+    );
+    for (i, listener) in ["http", "rpc"].into_iter().enumerate() {
+        x.sample(
+            "belfry_connections_refused_total",
+            &[("listener", listener)],
+            registry.connections_refused[i].get() as f64,
+        );
+    }
     x.family(
         "belfry_build_info",
         "gauge",

@@ -5,11 +5,14 @@ mod support;
 
 mod api;
 mod backup;
+mod browser;
 mod cli;
 mod cluster;
 mod config;
 mod distributed;
 mod durability;
 mod execution;
+mod limits;
 mod notify;
+mod tls;
 mod top;

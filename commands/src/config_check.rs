@@ -144,5 +144,45 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
         ),
         ("dead-server-timeout", dur(c.dead_server_timeout)),
         ("raft-multiplier", c.raft_multiplier.to_string()),
+        (
+            "tls-cert",
+            c.security
+                .tls
+                .as_ref()
+                .map_or("-".into(), |t| t.cert.display().to_string()),
+        ),
+        (
+            "tls-key",
+            c.security
+                .tls
+                .as_ref()
+                .map_or("-".into(), |t| t.key.display().to_string()),
+        ),
+        (
+            "tls-client-ca",
+            c.security
+                .tls
+                .as_ref()
+                .and_then(|t| t.client_ca.as_ref())
+                .map_or("-".into(), |p| p.display().to_string()),
+        ),
+        (
+            "cors-allowed-origin",
+            list(&c.security.cors_allowed_origins),
+        ),
+        ("allowed-host", list(&c.security.allowed_hosts)),
+        (
+            "header-read-timeout",
+            dur(c.security.limits.header_read_timeout),
+        ),
+        (
+            "max-connections",
+            c.security.limits.max_connections.to_string(),
+        ),
+        (
+            "max-connections-per-ip",
+            c.security.limits.max_connections_per_ip.to_string(),
+        ),
+        ("allow-su", c.security.allow_su.to_string()),
     ]
 }
