@@ -74,7 +74,14 @@ async fn start_tls(extra: &[&str], tls: &ClientTls) -> Node {
     let client = Client::new_with_tls(&https(&node), tls).unwrap();
     wait_for("the TLS node to lead", Duration::from_secs(40), || {
         let client = client.clone();
-        async move { client.health().await.ok().filter(|h| h.leader).map(|_| ()) }
+        async move {
+            client
+                .health()
+                .await
+                .ok()
+                .filter(|h| h.leader == Some(true))
+                .map(|_| ())
+        }
     })
     .await;
     node
@@ -157,7 +164,7 @@ async fn tls_from_belfry_tls_works_for_curl_the_cli_and_tops_client() {
 
     // The dashboard's client: the same typed client, with the same settings.
     let top = Client::new_with_tls(&addr, &trusting(&pki.ca())).unwrap();
-    assert!(top.health().await.unwrap().leader);
+    assert_eq!(top.health().await.unwrap().leader, Some(true));
     let status = top.for_addr(&node.addr()).unwrap();
     assert!(status.base().starts_with("https://"), "{}", status.base());
     assert!(status.health().await.is_ok());

@@ -75,10 +75,16 @@ fn per_key_problems(text: &str, path: &str) -> Result<Vec<String>, Failure> {
             Ok(parsed) => {
                 // A value may parse yet be unusable (an address, a duration): resolve it alone,
                 // over a base that satisfies the settings other keys depend on (a server, an
-                // advertised address); the whole file is resolved afterwards.
+                // advertised address, a TLS certificate with its key); the whole file is
+                // resolved afterwards.
                 let base = ConfigLayer {
                     server: Some(true),
                     advertise: Some("127.0.0.1".into()),
+                    security: config::SecurityLayer {
+                        tls_cert: Some("cert.pem".into()),
+                        tls_key: Some("key.pem".into()),
+                        ..config::SecurityLayer::default()
+                    },
                     ..ConfigLayer::default()
                 };
                 if let Err(e) = config::resolve(parsed.layer.over(base)) {
