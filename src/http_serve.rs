@@ -325,6 +325,8 @@ pub async fn serve(
             }
         });
     }
+    // Free the port at once: a role switch in this process binds it again.
+    drop(listener);
     closing_tx.send_replace(true);
     // Let requests in flight finish (the caller bounds the wait).
     loop {
