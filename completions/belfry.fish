@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_belfry_global_optspecs
-    string join \n http-addr= token= token-file= h/help V/version
+    string join \n http-addr= token= token-file= ca= client-cert= client-key= h/help V/version
 end
 
 function __fish_belfry_needs_command
@@ -27,6 +27,9 @@ end
 complete -c belfry -n "__fish_belfry_needs_command" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_needs_command" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_needs_command" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_needs_command" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_needs_command" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_needs_command" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_needs_command" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_needs_command" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
@@ -44,6 +47,7 @@ complete -c belfry -n "__fish_belfry_needs_command" -f -a "acl" -d 'ACL tokens: 
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "version" -d 'Print the version of this binary and its formats'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "keygen" -d 'Print a new random cluster key for --encrypt'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "cluster-key" -d 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "tls" -d 'Make a CA and certificates for the HTTP API\'s TLS'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "config" -d 'Check configuration offline'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "snapshot" -d 'Back up and restore the cluster\'s state (verified .tar.zst archives)'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "upgrade" -d 'Rolling upgrades: is the next node safe to take down, and is it back?'
@@ -93,14 +97,30 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l pre-webhook-head
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l webhook-endpoint -d 'URL the leader POSTs to when an execution ends (after its last retry)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l webhook-payload -d 'Body template of the end webhook [default: {{.Report}}]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l webhook-headers -d 'Header `Name: value` of the end webhook (repeatable; `Host` sets the request\'s host)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l tls-cert -d 'PEM certificate (chain) the HTTP API serves TLS with (with --tls-key); re-read on SIGHUP and when the file changes' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l tls-key -d 'PEM private key of --tls-cert' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l tls-client-ca -d 'PEM CA: the HTTP API then requires client certificates signed by it' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l cors-allowed-origin -d 'Browser origin (scheme://host[:port]) allowed to call the API: CORS and writes (repeatable) [default: none]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l allowed-host -d 'Host header value accepted besides the node\'s IPs, localhost and node name: `host` or `host:port` (repeatable)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l header-read-timeout -d 'Time a connection (HTTP API and RPC) has to send a request\'s headers or finish its TLS handshake; idle keep-alive connections are closed after it too [default: 10s]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l max-connections -d 'Open connections per listener (HTTP API, RPC) [default: 4096]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l max-connections-per-ip -d 'Open connections per client IP per listener [default: 256]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l allow-su -d 'Let shell jobs use `su` to run as another user (off: such runs fail)' -r -f -a "true\t''
+false\t''"
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete export import help" -f -a "list" -d 'List jobs'
@@ -113,6 +133,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l json -d 'Print JSON (Dkron\'s job array)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -s V -l version -d 'Print version'
@@ -120,18 +143,27 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -l json -d 'Print JSON: {"job": …, "executions": […]}'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l json -d 'Print JSON (the run\'s executions, one per node)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON (the deleted job)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
@@ -139,11 +171,17 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from export" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l dry-run -d 'Show what would change, change nothing'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l prune -d 'Also delete the jobs the file does not name'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l json -d 'Print JSON: every job\'s action and the totals'
@@ -159,18 +197,27 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand members" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand members" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand members" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l json -d 'Print JSON (Dkron\'s member array)'
 complete -c belfry -n "__fish_belfry_using_subcommand members" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand members" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand leader" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand leader" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand leader" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
@@ -181,18 +228,27 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from list-peers" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -l force -d 'Remove a server gossip sees alive: it is kept out for 60 s, then added back as a learner unless it stopped or became an agent (to keep it running outside Raft, use `belfry demote`)'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from remove-peer" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from transfer-leadership" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l data-dir -d 'The stopped server\'s data dir' -r -F
@@ -200,6 +256,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from recover" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subcommand_from help" -f -a "list-peers" -d 'List the Raft servers: node, id, address, state, voter, replication progress'
@@ -210,27 +269,42 @@ complete -c belfry -n "__fish_belfry_using_subcommand raft; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand join" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand join" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand join" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand join" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand join" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand join" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand join" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand join" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand leave" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand leave" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand leave" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand leave" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand leave" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand leave" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand leave" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand leave" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand force-leave" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand demote" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand demote" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand demote" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -l force -d 'Even if the voters left alive could not form a quorum'
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand promote" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand promote" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand promote" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l refresh -d 'Time between reads of the cluster\'s state (jobs: twice that; node load: ten times)' -r
@@ -238,6 +312,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand top" -l timeout -d 'Limit 
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand top" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand top" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand top" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l read-only -d 'Watch only: no runs, toggles or demotions'
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l no-color -d 'No colours (also when NO_COLOR is set); the screen says everything in words too'
 complete -c belfry -n "__fish_belfry_using_subcommand top" -s h -l help -d 'Print help'
@@ -245,6 +322,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand top" -s V -l version -d 'P
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -f -a "bootstrap" -d 'Create the cluster\'s first management token (once per cluster, no token needed) and print its secret, which is shown only this once'
@@ -254,12 +334,18 @@ complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_s
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -l json -d 'Print JSON (accessor, secret, role, created_at)'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from bootstrap" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from token" -f -a "create" -d 'Create a token and print its accessor and secret (the secret is shown only this once)'
@@ -269,6 +355,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subco
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subcommand_from roles" -s V -l version -d 'Print version'
@@ -279,23 +368,69 @@ complete -c belfry -n "__fish_belfry_using_subcommand acl; and __fish_seen_subco
 complete -c belfry -n "__fish_belfry_using_subcommand version" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand version" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand version" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand version" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand version" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand version" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand version" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand version" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand version" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand keygen" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand keygen" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand keygen" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand keygen" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand keygen" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand keygen" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand keygen" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -l data-dir -d 'The data dir of the server that bootstrapped the cluster' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand cluster-key" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -f -a "ca" -d 'Make or inspect the cluster\'s certificate authority'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -f -a "cert" -d 'Make certificates signed by the CA'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and not __fish_seen_subcommand_from ca cert help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -f -a "create" -d 'Write a new CA: belfry-agent-ca.pem and belfry-agent-ca-key.pem (key mode 0600)'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from ca" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -f -a "create" -d 'Write a certificate and key signed by the CA: <region>-server-belfry-N.pem for --server, <region>-client-belfry-N.pem for --client (key mode 0600)'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from cert" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from help" -f -a "ca" -d 'Make or inspect the cluster\'s certificate authority'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from help" -f -a "cert" -d 'Make certificates signed by the CA'
+complete -c belfry -n "__fish_belfry_using_subcommand tls; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_seen_subcommand_from check help" -f -a "check" -d 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
@@ -303,6 +438,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand config; and not __fish_see
 complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
@@ -311,6 +449,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand config; and __fish_seen_su
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and not __fish_seen_subcommand_from save inspect restore help" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
@@ -325,6 +466,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l stale -d 'Read from the node at --http-addr without confirming it is up to date'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s q -l quiet -d 'Print nothing on success (for cron)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
@@ -335,6 +479,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -s V -l version -d 'Print version'
@@ -345,6 +492,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Do not ask for confirmation'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l force -d 'With --data-dir: replace what the data dir holds'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l allow-unsigned -d 'Restore an archive whose signature cannot be checked (unsigned, or no key given)'
@@ -357,6 +507,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and not __fish_seen_subcommand_from check wait help" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
@@ -366,6 +519,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_s
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -l json -d 'Print JSON'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from check" -s V -l version -d 'Print version'
@@ -373,6 +529,9 @@ complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_s
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from wait" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_subcommand_from help" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
@@ -381,41 +540,51 @@ complete -c belfry -n "__fish_belfry_using_subcommand upgrade; and __fish_seen_s
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand completions" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand completions" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand completions" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand completions" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand man" -l dir -d 'Write belfry.1 and one page per subcommand here' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand man" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand man" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand man" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand man" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand man" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand man" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand man" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand man" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand generate" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand generate" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand generate" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "jobs" -d 'List, show, run and delete jobs'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "members" -d 'List the cluster\'s members as gossip sees them'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "leader" -d 'Print the current leader'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "raft" -d 'Inspect and change the Raft configuration'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "join" -d 'Make the node at --http-addr join the cluster through these gossip addresses'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "leave" -d 'Make the node at --http-addr leave the cluster and stop gracefully'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "force-leave" -d 'Remove a failed server from the Raft configuration'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "demote" -d 'Turn a running server into an agent (survives restarts until `promote`)'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "promote" -d 'Turn a demoted server back into a server'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "top" -d 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "acl" -d 'ACL tokens: bootstrap, create, list, delete; the fixed roles'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "version" -d 'Print the version of this binary and its formats'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "keygen" -d 'Print a new random cluster key for --encrypt'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "cluster-key" -d 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "config" -d 'Check configuration offline'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "snapshot" -d 'Back up and restore the cluster\'s state (verified .tar.zst archives)'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "upgrade" -d 'Rolling upgrades: is the next node safe to take down, and is it back?'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "completions" -d 'Print shell completions to stdout'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "man" -d 'Print the man page, or write every page into a directory'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "generate" -d 'Regenerate the checked-in completions/ and man/ under ROOT'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key config snapshot upgrade completions man generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "jobs" -d 'List, show, run and delete jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "members" -d 'List the cluster\'s members as gossip sees them'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "leader" -d 'Print the current leader'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "raft" -d 'Inspect and change the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "join" -d 'Make the node at --http-addr join the cluster through these gossip addresses'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "leave" -d 'Make the node at --http-addr leave the cluster and stop gracefully'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "force-leave" -d 'Remove a failed server from the Raft configuration'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "demote" -d 'Turn a running server into an agent (survives restarts until `promote`)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "promote" -d 'Turn a demoted server back into a server'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "top" -d 'Live dashboard: leader, quorum health, nodes, jobs, executions and cluster events'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "acl" -d 'ACL tokens: bootstrap, create, list, delete; the fixed roles'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "version" -d 'Print the version of this binary and its formats'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "keygen" -d 'Print a new random cluster key for --encrypt'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "cluster-key" -d 'Print the cluster key a bootstrapping server generated in its data dir, for --encrypt'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "tls" -d 'Make a CA and certificates for the HTTP API\'s TLS'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "config" -d 'Check configuration offline'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "snapshot" -d 'Back up and restore the cluster\'s state (verified .tar.zst archives)'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "upgrade" -d 'Rolling upgrades: is the next node safe to take down, and is it back?'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "completions" -d 'Print shell completions to stdout'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "man" -d 'Print the man page, or write every page into a directory'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "generate" -d 'Regenerate the checked-in completions/ and man/ under ROOT'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "show" -d 'Show a job and its recent executions'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
@@ -429,6 +598,8 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from acl" -f -a "bootstrap" -d 'Create the cluster\'s first management token (once per cluster, no token needed) and print its secret, which is shown only this once'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from acl" -f -a "token" -d 'Create, list and delete tokens (needs a management token)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from acl" -f -a "roles" -d 'List the fixed roles and the permissions each holds'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from tls" -f -a "ca" -d 'Make or inspect the cluster\'s certificate authority'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from tls" -f -a "cert" -d 'Make certificates signed by the CA'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "check" -d 'Validate an agent config file and print the effective settings (file, BELFRY_* environment and defaults); every bad key is named. Exit 0 if valid, 2 if not'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "inspect" -d 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'

@@ -165,6 +165,7 @@ pub async fn run(
     config.encrypt = Some(resolve_cluster_key(&config)?);
     // A node that finds its peers over mDNS answers for the same service until it stops.
     let _mdns_advertiser = crate::discovery::advertise_for(&config).map_err(AgentError::Config)?;
+    crate::executor::shell::set_su_allowed(config.security.allow_su);
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -234,6 +235,7 @@ async fn run_server(
     reload_tags: &mut mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<Ended, AgentError> {
     let config = config.clone();
+    let tls = load_tls(&config)?;
     // Bind first: a taken or foreign address fails before any state is touched.
     let http = listen(config.http_addr, "http-addr").await?;
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
@@ -445,20 +447,34 @@ async fn run_server(
         worker: worker.clone(),
     });
     let mut rpc_stop_rx = api_stop_rx.clone();
-    let rpc = tokio::spawn(async move {
-        axum::serve(rpc_listener, crate::rpc::router(endpoint, rpc_ctx))
-            .with_graceful_shutdown(async move {
-                let _ = rpc_stop_rx.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    let api = tokio::spawn(async move {
-        axum::serve(http, public)
-            .with_graceful_shutdown(async move {
-                let _ = api_stop_rx.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let limits = config.security.limits;
+    let rpc = tokio::spawn(crate::http_serve::serve(
+        "rpc",
+        rpc_listener,
+        crate::rpc::router(endpoint, rpc_ctx),
+        limits,
+        None,
+        async move {
+            let _ = rpc_stop_rx.wait_for(|s| *s).await;
+        },
+    ));
+    if let Some(tls) = &tls {
+        tls.watch(api_stop_rx.clone());
+    }
+    let public = crate::browser_guard::guard(
+        public,
+        crate::browser_guard::BrowserPolicy::from_config(&config),
+    );
+    let api = tokio::spawn(crate::http_serve::serve(
+        "http",
+        http,
+        public,
+        limits,
+        tls,
+        async move {
+            let _ = api_stop_rx.wait_for(|s| *s).await;
+        },
+    ));
     tracing::info!(
         node = %config.node_name,
         http = %config.http_addr,
@@ -588,6 +604,16 @@ fn open_audit_log(config: &AgentConfig) -> Result<Option<crate::guard::AuditLog>
         .transpose()
 }
 
+/// Reads the HTTP API's certificate files; unusable files stop the start (exit 2).
+fn load_tls(config: &AgentConfig) -> Result<Option<Arc<crate::http_serve::ServerTls>>, AgentError> {
+    match &config.security.tls {
+        None => Ok(None),
+        Some(files) => crate::http_serve::ServerTls::load(files)
+            .map(Some)
+            .map_err(|e| AgentError::Config(format!("tls: {e}"))),
+    }
+}
+
 /// Binds a TCP listener; failure names the setting at fault.
 /// A port still held is retried briefly: after a role switch it is released a moment later.
 async fn listen(addr: SocketAddr, setting: &str) -> Result<tokio::net::TcpListener, AgentError> {
@@ -674,6 +700,7 @@ async fn run_stateless(
     reload_tags: &mut mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<Ended, AgentError> {
     let config = config.clone();
+    let tls = load_tls(&config)?;
     let http = listen(config.http_addr, "http-addr").await?;
     let rpc_listener = listen(config.rpc_addr, "rpc-port").await?;
     let metrics_listener = listen_metrics(&config).await?;
@@ -733,20 +760,34 @@ async fn run_stateless(
         serve_metrics(listener, metrics, stop_rx.clone());
     }
     let mut rpc_stop_rx = stop_rx.clone();
-    let rpc = tokio::spawn(async move {
-        axum::serve(rpc_listener, crate::rpc::agent_router(endpoint, rpc_ctx))
-            .with_graceful_shutdown(async move {
-                let _ = rpc_stop_rx.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    let api = tokio::spawn(async move {
-        axum::serve(http, crate::api::agent_router(ctx))
-            .with_graceful_shutdown(async move {
-                let _ = stop_rx.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let limits = config.security.limits;
+    let rpc = tokio::spawn(crate::http_serve::serve(
+        "rpc",
+        rpc_listener,
+        crate::rpc::agent_router(endpoint, rpc_ctx),
+        limits,
+        None,
+        async move {
+            let _ = rpc_stop_rx.wait_for(|s| *s).await;
+        },
+    ));
+    if let Some(tls) = &tls {
+        tls.watch(stop_rx.clone());
+    }
+    let public = crate::browser_guard::guard(
+        crate::api::agent_router(ctx),
+        crate::browser_guard::BrowserPolicy::from_config(&config),
+    );
+    let api = tokio::spawn(crate::http_serve::serve(
+        "http",
+        http,
+        public,
+        limits,
+        tls,
+        async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        },
+    ));
     tracing::info!(
         node = %config.node_name,
         http = %config.http_addr,

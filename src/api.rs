@@ -1,5 +1,5 @@
 //! The public HTTP API: Dkron's `/v1` endpoints with Dkron's JSON, status codes and headers
-//! (`X-Whom`, `X-Total-Count`, open CORS, `?pretty`), plus `/health`, `/metrics`, Belfry's
+//! (`X-Whom`, `X-Total-Count`, `?pretty`), plus `/health`, `/metrics`, Belfry's
 //! `/v1/operator/…` and its OpenAPI document at `/v1/openapi.json`. [`ROUTES`] lists them all.
 //!
 //! Writes go through Raft; reads are linearizable by default (a read index round through the
@@ -320,7 +320,8 @@ async fn no_route() -> ApiError {
     ApiError(StatusCode::NOT_FOUND, "404 page not found".into())
 }
 
-/// What every Dkron response has: `?pretty`, `X-Whom` and open CORS.
+/// What every Dkron response has: `?pretty` and `X-Whom`. (CORS is opt-in, per origin: see
+/// [`crate::browser_guard`].)
 fn with_dkron_layers(router: Router, node_name: &str) -> Router {
     let whom = HeaderValue::from_str(node_name).unwrap_or(HeaderValue::from_static("belfry"));
     router
@@ -336,7 +337,6 @@ fn with_dkron_layers(router: Router, node_name: &str) -> Router {
                 }
             },
         ))
-        .layer(tower_http::cors::CorsLayer::permissive())
 }
 
 /// serf-style counters for `GET /v1`, from what gossip knows.

@@ -1,6 +1,7 @@
 //! A typed client of the public HTTP API. The CLI and the dashboard use only this, exactly as
 //! an operator's own script would use the REST API.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -30,6 +31,67 @@ pub enum ClientError {
     /// The body was not what the API documents.
     #[error("unexpected response from {base}: {reason}")]
     Decode { base: String, reason: String },
+    /// `--ca`, `--client-cert` or `--client-key` cannot be used.
+    #[error("TLS: {0}")]
+    Tls(String),
+}
+
+/// How clients check an `https://` API and which certificate they show: the CLI's `--ca`,
+/// `--client-cert` and `--client-key`, set once per process (every command and `top` use them).
+#[derive(Debug, Clone, Default)]
+pub struct ClientTls {
+    /// The CA that signed the API's certificate; without it the system's roots are used.
+    pub ca: Option<std::path::PathBuf>,
+    pub client_cert: Option<std::path::PathBuf>,
+    pub client_key: Option<std::path::PathBuf>,
+}
+
+static CLIENT_TLS: std::sync::OnceLock<ClientTls> = std::sync::OnceLock::new();
+
+/// Sets this process's client TLS settings (the first call wins).
+pub fn set_client_tls(tls: ClientTls) {
+    let _ = CLIENT_TLS.set(tls);
+}
+
+/// The rustls settings for `tls`, or `None` when nothing is configured (reqwest's defaults).
+pub fn client_tls_config(tls: &ClientTls) -> Result<Option<rustls::ClientConfig>, ClientError> {
+    if tls.ca.is_none() && tls.client_cert.is_none() {
+        return Ok(None);
+    }
+    let err = |e: crate::http_serve::TlsError| ClientError::Tls(e.to_string());
+    let roots = match &tls.ca {
+        Some(ca) => crate::http_serve::read_roots(ca).map_err(err)?,
+        None => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in rustls_native_certs::load_native_certs().certs {
+                let _ = roots.add(cert);
+            }
+            roots
+        }
+    };
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ClientError::Tls(e.to_string()))?
+    .with_root_certificates(roots);
+    let mut config = match (&tls.client_cert, &tls.client_key) {
+        (Some(cert), Some(key)) => {
+            let certs = crate::http_serve::read_certificates(cert).map_err(err)?;
+            let key = crate::http_serve::read_private_key(key).map_err(err)?;
+            builder
+                .with_client_auth_cert(certs, key)
+                .map_err(|e| ClientError::Tls(format!("client certificate: {e}")))?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        _ => {
+            return Err(ClientError::Tls(
+                "--client-cert and --client-key go together".into(),
+            ));
+        }
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Some(config))
 }
 
 /// Client of one node's API.
@@ -72,17 +134,25 @@ pub fn install_tls_provider() {
 
 impl Client {
     /// `addr` is `host:port` (as `--http-addr` takes it) or a full `http://` / `https://` URL.
+    /// The process's `--ca`/`--client-cert` settings ([`set_client_tls`]) apply.
     pub fn new(addr: &str) -> Result<Client, ClientError> {
+        Client::new_with_tls(addr, CLIENT_TLS.get().unwrap_or(&ClientTls::default()))
+    }
+
+    /// A client that checks an `https://` API against `tls.ca` and shows `tls.client_cert`.
+    pub fn new_with_tls(addr: &str, tls: &ClientTls) -> Result<Client, ClientError> {
         install_tls_provider();
         let base = base_url(addr)?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .no_proxy()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|source| ClientError::Transport {
-                base: base.clone(),
-                source,
-            })?;
+            .connect_timeout(Duration::from_secs(5));
+        if let Some(tls) = client_tls_config(tls)? {
+            builder = builder.tls_backend_preconfigured(tls);
+        }
+        let http = builder.build().map_err(|source| ClientError::Transport {
+            base: base.clone(),
+            source,
+        })?;
         Ok(Client {
             base,
             http,
@@ -114,9 +184,16 @@ impl Client {
 
     /// Another node's API with the same token, timeout and read mode, sharing this client's
     /// connection pool (building a client is expensive: it sets up TLS).
+    /// A bare `host:port` keeps this client's scheme: a cluster serving TLS serves it on every node.
     pub fn for_addr(&self, addr: &str) -> Result<Client, ClientError> {
+        let has_scheme = addr.contains("://");
+        let addr = if !has_scheme && self.base.starts_with("https://") {
+            format!("https://{}", addr.trim())
+        } else {
+            addr.to_string()
+        };
         Ok(Client {
-            base: base_url(addr)?,
+            base: base_url(&addr)?,
             ..self.clone()
         })
     }

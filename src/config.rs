@@ -79,6 +79,8 @@ pub struct ConfigLayer {
     pub metrics_addr: Option<String>,
     /// `mail-*`, `webhook-*` and `pre-webhook-*`.
     pub notify: NotifyLayer,
+    /// TLS, browser safety, connection limits and executor hardening.
+    pub security: SecurityLayer,
 }
 
 impl ConfigLayer {
@@ -113,6 +115,7 @@ impl ConfigLayer {
             audit_log: self.audit_log.or(lower.audit_log),
             metrics_addr: self.metrics_addr.or(lower.metrics_addr),
             notify: self.notify.over(lower.notify),
+            security: self.security.over(lower.security),
         }
     }
 }
@@ -286,6 +289,40 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                     layer.notify.pre_webhook_headers = Some(list);
                 }
             }
+            "tls-cert" => layer.security.tls_cert = Some(PathBuf::from(string()?)),
+            "tls-key" => layer.security.tls_key = Some(PathBuf::from(string()?)),
+            "tls-client-ca" => layer.security.tls_client_ca = Some(PathBuf::from(string()?)),
+            "header-read-timeout" => layer.security.header_read_timeout = Some(string()?),
+            "max-connections" => {
+                layer.security.max_connections =
+                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
+            }
+            "max-connections-per-ip" => {
+                layer.security.max_connections_per_ip =
+                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
+            }
+            "allow-su" => {
+                layer.security.allow_su = Some(match &v {
+                    Value::Bool(b) => *b,
+                    Value::String(s) if s == "true" => true,
+                    Value::String(s) if s == "false" => false,
+                    _ => return Err(bad("true or false")),
+                })
+            }
+            "cors-allowed-origin" | "allowed-host" => {
+                let list = match &v {
+                    Value::Sequence(items) => items
+                        .iter()
+                        .map(|i| scalar(i).ok_or_else(|| bad("a list of strings")))
+                        .collect::<Result<Vec<_>, _>>()?,
+                    other => vec![scalar(other).ok_or_else(|| bad("a list of strings"))?],
+                };
+                if norm == "allowed-host" {
+                    layer.security.allowed_hosts = Some(list);
+                } else {
+                    layer.security.cors_allowed_origins = Some(list);
+                }
+            }
             "join" | "retry-join" => {
                 let list = match &v {
                     Value::Sequence(items) => items
@@ -428,6 +465,175 @@ pub struct AgentConfig {
     pub audit_log: Option<PathBuf>,
     /// A second, loopback-only listener serving `/metrics` without a token (`--metrics-addr`).
     pub metrics_addr: Option<SocketAddr>,
+    /// TLS, browser safety, connection limits and executor hardening.
+    pub security: SecurityConfig,
+}
+
+impl AgentConfig {
+    /// True when the HTTP API serves TLS and requires a client certificate signed by
+    /// `--tls-client-ca`: every caller is then authenticated by its certificate.
+    pub fn client_cert_tls(&self) -> bool {
+        self.security
+            .tls
+            .as_ref()
+            .is_some_and(|t| t.client_ca.is_some())
+    }
+}
+
+/// Defaults of the connection limits (see docs/security.md).
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+pub const DEFAULT_MAX_CONNECTIONS_PER_IP: u32 = 256;
+
+/// The security settings of one layer (flags, environment or file).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SecurityLayer {
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
+    pub cors_allowed_origins: Option<Vec<String>>,
+    pub allowed_hosts: Option<Vec<String>>,
+    pub header_read_timeout: Option<String>,
+    pub max_connections: Option<u32>,
+    pub max_connections_per_ip: Option<u32>,
+    pub allow_su: Option<bool>,
+}
+
+impl SecurityLayer {
+    /// `self` wins wherever it has a value.
+    pub fn over(self, lower: SecurityLayer) -> SecurityLayer {
+        SecurityLayer {
+            tls_cert: self.tls_cert.or(lower.tls_cert),
+            tls_key: self.tls_key.or(lower.tls_key),
+            tls_client_ca: self.tls_client_ca.or(lower.tls_client_ca),
+            cors_allowed_origins: self.cors_allowed_origins.or(lower.cors_allowed_origins),
+            allowed_hosts: self.allowed_hosts.or(lower.allowed_hosts),
+            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_connections_per_ip: self.max_connections_per_ip.or(lower.max_connections_per_ip),
+            allow_su: self.allow_su.or(lower.allow_su),
+        }
+    }
+}
+
+/// The files of the HTTP API's TLS (re-read on SIGHUP and when they change).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Client certificates are required and verified against this CA when set.
+    pub client_ca: Option<PathBuf>,
+}
+
+/// Limits every listener (HTTP API and internal RPC) keeps, so idle or slow connections
+/// cannot starve a node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConnectionLimits {
+    /// Time a connection has to send a request's headers (also when idle between requests)
+    /// and to finish a TLS handshake.
+    pub header_read_timeout: Duration,
+    pub max_connections: u32,
+    pub max_connections_per_ip: u32,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: DEFAULT_MAX_CONNECTIONS_PER_IP,
+        }
+    }
+}
+
+/// The resolved security settings.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecurityConfig {
+    pub tls: Option<TlsFiles>,
+    /// Origins allowed to call the API from a browser (CORS and mutating requests).
+    pub cors_allowed_origins: Vec<String>,
+    /// Extra `Host` values accepted besides the node's own names and addresses.
+    pub allowed_hosts: Vec<String>,
+    pub limits: ConnectionLimits,
+    /// Whether the shell executor's `su` option may run on this node.
+    pub allow_su: bool,
+}
+
+fn resolve_security(layer: SecurityLayer) -> Result<SecurityConfig, ConfigError> {
+    let tls = match (layer.tls_cert, layer.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles {
+            cert,
+            key,
+            client_ca: layer.tls_client_ca,
+        }),
+        (None, None) => {
+            if layer.tls_client_ca.is_some() {
+                return Err(value_err(
+                    "tls-client-ca",
+                    "needs --tls-cert and --tls-key (client certificates are checked in TLS)",
+                ));
+            }
+            None
+        }
+        (Some(_), None) => return Err(value_err("tls-key", "--tls-cert needs --tls-key")),
+        (None, Some(_)) => return Err(value_err("tls-cert", "--tls-key needs --tls-cert")),
+    };
+    let cors_allowed_origins = layer.cors_allowed_origins.unwrap_or_default();
+    for origin in &cors_allowed_origins {
+        let ok = (origin.starts_with("http://") || origin.starts_with("https://"))
+            && !origin.trim_end_matches('/').ends_with(':')
+            && origin.matches('/').count() == 2;
+        if !ok {
+            return Err(value_err(
+                "cors-allowed-origin",
+                format!("{origin:?} is not an origin (scheme://host[:port], no path)"),
+            ));
+        }
+    }
+    let allowed_hosts = layer.allowed_hosts.unwrap_or_default();
+    if let Some(bad) = allowed_hosts
+        .iter()
+        .find(|h| h.is_empty() || h.contains('/') || h.contains(char::is_whitespace))
+    {
+        return Err(value_err(
+            "allowed-host",
+            format!("{bad:?} is not a host or host:port"),
+        ));
+    }
+    let header_read_timeout = match &layer.header_read_timeout {
+        Some(text) => parse_go_duration(text).map_err(|e| value_err("header-read-timeout", e))?,
+        None => DEFAULT_HEADER_READ_TIMEOUT,
+    };
+    if header_read_timeout.is_zero() {
+        return Err(value_err("header-read-timeout", "must be longer than zero"));
+    }
+    let max_connections = layer.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS);
+    let max_connections_per_ip = layer
+        .max_connections_per_ip
+        .unwrap_or(DEFAULT_MAX_CONNECTIONS_PER_IP);
+    if max_connections == 0 {
+        return Err(value_err("max-connections", "must be at least 1"));
+    }
+    if max_connections_per_ip == 0 {
+        return Err(value_err("max-connections-per-ip", "must be at least 1"));
+    }
+    Ok(SecurityConfig {
+        tls,
+        cors_allowed_origins: cors_allowed_origins
+            .into_iter()
+            .map(|o| o.trim_end_matches('/').to_ascii_lowercase())
+            .collect(),
+        allowed_hosts: allowed_hosts
+            .into_iter()
+            .map(|h| h.to_ascii_lowercase())
+            .collect(),
+        limits: ConnectionLimits {
+            header_read_timeout,
+            max_connections,
+            max_connections_per_ip,
+        },
+        allow_su: layer.allow_su.unwrap_or(false),
+    })
 }
 
 /// What `Debug` shows for a secret: whether it is set, never its value.
@@ -790,7 +996,9 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
     {
         return Err(value_err("audit-log", "must be a file path"));
     }
+    let security = resolve_security(layer.security)?;
     Ok(AgentConfig {
+        security,
         acl_enabled: layer.acl_enabled.unwrap_or(false),
         audit_log: layer.audit_log,
         metrics_addr,

@@ -213,6 +213,8 @@ pub struct Registry {
     lateness: Histogram<14>,
     /// Mutating API requests by [`MUTATION_RESULTS`].
     api_mutations: [Counter; 4],
+    /// Connections closed unserved by a connection cap: HTTP API, internal RPC.
+    connections_refused: [Counter; 2],
 }
 
 /// The `result` label of `belfry_api_mutations_total`: answered 2xx; refused for a missing or
@@ -251,6 +253,7 @@ impl Registry {
             skipped: [const { Counter::new() }; 6],
             lateness: Histogram::new(LATENESS_BOUNDS),
             api_mutations: [const { Counter::new() }; 4],
+            connections_refused: [const { Counter::new() }; 2],
         }
     }
 
@@ -285,6 +288,12 @@ impl Registry {
     pub fn run_started(&self, due: DateTime<Utc>, started: DateTime<Utc>) {
         let late = (started - due).to_std().unwrap_or_default();
         self.lateness.observe(late.as_secs_f64());
+    }
+
+    /// A connection to `listener` ("http" or "rpc") was closed because a cap was reached.
+    pub fn connection_refused(&self, listener: &str) {
+        let i = usize::from(listener != "http");
+        self.connections_refused[i].add(1);
     }
 
     pub fn launches(&self, kind: LaunchLabel) -> u64 {
@@ -629,6 +638,18 @@ fn render_node(x: &mut Exposition, node: &NodeView, registry: &Registry) {
             "belfry_api_mutations_total",
             &[("result", result)],
             registry.api_mutations[i].get() as f64,
+        );
+    }
+    x.family(
+        "belfry_connections_refused_total",
+        "counter",
+        "Connections closed unserved because max-connections or max-connections-per-ip was reached, by listener.",
+    );
+    for (i, listener) in ["http", "rpc"].into_iter().enumerate() {
+        x.sample(
+            "belfry_connections_refused_total",
+            &[("listener", listener)],
+            registry.connections_refused[i].get() as f64,
         );
     }
     x.family(

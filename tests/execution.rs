@@ -253,8 +253,22 @@ async fn mem_limit_kills_a_memory_hog_and_says_so() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn su_runs_the_job_as_another_user() {
+async fn su_is_refused_on_a_node_without_allow_su() {
+    // Anyone who may create a job could otherwise run commands as any user, root included.
     let node = Node::start(&[]).await;
+    let job = with(
+        shell_job("as-root", "@manually", "id -u"),
+        &[("su", "root")],
+    );
+    // Accepted at creation (another node may allow it), refused where it would run.
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Failed, "{e:?}");
+    assert!(e.output.contains("--allow-su"), "{}", e.output);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn su_runs_the_job_as_another_user() {
+    let node = Node::start(&["--allow-su"]).await;
     let nobody = std::process::Command::new("id")
         .args(["-u", "nobody"])
         .output()

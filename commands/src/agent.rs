@@ -60,6 +60,18 @@ pub fn layer_from_flags(
             webhook_headers: (!args.webhook_headers.is_empty())
                 .then(|| args.webhook_headers.clone()),
         },
+        security: config::SecurityLayer {
+            tls_cert: args.tls_cert.clone(),
+            tls_key: args.tls_key.clone(),
+            tls_client_ca: args.tls_client_ca.clone(),
+            cors_allowed_origins: (!args.cors_allowed_origin.is_empty())
+                .then(|| args.cors_allowed_origin.clone()),
+            allowed_hosts: (!args.allowed_host.is_empty()).then(|| args.allowed_host.clone()),
+            header_read_timeout: args.header_read_timeout.clone(),
+            max_connections: args.max_connections,
+            max_connections_per_ip: args.max_connections_per_ip,
+            allow_su: args.allow_su,
+        },
     })
 }
 

@@ -27,6 +27,9 @@ pub struct Cli {
     #[command(flatten)]
     pub token: TokenArgs,
 
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -98,6 +101,35 @@ pub fn token() -> Option<String> {
     TOKEN.get().cloned().flatten()
 }
 
+/// How every client command (and `top`) checks an `https://` API, and the certificate it shows
+/// to a node that requires one (`--tls-client-ca`).
+#[derive(Debug, Clone, Args)]
+pub struct ClientTlsArgs {
+    /// PEM file of the CA that signed the API's certificate (for https:// addresses)
+    #[arg(long, global = true, env = "BELFRY_CACERT", value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
+
+    /// PEM client certificate, for a node started with --tls-client-ca
+    #[arg(
+        long,
+        global = true,
+        env = "BELFRY_CLIENT_CERT",
+        value_name = "FILE",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --client-cert
+    #[arg(
+        long,
+        global = true,
+        env = "BELFRY_CLIENT_KEY",
+        value_name = "FILE",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<std::path::PathBuf>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a Belfry node (a server with --server)
@@ -165,6 +197,9 @@ pub enum Command {
         #[arg(long, env = "BELFRY_DATA_DIR", value_name = "DIR")]
         data_dir: std::path::PathBuf,
     },
+    /// Make a CA and certificates for the HTTP API's TLS
+    #[command(subcommand)]
+    Tls(TlsCommand),
     /// Check configuration offline
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -390,6 +425,123 @@ pub struct AgentArgs {
     /// Header `Name: value` of the end webhook (repeatable; `Host` sets the request's host)
     #[arg(long, env = "BELFRY_WEBHOOK_HEADERS", value_name = "HEADER")]
     pub webhook_headers: Vec<String>,
+
+    /// PEM certificate (chain) the HTTP API serves TLS with (with --tls-key); re-read on
+    /// SIGHUP and when the file changes
+    #[arg(long, env = "BELFRY_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<std::path::PathBuf>,
+
+    /// PEM private key of --tls-cert
+    #[arg(long, env = "BELFRY_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<std::path::PathBuf>,
+
+    /// PEM CA: the HTTP API then requires client certificates signed by it
+    #[arg(long, env = "BELFRY_TLS_CLIENT_CA", value_name = "FILE")]
+    pub tls_client_ca: Option<std::path::PathBuf>,
+
+    /// Browser origin (scheme://host[:port]) allowed to call the API: CORS and writes
+    /// (repeatable) [default: none]
+    #[arg(
+        long,
+        env = "BELFRY_CORS_ALLOWED_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    pub cors_allowed_origin: Vec<String>,
+
+    /// Host header value accepted besides the node's IPs, localhost and node name: `host` or
+    /// `host:port` (repeatable)
+    #[arg(
+        long,
+        env = "BELFRY_ALLOWED_HOST",
+        value_name = "HOST",
+        value_delimiter = ','
+    )]
+    pub allowed_host: Vec<String>,
+
+    /// Time a connection (HTTP API and RPC) has to send a request's headers or finish its TLS
+    /// handshake; idle keep-alive connections are closed after it too [default: 10s]
+    #[arg(long, env = "BELFRY_HEADER_READ_TIMEOUT", value_name = "DURATION")]
+    pub header_read_timeout: Option<String>,
+
+    /// Open connections per listener (HTTP API, RPC) [default: 4096]
+    #[arg(long, env = "BELFRY_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<u32>,
+
+    /// Open connections per client IP per listener [default: 256]
+    #[arg(long, env = "BELFRY_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    pub max_connections_per_ip: Option<u32>,
+
+    /// Let shell jobs use `su` to run as another user (off: such runs fail)
+    #[arg(long, env = "BELFRY_ALLOW_SU", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub allow_su: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCommand {
+    /// Make or inspect the cluster's certificate authority
+    #[command(subcommand)]
+    Ca(TlsCaCommand),
+    /// Make certificates signed by the CA
+    #[command(subcommand)]
+    Cert(TlsCertCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCaCommand {
+    /// Write a new CA: belfry-agent-ca.pem and belfry-agent-ca-key.pem (key mode 0600)
+    Create {
+        /// Directory to write into
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out_dir: std::path::PathBuf,
+        /// Validity in days
+        #[arg(long, value_name = "N", default_value_t = 1825)]
+        days: u32,
+        /// Replace files that exist
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TlsCertCommand {
+    /// Write a certificate and key signed by the CA: <region>-server-belfry-N.pem for
+    /// --server, <region>-client-belfry-N.pem for --client (key mode 0600)
+    Create {
+        /// A server certificate (for --tls-cert); names: localhost, 127.0.0.1, ::1, --dns, --ip
+        #[arg(long, conflicts_with = "client", required_unless_present = "client")]
+        server: bool,
+        /// A client certificate (for --client-cert against --tls-client-ca)
+        #[arg(long)]
+        client: bool,
+        /// The CA certificate
+        #[arg(long, value_name = "FILE", default_value = "belfry-agent-ca.pem")]
+        ca: std::path::PathBuf,
+        /// The CA's key
+        #[arg(long, value_name = "FILE", default_value = "belfry-agent-ca-key.pem")]
+        ca_key: std::path::PathBuf,
+        /// File name prefix and common name [default: <region>-server-belfry or <region>-client-belfry]
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        /// Region in the default name [default: global]
+        #[arg(long, value_name = "REGION", default_value = "global")]
+        region: String,
+        /// Extra IP address the server certificate is valid for (repeatable)
+        #[arg(long, value_name = "IP")]
+        ip: Vec<std::net::IpAddr>,
+        /// Extra DNS name the server certificate is valid for (repeatable)
+        #[arg(long, value_name = "NAME")]
+        dns: Vec<String>,
+        /// Directory to write into
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out_dir: std::path::PathBuf,
+        /// Validity in days
+        #[arg(long, value_name = "N", default_value_t = 365)]
+        days: u32,
+        /// Replace files that exist
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -707,6 +859,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     if !matches!(cli.command, Command::Agent(_)) {
         let _ = TOKEN.set(cli.token.secret()?);
     }
+    belfry::client::set_client_tls(belfry::client::ClientTls {
+        ca: cli.tls.ca.clone(),
+        client_cert: cli.tls.client_cert.clone(),
+        client_key: cli.tls.client_key.clone(),
+    });
     match cli.command {
         Command::Acl(cmd) => crate::acl::run(&client_addr(cli.http_addr), cmd),
         Command::Agent(args) => crate::agent::run(*args, cli.http_addr),
@@ -790,6 +947,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
                 c.force_leave(&node).await
             })
         }
+        Command::Tls(cmd) => crate::tls::run(cmd),
         Command::Keygen => {
             println!("{}", belfry::membership::generate_key());
             Ok(())

@@ -102,10 +102,16 @@ fn per_key_problems(text: &str, path: &str) -> Result<Vec<String>, Failure> {
             Ok(parsed) => {
                 // A value may parse yet be unusable (an address, a duration): resolve it alone,
                 // over a base that satisfies the settings other keys depend on (a server, an
-                // advertised address); the whole file is resolved afterwards.
+                // advertised address, a TLS certificate with its key); the whole file is
+                // resolved afterwards.
                 let base = ConfigLayer {
                     server: Some(true),
                     advertise: Some("127.0.0.1".into()),
+                    security: config::SecurityLayer {
+                        tls_cert: Some("cert.pem".into()),
+                        tls_key: Some("key.pem".into()),
+                        ..config::SecurityLayer::default()
+                    },
                     ..ConfigLayer::default()
                 };
                 if let Err(e) = config::resolve(parsed.layer.over(base)) {
@@ -189,5 +195,45 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
                 .map(|a| a.to_string())
                 .unwrap_or_else(|| "-".into()),
         ),
+        (
+            "tls-cert",
+            c.security
+                .tls
+                .as_ref()
+                .map_or("-".into(), |t| t.cert.display().to_string()),
+        ),
+        (
+            "tls-key",
+            c.security
+                .tls
+                .as_ref()
+                .map_or("-".into(), |t| t.key.display().to_string()),
+        ),
+        (
+            "tls-client-ca",
+            c.security
+                .tls
+                .as_ref()
+                .and_then(|t| t.client_ca.as_ref())
+                .map_or("-".into(), |p| p.display().to_string()),
+        ),
+        (
+            "cors-allowed-origin",
+            list(&c.security.cors_allowed_origins),
+        ),
+        ("allowed-host", list(&c.security.allowed_hosts)),
+        (
+            "header-read-timeout",
+            dur(c.security.limits.header_read_timeout),
+        ),
+        (
+            "max-connections",
+            c.security.limits.max_connections.to_string(),
+        ),
+        (
+            "max-connections-per-ip",
+            c.security.limits.max_connections_per_ip.to_string(),
+        ),
+        ("allow-su", c.security.allow_su.to_string()),
     ]
 }

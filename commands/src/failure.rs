@@ -49,7 +49,7 @@ impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
         let code = match &e {
             ClientError::NotFound(_) => code::NOT_FOUND,
-            ClientError::Address(_) => code::USAGE,
+            ClientError::Address(_) | ClientError::Tls(_) => code::USAGE,
             _ => code::FAILED,
         };
         Failure {

@@ -9,6 +9,7 @@ mod failure;
 mod generate;
 mod jobs;
 mod snapshot;
+mod tls;
 mod top;
 mod transfer;
 mod upgrade;

@@ -433,6 +433,25 @@ enum KillReason {
     MemUnmeasurable(String),
 }
 
+/// Whether this process may run jobs as another user (`--allow-su`). Off unless the agent
+/// turns it on: anyone who may create a job could otherwise run commands as any user of the
+/// node, root included, when the agent runs as root.
+static SU_ALLOWED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets whether the `su` option may be used on this node (the agent's `--allow-su`).
+pub fn set_su_allowed(allowed: bool) {
+    SU_ALLOWED.store(allowed, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Whether the `su` option may be used on this node.
+pub fn su_allowed() -> bool {
+    SU_ALLOWED.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// Why a `su` job does not run on a node started without `--allow-su`.
+pub const SU_REFUSED: &str = "su: refused: this node was not started with --allow-su \
+     (running jobs as another user is off by default; see docs/security.md)";
+
 /// Runs the command described by `spec` and waits for it.
 ///
 /// `extra_env` is added after the spec's env (so it wins on a clash); the child inherits the
@@ -459,6 +478,10 @@ pub async fn run_shell(
         }
     };
     // Names are resolved off the runtime's threads: NSS may ask a directory server.
+    if spec.su.is_some() && !su_allowed() {
+        let note = format!("[belfry] failed to start: {SU_REFUSED}");
+        return Outcome::not_started(attempt_at, SU_REFUSED.to_string(), note);
+    }
     let credentials = match &spec.su {
         None => None,
         Some(su) => {
@@ -1062,6 +1085,8 @@ mod tests {
     }
 
     async fn run(spec: &ShellSpec) -> Outcome {
+        // These tests run as a node started with --allow-su; the refusal is tested end to end.
+        set_su_allowed(true);
         bounded(run_shell(spec, &[], LIMIT, std::future::pending(), |_| {})).await
     }
 
