@@ -108,6 +108,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--max-connections', '--max-connections', [CompletionResultType]::ParameterName, 'Open connections per listener (HTTP API, RPC) [default: 4096]')
             [CompletionResult]::new('--max-connections-per-ip', '--max-connections-per-ip', [CompletionResultType]::ParameterName, 'Open connections per client IP per listener [default: 256]')
             [CompletionResult]::new('--allow-su', '--allow-su', [CompletionResultType]::ParameterName, 'Let shell jobs use `su` to run as another user (off: such runs fail)')
+            [CompletionResult]::new('--insecure-http', '--insecure-http', [CompletionResultType]::ParameterName, 'Serve the HTTP API on a non-loopback address without ACLs or client certificates (protected mode refuses to start otherwise; warned at every start)')
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)')
             [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)')

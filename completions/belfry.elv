@@ -104,6 +104,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --max-connections 'Open connections per listener (HTTP API, RPC) [default: 4096]'
             cand --max-connections-per-ip 'Open connections per client IP per listener [default: 256]'
             cand --allow-su 'Let shell jobs use `su` to run as another user (off: such runs fail)'
+            cand --insecure-http 'Serve the HTTP API on a non-loopback address without ACLs or client certificates (protected mode refuses to start otherwise; warned at every start)'
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
             cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'

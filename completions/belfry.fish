@@ -107,6 +107,8 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l max-connections 
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l max-connections-per-ip -d 'Open connections per client IP per listener [default: 256]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l allow-su -d 'Let shell jobs use `su` to run as another user (off: such runs fail)' -r -f -a "true\t''
 false\t''"
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l insecure-http -d 'Serve the HTTP API on a non-loopback address without ACLs or client certificates (protected mode refuses to start otherwise; warned at every start)' -r -f -a "true\t''
+false\t''"
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F

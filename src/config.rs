@@ -301,13 +301,18 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
                 layer.security.max_connections_per_ip =
                     Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
             }
-            "allow-su" => {
-                layer.security.allow_su = Some(match &v {
+            "allow-su" | "insecure-http" => {
+                let on = match &v {
                     Value::Bool(b) => *b,
                     Value::String(s) if s == "true" => true,
                     Value::String(s) if s == "false" => false,
                     _ => return Err(bad("true or false")),
-                })
+                };
+                if norm == "allow-su" {
+                    layer.security.allow_su = Some(on);
+                } else {
+                    layer.security.insecure_http = Some(on);
+                }
             }
             "cors-allowed-origin" | "allowed-host" => {
                 let list = match &v {
@@ -497,6 +502,7 @@ pub struct SecurityLayer {
     pub max_connections: Option<u32>,
     pub max_connections_per_ip: Option<u32>,
     pub allow_su: Option<bool>,
+    pub insecure_http: Option<bool>,
 }
 
 impl SecurityLayer {
@@ -512,6 +518,7 @@ impl SecurityLayer {
             max_connections: self.max_connections.or(lower.max_connections),
             max_connections_per_ip: self.max_connections_per_ip.or(lower.max_connections_per_ip),
             allow_su: self.allow_su.or(lower.allow_su),
+            insecure_http: self.insecure_http.or(lower.insecure_http),
         }
     }
 }
@@ -557,6 +564,31 @@ pub struct SecurityConfig {
     pub limits: ConnectionLimits,
     /// Whether the shell executor's `su` option may run on this node.
     pub allow_su: bool,
+    /// Protected mode switched off (`--insecure-http`): see [`check_protected_mode`].
+    pub insecure_http: bool,
+}
+
+/// Protected mode (as Redis has): an HTTP API reachable from other hosts must authenticate its
+/// callers, with ACL tokens or client certificates; otherwise anyone on the network could run
+/// commands on every node. Loopback binds (the default) are exempt, and `--insecure-http`
+/// opts out (the agent warns at every start).
+fn check_protected_mode(
+    http_addr: SocketAddr,
+    acl_enabled: bool,
+    security: &SecurityConfig,
+) -> Result<(), ConfigError> {
+    let client_certs = security.tls.as_ref().is_some_and(|t| t.client_ca.is_some());
+    if http_addr.ip().is_loopback() || acl_enabled || client_certs || security.insecure_http {
+        return Ok(());
+    }
+    Err(value_err(
+        "http-addr",
+        format!(
+            "{http_addr} is reachable from other hosts and the API would be open to anyone \
+             there (protected mode): add --acl-enabled (tokens), or --tls-cert/--tls-key with \
+             --tls-client-ca (client certificates), or bind 127.0.0.1; --insecure-http opts out"
+        ),
+    ))
 }
 
 fn resolve_security(layer: SecurityLayer) -> Result<SecurityConfig, ConfigError> {
@@ -633,6 +665,7 @@ fn resolve_security(layer: SecurityLayer) -> Result<SecurityConfig, ConfigError>
             max_connections_per_ip,
         },
         allow_su: layer.allow_su.unwrap_or(false),
+        insecure_http: layer.insecure_http.unwrap_or(false),
     })
 }
 
@@ -997,6 +1030,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         return Err(value_err("audit-log", "must be a file path"));
     }
     let security = resolve_security(layer.security)?;
+    check_protected_mode(http_addr, layer.acl_enabled.unwrap_or(false), &security)?;
     Ok(AgentConfig {
         security,
         acl_enabled: layer.acl_enabled.unwrap_or(false),

@@ -303,3 +303,36 @@ async fn logs_are_plain_text_off_a_terminal_and_json_on_request() {
         "{err}"
     );
 }
+
+/// Protected mode: an API bound off loopback without ACLs or client certificates does not
+/// start (only the refusal is tested; the opt-outs are checked by `config check`, so no traffic
+/// leaves loopback).
+#[test]
+fn protected_mode_refuses_an_open_api_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut args = agent_args(dir.path(), port);
+    args[1] = format!("--http-addr=0.0.0.0:{port}");
+    args.extend(["--server".into(), "--bootstrap-expect=1".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, _, err) = cli(&args, &[], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("protected mode"), "{err}");
+    assert!(err.contains("--acl-enabled"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing may be created");
+
+    let file = dir.path().join("belfry.yml");
+    for (extra, ok) in [
+        ("", false),
+        ("acl-enabled: true\n", true),
+        ("insecure-http: true\n", true),
+    ] {
+        std::fs::write(&file, format!("http-addr: 0.0.0.0:{port}\n{extra}")).unwrap();
+        let (code, out, err) = cli(&["config", "check", file.to_str().unwrap()], &[], None);
+        assert_eq!(code == 0, ok, "{extra:?}: {out}{err}");
+    }
+    // Loopback needs nothing: the README's single-node command.
+    std::fs::write(&file, format!("http-addr: 127.0.0.1:{port}\n")).unwrap();
+    let (code, out, err) = cli(&["config", "check", file.to_str().unwrap()], &[], None);
+    assert_eq!(code, 0, "{out}{err}");
+}

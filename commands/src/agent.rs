@@ -71,6 +71,7 @@ pub fn layer_from_flags(
             max_connections: args.max_connections,
             max_connections_per_ip: args.max_connections_per_ip,
             allow_su: args.allow_su,
+            insecure_http: args.insecure_http,
         },
     })
 }
@@ -182,6 +183,13 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
         unsafe { std::env::remove_var(name) };
     }
     init_logging(&config.log_level, &config.log_format);
+    if config.security.insecure_http && !config.http_addr.ip().is_loopback() {
+        tracing::warn!(
+            http = %config.http_addr,
+            "--insecure-http: the HTTP API is open to every host that reaches {} (no ACLs, no client certificates): anyone there can run commands on every node",
+            config.http_addr
+        );
+    }
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
     }

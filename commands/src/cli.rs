@@ -475,6 +475,11 @@ pub struct AgentArgs {
     /// Let shell jobs use `su` to run as another user (off: such runs fail)
     #[arg(long, env = "BELFRY_ALLOW_SU", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub allow_su: Option<bool>,
+
+    /// Serve the HTTP API on a non-loopback address without ACLs or client certificates
+    /// (protected mode refuses to start otherwise; warned at every start)
+    #[arg(long, env = "BELFRY_INSECURE_HTTP", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub insecure_http: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]

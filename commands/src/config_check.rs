@@ -102,14 +102,16 @@ fn per_key_problems(text: &str, path: &str) -> Result<Vec<String>, Failure> {
             Ok(parsed) => {
                 // A value may parse yet be unusable (an address, a duration): resolve it alone,
                 // over a base that satisfies the settings other keys depend on (a server, an
-                // advertised address, a TLS certificate with its key); the whole file is
-                // resolved afterwards.
+                // advertised address, a TLS certificate with its key, protected mode left to the
+                // whole file, which names how the API is protected); the whole file is resolved
+                // afterwards.
                 let base = ConfigLayer {
                     server: Some(true),
                     advertise: Some("127.0.0.1".into()),
                     security: config::SecurityLayer {
                         tls_cert: Some("cert.pem".into()),
                         tls_key: Some("key.pem".into()),
+                        insecure_http: Some(true),
                         ..config::SecurityLayer::default()
                     },
                     ..ConfigLayer::default()
@@ -235,5 +237,6 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
             c.security.limits.max_connections_per_ip.to_string(),
         ),
         ("allow-su", c.security.allow_su.to_string()),
+        ("insecure-http", c.security.insecure_http.to_string()),
     ]
 }
