@@ -453,6 +453,18 @@ pub fn check_row(tag: u8, key: &str, value: &[u8]) -> Result<(), String> {
                 {
                     decode::<DayStats>(value).map(drop)
                 }
+                // ACL tokens travel in snapshots (a restore keeps the cluster's own, see
+                // `RestoreCommit`); the row must decode and sit under its own accessor.
+                _ if key.starts_with(ACL_TOKEN_PREFIX) => decode::<crate::acl::StoredToken>(value)
+                    .and_then(|token| {
+                        let accessor = &key[ACL_TOKEN_PREFIX.len()..];
+                        if token.info.accessor != accessor {
+                            return Err(StateError::Format(
+                                "token row is not under its own accessor".into(),
+                            ));
+                        }
+                        check_accessor(accessor).map_err(StateError::Format)
+                    }),
                 _ => Err(StateError::Format("unknown cluster setting".into())),
             };
             checked.map_err(|e| format!("cluster row {shown:?}: {e}"))?;
@@ -1838,6 +1850,7 @@ mod tests {
             name: "j".into(),
             schedule: "@every 1s".into(),
             executor: "shell".into(),
+            executor_config: [("command".to_string(), "true".to_string())].into(),
             ..Job::default()
         };
         let dir = tempfile::tempdir().unwrap();
