@@ -544,6 +544,7 @@ async fn crafted_snapshots_are_refused_everywhere_and_the_cluster_keeps_writing(
             .build()
             .unwrap()
             .post(node.url("/v1/operator/restore"))
+            .header("content-type", "application/octet-stream")
             .body(state.clone())
             .send()
             .await
@@ -734,6 +735,7 @@ async fn an_oversized_restore_body_is_refused_with_413() {
         .build()
         .unwrap()
         .post(node.url("/v1/operator/restore"))
+        .header("content-type", "application/octet-stream")
         .body(vec![0u8; 4 << 20])
         .send()
         .await
@@ -756,7 +758,8 @@ async fn a_large_restore_body_does_not_grow_the_nodes_memory() {
     stream
         .write_all(
             format!(
-                "POST /v1/operator/restore HTTP/1.1\r\nHost: belfry\r\nContent-Type: application/octet-stream\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n"
+                "POST /v1/operator/restore HTTP/1.1\r\nHost: {}\r\nContent-Type: application/octet-stream\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n",
+                node.addr()
             )
             .as_bytes(),
         )
