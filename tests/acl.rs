@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{BIN, Node, Raw, cli, free_port, wait_for};
+use crate::support::{BIN, Node, Raw, cli, free_port, multipart_as, wait_for};
 
 /// One request with an optional token, sent as `Authorization: Bearer` (or, with
 /// `header = true`, as `X-Belfry-Token`).
@@ -43,36 +43,6 @@ async fn send(
         status,
         headers,
         body,
-    }
-}
-
-/// A multipart upload of `content` as the field `file`, with a token.
-async fn multipart_with_token(url: &str, token: &str, content: &str) -> Raw {
-    let boundary = "belfry-acl-boundary";
-    let body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"jobs.json\"\r\nContent-Type: application/json\r\n\r\n{content}\r\n--{boundary}--\r\n"
-    );
-    belfry::client::install_tls_provider();
-    let resp = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .unwrap()
-        .post(url)
-        .bearer_auth(token)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    let headers = resp.headers().clone();
-    Raw {
-        status,
-        headers,
-        body: resp.text().await.unwrap(),
     }
 }
 
@@ -309,9 +279,10 @@ async fn acls_guard_every_endpoint_by_role_and_scope_and_audit_every_mutation() 
         let r = call(method, &url(path), Some(&writer), None).await;
         assert_eq!(r.status, 403, "{method} {path}: {}", r.body);
     }
-    let r = multipart_with_token(
+    let r = multipart_as(
         &url("/v1/restore"),
-        &writer,
+        Some(&writer),
+        "file",
         &format!("[{},{}]", job("team-a-3", ""), job("team-b-z", "")),
     )
     .await;

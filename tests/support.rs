@@ -709,6 +709,11 @@ pub async fn scrape(node: &Node) -> Vec<Sample> {
 
 /// A multipart/form-data POST with one file field.
 pub async fn multipart(url: &str, field: &str, content: &str) -> Raw {
+    multipart_as(url, None, field, content).await
+}
+
+/// [`multipart`], sending an ACL token when one is given.
+pub async fn multipart_as(url: &str, token: Option<&str>, field: &str, content: &str) -> Raw {
     let boundary = "belfry-test-boundary";
     let body = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"jobs.json\"\r\nContent-Type: application/json\r\n\r\n{content}\r\n--{boundary}--\r\n"
@@ -718,7 +723,12 @@ pub async fn multipart(url: &str, field: &str, content: &str) -> Raw {
         .no_proxy()
         .build()
         .unwrap()
-        .post(url)
+        .post(url);
+    let resp = match token {
+        Some(token) => resp.bearer_auth(token),
+        None => resp,
+    };
+    let resp = resp
         .header(
             "content-type",
             format!("multipart/form-data; boundary={boundary}"),

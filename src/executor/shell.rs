@@ -68,15 +68,6 @@ use tokio::time::Instant;
 use super::{Outcome, Tail, append_notes, format_go_duration, format_size};
 use crate::duration::parse_go_duration;
 
-/// Variables of the agent's environment that hold its secrets: never passed to a job (a job may
-/// still set them in its own `env`).
-const SECRET_ENV: [&str; 4] = [
-    "BELFRY_TOKEN",
-    "BELFRY_TOKEN_FILE",
-    "BELFRY_ENCRYPT",
-    "BELFRY_MAIL_PASSWORD",
-];
-
 /// How long output is still read after the main child has exited, for background processes
 /// that hold the pipe open.
 pub const DRAIN_AFTER_EXIT: Duration = Duration::from_millis(200);
@@ -529,9 +520,6 @@ pub async fn run_shell(
         // The agent's secrets (ACL token, cluster key, mail password, …) never reach a job, even
         // when the agent's own environment still holds them (a library user, or set after start).
         for name in crate::config::secret_env_names() {
-            cmd.env_remove(name);
-        }
-        for name in SECRET_ENV {
             cmd.env_remove(name);
         }
         cmd.args(&argv[1..])
