@@ -194,6 +194,7 @@ fn health(started: DateTime<Utc>) -> ClusterHealth {
             log_lag: Some(0),
             stable_since: Some(started),
             healthy: true,
+            clock_offset_ms: None,
         })
         .collect();
     ClusterHealth {
@@ -208,6 +209,8 @@ fn health(started: DateTime<Utc>) -> ClusterHealth {
         warnings: Vec::new(),
         term: Some(3),
         leader_since: Some(started),
+        max_clock_offset_ms: None,
+        launch_backlog: Default::default(),
     }
 }
 

@@ -916,6 +916,7 @@ impl ApiContext {
                     log_lag,
                     stable_since: g.map(|g| chrono::DateTime::<Utc>::from(g.since)),
                     healthy,
+                    clock_offset_ms: None,
                 }
             })
             .collect();
@@ -964,6 +965,8 @@ impl ApiContext {
             warnings,
             term: Some(m.current_term),
             leader_since: m.current_leader.and(leader_since),
+            max_clock_offset_ms: None,
+            launch_backlog: Default::default(),
         }
     }
 }

@@ -381,6 +381,10 @@ pub struct ServerHealth {
     pub stable_since: Option<DateTime<Utc>>,
     /// Alive, heard from within 200 ms and at most 250 entries behind (Consul's autopilot).
     pub healthy: bool,
+    /// This server's wall clock minus the median of the voters' clocks, in milliseconds, as
+    /// measured by round-trip timed probes; `None` until measured.
+    #[serde(default)]
+    pub clock_offset_ms: Option<i64>,
 }
 
 /// `GET /v1/operator/health`: can the cluster take a failure now?
@@ -403,6 +407,13 @@ pub struct ClusterHealth {
     /// When the answering node saw the current leader take over.
     #[serde(default)]
     pub leader_since: Option<DateTime<Utc>>,
+    /// The bound on a server's clock offset (`--max-clock-offset`), in milliseconds.
+    #[serde(default)]
+    pub max_clock_offset_ms: Option<u64>,
+    /// Launches accepted but waiting for an execution slot, per node name (nodes with none
+    /// are left out).
+    #[serde(default)]
+    pub launch_backlog: BTreeMap<String, u64>,
 }
 
 /// The guide's deployment table: quorum and failure tolerance for `voters` servers.

@@ -226,6 +226,7 @@ mod tests {
             log_lag: None,
             stable_since: Some(Utc::now()),
             healthy: true,
+            clock_offset_ms: Some(0),
         };
         let token = crate::acl::TokenInfo {
             accessor: "a".into(),
@@ -288,6 +289,8 @@ mod tests {
                     warnings: vec![],
                     term: None,
                     leader_since: None,
+                    max_clock_offset_ms: Some(500),
+                    launch_backlog: [("a".to_string(), 1)].into(),
                 }),
             ),
             (

@@ -65,6 +65,7 @@ pub fn server(name: &str, leader: bool, alive: bool, contact: u64) -> ServerHeal
         log_lag: Some(if alive { 0 } else { 42 }),
         stable_since: Some(now() - Duration::minutes(30)),
         healthy: alive && contact <= 200,
+        clock_offset_ms: None,
     }
 }
 
@@ -84,6 +85,8 @@ pub fn health(leader: &str, servers: Vec<ServerHealth>, term: u64) -> ClusterHea
         warnings: Vec::new(),
         term: Some(term),
         leader_since: Some(now() - Duration::minutes(5)),
+        max_clock_offset_ms: None,
+        launch_backlog: Default::default(),
     }
 }
 

@@ -1336,6 +1336,8 @@ fn unknown_health() -> ClusterHealth {
         warnings: Vec::new(),
         term: None,
         leader_since: None,
+        max_clock_offset_ms: None,
+        launch_backlog: Default::default(),
     }
 }
 
