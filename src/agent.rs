@@ -336,6 +336,7 @@ async fn run_server(
         region: config.region.clone(),
         bootstrap_expect: config.bootstrap_expect,
         dead_server_timeout: config.dead_server_timeout,
+        state: state.clone(),
     };
     let cluster_task = tokio::spawn(cluster.run(cluster_stop_rx));
 

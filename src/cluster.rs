@@ -26,34 +26,38 @@ use crate::rpc::{HelloCall, Peer, RpcClient};
 /// the configuration while gossip still shows it as a server: a demoted server needs a moment
 /// to restart as an agent, and re-adding it meanwhile made it a voter again for seconds. Seen
 /// as an agent, it is released at once (a later `promote` adds it without waiting).
+///
+/// The list is replicated (`Command::HoldOut`), so a leader elected just after the removal keeps
+/// the server out too; the removing leader also keeps it in memory for the moment before the
+/// entry commits.
 pub const HOLD_OUT: Duration = Duration::from_secs(60);
 
 /// Servers removed by an operator on this node, and when (see [`HOLD_OUT`]).
 static HELD_OUT: std::sync::Mutex<BTreeMap<String, std::time::Instant>> =
     std::sync::Mutex::new(BTreeMap::new());
 
-/// Keeps `name` out of the Raft configuration for [`HOLD_OUT`].
-pub fn hold_out(name: &str) {
-    let mut held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    held.retain(|_, at| at.elapsed() < HOLD_OUT);
-    held.insert(name.to_string(), std::time::Instant::now());
+/// Keeps `name` out of the Raft configuration for [`HOLD_OUT`]: at once on this node, and on
+/// every later leader once the entry commits (best effort: the removal itself is done).
+pub async fn hold_out(raft: &Raft, name: &str) {
+    {
+        let mut held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
+        held.retain(|_, at| at.elapsed() < HOLD_OUT);
+        held.insert(name.to_string(), std::time::Instant::now());
+    }
+    let command = crate::state::Command::HoldOut {
+        node: name.to_string(),
+        at: chrono::Utc::now(),
+    };
+    if let Err(e) = raft.client_write(command).await {
+        tracing::warn!(server = %name, "the hold-out is kept on this node only: {e}");
+    }
 }
 
-/// A held-out server seen running as an agent has finished its demotion: promoting it later
-/// must add it at once.
-fn release_agents(members: &[MemberState]) {
-    let mut held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    held.retain(|name, at| {
-        at.elapsed() < HOLD_OUT
-            && !members
-                .iter()
-                .any(|m| &m.meta.name == name && m.meta.role == Role::Agent)
-    });
-}
-
-fn is_held_out(name: &str) -> bool {
-    let held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
-    held.get(name).is_some_and(|at| at.elapsed() < HOLD_OUT)
+/// Whether a replicated hold-out taken at `at` still holds at `now`.
+fn holds(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> bool {
+    now.signed_duration_since(at)
+        .to_std()
+        .map_or(true, |age| age < HOLD_OUT)
 }
 
 /// How far behind the leader's log a learner may be and still be promoted.
@@ -67,6 +71,8 @@ pub struct ClusterManager {
     pub region: String,
     pub bootstrap_expect: u32,
     pub dead_server_timeout: Duration,
+    /// This node's copy of the replicated state (the replicated hold-out list).
+    pub state: crate::consensus::StateMachine,
 }
 
 /// How often the leader repeats that it has no quorum.
@@ -87,6 +93,43 @@ pub fn quorum_floor(expect: u32) -> usize {
 }
 
 impl ClusterManager {
+    /// Servers kept out of the configuration now: this node's own removals and the replicated
+    /// list. A held-out server seen running as an agent has finished its demotion and is
+    /// released (its replicated entry too, as are expired ones), so a later `promote` adds it
+    /// at once.
+    async fn held_out(&self, members: &[MemberState]) -> BTreeSet<String> {
+        let is_agent = |name: &str| {
+            members
+                .iter()
+                .any(|m| m.meta.name == name && m.meta.role == Role::Agent)
+        };
+        let mut out = BTreeSet::new();
+        {
+            let mut held = HELD_OUT.lock().unwrap_or_else(|e| e.into_inner());
+            held.retain(|name, at| at.elapsed() < HOLD_OUT && !is_agent(name));
+            out.extend(held.keys().cloned());
+        }
+        let replicated = match self.state.read(|r| r.held_out()) {
+            Ok(h) => h,
+            Err(e) => {
+                tracing::warn!("cannot read the hold-out list: {e}");
+                return out;
+            }
+        };
+        let now = chrono::Utc::now();
+        for (name, at) in replicated {
+            if holds(at, now) && !is_agent(&name) {
+                out.insert(name);
+            } else {
+                let command = crate::state::Command::ReleaseHoldOut { node: name.clone() };
+                if let Err(e) = self.raft.client_write(command).await {
+                    tracing::debug!(server = %name, "hold-out not released yet: {e}");
+                }
+            }
+        }
+        out
+    }
+
     fn region_servers(&self) -> Vec<MemberState> {
         self.membership
             .members()
@@ -208,13 +251,13 @@ impl ClusterManager {
             .nodes()
             .map(|(id, n)| (n.name.clone(), *id))
             .collect();
-        release_agents(&self.membership.members());
+        let held_out = self.held_out(&self.membership.members()).await;
         let servers = self.region_servers();
         let now = SystemTime::now();
 
         // New servers join as learners.
         for s in servers.iter().filter(|s| s.status == MemberStatus::Alive) {
-            if by_name.contains_key(&s.meta.name) || is_held_out(&s.meta.name) {
+            if by_name.contains_key(&s.meta.name) || held_out.contains(&s.meta.name) {
                 continue;
             }
             let addr = s.meta.rpc_addr.to_string();

@@ -220,6 +220,6 @@ async fn remove(
             .await
             .map_err(|e| OperatorError::Unavailable(e.to_string()))?;
     }
-    crate::cluster::hold_out(&name);
+    crate::cluster::hold_out(raft, &name).await;
     Ok(format!("removed {name} from the Raft configuration"))
 }

@@ -6,7 +6,7 @@
 //! same state. Instants come inside the commands (the leader stamps them), never from the
 //! local clock.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use redb::{ReadableTable, TableDefinition};
@@ -28,6 +28,12 @@ const KEY_CLUSTER_ID: &str = "cluster_id";
 const ACL_TOKEN_PREFIX: &str = "acl/token/";
 /// Just past every `acl/` key, for range scans.
 const ACL_END: &str = "acl0";
+/// Servers an operator removed and the leader keeps out of the Raft configuration for a while,
+/// by `held-out/<node name>` → when (leader's clock). Replicated so that a leader elected just
+/// after the removal keeps the server out too (a local list let it be re-added for seconds).
+const HELD_OUT_PREFIX: &str = "held-out/";
+/// Just past every `held-out/` key, for range scans.
+const HELD_OUT_END: &str = "held-out0";
 /// Rows of a restore being uploaded, by `<restore id>/<table tag>/<key>`; not in snapshots.
 pub(crate) const STAGING: TableDefinition<&str, &[u8]> = TableDefinition::new("restore_staging");
 
@@ -194,6 +200,16 @@ pub enum Command {
     AclDeleteToken {
         accessor: String,
     },
+    /// Keep a removed server out of the Raft configuration (see `cluster::HOLD_OUT`); `at` is
+    /// the leader's clock.
+    HoldOut {
+        node: String,
+        at: DateTime<Utc>,
+    },
+    /// The held-out server finished its demotion (or its time is up): forget it.
+    ReleaseHoldOut {
+        node: String,
+    },
 }
 
 /// One launch of a job: a scheduled tick, a manual run or a pending run, on its target nodes.
@@ -351,6 +367,10 @@ pub fn check_command(command: &Command) -> Result<(), Rejection> {
             check_accessor(&token.info.accessor).map_err(Rejection::Invalid)?
         }
         Command::AclDeleteToken { .. } => {}
+        // The name becomes a row key: a node name, never a path or a wild key.
+        Command::HoldOut { node, .. } | Command::ReleaseHoldOut { node } => {
+            crate::config::validate_node_name(node).map_err(Rejection::Invalid)?
+        }
         Command::RestoreChunk { rows, .. } => {
             for (tag, key, value) in rows {
                 check_row(*tag, key, value).map_err(Rejection::Invalid)?;
@@ -455,6 +475,12 @@ pub fn check_row(tag: u8, key: &str, value: &[u8]) -> Result<(), String> {
                 }
                 // ACL tokens travel in snapshots (a restore keeps the cluster's own, see
                 // `RestoreCommit`); the row must decode and sit under its own accessor.
+                _ if key.starts_with(HELD_OUT_PREFIX) => {
+                    decode::<DateTime<Utc>>(value).and_then(|_| {
+                        crate::config::validate_node_name(&key[HELD_OUT_PREFIX.len()..])
+                            .map_err(StateError::Format)
+                    })
+                }
                 _ if key.starts_with(ACL_TOKEN_PREFIX) => decode::<crate::acl::StoredToken>(value)
                     .and_then(|token| {
                         let accessor = &key[ACL_TOKEN_PREFIX.len()..];
@@ -704,6 +730,16 @@ impl<'t> Applier<'t> {
             }
             Command::AclCreateToken { token } => {
                 self.store_token(token)?;
+                Ok(Response::Done)
+            }
+            Command::HoldOut { node, at } => {
+                let key = format!("{HELD_OUT_PREFIX}{node}");
+                self.cluster.insert(key.as_str(), encode(at).as_slice())?;
+                Ok(Response::Done)
+            }
+            Command::ReleaseHoldOut { node } => {
+                let key = format!("{HELD_OUT_PREFIX}{node}");
+                self.cluster.remove(key.as_str())?;
                 Ok(Response::Done)
             }
             Command::AclDeleteToken { accessor } => {
@@ -1418,6 +1454,17 @@ impl Reader {
         }
     }
 
+    /// Servers kept out of the Raft configuration, and since when (leader's clock).
+    pub fn held_out(&self) -> Result<BTreeMap<String, DateTime<Utc>>, StateError> {
+        let mut out = BTreeMap::new();
+        for item in self.cluster.range(HELD_OUT_PREFIX..HELD_OUT_END)? {
+            let (k, v) = item?;
+            let name = k.value()[HELD_OUT_PREFIX.len()..].to_string();
+            out.insert(name, decode(v.value())?);
+        }
+        Ok(out)
+    }
+
     /// Every ACL token (hashes only), by accessor.
     pub fn acl_tokens(&self) -> Result<Vec<crate::acl::StoredToken>, StateError> {
         let mut out = Vec::new();
@@ -1491,6 +1538,8 @@ impl std::fmt::Display for Command {
                 write!(f, "acl-create-token {}", token.info.accessor)
             }
             Command::AclDeleteToken { accessor } => write!(f, "acl-delete-token {accessor}"),
+            Command::HoldOut { node, .. } => write!(f, "hold-out {node}"),
+            Command::ReleaseHoldOut { node } => write!(f, "release-hold-out {node}"),
         }
     }
 }
@@ -1977,5 +2026,42 @@ mod tests {
         assert_eq!(accessors, vec!["m1".to_string(), "ro".to_string()]);
         assert_eq!(a.apply(&delete("ro")).unwrap(), Response::Done);
         assert_eq!(a.acl_tokens().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_hold_out_list_is_replicated_state_and_a_bad_name_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+        let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 1, 2, 3, 4, 5).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut a = Applier::new(&txn).unwrap();
+            for node in ["s1", "s2"] {
+                let hold = Command::HoldOut {
+                    node: node.into(),
+                    at,
+                };
+                assert_eq!(check_command(&hold), Ok(()));
+                assert_eq!(a.apply(&hold).unwrap(), Response::Done);
+            }
+            let release = Command::ReleaseHoldOut { node: "s1".into() };
+            assert_eq!(a.apply(&release).unwrap(), Response::Done);
+            // Releasing twice is no error (two leaders may both release).
+            assert_eq!(a.apply(&release).unwrap(), Response::Done);
+        }
+        txn.commit().unwrap();
+        let read = redb::ReadableDatabase::begin_read(&db).unwrap();
+        let held = Reader::new(&read).unwrap().held_out().unwrap();
+        assert_eq!(held, BTreeMap::from([("s2".to_string(), at)]));
+        // A name that is not a node name never becomes a row key.
+        let bad = Command::HoldOut {
+            node: "../../x\0".into(),
+            at,
+        };
+        assert!(matches!(check_command(&bad), Err(Rejection::Invalid(_))));
+        // Rows in a restored snapshot are checked the same way.
+        assert!(check_row(3, "held-out/s2", &encode(&at)).is_ok());
+        assert!(check_row(3, "held-out/s2", b"not a time").is_err());
+        assert!(check_row(3, "held-out/", &encode(&at)).is_err());
     }
 }
