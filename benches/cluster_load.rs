@@ -1,5 +1,5 @@
 //! Cluster load benchmark: three servers and two agents (real `belfry agent` processes on
-//! loopback), many `@every 5s` jobs targeted at one agent per tick, for minutes.
+//! loopback), many jobs every N seconds targeted at one agent per tick, for minutes.
 //!
 //! This is the load at which Dkron users saw leaders crash. It measures, through the public
 //! HTTP API and /proc only:
@@ -9,24 +9,26 @@
 //!    file under one temp root, and waits until `/v1/members` lists five alive members, a
 //!    server reports itself leader on `/health` and the Raft configuration has three voters;
 //! 2. creates `BELFRY_BENCH_JOBS` jobs (default 1000) `load-00001`… through the leader,
-//!    `BELFRY_BENCH_PARALLEL` (16) requests in flight. Each runs `true` every 5 s with the
-//!    shell executor and has the tag `pool: workers:1`: each tick runs on exactly one of the
+//!    `BELFRY_BENCH_PARALLEL` (16) requests in flight. Each runs `true` every
+//!    `BELFRY_BENCH_INTERVAL` seconds (default 5; `@every Ns`, so the jobs are spread over the
+//!    interval by when each was created, or with `BELFRY_BENCH_INSTANT=1` the cron schedule
+//!    `*/N * * * * *`, every job on the same second) with the shell executor and has the tag `pool: workers:1`: each tick runs on exactly one of the
 //!    two agents (an engine that ignores job tags runs them all on the leader: the run still
 //!    counts; the node distribution shows which happened);
 //! 3. for `BELFRY_BENCH_SECS` (default 120), once a second: which server leads (`/health` of
 //!    each), every process's CPU time and RSS, whether each is still alive;
 //! 4. then every job's executions, judged against the `@every` grid. A job's ticks are
-//!    `floor(created) + k·5 s` for k ≥ 1 (the anchor is the second the create was committed,
+//!    `floor(created) + k·N s` for k ≥ 1 (the anchor is the second the create was committed,
 //!    somewhere between sending the request and its reply), so every tick from the first up to
 //!    `end − 10 s` must have exactly one execution:
 //!    - **missed** = grid ticks without any execution, plus executions recorded as `missed`;
 //!    - **duplicates** = a (job, tick) pair with more than one execution, over the whole run;
-//!    - **off grid** = executions whose tick is not on the job's 5 s grid;
+//!    - **off grid** = executions whose tick is not on the job's N s grid;
 //!    - **unfinished** = executions still `running` 10 s after their tick: launched, but no
 //!      result was recorded (`true` takes milliseconds);
 //!    - **lateness** = `started_at − scheduled_at` of finished runs (p50 / p99 / max);
 //!    - **launches per second** over the steady window (from the last job's first tick to
-//!      `end − 10 s`, a whole number of intervals, so it should equal jobs / 5);
+//!      `end − 10 s`, a whole number of intervals, so it should equal jobs / N);
 //!    - runs per node.
 //!
 //! It exits non-zero if any tick was missed, duplicated, off the grid or unfinished, if the
@@ -36,7 +38,9 @@
 //!
 //! ```text
 //! cargo bench -p belfry-cli --bench cluster_load                       # 1000 jobs, 120 s
-//! BELFRY_BENCH_JOBS=10000 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_JOBS=10000 cargo bench -p belfry-cli --bench cluster_load    # 2000 launches/s
+//! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 BELFRY_BENCH_INSTANT=1 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_SECS=30 BELFRY_BENCH_KEEP=1 cargo bench -p belfry-cli --bench cluster_load
 //! ```
 
@@ -53,8 +57,29 @@ use belfry::model::{Execution, ExecutionStatus, Job};
 use chrono::{DateTime, Utc};
 use tokio::process::{Child, Command};
 
-/// Every job's schedule interval, in seconds.
-const INTERVAL_SECS: i64 = 5;
+/// Every job's schedule interval, in seconds (`BELFRY_BENCH_INTERVAL`, default 5), and
+/// whether all jobs fire at the same instant (`BELFRY_BENCH_INSTANT=1`: the cron schedule
+/// `*/N * * * * *`, every job on the same second) instead of spread over the interval by when
+/// each was created (`@every Ns`). Set once from the environment, before anything reads them.
+static SCHEDULE: std::sync::OnceLock<(i64, bool)> = std::sync::OnceLock::new();
+
+fn interval_secs() -> i64 {
+    SCHEDULE.get().map_or(5, |s| s.0)
+}
+
+fn instant() -> bool {
+    SCHEDULE.get().is_some_and(|s| s.1)
+}
+
+/// The schedule every job gets.
+fn schedule() -> String {
+    let n = interval_secs();
+    if instant() {
+        format!("*/{n} * * * * *")
+    } else {
+        format!("@every {n}s")
+    }
+}
 /// Ticks later than `end − JUDGE_MARGIN` are not judged: they may still be in flight.
 const JUDGE_MARGIN_SECS: i64 = 10;
 /// How long the five processes may take to form a cluster with a leader.
@@ -99,8 +124,18 @@ impl Settings {
             parallel: var("BELFRY_BENCH_PARALLEL", 16)?,
             keep: std::env::var("BELFRY_BENCH_KEEP").is_ok_and(|v| v == "1"),
         };
+        let interval: i64 = var("BELFRY_BENCH_INTERVAL", 5)?;
+        if !(1..=60).contains(&interval) || 60 % interval != 0 {
+            return Err(format!(
+                "BELFRY_BENCH_INTERVAL={interval} must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)"
+            ));
+        }
+        let _ = SCHEDULE.set((
+            interval,
+            std::env::var("BELFRY_BENCH_INSTANT").is_ok_and(|v| v == "1"),
+        ));
         // At least one whole interval must lie between the first ticks and `end − margin`.
-        let min_secs = (2 * INTERVAL_SECS + JUDGE_MARGIN_SECS) as u64;
+        let min_secs = (2 * interval_secs() + JUDGE_MARGIN_SECS) as u64;
         if s.jobs == 0 || s.parallel == 0 || s.secs < min_secs {
             return Err(format!(
                 "need BELFRY_BENCH_JOBS >= 1, BELFRY_BENCH_PARALLEL >= 1 and BELFRY_BENCH_SECS >= {min_secs}"
@@ -137,9 +172,16 @@ fn main() -> ExitCode {
 /// Starts the cluster, runs the measurement, and always tears the cluster down.
 async fn bench(s: &Settings) -> BenchResult<bool> {
     println!(
-        "Belfry cluster load benchmark: 3 servers + 2 agents, {} jobs × @every {INTERVAL_SECS}s \
+        "Belfry cluster load benchmark: 3 servers + 2 agents, {} jobs × `{}` ({}) \
          running `true` on one agent per tick, {} s",
-        s.jobs, s.secs
+        s.jobs,
+        schedule(),
+        if instant() {
+            "all at the same instant"
+        } else {
+            "spread over the interval by creation time"
+        },
+        s.secs
     );
     println!(
         "machine: {} CPUs, {} MiB RAM",
@@ -294,7 +336,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         steady_secs,
         a.steady_launches,
         launches_per_s.map_or("-".into(), |r| format!("{r:.1}")),
-        s.jobs as f64 / INTERVAL_SECS as f64,
+        s.jobs as f64 / interval_secs() as f64,
     );
     println!(
         "lateness: p50 {} / p99 {} / max {}  (started_at − scheduled_at, finished runs)",
@@ -589,7 +631,7 @@ impl Cluster {
             .tempdir()
             .map_err(|e| format!("temp dir: {e}"))?;
         // Keep every execution of the run (the default keeps the last 100 per job).
-        let history = (s.secs / INTERVAL_SECS as u64 + 20).max(100);
+        let history = (s.secs / interval_secs() as u64 + 20).max(100);
         // server-1 is the seed; it has nobody to join itself.
         let (first, seed) = Node::spawn("server-1", true, root.path(), None, history)?;
         let mut nodes = vec![first];
@@ -1069,7 +1111,7 @@ async fn create_jobs(client: &Client, names: &[String], parallel: usize) -> Benc
         async move {
             let job = Job {
                 name: name.clone(),
-                schedule: format!("@every {INTERVAL_SECS}s"),
+                schedule: schedule(),
                 executor: "shell".into(),
                 executor_config: [("command".to_string(), "true".to_string())].into(),
                 tags: [("pool".to_string(), "workers:1".to_string())].into(),
@@ -1167,23 +1209,33 @@ fn floor_second(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).expect("in range")
 }
 
-/// The job's first tick: `anchor + interval`, where the anchor is the second in which the job
-/// was committed, between `sent` and `acked`. Of those candidates, the one whose grid the
+/// The job's first tick. With `@every`: `anchor + interval`, where the anchor is the second in
+/// which the job was committed, between `sent` and `acked`. With the cron schedule: the first
+/// multiple of the interval after the commit. Of those candidates, the one whose grid the
 /// earliest execution lies on (if any does), else the earliest.
 fn first_tick(job: &CreatedJob, earliest: Option<DateTime<Utc>>) -> DateTime<Utc> {
-    let interval = chrono::Duration::seconds(INTERVAL_SECS);
+    let n = interval_secs();
+    let interval = chrono::Duration::seconds(n);
     let mut anchor = floor_second(job.sent);
-    let candidates = std::iter::from_fn(|| {
-        let a = anchor;
-        anchor += chrono::Duration::seconds(1);
-        (a <= job.acked).then_some(a + interval)
-    });
+    let candidates: Box<dyn Iterator<Item = DateTime<Utc>>> = if instant() {
+        let mut tick = DateTime::from_timestamp(job.sent.timestamp() / n * n, 0).expect("in range");
+        Box::new(std::iter::from_fn(move || {
+            tick += interval;
+            (tick <= job.acked + interval).then_some(tick)
+        }))
+    } else {
+        Box::new(std::iter::from_fn(move || {
+            let a = anchor;
+            anchor += chrono::Duration::seconds(1);
+            (a <= job.acked).then_some(a + interval)
+        }))
+    };
     let mut fallback = None;
     for first in candidates {
         fallback.get_or_insert(first);
         if let Some(e) = earliest
             && e >= first
-            && (e - first).num_milliseconds() % (INTERVAL_SECS * 1000) == 0
+            && (e - first).num_milliseconds() % (n * 1000) == 0
         {
             return first;
         }
@@ -1196,13 +1248,14 @@ fn analyse(
     executions: &HashMap<String, Vec<Execution>>,
     judge_end: DateTime<Utc>,
 ) -> Analysis {
-    let interval = chrono::Duration::seconds(INTERVAL_SECS);
+    let n = interval_secs();
+    let interval = chrono::Duration::seconds(n);
     let mut a = Analysis::default();
     // Steady: every job has exactly one tick in each interval from the last job's first tick
     // on (its anchor is at most the second of the last reply).
     if let Some(last_ack) = jobs.iter().map(|j| j.acked).max() {
         let from = floor_second(last_ack) + interval;
-        let intervals = (judge_end - from).num_seconds().max(0) / INTERVAL_SECS;
+        let intervals = (judge_end - from).num_seconds().max(0) / n;
         a.steady = (intervals > 0).then(|| (from, from + interval * intervals as i32));
     }
     let empty = Vec::new();
@@ -1229,7 +1282,7 @@ fn analyse(
 
         for e in runs {
             if e.scheduled_at < first
-                || (e.scheduled_at - first).num_milliseconds() % (INTERVAL_SECS * 1000) != 0
+                || (e.scheduled_at - first).num_milliseconds() % (n * 1000) != 0
             {
                 a.off_grid += 1;
             }
