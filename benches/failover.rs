@@ -4,16 +4,23 @@
 //! For each kill it measures, from the instant of the SIGKILL:
 //!
 //! - **elected**: until one of the two survivors reports itself leader on `/health`;
-//! - **first launch**: until that new leader starts a run of an `@every 1s` job (the tick that
-//!   came due while there was no leader is caught up at once, so this is the time until the
-//!   new leader is scheduling again).
+//! - **first launch**: until a surviving server starts a run of an `@every 1s` job that runs on
+//!   one server per tick (tags `server: "true:1"`; the tick that came due while there was no
+//!   leader is caught up at once, so this is the time until the new leader is scheduling
+//!   again).
 //!
 //! The killed server is restarted on its data dir and the next round waits until it is a
 //! healthy voter again. At the end every tick of the job must have run at most once.
 //!
+//! Then the whole cluster is stopped the way a routine restart does it, `BELFRY_BENCH_STOPS`
+//! times (default 10): SIGTERM to all three servers at the same instant, and for each server
+//! the time until it exits and its exit code (a server still running 60 s later is counted as
+//! hung and SIGKILLed); then all three are started again on their data dirs and the next round
+//! waits for a leader.
+//!
 //! ```text
-//! cargo bench -p belfry-cli --bench failover                  # 20 kills
-//! BELFRY_BENCH_KILLS=50 cargo bench -p belfry-cli --bench failover
+//! cargo bench -p belfry-cli --bench failover                  # 20 kills, 10 whole-cluster stops
+//! BELFRY_BENCH_KILLS=50 BELFRY_BENCH_STOPS=0 cargo bench -p belfry-cli --bench failover
 //! ```
 
 use std::net::TcpListener;
@@ -99,6 +106,32 @@ impl Server {
         }
     }
 
+    /// Sends SIGTERM, without waiting.
+    fn terminate(&self) {
+        if let Some(pid) = self.child.as_ref().and_then(|c| c.id()) {
+            // SAFETY: kill(2) on our own child's pid has no memory effects.
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        }
+    }
+
+    /// Waits up to `limit` for the process to exit: its exit code (`None`: killed by a
+    /// signal), or `Err` when it is still running (it is then SIGKILLed).
+    async fn wait_exit(&mut self, limit: Duration) -> Result<Option<i32>, ()> {
+        let Some(child) = self.child.as_mut() else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(limit, child.wait()).await {
+            Ok(status) => {
+                self.child = None;
+                Ok(status.ok().and_then(|s| s.code()))
+            }
+            Err(_) => {
+                self.kill9().await;
+                Err(())
+            }
+        }
+    }
+
     async fn leads(&self) -> bool {
         matches!(self.client.health().await, Ok(h) if h.leader == Some(true))
     }
@@ -127,16 +160,19 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() -> ExitCode {
-    let kills: usize = std::env::var("BELFRY_BENCH_KILLS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20);
+    let var = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (kills, stops) = (var("BELFRY_BENCH_KILLS", 20), var("BELFRY_BENCH_STOPS", 10));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("tokio runtime");
-    match runtime.block_on(run(kills)) {
+    match runtime.block_on(run(kills, stops)) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {
@@ -146,7 +182,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(kills: usize) -> BenchResult<bool> {
+async fn run(kills: usize, stops: usize) -> BenchResult<bool> {
     belfry::client::install_tls_provider();
     let root = std::env::temp_dir().join(format!("belfry-failover-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
@@ -157,7 +193,10 @@ async fn run(kills: usize) -> BenchResult<bool> {
     for s in &mut servers {
         s.start()?;
     }
-    println!("Belfry failover benchmark: 3 servers on loopback, {kills} SIGKILLs of the leader");
+    println!(
+        "Belfry failover benchmark: 3 servers on loopback, {kills} SIGKILLs of the leader, \
+         {stops} SIGTERMs of the whole cluster"
+    );
     let mut leader = wait("the first leader", Duration::from_secs(60), || async {
         for (i, s) in servers.iter().enumerate() {
             if s.leads().await {
@@ -172,6 +211,9 @@ async fn run(kills: usize) -> BenchResult<bool> {
         schedule: "@every 1s".into(),
         executor: "shell".into(),
         executor_config: [("command".to_string(), "true".to_string())].into(),
+        // One server per tick: without tags a job runs on every node, and the duplicate check
+        // below would count the three runs of each tick as duplicates.
+        tags: [("server".to_string(), "true:1".to_string())].into(),
         ..Job::default()
     };
     servers[leader]
@@ -215,18 +257,21 @@ async fn run(kills: usize) -> BenchResult<bool> {
         .await?;
         let t_elected = t0.elapsed();
         let new_name = servers[new_leader].name.clone();
+        let killed_name = servers[leader].name.clone();
         let client = servers[new_leader].client.clone();
         let first = wait(
             "the new leader's first launch",
             Duration::from_secs(30),
             || {
-                let (client, new_name) = (client.clone(), new_name.clone());
+                let (client, killed_name) = (client.clone(), killed_name.clone());
                 async move {
                     let ex = client.executions("tick").await.ok()?;
                     ex.iter()
                         // Finished runs only: a running one's started_at is still its tick.
                         .filter(|e| {
-                            e.node_name == new_name && !e.is_running() && e.started_at > killed_at
+                            e.node_name != killed_name
+                                && !e.is_running()
+                                && e.started_at > killed_at
                         })
                         .map(|e| e.started_at)
                         .min()
@@ -287,9 +332,83 @@ async fn run(kills: usize) -> BenchResult<bool> {
         percentile(&launched, 0.99).as_millis(),
         launched.last().map_or(0, |d| d.as_millis()),
     );
+    let stopped_cleanly = whole_cluster_stops(&mut servers, stops).await?;
     for s in &mut servers {
         s.kill9().await;
     }
     let _ = std::fs::remove_dir_all(&root);
-    Ok(duplicates == 0)
+    Ok(duplicates == 0 && stopped_cleanly)
+}
+
+/// How long a server may take to stop before it counts as hung (the default
+/// `--shutdown-grace` is 30 s and nothing runs long here: a clean stop takes far less).
+const STOP_LIMIT: Duration = Duration::from_secs(60);
+
+/// SIGTERM to every server at once, `rounds` times: each server's time to exit and exit code.
+/// True when every server of every round exited with code 0.
+async fn whole_cluster_stops(servers: &mut [Server], rounds: usize) -> BenchResult<bool> {
+    let mut times = Vec::new();
+    let (mut unclean, mut hung) = (0, 0);
+    for round in 1..=rounds {
+        wait("a leader", Duration::from_secs(60), || async {
+            for s in servers.iter() {
+                if s.leads().await {
+                    return Some(());
+                }
+            }
+            None
+        })
+        .await?;
+        let t0 = Instant::now();
+        for s in servers.iter() {
+            s.terminate();
+        }
+        let mut line = format!("stop {round:>2}:");
+        // Waited on in turn: each wait ends at its own exit, measured from the common t0.
+        for s in servers.iter_mut() {
+            let name = s.name.clone();
+            match s.wait_exit(STOP_LIMIT.saturating_sub(t0.elapsed())).await {
+                Ok(code) => {
+                    let took = t0.elapsed();
+                    times.push(took);
+                    if code != Some(0) {
+                        unclean += 1;
+                    }
+                    let code = code.map_or("signal".to_string(), |c| c.to_string());
+                    line += &format!(" {name} {:>5} ms (exit {code})", took.as_millis());
+                }
+                Err(()) => {
+                    hung += 1;
+                    line += &format!(" {name} HUNG > {} s", STOP_LIMIT.as_secs());
+                }
+            }
+        }
+        println!("{line}");
+        for s in servers.iter_mut() {
+            s.start()?;
+        }
+    }
+    if rounds == 0 {
+        return Ok(true);
+    }
+    times.sort();
+    let show = |v: &[Duration], p: f64| {
+        if v.is_empty() {
+            0
+        } else {
+            percentile(v, p).as_millis()
+        }
+    };
+    println!(
+        "whole-cluster SIGTERM: time to exit p50 {} ms / max {} ms over {} exits; {unclean} not exit 0, {hung} hung",
+        show(&times, 0.5),
+        show(&times, 1.0),
+        times.len()
+    );
+    println!(
+        "RESULT stops={rounds} stop_p50_ms={} stop_max_ms={} unclean={unclean} hung={hung}",
+        show(&times, 0.5),
+        show(&times, 1.0)
+    );
+    Ok(unclean == 0 && hung == 0)
 }
