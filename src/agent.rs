@@ -494,25 +494,63 @@ async fn run_server(
     .await;
     tracing::info!("shutting down: no new launches");
     cluster_stop_tx.send_replace(true);
-    let _ = cluster_task.await;
-    leader_watch.close().await;
+    // The cluster manager may be waiting on a membership change that needs a quorum the other
+    // servers, stopping too, no longer give: it is cut off rather than waited for.
+    let mut cluster_task = cluster_task;
+    if bounded("the cluster manager", STOP_STEP, &mut cluster_task)
+        .await
+        .is_none()
+    {
+        cluster_task.abort();
+    }
+    bounded(
+        "the scheduler and dispatcher",
+        STOP_STEP,
+        leader_watch.close(),
+    )
+    .await;
     if let Some(tx) = leading_stop.lock().expect("lock").take() {
         tx.send_replace(true);
     }
     worker
         .drain(config.shutdown_grace, Duration::from_secs(10))
         .await;
-    hand_over_leadership(&raft).await;
+    bounded(
+        "the leadership hand-over",
+        STOP_STEP,
+        hand_over_leadership(&raft),
+    )
+    .await;
     api_stop_tx.send_replace(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
+    let _ = tokio::time::timeout(STOP_STEP, api).await;
+    let _ = tokio::time::timeout(STOP_STEP, rpc).await;
     worker_tasks.abort();
     election_watch.abort();
     // Tell the cluster this server is leaving, so the leader drops it from the voters at once.
-    membership.leave().await;
-    let _ = raft.shutdown().await;
+    bounded("leaving the gossip cluster", STOP_STEP, membership.leave()).await;
+    bounded("stopping Raft", STOP_STEP, raft.shutdown()).await;
     tracing::info!("stopped");
     outcome
+}
+
+/// The longest any one step of stopping may take (beyond the jobs' `--shutdown-grace`).
+const STOP_STEP: Duration = Duration::from_secs(5);
+
+/// Runs one step of stopping with a deadline: a step that waits on the cluster (a commit or a
+/// membership change without a quorum, a peer that is gone) must not keep the process alive.
+/// A whole-cluster SIGTERM once left a leader running for 14 minutes this way.
+async fn bounded<F: std::future::Future>(
+    what: &str,
+    limit: Duration,
+    step: F,
+) -> Option<F::Output> {
+    match tokio::time::timeout(limit, step).await {
+        Ok(out) => Some(out),
+        Err(_) => {
+            tracing::warn!("shutting down: {what} did not finish within {limit:?}; going on");
+            None
+        }
+    }
 }
 
 /// Records every change of leader this node sees, for `/v1/operator/health`.
@@ -808,10 +846,10 @@ async fn run_stateless(
         .drain(config.shutdown_grace, Duration::from_secs(10))
         .await;
     stop_tx.send_replace(true);
-    let _ = tokio::time::timeout(Duration::from_secs(5), api).await;
-    let _ = tokio::time::timeout(Duration::from_secs(5), rpc).await;
+    let _ = tokio::time::timeout(STOP_STEP, api).await;
+    let _ = tokio::time::timeout(STOP_STEP, rpc).await;
     worker_tasks.abort();
-    membership.leave().await;
+    bounded("leaving the gossip cluster", STOP_STEP, membership.leave()).await;
     tracing::info!("stopped");
     outcome
 }

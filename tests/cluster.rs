@@ -512,6 +512,51 @@ async fn a_server_removed_by_force_stays_out_when_leadership_moves() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_a_whole_cluster_ends_every_server_in_bounded_time() {
+    let (mut nodes, leader) = three_servers().await;
+    // One by one, the way a careless whole-cluster restart does it: the followers leave, and the
+    // leader, left without a quorum, used to wait forever on removing the last one (a
+    // membership change that can never commit) and never exit.
+    for i in (0..3).filter(|i| *i != leader) {
+        let status = nodes[i]
+            .signal_and_wait(libc::SIGTERM, Duration::from_secs(20))
+            .await;
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "{} did not stop cleanly",
+            nodes[i].name
+        );
+    }
+    let started = std::time::Instant::now();
+    let status = nodes[leader]
+        .signal_and_wait(libc::SIGTERM, Duration::from_secs(25))
+        .await;
+    assert_eq!(status.code(), Some(0));
+    println!("the last server stopped in {:?}", started.elapsed());
+    // All at once, from where they stopped.
+    for n in nodes.iter_mut() {
+        n.spawn();
+    }
+    wait_for("a leader again", Duration::from_secs(40), || async {
+        for n in &nodes {
+            if n.client().health().await.ok()?.leader == Some(true) {
+                return Some(());
+            }
+        }
+        None
+    })
+    .await;
+    for n in &nodes {
+        n.signal(libc::SIGTERM);
+    }
+    for n in nodes.iter_mut() {
+        let status = n.signal_and_wait(0, Duration::from_secs(25)).await;
+        assert_eq!(status.code(), Some(0), "{} did not stop cleanly", n.name);
+    }
+}
+
 async fn voters(node: &Node) -> Option<Vec<String>> {
     let p = node.client().raft_peers().await.ok()?;
     Some(

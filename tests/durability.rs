@@ -140,6 +140,54 @@ async fn sigterm_kills_what_outlives_the_grace_period() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_signal_stops_at_once_and_kills_the_running_jobs() {
+    let mut node = Node::start(&["--shutdown-grace", "5m"]).await;
+    let pid_file = node.dir.path().join("job.pid");
+    let job = shell_job(
+        "long",
+        "@every 1h",
+        &format!("echo $$ > {}; exec sleep 300", pid_file.display()),
+    );
+    node.client().put_job(&job).await.unwrap();
+    // The run answers when it finishes: not awaited.
+    let client = node.client();
+    tokio::spawn(async move { client.run_job("long").await });
+    let job_pid: i32 = wait_for("the job's pid", Duration::from_secs(15), || {
+        let f = pid_file.clone();
+        async move { std::fs::read_to_string(f).ok()?.trim().parse().ok() }
+    })
+    .await;
+    // The first SIGTERM starts a graceful stop that would wait up to 5 minutes for the job.
+    node.signal(libc::SIGTERM);
+    wait_for(
+        "the graceful stop to begin",
+        Duration::from_secs(10),
+        || {
+            let log = node.log();
+            async move { log.contains("SIGTERM received").then_some(()) }
+        },
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let status = node
+        .signal_and_wait(libc::SIGTERM, Duration::from_secs(10))
+        .await;
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{}", node.log());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(node.log().contains("second signal"), "{}", node.log());
+    // The job's process group went with it (not left behind as an orphan).
+    wait_for(
+        "the job process to be gone",
+        Duration::from_secs(5),
+        || async {
+            // SAFETY: kill with signal 0 only checks that the process exists.
+            (unsafe { libc::kill(job_pid, 0) } != 0).then_some(())
+        },
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticks_missed_while_down_follow_each_jobs_catchup_policy() {
     let mut node = Node::start(&["--history-limit", "1000"]).await;
     for (name, policy) in [("all", "all"), ("none", "none"), ("last", "")] {

@@ -239,4 +239,25 @@ async fn shutdown_signal() {
         _ = term.recv() => tracing::info!("SIGTERM received"),
         _ = int.recv() => tracing::info!("SIGINT received"),
     }
+    // A second signal means "now": the running jobs are killed (a restart records them as
+    // interrupted) and the process exits without waiting for the grace period or the cluster.
+    // What is committed is on disk already (every write is a redb commit), so nothing is lost.
+    tokio::spawn(async move {
+        let code = tokio::select! {
+            _ = term.recv() => 128 + libc_signal::SIGTERM,
+            _ = int.recv() => 128 + libc_signal::SIGINT,
+        };
+        let killed = belfry::executor::shell::kill_every_job_now();
+        tracing::warn!(
+            killed_jobs = killed,
+            "second signal: stopping now, without waiting for running jobs or the cluster"
+        );
+        std::process::exit(code);
+    });
+}
+
+/// The signal numbers the exit code of a forced stop is made of (128 + signal, as shells do).
+mod libc_signal {
+    pub const SIGINT: i32 = 2;
+    pub const SIGTERM: i32 = 15;
 }

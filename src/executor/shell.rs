@@ -47,7 +47,7 @@
 //!   PID 1 of a container it must reap them (or run under an init such as `tini`).
 //! - Memory shared between the job's processes is counted once per process, as in Dkron.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::CString;
 use std::future::Future;
 use std::io;
@@ -1006,12 +1006,35 @@ struct ProcessGroup {
     pgid: Option<libc::pid_t>,
 }
 
+/// Every job process group alive in this process, so that a node told to stop at once (a
+/// second SIGTERM or SIGINT) can kill them before it exits instead of leaving them orphaned.
+static LIVE_GROUPS: std::sync::Mutex<BTreeSet<libc::pid_t>> =
+    std::sync::Mutex::new(BTreeSet::new());
+
+/// SIGKILLs the process group of every job still running here; returns how many. For a stop
+/// that cannot wait: the runs are recorded as interrupted when the node starts again.
+pub fn kill_every_job_now() -> usize {
+    let groups = std::mem::take(&mut *LIVE_GROUPS.lock().unwrap_or_else(|e| e.into_inner()));
+    for pgid in &groups {
+        // SAFETY: killpg has no memory-safety preconditions; each `pgid` > 1 is a group
+        // created for one of our children.
+        unsafe { libc::killpg(*pgid, libc::SIGKILL) };
+    }
+    groups.len()
+}
+
 impl ProcessGroup {
     fn new(pid: Option<u32>) -> ProcessGroup {
         // Never 0 (our own group), negative, or 1.
         let pgid = pid
             .and_then(|p| libc::pid_t::try_from(p).ok())
             .filter(|&p| p > 1);
+        if let Some(pgid) = pgid {
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(pgid);
+        }
         ProcessGroup { pgid }
     }
 
@@ -1038,13 +1061,24 @@ impl ProcessGroup {
         if let Err(e) = self.kill() {
             tracing::warn!(pgid = ?self.pgid, error = %e, "could not kill the job's process group");
         }
-        self.pgid = None;
+        if let Some(pgid) = self.pgid.take() {
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&pgid);
+        }
     }
 }
 
 impl Drop for ProcessGroup {
     fn drop(&mut self) {
         let _ = self.kill();
+        if let Some(pgid) = self.pgid {
+            LIVE_GROUPS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&pgid);
+        }
     }
 }
 
