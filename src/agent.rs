@@ -337,6 +337,12 @@ async fn run_server(
         bootstrap_expect: config.bootstrap_expect,
         dead_server_timeout: config.dead_server_timeout,
     };
+    crate::clock::discipline().reset(node_id, config.max_clock_offset);
+    let clock_task = tokio::spawn(crate::clock::run(
+        raft.clone(),
+        rpc_client.clone(),
+        cluster_stop_rx.clone(),
+    ));
     let cluster_task = tokio::spawn(cluster.run(cluster_stop_rx));
 
     let (worker, worker_tasks) = Worker::start(
@@ -494,6 +500,7 @@ async fn run_server(
     tracing::info!("shutting down: no new launches");
     cluster_stop_tx.send_replace(true);
     let _ = cluster_task.await;
+    let _ = clock_task.await;
     leader_watch.close().await;
     if let Some(tx) = leading_stop.lock().expect("lock").take() {
         tx.send_replace(true);
