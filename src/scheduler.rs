@@ -286,7 +286,7 @@ impl Scheduler {
                 ) = (launch.kind, &outcome)
                     && let Some(p) = plan.get_mut(&launch.job)
                 {
-                    let retry_at = Utc::now() + chrono::Duration::seconds(1);
+                    let retry_at = clock.launch_now() + chrono::Duration::seconds(1);
                     if let Ok(Some(record)) = self.read(|r| r.job(&launch.job))
                         && let Some(run) = record.pending.into_iter().find(|r| r.id == id)
                     {
