@@ -959,7 +959,7 @@ impl ApiContext {
                 .filter(|o| o.unsigned_abs() > clock.bound_ms())
             {
                 warnings.push(format!(
-                    "{}'s clock is {} from the voters' median, beyond --max-clock-offset ({} ms): it does not lead until it is back within bounds; check its time synchronisation (NTP)",
+                    "{}'s clock is {} from the voters' median, beyond --max-clock-offset ({} ms): it neither leads nor stands for election while another voter is within bounds; check its time synchronisation (NTP)",
                     s.node,
                     crate::clock::signed_ms(offset),
                     clock.bound_ms()

@@ -149,7 +149,7 @@ pub async fn execute(
                     }
                     if let Some(offset) = clock_out_of_bounds(&m, id) {
                         return Err(OperatorError::Refused(format!(
-                            "{name}'s clock is {} from the voters' median, beyond --max-clock-offset ({} ms): it does not lead until it is back within bounds",
+                            "{name}'s clock is {} from the voters' median, beyond --max-clock-offset ({} ms): it is not given leadership until it is back within bounds",
                             crate::clock::signed_ms(offset),
                             crate::clock::discipline().bound_ms()
                         )));
