@@ -966,6 +966,17 @@ impl ApiContext {
                 ));
             }
         }
+        for id in clock.stale_peers() {
+            let name = membership
+                .get_node(&id)
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| format!("{id:016x}"));
+            warnings.push(format!(
+                "{name}'s clock is more than {} s from {}'s: the internal RPC refuses calls between them as stale, so {name} cannot take part; check its time synchronisation (NTP)",
+                crate::rpc::seal::MAX_SKEW_SECS,
+                self.config.node_name
+            ));
+        }
         crate::model::ClusterHealth {
             healthy: m.current_leader.is_some() && healthy_voters >= quorum,
             leader: m

@@ -27,7 +27,7 @@ use openraft::async_runtime::WatchReceiver;
 use tokio::sync::watch;
 
 use crate::consensus::Raft;
-use crate::rpc::{ClockCall, Peer, RpcClient};
+use crate::rpc::{ClockCall, Peer, RpcClient, RpcError, SealError};
 
 /// How often a server probes every other server's clock.
 pub const PROBE_EVERY: Duration = Duration::from_secs(2);
@@ -86,6 +86,9 @@ struct Inner {
     /// This server's Raft id.
     me: u64,
     peers: BTreeMap<u64, PeerClock>,
+    /// Peers whose answer was refused as stale (their clock or ours is beyond the RPC's
+    /// freshness window), and when.
+    stale: BTreeMap<u64, Instant>,
     /// When this server last saw another server lead (monotonic).
     other_leader_seen: Option<Instant>,
 }
@@ -136,6 +139,7 @@ impl ClockDiscipline {
             inner: Mutex::new(Inner {
                 me: 0,
                 peers: BTreeMap::new(),
+                stale: BTreeMap::new(),
                 other_leader_seen: None,
             }),
             bound_ms: AtomicU64::new(500),
@@ -155,6 +159,7 @@ impl ClockDiscipline {
         let mut inner = self.lock();
         inner.me = me;
         inner.peers.clear();
+        inner.stale.clear();
         inner.other_leader_seen = None;
         self.bound_ms
             .store(max_offset.as_millis() as u64, Ordering::Relaxed);
@@ -183,16 +188,50 @@ impl ClockDiscipline {
             taken: Instant::now(),
         };
         let mut inner = self.lock();
-        let samples = &mut inner.peers.entry(peer).or_default().samples;
+        inner.stale.remove(&peer);
+        let peer_clock = inner.peers.entry(peer).or_default();
+        // Each sample puts the true offset within half its round trip of its estimate. A new
+        // sample whose interval misses the best one's means a clock stepped since: the older
+        // samples no longer describe it.
+        if let Some(best) = peer_clock.best(sample.taken) {
+            let apart = sample.offset_ns.abs_diff(best.offset_ns) as u128;
+            let slack = (sample.rtt + best.rtt).as_nanos() / 2 + STEP_TOLERANCE.as_nanos();
+            if apart > slack {
+                peer_clock.samples.clear();
+            }
+        }
+        let samples = &mut peer_clock.samples;
         samples.push_back(sample);
         while samples.len() > SAMPLES_KEPT {
             samples.pop_front();
         }
     }
 
+    /// Notes that a probe of `peer` was refused as stale: the two clocks are too far apart for
+    /// the RPC to carry a call at all, and its earlier samples no longer hold.
+    pub fn note_stale(&self, peer: u64) {
+        let mut inner = self.lock();
+        inner.peers.remove(&peer);
+        inner.stale.insert(peer, Instant::now());
+    }
+
+    /// Servers whose clock was too far from this one's for the RPC lately (see
+    /// [`Self::note_stale`]).
+    pub fn stale_peers(&self) -> Vec<u64> {
+        let inner = self.lock();
+        inner
+            .stale
+            .iter()
+            .filter(|(_, at)| at.elapsed() <= PROBE_EVERY * 3)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
     /// Forgets peers no longer in the configuration.
     fn retain(&self, servers: &[u64]) {
-        self.lock().peers.retain(|id, _| servers.contains(id));
+        let mut inner = self.lock();
+        inner.peers.retain(|id, _| servers.contains(id));
+        inner.stale.retain(|id, _| servers.contains(id));
     }
 
     /// Each server's offset from the median of the voters' clocks, for the servers this one
@@ -381,6 +420,13 @@ async fn probe_round(raft: &Raft, rpc: &RpcClient) {
         let rtt = started.elapsed();
         match reply {
             Ok(reading) => discipline().record(id, t0, reading.unix_nanos, t3, rtt),
+            // Refused for its timestamp, by the peer or by us reading its answer's: the clocks
+            // are further apart than the RPC's freshness window.
+            Err(RpcError::Refused {
+                status: 401,
+                reason,
+                ..
+            }) if reason == SealError::Stale.to_string() => discipline().note_stale(id),
             Err(e) => tracing::debug!(server = %name, "clock probe failed: {e}"),
         }
     });
@@ -481,11 +527,11 @@ mod tests {
         // Server 2 is 2 s ahead of this one, server 3 is 10 ms behind.
         clock.record(2, t0, mid + 2_000_000_000, t3, rtt);
         clock.record(3, t0, mid - 10_000_000, t3, rtt);
-        // A slower probe of 2 saying something else does not count: the faster one does.
+        // A slower probe of 2, less precise, does not count: the faster one does.
         clock.record(
             2,
             t0,
-            mid,
+            mid + 2_020_000_000,
             t3 + Duration::from_millis(50),
             rtt + Duration::from_millis(50),
         );
@@ -520,6 +566,22 @@ mod tests {
                 && ahead <= chrono::Duration::milliseconds(1_000),
             "{ahead}"
         );
+    }
+
+    #[test]
+    fn a_peer_clock_that_stepped_replaces_its_older_samples() {
+        let clock = ClockDiscipline::new();
+        clock.reset(1, Duration::from_millis(500));
+        let t0 = SystemTime::now();
+        let fast = Duration::from_millis(1);
+        let slow = Duration::from_millis(4);
+        clock.record(2, t0, unix_nanos(t0) + 2_000_000_000, t0 + fast, fast);
+        // A slower sample that agrees within its round trip does not replace the faster one.
+        clock.record(2, t0, unix_nanos(t0) + 2_001_000_000, t0 + slow, slow);
+        assert_eq!(clock.offsets(&[1, 2])[&2], 1_000);
+        // The peer's clock was put right: the slower, newer sample is the one that holds.
+        clock.record(2, t0, unix_nanos(t0) + 2_000_000, t0 + slow, slow);
+        assert_eq!(clock.offsets(&[1, 2])[&2], 0);
     }
 
     #[test]

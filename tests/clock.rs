@@ -29,12 +29,26 @@ fn faketime(offset: &str) -> Vec<(String, String)> {
     .collect()
 }
 
+/// Like [`faketime`], with the offset read from `spec` (re-read every second): writing the file
+/// moves the process's wall clock while it runs.
+fn faketime_from(spec: &std::path::Path) -> Vec<(String, String)> {
+    let mut env = faketime("+0s");
+    env.retain(|(k, _)| k != "FAKETIME");
+    env.push(("FAKETIME_TIMESTAMP_FILE".into(), spec.display().to_string()));
+    env.push(("FAKETIME_CACHE_DURATION".into(), "1".into()));
+    env
+}
+
 /// Three servers: `node-a` with its clock `skew` away, bootstrapped alone so that it leads
 /// first, then `node-b` and `node-c` (tagged `clock=true`, where the test's jobs run) joining it.
 /// Returns once all three are voters.
 async fn skewed_cluster(skew: &str, extra: &[&str]) -> Vec<Node> {
+    skewed_cluster_with(faketime(skew), extra).await
+}
+
+async fn skewed_cluster_with(env: Vec<(String, String)>, extra: &[&str]) -> Vec<Node> {
     let mut a = Node::prepare("node-a", true, extra);
-    a.env = faketime(skew);
+    a.env = env;
     a.spawn();
     a.wait_leader().await;
     let seed = a.gossip_addr();
@@ -374,4 +388,76 @@ async fn a_wide_bound_lets_a_server_2s_ahead_lead_and_its_ticks_wait() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wide_bound_lets_a_server_2s_behind_lead_and_hand_over_without_missed_ticks() {
     a_wide_bound_lets_a_skewed_server_lead_on_time("-2s", -2000).await;
+}
+
+/// A clock put right is trusted again: `node-a` hands over at +2 s, and once its clock is back
+/// it says so, is not warned about, and can lead again. A clock then thrown beyond the RPC's
+/// 60 s freshness window cuts it off, and health names it rather than going silent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_put_right_leads_again_and_one_beyond_the_rpc_window_is_named() {
+    let spec_dir = tempfile::tempdir().unwrap();
+    let spec = spec_dir.path().join("faketime");
+    std::fs::write(&spec, "+2s\n").unwrap();
+    let nodes = skewed_cluster_with(faketime_from(&spec), &[]).await;
+    let live: Vec<&Node> = nodes.iter().collect();
+    wait_for("node-a to hand over", Duration::from_secs(20), || {
+        let live = live.clone();
+        async move { leader_name(&live).await.filter(|l| l != "node-a") }
+    })
+    .await;
+
+    std::fs::write(&spec, "+0s\n").unwrap();
+    let client = nodes[1].client();
+    let h = wait_for(
+        "node-a's clock back within bounds",
+        Duration::from_secs(40),
+        || {
+            let client = client.clone();
+            async move {
+                let h = client.cluster_health().await.ok()?;
+                let a = h.servers.iter().find(|s| s.node == "node-a")?;
+                (a.clock_offset_ms?.abs() <= 300 && !h.warnings.iter().any(|w| w.contains("clock")))
+                    .then_some(h)
+            }
+        },
+    )
+    .await;
+    assert!(h.leader.as_deref() != Some("node-a"), "{h:?}");
+    wait_for("node-a's back-within line", Duration::from_secs(10), || {
+        let log = nodes[0].log();
+        async move { log.contains("back within --max-clock-offset").then_some(()) }
+    })
+    .await;
+    let message = wait_for(
+        "leadership moved back onto node-a",
+        Duration::from_secs(20),
+        || {
+            let client = client.clone();
+            async move { client.transfer_leadership(Some("node-a")).await.ok() }
+        },
+    )
+    .await;
+    assert!(message.contains("node-a"), "{message}");
+
+    // Beyond the window the RPC refuses its calls: it loses leadership, and health says why.
+    std::fs::write(&spec, "+90s\n").unwrap();
+    let others: Vec<&Node> = nodes[1..].iter().collect();
+    let h = wait_for(
+        "health naming node-a's clock as beyond the RPC window",
+        Duration::from_secs(40),
+        || {
+            let others = others.clone();
+            async move {
+                let leader = leader_name(&others).await?;
+                let n = others.iter().find(|n| n.name == leader)?;
+                let h = n.client().cluster_health().await.ok()?;
+                h.warnings
+                    .iter()
+                    .any(|w| w.contains("node-a") && w.contains("more than 60 s"))
+                    .then_some(h)
+            }
+        },
+    )
+    .await;
+    assert_ne!(h.leader.as_deref(), Some("node-a"), "{h:?}");
 }
