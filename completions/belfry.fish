@@ -34,7 +34,7 @@ complete -c belfry -n "__fish_belfry_needs_command" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_needs_command" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "jobs" -d 'List, show, run and delete jobs'
-complete -c belfry -n "__fish_belfry_needs_command" -f -a "members" -d 'List the cluster\'s members as gossip sees them'
+complete -c belfry -n "__fish_belfry_needs_command" -f -a "members" -d 'List the cluster\'s members as gossip sees them, with each server\'s clock offset'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "leader" -d 'Print the current leader'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "raft" -d 'Inspect and change the Raft configuration'
 complete -c belfry -n "__fish_belfry_needs_command" -f -a "join" -d 'Make the node at --http-addr join the cluster through these gossip addresses'
@@ -79,6 +79,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-interval -
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-max -d 'Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l encrypt -d 'Cluster key (base64, 16/24/32 bytes; see `belfry keygen`, `belfry cluster-key`): encrypts and authenticates gossip and RPC; required except on a server bootstrapping a new one-server cluster, which generates it' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l dead-server-timeout -d 'How long a failed server stays a Raft voter before it is removed [default: 5m]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l max-clock-offset -d 'How far a server\'s wall clock may be from the voters\' median (measured continuously) before it hands leadership over and stops standing for election [default: 500ms]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l raft-multiplier -d 'Scales Raft\'s heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l acl-enabled -d 'Every HTTP API request but /health needs an ACL token (see `belfry acl bootstrap`) [default: false]' -r -f -a "true\t''
 false\t''"
@@ -202,7 +203,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand members" -l token-file -d 
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand members" -l client-key -d 'PEM private key of --client-cert' -r -F
-complete -c belfry -n "__fish_belfry_using_subcommand members" -l json -d 'Print JSON (Dkron\'s member array)'
+complete -c belfry -n "__fish_belfry_using_subcommand members" -l json -d 'Print JSON (Dkron\'s member array; servers also carry `clockOffsetMs`)'
 complete -c belfry -n "__fish_belfry_using_subcommand members" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand members" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand leader" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -566,7 +567,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand generate" -s h -l help -d 
 complete -c belfry -n "__fish_belfry_using_subcommand generate" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "agent" -d 'Run a Belfry node (a server with --server)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "jobs" -d 'List, show, run and delete jobs'
-complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "members" -d 'List the cluster\'s members as gossip sees them'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "members" -d 'List the cluster\'s members as gossip sees them, with each server\'s clock offset'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "leader" -d 'Print the current leader'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "raft" -d 'Inspect and change the Raft configuration'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and not __fish_seen_subcommand_from agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help" -f -a "join" -d 'Make the node at --http-addr join the cluster through these gossip addresses'

@@ -338,6 +338,12 @@ async fn run_server(
         dead_server_timeout: config.dead_server_timeout,
         state: state.clone(),
     };
+    crate::clock::discipline().reset(node_id, config.max_clock_offset);
+    let clock_task = tokio::spawn(crate::clock::run(
+        raft.clone(),
+        rpc_client.clone(),
+        cluster_stop_rx.clone(),
+    ));
     let cluster_task = tokio::spawn(cluster.run(cluster_stop_rx));
 
     let (worker, worker_tasks) = Worker::start(
@@ -502,6 +508,13 @@ async fn run_server(
         .is_none()
     {
         cluster_task.abort();
+    }
+    let mut clock_task = clock_task;
+    if bounded("the clock probes", STOP_STEP, &mut clock_task)
+        .await
+        .is_none()
+    {
+        clock_task.abort();
     }
     bounded(
         "the scheduler and dispatcher",

@@ -878,6 +878,8 @@ impl ApiContext {
         let gossip = self.membership.members();
         let is_leader = m.current_leader == Some(m.id);
         let last = m.last_log_index;
+        let clock = crate::clock::discipline();
+        let offsets = clock.offsets(&voters.iter().copied().collect::<Vec<_>>());
         let mut servers: Vec<crate::model::ServerHealth> = membership
             .nodes()
             .map(|(id, node)| {
@@ -916,7 +918,7 @@ impl ApiContext {
                     log_lag,
                     stable_since: g.map(|g| chrono::DateTime::<Utc>::from(g.since)),
                     healthy,
-                    clock_offset_ms: None,
+                    clock_offset_ms: offsets.get(id).copied(),
                 }
             })
             .collect();
@@ -951,6 +953,30 @@ impl ApiContext {
                 "{elections_last_hour} leader elections in the last hour: leadership is not stable"
             ));
         }
+        for s in &servers {
+            if let Some(offset) = s
+                .clock_offset_ms
+                .filter(|o| o.unsigned_abs() > clock.bound_ms())
+            {
+                warnings.push(format!(
+                    "{}'s clock is {} from the voters' median, beyond --max-clock-offset ({} ms): it neither leads nor stands for election while another voter is within bounds; check its time synchronisation (NTP)",
+                    s.node,
+                    crate::clock::signed_ms(offset),
+                    clock.bound_ms()
+                ));
+            }
+        }
+        for id in clock.stale_peers() {
+            let name = membership
+                .get_node(&id)
+                .map(|n| n.name.clone())
+                .unwrap_or_else(|| format!("{id:016x}"));
+            warnings.push(format!(
+                "{name}'s clock is more than {} s from {}'s: the internal RPC refuses calls between them as stale, so {name} cannot take part; check its time synchronisation (NTP)",
+                crate::rpc::seal::MAX_SKEW_SECS,
+                self.config.node_name
+            ));
+        }
         crate::model::ClusterHealth {
             healthy: m.current_leader.is_some() && healthy_voters >= quorum,
             leader: m
@@ -965,7 +991,7 @@ impl ApiContext {
             warnings,
             term: Some(m.current_term),
             leader_since: m.current_leader.and(leader_since),
-            max_clock_offset_ms: None,
+            max_clock_offset_ms: Some(clock.bound_ms()),
             launch_backlog: Default::default(),
         }
     }

@@ -21,6 +21,8 @@ pub use crate::executor::DEFAULT_OUTPUT_LIMIT;
 /// Largest snapshot an online restore accepts unless `--restore-limit` says otherwise.
 pub const DEFAULT_RESTORE_LIMIT: u64 = 1 << 30;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// `--max-clock-offset`: CockroachDB's default is 500 ms too.
+pub const DEFAULT_MAX_CLOCK_OFFSET: Duration = Duration::from_millis(500);
 
 /// A config problem, named by the flag or key at fault. The CLI prints it and exits 2.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -73,6 +75,7 @@ pub struct ConfigLayer {
     pub retry_max: Option<u32>,
     pub encrypt: Option<String>,
     pub dead_server_timeout: Option<String>,
+    pub max_clock_offset: Option<String>,
     pub raft_multiplier: Option<u32>,
     pub acl_enabled: Option<bool>,
     pub audit_log: Option<PathBuf>,
@@ -110,6 +113,7 @@ impl ConfigLayer {
             retry_max: self.retry_max.or(lower.retry_max),
             encrypt: self.encrypt.or(lower.encrypt),
             dead_server_timeout: self.dead_server_timeout.or(lower.dead_server_timeout),
+            max_clock_offset: self.max_clock_offset.or(lower.max_clock_offset),
             raft_multiplier: self.raft_multiplier.or(lower.raft_multiplier),
             acl_enabled: self.acl_enabled.or(lower.acl_enabled),
             audit_log: self.audit_log.or(lower.audit_log),
@@ -244,6 +248,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
             "shutdown-grace" => layer.shutdown_grace = Some(string()?),
             "retry-interval" => layer.retry_interval = Some(string()?),
             "dead-server-timeout" => layer.dead_server_timeout = Some(string()?),
+            "max-clock-offset" => layer.max_clock_offset = Some(string()?),
             "raft-multiplier" => {
                 layer.raft_multiplier =
                     Some(u32::try_from(uint()?).map_err(|_| bad("an integer from 1 to 10"))?)
@@ -459,6 +464,9 @@ pub struct AgentConfig {
     pub encrypt: Option<Vec<u8>>,
     /// How long a failed server stays a voter before it is removed.
     pub dead_server_timeout: Duration,
+    /// How far a server's wall clock may be from the voters' median before it hands leadership
+    /// over and stops standing for election (docs/operating.md, "Clocks").
+    pub max_clock_offset: Duration,
     /// Scales the Raft heartbeat and election timeouts (1 to 10; Dkron's `raft-multiplier`).
     /// 1 fails over fastest; a larger value tolerates slower disks and busier machines.
     pub raft_multiplier: u32,
@@ -699,6 +707,7 @@ impl std::fmt::Debug for ConfigLayer {
             .field("retry_max", &self.retry_max)
             .field("encrypt", &hidden(&self.encrypt))
             .field("dead_server_timeout", &self.dead_server_timeout)
+            .field("max_clock_offset", &self.max_clock_offset)
             .field("raft_multiplier", &self.raft_multiplier)
             .field("notify", &self.notify)
             .finish_non_exhaustive()
@@ -730,6 +739,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("retry_max", &self.retry_max)
             .field("encrypt", &hidden(&self.encrypt))
             .field("dead_server_timeout", &self.dead_server_timeout)
+            .field("max_clock_offset", &self.max_clock_offset)
             .field("raft_multiplier", &self.raft_multiplier)
             .field("notify", &self.notify)
             .finish_non_exhaustive()
@@ -967,6 +977,22 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         Some(text) => parse_go_duration(text).map_err(|e| value_err("dead-server-timeout", e))?,
         None => Duration::from_secs(300),
     };
+    let max_clock_offset = match &layer.max_clock_offset {
+        Some(text) => parse_go_duration(text).map_err(|e| value_err("max-clock-offset", e))?,
+        None => DEFAULT_MAX_CLOCK_OFFSET,
+    };
+    if max_clock_offset.is_zero() {
+        return Err(value_err("max-clock-offset", "must be longer than zero"));
+    }
+    if max_clock_offset >= Duration::from_secs(crate::rpc::seal::MAX_SKEW_SECS) {
+        return Err(value_err(
+            "max-clock-offset",
+            format!(
+                "must be under {} s: nodes further apart cannot talk at all (the RPC refuses calls whose timestamp is that far off)",
+                crate::rpc::seal::MAX_SKEW_SECS
+            ),
+        ));
+    }
     let raft_multiplier = layer.raft_multiplier.unwrap_or(1);
     if !(1..=10).contains(&raft_multiplier) {
         return Err(value_err(
@@ -1043,6 +1069,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         retry_max: layer.retry_max.unwrap_or(0),
         encrypt,
         dead_server_timeout,
+        max_clock_offset,
         raft_multiplier,
         server,
         bootstrap_expect,

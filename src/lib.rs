@@ -9,6 +9,7 @@ pub mod api;
 pub mod backup;
 pub mod browser_guard;
 pub mod client;
+pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod consensus;

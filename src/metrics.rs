@@ -346,6 +346,8 @@ pub struct ServerView {
     pub raft: RaftView,
     pub jobs: Vec<JobView>,
     pub node: NodeView,
+    /// Each server's clock minus the voters' median, seconds, as this server measures it.
+    pub clock_offsets: Vec<(String, f64)>,
 }
 
 /// Text in the exposition format. Each family is written whole — `# HELP`, `# TYPE`, then its
@@ -555,6 +557,15 @@ pub fn render_server(view: &ServerView, registry: &Registry) -> String {
         raft.voters as f64,
     );
 
+    x.family(
+        "belfry_clock_offset_seconds",
+        "gauge",
+        "Each server's wall clock minus the median of the voters' clocks, as this server measures it (round-trip timed probes every 2 s); beyond --max-clock-offset a server does not lead.",
+    );
+    for (node, offset) in &view.clock_offsets {
+        x.sample("belfry_clock_offset_seconds", &[("node", node)], *offset);
+    }
+
     render_node(&mut x, &view.node, registry);
     x.out
 }
@@ -754,8 +765,26 @@ pub async fn serve(State(ctx): State<Arc<crate::api::ApiContext>>) -> Response {
         raft: raft_view(&ctx.raft),
         jobs,
         node: node_view(&ctx.membership, &ctx.worker),
+        clock_offsets: clock_offsets(&ctx.raft),
     };
     exposition(StatusCode::OK, render_server(&view, global()))
+}
+
+/// Each server's clock offset from the voters' median, by name (crate::clock).
+fn clock_offsets(raft: &crate::consensus::Raft) -> Vec<(String, f64)> {
+    use openraft::async_runtime::WatchReceiver;
+    let m = raft.metrics().borrow_watched().clone();
+    let membership = m.membership_config.membership();
+    let voters: Vec<u64> = membership.voter_ids().collect();
+    crate::clock::discipline()
+        .offsets(&voters)
+        .into_iter()
+        .filter_map(|(id, ms)| {
+            membership
+                .get_node(&id)
+                .map(|n| (n.name.clone(), ms as f64 / 1000.0))
+        })
+        .collect()
 }
 
 /// `GET /metrics` on an agent (no `--server`).
@@ -806,6 +835,7 @@ mod tests {
                     ("agent", "alive"),
                 ],
             },
+            clock_offsets: vec![("a".into(), 0.0), ("b".into(), 2.004)],
         }
     }
 
@@ -828,6 +858,7 @@ mod tests {
         let l = lines(&text);
         for want in [
             r#"dkron_job_executions_succeeded_total{job_name="a"} 3"#,
+            r#"belfry_clock_offset_seconds{node="b"} 2.004"#,
             r#"dkron_job_executions_succeeded_total{job_name="b-2"} 0"#,
             r#"dkron_job_executions_failed_total{job_name="b-2"} 5"#,
             r#"belfry_jobs{state="enabled"} 1"#,

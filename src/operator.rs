@@ -147,6 +147,13 @@ pub async fn execute(
                     if id == m.id {
                         return Ok(format!("{name} already leads"));
                     }
+                    if let Some(offset) = clock_out_of_bounds(&m, id) {
+                        return Err(OperatorError::Refused(format!(
+                            "{name}'s clock is {} from the voters' median, beyond --max-clock-offset ({} ms): it is not given leadership until it is back within bounds",
+                            crate::clock::signed_ms(offset),
+                            crate::clock::discipline().bound_ms()
+                        )));
+                    }
                     id
                 }
                 None => {
@@ -154,7 +161,7 @@ pub async fn execute(
                     m.membership_config
                         .membership()
                         .voter_ids()
-                        .filter(|id| *id != m.id)
+                        .filter(|id| *id != m.id && clock_out_of_bounds(&m, *id).is_none())
                         .max_by_key(|id| replication.get(id).cloned().flatten().map(|l| l.index))
                         .ok_or_else(|| {
                             OperatorError::Refused("no other voter to hand leadership to".into())
@@ -180,6 +187,21 @@ pub async fn execute(
             Ok(format!("leadership transferred to {name}"))
         }
     }
+}
+
+/// The clock offset of server `id` if it is beyond `--max-clock-offset` (crate::clock), as
+/// this server measures it.
+fn clock_out_of_bounds(
+    m: &openraft::RaftMetrics<crate::consensus::TypeConfig>,
+    id: u64,
+) -> Option<i64> {
+    let clock = crate::clock::discipline();
+    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+    clock
+        .offsets(&voters)
+        .get(&id)
+        .copied()
+        .filter(|o| o.unsigned_abs() > clock.bound_ms())
 }
 
 /// Why `node` is not in the Raft configuration, in words: an agent, or no such node.

@@ -90,17 +90,23 @@ pub fn plan_ticks(
     let next = t;
     let mut run = Vec::new();
     let mut missed = Vec::new();
-    let newest = ticks.pop_back();
+    // Ticks at or after `leading_since` came due while a leader ran (this one, or the one that
+    // handed over): they are only late, and all run. The policy decides the older ones.
+    let late_from = ticks
+        .iter()
+        .position(|t| *t >= rule.leading_since)
+        .unwrap_or(ticks.len());
+    let late: Vec<_> = ticks.split_off(late_from).into();
     if rule.policy == Catchup::All {
         // Every tick runs, within the listing bound; what fell beyond it is missed.
         run.extend(ticks);
-        run.extend(newest);
     } else {
+        let newest = ticks.pop_back();
         missed.extend(ticks);
         if let Some(tick) = newest {
-            let on_time = tick >= rule.leading_since;
-            let runs = on_time
-                || match rule.policy {
+            // The newest tick of the downtime runs under `last` if nothing later does.
+            let runs = late.is_empty()
+                && match rule.policy {
                     Catchup::Last => now - tick <= rule.window,
                     Catchup::None | Catchup::All => false,
                 };
@@ -111,6 +117,7 @@ pub fn plan_ticks(
             }
         }
     }
+    run.extend(late);
     TickPlan {
         missed,
         missed_unlisted: unlisted,
@@ -146,7 +153,12 @@ pub struct Scheduler {
 impl Scheduler {
     /// Runs until `stop` turns true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let leading_since = Utc::now();
+        // On the launch clock (crate::clock): this server's clock, held back by however far
+        // it runs ahead of the voters' median, so no tick starts early by the cluster's clock.
+        let clock = crate::clock::discipline();
+        // Ticks that came due while another server still led (a hand-over, a failover) are
+        // late, not missed: only those due while no leader ran follow the catch-up policy.
+        let leading_since = clock.leading_since(clock.launch_now());
         let mut jobs_changed = self.state.jobs_changed();
         let mut dirty = true;
         let mut first_sync = true;
@@ -176,9 +188,9 @@ impl Scheduler {
                 heap.pop();
             }
             let wait = match heap.peek() {
-                Some(Reverse((due, _, _))) => {
-                    (*due - Utc::now()).to_std().unwrap_or(Duration::ZERO)
-                }
+                Some(Reverse((due, _, _))) => (*due - clock.launch_now())
+                    .to_std()
+                    .unwrap_or(Duration::ZERO),
                 None => Duration::from_secs(3600),
             };
             if !wait.is_zero() {
@@ -194,7 +206,7 @@ impl Scheduler {
             if *stop.borrow() {
                 return;
             }
-            let now = Utc::now();
+            let now = clock.launch_now();
             let members = candidates(&self.membership.members());
             let mut launches = Vec::new();
             let mut missed = 0u64;
@@ -274,7 +286,7 @@ impl Scheduler {
                 ) = (launch.kind, &outcome)
                     && let Some(p) = plan.get_mut(&launch.job)
                 {
-                    let retry_at = Utc::now() + chrono::Duration::seconds(1);
+                    let retry_at = clock.launch_now() + chrono::Duration::seconds(1);
                     if let Ok(Some(record)) = self.read(|r| r.job(&launch.job))
                         && let Some(run) = record.pending.into_iter().find(|r| r.id == id)
                     {
@@ -640,6 +652,31 @@ mod tests {
             &rule(Catchup::None, "2026-01-01T00:00:09Z"),
         );
         assert_eq!(p.run, vec![at("2026-01-01T00:00:10Z")]);
+    }
+
+    #[test]
+    fn ticks_due_while_a_leader_ran_all_run_late_whatever_the_policy() {
+        // Leadership moved at 00:00:07.5 (the previous leader last seen then); this leader
+        // starts at 00:00:10.5 with the ticks from 00:00:06 due.
+        let s = Schedule::parse("@every 1s", None, "j").unwrap();
+        let anchor = at("2026-01-01T00:00:00Z");
+        let now = at("2026-01-01T00:00:10.5Z");
+        for policy in [Catchup::Last, Catchup::None, Catchup::All] {
+            let r = rule(policy, "2026-01-01T00:00:07.5Z");
+            let p = plan_ticks(&s, anchor, at("2026-01-01T00:00:06Z"), now, 100, &r);
+            let late: Vec<_> = (8..=10)
+                .map(|sec| at(&format!("2026-01-01T00:00:{sec:02}Z")))
+                .collect();
+            assert!(p.run.ends_with(&late), "{policy:?}: {p:?}");
+            match policy {
+                Catchup::All => assert_eq!(p.run.len(), 5),
+                _ => assert_eq!(
+                    p.missed,
+                    vec![at("2026-01-01T00:00:06Z"), at("2026-01-01T00:00:07Z")],
+                    "{policy:?}"
+                ),
+            }
+        }
     }
 
     #[test]

@@ -47,6 +47,16 @@ fn unknown_key_bad_values_and_busy_addresses_exit_2_and_touch_nothing() {
         // Every member carries `role`: a user's own would be silently replaced.
         ("--tag=role=web", "\"role\" is reserved"),
         ("--tag=dc=eu", "\"dc\" is reserved"),
+        ("--max-clock-offset=soon", "max-clock-offset"),
+        (
+            "--max-clock-offset=0s",
+            "max-clock-offset: must be longer than zero",
+        ),
+        // Beyond the RPC's own ±60 s freshness window the bound could never apply.
+        (
+            "--max-clock-offset=90s",
+            "max-clock-offset: must be under 60 s",
+        ),
     ] {
         let flag = extra.split('=').next().unwrap();
         let mut a: Vec<&str> = base
@@ -243,7 +253,7 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
     );
     std::fs::write(
         &file,
-        "server: true\nhistory-limit: 7\ntags:\n  pool: web\n",
+        "server: true\nhistory-limit: 7\nmax-clock-offset: 250ms\ntags:\n  pool: web\n",
     )
     .unwrap();
     let (code, out, err) = cli(
@@ -263,6 +273,14 @@ fn config_check_names_every_bad_key_and_prints_the_effective_settings() {
         "the environment wins over the file"
     );
     assert_eq!(v["settings"]["tags"], "pool=web");
+    assert_eq!(v["settings"]["max-clock-offset"], "0.25s");
+    let (_, out, _) = cli(
+        &["config", "check", f, "--json"],
+        &[("BELFRY_MAX_CLOCK_OFFSET", "2s")],
+        None,
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["settings"]["max-clock-offset"], "2s");
 }
 
 /// Logs to a file carry no colour codes (the old default wrote ANSI escapes into every log

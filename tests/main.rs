@@ -8,6 +8,7 @@ mod api;
 mod backup;
 mod browser;
 mod cli;
+mod clock;
 mod cluster;
 mod config;
 mod distributed;

@@ -39,6 +39,7 @@ pub fn layer_from_flags(
         retry_max: args.retry_max,
         encrypt: args.encrypt.clone(),
         dead_server_timeout: args.dead_server_timeout.clone(),
+        max_clock_offset: args.max_clock_offset.clone(),
         raft_multiplier: args.raft_multiplier,
         acl_enabled: args.acl_enabled,
         audit_log: args.audit_log.clone(),

@@ -137,9 +137,9 @@ pub enum Command {
     /// List, show, run and delete jobs
     #[command(subcommand)]
     Jobs(JobsCommand),
-    /// List the cluster's members as gossip sees them
+    /// List the cluster's members as gossip sees them, with each server's clock offset
     Members {
-        /// Print JSON (Dkron's member array)
+        /// Print JSON (Dkron's member array; servers also carry `clockOffsetMs`)
         #[arg(long)]
         json: bool,
     },
@@ -350,6 +350,11 @@ pub struct AgentArgs {
     /// How long a failed server stays a Raft voter before it is removed [default: 5m]
     #[arg(long, env = "BELFRY_DEAD_SERVER_TIMEOUT", value_name = "DURATION")]
     pub dead_server_timeout: Option<String>,
+
+    /// How far a server's wall clock may be from the voters' median (measured continuously)
+    /// before it hands leadership over and stops standing for election [default: 500ms]
+    #[arg(long, env = "BELFRY_MAX_CLOCK_OFFSET", value_name = "DURATION")]
+    pub max_clock_offset: Option<String>,
 
     /// Scales Raft's heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]
     #[arg(long, env = "BELFRY_RAFT_MULTIPLIER", value_name = "N")]

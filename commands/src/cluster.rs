@@ -35,9 +35,31 @@ fn user_tags(m: &Member) -> String {
 
 pub fn members(addr: &str, json: bool) -> Result<(), Failure> {
     let client = crate::cli::client(addr)?;
-    let members = runtime()?.block_on(client.members())?;
+    let rt = runtime()?;
+    let members = rt.block_on(client.members())?;
+    // Each server's clock offset from the voters' median, as the leader measures it. Best
+    // effort: without it (no leader, an agent without a server) the column shows `-`.
+    let offsets: std::collections::BTreeMap<String, i64> = rt
+        .block_on(client.cluster_health())
+        .map(|h| {
+            h.servers
+                .into_iter()
+                .filter_map(|s| s.clock_offset_ms.map(|o| (s.node, o)))
+                .collect()
+        })
+        .unwrap_or_default();
     if json {
-        print_json(&members);
+        let out: Vec<serde_json::Value> = members
+            .iter()
+            .map(|m| {
+                let mut v = serde_json::to_value(m).expect("a member serialises");
+                if let (Some(offset), Some(obj)) = (offsets.get(&m.name), v.as_object_mut()) {
+                    obj.insert("clockOffsetMs".into(), (*offset).into());
+                }
+                v
+            })
+            .collect();
+        print_json(&out);
         return Ok(());
     }
     let rows: Vec<Vec<String>> = members
@@ -50,6 +72,10 @@ pub fn members(addr: &str, json: bool) -> Result<(), Failure> {
                     .clone()
                     .unwrap_or_else(|| m.status.to_string()),
                 role(m).into(),
+                offsets
+                    .get(&m.name)
+                    .map(|o| format!("{o:+}ms"))
+                    .unwrap_or_else(|| "-".into()),
                 m.tags.get("region").cloned().unwrap_or_default(),
                 m.tags.get("dc").cloned().unwrap_or_default(),
                 m.tags.get("version").cloned().unwrap_or_default(),
@@ -59,7 +85,7 @@ pub fn members(addr: &str, json: bool) -> Result<(), Failure> {
         .collect();
     table(
         &[
-            "NAME", "ADDRESS", "STATUS", "ROLE", "REGION", "DC", "VERSION", "TAGS",
+            "NAME", "ADDRESS", "STATUS", "ROLE", "CLOCK", "REGION", "DC", "VERSION", "TAGS",
         ],
         &rows,
     );

@@ -182,6 +182,7 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
             },
         ),
         ("dead-server-timeout", dur(c.dead_server_timeout)),
+        ("max-clock-offset", dur(c.max_clock_offset)),
         ("raft-multiplier", c.raft_multiplier.to_string()),
         ("acl-enabled", c.acl_enabled.to_string()),
         (

@@ -46,6 +46,24 @@ impl RpcCall for HelloCall {
     type Reply = Hello;
 }
 
+/// `clock`: the callee's wall clock, for the caller's offset estimate (crate::clock). The
+/// seal's own freshness check allows ±60 s, far more than any offset a cluster runs with.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ClockCall {}
+
+/// A server's wall clock when it answered a [`ClockCall`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockReading {
+    /// Nanoseconds since the Unix epoch.
+    pub unix_nanos: i64,
+}
+
+impl RpcCall for ClockCall {
+    const NAME: &'static str = "clock";
+    const TIMEOUT: Duration = Duration::from_secs(1);
+    type Reply = ClockReading;
+}
+
 /// A write forwarded to the leader, which commits it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Forward(pub Command);
@@ -195,6 +213,11 @@ pub fn router(endpoint: Endpoint, ctx: Arc<RpcContext>) -> Router {
                 gossip_addr: Some(ctx.membership.local().gossip_addr.to_string()),
                 term: m.current_term,
                 leading: m.current_leader == Some(ctx.node_id),
+            }
+        })
+        .handle(|_: Arc<RpcContext>, _, _: ClockCall| async move {
+            ClockReading {
+                unix_nanos: crate::clock::unix_nanos(std::time::SystemTime::now()),
             }
         })
         .handle(|ctx: Arc<RpcContext>, _, Forward(cmd)| async move {

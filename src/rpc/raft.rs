@@ -105,6 +105,15 @@ pub(super) fn serve(server: RpcServer<RpcContext>) -> RpcServer<RpcContext> {
         )
         .handle(
             |ctx: Arc<RpcContext>, _, RaftTransferLeader(req)| async move {
+                // A server whose clock is out of bounds does not take leadership, handed over
+                // or not (crate::clock): it ignores the offer, and the other servers, whose
+                // leader lease the transfer ended, elect one of them within a timeout.
+                if *req.to_node_id() == ctx.node_id && crate::clock::discipline().out_of_bounds() {
+                    tracing::warn!(
+                        "leadership offered to this server refused: its clock is out of bounds"
+                    );
+                    return Ok(Ok(()));
+                }
                 ctx.raft
                     .handle_transfer_leader(req)
                     .await
