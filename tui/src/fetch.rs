@@ -23,7 +23,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::state::{ClusterRead, Command, ExecutionsRead, Update, http_addr_of};
+use crate::state::{ClusterRead, Command, ExecutionsRead, Update, Watch, http_addr_of, is_failure};
 
 /// Jobs whose executions are read in one jobs round, at most.
 const EXECUTION_READS_PER_ROUND: usize = 50;
@@ -37,6 +37,8 @@ const NEWEST_SLACK: usize = 3;
 const DETAIL_EXECUTIONS: usize = 20;
 /// Output kept per execution in a job's details.
 const DETAIL_OUTPUT_BYTES: usize = 8 * 1024;
+/// How far back the last failure is looked for when none is among the newest executions.
+const FAILURE_SEARCH: usize = 500;
 /// A run, toggle or demotion may take this long (a run answers once the job finished).
 const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -61,8 +63,8 @@ struct Shared {
     known: Mutex<Vec<String>>,
     /// Live members and their API addresses, for the load reads.
     members: Mutex<Vec<(String, String)>>,
-    /// The job whose details are open.
-    watched: Mutex<Option<String>>,
+    /// The job whose details are open, and the execution picked there.
+    watched: Mutex<Option<Watch>>,
     /// Wakes the jobs loop when a job's details open.
     wake_jobs: Notify,
     updates: mpsc::UnboundedSender<Update>,
@@ -345,14 +347,11 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
         }
         let client = shared.current();
         let watched = shared.watched.lock().expect("watched lock").clone();
-        if let Some(name) = watched {
-            let runs = client
-                .recent_executions(&name, DETAIL_EXECUTIONS, DETAIL_OUTPUT_BYTES)
-                .await
-                .map_err(|e| short_error(&e));
+        if let Some(watch) = watched {
+            let runs = detail_read(&client, &watch).await;
             shared.send(Update::JobDetail {
                 at: Utc::now(),
-                job: name,
+                job: watch.job,
                 runs,
             });
         }
@@ -431,6 +430,54 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
             });
         }
     }
+}
+
+/// The executions of the job whose details are open, newest first and with their output;
+/// plus the one picked there and the newest failure when asked for, however old.
+async fn detail_read(
+    client: &Client,
+    watch: &Watch,
+) -> Result<Vec<belfry::model::Execution>, String> {
+    let job = watch.job.as_str();
+    let mut runs = client
+        .recent_executions(job, DETAIL_EXECUTIONS, DETAIL_OUTPUT_BYTES)
+        .await
+        .map_err(|e| short_error(&e))?;
+    let mut wanted = watch.execution.clone();
+    if watch.last_failure && !runs.iter().any(|e| is_failure(e.status)) {
+        // Only the ids (no output) of older ones, then the failure itself with its output.
+        if let Ok(older) = client.recent_executions(job, FAILURE_SEARCH, 0).await {
+            wanted = older
+                .iter()
+                .find(|e| is_failure(e.status))
+                .map(|e| e.id.clone())
+                .or(wanted);
+        }
+    }
+    if let Some(id) = wanted
+        && !runs.iter().any(|e| e.id == id)
+        && let Ok(mut e) = client.execution(job, &id).await
+    {
+        if keep_tail(&mut e.output, DETAIL_OUTPUT_BYTES) {
+            e.output_truncated = true;
+        }
+        runs.push(e);
+        runs.sort_by_key(|e| std::cmp::Reverse(e.started_at));
+    }
+    Ok(runs)
+}
+
+/// Cuts `text` to its last `max` bytes, at a character boundary; says whether it cut.
+fn keep_tail(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut cut = text.len() - max;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    text.drain(..cut);
+    true
 }
 
 async fn stats_loop(shared: Arc<Shared>, every: Duration) {

@@ -189,9 +189,13 @@ async fn main_loop(
         }
         tokio::select! {
             Some(update) = updates.recv() => {
-                state.apply(update);
+                if let Some(command) = state.apply(update) {
+                    fetcher.command(command);
+                }
                 while let Ok(more) = updates.try_recv() {
-                    state.apply(more);
+                    if let Some(command) = state.apply(more) {
+                        fetcher.command(command);
+                    }
                 }
                 dirty = true;
             }

@@ -152,7 +152,28 @@ pub enum Command {
     ToggleJob(String),
     Demote(String),
     /// Keep the executions (with output) of this job fresh, or of none.
-    WatchJob(Option<String>),
+    WatchJob(Option<Watch>),
+}
+
+/// The job whose details are open, and which of its executions must be read with output
+/// besides its newest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub job: String,
+    /// An execution picked in the details, read even when it is no longer among the newest.
+    pub execution: Option<String>,
+    /// Look further back for the newest failure when none is among the newest.
+    pub last_failure: bool,
+}
+
+impl Watch {
+    pub fn job(job: &str) -> Watch {
+        Watch {
+            job: job.into(),
+            execution: None,
+            last_failure: false,
+        }
+    }
 }
 
 /// How bad an event is; the view colours it, and the text says it too.
@@ -174,10 +195,13 @@ pub struct Event {
 /// An execution, without its output: what the feed and the per-job counts need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
+    pub id: String,
     pub job: String,
     pub node: String,
     pub status: ExecutionStatus,
     pub started_at: DateTime<Utc>,
+    /// The tick it was launched for: `started_at` minus this is its launch lateness.
+    pub scheduled_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i32>,
     pub attempt: u32,
@@ -186,10 +210,16 @@ pub struct Run {
 impl From<&Execution> for Run {
     fn from(e: &Execution) -> Run {
         Run {
+            id: e.id.clone(),
             job: e.job_name.clone(),
             node: e.node_name.clone(),
             status: e.status,
             started_at: e.started_at,
+            scheduled_at: if belfry::model::is_zero_time(&e.scheduled_at) {
+                e.started_at
+            } else {
+                e.scheduled_at
+            },
             finished_at: (!belfry::model::is_zero_time(&e.finished_at)).then_some(e.finished_at),
             exit_code: e.exit_code,
             attempt: e.attempt,
@@ -202,6 +232,15 @@ impl Run {
     pub fn when(&self) -> DateTime<Utc> {
         self.finished_at.unwrap_or(self.started_at)
     }
+
+    /// Failed or missed.
+    pub fn is_failure(&self) -> bool {
+        is_failure(self.status)
+    }
+}
+
+pub fn is_failure(status: ExecutionStatus) -> bool {
+    matches!(status, ExecutionStatus::Failed | ExecutionStatus::Missed)
 }
 
 /// Finished executions of one job over the last hour.
@@ -312,9 +351,39 @@ pub struct Pending {
 pub enum Overlay {
     None,
     Help,
-    JobDetails { name: String, scroll: u16 },
+    JobDetails(JobView),
     NodeDetails { name: String, scroll: u16 },
     Confirm(Pending),
+}
+
+/// Which execution a job's details show the output of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// The newest finished one (the newest at all when none finished).
+    Newest,
+    /// The newest failed or missed one.
+    LastFailure,
+    /// This one, by id: what the operator picked stays picked as newer runs come in.
+    Id(String),
+}
+
+/// A job's details: the job, the execution picked, and how far its output is scrolled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobView {
+    pub name: String,
+    pub pick: Pick,
+    /// Lines scrolled up from the output's end: 0 shows the end, where an error is.
+    pub out_scroll: u16,
+}
+
+impl JobView {
+    pub fn new(name: &str, pick: Pick) -> JobView {
+        JobView {
+            name: name.into(),
+            pick,
+            out_scroll: 0,
+        }
+    }
 }
 
 /// Focus, selection, filters and overlays: what the keys change.
@@ -416,8 +485,8 @@ impl State {
         self.events.truncate(EVENT_LOG_LEN);
     }
 
-    /// Takes in what the fetcher read.
-    pub fn apply(&mut self, update: Update) {
+    /// Takes in what the fetcher read; returns what the fetcher must do next, if anything.
+    pub fn apply(&mut self, update: Update) -> Option<Command> {
         match update {
             Update::Cluster { at, read } => self.apply_cluster(at, read),
             Update::Jobs { at, mut jobs } => {
@@ -469,6 +538,7 @@ impl State {
             Update::JobDetail { at, job, runs } => {
                 if self.details_job() == Some(job.as_str()) {
                     self.detail = Some(JobDetail { job, at, runs });
+                    return self.freeze_pick();
                 }
             }
             Update::Switched {
@@ -507,6 +577,96 @@ impl State {
                 self.log(at, level, text);
             }
         }
+        None
+    }
+
+    /// The open job's details, when its executions were read.
+    pub fn job_view(&self) -> Option<&JobView> {
+        let mut overlay = &self.ui.overlay;
+        if let Overlay::Confirm(p) = overlay {
+            overlay = &p.back;
+        }
+        match overlay {
+            Overlay::JobDetails(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The executions (with output) read for the open job's details.
+    pub fn detail_runs(&self) -> Option<&[Execution]> {
+        let v = self.job_view()?;
+        match &self.detail {
+            Some(JobDetail {
+                job,
+                runs: Ok(runs),
+                ..
+            }) if *job == v.name => Some(runs),
+            _ => None,
+        }
+    }
+
+    /// The execution whose output the open job's details show: its index in
+    /// [`State::detail_runs`].
+    pub fn picked(&self) -> Option<usize> {
+        let pick = &self.job_view()?.pick;
+        resolve_pick(pick, self.detail_runs()?)
+    }
+
+    /// Once read, "the newest" or "the last failure" becomes that execution, so that what
+    /// the operator reads stays on screen as newer runs come in; the fetcher is told to keep
+    /// reading it.
+    fn freeze_pick(&mut self) -> Option<Command> {
+        let view = self.job_view()?;
+        if matches!(view.pick, Pick::Id(_)) {
+            return None;
+        }
+        let i = self.picked()?;
+        let id = self.detail_runs()?[i].id.clone();
+        let name = view.name.clone();
+        self.set_pick(Pick::Id(id.clone()));
+        Some(Command::WatchJob(Some(Watch {
+            job: name,
+            execution: Some(id),
+            last_failure: false,
+        })))
+    }
+
+    fn set_pick(&mut self, pick: Pick) {
+        let mut overlay = &mut self.ui.overlay;
+        if let Overlay::Confirm(p) = overlay {
+            overlay = &mut p.back;
+        }
+        if let Overlay::JobDetails(v) = overlay {
+            if v.pick != pick {
+                v.out_scroll = 0;
+            }
+            v.pick = pick;
+        }
+    }
+
+    /// Opens a job's details on `pick`, and asks the fetcher for what that needs.
+    fn open_job(&mut self, name: String, pick: Pick) -> Option<Command> {
+        // The newest failure the per-job reads know of is picked at once.
+        let pick = match pick {
+            Pick::LastFailure => self
+                .runs
+                .get(&name)
+                .and_then(|(_, runs)| runs.iter().find(|r| r.is_failure()))
+                .map(|r| Pick::Id(r.id.clone()))
+                .unwrap_or(Pick::LastFailure),
+            other => other,
+        };
+        let watch = Watch {
+            job: name.clone(),
+            execution: match &pick {
+                Pick::Id(id) => Some(id.clone()),
+                _ => None,
+            },
+            last_failure: pick == Pick::LastFailure,
+        };
+        self.detail = None;
+        self.ui.overlay = Overlay::JobDetails(JobView::new(&name, pick));
+        Some(Command::WatchJob(Some(watch)))
     }
 
     fn apply_cluster(&mut self, at: DateTime<Utc>, read: ClusterRead) {
@@ -660,6 +820,11 @@ impl State {
             1 => (Quorum::Ok, "OK: 1 server may fail".into()),
             n => (Quorum::Ok, format!("OK: {n} servers may fail")),
         }
+    }
+
+    /// Without a quorum nothing is launched: countdowns to the next run mean nothing then.
+    pub fn launches_stopped(&self) -> bool {
+        self.quorum().0 == Quorum::Lost
     }
 
     /// Every node: gossip members, and Raft servers gossip no longer knows, by name.
@@ -869,14 +1034,7 @@ impl State {
 
     /// The job whose details are open (also under a confirmation asked from them).
     pub fn details_job(&self) -> Option<&str> {
-        let mut overlay = &self.ui.overlay;
-        if let Overlay::Confirm(p) = overlay {
-            overlay = &p.back;
-        }
-        match overlay {
-            Overlay::JobDetails { name, .. } => Some(name),
-            _ => None,
-        }
+        self.job_view().map(|v| v.name.as_str())
     }
 
     /// The scope the keys are read in.
@@ -887,7 +1045,7 @@ impl State {
         match &self.ui.overlay {
             Overlay::None => Scope::Pane(self.ui.focus),
             Overlay::Help => Scope::Help,
-            Overlay::JobDetails { .. } => Scope::JobDetails,
+            Overlay::JobDetails(_) => Scope::JobDetails,
             Overlay::NodeDetails { .. } => Scope::NodeDetails,
             Overlay::Confirm(_) => Scope::Confirm,
         }
@@ -916,37 +1074,7 @@ impl State {
                     None
                 }
             },
-            Overlay::JobDetails { name, scroll } => {
-                let details = Overlay::JobDetails {
-                    name: name.clone(),
-                    scroll,
-                };
-                match action {
-                    Action::Back => {
-                        self.detail = None;
-                        Some(Command::WatchJob(None))
-                    }
-                    Action::Up | Action::Down => {
-                        self.ui.overlay = Overlay::JobDetails {
-                            name,
-                            scroll: scrolled(scroll, action),
-                        };
-                        None
-                    }
-                    Action::RunJob => {
-                        self.ask_run(name, details);
-                        None
-                    }
-                    Action::ToggleJob => {
-                        self.ask_toggle(name, details);
-                        None
-                    }
-                    _ => {
-                        self.ui.overlay = details;
-                        None
-                    }
-                }
-            }
+            Overlay::JobDetails(view) => self.job_details_action(view, action),
             Overlay::NodeDetails { name, scroll } => {
                 match action {
                     Action::Back => {}
@@ -967,6 +1095,86 @@ impl State {
                 }
                 None
             }
+        }
+    }
+
+    fn job_details_action(&mut self, mut view: JobView, action: Action) -> Option<Command> {
+        let runs = self.detail_runs_of(&view.name);
+        let picked = runs.and_then(|r| resolve_pick(&view.pick, r));
+        let lines = picked
+            .and_then(|i| runs.map(|r| r[i].output.lines().count()))
+            .unwrap_or(0) as u16;
+        let mut command = None;
+        match action {
+            Action::Back => {
+                self.detail = None;
+                return Some(Command::WatchJob(None));
+            }
+            Action::Up | Action::Down => {
+                if let Some(runs) = runs.filter(|r| !r.is_empty()) {
+                    let at = picked.unwrap_or(0);
+                    let to = match action {
+                        Action::Up => at.saturating_sub(1),
+                        _ => (at + 1).min(runs.len() - 1),
+                    };
+                    let id = runs[to].id.clone();
+                    if view.pick != Pick::Id(id.clone()) {
+                        view.out_scroll = 0;
+                    }
+                    view.pick = Pick::Id(id.clone());
+                    command = Some(Command::WatchJob(Some(Watch {
+                        job: view.name.clone(),
+                        execution: Some(id),
+                        last_failure: false,
+                    })));
+                }
+            }
+            Action::PageUp => {
+                view.out_scroll = view.out_scroll.saturating_add(PAGE as u16).min(lines)
+            }
+            Action::PageDown => view.out_scroll = view.out_scroll.saturating_sub(PAGE as u16),
+            Action::Top => view.out_scroll = lines,
+            Action::Bottom => view.out_scroll = 0,
+            Action::LastFailure => {
+                let found = runs.and_then(|r| r.iter().find(|e| is_failure(e.status)));
+                match found {
+                    Some(e) => {
+                        let id = e.id.clone();
+                        view.out_scroll = 0;
+                        view.pick = Pick::Id(id.clone());
+                        command = Some(Command::WatchJob(Some(Watch {
+                            job: view.name.clone(),
+                            execution: Some(id),
+                            last_failure: false,
+                        })));
+                    }
+                    None => return self.open_job(view.name, Pick::LastFailure),
+                }
+            }
+            Action::RunJob => {
+                let name = view.name.clone();
+                self.ask_run(name, Overlay::JobDetails(view));
+                return None;
+            }
+            Action::ToggleJob => {
+                let name = view.name.clone();
+                self.ask_toggle(name, Overlay::JobDetails(view));
+                return None;
+            }
+            _ => {}
+        }
+        self.ui.overlay = Overlay::JobDetails(view);
+        command
+    }
+
+    fn detail_runs_of(&self, name: &str) -> Option<&[Execution]> {
+        match &self.detail {
+            Some(JobDetail {
+                job,
+                runs: Ok(runs),
+                ..
+            }) if job == name => Some(runs),
+            _ => None,
         }
     }
 
@@ -1003,23 +1211,28 @@ impl State {
                     .unwrap_or_default();
                 self.ui.typing = Some((text, None));
             }
-            Action::Details => {
+            Action::Details | Action::LastFailure => {
+                if focus == Pane::Executions {
+                    // The execution itself, not its job's newest.
+                    let feed = self.visible_feed();
+                    let run = self.selected(focus, feed.len()).map(|s| feed[s])?;
+                    let (job, id) = (run.job.clone(), run.id.clone());
+                    let pick = match action {
+                        Action::LastFailure => Pick::LastFailure,
+                        _ => Pick::Id(id),
+                    };
+                    return self.open_job(job, pick);
+                }
                 let keys = rows();
                 let name = self.selected(focus, keys.len()).map(|s| keys[s].clone())?;
-                return match focus {
-                    Pane::Nodes => {
+                return match (focus, action) {
+                    (Pane::Nodes, Action::Details) => {
                         self.ui.overlay = Overlay::NodeDetails { name, scroll: 0 };
                         None
                     }
-                    Pane::Jobs | Pane::Executions => {
-                        self.detail = None;
-                        self.ui.overlay = Overlay::JobDetails {
-                            name: name.clone(),
-                            scroll: 0,
-                        };
-                        Some(Command::WatchJob(Some(name)))
-                    }
-                    Pane::Events => None,
+                    (Pane::Jobs, Action::Details) => self.open_job(name, Pick::Newest),
+                    (Pane::Jobs, _) => self.open_job(name, Pick::LastFailure),
+                    _ => None,
                 };
             }
             Action::RunJob | Action::ToggleJob | Action::Demote => {
@@ -1110,6 +1323,18 @@ impl State {
         }
         *error = case_insensitive(text).err();
         None
+    }
+}
+
+/// The index in `runs` (newest first) of the execution `pick` means.
+pub fn resolve_pick(pick: &Pick, runs: &[Execution]) -> Option<usize> {
+    match pick {
+        Pick::Id(id) => runs.iter().position(|e| e.id == *id),
+        Pick::LastFailure => runs.iter().position(|e| is_failure(e.status)),
+        Pick::Newest => runs
+            .iter()
+            .position(|e| !e.is_running())
+            .or((!runs.is_empty()).then_some(0)),
     }
 }
 
@@ -1510,6 +1735,150 @@ mod tests {
         assert_eq!(press(&mut state, KeyCode::Char('d')), None);
         assert!(matches!(state.ui.overlay, Overlay::None));
         assert!(state.ui.flash.as_ref().unwrap().1.starts_with("read-only"));
+    }
+
+    fn detail(state: &mut State, runs: Vec<Execution>) -> Option<Command> {
+        state.apply(Update::JobDetail {
+            at: now(),
+            job: "report".into(),
+            runs: Ok(runs),
+        })
+    }
+
+    fn report_runs() -> Vec<Execution> {
+        use crate::fixtures::execution;
+        use ExecutionStatus::*;
+        vec![
+            execution("report", "node-b", Running, 3),
+            execution("report", "node-c", Success, 10),
+            execution("report", "node-b", Failed, 100),
+            execution("report", "node-b", Success, 1900),
+        ]
+    }
+
+    fn watch(execution: Option<&str>, last_failure: bool) -> Option<Command> {
+        Some(Command::WatchJob(Some(Watch {
+            job: "report".into(),
+            execution: execution.map(String::from),
+            last_failure,
+        })))
+    }
+
+    #[test]
+    fn enter_on_an_execution_shows_that_execution_not_the_newest() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Executions;
+        let feed = state.visible_feed();
+        let i = feed
+            .iter()
+            .position(|r| r.job == "report" && r.status == ExecutionStatus::Failed)
+            .unwrap();
+        let failed = feed[i].id.clone();
+        state.ui.selected[Pane::Executions.index()] = i;
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            watch(Some(&failed), false)
+        );
+        // Already picked by id: nothing more to ask.
+        assert_eq!(detail(&mut state, report_runs()), None);
+        let runs = state.detail_runs().unwrap();
+        assert_eq!(runs[state.picked().unwrap()].id, failed);
+        // ↑ picks the newer one and keeps it read.
+        let newer = runs[1].id.clone();
+        assert_eq!(press(&mut state, KeyCode::Up), watch(Some(&newer), false));
+        assert_eq!(state.picked(), Some(1));
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('j'));
+        assert_eq!(state.picked(), Some(3), "stops at the oldest");
+    }
+
+    #[test]
+    fn f_jumps_from_a_job_to_its_last_failure() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        // backup, cleanup, report: report is the third.
+        press(&mut state, KeyCode::Char('G'));
+        let failed = report_runs()[2].id.clone();
+        // The per-job reads know the failure: it is asked for by id at once.
+        assert_eq!(
+            press(&mut state, KeyCode::Char('f')),
+            watch(Some(&failed), false)
+        );
+        detail(&mut state, report_runs());
+        assert_eq!(state.picked(), Some(2), "the failure, not the newest");
+        // A job with no failure known: the fetcher is asked to look further back.
+        state.ui.overlay = Overlay::None;
+        state.runs.remove("report");
+        assert_eq!(press(&mut state, KeyCode::Char('f')), watch(None, true));
+        let successes: Vec<Execution> = report_runs()
+            .into_iter()
+            .filter(|e| e.status != ExecutionStatus::Failed)
+            .collect();
+        assert_eq!(detail(&mut state, successes), None);
+        assert_eq!(state.picked(), None, "no failure is not the newest run");
+        // Found further back: picked, and kept read from then on.
+        assert_eq!(
+            detail(&mut state, report_runs()),
+            watch(Some(&failed), false)
+        );
+        assert_eq!(state.job_view().unwrap().pick, Pick::Id(failed));
+    }
+
+    #[test]
+    fn the_picked_execution_stays_as_newer_runs_arrive() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('G'));
+        assert_eq!(press(&mut state, KeyCode::Enter), watch(None, false));
+        let runs = report_runs();
+        // The newest finished one, not the running one; then held by its id.
+        let newest_finished = runs[1].id.clone();
+        assert_eq!(
+            detail(&mut state, runs.clone()),
+            watch(Some(&newest_finished), false)
+        );
+        let mut more = runs;
+        more.insert(
+            0,
+            crate::fixtures::execution("report", "node-a", ExecutionStatus::Success, 1),
+        );
+        detail(&mut state, more);
+        assert_eq!(state.picked(), Some(2));
+        assert_eq!(state.detail_runs().unwrap()[2].id, newest_finished);
+    }
+
+    #[test]
+    fn output_scrolls_from_its_end() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('G'));
+        press(&mut state, KeyCode::Char('f'));
+        let mut runs = report_runs();
+        runs[2].output = (1..=30).map(|i| format!("line {i}\n")).collect();
+        detail(&mut state, runs);
+        let scroll = |s: &State| s.job_view().unwrap().out_scroll;
+        assert_eq!(
+            scroll(&state),
+            0,
+            "the end first: that is where the error is"
+        );
+        press(&mut state, KeyCode::PageUp);
+        assert_eq!(scroll(&state), 10);
+        press(&mut state, KeyCode::Char('g'));
+        assert_eq!(scroll(&state), 30);
+        press(&mut state, KeyCode::PageDown);
+        assert_eq!(scroll(&state), 20);
+        press(&mut state, KeyCode::Char('G'));
+        assert_eq!(scroll(&state), 0);
+        // Another execution starts at its end again.
+        press(&mut state, KeyCode::PageUp);
+        press(&mut state, KeyCode::Up);
+        assert_eq!(scroll(&state), 0);
+        assert_eq!(
+            press(&mut state, KeyCode::Esc),
+            Some(Command::WatchJob(None))
+        );
     }
 
     #[test]

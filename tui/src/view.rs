@@ -14,7 +14,8 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use crate::keys::{BINDINGS, Scope, help_bar};
 use crate::state::{
-    FLASH_FOR, JobRow, Level, NodeRow, Overlay, Pane, Quorum, Role, Run, State, status_word,
+    FLASH_FOR, JobRow, JobView, Level, NodeRow, Overlay, Pane, Pick, Quorum, Role, Run, State,
+    status_word,
 };
 
 /// Data older than this is called stale in the header.
@@ -110,16 +111,14 @@ pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Them
     match &state.ui.overlay {
         Overlay::None => {}
         Overlay::Help => render_help(frame, body, theme),
-        Overlay::JobDetails { name, scroll } => {
-            render_job_details(frame, body, state, name, *scroll, now, theme)
-        }
+        Overlay::JobDetails(view) => render_job_details(frame, body, state, view, now, theme),
         Overlay::NodeDetails { name, scroll } => {
             render_node_details(frame, body, state, name, *scroll, now, theme)
         }
         Overlay::Confirm(pending) => {
             match &*pending.back {
-                Overlay::JobDetails { name, scroll } => {
-                    render_job_details(frame, body, state, name, *scroll, now, theme)
+                Overlay::JobDetails(view) => {
+                    render_job_details(frame, body, state, view, now, theme)
                 }
                 Overlay::NodeDetails { name, scroll } => {
                     render_node_details(frame, body, state, name, *scroll, now, theme)
@@ -903,34 +902,36 @@ fn render_job_details(
     frame: &mut Frame,
     area: Rect,
     state: &State,
-    name: &str,
-    scroll: u16,
+    view: &JobView,
     now: DateTime<Utc>,
     t: &Theme,
 ) {
     let o = state.offset;
-    let mut lines = Vec::new();
+    let name = view.name.as_str();
     let Some(job) = state.jobs.iter().find(|j| j.name == name) else {
-        lines.push(Line::raw(format!("job {name} is gone")));
-        return render_details(frame, area, format!("Job {name}"), lines, scroll, t);
+        let lines = vec![Line::raw(format!("job {name} is gone"))];
+        return render_details(frame, area, format!("Job {name}"), lines, 0, t);
     };
+    frame.render_widget(Clear, area);
+    let block = popup(format!("Job {name}"), t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
     let when = |d: Option<DateTime<Utc>>| match d {
         Some(d) => format!("{} ({} ago)", clock(d, o), age_text(now - d)),
         None => "never".into(),
     };
+    let mut summary = Vec::new();
     let state_word = if job.disabled { "disabled" } else { "enabled" };
     let tz = if job.timezone.is_empty() {
         String::new()
     } else {
         format!(" ({})", job.timezone)
     };
-    lines.push(field(
-        "schedule",
-        format!("{}{tz}, {state_word}", job.schedule),
-        t,
-    ));
     let next = if belfry::model::is_zero_time(&job.next) {
         "-".to_string()
+    } else if state.launches_stopped() {
+        format!("{} (held: no quorum)", clock(job.next, o))
     } else {
         format!(
             "{} (in {})",
@@ -938,14 +939,17 @@ fn render_job_details(
             age_text((job.next - now).max(Duration::zero()))
         )
     };
-    lines.push(field("next run", next, t));
+    summary.push(field(
+        "schedule",
+        format!("{}{tz}, {state_word}; next {next}", job.schedule),
+        t,
+    ));
     let command = job
         .executor_config
         .get("command")
         .or_else(|| job.executor_config.get("url"))
         .cloned()
         .unwrap_or_default();
-    lines.push(field("executor", format!("{} {command}", job.executor), t));
     let mut policy = format!(
         "concurrency {}, retries {}",
         if job.concurrency.is_empty() {
@@ -958,9 +962,20 @@ fn render_job_details(
     if !job.owner.is_empty() {
         policy.push_str(&format!(", owner {}", job.owner));
     }
-    lines.push(field("policy", policy, t));
-    lines.push(field("last success", when(job.last_success), t));
-    lines.push(field("last error", when(job.last_error), t));
+    summary.push(field(
+        "executor",
+        format!("{} {command}; {policy}", job.executor),
+        t,
+    ));
+    summary.push(field(
+        "last",
+        format!(
+            "success {}, error {}",
+            when(job.last_success),
+            when(job.last_error)
+        ),
+        t,
+    ));
     let hour = state
         .hour_stats
         .get(name)
@@ -969,7 +984,7 @@ fn render_job_details(
             None => "nothing finished in the last hour".into(),
         })
         .unwrap_or_else(|| "…".into());
-    lines.push(field(
+    summary.push(field(
         "counts",
         format!(
             "{} success, {} error; {hour}",
@@ -979,10 +994,10 @@ fn render_job_details(
     ));
     if !job.tags.is_empty() {
         let tags: Vec<String> = job.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        lines.push(field("target tags", tags.join(", "), t));
+        summary.push(field("target tags", tags.join(", "), t));
     }
     if !job.parent_job.is_empty() || !job.dependent_jobs.is_empty() {
-        lines.push(field(
+        summary.push(field(
             "chain",
             format!(
                 "parent {}, dependents {}",
@@ -1000,70 +1015,147 @@ fn render_job_details(
             t,
         ));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Executions, newest first", t.strong()));
-    match state
+    let runs = match state
         .detail
         .as_ref()
         .filter(|d| d.job == name)
         .map(|d| &d.runs)
     {
-        Some(Ok(runs)) => {
-            if runs.is_empty() {
-                lines.push(Line::raw("  none yet"));
-            }
-            for e in runs.iter().take(10) {
-                let run = Run::from(e);
-                let took = match run.finished_at {
-                    Some(f) => age_text(f - run.started_at),
-                    None => "-".into(),
-                };
-                let exit = e.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
-                lines.push(Line::from(vec![
-                    Span::raw(format!("  {} ", clock(e.started_at, o))),
-                    Span::styled(
-                        format!("{:<8}", status_word(e.status)),
-                        run_style(e.status, t),
-                    ),
-                    Span::raw(format!(
-                        " {:<12} {:>6} attempt {} {exit}",
-                        e.node_name, took, e.attempt
-                    )),
-                ]));
-            }
-            if let Some(e) = runs
-                .iter()
-                .find(|e| !e.is_running() && !e.output.is_empty())
-            {
-                lines.push(Line::raw(""));
-                let cut = if e.output_truncated { " (tail)" } else { "" };
-                lines.push(Line::styled(
-                    format!(
-                        "Output of {} on {}{cut}",
-                        clock(e.started_at, o),
-                        e.node_name
-                    ),
-                    t.strong(),
-                ));
-                for l in e
-                    .output
-                    .lines()
-                    .rev()
-                    .take(40)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                {
-                    lines.push(Line::raw(format!("  {l}")));
-                }
-            }
-        }
+        Some(Ok(runs)) => runs.as_slice(),
         Some(Err(e)) => {
-            lines.push(Line::styled(format!("  cannot read them: {e}"), t.bad()));
+            summary.push(Line::raw(""));
+            summary.push(Line::styled(
+                format!("Executions: cannot read them: {e}"),
+                t.bad(),
+            ));
+            return frame.render_widget(Paragraph::new(summary), inner);
         }
-        _ => lines.push(Line::styled("  reading…", t.dim())),
+        None => {
+            summary.push(Line::raw(""));
+            summary.push(Line::styled("Executions: reading…", t.dim()));
+            return frame.render_widget(Paragraph::new(summary), inner);
+        }
+    };
+    // The summary gives way first: the executions and the output are what is looked for.
+    let room = inner.height as usize;
+    summary.truncate(room.saturating_sub(8).max(1));
+    let list_rows = runs
+        .len()
+        .clamp(1, 6)
+        .min(room.saturating_sub(summary.len() + 4).max(1));
+    let [summary_area, list_title, list_area, out_title, out_area] = Layout::vertical([
+        Constraint::Length(summary.len() as u16),
+        Constraint::Length(1),
+        Constraint::Length(list_rows as u16),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(summary), summary_area);
+    frame.render_widget(
+        Paragraph::new(Line::styled("Executions, newest first", t.strong())),
+        list_title,
+    );
+    let picked = state.picked();
+    if runs.is_empty() {
+        frame.render_widget(Paragraph::new("  none yet"), list_area);
     }
-    render_details(frame, area, format!("Job {name}"), lines, scroll, t);
+    let (first, end) = window(runs.len(), picked, list_rows);
+    let list: Vec<Line> = runs[first..end]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let run = Run::from(e);
+            let took = match run.finished_at {
+                Some(f) => age_text(f - run.started_at),
+                None => "-".into(),
+            };
+            let exit = e.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
+            let is_picked = picked == Some(first + i);
+            let line = Line::from(vec![
+                Span::raw(format!(
+                    "{}{} ",
+                    if is_picked { "▶ " } else { "  " },
+                    clock(e.started_at, o)
+                )),
+                Span::styled(
+                    format!("{:<8}", status_word(e.status)),
+                    run_style(e.status, t),
+                ),
+                Span::raw(format!(
+                    " {:<12} {:>6} attempt {} {exit}",
+                    e.node_name, took, e.attempt
+                )),
+            ]);
+            if is_picked {
+                line.style(t.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(list), list_area);
+    let Some(e) = picked.map(|i| &runs[i]) else {
+        let text = match view.pick {
+            Pick::LastFailure => format!(
+                "No failed execution among the newest {} read (last error {})",
+                runs.len(),
+                when(job.last_error)
+            ),
+            _ => "No execution picked".into(),
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, t.warn())), out_title);
+        return;
+    };
+    // Long lines are folded so that scrolling counts screen lines.
+    let width = (out_area.width as usize).saturating_sub(2).max(1);
+    let mut out: Vec<String> = Vec::new();
+    for l in e.output.lines() {
+        let chars: Vec<char> = l.chars().collect();
+        if chars.is_empty() {
+            out.push(String::new());
+        }
+        for chunk in chars.chunks(width) {
+            out.push(chunk.iter().collect());
+        }
+    }
+    let h = out_area.height as usize;
+    let scroll = (view.out_scroll as usize).min(out.len().saturating_sub(h));
+    let end = out.len() - scroll;
+    let start = end.saturating_sub(h);
+    let mut title = vec![Span::styled(
+        format!("Output of {} on {}: ", clock(e.started_at, o), e.node_name),
+        t.strong(),
+    )];
+    let mut outcome = status_word(e.status).to_string();
+    if let Some(c) = e.exit_code {
+        outcome.push_str(&format!(", exit {c}"));
+    }
+    if let Some(r) = &e.reason {
+        outcome.push_str(&format!(", not run: {r}"));
+    }
+    title.push(Span::styled(outcome, run_style(e.status, t)));
+    let place = if out.is_empty() {
+        if e.is_running() {
+            " (still running)".to_string()
+        } else {
+            " (no output)".to_string()
+        }
+    } else if out.len() <= h {
+        String::new()
+    } else if scroll == 0 {
+        format!(" (end; lines {}-{} of {})", start + 1, end, out.len())
+    } else {
+        format!(" (lines {}-{} of {})", start + 1, end, out.len())
+    };
+    let cut = if e.output_truncated { " tail" } else { "" };
+    title.push(Span::styled(format!("{cut}{place}"), t.dim()));
+    frame.render_widget(Paragraph::new(Line::from(title)), out_title);
+    let lines: Vec<Line> = out[start..end]
+        .iter()
+        .map(|l| Line::raw(format!("  {l}")))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), out_area);
 }
 
 fn render_node_details(
@@ -1266,7 +1358,11 @@ mod tests {
         press(&mut state, KeyCode::Down);
         assert_eq!(
             press(&mut state, KeyCode::Enter),
-            Some(crate::state::Command::WatchJob(Some("report".into())))
+            Some(crate::state::Command::WatchJob(Some(crate::state::Watch {
+                job: "report".into(),
+                execution: None,
+                last_failure: false
+            })))
         );
         use belfry::model::ExecutionStatus::*;
         state.apply(Update::JobDetail {
@@ -1279,6 +1375,40 @@ mod tests {
             ]),
         });
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// `f` on a job: its last failure's output, at its end, where the error is.
+    #[test]
+    fn execution_output_of_the_last_failure() {
+        use belfry::model::ExecutionStatus::*;
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('G'));
+        press(&mut state, KeyCode::Char('f'));
+        let mut failed = crate::fixtures::execution("report", "node-b", Failed, 100);
+        failed.output = (1..=40)
+            .map(|i| format!("step {i} done\n"))
+            .chain(["Error: /var/lib/report: no space left on device\n".to_string()])
+            .collect();
+        state.apply(Update::JobDetail {
+            at: now(),
+            job: "report".into(),
+            runs: Ok(vec![
+                crate::fixtures::execution("report", "node-b", Running, 3),
+                crate::fixtures::execution("report", "node-c", Success, 10),
+                failed,
+                crate::fixtures::execution("report", "node-b", Success, 1900),
+            ]),
+        });
+        let terminal = draw(&state, 80, 24, &COLOR);
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("no space left on device"), "{screen}");
+        insta::assert_snapshot!(terminal.backend());
+        press(&mut state, KeyCode::PageUp);
+        insta::assert_snapshot!(
+            "execution_output_scrolled_up",
+            draw(&state, 80, 24, &COLOR).backend()
+        );
     }
 
     #[test]
