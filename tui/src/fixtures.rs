@@ -270,3 +270,30 @@ pub fn after_failover(state: &mut State) {
     read.via = "10.0.0.2:8080".into();
     state.apply(Update::Cluster { at, read });
 }
+
+/// The same cluster after node-a and node-b died: node-c answers alone and still names the
+/// dead node-a as the leader (it has not noticed yet).
+pub fn quorum_lost(state: &mut State) {
+    let at = now() - secs(1) + Duration::milliseconds(500);
+    let mut h = health(
+        "node-a",
+        vec![
+            server("node-a", true, false, 4000),
+            server("node-b", false, false, 3900),
+            server("node-c", false, true, 20),
+        ],
+        7,
+    );
+    h.healthy = false;
+    let mut read = cluster_read(
+        h,
+        vec![
+            member("node-a", "10.0.0.1", true, "failed"),
+            member("node-b", "10.0.0.2", true, "failed"),
+            member("node-c", "10.0.0.3", true, "alive"),
+            member("worker-1", "10.0.0.9", false, "alive"),
+        ],
+    );
+    read.via = "10.0.0.3:8080".into();
+    state.apply(Update::Cluster { at, read });
+}

@@ -23,6 +23,8 @@ const RUNS_KEPT_PER_JOB: usize = 5;
 const RECOUNT_EVERY: Duration = Duration::seconds(10);
 /// Rows moved by page up / page down.
 const PAGE: usize = 10;
+/// A health read older than this gives no verdict.
+pub const VERDICT_STALE_AFTER: Duration = Duration::seconds(10);
 /// How long a message in the header stays.
 pub const FLASH_FOR: Duration = Duration::seconds(5);
 
@@ -319,6 +321,17 @@ pub struct JobRow {
     /// `None` until its executions have been read.
     pub hour: Option<HourStats>,
     pub running: usize,
+}
+
+/// What the header says of the leader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaderLine {
+    /// The leader, as far as anything shows; `without_quorum`: it cannot commit.
+    Named { name: String, without_quorum: bool },
+    /// No leader; `dead`: the one last named, now failed.
+    None { dead: Option<String> },
+    /// Not known now; `last`: the one named before.
+    Unknown { last: Option<String>, why: String },
 }
 
 /// The cluster's ability to take a failure, in a colour and in words.
@@ -795,21 +808,30 @@ impl State {
         self.feed = feed.into_iter().cloned().collect();
     }
 
-    /// The quorum verdict and its words.
+    /// The quorum verdict and its words, from the last health read.
     pub fn quorum(&self) -> (Quorum, String) {
         let Some(c) = &self.cluster else {
             return (Quorum::Unknown, "connecting…".into());
         };
+        if let Some((_, _)) = &self.unreachable {
+            return (Quorum::Unknown, "UNKNOWN: no server answers".into());
+        }
         if let Some(e) = &self.health_error {
             return (Quorum::Unknown, format!("UNKNOWN: health unreadable ({e})"));
         }
         let h = &c.health;
         let alive_voters = h.servers.iter().filter(|s| s.voter && s.alive).count();
-        if h.leader.is_none() {
-            return (Quorum::Lost, "NO LEADER: nothing is scheduled".into());
-        }
         if alive_voters < h.quorum {
-            return (Quorum::Lost, "NO QUORUM: nothing new is launched".into());
+            return (
+                Quorum::Lost,
+                "NO QUORUM: no launches; countdowns stopped".into(),
+            );
+        }
+        if h.leader.is_none() || self.leader_is_dead() {
+            return (
+                Quorum::Lost,
+                "NO LEADER: no launches; countdowns stopped".into(),
+            );
         }
         if h.healthy_voters < h.quorum {
             return (Quorum::AtRisk, "DEGRADED: voters slow to answer".into());
@@ -819,6 +841,73 @@ impl State {
             0 => (Quorum::AtRisk, "AT RISK: next failure loses quorum".into()),
             1 => (Quorum::Ok, "OK: 1 server may fail".into()),
             n => (Quorum::Ok, format!("OK: {n} servers may fail")),
+        }
+    }
+
+    /// The verdict at `now`: a health read older than [`VERDICT_STALE_AFTER`] is no
+    /// verdict at all, whatever it said.
+    pub fn verdict(&self, now: DateTime<Utc>) -> (Quorum, String) {
+        let (q, words) = self.quorum();
+        match self.health_at {
+            Some(at) if q != Quorum::Unknown && now - at > VERDICT_STALE_AFTER => (
+                Quorum::Unknown,
+                format!("UNKNOWN: no health read for {}s", (now - at).num_seconds()),
+            ),
+            _ => (q, words),
+        }
+    }
+
+    /// The leader the last health read names, when it is dead: not alive in Raft's view,
+    /// or failed or gone in gossip's.
+    fn leader_is_dead(&self) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        let Some(leader) = &c.health.leader else {
+            return false;
+        };
+        let raft_dead = c
+            .health
+            .servers
+            .iter()
+            .any(|s| s.node == *leader && !s.alive);
+        let gossip_dead = c.members.iter().any(|m| m.name == *leader && m.status != 1);
+        raft_dead || gossip_dead
+    }
+
+    /// What the header may say of the leader: the one named, only when nothing contradicts
+    /// it.
+    pub fn leader_line(&self) -> LeaderLine {
+        let Some(c) = &self.cluster else {
+            return LeaderLine::Unknown {
+                last: None,
+                why: "connecting".into(),
+            };
+        };
+        let last = c.health.leader.clone();
+        if self.unreachable.is_some() {
+            return LeaderLine::Unknown {
+                last,
+                why: "no server answers".into(),
+            };
+        }
+        if self.health_error.is_some() {
+            return LeaderLine::Unknown {
+                last,
+                why: "health unreadable".into(),
+            };
+        }
+        match last {
+            None => LeaderLine::None { dead: None },
+            Some(l) if self.leader_is_dead() => LeaderLine::None { dead: Some(l) },
+            Some(l) => {
+                let h = &c.health;
+                let alive = h.servers.iter().filter(|s| s.voter && s.alive).count();
+                LeaderLine::Named {
+                    name: l,
+                    without_quorum: alive < h.quorum,
+                }
+            }
         }
     }
 
@@ -837,12 +926,17 @@ impl State {
             *running.entry(e.node_name.as_str()).or_default() += 1;
         }
         let server_of = |name: &str| c.health.servers.iter().find(|s| s.node == name);
+        // A leader that is dead is not shown leading.
+        let leader = match self.leader_line() {
+            LeaderLine::Named { name, .. } => Some(name),
+            _ => None,
+        };
         let mut rows: Vec<NodeRow> = c
             .members
             .iter()
             .map(|m| {
                 let server = server_of(&m.name).cloned();
-                let role = if c.health.leader.as_deref() == Some(m.name.as_str()) {
+                let role = if leader.as_deref() == Some(m.name.as_str()) {
                     Role::Leader
                 } else {
                     match &server {
@@ -890,7 +984,7 @@ impl State {
             }
             rows.push(NodeRow {
                 name: s.node.clone(),
-                role: if s.leader {
+                role: if leader.as_deref() == Some(s.node.as_str()) {
                     Role::Leader
                 } else if s.voter {
                     Role::Voter
@@ -1879,6 +1973,56 @@ mod tests {
             press(&mut state, KeyCode::Esc),
             Some(Command::WatchJob(None))
         );
+    }
+
+    #[test]
+    fn without_quorum_a_dead_leader_is_not_named() {
+        let mut state = healthy_state();
+        assert_eq!(
+            state.leader_line(),
+            LeaderLine::Named {
+                name: "node-a".into(),
+                without_quorum: false
+            }
+        );
+        crate::fixtures::quorum_lost(&mut state);
+        // node-c still names node-a, which Raft and gossip both see dead.
+        assert_eq!(
+            state.leader_line(),
+            LeaderLine::None {
+                dead: Some("node-a".into())
+            }
+        );
+        let (verdict, words) = state.verdict(now());
+        assert_eq!(verdict, Quorum::Lost);
+        assert!(words.contains("no launches; countdowns stopped"), "{words}");
+        assert!(state.launches_stopped());
+    }
+
+    #[test]
+    fn when_no_server_answers_there_is_no_verdict_and_no_leader() {
+        let mut state = healthy_state();
+        state.apply(Update::Unreachable {
+            at: now(),
+            reason: "127.0.0.1:8080: unreachable".into(),
+        });
+        let (verdict, words) = state.verdict(now());
+        assert_eq!(verdict, Quorum::Unknown);
+        assert!(words.contains("no server answers"), "{words}");
+        assert!(matches!(
+            state.leader_line(),
+            LeaderLine::Unknown { last: Some(l), .. } if l == "node-a"
+        ));
+    }
+
+    #[test]
+    fn an_old_health_read_gives_no_verdict() {
+        let state = healthy_state();
+        assert_eq!(state.verdict(now()).0, Quorum::Ok);
+        let later = now() + VERDICT_STALE_AFTER + Duration::seconds(1);
+        let (verdict, words) = state.verdict(later);
+        assert_eq!(verdict, Quorum::Unknown);
+        assert!(words.contains("no health read for 12s"), "{words}");
     }
 
     #[test]

@@ -14,8 +14,8 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use crate::keys::{BINDINGS, Scope, help_bar};
 use crate::state::{
-    FLASH_FOR, JobRow, JobView, Level, NodeRow, Overlay, Pane, Pick, Quorum, Role, Run, State,
-    status_word,
+    FLASH_FOR, JobRow, JobView, LeaderLine, Level, NodeRow, Overlay, Pane, Pick, Quorum, Role, Run,
+    State, status_word,
 };
 
 /// Data older than this is called stale in the header.
@@ -88,7 +88,8 @@ impl Theme {
     }
     fn quorum(&self, q: Quorum) -> Style {
         match q {
-            Quorum::Unknown => self.warn(),
+            // Not knowing is not fine: never green, and bold.
+            Quorum::Unknown => self.warn().add_modifier(Modifier::BOLD),
             Quorum::Ok => self.good().add_modifier(Modifier::BOLD),
             Quorum::AtRisk => self.warn().add_modifier(Modifier::BOLD),
             Quorum::Lost => self.bad(),
@@ -130,32 +131,75 @@ pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Them
     }
 }
 
+/// One piece of a header line, and how much it matters (the lowest goes first when the
+/// line is too narrow).
+struct Piece {
+    rank: u8,
+    spans: Vec<Span<'static>>,
+}
+
+fn piece(rank: u8, spans: Vec<Span<'static>>) -> Piece {
+    Piece { rank, spans }
+}
+
+/// The pieces that fit `width`, in their order, two spaces apart: the least important are
+/// left out first, so the verdict is the last thing cut.
+fn fit_pieces(mut pieces: Vec<Piece>, width: u16) -> Line<'static> {
+    let len = |ps: &[Piece]| -> usize {
+        ps.iter()
+            .map(|p| p.spans.iter().map(|s| s.width()).sum::<usize>())
+            .sum::<usize>()
+            + 2 * ps.len().saturating_sub(1)
+    };
+    while len(&pieces) > width as usize && pieces.len() > 1 {
+        let lowest = (0..pieces.len())
+            .min_by_key(|&i| (pieces[i].rank, std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        pieces.remove(lowest);
+    }
+    let mut spans = Vec::new();
+    for (i, p) in pieces.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.extend(p.spans);
+    }
+    Line::from(spans)
+}
+
 fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
-    let mut first = vec![Span::styled("belfry top", t.strong())];
+    let width = area.width;
+    let mut first = vec![piece(2, vec![Span::styled("belfry top", t.strong())])];
     if let (None, Some(c)) = (&state.unreachable, &state.cluster) {
-        first.push(Span::raw(format!("  via {}", c.via)));
+        first.push(piece(1, vec![Span::raw(format!("via {}", c.via))]));
     }
     if let Some(at) = state.cluster_at {
         let age = now - at;
         let style = if age > STALE_AFTER { t.warn() } else { t.dim() };
         let stale = if age > STALE_AFTER { "STALE: " } else { "" };
-        first.push(Span::styled(
-            format!("  {stale}data {} old", age_text(age)),
-            style,
+        first.push(piece(
+            if age > STALE_AFTER { 8 } else { 3 },
+            vec![Span::styled(
+                format!("{stale}data {} old", age_text(age)),
+                style,
+            )],
         ));
     }
     match (&state.unreachable, &state.cluster) {
-        (Some((_, reason)), _) => {
-            first.push(Span::raw("  "));
-            first.push(Span::styled(
+        (Some((_, reason)), _) => first.push(piece(
+            9,
+            vec![Span::styled(
                 format!("NO SERVER ANSWERS: {reason}"),
                 t.bad(),
-            ));
-        }
+            )],
+        )),
         (None, Some(_)) => {}
-        (None, None) => first.push(Span::raw(format!("  connecting to {}…", state.target))),
+        (None, None) => first.push(piece(
+            9,
+            vec![Span::raw(format!("connecting to {}…", state.target))],
+        )),
     }
-    let first = Line::from(first);
+    let first = fit_pieces(first, width);
     let flash = state
         .ui
         .flash
@@ -171,37 +215,84 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc
         None => (Line::raw(""), Line::raw("")),
         Some(c) => {
             let h = &c.health;
-            let mut leader = vec![Span::raw("Leader ")];
-            match &h.leader {
-                Some(l) => leader.push(Span::styled(l.clone(), t.strong())),
-                None => leader.push(Span::styled("none", t.bad())),
+            let mut leader = Vec::new();
+            let named = match state.leader_line() {
+                LeaderLine::Named {
+                    name,
+                    without_quorum,
+                } => {
+                    let mut spans = vec![Span::raw("Leader "), Span::styled(name, t.strong())];
+                    if without_quorum {
+                        spans.push(Span::styled(" (no quorum: cannot commit)", t.bad()));
+                    }
+                    leader.push(piece(9, spans));
+                    true
+                }
+                LeaderLine::None { dead } => {
+                    let mut spans = vec![Span::raw("Leader "), Span::styled("none", t.bad())];
+                    if let Some(d) = dead {
+                        spans.push(Span::styled(format!(" ({d} is down)"), t.bad()));
+                    }
+                    leader.push(piece(9, spans));
+                    false
+                }
+                LeaderLine::Unknown { last, why } => {
+                    let last = last
+                        .map(|l| format!(", last known {l}"))
+                        .unwrap_or_default();
+                    leader.push(piece(
+                        9,
+                        vec![
+                            Span::raw("Leader "),
+                            Span::styled(format!("unknown ({why}{last})"), t.warn()),
+                        ],
+                    ));
+                    false
+                }
+            };
+            if let (true, Some(term)) = (named, h.term) {
+                leader.push(piece(3, vec![Span::raw(format!("term {term}"))]));
             }
-            if let Some(term) = h.term {
-                leader.push(Span::raw(format!("  term {term}")));
-            }
-            if let (Some(_), Some(since)) = (&h.leader, h.leader_since) {
-                leader.push(Span::raw(format!(
-                    "  since {} ({} ago)",
-                    clock(since, state.offset),
-                    age_text(now - since)
-                )));
+            if let (true, Some(since)) = (named, h.leader_since) {
+                leader.push(piece(
+                    2,
+                    vec![Span::raw(format!(
+                        "since {} ({} ago)",
+                        clock(since, state.offset),
+                        age_text(now - since)
+                    ))],
+                ));
             }
             if h.elections_last_hour > 1 {
-                leader.push(Span::styled(
-                    format!("  {} elections in the last hour", h.elections_last_hour),
-                    t.warn(),
+                leader.push(piece(
+                    4,
+                    vec![Span::styled(
+                        format!("{} elections in the last hour", h.elections_last_hour),
+                        t.warn(),
+                    )],
                 ));
             }
             let alive = h.servers.iter().filter(|s| s.voter && s.alive).count();
-            let (verdict, words) = state.quorum();
+            let (verdict, words) = state.verdict(now);
+            // Numbers that are not current say so.
+            let voters = if verdict == Quorum::Unknown {
+                "Last known: voters"
+            } else {
+                "Voters"
+            };
             let quorum = vec![
-                Span::raw(format!(
-                    "Voters {alive}/{} alive  quorum {}  tolerance {}  ",
-                    h.voters, h.quorum, h.failure_tolerance
-                )),
-                Span::styled(words, t.quorum(verdict)),
+                piece(
+                    5,
+                    vec![Span::raw(format!("{voters} {alive}/{} alive", h.voters))],
+                ),
+                piece(3, vec![Span::raw(format!("quorum {}", h.quorum))]),
+                piece(
+                    4,
+                    vec![Span::raw(format!("tolerance {}", h.failure_tolerance))],
+                ),
+                piece(9, vec![Span::styled(words, t.quorum(verdict))]),
             ];
-            (Line::from(leader), Line::from(quorum))
+            (fit_pieces(leader, width), fit_pieces(quorum, width))
         }
     };
     let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Length(2)]).areas(area);
@@ -364,8 +455,11 @@ fn render_nodes(
         .iter()
         .filter_map(|n| state.node_stats.get(&n.name).map(|(at, _)| now - *at))
         .min();
-    let extra = match stats_age {
-        Some(age) if age > Duration::seconds(15) => format!("load {} old", age_text(age)),
+    let cluster_age = state.cluster_at.map(|at| now - at);
+    let extra = match (cluster_age, stats_age) {
+        // Statuses that old may be contradicted already: the title says how old they are.
+        (Some(age), _) if age > STALE_AFTER => format!("as of {} ago", age_text(age)),
+        (_, Some(age)) if age > Duration::seconds(15) => format!("load {} old", age_text(age)),
         _ => String::new(),
     };
     let block = pane_block(state, Pane::Nodes, nodes.len(), &extra, t);
@@ -526,7 +620,9 @@ fn contact_text(n: &NodeRow, now: DateTime<Utc>) -> String {
 
 fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
     let jobs = state.visible_job_indices();
+    let held = state.launches_stopped();
     let extra = match (&state.jobs_error, state.jobs_at) {
+        _ if held => "no quorum: no launches, countdowns stopped".to_string(),
         (Some(_), Some(at)) => format!("reading failed; data {} old", age_text(now - at)),
         (Some(_), None) => "reading failed".into(),
         (None, Some(at)) if now - at > STALE_AFTER => format!("data {} old", age_text(now - at)),
@@ -585,7 +681,7 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
     let (offset, end) = window(jobs.len(), selected, height);
     let rows = jobs[offset..end]
         .iter()
-        .map(|&i| job_cells(&state.job_row(i), state.offset, now, t))
+        .map(|&i| job_cells(&state.job_row(i), state.offset, now, held, t))
         .collect();
     let focused = state.ui.focus == Pane::Jobs;
     draw_table(
@@ -605,10 +701,14 @@ fn job_cells(
     j: &JobRow,
     offset: FixedOffset,
     now: DateTime<Utc>,
+    held: bool,
     t: &Theme,
 ) -> (Vec<Cell<'static>>, Style) {
     let next = if j.disabled {
         "disabled".to_string()
+    } else if held && j.next.is_some() {
+        // Without a quorum nothing launches: a countdown would be a promise not kept.
+        "held".to_string()
     } else {
         match j.next {
             Some(n) if n - now < Duration::hours(1) => {
@@ -1348,6 +1448,37 @@ mod tests {
             reason: "127.0.0.1:8080: unreachable".into(),
         });
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// Two of three servers dead, the survivor still naming the dead leader, 48 columns: the
+    /// header names no leader, the verdict is whole and says what it means for jobs, and
+    /// the jobs show no countdown.
+    #[test]
+    fn narrow_width_with_no_quorum() {
+        let mut state = healthy_state();
+        crate::fixtures::quorum_lost(&mut state);
+        let terminal = draw(&state, 48, 20, &COLOR);
+        let screen = terminal.backend().to_string();
+        assert!(!screen.contains("Leader node-a"), "{screen}");
+        assert!(
+            screen.contains("NO QUORUM: no launches; countdowns stopped"),
+            "{screen}"
+        );
+        assert!(!screen.contains("in 20s"), "{screen}");
+        insta::assert_snapshot!(terminal.backend());
+    }
+
+    /// The verdict is cut last: at 40 columns the numbers go first.
+    #[test]
+    fn the_verdict_is_the_last_thing_cut() {
+        let state = healthy_state();
+        for width in [40u16, 30] {
+            let screen = draw(&state, width, 20, &COLOR).backend().to_string();
+            assert!(
+                screen.contains("OK: 1 server may fail"),
+                "{width}: {screen}"
+            );
+        }
     }
 
     #[test]
