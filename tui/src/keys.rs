@@ -114,7 +114,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Cancel,
         scope: Scope::Filter,
         short: "cancel",
-        long: "Drop it",
+        long: "Back to the filter before",
         bar: Some("esc"),
     },
     Binding {
@@ -420,7 +420,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Back,
         scope: Scope::Main,
         short: "clear",
-        long: "Clear filter, or quit",
+        long: "Clear the filter",
         bar: None,
     },
     Binding {

@@ -350,6 +350,16 @@ pub struct Filter {
     pub regex: Regex,
 }
 
+/// A filter being typed.
+#[derive(Debug, Clone)]
+pub struct Typing {
+    pub text: String,
+    /// Why the text so far is not a regex.
+    pub error: Option<String>,
+    /// The newest text that was a regex: what the pane shows meanwhile.
+    pub live: Option<Filter>,
+}
+
 /// A destructive action waiting for y/n.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -405,8 +415,8 @@ pub struct Ui {
     pub focus: Pane,
     pub selected: [usize; 4],
     pub filters: [Option<Filter>; 4],
-    /// A filter being typed, with the error of the text so far if it is not a regex.
-    pub typing: Option<(String, Option<String>)>,
+    /// A filter being typed: it narrows the focused pane as it is typed.
+    pub typing: Option<Typing>,
     pub overlay: Overlay,
     pub flash: Option<(DateTime<Utc>, String)>,
 }
@@ -1084,13 +1094,15 @@ impl State {
     }
 
     pub fn passes(&self, pane: Pane, text: &str) -> bool {
-        self.ui.filters[pane.index()]
-            .as_ref()
-            .is_none_or(|f| f.regex.is_match(text))
+        self.filter_of(pane).is_none_or(|f| f.regex.is_match(text))
     }
 
+    /// The filter on `pane`: the one being typed, as it is typed, on the focused pane.
     pub fn filter_of(&self, pane: Pane) -> Option<&Filter> {
-        self.ui.filters[pane.index()].as_ref()
+        match &self.ui.typing {
+            Some(typing) if pane == self.ui.focus => typing.live.as_ref(),
+            _ => self.ui.filters[pane.index()].as_ref(),
+        }
     }
 
     pub fn visible_nodes(&self) -> Vec<NodeRow> {
@@ -1278,9 +1290,13 @@ impl State {
         let rows = || self.keys_of(focus);
         match action {
             Action::Quit => return Some(Command::Quit),
+            // Esc is pressed by habit to leave things: on the main screen it clears a filter
+            // and never quits (q does).
             Action::Back => {
                 if self.ui.filters[i].take().is_none() {
-                    return Some(Command::Quit);
+                    self.ui.flash = Some((now, "q quits".into()));
+                } else {
+                    self.ui.selected[i] = 0;
                 }
             }
             Action::Help => self.ui.overlay = Overlay::Help,
@@ -1303,7 +1319,11 @@ impl State {
                     .as_ref()
                     .map(|f| f.text.clone())
                     .unwrap_or_default();
-                self.ui.typing = Some((text, None));
+                self.ui.typing = Some(Typing {
+                    live: self.ui.filters[i].clone(),
+                    text,
+                    error: None,
+                });
             }
             Action::Details | Action::LastFailure => {
                 if focus == Pane::Executions {
@@ -1388,34 +1408,51 @@ impl State {
         let i = self.ui.focus.index();
         match action_for(&key, Scope::Filter) {
             Some(Action::Confirm) => {
-                let (text, _) = self.ui.typing.take()?;
-                if text.is_empty() {
+                let typing = self.ui.typing.take()?;
+                if typing.text.is_empty() {
                     self.ui.filters[i] = None;
-                } else if let Ok(regex) = case_insensitive(&text) {
-                    self.ui.filters[i] = Some(Filter { text, regex });
-                    self.ui.selected[i] = 0;
+                } else if typing.error.is_none() {
+                    self.ui.filters[i] = typing.live;
                 } else {
                     // Keep typing until it is a regex.
-                    let error = case_insensitive(&text).err();
-                    self.ui.typing = Some((text, error));
+                    self.ui.typing = Some(typing);
                 }
                 return None;
             }
             Some(Action::Cancel) => {
+                // Back to the filter there was before.
                 self.ui.typing = None;
+                self.ui.selected[i] = 0;
                 return None;
             }
             _ => {}
         }
-        let (text, error) = self.ui.typing.as_mut()?;
+        let typing = self.ui.typing.as_mut()?;
         match key.code {
             KeyCode::Backspace => {
-                text.pop();
+                typing.text.pop();
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                typing.text.push(c)
+            }
             _ => return None,
         }
-        *error = case_insensitive(text).err();
+        match case_insensitive(&typing.text) {
+            _ if typing.text.is_empty() => {
+                typing.error = None;
+                typing.live = None;
+            }
+            Ok(regex) => {
+                typing.error = None;
+                typing.live = Some(Filter {
+                    text: typing.text.clone(),
+                    regex,
+                });
+            }
+            // The pane stays narrowed by the last text that was a regex.
+            Err(e) => typing.error = Some(e),
+        }
+        self.ui.selected[i] = 0;
         None
     }
 }
@@ -1780,7 +1817,7 @@ mod tests {
         }
         // Not a regex yet: enter keeps the prompt and says why.
         press(&mut state, KeyCode::Enter);
-        assert!(state.ui.typing.as_ref().unwrap().1.is_some());
+        assert!(state.ui.typing.as_ref().unwrap().error.is_some());
         press(&mut state, KeyCode::Char(']'));
         press(&mut state, KeyCode::Enter);
         assert!(state.ui.typing.is_none());
@@ -1788,10 +1825,66 @@ mod tests {
         assert_eq!(names, ["node-b", "node-c"]);
         // Other panes are not filtered.
         assert_eq!(state.visible_jobs().len(), 3);
-        // Esc clears the filter first, and quits only then.
+        // Esc clears the filter, and never quits: q does.
         assert_eq!(press(&mut state, KeyCode::Esc), None);
         assert_eq!(state.visible_nodes().len(), 4);
-        assert_eq!(press(&mut state, KeyCode::Esc), Some(Command::Quit));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert!(state.ui.flash.as_ref().unwrap().1.contains("q quits"));
+        assert_eq!(press(&mut state, KeyCode::Char('q')), Some(Command::Quit));
+    }
+
+    #[test]
+    fn the_filter_narrows_as_it_is_typed() {
+        let mut state = healthy_state();
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('/'));
+        let names =
+            |s: &State| -> Vec<String> { s.visible_jobs().into_iter().map(|j| j.name).collect() };
+        press(&mut state, KeyCode::Char('^'));
+        press(&mut state, KeyCode::Char('r'));
+        assert_eq!(names(&state), ["report"], "^r narrows at once");
+        press(&mut state, KeyCode::Backspace);
+        press(&mut state, KeyCode::Backspace);
+        assert_eq!(names(&state).len(), 3, "an empty filter shows all");
+        for c in "^c(".chars() {
+            press(&mut state, KeyCode::Char(c));
+        }
+        // Not a regex yet: the pane keeps the last text that was one.
+        assert!(state.ui.typing.as_ref().unwrap().error.is_some());
+        assert_eq!(names(&state), ["cleanup"]);
+        press(&mut state, KeyCode::Char(')'));
+        assert!(state.ui.typing.as_ref().unwrap().error.is_none());
+        assert_eq!(names(&state), ["cleanup"]);
+        // Esc while typing goes back to no filter, and does not quit.
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert_eq!(names(&state).len(), 3);
+        assert!(state.filter_of(Pane::Jobs).is_none());
+        // Enter keeps what was typed.
+        press(&mut state, KeyCode::Char('/'));
+        press(&mut state, KeyCode::Char('^'));
+        press(&mut state, KeyCode::Char('b'));
+        press(&mut state, KeyCode::Enter);
+        assert_eq!(names(&state), ["backup"]);
+        assert_eq!(state.filter_of(Pane::Jobs).unwrap().text, "^b");
+    }
+
+    #[test]
+    fn esc_on_the_main_screen_never_quits() {
+        let mut state = healthy_state();
+        for _ in 0..3 {
+            for code in [KeyCode::Esc, KeyCode::Tab] {
+                assert_eq!(press(&mut state, code), None);
+            }
+        }
+        // From details, Esc goes back to the main screen, and no further.
+        press(&mut state, KeyCode::Tab);
+        assert_eq!(state.ui.focus, Pane::Nodes);
+        press(&mut state, KeyCode::Enter);
+        assert!(matches!(state.ui.overlay, Overlay::NodeDetails { .. }));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert!(matches!(state.ui.overlay, Overlay::None));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert_eq!(press(&mut state, KeyCode::Char('q')), Some(Command::Quit));
     }
 
     #[test]

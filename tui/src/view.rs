@@ -873,14 +873,14 @@ fn render_events(frame: &mut Frame, area: Rect, state: &State, t: &Theme) {
 fn render_bar(frame: &mut Frame, area: Rect, state: &State, t: &Theme) {
     let scope = state.scope();
     let mut spans = Vec::new();
-    if let Some((text, error)) = &state.ui.typing {
+    if let Some(typing) = &state.ui.typing {
         spans.push(Span::styled(
             format!("filter {}: /", state.ui.focus.title()),
             t.strong(),
         ));
-        spans.push(Span::raw(text.clone()));
+        spans.push(Span::raw(typing.text.clone()));
         spans.push(Span::styled("▏", t.key()));
-        if let Some(e) = error {
+        if let Some(e) = &typing.error {
             spans.push(Span::styled(format!("  {e}"), t.bad()));
         }
         spans.push(Span::raw("  "));
