@@ -22,6 +22,10 @@ pub enum Action {
     Details,
     /// A job's newest failed or missed execution, with its output.
     LastFailure,
+    /// The focused pane's next sort key.
+    Sort,
+    /// The focused pane's order, the other way.
+    Reverse,
     RunJob,
     ToggleJob,
     Demote,
@@ -262,6 +266,33 @@ pub const BINDINGS: &[Binding] = &[
         bar: Some("esc"),
     },
     Binding {
+        keys: &[ch('/')],
+        label: "/",
+        action: Action::Filter,
+        scope: Scope::Main,
+        short: "filter",
+        long: "Filter rows (regex)",
+        bar: Some("/"),
+    },
+    Binding {
+        keys: &[ch('s')],
+        label: "s",
+        action: Action::Sort,
+        scope: Scope::Main,
+        short: "sort",
+        long: "Sort by the next column",
+        bar: Some("s/S"),
+    },
+    Binding {
+        keys: &[ch('S')],
+        label: "S",
+        action: Action::Reverse,
+        scope: Scope::Main,
+        short: "reverse",
+        long: "Reverse the order",
+        bar: None,
+    },
+    Binding {
         keys: &[key(KeyCode::Tab)],
         label: "tab",
         action: Action::NextPane,
@@ -332,15 +363,6 @@ pub const BINDINGS: &[Binding] = &[
         short: "bottom",
         long: "Last row",
         bar: None,
-    },
-    Binding {
-        keys: &[ch('/')],
-        label: "/",
-        action: Action::Filter,
-        scope: Scope::Main,
-        short: "filter",
-        long: "Filter rows (regex)",
-        bar: Some("/"),
     },
     Binding {
         keys: &[key(KeyCode::Enter)],
@@ -478,10 +500,28 @@ pub fn action_for(event: &KeyEvent, scope: Scope) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The help bar: `(keys, what)` for the bindings in force, one entry per action.
-pub fn help_bar(scope: Scope, read_only: bool) -> Vec<(&'static str, &'static str)> {
+/// One entry of the help bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarEntry {
+    pub keys: &'static str,
+    pub what: &'static str,
+    /// Kept however narrow the screen: how to get help, quit, leave or answer.
+    pub essential: bool,
+}
+
+/// The help bar: the bindings in force, one entry per action, most specific first.
+pub fn help_bar(scope: Scope, read_only: bool) -> Vec<BarEntry> {
     bindings(scope, read_only)
-        .filter_map(|b| b.bar.map(|label| (label, b.short)))
+        .filter_map(|b| {
+            b.bar.map(|keys| BarEntry {
+                keys,
+                what: b.short,
+                essential: matches!(
+                    b.action,
+                    Action::Help | Action::Quit | Action::Back | Action::Confirm | Action::Cancel
+                ),
+            })
+        })
         .collect()
 }
 
@@ -541,12 +581,18 @@ mod tests {
 
     #[test]
     fn the_help_bar_follows_the_focus_and_read_only() {
-        let jobs = help_bar(Scope::Pane(Pane::Jobs), false);
+        let pairs = |scope, read_only| -> Vec<(&str, &str)> {
+            help_bar(scope, read_only)
+                .into_iter()
+                .map(|e| (e.keys, e.what))
+                .collect()
+        };
+        let jobs = pairs(Scope::Pane(Pane::Jobs), false);
         assert!(jobs.contains(&("r", "run")) && jobs.contains(&("t", "toggle")));
         assert!(!jobs.iter().any(|(k, _)| *k == "d"));
-        let nodes = help_bar(Scope::Pane(Pane::Nodes), false);
+        let nodes = pairs(Scope::Pane(Pane::Nodes), false);
         assert!(nodes.contains(&("d", "demote")));
-        let read_only = help_bar(Scope::Pane(Pane::Jobs), true);
+        let read_only = pairs(Scope::Pane(Pane::Jobs), true);
         assert!(!read_only.iter().any(|(k, _)| *k == "r" || *k == "t"));
         assert!(read_only.contains(&("q", "quit")));
     }

@@ -12,6 +12,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;
 
 use crate::keys::{Action, Scope, action_for};
+use crate::sort::Sort;
 
 /// Events kept in the log.
 const EVENT_LOG_LEN: usize = 500;
@@ -40,7 +41,7 @@ pub enum Pane {
 impl Pane {
     pub const ALL: [Pane; 4] = [Pane::Nodes, Pane::Jobs, Pane::Executions, Pane::Events];
 
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
     }
 
@@ -415,6 +416,8 @@ pub struct Ui {
     pub focus: Pane,
     pub selected: [usize; 4],
     pub filters: [Option<Filter>; 4],
+    /// Each pane's order.
+    pub sort: [Sort; 4],
     /// A filter being typed: it narrows the focused pane as it is typed.
     pub typing: Option<Typing>,
     pub overlay: Overlay,
@@ -492,6 +495,7 @@ impl State {
                 focus: Pane::Nodes,
                 selected: [0; 4],
                 filters: [None, None, None, None],
+                sort: Pane::ALL.map(Sort::default_of),
                 typing: None,
                 overlay: Overlay::None,
                 flash: None,
@@ -1058,23 +1062,20 @@ impl State {
 
     /// Indices in `self.jobs` of the jobs that pass the jobs pane's filter.
     pub fn visible_job_indices(&self) -> Vec<usize> {
-        match self.filter_of(Pane::Jobs) {
+        let mut indices: Vec<usize> = match self.filter_of(Pane::Jobs) {
             None => (0..self.jobs.len()).collect(),
             Some(f) => (0..self.jobs.len())
                 .filter(|&i| f.regex.is_match(&job_text(&self.jobs[i])))
                 .collect(),
-        }
+        };
+        self.sort_jobs(&mut indices);
+        indices
     }
 
     /// The rows of `pane` that pass its filter, as the text the filter matches.
     fn keys_of(&self, pane: Pane) -> Vec<String> {
         match pane {
-            Pane::Nodes => self
-                .node_rows()
-                .iter()
-                .filter(|r| self.passes(pane, &node_text(r)))
-                .map(|r| r.name.clone())
-                .collect(),
+            Pane::Nodes => self.visible_nodes().into_iter().map(|r| r.name).collect(),
             Pane::Jobs => self
                 .visible_job_indices()
                 .into_iter()
@@ -1106,10 +1107,13 @@ impl State {
     }
 
     pub fn visible_nodes(&self) -> Vec<NodeRow> {
-        self.node_rows()
+        let mut rows: Vec<NodeRow> = self
+            .node_rows()
             .into_iter()
             .filter(|r| self.passes(Pane::Nodes, &node_text(r)))
-            .collect()
+            .collect();
+        self.sort_nodes(&mut rows);
+        rows
     }
 
     pub fn visible_jobs(&self) -> Vec<JobRow> {
@@ -1120,17 +1124,23 @@ impl State {
     }
 
     pub fn visible_feed(&self) -> Vec<&Run> {
-        self.feed
+        let mut runs: Vec<&Run> = self
+            .feed
             .iter()
             .filter(|r| self.passes(Pane::Executions, &run_text(r)))
-            .collect()
+            .collect();
+        self.sort_feed(&mut runs);
+        runs
     }
 
     pub fn visible_events(&self) -> Vec<&Event> {
-        self.events
+        let mut events: Vec<&Event> = self
+            .events
             .iter()
             .filter(|e| self.passes(Pane::Events, &e.text))
-            .collect()
+            .collect();
+        self.sort_events(&mut events);
+        events
     }
 
     /// The selected row of `pane`, clamped to the rows there are.
@@ -1300,6 +1310,14 @@ impl State {
                 }
             }
             Action::Help => self.ui.overlay = Overlay::Help,
+            Action::Sort => {
+                self.ui.sort[i] = self.ui.sort[i].cycled(focus);
+                self.ui.selected[i] = 0;
+            }
+            Action::Reverse => {
+                self.ui.sort[i].reversed = !self.ui.sort[i].reversed;
+                self.ui.selected[i] = 0;
+            }
             Action::NextPane => self.ui.focus = focus.next(),
             Action::PrevPane => self.ui.focus = focus.prev(),
             Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
@@ -1885,6 +1903,84 @@ mod tests {
         assert!(matches!(state.ui.overlay, Overlay::None));
         assert_eq!(press(&mut state, KeyCode::Esc), None);
         assert_eq!(press(&mut state, KeyCode::Char('q')), Some(Command::Quit));
+    }
+
+    #[test]
+    fn sorting_cycles_through_the_keys_and_reverses() {
+        use crate::sort::SortKey;
+        let mut state = healthy_state();
+        // backup launched 45 s after its tick; cleanup's next run is the soonest.
+        let mut late =
+            crate::fixtures::execution("backup", "worker-1", ExecutionStatus::Success, 20);
+        late.scheduled_at = late.started_at - Duration::seconds(45);
+        state.apply(Update::Executions {
+            at: now(),
+            runs: vec![ExecutionsRead {
+                job: "backup".into(),
+                executions: vec![late],
+                complete: false,
+            }],
+        });
+        state.jobs[1].next = now() + Duration::seconds(5);
+        press(&mut state, KeyCode::Tab);
+        let names =
+            |s: &State| -> Vec<String> { s.visible_jobs().into_iter().map(|j| j.name).collect() };
+        assert_eq!(names(&state), ["backup", "cleanup", "report"]);
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            press(&mut state, KeyCode::Char('s'));
+            seen.push((state.sort_of(Pane::Jobs).key, names(&state)));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    SortKey::Status,
+                    vec!["report".into(), "backup".into(), "cleanup".into()]
+                ),
+                (
+                    SortKey::Failures,
+                    vec!["report".into(), "backup".into(), "cleanup".into()]
+                ),
+                (
+                    SortKey::Lateness,
+                    vec!["backup".into(), "cleanup".into(), "report".into()]
+                ),
+                (
+                    SortKey::NextRun,
+                    vec!["cleanup".into(), "backup".into(), "report".into()]
+                ),
+            ]
+        );
+        assert_eq!(state.job_lateness(0), Duration::seconds(45));
+        // S reverses; the selection goes back to the first row.
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('S'));
+        assert_eq!(names(&state), ["report", "backup", "cleanup"]);
+        assert_eq!(state.selected(Pane::Jobs, 3), Some(0));
+        // And round to the name again.
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.sort_of(Pane::Jobs).key, SortKey::Name);
+        assert!(!state.sort_of(Pane::Jobs).reversed);
+        // Nodes by status: the dead one first; executions by status: the failure first.
+        after_failover(&mut state);
+        press(&mut state, KeyCode::BackTab);
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.visible_nodes()[0].name, "node-a");
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.visible_feed()[0].status, ExecutionStatus::Failed);
+        // Enter opens the row shown, in the sorted order.
+        let first = state.visible_feed()[0].id.clone();
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            Some(Command::WatchJob(Some(Watch {
+                job: "report".into(),
+                execution: Some(first),
+                last_failure: false
+            })))
+        );
     }
 
     #[test]

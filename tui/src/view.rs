@@ -335,6 +335,9 @@ fn pane_block<'a>(state: &State, pane: Pane, count: usize, extra: &str, t: &Them
     if let Some(f) = state.filter_of(pane) {
         title.push_str(&format!("/{}/ ", f.text));
     }
+    if let Some(order) = state.sort_of(pane).label(pane) {
+        title.push_str(&format!("{order} "));
+    }
     let mut spans = vec![Span::styled(title, t.title(focused))];
     if !extra.is_empty() {
         spans.push(Span::styled(format!(" {extra} "), t.warn()));
@@ -885,12 +888,27 @@ fn render_bar(frame: &mut Frame, area: Rect, state: &State, t: &Theme) {
         }
         spans.push(Span::raw("  "));
     }
-    for (i, (keys, what)) in help_bar(scope, state.read_only).into_iter().enumerate() {
+    // What does not fit goes, from the end, except the keys to get help, quit or leave.
+    let mut entries = help_bar(scope, state.read_only);
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let width = |es: &[crate::keys::BarEntry]| -> usize {
+        es.iter()
+            .map(|e| e.keys.chars().count() + 1 + e.what.chars().count() + 2)
+            .sum::<usize>()
+            .saturating_sub(2)
+    };
+    while used + width(&entries) > area.width as usize {
+        let Some(last) = entries.iter().rposition(|e| !e.essential) else {
+            break;
+        };
+        entries.remove(last);
+    }
+    for (i, e) in entries.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(keys, t.key()));
-        spans.push(Span::raw(format!(" {what}")));
+        spans.push(Span::styled(e.keys, t.key()));
+        spans.push(Span::raw(format!(" {}", e.what)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -1479,6 +1497,17 @@ mod tests {
                 "{width}: {screen}"
             );
         }
+    }
+
+    /// Jobs by status (the failed one first), nodes by status after the leader died.
+    #[test]
+    fn sorted_tables() {
+        let mut state = healthy_state();
+        after_failover(&mut state);
+        press(&mut state, KeyCode::Char('s'));
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('s'));
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
     }
 
     #[test]
