@@ -297,3 +297,42 @@ pub fn quorum_lost(state: &mut State) {
     read.via = "10.0.0.3:8080".into();
     state.apply(Update::Cluster { at, read });
 }
+
+/// After the failover, with more wrong: node-c's clock 900 ms ahead (bound 500 ms), four
+/// launches waiting on worker-1, a tick of backup missed and one launched 45 s late.
+pub fn troubled(state: &mut State) {
+    after_failover(state);
+    let at = now() - secs(1) + Duration::milliseconds(600);
+    let mut read = state
+        .cluster
+        .clone()
+        .map(|c| ClusterRead {
+            via: c.via,
+            health: Ok(c.health),
+            members: c.members,
+            running: c.running,
+        })
+        .expect("a cluster");
+    if let Ok(h) = read.health.as_mut() {
+        h.max_clock_offset_ms = Some(500);
+        h.launch_backlog.insert("worker-1".into(), 4);
+        for s in &mut h.servers {
+            s.clock_offset_ms = Some(match s.node.as_str() {
+                "node-c" => 900,
+                "node-b" => -3,
+                _ => 12,
+            });
+        }
+    }
+    state.apply(Update::Cluster { at, read });
+    let mut late = execution("backup", "worker-1", ExecutionStatus::Success, 20);
+    late.scheduled_at = late.started_at - secs(45);
+    state.apply(Update::Executions {
+        at,
+        runs: vec![ExecutionsRead {
+            job: "backup".into(),
+            executions: vec![late, execution("backup", "", ExecutionStatus::Missed, 50)],
+            complete: false,
+        }],
+    });
+}

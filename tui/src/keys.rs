@@ -22,6 +22,8 @@ pub enum Action {
     Details,
     /// A job's newest failed or missed execution, with its output.
     LastFailure,
+    /// The problems view, from anywhere.
+    Problems,
     /// The focused pane's next sort key.
     Sort,
     /// The focused pane's order, the other way.
@@ -57,6 +59,8 @@ pub enum Scope {
     NodeDetails,
     /// The help screen.
     Help,
+    /// The problems view.
+    Problems,
     /// A confirmation question.
     Confirm,
     /// Typing a filter (every other key is text).
@@ -138,6 +142,69 @@ pub const BINDINGS: &[Binding] = &[
         short: "no",
         long: "Change nothing",
         bar: Some("n/esc"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Details,
+        scope: Scope::Problems,
+        short: "open",
+        long: "Open it (a failed job: why)",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Problems,
+        short: "move",
+        long: "Row above",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Problems,
+        short: "move",
+        long: "Row below",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc), ch('q'), ch('p')],
+        label: "esc",
+        action: Action::Back,
+        scope: Scope::Problems,
+        short: "close",
+        long: "Back to the panes",
+        bar: Some("esc"),
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::Problems,
+        scope: Scope::Details,
+        short: "problems",
+        long: "Problems view",
+        bar: Some("p"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Help,
+        short: "scroll",
+        long: "Scroll up",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Help,
+        short: "scroll",
+        long: "Scroll down",
+        bar: None,
     },
     Binding {
         keys: &[ch('?'), key(KeyCode::Esc), ch('q'), key(KeyCode::Enter)],
@@ -264,6 +331,15 @@ pub const BINDINGS: &[Binding] = &[
         short: "close",
         long: "Close the details",
         bar: Some("esc"),
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::Problems,
+        scope: Scope::Main,
+        short: "problems",
+        long: "Problems view",
+        bar: Some("p"),
     },
     Binding {
         keys: &[ch('/')],

@@ -10,6 +10,7 @@
 
 pub mod fetch;
 pub mod keys;
+pub mod problems;
 pub mod sort;
 pub mod state;
 pub mod view;

@@ -12,6 +12,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;
 
 use crate::keys::{Action, Scope, action_for};
+use crate::problems::{Kind, Subject};
 use crate::sort::Sort;
 
 /// Events kept in the log.
@@ -374,9 +375,19 @@ pub struct Pending {
 #[derive(Debug, Clone)]
 pub enum Overlay {
     None,
-    Help,
+    /// The keys, scrolled by `scroll` lines when they do not fit.
+    Help {
+        scroll: u16,
+    },
     JobDetails(JobView),
-    NodeDetails { name: String, scroll: u16 },
+    /// Everything that needs an operator, worst first; `selected` is its row.
+    Problems {
+        selected: usize,
+    },
+    NodeDetails {
+        name: String,
+        scroll: u16,
+    },
     Confirm(Pending),
 }
 
@@ -1160,7 +1171,8 @@ impl State {
         }
         match &self.ui.overlay {
             Overlay::None => Scope::Pane(self.ui.focus),
-            Overlay::Help => Scope::Help,
+            Overlay::Help { .. } => Scope::Help,
+            Overlay::Problems { .. } => Scope::Problems,
             Overlay::JobDetails(_) => Scope::JobDetails,
             Overlay::NodeDetails { .. } => Scope::NodeDetails,
             Overlay::Confirm(_) => Scope::Confirm,
@@ -1179,7 +1191,25 @@ impl State {
         }
         match std::mem::replace(&mut self.ui.overlay, Overlay::None) {
             Overlay::None => self.main_action(action, now),
-            Overlay::Help => None,
+            Overlay::Help { scroll } => {
+                let max =
+                    crate::view::help_lines(&crate::view::Theme { color: false }).len() as u16;
+                match action {
+                    Action::Up => {
+                        self.ui.overlay = Overlay::Help {
+                            scroll: scroll.saturating_sub(1),
+                        }
+                    }
+                    Action::Down => {
+                        self.ui.overlay = Overlay::Help {
+                            scroll: (scroll + 1).min(max),
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Overlay::Problems { selected } => self.problems_action(selected, action, now),
             Overlay::Confirm(pending) => match action {
                 Action::Confirm => {
                     self.ui.overlay = *pending.back;
@@ -1194,6 +1224,7 @@ impl State {
             Overlay::NodeDetails { name, scroll } => {
                 match action {
                     Action::Back => {}
+                    Action::Problems => self.ui.overlay = Overlay::Problems { selected: 0 },
                     Action::Up | Action::Down => {
                         self.ui.overlay = Overlay::NodeDetails {
                             name,
@@ -1214,6 +1245,53 @@ impl State {
         }
     }
 
+    fn problems_action(
+        &mut self,
+        selected: usize,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> Option<Command> {
+        let problems = self.problems(now);
+        let n = problems.len();
+        let at = selected.min(n.saturating_sub(1));
+        let to = match action {
+            Action::Back | Action::Problems => return None,
+            Action::Up => at.saturating_sub(1),
+            Action::Down => (at + 1).min(n.saturating_sub(1)),
+            Action::PageUp => at.saturating_sub(PAGE),
+            Action::PageDown => (at + PAGE).min(n.saturating_sub(1)),
+            Action::Top => 0,
+            Action::Bottom => n.saturating_sub(1),
+            Action::Details => {
+                let Some(p) = problems.into_iter().nth(at) else {
+                    self.ui.overlay = Overlay::Problems { selected: at };
+                    return None;
+                };
+                return match p.subject {
+                    Subject::Job(name) => {
+                        let pick = match p.kind {
+                            Kind::Failed | Kind::Missed => Pick::LastFailure,
+                            _ => Pick::Newest,
+                        };
+                        self.open_job(name, pick)
+                    }
+                    Subject::Node(name) => {
+                        self.ui.overlay = Overlay::NodeDetails { name, scroll: 0 };
+                        None
+                    }
+                    Subject::Cluster => {
+                        self.ui.flash = Some((now, "a cluster problem: see the header".into()));
+                        self.ui.overlay = Overlay::Problems { selected: at };
+                        None
+                    }
+                };
+            }
+            _ => at,
+        };
+        self.ui.overlay = Overlay::Problems { selected: to };
+        None
+    }
+
     fn job_details_action(&mut self, mut view: JobView, action: Action) -> Option<Command> {
         let runs = self.detail_runs_of(&view.name);
         let picked = runs.and_then(|r| resolve_pick(&view.pick, r));
@@ -1224,6 +1302,11 @@ impl State {
         match action {
             Action::Back => {
                 self.detail = None;
+                return Some(Command::WatchJob(None));
+            }
+            Action::Problems => {
+                self.detail = None;
+                self.ui.overlay = Overlay::Problems { selected: 0 };
                 return Some(Command::WatchJob(None));
             }
             Action::Up | Action::Down => {
@@ -1309,7 +1392,8 @@ impl State {
                     self.ui.selected[i] = 0;
                 }
             }
-            Action::Help => self.ui.overlay = Overlay::Help,
+            Action::Help => self.ui.overlay = Overlay::Help { scroll: 0 },
+            Action::Problems => self.ui.overlay = Overlay::Problems { selected: 0 },
             Action::Sort => {
                 self.ui.sort[i] = self.ui.sort[i].cycled(focus);
                 self.ui.selected[i] = 0;
@@ -1980,6 +2064,63 @@ mod tests {
                 execution: Some(first),
                 last_failure: false
             })))
+        );
+    }
+
+    #[test]
+    fn the_problems_view_lists_what_needs_an_operator_worst_first() {
+        use crate::problems::{Kind, Subject};
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        let problems = state.problems(now());
+        let found: Vec<(Level, Kind, &str)> = problems
+            .iter()
+            .map(|p| (p.level, p.kind, p.subject_name()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (Level::Bad, Kind::Down, "node-a"),
+                (Level::Bad, Kind::Failed, "report"),
+                (Level::Warn, Kind::Quorum, "cluster"),
+                (Level::Warn, Kind::Clock, "node-c"),
+                (Level::Warn, Kind::Backlog, "worker-1"),
+                (Level::Warn, Kind::Missed, "backup"),
+                (Level::Warn, Kind::Late, "backup"),
+            ]
+        );
+        assert!(
+            problems[3]
+                .text
+                .contains("+900ms beyond the bound of 500ms")
+        );
+        // p from any pane, and from the details; enter opens a failed job on its failure.
+        state.ui.focus = Pane::Executions;
+        press(&mut state, KeyCode::Char('p'));
+        assert!(matches!(
+            state.ui.overlay,
+            Overlay::Problems { selected: 0 }
+        ));
+        press(&mut state, KeyCode::Char('j'));
+        let failed = report_runs()[2].id.clone();
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            watch(Some(&failed), false)
+        );
+        assert_eq!(
+            press(&mut state, KeyCode::Char('p')),
+            Some(Command::WatchJob(None))
+        );
+        assert!(matches!(state.ui.overlay, Overlay::Problems { .. }));
+        assert_eq!(press(&mut state, KeyCode::Enter), None);
+        assert!(matches!(&state.ui.overlay, Overlay::NodeDetails { name, .. } if name == "node-a"));
+        press(&mut state, KeyCode::Char('p'));
+        assert!(matches!(state.ui.overlay, Overlay::Problems { .. }));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert!(matches!(state.ui.overlay, Overlay::None));
+        assert_eq!(
+            state.problems(now())[0].subject,
+            Subject::Node("node-a".into())
         );
     }
 

@@ -111,7 +111,10 @@ pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Them
     render_bar(frame, bar, state, theme);
     match &state.ui.overlay {
         Overlay::None => {}
-        Overlay::Help => render_help(frame, body, theme),
+        Overlay::Help { scroll } => render_help(frame, body, *scroll, theme),
+        Overlay::Problems { selected } => {
+            render_problems(frame, body, state, *selected, now, theme)
+        }
         Overlay::JobDetails(view) => render_job_details(frame, body, state, view, now, theme),
         Overlay::NodeDetails { name, scroll } => {
             render_node_details(frame, body, state, name, *scroll, now, theme)
@@ -184,6 +187,15 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc
                 style,
             )],
         ));
+    }
+    // With no server answering, a count of old problems would mislead.
+    if state.cluster.is_some() && state.unreachable.is_none() {
+        let n = state.problems(now).len();
+        first.push(match n {
+            0 => piece(1, vec![Span::styled("no problems", t.good())]),
+            1 => piece(7, vec![Span::styled("1 problem (p)", t.warn())]),
+            n => piece(7, vec![Span::styled(format!("{n} problems (p)"), t.warn())]),
+        });
     }
     match (&state.unreachable, &state.cluster) {
         (Some((_, reason)), _) => first.push(piece(
@@ -371,6 +383,10 @@ fn fit(columns: &[Column], room: u16) -> Vec<usize> {
     let mut used = 0u16;
     let mut kept = Vec::new();
     for i in by_rank {
+        // A column with nothing to show is left out.
+        if columns[i].width == 0 {
+            continue;
+        }
         // The first column can shrink to make room: count it at most at its minimum.
         let width = if i == 0 {
             columns[i].width.min(FIRST_COLUMN_MIN)
@@ -501,6 +517,30 @@ fn render_nodes(
             drop_rank: 1,
         },
         Column {
+            title: "Clock",
+            // Until a server's offset is measured there is nothing to show.
+            width: if nodes.iter().any(|n| {
+                n.server
+                    .as_ref()
+                    .is_some_and(|s| s.clock_offset_ms.is_some())
+            }) {
+                7
+            } else {
+                0
+            },
+            drop_rank: 2,
+        },
+        Column {
+            title: "Queue",
+            // Shown while a node has launches waiting.
+            width: if nodes.iter().any(|n| state.backlog_of(&n.name) > 0) {
+                5
+            } else {
+                0
+            },
+            drop_rank: 1,
+        },
+        Column {
             title: "CPU",
             width: 6,
             drop_rank: 2,
@@ -536,6 +576,10 @@ fn render_nodes(
             drop_rank: 7,
         },
     ];
+    let bound = state
+        .cluster
+        .as_ref()
+        .and_then(|c| c.health.max_clock_offset_ms);
     let height = area.height.saturating_sub(2) as usize;
     let selected = state.selected(Pane::Nodes, nodes.len());
     let (offset, end) = window(nodes.len(), selected, height);
@@ -573,6 +617,23 @@ fn render_nodes(
                         .unwrap_or_else(dash),
                 ),
                 Cell::from(n.running.to_string()),
+                {
+                    let text = crate::problems::clock_text(
+                        n.server.as_ref().and_then(|s| s.clock_offset_ms),
+                        bound,
+                    );
+                    let style = if text.ends_with('!') {
+                        t.bad()
+                    } else {
+                        Style::new()
+                    };
+                    Cell::from(Span::styled(text, style))
+                },
+                {
+                    let backlog = state.backlog_of(&n.name);
+                    let style = if backlog > 0 { t.warn() } else { Style::new() };
+                    Cell::from(Span::styled(backlog.to_string(), style))
+                },
                 Cell::from(cpu.unwrap_or_else(dash)),
                 Cell::from(mem.unwrap_or_else(dash)),
                 Cell::from(disk.unwrap_or_else(dash)),
@@ -931,48 +992,133 @@ fn popup<'a>(title: String, t: &Theme) -> Block<'a> {
         .border_style(t.strong())
 }
 
-fn render_help(frame: &mut Frame, area: Rect, t: &Theme) {
-    let sections: [(&'static str, &[Scope]); 5] = [
-        ("Everywhere", &[Scope::Main]),
-        ("Nodes", &[Scope::Pane(Pane::Nodes)]),
-        ("Jobs", &[Scope::Pane(Pane::Jobs)]),
-        ("Executions", &[Scope::Pane(Pane::Executions)]),
-        (
-            "Details",
-            &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
-        ),
-    ];
-    let lines_of = |wanted: &[(&'static str, &[Scope])]| -> Vec<Line<'static>> {
-        let mut lines = Vec::new();
-        for (title, scopes) in wanted {
-            if !lines.is_empty() {
-                lines.push(Line::raw(""));
-            }
-            lines.push(Line::styled(*title, t.strong()));
-            for b in BINDINGS.iter().filter(|b| scopes.contains(&b.scope)) {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("  {:<7}", b.label), t.key()),
-                    Span::raw(format!(" {}", b.long)),
-                ]));
-            }
+/// The help screen's sections, in order.
+const HELP_SECTIONS: [(&str, &[Scope]); 9] = [
+    ("Everywhere", &[Scope::Main]),
+    ("Nodes", &[Scope::Pane(Pane::Nodes)]),
+    ("Jobs", &[Scope::Pane(Pane::Jobs)]),
+    ("Executions", &[Scope::Pane(Pane::Executions)]),
+    (
+        "Details",
+        &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
+    ),
+    ("Problems", &[Scope::Problems]),
+    ("Typing a filter", &[Scope::Filter]),
+    ("Asked to confirm", &[Scope::Confirm]),
+    ("This help", &[Scope::Help]),
+];
+
+/// Width of one column of the help screen.
+const HELP_COLUMN: u16 = 39;
+
+/// Every binding, by section, one line each.
+pub fn help_lines(t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (title, scopes) in HELP_SECTIONS {
+        if !lines.is_empty() {
+            lines.push(Line::raw(""));
         }
-        lines
-    };
-    let box_area = centered(area, 78, area.height);
+        lines.push(Line::styled(title, t.strong()));
+        for b in BINDINGS.iter().filter(|b| scopes.contains(&b.scope)) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<7}", b.label), t.key()),
+                Span::raw(format!(" {}", b.long)),
+            ]));
+        }
+    }
+    lines
+}
+
+/// The help screen: every binding, in as many columns as the width holds, scrolled by
+/// `scroll` lines when they are still too many.
+fn render_help(frame: &mut Frame, area: Rect, scroll: u16, t: &Theme) {
+    let lines = help_lines(t);
+    let columns = (area.width.saturating_sub(2) / HELP_COLUMN).max(1) as usize;
+    let per_column = lines.len().div_ceil(columns);
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let scrollable = per_column > inner_height;
+    let box_area = centered(area, HELP_COLUMN * columns as u16 + 2, area.height);
     frame.render_widget(Clear, box_area);
-    let block = popup("Keys".into(), t);
+    let title = if scrollable {
+        "Keys (↑↓ for more)"
+    } else {
+        "Keys"
+    };
+    let block = popup(title.into(), t);
     let inner = block.inner(box_area);
     frame.render_widget(block, box_area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(inner);
-    frame.render_widget(
-        Paragraph::new(lines_of(&sections[..1])).wrap(Wrap { trim: false }),
-        left,
-    );
-    frame.render_widget(
-        Paragraph::new(lines_of(&sections[1..])).wrap(Wrap { trim: false }),
-        right,
-    );
+    let max_scroll = per_column.saturating_sub(inner.height as usize) as u16;
+    let areas = Layout::horizontal(vec![Constraint::Length(HELP_COLUMN); columns]).split(inner);
+    for (c, chunk) in lines.chunks(per_column).enumerate() {
+        frame.render_widget(
+            Paragraph::new(chunk.to_vec()).scroll((scroll.min(max_scroll), 0)),
+            areas[c],
+        );
+    }
+}
+
+fn render_problems(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    selected: usize,
+    now: DateTime<Utc>,
+    t: &Theme,
+) {
+    let problems = state.problems(now);
+    frame.render_widget(Clear, area);
+    let block = popup(format!("Problems ({})", problems.len()), t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if problems.is_empty() {
+        let text = "No problems: a quorum, every node alive and in step, no job failed, \
+                    missed or launched late in the last hour.";
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.good())).wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
+    let subject_w = problems
+        .iter()
+        .map(|p| p.subject_name().chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(7, 24) as u16;
+    let selected = selected.min(problems.len() - 1);
+    let height = inner.height.saturating_sub(1) as usize;
+    let (first, end) = window(problems.len(), Some(selected), height);
+    let rows: Vec<Row> = problems[first..end]
+        .iter()
+        .map(|p| {
+            let level = match p.level {
+                Level::Bad => "error",
+                _ => "warn",
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(level, t.level(p.level))),
+                Cell::from(p.kind.word()),
+                Cell::from(p.subject_name().to_string()),
+                Cell::from(p.text.clone()),
+            ])
+        })
+        .collect();
+    let header = Row::new(vec!["Level", "What", "Subject", "Detail"])
+        .style(t.strong().add_modifier(Modifier::UNDERLINED));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(5),
+            Constraint::Length(10),
+            Constraint::Length(subject_w),
+            Constraint::Min(10),
+        ],
+    )
+    .header(header)
+    .column_spacing(1)
+    .row_highlight_style(t.selected());
+    let mut table_state = TableState::default().with_selected(Some(selected - first));
+    frame.render_stateful_widget(table, inner, &mut table_state);
 }
 
 fn render_confirm(frame: &mut Frame, area: Rect, question: &str, t: &Theme) {
@@ -1337,6 +1483,20 @@ fn render_node_details(
                 raft.push(format!("{} since {}", n.status, clock(since, state.offset)));
             }
             lines.push(field("raft", raft.join(", "), t));
+            let bound = state
+                .cluster
+                .as_ref()
+                .and_then(|c| c.health.max_clock_offset_ms);
+            let clock = match (s.clock_offset_ms, bound) {
+                (None, _) => "offset not measured yet".to_string(),
+                (Some(_), b) => format!(
+                    "offset {} from the voters' median{}",
+                    crate::problems::clock_text(s.clock_offset_ms, b),
+                    b.map(|b| format!(" (bound ±{b}ms; ! beyond it)"))
+                        .unwrap_or_default()
+                ),
+            };
+            lines.push(field("clock", clock, t));
         }
         None => lines.push(field("raft", "not a Raft server".into(), t)),
     }
@@ -1360,6 +1520,16 @@ fn render_node_details(
         _ => "not read yet".into(),
     };
     lines.push(field("load", load, t));
+    let backlog = state.backlog_of(name);
+    lines.push(field(
+        "backlog",
+        if backlog == 0 {
+            "no launch waiting".into()
+        } else {
+            format!("{backlog} launches waiting for an execution slot")
+        },
+        t,
+    ));
     let running: Vec<String> = state
         .cluster
         .iter()
@@ -1510,6 +1680,23 @@ mod tests {
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
     }
 
+    /// p: everything that needs an operator, worst first.
+    #[test]
+    fn problems_view() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Char('p'));
+        insta::assert_snapshot!(draw(&state, 100, 24, &COLOR).backend());
+    }
+
+    /// The clock offset of each server (! beyond the bound) and each node's launch backlog.
+    #[test]
+    fn nodes_show_clock_offset_and_backlog() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        insta::assert_snapshot!(draw(&state, 120, 24, &COLOR).backend());
+    }
+
     #[test]
     fn job_details_with_executions_and_output() {
         let mut state = healthy_state();
@@ -1586,6 +1773,18 @@ mod tests {
         let mut state = healthy_state();
         press(&mut state, KeyCode::Char('?'));
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+        // Wide and tall enough, every binding is on screen at once.
+        let screen = draw(&state, 160, 50, &COLOR).backend().to_string();
+        for b in BINDINGS {
+            assert!(screen.contains(b.long), "{:?} missing:\n{screen}", b.long);
+        }
+        // At 80 × 24 they are all reached by scrolling.
+        for _ in 0..60 {
+            press(&mut state, KeyCode::Char('j'));
+        }
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        assert!(screen.contains("Change nothing"), "{screen}");
+        assert!(matches!(state.ui.overlay, Overlay::Help { .. }));
     }
 
     #[test]
