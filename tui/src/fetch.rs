@@ -145,6 +145,7 @@ impl Fetcher {
                         at: Utc::now(),
                         what: format!("run job {name}"),
                         result,
+                        run_of: Some(name),
                     });
                     shared.wake_jobs.notify_one();
                 });
@@ -161,6 +162,7 @@ impl Fetcher {
                         at: Utc::now(),
                         what: format!("toggle job {name}"),
                         result,
+                        run_of: None,
                     });
                     shared.wake_jobs.notify_one();
                 });
@@ -173,6 +175,7 @@ impl Fetcher {
                         at: Utc::now(),
                         what: format!("demote {node}"),
                         result,
+                        run_of: None,
                     });
                 });
             }

@@ -25,6 +25,10 @@ const RUNS_KEPT_PER_JOB: usize = 5;
 const RECOUNT_EVERY: Duration = Duration::seconds(10);
 /// Rows moved by page up / page down.
 const PAGE: usize = 10;
+/// How long a run asked for shows as started without the cluster showing it.
+const OPTIMISTIC_FOR: Duration = Duration::seconds(60);
+/// The cluster's clock may be this far behind the dashboard's when matching a run asked for.
+const OPTIMISTIC_SKEW: Duration = Duration::seconds(5);
 /// A health read older than this gives no verdict.
 pub const VERDICT_STALE_AFTER: Duration = Duration::seconds(10);
 /// How long a message in the header stays.
@@ -135,6 +139,8 @@ pub enum Update {
         at: DateTime<Utc>,
         what: String,
         result: Result<String, String>,
+        /// The job, when the action was a run.
+        run_of: Option<String>,
     },
 }
 
@@ -209,6 +215,8 @@ pub struct Run {
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i32>,
     pub attempt: u32,
+    /// Asked for by this dashboard and not yet seen in the cluster's answers.
+    pub optimistic: bool,
 }
 
 impl From<&Execution> for Run {
@@ -227,6 +235,7 @@ impl From<&Execution> for Run {
             finished_at: (!belfry::model::is_zero_time(&e.finished_at)).then_some(e.finished_at),
             exit_code: e.exit_code,
             attempt: e.attempt,
+            optimistic: false,
         }
     }
 }
@@ -471,6 +480,8 @@ pub struct State {
     pub last_alive: HashMap<String, DateTime<Utc>>,
     pub events: VecDeque<Event>,
     pub detail: Option<JobDetail>,
+    /// Runs asked for with `r`, shown as started until the cluster's answers show them.
+    pub optimistic: Vec<Run>,
     pub ui: Ui,
 }
 
@@ -502,6 +513,7 @@ impl State {
             last_alive: HashMap::new(),
             events: VecDeque::new(),
             detail: None,
+            optimistic: Vec::new(),
             ui: Ui {
                 focus: Pane::Nodes,
                 selected: [0; 4],
@@ -576,6 +588,7 @@ impl State {
             Update::JobDetail { at, job, runs } => {
                 if self.details_job() == Some(job.as_str()) {
                     self.detail = Some(JobDetail { job, at, runs });
+                    self.confirm_optimistic(at);
                     return self.freeze_pick();
                 }
             }
@@ -605,7 +618,17 @@ impl State {
                     self.jobs_error = Some(error);
                 }
             }
-            Update::ActionDone { at, what, result } => {
+            Update::ActionDone {
+                at,
+                what,
+                result,
+                run_of,
+            } => {
+                // A run that was refused never started: its row goes.
+                if let (Some(job), Err(_)) = (&run_of, &result) {
+                    self.optimistic.retain(|r| r.job != *job);
+                    self.rebuild_feed();
+                }
                 let (level, text) = match result {
                     Ok(message) if message.is_empty() => (Level::Good, what),
                     Ok(message) => (Level::Good, format!("{what}: {message}")),
@@ -614,6 +637,9 @@ impl State {
                 self.ui.flash = Some((at, text.clone()));
                 self.log(at, level, text);
             }
+        }
+        if let Some(at) = self.cluster_at.max(self.jobs_at) {
+            self.confirm_optimistic(at);
         }
         None
     }
@@ -707,6 +733,61 @@ impl State {
         Some(Command::WatchJob(Some(watch)))
     }
 
+    /// A run asked for shows as started at once, until the cluster's answers show it (or
+    /// the request fails, or [`OPTIMISTIC_FOR`] passes without a sign of it).
+    fn start_optimistic(&mut self, job: &str, now: DateTime<Utc>) {
+        self.optimistic.push(Run {
+            id: String::new(),
+            job: job.into(),
+            node: String::new(),
+            status: ExecutionStatus::Running,
+            started_at: now,
+            scheduled_at: now,
+            finished_at: None,
+            exit_code: None,
+            attempt: 1,
+            optimistic: true,
+        });
+        self.ui.flash = Some((now, format!("run job {job}: sent")));
+        self.rebuild_feed();
+    }
+
+    /// Drops the optimistic runs the cluster's answers now show, and those too old.
+    fn confirm_optimistic(&mut self, at: DateTime<Utc>) {
+        if self.optimistic.is_empty() {
+            return;
+        }
+        let before = self.optimistic.len();
+        let running = self.cluster.as_ref().and_then(|c| c.running.as_ref());
+        let seen = |job: &str, since: DateTime<Utc>| {
+            let since = since - OPTIMISTIC_SKEW;
+            running
+                .into_iter()
+                .flatten()
+                .any(|e| e.job_name == job && e.started_at >= since)
+                || self
+                    .runs
+                    .get(job)
+                    .is_some_and(|(_, rs)| rs.iter().any(|r| r.started_at >= since))
+                || self.detail.as_ref().is_some_and(|d| {
+                    d.job == job
+                        && d.runs
+                            .as_ref()
+                            .is_ok_and(|rs| rs.iter().any(|e| e.started_at >= since))
+                })
+        };
+        let keep: Vec<Run> = self
+            .optimistic
+            .iter()
+            .filter(|r| !seen(&r.job, r.started_at) && at - r.started_at < OPTIMISTIC_FOR)
+            .cloned()
+            .collect();
+        self.optimistic = keep;
+        if self.optimistic.len() != before {
+            self.rebuild_feed();
+        }
+    }
+
     fn apply_cluster(&mut self, at: DateTime<Utc>, read: ClusterRead) {
         if self.unreachable.take().is_some() {
             self.log(at, Level::Good, format!("connected again via {}", read.via));
@@ -789,6 +870,7 @@ impl State {
     fn rebuild_feed(&mut self) {
         let running = self.cluster.as_ref().and_then(|c| c.running.as_ref());
         let mut busy: Vec<Run> = running.into_iter().flatten().map(Run::from).collect();
+        busy.extend(self.optimistic.iter().cloned());
         busy.sort_by_key(|r| std::cmp::Reverse(r.when()));
         // Running executions come from /v1/busy, which is fresher than the per-job reads.
         let lists: Vec<&[Run]> = self
@@ -1057,7 +1139,8 @@ impl State {
             .iter()
             .flat_map(|c| c.running.iter().flatten())
             .filter(|e| e.job_name == j.name)
-            .count();
+            .count()
+            + self.optimistic.iter().filter(|r| r.job == j.name).count();
         JobRow {
             name: j.name.clone(),
             schedule: j.schedule.clone(),
@@ -1213,6 +1296,9 @@ impl State {
             Overlay::Confirm(pending) => match action {
                 Action::Confirm => {
                     self.ui.overlay = *pending.back;
+                    if let Command::RunJob(job) = &pending.command {
+                        self.start_optimistic(job, now);
+                    }
                     Some(pending.command)
                 }
                 _ => {
@@ -2122,6 +2208,64 @@ mod tests {
             state.problems(now())[0].subject,
             Subject::Node("node-a".into())
         );
+    }
+
+    #[test]
+    fn a_run_shows_as_started_at_once_until_the_cluster_shows_it() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('r'));
+        assert_eq!(
+            press(&mut state, KeyCode::Char('y')),
+            Some(Command::RunJob("cleanup".into()))
+        );
+        // At once, before any answer: in the feed, first, and in the job's Run column.
+        assert!(state.feed[0].optimistic && state.feed[0].job == "cleanup");
+        let cleanup = state.jobs.iter().position(|j| j.name == "cleanup").unwrap();
+        assert_eq!(state.job_row(cleanup).running, 1);
+        // The cluster shows it running: the real row replaces the optimistic one.
+        let mut read = crate::fixtures::cluster_read(
+            state.cluster.as_ref().unwrap().health.clone(),
+            state.cluster.as_ref().unwrap().members.clone(),
+        );
+        let mut started =
+            crate::fixtures::execution("cleanup", "worker-1", ExecutionStatus::Running, 0);
+        started.started_at = now() - Duration::seconds(1);
+        read.running.as_mut().unwrap().push(started);
+        state.apply(Update::Cluster {
+            at: now(),
+            read: read.clone(),
+        });
+        assert!(state.optimistic.is_empty());
+        assert!(state.feed.iter().all(|r| !r.optimistic));
+        assert_eq!(state.job_row(cleanup).running, 1);
+
+        // A run the API refuses goes at once.
+        press(&mut state, KeyCode::Char('r'));
+        press(&mut state, KeyCode::Char('y'));
+        assert_eq!(state.optimistic.len(), 1);
+        state.apply(Update::ActionDone {
+            at: now(),
+            what: "run job cleanup".into(),
+            result: Err("403 Forbidden".into()),
+            run_of: Some("cleanup".into()),
+        });
+        assert!(state.optimistic.is_empty());
+        // One never seen goes after a minute.
+        press(&mut state, KeyCode::Char('r'));
+        press(&mut state, KeyCode::Char('y'));
+        read.running = Some(vec![]);
+        state.apply(Update::Cluster {
+            at: now() + Duration::seconds(30),
+            read: read.clone(),
+        });
+        assert_eq!(state.optimistic.len(), 1, "still waiting after 30 s");
+        state.apply(Update::Cluster {
+            at: now() + Duration::seconds(61),
+            read,
+        });
+        assert!(state.optimistic.is_empty());
     }
 
     #[test]

@@ -846,7 +846,7 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
         },
         Column {
             title: "Status",
-            width: 7,
+            width: 8,
             drop_rank: 0,
         },
         Column {
@@ -895,11 +895,17 @@ fn run_cells(
         None if r.status == ExecutionStatus::Running => age_text(now - r.started_at),
         _ => "-".into(),
     };
+    // Asked for here, not yet in the cluster's answers: shown at once, and said so.
+    let (node, status) = if r.optimistic {
+        ("asked…".to_string(), "starting")
+    } else {
+        (r.node.clone(), status_word(r.status))
+    };
     let cells = vec![
         Cell::from(r.job.clone()),
         Cell::from(clock(r.when(), offset)),
-        Cell::from(r.node.clone()),
-        Cell::from(Span::styled(status_word(r.status), run_style(r.status, t))),
+        Cell::from(node),
+        Cell::from(Span::styled(status, run_style(r.status, t))),
         Cell::from(took),
     ];
     (cells, Style::new())
@@ -1303,8 +1309,8 @@ fn render_job_details(
     // The summary gives way first: the executions and the output are what is looked for.
     let room = inner.height as usize;
     summary.truncate(room.saturating_sub(8).max(1));
-    let list_rows = runs
-        .len()
+    let asked_n = state.optimistic.iter().filter(|r| r.job == name).count();
+    let list_rows = (runs.len() + asked_n)
         .clamp(1, 6)
         .min(room.saturating_sub(summary.len() + 4).max(1));
     let [summary_area, list_title, list_area, out_title, out_area] = Layout::vertical([
@@ -1321,10 +1327,25 @@ fn render_job_details(
         list_title,
     );
     let picked = state.picked();
-    if runs.is_empty() {
+    let asked: Vec<Line> = state
+        .optimistic
+        .iter()
+        .filter(|r| r.job == name)
+        .map(|r| {
+            Line::from(vec![
+                Span::raw(format!("  {} ", clock(r.started_at, o))),
+                Span::styled("starting", t.warn()),
+                Span::styled(
+                    " asked from here; not in the cluster's answers yet",
+                    t.dim(),
+                ),
+            ])
+        })
+        .collect();
+    if runs.is_empty() && asked.is_empty() {
         frame.render_widget(Paragraph::new("  none yet"), list_area);
     }
-    let (first, end) = window(runs.len(), picked, list_rows);
+    let (first, end) = window(runs.len(), picked, list_rows.saturating_sub(asked_n).max(1));
     let list: Vec<Line> = runs[first..end]
         .iter()
         .enumerate()
@@ -1358,6 +1379,7 @@ fn render_job_details(
             }
         })
         .collect();
+    let list: Vec<Line> = asked.into_iter().chain(list).take(list_rows).collect();
     frame.render_widget(Paragraph::new(list), list_area);
     let Some(e) = picked.map(|i| &runs[i]) else {
         let text = match view.pick {
@@ -1695,6 +1717,22 @@ mod tests {
         let mut state = healthy_state();
         crate::fixtures::troubled(&mut state);
         insta::assert_snapshot!(draw(&state, 120, 24, &COLOR).backend());
+    }
+
+    /// After r and y: the run shows as starting at once, in the feed and the jobs' Run column.
+    #[test]
+    fn a_run_asked_for_shows_at_once() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('r'));
+        press(&mut state, KeyCode::Char('y'));
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        assert!(
+            screen.contains("cleanup 12:00:00 asked…   starting 0ms"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
     }
 
     #[test]
