@@ -31,6 +31,10 @@ const EXECUTION_READS_PER_ROUND: usize = 50;
 const PARALLEL_READS: usize = 8;
 /// Executions read per job: enough for the last hour's rate of a job run every minute.
 const EXECUTIONS_PER_JOB: usize = 60;
+/// At most this many executions read for one job whose newest [`EXECUTIONS_PER_JOB`] all
+/// fall in the last hour (a job run more often than every minute), so that its rate and
+/// trends cover the whole hour from the first screen.
+const HOUR_OF_EXECUTIONS: usize = 1200;
 /// Executions read beyond those a changed job's counts say finished.
 const NEWEST_SLACK: usize = 3;
 /// Executions (with output) shown in a job's details.
@@ -340,6 +344,7 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // Per job, the fingerprint its executions were last read at.
     let mut read_at: HashMap<String, Fingerprint> = HashMap::new();
+    let mut first_round = true;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -387,11 +392,17 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
                 None => unread.push((j.name.clone(), now, EXECUTIONS_PER_JOB)),
             }
         }
-        let todo: Vec<(String, Fingerprint, usize)> = changed
-            .into_iter()
-            .chain(unread)
-            .take(EXECUTION_READS_PER_ROUND)
-            .collect();
+        // The first round reads every job's recent history, once, so that the last hour's
+        // rates and trends are right on the first screen; later rounds read what changed,
+        // a budget at a time.
+        let budget = if first_round {
+            usize::MAX
+        } else {
+            EXECUTION_READS_PER_ROUND
+        };
+        first_round = false;
+        let todo: Vec<(String, Fingerprint, usize)> =
+            changed.into_iter().chain(unread).take(budget).collect();
         shared.send(Update::Jobs {
             at: Utc::now(),
             jobs,
@@ -407,7 +418,18 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
             let newest = newest.min(EXECUTIONS_PER_JOB);
             reads.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                let runs = client.recent_executions(&name, newest, 0).await;
+                let mut newest = newest;
+                let mut runs = client.recent_executions(&name, newest, 0).await;
+                // A full read that does not reach an hour back: the rest of the hour too.
+                let hour_ago = Utc::now() - chrono::Duration::hours(1);
+                if newest == EXECUTIONS_PER_JOB
+                    && let Ok(list) = &runs
+                    && list.len() == newest
+                    && list.last().is_some_and(|e| e.started_at > hour_ago)
+                {
+                    newest = HOUR_OF_EXECUTIONS;
+                    runs = client.recent_executions(&name, newest, 0).await;
+                }
                 (name, fingerprint, newest, runs)
             });
         }
@@ -421,7 +443,7 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
                 read_at.insert(name.clone(), fingerprint);
                 runs.push(ExecutionsRead {
                     job: name,
-                    complete: newest == EXECUTIONS_PER_JOB || executions.len() < newest,
+                    complete: newest >= EXECUTIONS_PER_JOB || executions.len() < newest,
                     executions,
                 });
             }

@@ -331,7 +331,11 @@ pub fn troubled(state: &mut State) {
         at,
         runs: vec![ExecutionsRead {
             job: "backup".into(),
-            executions: vec![late, execution("backup", "", ExecutionStatus::Missed, 50)],
+            executions: vec![
+                late,
+                execution("backup", "worker-1", ExecutionStatus::Success, 40),
+                execution("backup", "", ExecutionStatus::Missed, 50),
+            ],
             complete: false,
         }],
     });

@@ -24,6 +24,8 @@ pub enum Action {
     LastFailure,
     /// The problems view, from anywhere.
     Problems,
+    /// The trends view.
+    Trends,
     /// The focused pane's next sort key.
     Sort,
     /// The focused pane's order, the other way.
@@ -61,6 +63,8 @@ pub enum Scope {
     Help,
     /// The problems view.
     Problems,
+    /// The trends view.
+    Trends,
     /// A confirmation question.
     Confirm,
     /// Typing a filter (every other key is text).
@@ -175,6 +179,51 @@ pub const BINDINGS: &[Binding] = &[
         label: "esc",
         action: Action::Back,
         scope: Scope::Problems,
+        short: "close",
+        long: "Back to the panes",
+        bar: Some("esc"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Details,
+        scope: Scope::Trends,
+        short: "job",
+        long: "The job's details",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Trends,
+        short: "move",
+        long: "Job above",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Trends,
+        short: "move",
+        long: "Job below",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::Problems,
+        scope: Scope::Trends,
+        short: "problems",
+        long: "Problems view",
+        bar: Some("p"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc), ch('q'), ch('T')],
+        label: "esc",
+        action: Action::Back,
+        scope: Scope::Trends,
         short: "close",
         long: "Back to the panes",
         bar: Some("esc"),
@@ -340,6 +389,15 @@ pub const BINDINGS: &[Binding] = &[
         short: "problems",
         long: "Problems view",
         bar: Some("p"),
+    },
+    Binding {
+        keys: &[ch('T')],
+        label: "T",
+        action: Action::Trends,
+        scope: Scope::Main,
+        short: "trends",
+        long: "Trends of the last hour",
+        bar: Some("T"),
     },
     Binding {
         keys: &[ch('/')],

@@ -332,6 +332,8 @@ pub struct JobRow {
     /// `None` until its executions have been read.
     pub hour: Option<HourStats>,
     pub running: usize,
+    /// Its newest outcomes, oldest first (see [`State::outcome_strip`]).
+    pub recent: String,
 }
 
 /// What the header says of the leader.
@@ -391,6 +393,10 @@ pub enum Overlay {
     JobDetails(JobView),
     /// Everything that needs an operator, worst first; `selected` is its row.
     Problems {
+        selected: usize,
+    },
+    /// Trends over the last hour: the cluster's, and each job's (`selected` is its row).
+    Trends {
         selected: usize,
     },
     NodeDetails {
@@ -482,6 +488,8 @@ pub struct State {
     pub detail: Option<JobDetail>,
     /// Runs asked for with `r`, shown as started until the cluster's answers show them.
     pub optimistic: Vec<Run>,
+    /// The verdicts read over the last hour, for the health timeline.
+    pub health_history: VecDeque<(DateTime<Utc>, Quorum)>,
     pub ui: Ui,
 }
 
@@ -514,6 +522,7 @@ impl State {
             events: VecDeque::new(),
             detail: None,
             optimistic: Vec::new(),
+            health_history: VecDeque::new(),
             ui: Ui {
                 focus: Pane::Nodes,
                 selected: [0; 4],
@@ -609,6 +618,7 @@ impl State {
                     self.log(at, Level::Bad, format!("no server answers: {reason}"));
                 }
                 self.unreachable = Some((at, reason));
+                self.record_health(at);
             }
             Update::Failed { at, what, error } => {
                 if what == "jobs" {
@@ -837,6 +847,7 @@ impl State {
             now.running = prev.running;
         }
         self.cluster_at = Some(at);
+        self.record_health(at);
         if running_changed {
             self.rebuild_feed();
         }
@@ -1151,6 +1162,7 @@ impl State {
             error_count: j.error_count,
             hour: self.hour_stats.get(&j.name).copied(),
             running,
+            recent: self.outcome_strip(&j.name),
         }
     }
 
@@ -1237,6 +1249,11 @@ impl State {
         events
     }
 
+    /// `selected` clamped to `rows` rows.
+    pub fn selected_in(&self, rows: usize, selected: usize) -> Option<usize> {
+        (rows > 0).then(|| selected.min(rows - 1))
+    }
+
     /// The selected row of `pane`, clamped to the rows there are.
     pub fn selected(&self, pane: Pane, rows: usize) -> Option<usize> {
         (rows > 0).then(|| self.ui.selected[pane.index()].min(rows - 1))
@@ -1256,6 +1273,7 @@ impl State {
             Overlay::None => Scope::Pane(self.ui.focus),
             Overlay::Help { .. } => Scope::Help,
             Overlay::Problems { .. } => Scope::Problems,
+            Overlay::Trends { .. } => Scope::Trends,
             Overlay::JobDetails(_) => Scope::JobDetails,
             Overlay::NodeDetails { .. } => Scope::NodeDetails,
             Overlay::Confirm(_) => Scope::Confirm,
@@ -1293,6 +1311,27 @@ impl State {
                 None
             }
             Overlay::Problems { selected } => self.problems_action(selected, action, now),
+            Overlay::Trends { selected } => {
+                let jobs = self.visible_job_indices();
+                let n = jobs.len();
+                let at = selected.min(n.saturating_sub(1));
+                let to = match action {
+                    Action::Back | Action::Trends => return None,
+                    Action::Problems => {
+                        self.ui.overlay = Overlay::Problems { selected: 0 };
+                        return None;
+                    }
+                    Action::Up => at.saturating_sub(1),
+                    Action::Down => (at + 1).min(n.saturating_sub(1)),
+                    Action::Details => {
+                        let name = jobs.get(at).map(|&i| self.jobs[i].name.clone())?;
+                        return self.open_job(name, Pick::Newest);
+                    }
+                    _ => at,
+                };
+                self.ui.overlay = Overlay::Trends { selected: to };
+                None
+            }
             Overlay::Confirm(pending) => match action {
                 Action::Confirm => {
                     self.ui.overlay = *pending.back;
@@ -1480,6 +1519,7 @@ impl State {
             }
             Action::Help => self.ui.overlay = Overlay::Help { scroll: 0 },
             Action::Problems => self.ui.overlay = Overlay::Problems { selected: 0 },
+            Action::Trends => self.ui.overlay = Overlay::Trends { selected: 0 },
             Action::Sort => {
                 self.ui.sort[i] = self.ui.sort[i].cycled(focus);
                 self.ui.selected[i] = 0;
@@ -2266,6 +2306,41 @@ mod tests {
             read,
         });
         assert!(state.optimistic.is_empty());
+    }
+
+    #[test]
+    fn trends_count_the_last_hour_a_minute_at_a_time() {
+        use crate::trends::MINUTES;
+        let mut state = healthy_state();
+        let c = state.cluster_trend(now());
+        // backup ×3 and report ×2 finished in the hour (report's third is two hours old).
+        assert_eq!(c.runs.iter().sum::<u64>(), 5);
+        assert_eq!(c.failures.iter().sum::<u64>(), 1);
+        // report failed 100 s ago: the second-newest minute.
+        assert_eq!(c.failures[MINUTES - 2], 1);
+        assert_eq!(state.outcome_strip("report"), "✗✓✗");
+        assert_eq!(state.health_timeline(now())[MINUTES - 1], Some(Quorum::Ok));
+        crate::fixtures::troubled(&mut state);
+        let c = state.cluster_trend(now());
+        assert_eq!(c.lateness_ms.iter().max(), Some(&45_000));
+        assert_eq!(
+            state.job_trend("backup", now()).lateness_ms[MINUTES - 1],
+            45_000
+        );
+        assert_eq!(state.outcome_strip("backup"), "✓✓-✓✓");
+        // The worst verdict of the minute wins.
+        assert_eq!(
+            state.health_timeline(now())[MINUTES - 1],
+            Some(Quorum::AtRisk)
+        );
+        // T opens the trends; enter opens the selected job.
+        press(&mut state, KeyCode::Char('T'));
+        assert!(matches!(state.ui.overlay, Overlay::Trends { selected: 0 }));
+        press(&mut state, KeyCode::Char('j'));
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            Some(Command::WatchJob(Some(Watch::job("cleanup"))))
+        );
     }
 
     #[test]

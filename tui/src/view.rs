@@ -115,6 +115,7 @@ pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Them
         Overlay::Problems { selected } => {
             render_problems(frame, body, state, *selected, now, theme)
         }
+        Overlay::Trends { selected } => render_trends(frame, body, state, *selected, now, theme),
         Overlay::JobDetails(view) => render_job_details(frame, body, state, view, now, theme),
         Overlay::NodeDetails { name, scroll } => {
             render_node_details(frame, body, state, name, *scroll, now, theme)
@@ -720,6 +721,11 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
             drop_rank: 0,
         },
         Column {
+            title: "Recent",
+            width: crate::trends::STRIP as u16,
+            drop_rank: 2,
+        },
+        Column {
             title: "OK",
             width: 6,
             drop_rank: 3,
@@ -806,6 +812,7 @@ fn job_cells(
         Cell::from(j.schedule.clone()),
         Cell::from(next),
         Cell::from(Span::styled(last.to_string(), last_style)),
+        Cell::from(format!("{:>w$}", j.recent, w = crate::trends::STRIP)),
         Cell::from(j.success_count.to_string()),
         Cell::from(j.error_count.to_string()),
         Cell::from(Span::styled(hour, hour_style)),
@@ -999,7 +1006,7 @@ fn popup<'a>(title: String, t: &Theme) -> Block<'a> {
 }
 
 /// The help screen's sections, in order.
-const HELP_SECTIONS: [(&str, &[Scope]); 9] = [
+const HELP_SECTIONS: [(&str, &[Scope]); 10] = [
     ("Everywhere", &[Scope::Main]),
     ("Nodes", &[Scope::Pane(Pane::Nodes)]),
     ("Jobs", &[Scope::Pane(Pane::Jobs)]),
@@ -1009,6 +1016,7 @@ const HELP_SECTIONS: [(&str, &[Scope]); 9] = [
         &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
     ),
     ("Problems", &[Scope::Problems]),
+    ("Trends", &[Scope::Trends]),
     ("Typing a filter", &[Scope::Filter]),
     ("Asked to confirm", &[Scope::Confirm]),
     ("This help", &[Scope::Help]),
@@ -1125,6 +1133,136 @@ fn render_problems(
     .row_highlight_style(t.selected());
     let mut table_state = TableState::default().with_selected(Some(selected - first));
     frame.render_stateful_widget(table, inner, &mut table_state);
+}
+
+/// The last hour, a character a minute: the cluster's runs, failures, launch lateness and
+/// health, then each job's recent outcomes and its own runs, failures and lateness.
+fn render_trends(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    selected: usize,
+    now: DateTime<Utc>,
+    t: &Theme,
+) {
+    use crate::trends::{MINUTES, STRIP, health_glyph, spark_text};
+    frame.render_widget(Clear, area);
+    let block = popup("Trends: the last hour, newest right".into(), t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let label = 11usize;
+    // The notes after the sparklines take up to 40 columns.
+    let spark_w = MINUTES.min((inner.width as usize).saturating_sub(label + 40).max(10));
+    let c = state.cluster_trend(now);
+    let total = |v: &[u64]| v.iter().sum::<u64>();
+    let worst_late = c.lateness_ms.iter().copied().max().unwrap_or(0);
+    let row = |name: &str, spark: String, style: Style, note: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<label$}"), t.strong()),
+            Span::styled(format!("{spark:>spark_w$}"), style),
+            Span::styled(format!(" {note}"), t.dim()),
+        ])
+    };
+    let health: String = {
+        let minutes = state.health_timeline(now);
+        // Folded to fit: each character the worst verdict of its minutes.
+        let per = MINUTES.div_ceil(spark_w);
+        let mut glyphs: Vec<char> = minutes
+            .rchunks(per)
+            .map(|c| {
+                let worst = c.iter().flatten().copied().max_by_key(|q| match q {
+                    Quorum::Ok => 0,
+                    Quorum::AtRisk => 1,
+                    Quorum::Unknown => 2,
+                    Quorum::Lost => 3,
+                });
+                health_glyph(worst)
+            })
+            .collect();
+        glyphs.reverse();
+        glyphs.into_iter().collect()
+    };
+    let mut lines = vec![
+        row(
+            "Runs",
+            spark_text(&c.runs, spark_w, false),
+            t.good(),
+            format!(
+                "{} in the hour, at most {} a minute",
+                total(&c.runs),
+                c.runs.iter().max().unwrap_or(&0)
+            ),
+        ),
+        row(
+            "Failures",
+            spark_text(&c.failures, spark_w, false),
+            t.bad(),
+            format!("{} in the hour", total(&c.failures)),
+        ),
+        row(
+            "Lateness",
+            spark_text(&c.lateness_ms, spark_w, true),
+            t.warn(),
+            format!(
+                "worst launch {} late",
+                age_text(Duration::milliseconds(worst_late as i64))
+            ),
+        ),
+        row(
+            "Health",
+            health,
+            t.good(),
+            "█ ok ▒ at risk × lost ? unknown".into(),
+        ),
+        Line::raw(""),
+    ];
+    let jobs = state.visible_job_indices();
+    let name_w = jobs
+        .iter()
+        .map(|&i| state.jobs[i].name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 24);
+    let job_spark = ((inner.width as usize).saturating_sub(name_w + STRIP + 10) / 3).clamp(4, 30);
+    lines.push(Line::styled(
+        format!(
+            "{:<name_w$} {:<STRIP$} {:<job_spark$} {:<job_spark$} {:<job_spark$}",
+            "Job", "Recent", "Runs", "Failures", "Lateness"
+        ),
+        t.strong().add_modifier(Modifier::UNDERLINED),
+    ));
+    let height = (inner.height as usize).saturating_sub(lines.len());
+    let selected = state.selected_in(jobs.len(), selected);
+    let (first, end) = window(jobs.len(), selected, height);
+    for (k, &i) in jobs[first..end].iter().enumerate() {
+        let name = &state.jobs[i].name;
+        let s = state.job_trend(name, now);
+        let line = Line::from(vec![
+            Span::raw(format!("{name:<name_w$} ")),
+            Span::raw(format!("{:>STRIP$} ", state.outcome_strip(name))),
+            Span::styled(
+                format!("{:>job_spark$} ", spark_text(&s.runs, job_spark, false)),
+                t.good(),
+            ),
+            Span::styled(
+                format!("{:>job_spark$} ", spark_text(&s.failures, job_spark, false)),
+                t.bad(),
+            ),
+            Span::styled(
+                format!(
+                    "{:>job_spark$}",
+                    spark_text(&s.lateness_ms, job_spark, true)
+                ),
+                t.warn(),
+            ),
+        ]);
+        lines.push(if selected == Some(first + k) {
+            line.style(t.selected())
+        } else {
+            line
+        });
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn render_confirm(frame: &mut Frame, area: Rect, question: &str, t: &Theme) {
@@ -1259,6 +1397,19 @@ fn render_job_details(
         format!(
             "{} success, {} error; {hour}",
             job.success_count, job.error_count
+        ),
+        t,
+    ));
+    let trend = state.job_trend(name, now);
+    let late = trend.lateness_ms.iter().copied().max().unwrap_or(0);
+    summary.push(field(
+        "recent",
+        format!(
+            "{:>w$}  runs/min {}  worst launch {} late",
+            state.outcome_strip(name),
+            crate::trends::spark_text(&trend.runs, 12, false),
+            age_text(Duration::milliseconds(late as i64)),
+            w = crate::trends::STRIP
         ),
         t,
     ));
@@ -1733,6 +1884,18 @@ mod tests {
             "{screen}"
         );
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// T: the last hour a character a minute, for the cluster and per job.
+    #[test]
+    fn trends_view() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Char('T'));
+        let terminal = draw(&state, 100, 24, &COLOR);
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("worst launch 45s late"), "{screen}");
+        insta::assert_snapshot!(terminal.backend());
     }
 
     #[test]
