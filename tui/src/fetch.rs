@@ -129,7 +129,7 @@ impl Fetcher {
     pub fn command(&self, command: Command) {
         let shared = self.shared.clone();
         match command {
-            Command::Quit => {}
+            Command::Quit | Command::Mouse(_) => {}
             Command::WatchJob(job) => {
                 *shared.watched.lock().expect("watched lock") = job;
                 shared.wake_jobs.notify_one();

@@ -26,6 +26,10 @@ pub enum Action {
     Problems,
     /// The trends view.
     Trends,
+    /// The focused pane fills the body, or no longer.
+    Zoom,
+    /// Mouse capture on or off.
+    Mouse,
     /// The focused pane's next sort key.
     Sort,
     /// The focused pane's order, the other way.
@@ -391,15 +395,6 @@ pub const BINDINGS: &[Binding] = &[
         bar: Some("p"),
     },
     Binding {
-        keys: &[ch('T')],
-        label: "T",
-        action: Action::Trends,
-        scope: Scope::Main,
-        short: "trends",
-        long: "Trends of the last hour",
-        bar: Some("T"),
-    },
-    Binding {
         keys: &[ch('/')],
         label: "/",
         action: Action::Filter,
@@ -424,6 +419,33 @@ pub const BINDINGS: &[Binding] = &[
         scope: Scope::Main,
         short: "reverse",
         long: "Reverse the order",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('T')],
+        label: "T",
+        action: Action::Trends,
+        scope: Scope::Main,
+        short: "trends",
+        long: "Trends of the last hour",
+        bar: Some("T"),
+    },
+    Binding {
+        keys: &[ch('z')],
+        label: "z",
+        action: Action::Zoom,
+        scope: Scope::Main,
+        short: "zoom",
+        long: "Zoom the pane, or unzoom",
+        bar: Some("z"),
+    },
+    Binding {
+        keys: &[ch('m')],
+        label: "m",
+        action: Action::Mouse,
+        scope: Scope::Main,
+        short: "mouse",
+        long: "Mouse on/off (off: copy text)",
         bar: None,
     },
     Binding {

@@ -163,6 +163,8 @@ pub enum Command {
     Demote(String),
     /// Keep the executions (with output) of this job fresh, or of none.
     WatchJob(Option<Watch>),
+    /// Capture the mouse, or give it back to the terminal.
+    Mouse(bool),
 }
 
 /// The job whose details are open, and which of its executions must be read with output
@@ -448,6 +450,10 @@ pub struct Ui {
     pub typing: Option<Typing>,
     pub overlay: Overlay,
     pub flash: Option<(DateTime<Utc>, String)>,
+    /// The focused pane fills the body.
+    pub zoomed: bool,
+    /// The mouse selects and scrolls (else the terminal's own text selection works).
+    pub mouse: bool,
 }
 
 /// The executions (with output) of the job whose details are open, as last read.
@@ -531,6 +537,8 @@ impl State {
                 typing: None,
                 overlay: Overlay::None,
                 flash: None,
+                zoomed: false,
+                mouse: true,
             },
         }
     }
@@ -1249,6 +1257,59 @@ impl State {
         events
     }
 
+    /// How many rows `pane` shows.
+    pub fn row_count(&self, pane: Pane) -> usize {
+        self.keys_of(pane).len()
+    }
+
+    /// A click on `pane`, on its `row` if any (an index into its visible rows): focuses the
+    /// pane and selects the row; a click on the row already selected opens it.
+    pub fn click(&mut self, pane: Pane, row: Option<usize>, now: DateTime<Utc>) -> Option<Command> {
+        if !matches!(self.ui.overlay, Overlay::None) || self.ui.typing.is_some() {
+            return None;
+        }
+        let i = pane.index();
+        let again = self.ui.focus == pane
+            && row.is_some()
+            && self.selected(pane, self.row_count(pane)) == row;
+        self.ui.focus = pane;
+        match row {
+            Some(_) if again => self.act(Action::Details, now),
+            Some(r) => {
+                self.ui.selected[i] = r;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// The wheel: over a pane of the main screen it moves that pane's selection; over an
+    /// overlay it scrolls what it shows (a job's output by three lines).
+    pub fn wheel(&mut self, pane: Option<Pane>, down: bool, now: DateTime<Utc>) -> Option<Command> {
+        if self.ui.typing.is_some() {
+            return None;
+        }
+        if let Overlay::JobDetails(view) = &mut self.ui.overlay {
+            view.out_scroll = if down {
+                view.out_scroll.saturating_sub(3)
+            } else {
+                view.out_scroll.saturating_add(3)
+            };
+            let lines = self
+                .picked()
+                .and_then(|i| self.detail_runs().map(|r| r[i].output.lines().count()))
+                .unwrap_or(0) as u16;
+            if let Overlay::JobDetails(view) = &mut self.ui.overlay {
+                view.out_scroll = view.out_scroll.min(lines);
+            }
+            return None;
+        }
+        if let (Overlay::None, Some(p)) = (&self.ui.overlay, pane) {
+            self.ui.focus = p;
+        }
+        self.act(if down { Action::Down } else { Action::Up }, now)
+    }
+
     /// `selected` clamped to `rows` rows.
     pub fn selected_in(&self, rows: usize, selected: usize) -> Option<usize> {
         (rows > 0).then(|| selected.min(rows - 1))
@@ -1286,6 +1347,11 @@ impl State {
             return self.type_filter(key);
         }
         let action = action_for(&key, self.scope())?;
+        self.act(action, now)
+    }
+
+    /// Does what `action` asks in the current scope: from a key, or from the mouse.
+    pub fn act(&mut self, action: Action, now: DateTime<Utc>) -> Option<Command> {
         if action.is_destructive() && self.read_only {
             self.ui.flash = Some((now, "read-only: r, t and d are off".into()));
             return None;
@@ -1520,6 +1586,17 @@ impl State {
             Action::Help => self.ui.overlay = Overlay::Help { scroll: 0 },
             Action::Problems => self.ui.overlay = Overlay::Problems { selected: 0 },
             Action::Trends => self.ui.overlay = Overlay::Trends { selected: 0 },
+            Action::Zoom => self.ui.zoomed = !self.ui.zoomed,
+            Action::Mouse => {
+                self.ui.mouse = !self.ui.mouse;
+                let text = if self.ui.mouse {
+                    "mouse on: click selects, the wheel scrolls"
+                } else {
+                    "mouse off: the terminal selects text (m turns it on)"
+                };
+                self.ui.flash = Some((now, text.into()));
+                return Some(Command::Mouse(self.ui.mouse));
+            }
             Action::Sort => {
                 self.ui.sort[i] = self.ui.sort[i].cycled(focus);
                 self.ui.selected[i] = 0;

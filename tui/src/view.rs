@@ -99,13 +99,7 @@ impl Theme {
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Theme) {
-    let area = frame.area();
-    let [header, body, bar] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, bar] = screen_areas(frame.area());
     render_header(frame, header, state, now, theme);
     render_body(frame, body, state, now, theme);
     render_bar(frame, bar, state, theme);
@@ -321,24 +315,169 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc
     frame.render_widget(Paragraph::new(vec![second, third]), rest);
 }
 
-fn render_body(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
-    let nodes = state.visible_nodes();
-    let h = area.height;
+/// From this width on, a side panel shows the last hour's trends and the worst problems.
+pub const WIDE: u16 = 150;
+/// The side panel's width.
+const SIDE: u16 = 46;
+
+/// The header, the body and the help bar of a screen of `size`.
+fn screen_areas(size: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(size)
+}
+
+/// Where each pane is drawn in `body`, and the side panel on wide terminals. Zoomed, the
+/// focused pane takes it all.
+pub fn body_layout(state: &State, body: Rect) -> (Vec<(Pane, Rect)>, Option<Rect>) {
+    if state.ui.zoomed {
+        return (vec![(state.ui.focus, body)], None);
+    }
+    let (main, side) = if body.width >= WIDE {
+        let [main, side] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(SIDE)]).areas(body);
+        (main, Some(side))
+    } else {
+        (body, None)
+    };
+    let h = main.height;
+    let nodes = state.row_count(Pane::Nodes) as u16;
     // Nodes: their rows, up to about a third; the feed and the log: a quarter; jobs: the rest.
-    let nodes_h = (nodes.len() as u16 + 2).clamp(4, (h * 35 / 100).max(7));
+    let nodes_h = (nodes + 2).clamp(4, (h * 35 / 100).max(7));
     let bottom_h = (h / 4).max(6);
     let [nodes_area, jobs_area, bottom] = Layout::vertical([
         Constraint::Length(nodes_h),
         Constraint::Min(4),
         Constraint::Length(bottom_h),
     ])
-    .areas(area);
+    .areas(main);
     let [feed_area, events_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
-    render_nodes(frame, nodes_area, state, &nodes, now, t);
-    render_jobs(frame, jobs_area, state, now, t);
-    render_feed(frame, feed_area, state, now, t);
-    render_events(frame, events_area, state, t);
+    (
+        vec![
+            (Pane::Nodes, nodes_area),
+            (Pane::Jobs, jobs_area),
+            (Pane::Executions, feed_area),
+            (Pane::Events, events_area),
+        ],
+        side,
+    )
+}
+
+/// What is under the cell at (`x`, `y`) of a screen of `size`: a pane, and which of its
+/// visible rows, if a row. The same layout and scrolling as drawing uses.
+pub fn hit(state: &State, size: Rect, x: u16, y: u16) -> Option<(Pane, Option<usize>)> {
+    let [_, body, _] = screen_areas(size);
+    let (panes, _) = body_layout(state, body);
+    let (pane, r) = panes
+        .into_iter()
+        .find(|(_, r)| r.contains(ratatui::layout::Position { x, y }))?;
+    // Tables: a top border and a header line; the events: a top border only.
+    let skip = if pane == Pane::Events { 1 } else { 2 };
+    let first = r.y + skip;
+    if y < first {
+        return Some((pane, None));
+    }
+    let len = state.row_count(pane);
+    let (offset, end) = window(
+        len,
+        state.selected(pane, len),
+        r.height.saturating_sub(skip) as usize,
+    );
+    let row = offset + (y - first) as usize;
+    Some((pane, (row < end).then_some(row)))
+}
+
+fn render_body(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    let (panes, side) = body_layout(state, area);
+    for (pane, r) in panes {
+        match pane {
+            Pane::Nodes => render_nodes(frame, r, state, &state.visible_nodes(), now, t),
+            Pane::Jobs => render_jobs(frame, r, state, now, t),
+            Pane::Executions => render_feed(frame, r, state, now, t),
+            Pane::Events => render_events(frame, r, state, t),
+        }
+    }
+    if let Some(side) = side {
+        render_side(frame, side, state, now, t);
+    }
+}
+
+/// The side panel of wide terminals: the last hour's trends and the worst problems.
+fn render_side(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    use crate::trends::{MINUTES, spark_text};
+    let block = Block::new()
+        .borders(Borders::TOP | Borders::LEFT)
+        .border_style(t.dim())
+        .title(Span::styled(" Last hour (T) ", t.title(false)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let spark_w = (inner.width as usize).saturating_sub(10).min(MINUTES);
+    let c = state.cluster_trend(now);
+    let spark = |name: &str, values: &[u64], worst: bool, style: Style| {
+        Line::from(vec![
+            Span::styled(format!("{name:<9} "), t.strong()),
+            Span::styled(
+                format!("{:>spark_w$}", spark_text(values, spark_w, worst)),
+                style,
+            ),
+        ])
+    };
+    let health = {
+        let per = MINUTES.div_ceil(spark_w.max(1));
+        let minutes = state.health_timeline(now);
+        let mut glyphs: Vec<char> = minutes
+            .rchunks(per)
+            .map(|c| {
+                crate::trends::health_glyph(c.iter().flatten().copied().max_by_key(|q| match q {
+                    Quorum::Ok => 0,
+                    Quorum::AtRisk => 1,
+                    Quorum::Unknown => 2,
+                    Quorum::Lost => 3,
+                }))
+            })
+            .collect();
+        glyphs.reverse();
+        glyphs.into_iter().collect::<String>()
+    };
+    let late = c.lateness_ms.iter().copied().max().unwrap_or(0);
+    let mut lines = vec![
+        spark("Runs", &c.runs, false, t.good()),
+        spark("Failures", &c.failures, false, t.bad()),
+        spark("Lateness", &c.lateness_ms, true, t.warn()),
+        Line::from(vec![
+            Span::styled(format!("{:<9} ", "Health"), t.strong()),
+            Span::styled(format!("{health:>spark_w$}"), t.good()),
+        ]),
+        Line::styled(
+            format!(
+                "{} runs, {} failed, worst launch {} late",
+                c.runs.iter().sum::<u64>(),
+                c.failures.iter().sum::<u64>(),
+                age_text(Duration::milliseconds(late as i64))
+            ),
+            t.dim(),
+        ),
+        Line::raw(""),
+    ];
+    let problems = state.problems(now);
+    lines.push(Line::styled(
+        format!("Problems ({}, p)", problems.len()),
+        t.strong(),
+    ));
+    if problems.is_empty() {
+        lines.push(Line::styled("none", t.good()));
+    }
+    for p in &problems {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<7} ", p.kind.word()), t.level(p.level)),
+            Span::raw(format!("{}: {}", p.subject_name(), p.text)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// A pane's frame: a title line, highlighted when focused.
@@ -350,6 +489,9 @@ fn pane_block<'a>(state: &State, pane: Pane, count: usize, extra: &str, t: &Them
     }
     if let Some(order) = state.sort_of(pane).label(pane) {
         title.push_str(&format!("{order} "));
+    }
+    if state.ui.zoomed {
+        title.push_str("zoomed (z) ");
     }
     let mut spans = vec![Span::styled(title, t.title(focused))];
     if !extra.is_empty() {
@@ -1786,6 +1928,10 @@ mod tests {
 
     #[test]
     fn wide_terminal_shows_every_column() {
+        let screen = draw(&healthy_state(), 160, 40, &COLOR)
+            .backend()
+            .to_string();
+        assert!(screen.contains("Last hour (T)"), "{screen}");
         insta::assert_snapshot!(draw(&healthy_state(), 160, 40, &COLOR).backend());
     }
 
@@ -1896,6 +2042,62 @@ mod tests {
         let screen = terminal.backend().to_string();
         assert!(screen.contains("worst launch 45s late"), "{screen}");
         insta::assert_snapshot!(terminal.backend());
+    }
+
+    /// z: the focused pane takes the whole body.
+    #[test]
+    fn zoomed_pane() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('z'));
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// The mouse: a click focuses a pane and selects the row under it, a second click on
+    /// it opens it; the wheel moves the selection of the pane under it.
+    #[test]
+    fn clicks_and_the_wheel_land_where_drawn() {
+        let mut state = healthy_state();
+        let size = Rect::new(0, 0, 80, 24);
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        // Find the screen line of the job "report" in the jobs pane.
+        let y = screen
+            .lines()
+            .position(|l| l.starts_with("\"report  0 0"))
+            .unwrap() as u16;
+        assert_eq!(hit(&state, size, 3, y), Some((Pane::Jobs, Some(2))));
+        assert_eq!(state.click(Pane::Jobs, Some(2), now()), None);
+        assert_eq!(state.ui.focus, Pane::Jobs);
+        assert_eq!(state.selected(Pane::Jobs, 3), Some(2));
+        assert_eq!(
+            state.click(Pane::Jobs, Some(2), now()),
+            Some(crate::state::Command::WatchJob(Some(
+                crate::state::Watch::job("report")
+            )))
+        );
+        press(&mut state, KeyCode::Esc);
+        // The wheel over the nodes pane focuses it and moves its selection.
+        let (pane, _) = hit(&state, size, 3, 5).unwrap();
+        assert_eq!(pane, Pane::Nodes);
+        state.wheel(Some(pane), true, now());
+        assert_eq!(state.ui.focus, Pane::Nodes);
+        assert_eq!(state.selected(Pane::Nodes, 4), Some(1));
+        // The header is nothing to click.
+        assert_eq!(hit(&state, size, 3, 0), None);
+        // Zoomed, the whole body is the focused pane.
+        press(&mut state, KeyCode::Char('z'));
+        assert_eq!(hit(&state, size, 3, 20).map(|h| h.0), Some(Pane::Nodes));
+        // m gives the mouse back to the terminal, and takes it again.
+        assert_eq!(
+            press(&mut state, KeyCode::Char('m')),
+            Some(crate::state::Command::Mouse(false))
+        );
+        assert_eq!(
+            press(&mut state, KeyCode::Char('m')),
+            Some(crate::state::Command::Mouse(true))
+        );
     }
 
     #[test]
