@@ -1,7 +1,8 @@
 //! `belfry top` end to end: the real binary, in a real terminal (tmux), against three real
 //! servers. The leader is SIGKILLed while the dashboard reads from it: the screen must move to
-//! a survivor, name the new leader and show the failure tolerance dropping from 1 to 0. Then a
-//! SIGTERM must give the terminal back as it was. The screen is read with `tmux capture-pane`
+//! a survivor, name the new leader and show the failure tolerance dropping from 1 to 0; `p`
+//! must list the dead server as a problem, and Esc must not quit. Then a SIGTERM must give the
+//! terminal back as it was. The screen is read with `tmux capture-pane`
 //! until it shows what is expected or a deadline passes.
 
 use std::process::Command;
@@ -56,6 +57,17 @@ impl Tmux {
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types `keys` into the pane (tmux key names: `p`, `Escape`).
+    fn keys(&self, keys: &[&str]) {
+        let out = self
+            .command()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux send-keys {keys:?} failed");
     }
 
     /// The pid of the process the pane runs (the `sh`).
@@ -185,6 +197,32 @@ async fn top_follows_a_leader_failover_and_restores_the_terminal() {
                     && l.contains("seen ")
             })
         },
+    )
+    .await;
+
+    // p from the main screen: the problems view names the dead server first.
+    tmux.keys(&["p"]);
+    tmux.wait_for(
+        "the problems view to list the killed leader as down",
+        Duration::from_secs(10),
+        |s| {
+            s.contains("Problems (")
+                && s.lines()
+                    .any(|l| l.contains("down") && l.contains(&format!("{leader_name} ")))
+        },
+    )
+    .await;
+    // Esc closes it; Esc again on the main screen does not quit (q would).
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the main screen again", Duration::from_secs(10), |s| {
+        !s.contains("Problems (") && s.contains(" Nodes (")
+    })
+    .await;
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(
+        "the dashboard to say that q quits",
+        Duration::from_secs(10),
+        |s| s.contains("q quits") && s.contains(" Nodes ("),
     )
     .await;
 
