@@ -1352,6 +1352,10 @@ impl State {
 
     /// Does what `action` asks in the current scope: from a key, or from the mouse.
     pub fn act(&mut self, action: Action, now: DateTime<Utc>) -> Option<Command> {
+        // Only what the scope offers: the wheel must not answer a confirmation, for one.
+        if !crate::keys::bindings(self.scope(), false).any(|b| b.action == action) {
+            return None;
+        }
         if action.is_destructive() && self.read_only {
             self.ui.flash = Some((now, "read-only: r, t and d are off".into()));
             return None;
@@ -2446,6 +2450,17 @@ mod tests {
         assert_eq!(press(&mut state, KeyCode::Char('d')), None);
         assert!(matches!(state.ui.overlay, Overlay::None));
         assert!(state.ui.flash.as_ref().unwrap().1.contains("agent"));
+    }
+
+    #[test]
+    fn the_wheel_never_answers_a_question() {
+        let mut state = healthy_state();
+        press(&mut state, KeyCode::Char('d'));
+        assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
+        assert_eq!(state.wheel(Some(Pane::Nodes), true, now()), None);
+        assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
+        assert_eq!(state.click(Pane::Jobs, Some(1), now()), None);
+        assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
     }
 
     #[test]
