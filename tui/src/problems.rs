@@ -92,7 +92,51 @@ fn beyond(offset_ms: i64, bound_ms: Option<u64>) -> bool {
     bound_ms.is_some_and(|b| offset_ms.unsigned_abs() > b)
 }
 
+/// The problems view's order: by severity (the default), by kind, or by subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProblemOrder {
+    /// 0: severity, 1: kind, 2: subject.
+    pub key: u8,
+    pub reversed: bool,
+}
+
+impl ProblemOrder {
+    pub const KEYS: [&'static str; 3] = ["severity", "kind", "subject"];
+
+    pub fn cycled(self) -> ProblemOrder {
+        ProblemOrder {
+            key: (self.key + 1) % Self::KEYS.len() as u8,
+            reversed: false,
+        }
+    }
+
+    /// How the view's title says it (nothing for the default).
+    pub fn label(self) -> Option<String> {
+        if self == ProblemOrder::default() {
+            return None;
+        }
+        let reversed = if self.reversed { ", reversed" } else { "" };
+        Some(format!("by {}{reversed}", Self::KEYS[self.key as usize]))
+    }
+}
+
 impl State {
+    /// The problems in the order the problems view is sorted by (`s`, `S`).
+    pub fn sorted_problems(&self, now: DateTime<Utc>) -> Vec<Problem> {
+        let mut problems = self.problems(now);
+        let order = self.ui.problem_order;
+        // Stable sorts: ties keep the severity order.
+        match order.key {
+            1 => problems.sort_by_key(|p| p.kind.word()),
+            2 => problems.sort_by(|a, b| a.subject_name().cmp(b.subject_name())),
+            _ => {}
+        }
+        if order.reversed {
+            problems.reverse();
+        }
+        problems
+    }
+
     /// Launches accepted by `node` but waiting for an execution slot.
     pub fn backlog_of(&self, node: &str) -> u64 {
         self.cluster

@@ -452,6 +452,8 @@ pub struct Ui {
     pub flash: Option<(DateTime<Utc>, String)>,
     /// The focused pane fills the body.
     pub zoomed: bool,
+    /// The problems view's order.
+    pub problem_order: crate::problems::ProblemOrder,
     /// The mouse selects and scrolls (else the terminal's own text selection works).
     pub mouse: bool,
 }
@@ -538,6 +540,7 @@ impl State {
                 overlay: Overlay::None,
                 flash: None,
                 zoomed: false,
+                problem_order: Default::default(),
                 mouse: true,
             },
         }
@@ -1393,6 +1396,17 @@ impl State {
                     }
                     Action::Up => at.saturating_sub(1),
                     Action::Down => (at + 1).min(n.saturating_sub(1)),
+                    // The trends list the jobs in the jobs pane's order: s and S change it.
+                    Action::Sort => {
+                        let i = Pane::Jobs.index();
+                        self.ui.sort[i] = self.ui.sort[i].cycled(Pane::Jobs);
+                        0
+                    }
+                    Action::Reverse => {
+                        let i = Pane::Jobs.index();
+                        self.ui.sort[i].reversed = !self.ui.sort[i].reversed;
+                        0
+                    }
                     Action::Details => {
                         let name = jobs.get(at).map(|&i| self.jobs[i].name.clone())?;
                         return self.open_job(name, Pick::Newest);
@@ -1446,7 +1460,7 @@ impl State {
         action: Action,
         now: DateTime<Utc>,
     ) -> Option<Command> {
-        let problems = self.problems(now);
+        let problems = self.sorted_problems(now);
         let n = problems.len();
         let at = selected.min(n.saturating_sub(1));
         let to = match action {
@@ -1457,6 +1471,14 @@ impl State {
             Action::PageDown => (at + PAGE).min(n.saturating_sub(1)),
             Action::Top => 0,
             Action::Bottom => n.saturating_sub(1),
+            Action::Sort => {
+                self.ui.problem_order = self.ui.problem_order.cycled();
+                0
+            }
+            Action::Reverse => {
+                self.ui.problem_order.reversed = !self.ui.problem_order.reversed;
+                0
+            }
             Action::Details => {
                 let Some(p) = problems.into_iter().nth(at) else {
                     self.ui.overlay = Overlay::Problems { selected: at };
@@ -2329,6 +2351,19 @@ mod tests {
             state.problems(now())[0].subject,
             Subject::Node("node-a".into())
         );
+        // s sorts the problems by kind, then by subject; S reverses.
+        press(&mut state, KeyCode::Char('p'));
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.sorted_problems(now())[0].kind, Kind::Backlog);
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.sorted_problems(now())[0].subject_name(), "backup");
+        press(&mut state, KeyCode::Char('S'));
+        assert_eq!(state.sorted_problems(now())[0].subject_name(), "worker-1");
+        // Enter opens the row shown, in that order.
+        assert_eq!(press(&mut state, KeyCode::Enter), None);
+        assert!(
+            matches!(&state.ui.overlay, Overlay::NodeDetails { name, .. } if name == "worker-1")
+        );
     }
 
     #[test]
@@ -2414,9 +2449,15 @@ mod tests {
             state.health_timeline(now())[MINUTES - 1],
             Some(Quorum::AtRisk)
         );
-        // T opens the trends; enter opens the selected job.
+        // T opens the trends; s sorts its jobs as the pane; enter opens the selected job.
         press(&mut state, KeyCode::Char('T'));
         assert!(matches!(state.ui.overlay, Overlay::Trends { selected: 0 }));
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.visible_jobs()[0].name, "report");
+        for _ in 0..4 {
+            press(&mut state, KeyCode::Char('s'));
+        }
+        assert_eq!(state.visible_jobs()[0].name, "backup", "back to by name");
         press(&mut state, KeyCode::Char('j'));
         assert_eq!(
             press(&mut state, KeyCode::Enter),

@@ -1221,9 +1221,15 @@ fn render_problems(
     now: DateTime<Utc>,
     t: &Theme,
 ) {
-    let problems = state.problems(now);
+    let problems = state.sorted_problems(now);
     frame.render_widget(Clear, area);
-    let block = popup(format!("Problems ({})", problems.len()), t);
+    let order = state
+        .ui
+        .problem_order
+        .label()
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    let block = popup(format!("Problems ({}){order}", problems.len()), t);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if problems.is_empty() {
@@ -1289,7 +1295,12 @@ fn render_trends(
 ) {
     use crate::trends::{MINUTES, STRIP, health_glyph, spark_text};
     frame.render_widget(Clear, area);
-    let block = popup("Trends: the last hour, newest right".into(), t);
+    let order = state
+        .sort_of(Pane::Jobs)
+        .label(Pane::Jobs)
+        .map(|o| format!(", jobs {o}"))
+        .unwrap_or_default();
+    let block = popup(format!("Trends: the last hour, newest right{order}"), t);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let label = 11usize;
