@@ -548,6 +548,9 @@ fn fit(columns: &[Column], room: u16) -> Vec<usize> {
 
 /// The first row to show so that `selected` is on screen, and the window's rows.
 fn window(len: usize, selected: Option<usize>, height: usize) -> (usize, usize) {
+    // A pane with no room still has the selected row as its first (a terminal a few lines
+    // high must not panic).
+    let height = height.max(1);
     let sel = selected.unwrap_or(0);
     let offset = if sel >= height { sel + 1 - height } else { 0 };
     (offset, (offset + height).min(len))
@@ -601,7 +604,8 @@ fn draw_table(
     if focused {
         table = table.row_highlight_style(t.selected());
     }
-    let mut table_state = TableState::default().with_selected(selected.map(|s| s - offset));
+    let mut table_state =
+        TableState::default().with_selected(selected.map(|s| s.saturating_sub(offset)));
     frame.render_stateful_widget(table, inner, &mut table_state);
 }
 
@@ -2247,6 +2251,61 @@ mod tests {
         assert!(no_colors, "a colour was drawn without colour");
         let buffer = colored.backend().buffer();
         assert!(buffer.content.iter().any(|c| c.fg == Color::Yellow));
+    }
+
+    /// No view panics, whatever the terminal's size: a panic would take the dashboard down
+    /// in the middle of an incident.
+    #[test]
+    fn every_view_draws_at_any_size() {
+        use belfry::model::ExecutionStatus::*;
+        let mut base = healthy_state();
+        crate::fixtures::troubled(&mut base);
+        let mut views: Vec<State> = Vec::new();
+        let keys: &[&[KeyCode]] = &[
+            &[],
+            &[KeyCode::Char('z')],
+            &[KeyCode::Char('?')],
+            &[KeyCode::Char('p')],
+            &[KeyCode::Char('T')],
+            &[KeyCode::Enter],
+            &[KeyCode::Char('d')],
+            &[KeyCode::Char('/'), KeyCode::Char('(')],
+            &[KeyCode::Tab, KeyCode::Char('f')],
+            &[KeyCode::Tab, KeyCode::Char('r'), KeyCode::Char('y')],
+        ];
+        for ks in keys {
+            let mut state = base.clone();
+            for k in *ks {
+                press(&mut state, *k);
+            }
+            views.push(state);
+        }
+        // A job's details with a long, wide output.
+        let mut details = base.clone();
+        details.ui.focus = Pane::Jobs;
+        press(&mut details, KeyCode::Char('G'));
+        press(&mut details, KeyCode::Char('f'));
+        let mut failed = crate::fixtures::execution("report", "node-b", Failed, 100);
+        failed.output = format!("{}\n", "é".repeat(500)).repeat(50);
+        details.apply(Update::JobDetail {
+            at: now(),
+            job: "report".into(),
+            runs: Ok(vec![failed]),
+        });
+        views.push(details);
+        for state in &views {
+            for (w, h) in [
+                (1, 1),
+                (5, 3),
+                (12, 6),
+                (30, 9),
+                (48, 14),
+                (80, 24),
+                (250, 70),
+            ] {
+                draw(state, w, h, &COLOR);
+            }
+        }
     }
 
     #[test]
