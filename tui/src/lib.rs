@@ -237,10 +237,13 @@ async fn main_loop(
                     let under = view::hit(&state, size, mouse.column, mouse.row);
                     let now = Utc::now();
                     let command = match mouse.kind {
-                        MouseEventKind::Down(MouseButton::Left) => match under {
-                            Some((pane, row)) => state.click(pane, row, now),
-                            None => None,
-                        },
+                        MouseEventKind::Down(MouseButton::Left) => {
+                            match (view::hit_overlay(&state, size, mouse.column, mouse.row, now), under) {
+                                (Some(row), _) => state.click_overlay(row, now),
+                                (None, Some((pane, row))) => state.click(pane, row, now),
+                                (None, None) => None,
+                            }
+                        }
                         MouseEventKind::ScrollDown => state.wheel(under.map(|u| u.0), true, now),
                         MouseEventKind::ScrollUp => state.wheel(under.map(|u| u.0), false, now),
                         _ => continue,

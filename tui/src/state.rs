@@ -1286,6 +1286,20 @@ impl State {
         }
     }
 
+    /// A click on row `row` of the problems or trends view: selects it; a click on the row
+    /// already selected opens it.
+    pub fn click_overlay(&mut self, row: usize, now: DateTime<Utc>) -> Option<Command> {
+        let selected = match &mut self.ui.overlay {
+            Overlay::Problems { selected } | Overlay::Trends { selected } => selected,
+            _ => return None,
+        };
+        if *selected == row {
+            return self.act(Action::Details, now);
+        }
+        *selected = row;
+        None
+    }
+
     /// The wheel: over a pane of the main screen it moves that pane's selection; over an
     /// overlay it scrolls what it shows (a job's output by three lines).
     pub fn wheel(&mut self, pane: Option<Pane>, down: bool, now: DateTime<Utc>) -> Option<Command> {
@@ -2502,6 +2516,20 @@ mod tests {
         assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
         assert_eq!(state.click(Pane::Jobs, Some(1), now()), None);
         assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
+    }
+
+    #[test]
+    fn a_click_in_the_problems_view_selects_and_a_second_opens() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Char('p'));
+        assert_eq!(state.click_overlay(3, now()), None);
+        assert!(matches!(
+            state.ui.overlay,
+            Overlay::Problems { selected: 3 }
+        ));
+        assert_eq!(state.click_overlay(3, now()), None);
+        assert!(matches!(&state.ui.overlay, Overlay::NodeDetails { name, .. } if name == "node-c"));
     }
 
     #[test]

@@ -391,6 +391,31 @@ pub fn hit(state: &State, size: Rect, x: u16, y: u16) -> Option<(Pane, Option<us
     Some((pane, (row < end).then_some(row)))
 }
 
+/// The row of the problems or trends view under (`x`, `y`), if one is open and a row is
+/// there: the same geometry as they are drawn with.
+pub fn hit_overlay(state: &State, size: Rect, x: u16, y: u16, now: DateTime<Utc>) -> Option<usize> {
+    let [_, body, _] = screen_areas(size);
+    let inner = Block::bordered().inner(body);
+    let (selected, len, skip) = match state.ui.overlay {
+        // A header line.
+        Overlay::Problems { selected } => (selected, state.sorted_problems(now).len(), 1),
+        // Four trend lines, a blank one and a header line.
+        Overlay::Trends { selected } => (selected, state.visible_job_indices().len(), 6),
+        _ => return None,
+    };
+    let first = inner.y + skip;
+    if !inner.contains(ratatui::layout::Position { x, y }) || y < first {
+        return None;
+    }
+    let (offset, end) = window(
+        len,
+        state.selected_in(len, selected),
+        inner.height.saturating_sub(skip) as usize,
+    );
+    let row = offset + (y - first) as usize;
+    (row < end).then_some(row)
+}
+
 fn render_body(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
     let (panes, side) = body_layout(state, area);
     for (pane, r) in panes {
@@ -2104,6 +2129,21 @@ mod tests {
         // Zoomed, the whole body is the focused pane.
         press(&mut state, KeyCode::Char('z'));
         assert_eq!(hit(&state, size, 3, 20).map(|h| h.0), Some(Pane::Nodes));
+        // In the problems view, a click on the selected problem opens it; below the last
+        // row there is nothing.
+        press(&mut state, KeyCode::Char('z'));
+        press(&mut state, KeyCode::Char('p'));
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        let y = screen.lines().position(|l| l.contains(" report ")).unwrap() as u16;
+        let row = hit_overlay(&state, size, 10, y, now()).unwrap();
+        assert_eq!(state.sorted_problems(now())[row].subject_name(), "report");
+        assert_eq!(hit_overlay(&state, size, 10, y + 1, now()), None);
+        assert!(matches!(
+            state.click_overlay(row, now()),
+            Some(crate::state::Command::WatchJob(Some(_)))
+        ));
+        press(&mut state, KeyCode::Esc);
+        press(&mut state, KeyCode::Char('z'));
         // m gives the mouse back to the terminal, and takes it again.
         assert_eq!(
             press(&mut state, KeyCode::Char('m')),
