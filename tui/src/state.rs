@@ -336,6 +336,8 @@ pub struct JobRow {
     pub running: usize,
     /// Its newest outcomes, oldest first (see [`State::outcome_strip`]).
     pub recent: String,
+    /// Its worst launch lateness in the last hour, or how long its next run is overdue.
+    pub late: Duration,
 }
 
 /// What the header says of the leader.
@@ -1174,6 +1176,7 @@ impl State {
             hour: self.hour_stats.get(&j.name).copied(),
             running,
             recent: self.outcome_strip(&j.name),
+            late: self.job_lateness(i),
         }
     }
 

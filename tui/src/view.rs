@@ -912,6 +912,11 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
             drop_rank: 1,
         },
         Column {
+            title: "Late",
+            width: 5,
+            drop_rank: 3,
+        },
+        Column {
             title: "Run",
             width: 3,
             drop_rank: 0,
@@ -987,6 +992,7 @@ fn job_cells(
         Cell::from(j.success_count.to_string()),
         Cell::from(j.error_count.to_string()),
         Cell::from(Span::styled(hour, hour_style)),
+        Cell::from(Span::styled(late_text(j.late), late_style(j.late, t))),
         Cell::from(j.running.to_string()),
     ];
     let style = if j.disabled { t.dim() } else { Style::new() };
@@ -1032,6 +1038,11 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
             width: 5,
             drop_rank: 2,
         },
+        Column {
+            title: "Late",
+            width: 5,
+            drop_rank: 3,
+        },
     ];
     let height = area.height.saturating_sub(2) as usize;
     let selected = state.selected(Pane::Executions, feed.len());
@@ -1052,6 +1063,23 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
         focused,
         t,
     );
+}
+
+/// A launch lateness: `-` under a second (on time), else its length.
+fn late_text(late: Duration) -> String {
+    if late < Duration::seconds(1) {
+        "-".into()
+    } else {
+        age_text(late)
+    }
+}
+
+fn late_style(late: Duration, t: &Theme) -> Style {
+    if late >= crate::problems::LATE_AFTER {
+        t.warn()
+    } else {
+        Style::new()
+    }
 }
 
 fn run_style(status: ExecutionStatus, t: &Theme) -> Style {
@@ -1085,6 +1113,10 @@ fn run_cells(
         Cell::from(node),
         Cell::from(Span::styled(status, run_style(r.status, t))),
         Cell::from(took),
+        {
+            let late = crate::sort::launch_lateness(r).unwrap_or_default();
+            Cell::from(Span::styled(late_text(late), late_style(late, t)))
+        },
     ];
     (cells, Style::new())
 }
