@@ -957,6 +957,8 @@ fn job_cells(
         "held".to_string()
     } else {
         match j.next {
+            // Past and not moved on: the read is old or the launch is late; no countdown.
+            Some(n) if n < now => format!("{} ago", age_text(now - n)),
             Some(n) if n - now < Duration::hours(1) => {
                 format!("in {}", age_text((n - now).max(Duration::zero())))
             }
@@ -2378,6 +2380,17 @@ mod tests {
                 draw(state, w, h, &COLOR);
             }
         }
+    }
+
+    /// A next run already past (an old read, or a late launch) is not a countdown at 0.
+    #[test]
+    fn a_next_run_in_the_past_shows_no_countdown() {
+        let mut state = healthy_state();
+        state.jobs[0].next = now() - Duration::seconds(12);
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        let backup = screen.lines().find(|l| l.starts_with("\"backup ")).unwrap();
+        assert!(backup.contains("12s ago"), "{backup}");
+        assert!(!backup.contains("in 0ms"), "{backup}");
     }
 
     #[test]
