@@ -1,14 +1,15 @@
 //! `belfry top` end to end: the real binary, in a real terminal (tmux), against three real
 //! servers. The leader is SIGKILLed while the dashboard reads from it: the screen must move to
-//! a survivor, name the new leader and show the failure tolerance dropping from 1 to 0. Then a
-//! SIGTERM must give the terminal back as it was. The screen is read with `tmux capture-pane`
+//! a survivor, name the new leader and show the failure tolerance dropping from 1 to 0; `p`
+//! must list the dead server as a problem, and Esc must not quit. Then a SIGTERM must give the
+//! terminal back as it was. The screen is read with `tmux capture-pane`
 //! until it shows what is expected or a deadline passes.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::cluster::three_servers_with;
-use crate::support::{BIN, cli};
+use crate::support::{BIN, Node, cli, shell_job};
 
 /// A tmux server of its own (its own socket), so the test touches no one else's sessions;
 /// killed, with everything in it, when dropped.
@@ -56,6 +57,17 @@ impl Tmux {
             .output()
             .unwrap();
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types `keys` into the pane (tmux key names: `p`, `Escape`).
+    fn keys(&self, keys: &[&str]) {
+        let out = self
+            .command()
+            .args(["send-keys", "-t", &self.session])
+            .args(keys)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "tmux send-keys {keys:?} failed");
     }
 
     /// The pid of the process the pane runs (the `sh`).
@@ -188,6 +200,32 @@ async fn top_follows_a_leader_failover_and_restores_the_terminal() {
     )
     .await;
 
+    // p from the main screen: the problems view names the dead server first.
+    tmux.keys(&["p"]);
+    tmux.wait_for(
+        "the problems view to list the killed leader as down",
+        Duration::from_secs(10),
+        |s| {
+            s.contains("Problems (")
+                && s.lines()
+                    .any(|l| l.contains("down") && l.contains(&format!("{leader_name} ")))
+        },
+    )
+    .await;
+    // Esc closes it; Esc again on the main screen does not quit (q would).
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("the main screen again", Duration::from_secs(10), |s| {
+        !s.contains("Problems (") && s.contains(" Nodes (")
+    })
+    .await;
+    tmux.keys(&["Escape"]);
+    tmux.wait_for(
+        "the dashboard to say that q quits",
+        Duration::from_secs(10),
+        |s| s.contains("q quits") && s.contains(" Nodes ("),
+    )
+    .await;
+
     // SIGTERM: the dashboard leaves, and the terminal is back in cooked mode with echo.
     let top = children(tmux.pane_pid());
     assert_eq!(
@@ -213,6 +251,65 @@ async fn top_follows_a_leader_failover_and_restores_the_terminal() {
     assert!(
         !restored.contains("Voters "),
         "the dashboard's screen is still shown:\n{restored}"
+    );
+}
+
+/// A job failed once, then succeeded: `f` on it shows the failure's output (the error line,
+/// without scrolling), not the newest run's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn top_shows_a_jobs_last_failure_not_its_newest_run() {
+    let node = Node::start(&[]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran-once");
+    let command = format!(
+        "if [ -e {m} ]; then echo all good; else touch {m}; \
+         for i in $(seq 1 60); do echo step $i; done; \
+         echo 'Error: disk full on /data' >&2; exit 3; fi",
+        m = marker.display()
+    );
+    let client = node.client();
+    client
+        .put_job(&shell_job("flaky", "@manually", &command))
+        .await
+        .unwrap();
+    client.run_job("flaky").await.unwrap();
+    node.wait_finished("flaky", 1, Duration::from_secs(30))
+        .await;
+    client.run_job("flaky").await.unwrap();
+    let runs = node
+        .wait_finished("flaky", 2, Duration::from_secs(30))
+        .await;
+    assert!(
+        runs.iter().any(|e| e.exit_code == Some(3)) && runs.iter().any(|e| e.success),
+        "{runs:?}"
+    );
+
+    let script = format!("{BIN} top --http-addr={}; exec sleep 600", node.addr());
+    let tmux = Tmux::start("top-failure", 100, 30, &script);
+    tmux.wait_for(
+        "the job and its executions to be read",
+        Duration::from_secs(30),
+        |s| {
+            s.lines()
+                .any(|l| l.starts_with("flaky ") && l.contains("50%"))
+        },
+    )
+    .await;
+    tmux.keys(&["Tab", "f"]);
+    let screen = tmux
+        .wait_for(
+            "the failure's output with its error line",
+            Duration::from_secs(20),
+            |s| s.contains("Error: disk full on /data"),
+        )
+        .await;
+    assert!(screen.contains("failed, exit 3"), "{screen}");
+    assert!(
+        // The newest run's output ("all good") is not the one shown.
+        !screen
+            .lines()
+            .any(|l| l.trim_matches(|c| c == '│' || c == ' ') == "all good"),
+        "the newest run's output:\n{screen}"
     );
 }
 

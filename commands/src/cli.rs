@@ -683,8 +683,9 @@ impl ArchiveKey {
 /// server if that node stops answering.
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Keys: ? help, tab panes, ↑↓/jk move, / filter, enter details, \
-r run, t toggle, d demote (each asks first), q or esc quit."
+    after_help = "Keys: ? help, p problems, T trends, tab panes, ↑↓/jk move, / filter, \
+s/S sort, enter details (on an execution: its output), f a job's last failure, z zoom, \
+m mouse on/off, r run, t toggle, d demote (each asks first), esc closes a view, q quits."
 )]
 pub struct TopArgs {
     /// Time between reads of the cluster's state (jobs: twice that; node load: ten times)

@@ -23,7 +23,7 @@ use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::MissedTickBehavior;
 
-use crate::state::{ClusterRead, Command, ExecutionsRead, Update, http_addr_of};
+use crate::state::{ClusterRead, Command, ExecutionsRead, Update, Watch, http_addr_of, is_failure};
 
 /// Jobs whose executions are read in one jobs round, at most.
 const EXECUTION_READS_PER_ROUND: usize = 50;
@@ -31,12 +31,18 @@ const EXECUTION_READS_PER_ROUND: usize = 50;
 const PARALLEL_READS: usize = 8;
 /// Executions read per job: enough for the last hour's rate of a job run every minute.
 const EXECUTIONS_PER_JOB: usize = 60;
+/// At most this many executions read for one job whose newest [`EXECUTIONS_PER_JOB`] all
+/// fall in the last hour (a job run more often than every minute), so that its rate and
+/// trends cover the whole hour from the first screen.
+const HOUR_OF_EXECUTIONS: usize = 1200;
 /// Executions read beyond those a changed job's counts say finished.
 const NEWEST_SLACK: usize = 3;
 /// Executions (with output) shown in a job's details.
 const DETAIL_EXECUTIONS: usize = 20;
 /// Output kept per execution in a job's details.
 const DETAIL_OUTPUT_BYTES: usize = 8 * 1024;
+/// How far back the last failure is looked for when none is among the newest executions.
+const FAILURE_SEARCH: usize = 500;
 /// A run, toggle or demotion may take this long (a run answers once the job finished).
 const ACTION_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -61,8 +67,8 @@ struct Shared {
     known: Mutex<Vec<String>>,
     /// Live members and their API addresses, for the load reads.
     members: Mutex<Vec<(String, String)>>,
-    /// The job whose details are open.
-    watched: Mutex<Option<String>>,
+    /// The job whose details are open, and the execution picked there.
+    watched: Mutex<Option<Watch>>,
     /// Wakes the jobs loop when a job's details open.
     wake_jobs: Notify,
     updates: mpsc::UnboundedSender<Update>,
@@ -123,7 +129,7 @@ impl Fetcher {
     pub fn command(&self, command: Command) {
         let shared = self.shared.clone();
         match command {
-            Command::Quit => {}
+            Command::Quit | Command::Mouse(_) => {}
             Command::WatchJob(job) => {
                 *shared.watched.lock().expect("watched lock") = job;
                 shared.wake_jobs.notify_one();
@@ -143,6 +149,7 @@ impl Fetcher {
                         at: Utc::now(),
                         what: format!("run job {name}"),
                         result,
+                        run_of: Some(name),
                     });
                     shared.wake_jobs.notify_one();
                 });
@@ -159,6 +166,7 @@ impl Fetcher {
                         at: Utc::now(),
                         what: format!("toggle job {name}"),
                         result,
+                        run_of: None,
                     });
                     shared.wake_jobs.notify_one();
                 });
@@ -171,6 +179,7 @@ impl Fetcher {
                         at: Utc::now(),
                         what: format!("demote {node}"),
                         result,
+                        run_of: None,
                     });
                 });
             }
@@ -335,6 +344,7 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
     // Per job, the fingerprint its executions were last read at.
     let mut read_at: HashMap<String, Fingerprint> = HashMap::new();
+    let mut first_round = true;
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -345,14 +355,11 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
         }
         let client = shared.current();
         let watched = shared.watched.lock().expect("watched lock").clone();
-        if let Some(name) = watched {
-            let runs = client
-                .recent_executions(&name, DETAIL_EXECUTIONS, DETAIL_OUTPUT_BYTES)
-                .await
-                .map_err(|e| short_error(&e));
+        if let Some(watch) = watched {
+            let runs = detail_read(&client, &watch).await;
             shared.send(Update::JobDetail {
                 at: Utc::now(),
-                job: name,
+                job: watch.job,
                 runs,
             });
         }
@@ -385,11 +392,17 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
                 None => unread.push((j.name.clone(), now, EXECUTIONS_PER_JOB)),
             }
         }
-        let todo: Vec<(String, Fingerprint, usize)> = changed
-            .into_iter()
-            .chain(unread)
-            .take(EXECUTION_READS_PER_ROUND)
-            .collect();
+        // The first round reads every job's recent history, once, so that the last hour's
+        // rates and trends are right on the first screen; later rounds read what changed,
+        // a budget at a time.
+        let budget = if first_round {
+            usize::MAX
+        } else {
+            EXECUTION_READS_PER_ROUND
+        };
+        first_round = false;
+        let todo: Vec<(String, Fingerprint, usize)> =
+            changed.into_iter().chain(unread).take(budget).collect();
         shared.send(Update::Jobs {
             at: Utc::now(),
             jobs,
@@ -405,7 +418,18 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
             let newest = newest.min(EXECUTIONS_PER_JOB);
             reads.spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                let runs = client.recent_executions(&name, newest, 0).await;
+                let mut newest = newest;
+                let mut runs = client.recent_executions(&name, newest, 0).await;
+                // A full read that does not reach an hour back: the rest of the hour too.
+                let hour_ago = Utc::now() - chrono::Duration::hours(1);
+                if newest == EXECUTIONS_PER_JOB
+                    && let Ok(list) = &runs
+                    && list.len() == newest
+                    && list.last().is_some_and(|e| e.started_at > hour_ago)
+                {
+                    newest = HOUR_OF_EXECUTIONS;
+                    runs = client.recent_executions(&name, newest, 0).await;
+                }
                 (name, fingerprint, newest, runs)
             });
         }
@@ -419,7 +443,7 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
                 read_at.insert(name.clone(), fingerprint);
                 runs.push(ExecutionsRead {
                     job: name,
-                    complete: newest == EXECUTIONS_PER_JOB || executions.len() < newest,
+                    complete: newest >= EXECUTIONS_PER_JOB || executions.len() < newest,
                     executions,
                 });
             }
@@ -431,6 +455,54 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
             });
         }
     }
+}
+
+/// The executions of the job whose details are open, newest first and with their output;
+/// plus the one picked there and the newest failure when asked for, however old.
+async fn detail_read(
+    client: &Client,
+    watch: &Watch,
+) -> Result<Vec<belfry::model::Execution>, String> {
+    let job = watch.job.as_str();
+    let mut runs = client
+        .recent_executions(job, DETAIL_EXECUTIONS, DETAIL_OUTPUT_BYTES)
+        .await
+        .map_err(|e| short_error(&e))?;
+    let mut wanted = watch.execution.clone();
+    if watch.last_failure && !runs.iter().any(|e| is_failure(e.status)) {
+        // Only the ids (no output) of older ones, then the failure itself with its output.
+        if let Ok(older) = client.recent_executions(job, FAILURE_SEARCH, 0).await {
+            wanted = older
+                .iter()
+                .find(|e| is_failure(e.status))
+                .map(|e| e.id.clone())
+                .or(wanted);
+        }
+    }
+    if let Some(id) = wanted
+        && !runs.iter().any(|e| e.id == id)
+        && let Ok(mut e) = client.execution(job, &id).await
+    {
+        if keep_tail(&mut e.output, DETAIL_OUTPUT_BYTES) {
+            e.output_truncated = true;
+        }
+        runs.push(e);
+        runs.sort_by_key(|e| std::cmp::Reverse(e.started_at));
+    }
+    Ok(runs)
+}
+
+/// Cuts `text` to its last `max` bytes, at a character boundary; says whether it cut.
+fn keep_tail(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mut cut = text.len() - max;
+    while !text.is_char_boundary(cut) {
+        cut += 1;
+    }
+    text.drain(..cut);
+    true
 }
 
 async fn stats_loop(shared: Arc<Shared>, every: Duration) {

@@ -270,3 +270,73 @@ pub fn after_failover(state: &mut State) {
     read.via = "10.0.0.2:8080".into();
     state.apply(Update::Cluster { at, read });
 }
+
+/// The same cluster after node-a and node-b died: node-c answers alone and still names the
+/// dead node-a as the leader (it has not noticed yet).
+pub fn quorum_lost(state: &mut State) {
+    let at = now() - secs(1) + Duration::milliseconds(500);
+    let mut h = health(
+        "node-a",
+        vec![
+            server("node-a", true, false, 4000),
+            server("node-b", false, false, 3900),
+            server("node-c", false, true, 20),
+        ],
+        7,
+    );
+    h.healthy = false;
+    let mut read = cluster_read(
+        h,
+        vec![
+            member("node-a", "10.0.0.1", true, "failed"),
+            member("node-b", "10.0.0.2", true, "failed"),
+            member("node-c", "10.0.0.3", true, "alive"),
+            member("worker-1", "10.0.0.9", false, "alive"),
+        ],
+    );
+    read.via = "10.0.0.3:8080".into();
+    state.apply(Update::Cluster { at, read });
+}
+
+/// After the failover, with more wrong: node-c's clock 900 ms ahead (bound 500 ms), four
+/// launches waiting on worker-1, a tick of backup missed and one launched 45 s late.
+pub fn troubled(state: &mut State) {
+    after_failover(state);
+    let at = now() - secs(1) + Duration::milliseconds(600);
+    let mut read = state
+        .cluster
+        .clone()
+        .map(|c| ClusterRead {
+            via: c.via,
+            health: Ok(c.health),
+            members: c.members,
+            running: c.running,
+        })
+        .expect("a cluster");
+    if let Ok(h) = read.health.as_mut() {
+        h.max_clock_offset_ms = Some(500);
+        h.launch_backlog.insert("worker-1".into(), 4);
+        for s in &mut h.servers {
+            s.clock_offset_ms = Some(match s.node.as_str() {
+                "node-c" => 900,
+                "node-b" => -3,
+                _ => 12,
+            });
+        }
+    }
+    state.apply(Update::Cluster { at, read });
+    let mut late = execution("backup", "worker-1", ExecutionStatus::Success, 20);
+    late.scheduled_at = late.started_at - secs(45);
+    state.apply(Update::Executions {
+        at,
+        runs: vec![ExecutionsRead {
+            job: "backup".into(),
+            executions: vec![
+                late,
+                execution("backup", "worker-1", ExecutionStatus::Success, 40),
+                execution("backup", "", ExecutionStatus::Missed, 50),
+            ],
+            complete: false,
+        }],
+    });
+}

@@ -20,6 +20,20 @@ pub enum Action {
     Bottom,
     Filter,
     Details,
+    /// A job's newest failed or missed execution, with its output.
+    LastFailure,
+    /// The problems view, from anywhere.
+    Problems,
+    /// The trends view.
+    Trends,
+    /// The focused pane fills the body, or no longer.
+    Zoom,
+    /// Mouse capture on or off.
+    Mouse,
+    /// The focused pane's next sort key.
+    Sort,
+    /// The focused pane's order, the other way.
+    Reverse,
     RunJob,
     ToggleJob,
     Demote,
@@ -51,6 +65,10 @@ pub enum Scope {
     NodeDetails,
     /// The help screen.
     Help,
+    /// The problems view.
+    Problems,
+    /// The trends view.
+    Trends,
     /// A confirmation question.
     Confirm,
     /// Typing a filter (every other key is text).
@@ -112,7 +130,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Cancel,
         scope: Scope::Filter,
         short: "cancel",
-        long: "Drop it",
+        long: "Back to the filter before",
         bar: Some("esc"),
     },
     Binding {
@@ -134,6 +152,150 @@ pub const BINDINGS: &[Binding] = &[
         bar: Some("n/esc"),
     },
     Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Details,
+        scope: Scope::Problems,
+        short: "open",
+        long: "Open it (a failed job: why)",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Problems,
+        short: "move",
+        long: "Row above",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Problems,
+        short: "move",
+        long: "Row below",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc), ch('q'), ch('p')],
+        label: "esc",
+        action: Action::Back,
+        scope: Scope::Problems,
+        short: "close",
+        long: "Back to the panes",
+        bar: Some("esc"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "enter",
+        action: Action::Details,
+        scope: Scope::Trends,
+        short: "job",
+        long: "The job's details",
+        bar: Some("enter"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Trends,
+        short: "move",
+        long: "Job above",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Trends,
+        short: "move",
+        long: "Job below",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::Problems,
+        scope: Scope::Trends,
+        short: "problems",
+        long: "Problems view",
+        bar: Some("p"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc), ch('q'), ch('T')],
+        label: "esc",
+        action: Action::Back,
+        scope: Scope::Trends,
+        short: "close",
+        long: "Back to the panes",
+        bar: Some("esc"),
+    },
+    Binding {
+        keys: &[ch('s')],
+        label: "s",
+        action: Action::Sort,
+        scope: Scope::Problems,
+        short: "sort",
+        long: "Sort: severity, kind, subject",
+        bar: Some("s/S"),
+    },
+    Binding {
+        keys: &[ch('S')],
+        label: "S",
+        action: Action::Reverse,
+        scope: Scope::Problems,
+        short: "reverse",
+        long: "Reverse the order",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('s')],
+        label: "s",
+        action: Action::Sort,
+        scope: Scope::Trends,
+        short: "sort",
+        long: "Sort the jobs (as the pane)",
+        bar: Some("s/S"),
+    },
+    Binding {
+        keys: &[ch('S')],
+        label: "S",
+        action: Action::Reverse,
+        scope: Scope::Trends,
+        short: "reverse",
+        long: "Reverse the order",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::Problems,
+        scope: Scope::Details,
+        short: "problems",
+        long: "Problems view",
+        bar: Some("p"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::Help,
+        short: "scroll",
+        long: "Scroll up",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::Help,
+        short: "scroll",
+        long: "Scroll down",
+        bar: None,
+    },
+    Binding {
         keys: &[ch('?'), key(KeyCode::Esc), ch('q'), key(KeyCode::Enter)],
         label: "esc",
         action: Action::Back,
@@ -146,7 +308,70 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[key(KeyCode::Up), ch('k')],
         label: "↑/k",
         action: Action::Up,
-        scope: Scope::Details,
+        scope: Scope::JobDetails,
+        short: "pick run",
+        long: "Newer execution",
+        bar: Some("↑↓/jk"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Down), ch('j')],
+        label: "↓/j",
+        action: Action::Down,
+        scope: Scope::JobDetails,
+        short: "pick run",
+        long: "Older execution",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::PageUp), ctrl('u')],
+        label: "pgup",
+        action: Action::PageUp,
+        scope: Scope::JobDetails,
+        short: "output",
+        long: "Output: page up",
+        bar: Some("pgup/dn"),
+    },
+    Binding {
+        keys: &[key(KeyCode::PageDown), ctrl('d')],
+        label: "pgdn",
+        action: Action::PageDown,
+        scope: Scope::JobDetails,
+        short: "output",
+        long: "Output: page down",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::Home), ch('g')],
+        label: "g",
+        action: Action::Top,
+        scope: Scope::JobDetails,
+        short: "start",
+        long: "Output: its start",
+        bar: None,
+    },
+    Binding {
+        keys: &[key(KeyCode::End), ch('G')],
+        label: "G",
+        action: Action::Bottom,
+        scope: Scope::JobDetails,
+        short: "end",
+        long: "Output: its end",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('f')],
+        label: "f",
+        action: Action::LastFailure,
+        scope: Scope::JobDetails,
+        short: "last failure",
+        long: "Its last failure",
+        bar: Some("f"),
+    },
+    Binding {
+        keys: &[key(KeyCode::Up), ch('k')],
+        label: "↑/k",
+        action: Action::Up,
+        scope: Scope::NodeDetails,
         short: "scroll",
         long: "Scroll up",
         bar: Some("↑↓/jk"),
@@ -155,7 +380,7 @@ pub const BINDINGS: &[Binding] = &[
         keys: &[key(KeyCode::Down), ch('j')],
         label: "↓/j",
         action: Action::Down,
-        scope: Scope::Details,
+        scope: Scope::NodeDetails,
         short: "scroll",
         long: "Scroll down",
         bar: None,
@@ -195,6 +420,69 @@ pub const BINDINGS: &[Binding] = &[
         short: "close",
         long: "Close the details",
         bar: Some("esc"),
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::Problems,
+        scope: Scope::Main,
+        short: "problems",
+        long: "Problems view",
+        bar: Some("p"),
+    },
+    Binding {
+        keys: &[ch('/')],
+        label: "/",
+        action: Action::Filter,
+        scope: Scope::Main,
+        short: "filter",
+        long: "Filter rows (regex)",
+        bar: Some("/"),
+    },
+    Binding {
+        keys: &[ch('s')],
+        label: "s",
+        action: Action::Sort,
+        scope: Scope::Main,
+        short: "sort",
+        long: "Sort by the next column",
+        bar: Some("s/S"),
+    },
+    Binding {
+        keys: &[ch('S')],
+        label: "S",
+        action: Action::Reverse,
+        scope: Scope::Main,
+        short: "reverse",
+        long: "Reverse the order",
+        bar: None,
+    },
+    Binding {
+        keys: &[ch('T')],
+        label: "T",
+        action: Action::Trends,
+        scope: Scope::Main,
+        short: "trends",
+        long: "Trends of the last hour",
+        bar: Some("T"),
+    },
+    Binding {
+        keys: &[ch('z')],
+        label: "z",
+        action: Action::Zoom,
+        scope: Scope::Main,
+        short: "zoom",
+        long: "Zoom the pane, or unzoom",
+        bar: Some("z"),
+    },
+    Binding {
+        keys: &[ch('m')],
+        label: "m",
+        action: Action::Mouse,
+        scope: Scope::Main,
+        short: "mouse",
+        long: "Mouse on/off (off: copy text)",
+        bar: None,
     },
     Binding {
         keys: &[key(KeyCode::Tab)],
@@ -269,15 +557,6 @@ pub const BINDINGS: &[Binding] = &[
         bar: None,
     },
     Binding {
-        keys: &[ch('/')],
-        label: "/",
-        action: Action::Filter,
-        scope: Scope::Main,
-        short: "filter",
-        long: "Filter rows (regex)",
-        bar: Some("/"),
-    },
-    Binding {
         keys: &[key(KeyCode::Enter)],
         label: "enter",
         action: Action::Details,
@@ -305,6 +584,15 @@ pub const BINDINGS: &[Binding] = &[
         bar: Some("enter"),
     },
     Binding {
+        keys: &[ch('f')],
+        label: "f",
+        action: Action::LastFailure,
+        scope: Scope::Pane(Pane::Jobs),
+        short: "last failure",
+        long: "Its last failure's output",
+        bar: Some("f"),
+    },
+    Binding {
         keys: &[ch('r')],
         label: "r",
         action: Action::RunJob,
@@ -327,9 +615,18 @@ pub const BINDINGS: &[Binding] = &[
         label: "enter",
         action: Action::Details,
         scope: Scope::Pane(Pane::Executions),
-        short: "job",
-        long: "The execution's job",
+        short: "output",
+        long: "This execution's output",
         bar: Some("enter"),
+    },
+    Binding {
+        keys: &[ch('f')],
+        label: "f",
+        action: Action::LastFailure,
+        scope: Scope::Pane(Pane::Executions),
+        short: "last failure",
+        long: "Its job's last failure",
+        bar: Some("f"),
     },
     Binding {
         keys: &[key(KeyCode::Esc)],
@@ -337,7 +634,7 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::Back,
         scope: Scope::Main,
         short: "clear",
-        long: "Clear filter, or quit",
+        long: "Clear the filter",
         bar: None,
     },
     Binding {
@@ -395,10 +692,28 @@ pub fn action_for(event: &KeyEvent, scope: Scope) -> Option<Action> {
         .map(|b| b.action)
 }
 
-/// The help bar: `(keys, what)` for the bindings in force, one entry per action.
-pub fn help_bar(scope: Scope, read_only: bool) -> Vec<(&'static str, &'static str)> {
+/// One entry of the help bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarEntry {
+    pub keys: &'static str,
+    pub what: &'static str,
+    /// Kept however narrow the screen: how to get help, quit, leave or answer.
+    pub essential: bool,
+}
+
+/// The help bar: the bindings in force, one entry per action, most specific first.
+pub fn help_bar(scope: Scope, read_only: bool) -> Vec<BarEntry> {
     bindings(scope, read_only)
-        .filter_map(|b| b.bar.map(|label| (label, b.short)))
+        .filter_map(|b| {
+            b.bar.map(|keys| BarEntry {
+                keys,
+                what: b.short,
+                essential: matches!(
+                    b.action,
+                    Action::Help | Action::Quit | Action::Back | Action::Confirm | Action::Cancel
+                ),
+            })
+        })
         .collect()
 }
 
@@ -458,12 +773,18 @@ mod tests {
 
     #[test]
     fn the_help_bar_follows_the_focus_and_read_only() {
-        let jobs = help_bar(Scope::Pane(Pane::Jobs), false);
+        let pairs = |scope, read_only| -> Vec<(&str, &str)> {
+            help_bar(scope, read_only)
+                .into_iter()
+                .map(|e| (e.keys, e.what))
+                .collect()
+        };
+        let jobs = pairs(Scope::Pane(Pane::Jobs), false);
         assert!(jobs.contains(&("r", "run")) && jobs.contains(&("t", "toggle")));
         assert!(!jobs.iter().any(|(k, _)| *k == "d"));
-        let nodes = help_bar(Scope::Pane(Pane::Nodes), false);
+        let nodes = pairs(Scope::Pane(Pane::Nodes), false);
         assert!(nodes.contains(&("d", "demote")));
-        let read_only = help_bar(Scope::Pane(Pane::Jobs), true);
+        let read_only = pairs(Scope::Pane(Pane::Jobs), true);
         assert!(!read_only.iter().any(|(k, _)| *k == "r" || *k == "t"));
         assert!(read_only.contains(&("q", "quit")));
     }

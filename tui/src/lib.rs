@@ -10,7 +10,10 @@
 
 pub mod fetch;
 pub mod keys;
+pub mod problems;
+pub mod sort;
 pub mod state;
+pub mod trends;
 pub mod view;
 
 #[cfg(test)]
@@ -22,7 +25,9 @@ use std::time::Duration;
 use chrono::{Offset, Utc};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{
+    self, DisableMouseCapture, EnableMouseCapture, Event, KeyEventKind, MouseButton, MouseEventKind,
+};
 use ratatui::crossterm::{cursor, execute, terminal};
 use tokio::sync::mpsc;
 
@@ -89,7 +94,12 @@ pub fn run(options: Options) -> Result<(), TopError> {
 fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
     terminal::enable_raw_mode()?;
     let mut stdout = std::io::stdout();
-    if let Err(e) = execute!(stdout, terminal::EnterAlternateScreen, cursor::Hide) {
+    if let Err(e) = execute!(
+        stdout,
+        terminal::EnterAlternateScreen,
+        cursor::Hide,
+        EnableMouseCapture
+    ) {
         leave();
         return Err(e);
     }
@@ -99,12 +109,23 @@ fn enter() -> std::io::Result<Terminal<CrosstermBackend<Stdout>>> {
 /// How many times the terminal was given back (observable by tests).
 static LEFT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Takes the mouse (clicks and wheel come to the dashboard), or gives it back to the
+/// terminal (whose own text selection then works, to copy an error).
+fn set_mouse(on: bool) {
+    let _ = if on {
+        execute!(std::io::stdout(), EnableMouseCapture)
+    } else {
+        execute!(std::io::stdout(), DisableMouseCapture)
+    };
+}
+
 /// Gives the terminal back as it was. Safe to call more than once.
 fn leave() {
     LEFT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let _ = terminal::disable_raw_mode();
     let _ = execute!(
         std::io::stdout(),
+        DisableMouseCapture,
         terminal::LeaveAlternateScreen,
         cursor::Show
     );
@@ -189,9 +210,13 @@ async fn main_loop(
         }
         tokio::select! {
             Some(update) = updates.recv() => {
-                state.apply(update);
+                if let Some(command) = state.apply(update) {
+                    fetcher.command(command);
+                }
                 while let Ok(more) = updates.try_recv() {
-                    state.apply(more);
+                    if let Some(command) = state.apply(more) {
+                        fetcher.command(command);
+                    }
                 }
                 dirty = true;
             }
@@ -199,8 +224,32 @@ async fn main_loop(
                 Some(Input::Event(Event::Key(key))) if key.kind == KeyEventKind::Press => {
                     match state.handle_key(key, Utc::now()) {
                         Some(Command::Quit) => break,
+                        Some(Command::Mouse(on)) => set_mouse(on),
                         Some(command) => fetcher.command(command),
                         None => {}
+                    }
+                    dirty = true;
+                    last_draw = tokio::time::Instant::now() - MIN_FRAME;
+                }
+                Some(Input::Event(Event::Mouse(mouse))) if state.ui.mouse => {
+                    let size = terminal.size()?;
+                    let size = ratatui::layout::Rect::new(0, 0, size.width, size.height);
+                    let under = view::hit(&state, size, mouse.column, mouse.row);
+                    let now = Utc::now();
+                    let command = match mouse.kind {
+                        MouseEventKind::Down(MouseButton::Left) => {
+                            match (view::hit_overlay(&state, size, mouse.column, mouse.row, now), under) {
+                                (Some(row), _) => state.click_overlay(row, now),
+                                (None, Some((pane, row))) => state.click(pane, row, now),
+                                (None, None) => None,
+                            }
+                        }
+                        MouseEventKind::ScrollDown => state.wheel(under.map(|u| u.0), true, now),
+                        MouseEventKind::ScrollUp => state.wheel(under.map(|u| u.0), false, now),
+                        _ => continue,
+                    };
+                    if let Some(command) = command {
+                        fetcher.command(command);
                     }
                     dirty = true;
                     last_draw = tokio::time::Instant::now() - MIN_FRAME;

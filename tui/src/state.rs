@@ -12,6 +12,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;
 
 use crate::keys::{Action, Scope, action_for};
+use crate::problems::{Kind, Subject};
+use crate::sort::Sort;
 
 /// Events kept in the log.
 const EVENT_LOG_LEN: usize = 500;
@@ -23,6 +25,12 @@ const RUNS_KEPT_PER_JOB: usize = 5;
 const RECOUNT_EVERY: Duration = Duration::seconds(10);
 /// Rows moved by page up / page down.
 const PAGE: usize = 10;
+/// How long a run asked for shows as started without the cluster showing it.
+const OPTIMISTIC_FOR: Duration = Duration::seconds(60);
+/// The cluster's clock may be this far behind the dashboard's when matching a run asked for.
+const OPTIMISTIC_SKEW: Duration = Duration::seconds(5);
+/// A health read older than this gives no verdict.
+pub const VERDICT_STALE_AFTER: Duration = Duration::seconds(10);
 /// How long a message in the header stays.
 pub const FLASH_FOR: Duration = Duration::seconds(5);
 
@@ -38,7 +46,7 @@ pub enum Pane {
 impl Pane {
     pub const ALL: [Pane; 4] = [Pane::Nodes, Pane::Jobs, Pane::Executions, Pane::Events];
 
-    fn index(self) -> usize {
+    pub fn index(self) -> usize {
         Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
     }
 
@@ -131,6 +139,8 @@ pub enum Update {
         at: DateTime<Utc>,
         what: String,
         result: Result<String, String>,
+        /// The job, when the action was a run.
+        run_of: Option<String>,
     },
 }
 
@@ -152,7 +162,30 @@ pub enum Command {
     ToggleJob(String),
     Demote(String),
     /// Keep the executions (with output) of this job fresh, or of none.
-    WatchJob(Option<String>),
+    WatchJob(Option<Watch>),
+    /// Capture the mouse, or give it back to the terminal.
+    Mouse(bool),
+}
+
+/// The job whose details are open, and which of its executions must be read with output
+/// besides its newest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watch {
+    pub job: String,
+    /// An execution picked in the details, read even when it is no longer among the newest.
+    pub execution: Option<String>,
+    /// Look further back for the newest failure when none is among the newest.
+    pub last_failure: bool,
+}
+
+impl Watch {
+    pub fn job(job: &str) -> Watch {
+        Watch {
+            job: job.into(),
+            execution: None,
+            last_failure: false,
+        }
+    }
 }
 
 /// How bad an event is; the view colours it, and the text says it too.
@@ -174,25 +207,37 @@ pub struct Event {
 /// An execution, without its output: what the feed and the per-job counts need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
+    pub id: String,
     pub job: String,
     pub node: String,
     pub status: ExecutionStatus,
     pub started_at: DateTime<Utc>,
+    /// The tick it was launched for: `started_at` minus this is its launch lateness.
+    pub scheduled_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i32>,
     pub attempt: u32,
+    /// Asked for by this dashboard and not yet seen in the cluster's answers.
+    pub optimistic: bool,
 }
 
 impl From<&Execution> for Run {
     fn from(e: &Execution) -> Run {
         Run {
+            id: e.id.clone(),
             job: e.job_name.clone(),
             node: e.node_name.clone(),
             status: e.status,
             started_at: e.started_at,
+            scheduled_at: if belfry::model::is_zero_time(&e.scheduled_at) {
+                e.started_at
+            } else {
+                e.scheduled_at
+            },
             finished_at: (!belfry::model::is_zero_time(&e.finished_at)).then_some(e.finished_at),
             exit_code: e.exit_code,
             attempt: e.attempt,
+            optimistic: false,
         }
     }
 }
@@ -202,6 +247,15 @@ impl Run {
     pub fn when(&self) -> DateTime<Utc> {
         self.finished_at.unwrap_or(self.started_at)
     }
+
+    /// Failed or missed.
+    pub fn is_failure(&self) -> bool {
+        is_failure(self.status)
+    }
+}
+
+pub fn is_failure(status: ExecutionStatus) -> bool {
+    matches!(status, ExecutionStatus::Failed | ExecutionStatus::Missed)
 }
 
 /// Finished executions of one job over the last hour.
@@ -280,6 +334,21 @@ pub struct JobRow {
     /// `None` until its executions have been read.
     pub hour: Option<HourStats>,
     pub running: usize,
+    /// Its newest outcomes, oldest first (see [`State::outcome_strip`]).
+    pub recent: String,
+    /// Its worst launch lateness in the last hour, or how long its next run is overdue.
+    pub late: Duration,
+}
+
+/// What the header says of the leader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaderLine {
+    /// The leader, as far as anything shows; `without_quorum`: it cannot commit.
+    Named { name: String, without_quorum: bool },
+    /// No leader; `dead`: the one last named, now failed.
+    None { dead: Option<String> },
+    /// Not known now; `last`: the one named before.
+    Unknown { last: Option<String>, why: String },
 }
 
 /// The cluster's ability to take a failure, in a colour and in words.
@@ -298,6 +367,16 @@ pub struct Filter {
     pub regex: Regex,
 }
 
+/// A filter being typed.
+#[derive(Debug, Clone)]
+pub struct Typing {
+    pub text: String,
+    /// Why the text so far is not a regex.
+    pub error: Option<String>,
+    /// The newest text that was a regex: what the pane shows meanwhile.
+    pub live: Option<Filter>,
+}
+
 /// A destructive action waiting for y/n.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -311,10 +390,54 @@ pub struct Pending {
 #[derive(Debug, Clone)]
 pub enum Overlay {
     None,
-    Help,
-    JobDetails { name: String, scroll: u16 },
-    NodeDetails { name: String, scroll: u16 },
+    /// The keys, scrolled by `scroll` lines when they do not fit.
+    Help {
+        scroll: u16,
+    },
+    JobDetails(JobView),
+    /// Everything that needs an operator, worst first; `selected` is its row.
+    Problems {
+        selected: usize,
+    },
+    /// Trends over the last hour: the cluster's, and each job's (`selected` is its row).
+    Trends {
+        selected: usize,
+    },
+    NodeDetails {
+        name: String,
+        scroll: u16,
+    },
     Confirm(Pending),
+}
+
+/// Which execution a job's details show the output of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    /// The newest finished one (the newest at all when none finished).
+    Newest,
+    /// The newest failed or missed one.
+    LastFailure,
+    /// This one, by id: what the operator picked stays picked as newer runs come in.
+    Id(String),
+}
+
+/// A job's details: the job, the execution picked, and how far its output is scrolled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobView {
+    pub name: String,
+    pub pick: Pick,
+    /// Lines scrolled up from the output's end: 0 shows the end, where an error is.
+    pub out_scroll: u16,
+}
+
+impl JobView {
+    pub fn new(name: &str, pick: Pick) -> JobView {
+        JobView {
+            name: name.into(),
+            pick,
+            out_scroll: 0,
+        }
+    }
 }
 
 /// Focus, selection, filters and overlays: what the keys change.
@@ -323,10 +446,18 @@ pub struct Ui {
     pub focus: Pane,
     pub selected: [usize; 4],
     pub filters: [Option<Filter>; 4],
-    /// A filter being typed, with the error of the text so far if it is not a regex.
-    pub typing: Option<(String, Option<String>)>,
+    /// Each pane's order.
+    pub sort: [Sort; 4],
+    /// A filter being typed: it narrows the focused pane as it is typed.
+    pub typing: Option<Typing>,
     pub overlay: Overlay,
     pub flash: Option<(DateTime<Utc>, String)>,
+    /// The focused pane fills the body.
+    pub zoomed: bool,
+    /// The problems view's order.
+    pub problem_order: crate::problems::ProblemOrder,
+    /// The mouse selects and scrolls (else the terminal's own text selection works).
+    pub mouse: bool,
 }
 
 /// The executions (with output) of the job whose details are open, as last read.
@@ -365,6 +496,10 @@ pub struct State {
     pub last_alive: HashMap<String, DateTime<Utc>>,
     pub events: VecDeque<Event>,
     pub detail: Option<JobDetail>,
+    /// Runs asked for with `r`, shown as started until the cluster's answers show them.
+    pub optimistic: Vec<Run>,
+    /// The verdicts read over the last hour, for the health timeline.
+    pub health_history: VecDeque<(DateTime<Utc>, Quorum)>,
     pub ui: Ui,
 }
 
@@ -396,13 +531,19 @@ impl State {
             last_alive: HashMap::new(),
             events: VecDeque::new(),
             detail: None,
+            optimistic: Vec::new(),
+            health_history: VecDeque::new(),
             ui: Ui {
                 focus: Pane::Nodes,
                 selected: [0; 4],
                 filters: [None, None, None, None],
+                sort: Pane::ALL.map(Sort::default_of),
                 typing: None,
                 overlay: Overlay::None,
                 flash: None,
+                zoomed: false,
+                problem_order: Default::default(),
+                mouse: true,
             },
         }
     }
@@ -416,8 +557,8 @@ impl State {
         self.events.truncate(EVENT_LOG_LEN);
     }
 
-    /// Takes in what the fetcher read.
-    pub fn apply(&mut self, update: Update) {
+    /// Takes in what the fetcher read; returns what the fetcher must do next, if anything.
+    pub fn apply(&mut self, update: Update) -> Option<Command> {
         match update {
             Update::Cluster { at, read } => self.apply_cluster(at, read),
             Update::Jobs { at, mut jobs } => {
@@ -469,6 +610,8 @@ impl State {
             Update::JobDetail { at, job, runs } => {
                 if self.details_job() == Some(job.as_str()) {
                     self.detail = Some(JobDetail { job, at, runs });
+                    self.confirm_optimistic(at);
+                    return self.freeze_pick();
                 }
             }
             Update::Switched {
@@ -488,6 +631,7 @@ impl State {
                     self.log(at, Level::Bad, format!("no server answers: {reason}"));
                 }
                 self.unreachable = Some((at, reason));
+                self.record_health(at);
             }
             Update::Failed { at, what, error } => {
                 if what == "jobs" {
@@ -497,7 +641,17 @@ impl State {
                     self.jobs_error = Some(error);
                 }
             }
-            Update::ActionDone { at, what, result } => {
+            Update::ActionDone {
+                at,
+                what,
+                result,
+                run_of,
+            } => {
+                // A run that was refused never started: its row goes.
+                if let (Some(job), Err(_)) = (&run_of, &result) {
+                    self.optimistic.retain(|r| r.job != *job);
+                    self.rebuild_feed();
+                }
                 let (level, text) = match result {
                     Ok(message) if message.is_empty() => (Level::Good, what),
                     Ok(message) => (Level::Good, format!("{what}: {message}")),
@@ -506,6 +660,154 @@ impl State {
                 self.ui.flash = Some((at, text.clone()));
                 self.log(at, level, text);
             }
+        }
+        if let Some(at) = self.cluster_at.max(self.jobs_at) {
+            self.confirm_optimistic(at);
+        }
+        None
+    }
+
+    /// The open job's details, when its executions were read.
+    pub fn job_view(&self) -> Option<&JobView> {
+        let mut overlay = &self.ui.overlay;
+        if let Overlay::Confirm(p) = overlay {
+            overlay = &p.back;
+        }
+        match overlay {
+            Overlay::JobDetails(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The executions (with output) read for the open job's details.
+    pub fn detail_runs(&self) -> Option<&[Execution]> {
+        let v = self.job_view()?;
+        match &self.detail {
+            Some(JobDetail {
+                job,
+                runs: Ok(runs),
+                ..
+            }) if *job == v.name => Some(runs),
+            _ => None,
+        }
+    }
+
+    /// The execution whose output the open job's details show: its index in
+    /// [`State::detail_runs`].
+    pub fn picked(&self) -> Option<usize> {
+        let pick = &self.job_view()?.pick;
+        resolve_pick(pick, self.detail_runs()?)
+    }
+
+    /// Once read, "the newest" or "the last failure" becomes that execution, so that what
+    /// the operator reads stays on screen as newer runs come in; the fetcher is told to keep
+    /// reading it.
+    fn freeze_pick(&mut self) -> Option<Command> {
+        let view = self.job_view()?;
+        if matches!(view.pick, Pick::Id(_)) {
+            return None;
+        }
+        let i = self.picked()?;
+        let id = self.detail_runs()?[i].id.clone();
+        let name = view.name.clone();
+        self.set_pick(Pick::Id(id.clone()));
+        Some(Command::WatchJob(Some(Watch {
+            job: name,
+            execution: Some(id),
+            last_failure: false,
+        })))
+    }
+
+    fn set_pick(&mut self, pick: Pick) {
+        let mut overlay = &mut self.ui.overlay;
+        if let Overlay::Confirm(p) = overlay {
+            overlay = &mut p.back;
+        }
+        if let Overlay::JobDetails(v) = overlay {
+            if v.pick != pick {
+                v.out_scroll = 0;
+            }
+            v.pick = pick;
+        }
+    }
+
+    /// Opens a job's details on `pick`, and asks the fetcher for what that needs.
+    fn open_job(&mut self, name: String, pick: Pick) -> Option<Command> {
+        // The newest failure the per-job reads know of is picked at once.
+        let pick = match pick {
+            Pick::LastFailure => self
+                .runs
+                .get(&name)
+                .and_then(|(_, runs)| runs.iter().find(|r| r.is_failure()))
+                .map(|r| Pick::Id(r.id.clone()))
+                .unwrap_or(Pick::LastFailure),
+            other => other,
+        };
+        let watch = Watch {
+            job: name.clone(),
+            execution: match &pick {
+                Pick::Id(id) => Some(id.clone()),
+                _ => None,
+            },
+            last_failure: pick == Pick::LastFailure,
+        };
+        self.detail = None;
+        self.ui.overlay = Overlay::JobDetails(JobView::new(&name, pick));
+        Some(Command::WatchJob(Some(watch)))
+    }
+
+    /// A run asked for shows as started at once, until the cluster's answers show it (or
+    /// the request fails, or [`OPTIMISTIC_FOR`] passes without a sign of it).
+    fn start_optimistic(&mut self, job: &str, now: DateTime<Utc>) {
+        self.optimistic.push(Run {
+            id: String::new(),
+            job: job.into(),
+            node: String::new(),
+            status: ExecutionStatus::Running,
+            started_at: now,
+            scheduled_at: now,
+            finished_at: None,
+            exit_code: None,
+            attempt: 1,
+            optimistic: true,
+        });
+        self.ui.flash = Some((now, format!("run job {job}: sent")));
+        self.rebuild_feed();
+    }
+
+    /// Drops the optimistic runs the cluster's answers now show, and those too old.
+    fn confirm_optimistic(&mut self, at: DateTime<Utc>) {
+        if self.optimistic.is_empty() {
+            return;
+        }
+        let before = self.optimistic.len();
+        let running = self.cluster.as_ref().and_then(|c| c.running.as_ref());
+        let seen = |job: &str, since: DateTime<Utc>| {
+            let since = since - OPTIMISTIC_SKEW;
+            running
+                .into_iter()
+                .flatten()
+                .any(|e| e.job_name == job && e.started_at >= since)
+                || self
+                    .runs
+                    .get(job)
+                    .is_some_and(|(_, rs)| rs.iter().any(|r| r.started_at >= since))
+                || self.detail.as_ref().is_some_and(|d| {
+                    d.job == job
+                        && d.runs
+                            .as_ref()
+                            .is_ok_and(|rs| rs.iter().any(|e| e.started_at >= since))
+                })
+        };
+        let keep: Vec<Run> = self
+            .optimistic
+            .iter()
+            .filter(|r| !seen(&r.job, r.started_at) && at - r.started_at < OPTIMISTIC_FOR)
+            .cloned()
+            .collect();
+        self.optimistic = keep;
+        if self.optimistic.len() != before {
+            self.rebuild_feed();
         }
     }
 
@@ -558,6 +860,7 @@ impl State {
             now.running = prev.running;
         }
         self.cluster_at = Some(at);
+        self.record_health(at);
         if running_changed {
             self.rebuild_feed();
         }
@@ -591,6 +894,7 @@ impl State {
     fn rebuild_feed(&mut self) {
         let running = self.cluster.as_ref().and_then(|c| c.running.as_ref());
         let mut busy: Vec<Run> = running.into_iter().flatten().map(Run::from).collect();
+        busy.extend(self.optimistic.iter().cloned());
         busy.sort_by_key(|r| std::cmp::Reverse(r.when()));
         // Running executions come from /v1/busy, which is fresher than the per-job reads.
         let lists: Vec<&[Run]> = self
@@ -635,21 +939,30 @@ impl State {
         self.feed = feed.into_iter().cloned().collect();
     }
 
-    /// The quorum verdict and its words.
+    /// The quorum verdict and its words, from the last health read.
     pub fn quorum(&self) -> (Quorum, String) {
         let Some(c) = &self.cluster else {
             return (Quorum::Unknown, "connecting…".into());
         };
+        if let Some((_, _)) = &self.unreachable {
+            return (Quorum::Unknown, "UNKNOWN: no server answers".into());
+        }
         if let Some(e) = &self.health_error {
             return (Quorum::Unknown, format!("UNKNOWN: health unreadable ({e})"));
         }
         let h = &c.health;
         let alive_voters = h.servers.iter().filter(|s| s.voter && s.alive).count();
-        if h.leader.is_none() {
-            return (Quorum::Lost, "NO LEADER: nothing is scheduled".into());
-        }
         if alive_voters < h.quorum {
-            return (Quorum::Lost, "NO QUORUM: nothing new is launched".into());
+            return (
+                Quorum::Lost,
+                "NO QUORUM: no launches; countdowns stopped".into(),
+            );
+        }
+        if h.leader.is_none() || self.leader_is_dead() {
+            return (
+                Quorum::Lost,
+                "NO LEADER: no launches; countdowns stopped".into(),
+            );
         }
         if h.healthy_voters < h.quorum {
             return (Quorum::AtRisk, "DEGRADED: voters slow to answer".into());
@@ -662,6 +975,78 @@ impl State {
         }
     }
 
+    /// The verdict at `now`: a health read older than [`VERDICT_STALE_AFTER`] is no
+    /// verdict at all, whatever it said.
+    pub fn verdict(&self, now: DateTime<Utc>) -> (Quorum, String) {
+        let (q, words) = self.quorum();
+        match self.health_at {
+            Some(at) if q != Quorum::Unknown && now - at > VERDICT_STALE_AFTER => (
+                Quorum::Unknown,
+                format!("UNKNOWN: no health read for {}s", (now - at).num_seconds()),
+            ),
+            _ => (q, words),
+        }
+    }
+
+    /// The leader the last health read names, when it is dead: not alive in Raft's view,
+    /// or failed or gone in gossip's.
+    fn leader_is_dead(&self) -> bool {
+        let Some(c) = &self.cluster else {
+            return false;
+        };
+        let Some(leader) = &c.health.leader else {
+            return false;
+        };
+        let raft_dead = c
+            .health
+            .servers
+            .iter()
+            .any(|s| s.node == *leader && !s.alive);
+        let gossip_dead = c.members.iter().any(|m| m.name == *leader && m.status != 1);
+        raft_dead || gossip_dead
+    }
+
+    /// What the header may say of the leader: the one named, only when nothing contradicts
+    /// it.
+    pub fn leader_line(&self) -> LeaderLine {
+        let Some(c) = &self.cluster else {
+            return LeaderLine::Unknown {
+                last: None,
+                why: "connecting".into(),
+            };
+        };
+        let last = c.health.leader.clone();
+        if self.unreachable.is_some() {
+            return LeaderLine::Unknown {
+                last,
+                why: "no server answers".into(),
+            };
+        }
+        if self.health_error.is_some() {
+            return LeaderLine::Unknown {
+                last,
+                why: "health unreadable".into(),
+            };
+        }
+        match last {
+            None => LeaderLine::None { dead: None },
+            Some(l) if self.leader_is_dead() => LeaderLine::None { dead: Some(l) },
+            Some(l) => {
+                let h = &c.health;
+                let alive = h.servers.iter().filter(|s| s.voter && s.alive).count();
+                LeaderLine::Named {
+                    name: l,
+                    without_quorum: alive < h.quorum,
+                }
+            }
+        }
+    }
+
+    /// Without a quorum nothing is launched: countdowns to the next run mean nothing then.
+    pub fn launches_stopped(&self) -> bool {
+        self.quorum().0 == Quorum::Lost
+    }
+
     /// Every node: gossip members, and Raft servers gossip no longer knows, by name.
     pub fn node_rows(&self) -> Vec<NodeRow> {
         let Some(c) = &self.cluster else {
@@ -672,12 +1057,17 @@ impl State {
             *running.entry(e.node_name.as_str()).or_default() += 1;
         }
         let server_of = |name: &str| c.health.servers.iter().find(|s| s.node == name);
+        // A leader that is dead is not shown leading.
+        let leader = match self.leader_line() {
+            LeaderLine::Named { name, .. } => Some(name),
+            _ => None,
+        };
         let mut rows: Vec<NodeRow> = c
             .members
             .iter()
             .map(|m| {
                 let server = server_of(&m.name).cloned();
-                let role = if c.health.leader.as_deref() == Some(m.name.as_str()) {
+                let role = if leader.as_deref() == Some(m.name.as_str()) {
                     Role::Leader
                 } else {
                     match &server {
@@ -725,7 +1115,7 @@ impl State {
             }
             rows.push(NodeRow {
                 name: s.node.clone(),
-                role: if s.leader {
+                role: if leader.as_deref() == Some(s.node.as_str()) {
                     Role::Leader
                 } else if s.voter {
                     Role::Voter
@@ -773,7 +1163,8 @@ impl State {
             .iter()
             .flat_map(|c| c.running.iter().flatten())
             .filter(|e| e.job_name == j.name)
-            .count();
+            .count()
+            + self.optimistic.iter().filter(|r| r.job == j.name).count();
         JobRow {
             name: j.name.clone(),
             schedule: j.schedule.clone(),
@@ -784,28 +1175,27 @@ impl State {
             error_count: j.error_count,
             hour: self.hour_stats.get(&j.name).copied(),
             running,
+            recent: self.outcome_strip(&j.name),
+            late: self.job_lateness(i),
         }
     }
 
     /// Indices in `self.jobs` of the jobs that pass the jobs pane's filter.
     pub fn visible_job_indices(&self) -> Vec<usize> {
-        match self.filter_of(Pane::Jobs) {
+        let mut indices: Vec<usize> = match self.filter_of(Pane::Jobs) {
             None => (0..self.jobs.len()).collect(),
             Some(f) => (0..self.jobs.len())
                 .filter(|&i| f.regex.is_match(&job_text(&self.jobs[i])))
                 .collect(),
-        }
+        };
+        self.sort_jobs(&mut indices);
+        indices
     }
 
     /// The rows of `pane` that pass its filter, as the text the filter matches.
     fn keys_of(&self, pane: Pane) -> Vec<String> {
         match pane {
-            Pane::Nodes => self
-                .node_rows()
-                .iter()
-                .filter(|r| self.passes(pane, &node_text(r)))
-                .map(|r| r.name.clone())
-                .collect(),
+            Pane::Nodes => self.visible_nodes().into_iter().map(|r| r.name).collect(),
             Pane::Jobs => self
                 .visible_job_indices()
                 .into_iter()
@@ -825,20 +1215,25 @@ impl State {
     }
 
     pub fn passes(&self, pane: Pane, text: &str) -> bool {
-        self.ui.filters[pane.index()]
-            .as_ref()
-            .is_none_or(|f| f.regex.is_match(text))
+        self.filter_of(pane).is_none_or(|f| f.regex.is_match(text))
     }
 
+    /// The filter on `pane`: the one being typed, as it is typed, on the focused pane.
     pub fn filter_of(&self, pane: Pane) -> Option<&Filter> {
-        self.ui.filters[pane.index()].as_ref()
+        match &self.ui.typing {
+            Some(typing) if pane == self.ui.focus => typing.live.as_ref(),
+            _ => self.ui.filters[pane.index()].as_ref(),
+        }
     }
 
     pub fn visible_nodes(&self) -> Vec<NodeRow> {
-        self.node_rows()
+        let mut rows: Vec<NodeRow> = self
+            .node_rows()
             .into_iter()
             .filter(|r| self.passes(Pane::Nodes, &node_text(r)))
-            .collect()
+            .collect();
+        self.sort_nodes(&mut rows);
+        rows
     }
 
     pub fn visible_jobs(&self) -> Vec<JobRow> {
@@ -849,17 +1244,95 @@ impl State {
     }
 
     pub fn visible_feed(&self) -> Vec<&Run> {
-        self.feed
+        let mut runs: Vec<&Run> = self
+            .feed
             .iter()
             .filter(|r| self.passes(Pane::Executions, &run_text(r)))
-            .collect()
+            .collect();
+        self.sort_feed(&mut runs);
+        runs
     }
 
     pub fn visible_events(&self) -> Vec<&Event> {
-        self.events
+        let mut events: Vec<&Event> = self
+            .events
             .iter()
             .filter(|e| self.passes(Pane::Events, &e.text))
-            .collect()
+            .collect();
+        self.sort_events(&mut events);
+        events
+    }
+
+    /// How many rows `pane` shows.
+    pub fn row_count(&self, pane: Pane) -> usize {
+        self.keys_of(pane).len()
+    }
+
+    /// A click on `pane`, on its `row` if any (an index into its visible rows): focuses the
+    /// pane and selects the row; a click on the row already selected opens it.
+    pub fn click(&mut self, pane: Pane, row: Option<usize>, now: DateTime<Utc>) -> Option<Command> {
+        if !matches!(self.ui.overlay, Overlay::None) || self.ui.typing.is_some() {
+            return None;
+        }
+        let i = pane.index();
+        let again = self.ui.focus == pane
+            && row.is_some()
+            && self.selected(pane, self.row_count(pane)) == row;
+        self.ui.focus = pane;
+        match row {
+            Some(_) if again => self.act(Action::Details, now),
+            Some(r) => {
+                self.ui.selected[i] = r;
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A click on row `row` of the problems or trends view: selects it; a click on the row
+    /// already selected opens it.
+    pub fn click_overlay(&mut self, row: usize, now: DateTime<Utc>) -> Option<Command> {
+        let selected = match &mut self.ui.overlay {
+            Overlay::Problems { selected } | Overlay::Trends { selected } => selected,
+            _ => return None,
+        };
+        if *selected == row {
+            return self.act(Action::Details, now);
+        }
+        *selected = row;
+        None
+    }
+
+    /// The wheel: over a pane of the main screen it moves that pane's selection; over an
+    /// overlay it scrolls what it shows (a job's output by three lines).
+    pub fn wheel(&mut self, pane: Option<Pane>, down: bool, now: DateTime<Utc>) -> Option<Command> {
+        if self.ui.typing.is_some() {
+            return None;
+        }
+        if let Overlay::JobDetails(view) = &mut self.ui.overlay {
+            view.out_scroll = if down {
+                view.out_scroll.saturating_sub(3)
+            } else {
+                view.out_scroll.saturating_add(3)
+            };
+            let lines = self
+                .picked()
+                .and_then(|i| self.detail_runs().map(|r| r[i].output.lines().count()))
+                .unwrap_or(0) as u16;
+            if let Overlay::JobDetails(view) = &mut self.ui.overlay {
+                view.out_scroll = view.out_scroll.min(lines);
+            }
+            return None;
+        }
+        if let (Overlay::None, Some(p)) = (&self.ui.overlay, pane) {
+            self.ui.focus = p;
+        }
+        self.act(if down { Action::Down } else { Action::Up }, now)
+    }
+
+    /// `selected` clamped to `rows` rows.
+    pub fn selected_in(&self, rows: usize, selected: usize) -> Option<usize> {
+        (rows > 0).then(|| selected.min(rows - 1))
     }
 
     /// The selected row of `pane`, clamped to the rows there are.
@@ -869,14 +1342,7 @@ impl State {
 
     /// The job whose details are open (also under a confirmation asked from them).
     pub fn details_job(&self) -> Option<&str> {
-        let mut overlay = &self.ui.overlay;
-        if let Overlay::Confirm(p) = overlay {
-            overlay = &p.back;
-        }
-        match overlay {
-            Overlay::JobDetails { name, .. } => Some(name),
-            _ => None,
-        }
+        self.job_view().map(|v| v.name.as_str())
     }
 
     /// The scope the keys are read in.
@@ -886,8 +1352,10 @@ impl State {
         }
         match &self.ui.overlay {
             Overlay::None => Scope::Pane(self.ui.focus),
-            Overlay::Help => Scope::Help,
-            Overlay::JobDetails { .. } => Scope::JobDetails,
+            Overlay::Help { .. } => Scope::Help,
+            Overlay::Problems { .. } => Scope::Problems,
+            Overlay::Trends { .. } => Scope::Trends,
+            Overlay::JobDetails(_) => Scope::JobDetails,
             Overlay::NodeDetails { .. } => Scope::NodeDetails,
             Overlay::Confirm(_) => Scope::Confirm,
         }
@@ -899,16 +1367,78 @@ impl State {
             return self.type_filter(key);
         }
         let action = action_for(&key, self.scope())?;
+        self.act(action, now)
+    }
+
+    /// Does what `action` asks in the current scope: from a key, or from the mouse.
+    pub fn act(&mut self, action: Action, now: DateTime<Utc>) -> Option<Command> {
+        // Only what the scope offers: the wheel must not answer a confirmation, for one.
+        if !crate::keys::bindings(self.scope(), false).any(|b| b.action == action) {
+            return None;
+        }
         if action.is_destructive() && self.read_only {
             self.ui.flash = Some((now, "read-only: r, t and d are off".into()));
             return None;
         }
         match std::mem::replace(&mut self.ui.overlay, Overlay::None) {
             Overlay::None => self.main_action(action, now),
-            Overlay::Help => None,
+            Overlay::Help { scroll } => {
+                let max =
+                    crate::view::help_lines(&crate::view::Theme { color: false }).len() as u16;
+                match action {
+                    Action::Up => {
+                        self.ui.overlay = Overlay::Help {
+                            scroll: scroll.saturating_sub(1),
+                        }
+                    }
+                    Action::Down => {
+                        self.ui.overlay = Overlay::Help {
+                            scroll: (scroll + 1).min(max),
+                        }
+                    }
+                    _ => {}
+                }
+                None
+            }
+            Overlay::Problems { selected } => self.problems_action(selected, action, now),
+            Overlay::Trends { selected } => {
+                let jobs = self.visible_job_indices();
+                let n = jobs.len();
+                let at = selected.min(n.saturating_sub(1));
+                let to = match action {
+                    Action::Back | Action::Trends => return None,
+                    Action::Problems => {
+                        self.ui.overlay = Overlay::Problems { selected: 0 };
+                        return None;
+                    }
+                    Action::Up => at.saturating_sub(1),
+                    Action::Down => (at + 1).min(n.saturating_sub(1)),
+                    // The trends list the jobs in the jobs pane's order: s and S change it.
+                    Action::Sort => {
+                        let i = Pane::Jobs.index();
+                        self.ui.sort[i] = self.ui.sort[i].cycled(Pane::Jobs);
+                        0
+                    }
+                    Action::Reverse => {
+                        let i = Pane::Jobs.index();
+                        self.ui.sort[i].reversed = !self.ui.sort[i].reversed;
+                        0
+                    }
+                    Action::Details => {
+                        let name = jobs.get(at).map(|&i| self.jobs[i].name.clone())?;
+                        return self.open_job(name, Pick::Newest);
+                    }
+                    _ => at,
+                };
+                self.ui.overlay = Overlay::Trends { selected: to };
+                None
+            }
             Overlay::Confirm(pending) => match action {
                 Action::Confirm => {
                     self.ui.overlay = *pending.back;
+                    if let Command::RunJob(job) = &pending.command {
+                        self.start_optimistic(job, now);
+                    }
                     Some(pending.command)
                 }
                 _ => {
@@ -916,40 +1446,11 @@ impl State {
                     None
                 }
             },
-            Overlay::JobDetails { name, scroll } => {
-                let details = Overlay::JobDetails {
-                    name: name.clone(),
-                    scroll,
-                };
-                match action {
-                    Action::Back => {
-                        self.detail = None;
-                        Some(Command::WatchJob(None))
-                    }
-                    Action::Up | Action::Down => {
-                        self.ui.overlay = Overlay::JobDetails {
-                            name,
-                            scroll: scrolled(scroll, action),
-                        };
-                        None
-                    }
-                    Action::RunJob => {
-                        self.ask_run(name, details);
-                        None
-                    }
-                    Action::ToggleJob => {
-                        self.ask_toggle(name, details);
-                        None
-                    }
-                    _ => {
-                        self.ui.overlay = details;
-                        None
-                    }
-                }
-            }
+            Overlay::JobDetails(view) => self.job_details_action(view, action),
             Overlay::NodeDetails { name, scroll } => {
                 match action {
                     Action::Back => {}
+                    Action::Problems => self.ui.overlay = Overlay::Problems { selected: 0 },
                     Action::Up | Action::Down => {
                         self.ui.overlay = Overlay::NodeDetails {
                             name,
@@ -970,18 +1471,183 @@ impl State {
         }
     }
 
+    fn problems_action(
+        &mut self,
+        selected: usize,
+        action: Action,
+        now: DateTime<Utc>,
+    ) -> Option<Command> {
+        let problems = self.sorted_problems(now);
+        let n = problems.len();
+        let at = selected.min(n.saturating_sub(1));
+        let to = match action {
+            Action::Back | Action::Problems => return None,
+            Action::Up => at.saturating_sub(1),
+            Action::Down => (at + 1).min(n.saturating_sub(1)),
+            Action::PageUp => at.saturating_sub(PAGE),
+            Action::PageDown => (at + PAGE).min(n.saturating_sub(1)),
+            Action::Top => 0,
+            Action::Bottom => n.saturating_sub(1),
+            Action::Sort => {
+                self.ui.problem_order = self.ui.problem_order.cycled();
+                0
+            }
+            Action::Reverse => {
+                self.ui.problem_order.reversed = !self.ui.problem_order.reversed;
+                0
+            }
+            Action::Details => {
+                let Some(p) = problems.into_iter().nth(at) else {
+                    self.ui.overlay = Overlay::Problems { selected: at };
+                    return None;
+                };
+                return match p.subject {
+                    Subject::Job(name) => {
+                        let pick = match p.kind {
+                            Kind::Failed | Kind::Missed => Pick::LastFailure,
+                            _ => Pick::Newest,
+                        };
+                        self.open_job(name, pick)
+                    }
+                    Subject::Node(name) => {
+                        self.ui.overlay = Overlay::NodeDetails { name, scroll: 0 };
+                        None
+                    }
+                    Subject::Cluster => {
+                        self.ui.flash = Some((now, "a cluster problem: see the header".into()));
+                        self.ui.overlay = Overlay::Problems { selected: at };
+                        None
+                    }
+                };
+            }
+            _ => at,
+        };
+        self.ui.overlay = Overlay::Problems { selected: to };
+        None
+    }
+
+    fn job_details_action(&mut self, mut view: JobView, action: Action) -> Option<Command> {
+        let runs = self.detail_runs_of(&view.name);
+        let picked = runs.and_then(|r| resolve_pick(&view.pick, r));
+        let lines = picked
+            .and_then(|i| runs.map(|r| r[i].output.lines().count()))
+            .unwrap_or(0) as u16;
+        let mut command = None;
+        match action {
+            Action::Back => {
+                self.detail = None;
+                return Some(Command::WatchJob(None));
+            }
+            Action::Problems => {
+                self.detail = None;
+                self.ui.overlay = Overlay::Problems { selected: 0 };
+                return Some(Command::WatchJob(None));
+            }
+            Action::Up | Action::Down => {
+                if let Some(runs) = runs.filter(|r| !r.is_empty()) {
+                    let at = picked.unwrap_or(0);
+                    let to = match action {
+                        Action::Up => at.saturating_sub(1),
+                        _ => (at + 1).min(runs.len() - 1),
+                    };
+                    let id = runs[to].id.clone();
+                    if view.pick != Pick::Id(id.clone()) {
+                        view.out_scroll = 0;
+                    }
+                    view.pick = Pick::Id(id.clone());
+                    command = Some(Command::WatchJob(Some(Watch {
+                        job: view.name.clone(),
+                        execution: Some(id),
+                        last_failure: false,
+                    })));
+                }
+            }
+            Action::PageUp => {
+                view.out_scroll = view.out_scroll.saturating_add(PAGE as u16).min(lines)
+            }
+            Action::PageDown => view.out_scroll = view.out_scroll.saturating_sub(PAGE as u16),
+            Action::Top => view.out_scroll = lines,
+            Action::Bottom => view.out_scroll = 0,
+            Action::LastFailure => {
+                let found = runs.and_then(|r| r.iter().find(|e| is_failure(e.status)));
+                match found {
+                    Some(e) => {
+                        let id = e.id.clone();
+                        view.out_scroll = 0;
+                        view.pick = Pick::Id(id.clone());
+                        command = Some(Command::WatchJob(Some(Watch {
+                            job: view.name.clone(),
+                            execution: Some(id),
+                            last_failure: false,
+                        })));
+                    }
+                    None => return self.open_job(view.name, Pick::LastFailure),
+                }
+            }
+            Action::RunJob => {
+                let name = view.name.clone();
+                self.ask_run(name, Overlay::JobDetails(view));
+                return None;
+            }
+            Action::ToggleJob => {
+                let name = view.name.clone();
+                self.ask_toggle(name, Overlay::JobDetails(view));
+                return None;
+            }
+            _ => {}
+        }
+        self.ui.overlay = Overlay::JobDetails(view);
+        command
+    }
+
+    fn detail_runs_of(&self, name: &str) -> Option<&[Execution]> {
+        match &self.detail {
+            Some(JobDetail {
+                job,
+                runs: Ok(runs),
+                ..
+            }) if job == name => Some(runs),
+            _ => None,
+        }
+    }
+
     fn main_action(&mut self, action: Action, now: DateTime<Utc>) -> Option<Command> {
         let focus = self.ui.focus;
         let i = focus.index();
         let rows = || self.keys_of(focus);
         match action {
             Action::Quit => return Some(Command::Quit),
+            // Esc is pressed by habit to leave things: on the main screen it clears a filter
+            // and never quits (q does).
             Action::Back => {
                 if self.ui.filters[i].take().is_none() {
-                    return Some(Command::Quit);
+                    self.ui.flash = Some((now, "q quits".into()));
+                } else {
+                    self.ui.selected[i] = 0;
                 }
             }
-            Action::Help => self.ui.overlay = Overlay::Help,
+            Action::Help => self.ui.overlay = Overlay::Help { scroll: 0 },
+            Action::Problems => self.ui.overlay = Overlay::Problems { selected: 0 },
+            Action::Trends => self.ui.overlay = Overlay::Trends { selected: 0 },
+            Action::Zoom => self.ui.zoomed = !self.ui.zoomed,
+            Action::Mouse => {
+                self.ui.mouse = !self.ui.mouse;
+                let text = if self.ui.mouse {
+                    "mouse on: click selects, the wheel scrolls"
+                } else {
+                    "mouse off: the terminal selects text (m turns it on)"
+                };
+                self.ui.flash = Some((now, text.into()));
+                return Some(Command::Mouse(self.ui.mouse));
+            }
+            Action::Sort => {
+                self.ui.sort[i] = self.ui.sort[i].cycled(focus);
+                self.ui.selected[i] = 0;
+            }
+            Action::Reverse => {
+                self.ui.sort[i].reversed = !self.ui.sort[i].reversed;
+                self.ui.selected[i] = 0;
+            }
             Action::NextPane => self.ui.focus = focus.next(),
             Action::PrevPane => self.ui.focus = focus.prev(),
             Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
@@ -1001,25 +1667,34 @@ impl State {
                     .as_ref()
                     .map(|f| f.text.clone())
                     .unwrap_or_default();
-                self.ui.typing = Some((text, None));
+                self.ui.typing = Some(Typing {
+                    live: self.ui.filters[i].clone(),
+                    text,
+                    error: None,
+                });
             }
-            Action::Details => {
+            Action::Details | Action::LastFailure => {
+                if focus == Pane::Executions {
+                    // The execution itself, not its job's newest.
+                    let feed = self.visible_feed();
+                    let run = self.selected(focus, feed.len()).map(|s| feed[s])?;
+                    let (job, id) = (run.job.clone(), run.id.clone());
+                    let pick = match action {
+                        Action::LastFailure => Pick::LastFailure,
+                        _ => Pick::Id(id),
+                    };
+                    return self.open_job(job, pick);
+                }
                 let keys = rows();
                 let name = self.selected(focus, keys.len()).map(|s| keys[s].clone())?;
-                return match focus {
-                    Pane::Nodes => {
+                return match (focus, action) {
+                    (Pane::Nodes, Action::Details) => {
                         self.ui.overlay = Overlay::NodeDetails { name, scroll: 0 };
                         None
                     }
-                    Pane::Jobs | Pane::Executions => {
-                        self.detail = None;
-                        self.ui.overlay = Overlay::JobDetails {
-                            name: name.clone(),
-                            scroll: 0,
-                        };
-                        Some(Command::WatchJob(Some(name)))
-                    }
-                    Pane::Events => None,
+                    (Pane::Jobs, Action::Details) => self.open_job(name, Pick::Newest),
+                    (Pane::Jobs, _) => self.open_job(name, Pick::LastFailure),
+                    _ => None,
                 };
             }
             Action::RunJob | Action::ToggleJob | Action::Demote => {
@@ -1081,35 +1756,64 @@ impl State {
         let i = self.ui.focus.index();
         match action_for(&key, Scope::Filter) {
             Some(Action::Confirm) => {
-                let (text, _) = self.ui.typing.take()?;
-                if text.is_empty() {
+                let typing = self.ui.typing.take()?;
+                if typing.text.is_empty() {
                     self.ui.filters[i] = None;
-                } else if let Ok(regex) = case_insensitive(&text) {
-                    self.ui.filters[i] = Some(Filter { text, regex });
-                    self.ui.selected[i] = 0;
+                } else if typing.error.is_none() {
+                    self.ui.filters[i] = typing.live;
                 } else {
                     // Keep typing until it is a regex.
-                    let error = case_insensitive(&text).err();
-                    self.ui.typing = Some((text, error));
+                    self.ui.typing = Some(typing);
                 }
                 return None;
             }
             Some(Action::Cancel) => {
+                // Back to the filter there was before.
                 self.ui.typing = None;
+                self.ui.selected[i] = 0;
                 return None;
             }
             _ => {}
         }
-        let (text, error) = self.ui.typing.as_mut()?;
+        let typing = self.ui.typing.as_mut()?;
         match key.code {
             KeyCode::Backspace => {
-                text.pop();
+                typing.text.pop();
             }
-            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => text.push(c),
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                typing.text.push(c)
+            }
             _ => return None,
         }
-        *error = case_insensitive(text).err();
+        match case_insensitive(&typing.text) {
+            _ if typing.text.is_empty() => {
+                typing.error = None;
+                typing.live = None;
+            }
+            Ok(regex) => {
+                typing.error = None;
+                typing.live = Some(Filter {
+                    text: typing.text.clone(),
+                    regex,
+                });
+            }
+            // The pane stays narrowed by the last text that was a regex.
+            Err(e) => typing.error = Some(e),
+        }
+        self.ui.selected[i] = 0;
         None
+    }
+}
+
+/// The index in `runs` (newest first) of the execution `pick` means.
+pub fn resolve_pick(pick: &Pick, runs: &[Execution]) -> Option<usize> {
+    match pick {
+        Pick::Id(id) => runs.iter().position(|e| e.id == *id),
+        Pick::LastFailure => runs.iter().position(|e| is_failure(e.status)),
+        Pick::Newest => runs
+            .iter()
+            .position(|e| !e.is_running())
+            .or((!runs.is_empty()).then_some(0)),
     }
 }
 
@@ -1461,7 +2165,7 @@ mod tests {
         }
         // Not a regex yet: enter keeps the prompt and says why.
         press(&mut state, KeyCode::Enter);
-        assert!(state.ui.typing.as_ref().unwrap().1.is_some());
+        assert!(state.ui.typing.as_ref().unwrap().error.is_some());
         press(&mut state, KeyCode::Char(']'));
         press(&mut state, KeyCode::Enter);
         assert!(state.ui.typing.is_none());
@@ -1469,10 +2173,313 @@ mod tests {
         assert_eq!(names, ["node-b", "node-c"]);
         // Other panes are not filtered.
         assert_eq!(state.visible_jobs().len(), 3);
-        // Esc clears the filter first, and quits only then.
+        // Esc clears the filter, and never quits: q does.
         assert_eq!(press(&mut state, KeyCode::Esc), None);
         assert_eq!(state.visible_nodes().len(), 4);
-        assert_eq!(press(&mut state, KeyCode::Esc), Some(Command::Quit));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert!(state.ui.flash.as_ref().unwrap().1.contains("q quits"));
+        assert_eq!(press(&mut state, KeyCode::Char('q')), Some(Command::Quit));
+    }
+
+    #[test]
+    fn the_filter_narrows_as_it_is_typed() {
+        let mut state = healthy_state();
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('/'));
+        let names =
+            |s: &State| -> Vec<String> { s.visible_jobs().into_iter().map(|j| j.name).collect() };
+        press(&mut state, KeyCode::Char('^'));
+        press(&mut state, KeyCode::Char('r'));
+        assert_eq!(names(&state), ["report"], "^r narrows at once");
+        press(&mut state, KeyCode::Backspace);
+        press(&mut state, KeyCode::Backspace);
+        assert_eq!(names(&state).len(), 3, "an empty filter shows all");
+        for c in "^c(".chars() {
+            press(&mut state, KeyCode::Char(c));
+        }
+        // Not a regex yet: the pane keeps the last text that was one.
+        assert!(state.ui.typing.as_ref().unwrap().error.is_some());
+        assert_eq!(names(&state), ["cleanup"]);
+        press(&mut state, KeyCode::Char(')'));
+        assert!(state.ui.typing.as_ref().unwrap().error.is_none());
+        assert_eq!(names(&state), ["cleanup"]);
+        // Esc while typing goes back to no filter, and does not quit.
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert_eq!(names(&state).len(), 3);
+        assert!(state.filter_of(Pane::Jobs).is_none());
+        // Enter keeps what was typed.
+        press(&mut state, KeyCode::Char('/'));
+        press(&mut state, KeyCode::Char('^'));
+        press(&mut state, KeyCode::Char('b'));
+        press(&mut state, KeyCode::Enter);
+        assert_eq!(names(&state), ["backup"]);
+        assert_eq!(state.filter_of(Pane::Jobs).unwrap().text, "^b");
+    }
+
+    #[test]
+    fn esc_on_the_main_screen_never_quits() {
+        let mut state = healthy_state();
+        for _ in 0..3 {
+            for code in [KeyCode::Esc, KeyCode::Tab] {
+                assert_eq!(press(&mut state, code), None);
+            }
+        }
+        // From details, Esc goes back to the main screen, and no further.
+        press(&mut state, KeyCode::Tab);
+        assert_eq!(state.ui.focus, Pane::Nodes);
+        press(&mut state, KeyCode::Enter);
+        assert!(matches!(state.ui.overlay, Overlay::NodeDetails { .. }));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert!(matches!(state.ui.overlay, Overlay::None));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert_eq!(press(&mut state, KeyCode::Char('q')), Some(Command::Quit));
+    }
+
+    #[test]
+    fn sorting_cycles_through_the_keys_and_reverses() {
+        use crate::sort::SortKey;
+        let mut state = healthy_state();
+        // backup launched 45 s after its tick; cleanup's next run is the soonest.
+        let mut late =
+            crate::fixtures::execution("backup", "worker-1", ExecutionStatus::Success, 20);
+        late.scheduled_at = late.started_at - Duration::seconds(45);
+        state.apply(Update::Executions {
+            at: now(),
+            runs: vec![ExecutionsRead {
+                job: "backup".into(),
+                executions: vec![late],
+                complete: false,
+            }],
+        });
+        state.jobs[1].next = now() + Duration::seconds(5);
+        press(&mut state, KeyCode::Tab);
+        let names =
+            |s: &State| -> Vec<String> { s.visible_jobs().into_iter().map(|j| j.name).collect() };
+        assert_eq!(names(&state), ["backup", "cleanup", "report"]);
+        let mut seen = Vec::new();
+        for _ in 0..4 {
+            press(&mut state, KeyCode::Char('s'));
+            seen.push((state.sort_of(Pane::Jobs).key, names(&state)));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (
+                    SortKey::Status,
+                    vec!["report".into(), "backup".into(), "cleanup".into()]
+                ),
+                (
+                    SortKey::Failures,
+                    vec!["report".into(), "backup".into(), "cleanup".into()]
+                ),
+                (
+                    SortKey::Lateness,
+                    vec!["backup".into(), "cleanup".into(), "report".into()]
+                ),
+                (
+                    SortKey::NextRun,
+                    vec!["cleanup".into(), "backup".into(), "report".into()]
+                ),
+            ]
+        );
+        assert_eq!(state.job_lateness(0), Duration::seconds(45));
+        // S reverses; the selection goes back to the first row.
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('S'));
+        assert_eq!(names(&state), ["report", "backup", "cleanup"]);
+        assert_eq!(state.selected(Pane::Jobs, 3), Some(0));
+        // And round to the name again.
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.sort_of(Pane::Jobs).key, SortKey::Name);
+        assert!(!state.sort_of(Pane::Jobs).reversed);
+        // Nodes by status: the dead one first; executions by status: the failure first.
+        after_failover(&mut state);
+        press(&mut state, KeyCode::BackTab);
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.visible_nodes()[0].name, "node-a");
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.visible_feed()[0].status, ExecutionStatus::Failed);
+        // Enter opens the row shown, in the sorted order.
+        let first = state.visible_feed()[0].id.clone();
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            Some(Command::WatchJob(Some(Watch {
+                job: "report".into(),
+                execution: Some(first),
+                last_failure: false
+            })))
+        );
+    }
+
+    #[test]
+    fn the_problems_view_lists_what_needs_an_operator_worst_first() {
+        use crate::problems::{Kind, Subject};
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        let problems = state.problems(now());
+        let found: Vec<(Level, Kind, &str)> = problems
+            .iter()
+            .map(|p| (p.level, p.kind, p.subject_name()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (Level::Bad, Kind::Down, "node-a"),
+                (Level::Bad, Kind::Failed, "report"),
+                (Level::Warn, Kind::Quorum, "cluster"),
+                (Level::Warn, Kind::Clock, "node-c"),
+                (Level::Warn, Kind::Backlog, "worker-1"),
+                (Level::Warn, Kind::Missed, "backup"),
+                (Level::Warn, Kind::Late, "backup"),
+            ]
+        );
+        assert!(
+            problems[3]
+                .text
+                .contains("+900ms beyond the bound of 500ms")
+        );
+        // p from any pane, and from the details; enter opens a failed job on its failure.
+        state.ui.focus = Pane::Executions;
+        press(&mut state, KeyCode::Char('p'));
+        assert!(matches!(
+            state.ui.overlay,
+            Overlay::Problems { selected: 0 }
+        ));
+        press(&mut state, KeyCode::Char('j'));
+        let failed = report_runs()[2].id.clone();
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            watch(Some(&failed), false)
+        );
+        assert_eq!(
+            press(&mut state, KeyCode::Char('p')),
+            Some(Command::WatchJob(None))
+        );
+        assert!(matches!(state.ui.overlay, Overlay::Problems { .. }));
+        assert_eq!(press(&mut state, KeyCode::Enter), None);
+        assert!(matches!(&state.ui.overlay, Overlay::NodeDetails { name, .. } if name == "node-a"));
+        press(&mut state, KeyCode::Char('p'));
+        assert!(matches!(state.ui.overlay, Overlay::Problems { .. }));
+        assert_eq!(press(&mut state, KeyCode::Esc), None);
+        assert!(matches!(state.ui.overlay, Overlay::None));
+        assert_eq!(
+            state.problems(now())[0].subject,
+            Subject::Node("node-a".into())
+        );
+        // s sorts the problems by kind, then by subject; S reverses.
+        press(&mut state, KeyCode::Char('p'));
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.sorted_problems(now())[0].kind, Kind::Backlog);
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.sorted_problems(now())[0].subject_name(), "backup");
+        press(&mut state, KeyCode::Char('S'));
+        assert_eq!(state.sorted_problems(now())[0].subject_name(), "worker-1");
+        // Enter opens the row shown, in that order.
+        assert_eq!(press(&mut state, KeyCode::Enter), None);
+        assert!(
+            matches!(&state.ui.overlay, Overlay::NodeDetails { name, .. } if name == "worker-1")
+        );
+    }
+
+    #[test]
+    fn a_run_shows_as_started_at_once_until_the_cluster_shows_it() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('r'));
+        assert_eq!(
+            press(&mut state, KeyCode::Char('y')),
+            Some(Command::RunJob("cleanup".into()))
+        );
+        // At once, before any answer: in the feed, first, and in the job's Run column.
+        assert!(state.feed[0].optimistic && state.feed[0].job == "cleanup");
+        let cleanup = state.jobs.iter().position(|j| j.name == "cleanup").unwrap();
+        assert_eq!(state.job_row(cleanup).running, 1);
+        // The cluster shows it running: the real row replaces the optimistic one.
+        let mut read = crate::fixtures::cluster_read(
+            state.cluster.as_ref().unwrap().health.clone(),
+            state.cluster.as_ref().unwrap().members.clone(),
+        );
+        let mut started =
+            crate::fixtures::execution("cleanup", "worker-1", ExecutionStatus::Running, 0);
+        started.started_at = now() - Duration::seconds(1);
+        read.running.as_mut().unwrap().push(started);
+        state.apply(Update::Cluster {
+            at: now(),
+            read: read.clone(),
+        });
+        assert!(state.optimistic.is_empty());
+        assert!(state.feed.iter().all(|r| !r.optimistic));
+        assert_eq!(state.job_row(cleanup).running, 1);
+
+        // A run the API refuses goes at once.
+        press(&mut state, KeyCode::Char('r'));
+        press(&mut state, KeyCode::Char('y'));
+        assert_eq!(state.optimistic.len(), 1);
+        state.apply(Update::ActionDone {
+            at: now(),
+            what: "run job cleanup".into(),
+            result: Err("403 Forbidden".into()),
+            run_of: Some("cleanup".into()),
+        });
+        assert!(state.optimistic.is_empty());
+        // One never seen goes after a minute.
+        press(&mut state, KeyCode::Char('r'));
+        press(&mut state, KeyCode::Char('y'));
+        read.running = Some(vec![]);
+        state.apply(Update::Cluster {
+            at: now() + Duration::seconds(30),
+            read: read.clone(),
+        });
+        assert_eq!(state.optimistic.len(), 1, "still waiting after 30 s");
+        state.apply(Update::Cluster {
+            at: now() + Duration::seconds(61),
+            read,
+        });
+        assert!(state.optimistic.is_empty());
+    }
+
+    #[test]
+    fn trends_count_the_last_hour_a_minute_at_a_time() {
+        use crate::trends::MINUTES;
+        let mut state = healthy_state();
+        let c = state.cluster_trend(now());
+        // backup ×3 and report ×2 finished in the hour (report's third is two hours old).
+        assert_eq!(c.runs.iter().sum::<u64>(), 5);
+        assert_eq!(c.failures.iter().sum::<u64>(), 1);
+        // report failed 100 s ago: the second-newest minute.
+        assert_eq!(c.failures[MINUTES - 2], 1);
+        assert_eq!(state.outcome_strip("report"), "✗✓✗");
+        assert_eq!(state.health_timeline(now())[MINUTES - 1], Some(Quorum::Ok));
+        crate::fixtures::troubled(&mut state);
+        let c = state.cluster_trend(now());
+        assert_eq!(c.lateness_ms.iter().max(), Some(&45_000));
+        assert_eq!(
+            state.job_trend("backup", now()).lateness_ms[MINUTES - 1],
+            45_000
+        );
+        assert_eq!(state.outcome_strip("backup"), "✓✓-✓✓");
+        // The worst verdict of the minute wins.
+        assert_eq!(
+            state.health_timeline(now())[MINUTES - 1],
+            Some(Quorum::AtRisk)
+        );
+        // T opens the trends; s sorts its jobs as the pane; enter opens the selected job.
+        press(&mut state, KeyCode::Char('T'));
+        assert!(matches!(state.ui.overlay, Overlay::Trends { selected: 0 }));
+        press(&mut state, KeyCode::Char('s'));
+        assert_eq!(state.visible_jobs()[0].name, "report");
+        for _ in 0..4 {
+            press(&mut state, KeyCode::Char('s'));
+        }
+        assert_eq!(state.visible_jobs()[0].name, "backup", "back to by name");
+        press(&mut state, KeyCode::Char('j'));
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            Some(Command::WatchJob(Some(Watch::job("cleanup"))))
+        );
     }
 
     #[test]
@@ -1504,12 +2511,231 @@ mod tests {
     }
 
     #[test]
+    fn the_wheel_never_answers_a_question() {
+        let mut state = healthy_state();
+        press(&mut state, KeyCode::Char('d'));
+        assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
+        assert_eq!(state.wheel(Some(Pane::Nodes), true, now()), None);
+        assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
+        assert_eq!(state.click(Pane::Jobs, Some(1), now()), None);
+        assert!(matches!(state.ui.overlay, Overlay::Confirm(_)));
+    }
+
+    #[test]
+    fn a_click_in_the_problems_view_selects_and_a_second_opens() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Char('p'));
+        assert_eq!(state.click_overlay(3, now()), None);
+        assert!(matches!(
+            state.ui.overlay,
+            Overlay::Problems { selected: 3 }
+        ));
+        assert_eq!(state.click_overlay(3, now()), None);
+        assert!(matches!(&state.ui.overlay, Overlay::NodeDetails { name, .. } if name == "node-c"));
+    }
+
+    #[test]
     fn read_only_refuses_destructive_keys() {
         let mut state = healthy_state();
         state.read_only = true;
         assert_eq!(press(&mut state, KeyCode::Char('d')), None);
         assert!(matches!(state.ui.overlay, Overlay::None));
         assert!(state.ui.flash.as_ref().unwrap().1.starts_with("read-only"));
+    }
+
+    fn detail(state: &mut State, runs: Vec<Execution>) -> Option<Command> {
+        state.apply(Update::JobDetail {
+            at: now(),
+            job: "report".into(),
+            runs: Ok(runs),
+        })
+    }
+
+    fn report_runs() -> Vec<Execution> {
+        use crate::fixtures::execution;
+        use ExecutionStatus::*;
+        vec![
+            execution("report", "node-b", Running, 3),
+            execution("report", "node-c", Success, 10),
+            execution("report", "node-b", Failed, 100),
+            execution("report", "node-b", Success, 1900),
+        ]
+    }
+
+    fn watch(execution: Option<&str>, last_failure: bool) -> Option<Command> {
+        Some(Command::WatchJob(Some(Watch {
+            job: "report".into(),
+            execution: execution.map(String::from),
+            last_failure,
+        })))
+    }
+
+    #[test]
+    fn enter_on_an_execution_shows_that_execution_not_the_newest() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Executions;
+        let feed = state.visible_feed();
+        let i = feed
+            .iter()
+            .position(|r| r.job == "report" && r.status == ExecutionStatus::Failed)
+            .unwrap();
+        let failed = feed[i].id.clone();
+        state.ui.selected[Pane::Executions.index()] = i;
+        assert_eq!(
+            press(&mut state, KeyCode::Enter),
+            watch(Some(&failed), false)
+        );
+        // Already picked by id: nothing more to ask.
+        assert_eq!(detail(&mut state, report_runs()), None);
+        let runs = state.detail_runs().unwrap();
+        assert_eq!(runs[state.picked().unwrap()].id, failed);
+        // ↑ picks the newer one and keeps it read.
+        let newer = runs[1].id.clone();
+        assert_eq!(press(&mut state, KeyCode::Up), watch(Some(&newer), false));
+        assert_eq!(state.picked(), Some(1));
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('j'));
+        assert_eq!(state.picked(), Some(3), "stops at the oldest");
+    }
+
+    #[test]
+    fn f_jumps_from_a_job_to_its_last_failure() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        // backup, cleanup, report: report is the third.
+        press(&mut state, KeyCode::Char('G'));
+        let failed = report_runs()[2].id.clone();
+        // The per-job reads know the failure: it is asked for by id at once.
+        assert_eq!(
+            press(&mut state, KeyCode::Char('f')),
+            watch(Some(&failed), false)
+        );
+        detail(&mut state, report_runs());
+        assert_eq!(state.picked(), Some(2), "the failure, not the newest");
+        // A job with no failure known: the fetcher is asked to look further back.
+        state.ui.overlay = Overlay::None;
+        state.runs.remove("report");
+        assert_eq!(press(&mut state, KeyCode::Char('f')), watch(None, true));
+        let successes: Vec<Execution> = report_runs()
+            .into_iter()
+            .filter(|e| e.status != ExecutionStatus::Failed)
+            .collect();
+        assert_eq!(detail(&mut state, successes), None);
+        assert_eq!(state.picked(), None, "no failure is not the newest run");
+        // Found further back: picked, and kept read from then on.
+        assert_eq!(
+            detail(&mut state, report_runs()),
+            watch(Some(&failed), false)
+        );
+        assert_eq!(state.job_view().unwrap().pick, Pick::Id(failed));
+    }
+
+    #[test]
+    fn the_picked_execution_stays_as_newer_runs_arrive() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('G'));
+        assert_eq!(press(&mut state, KeyCode::Enter), watch(None, false));
+        let runs = report_runs();
+        // The newest finished one, not the running one; then held by its id.
+        let newest_finished = runs[1].id.clone();
+        assert_eq!(
+            detail(&mut state, runs.clone()),
+            watch(Some(&newest_finished), false)
+        );
+        let mut more = runs;
+        more.insert(
+            0,
+            crate::fixtures::execution("report", "node-a", ExecutionStatus::Success, 1),
+        );
+        detail(&mut state, more);
+        assert_eq!(state.picked(), Some(2));
+        assert_eq!(state.detail_runs().unwrap()[2].id, newest_finished);
+    }
+
+    #[test]
+    fn output_scrolls_from_its_end() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('G'));
+        press(&mut state, KeyCode::Char('f'));
+        let mut runs = report_runs();
+        runs[2].output = (1..=30).map(|i| format!("line {i}\n")).collect();
+        detail(&mut state, runs);
+        let scroll = |s: &State| s.job_view().unwrap().out_scroll;
+        assert_eq!(
+            scroll(&state),
+            0,
+            "the end first: that is where the error is"
+        );
+        press(&mut state, KeyCode::PageUp);
+        assert_eq!(scroll(&state), 10);
+        press(&mut state, KeyCode::Char('g'));
+        assert_eq!(scroll(&state), 30);
+        press(&mut state, KeyCode::PageDown);
+        assert_eq!(scroll(&state), 20);
+        press(&mut state, KeyCode::Char('G'));
+        assert_eq!(scroll(&state), 0);
+        // Another execution starts at its end again.
+        press(&mut state, KeyCode::PageUp);
+        press(&mut state, KeyCode::Up);
+        assert_eq!(scroll(&state), 0);
+        assert_eq!(
+            press(&mut state, KeyCode::Esc),
+            Some(Command::WatchJob(None))
+        );
+    }
+
+    #[test]
+    fn without_quorum_a_dead_leader_is_not_named() {
+        let mut state = healthy_state();
+        assert_eq!(
+            state.leader_line(),
+            LeaderLine::Named {
+                name: "node-a".into(),
+                without_quorum: false
+            }
+        );
+        crate::fixtures::quorum_lost(&mut state);
+        // node-c still names node-a, which Raft and gossip both see dead.
+        assert_eq!(
+            state.leader_line(),
+            LeaderLine::None {
+                dead: Some("node-a".into())
+            }
+        );
+        let (verdict, words) = state.verdict(now());
+        assert_eq!(verdict, Quorum::Lost);
+        assert!(words.contains("no launches; countdowns stopped"), "{words}");
+        assert!(state.launches_stopped());
+    }
+
+    #[test]
+    fn when_no_server_answers_there_is_no_verdict_and_no_leader() {
+        let mut state = healthy_state();
+        state.apply(Update::Unreachable {
+            at: now(),
+            reason: "127.0.0.1:8080: unreachable".into(),
+        });
+        let (verdict, words) = state.verdict(now());
+        assert_eq!(verdict, Quorum::Unknown);
+        assert!(words.contains("no server answers"), "{words}");
+        assert!(matches!(
+            state.leader_line(),
+            LeaderLine::Unknown { last: Some(l), .. } if l == "node-a"
+        ));
+    }
+
+    #[test]
+    fn an_old_health_read_gives_no_verdict() {
+        let state = healthy_state();
+        assert_eq!(state.verdict(now()).0, Quorum::Ok);
+        let later = now() + VERDICT_STALE_AFTER + Duration::seconds(1);
+        let (verdict, words) = state.verdict(later);
+        assert_eq!(verdict, Quorum::Unknown);
+        assert!(words.contains("no health read for 12s"), "{words}");
     }
 
     #[test]

@@ -14,7 +14,8 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Table
 
 use crate::keys::{BINDINGS, Scope, help_bar};
 use crate::state::{
-    FLASH_FOR, JobRow, Level, NodeRow, Overlay, Pane, Quorum, Role, Run, State, status_word,
+    FLASH_FOR, JobRow, JobView, LeaderLine, Level, NodeRow, Overlay, Pane, Pick, Quorum, Role, Run,
+    State, status_word,
 };
 
 /// Data older than this is called stale in the header.
@@ -87,7 +88,8 @@ impl Theme {
     }
     fn quorum(&self, q: Quorum) -> Style {
         match q {
-            Quorum::Unknown => self.warn(),
+            // Not knowing is not fine: never green, and bold.
+            Quorum::Unknown => self.warn().add_modifier(Modifier::BOLD),
             Quorum::Ok => self.good().add_modifier(Modifier::BOLD),
             Quorum::AtRisk => self.warn().add_modifier(Modifier::BOLD),
             Quorum::Lost => self.bad(),
@@ -97,29 +99,25 @@ impl Theme {
 
 /// Draws the whole screen.
 pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Theme) {
-    let area = frame.area();
-    let [header, body, bar] = Layout::vertical([
-        Constraint::Length(3),
-        Constraint::Min(0),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, body, bar] = screen_areas(frame.area());
     render_header(frame, header, state, now, theme);
     render_body(frame, body, state, now, theme);
     render_bar(frame, bar, state, theme);
     match &state.ui.overlay {
         Overlay::None => {}
-        Overlay::Help => render_help(frame, body, theme),
-        Overlay::JobDetails { name, scroll } => {
-            render_job_details(frame, body, state, name, *scroll, now, theme)
+        Overlay::Help { scroll } => render_help(frame, body, *scroll, theme),
+        Overlay::Problems { selected } => {
+            render_problems(frame, body, state, *selected, now, theme)
         }
+        Overlay::Trends { selected } => render_trends(frame, body, state, *selected, now, theme),
+        Overlay::JobDetails(view) => render_job_details(frame, body, state, view, now, theme),
         Overlay::NodeDetails { name, scroll } => {
             render_node_details(frame, body, state, name, *scroll, now, theme)
         }
         Overlay::Confirm(pending) => {
             match &*pending.back {
-                Overlay::JobDetails { name, scroll } => {
-                    render_job_details(frame, body, state, name, *scroll, now, theme)
+                Overlay::JobDetails(view) => {
+                    render_job_details(frame, body, state, view, now, theme)
                 }
                 Overlay::NodeDetails { name, scroll } => {
                     render_node_details(frame, body, state, name, *scroll, now, theme)
@@ -131,32 +129,84 @@ pub fn render(frame: &mut Frame, state: &State, now: DateTime<Utc>, theme: &Them
     }
 }
 
+/// One piece of a header line, and how much it matters (the lowest goes first when the
+/// line is too narrow).
+struct Piece {
+    rank: u8,
+    spans: Vec<Span<'static>>,
+}
+
+fn piece(rank: u8, spans: Vec<Span<'static>>) -> Piece {
+    Piece { rank, spans }
+}
+
+/// The pieces that fit `width`, in their order, two spaces apart: the least important are
+/// left out first, so the verdict is the last thing cut.
+fn fit_pieces(mut pieces: Vec<Piece>, width: u16) -> Line<'static> {
+    let len = |ps: &[Piece]| -> usize {
+        ps.iter()
+            .map(|p| p.spans.iter().map(|s| s.width()).sum::<usize>())
+            .sum::<usize>()
+            + 2 * ps.len().saturating_sub(1)
+    };
+    while len(&pieces) > width as usize && pieces.len() > 1 {
+        let lowest = (0..pieces.len())
+            .min_by_key(|&i| (pieces[i].rank, std::cmp::Reverse(i)))
+            .unwrap_or(0);
+        pieces.remove(lowest);
+    }
+    let mut spans = Vec::new();
+    for (i, p) in pieces.into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        spans.extend(p.spans);
+    }
+    Line::from(spans)
+}
+
 fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
-    let mut first = vec![Span::styled("belfry top", t.strong())];
+    let width = area.width;
+    let mut first = vec![piece(2, vec![Span::styled("belfry top", t.strong())])];
     if let (None, Some(c)) = (&state.unreachable, &state.cluster) {
-        first.push(Span::raw(format!("  via {}", c.via)));
+        first.push(piece(1, vec![Span::raw(format!("via {}", c.via))]));
     }
     if let Some(at) = state.cluster_at {
         let age = now - at;
         let style = if age > STALE_AFTER { t.warn() } else { t.dim() };
         let stale = if age > STALE_AFTER { "STALE: " } else { "" };
-        first.push(Span::styled(
-            format!("  {stale}data {} old", age_text(age)),
-            style,
+        first.push(piece(
+            if age > STALE_AFTER { 8 } else { 3 },
+            vec![Span::styled(
+                format!("{stale}data {} old", age_text(age)),
+                style,
+            )],
         ));
     }
+    // With no server answering, a count of old problems would mislead.
+    if state.cluster.is_some() && state.unreachable.is_none() {
+        let n = state.problems(now).len();
+        first.push(match n {
+            0 => piece(1, vec![Span::styled("no problems", t.good())]),
+            1 => piece(7, vec![Span::styled("1 problem (p)", t.warn())]),
+            n => piece(7, vec![Span::styled(format!("{n} problems (p)"), t.warn())]),
+        });
+    }
     match (&state.unreachable, &state.cluster) {
-        (Some((_, reason)), _) => {
-            first.push(Span::raw("  "));
-            first.push(Span::styled(
+        (Some((_, reason)), _) => first.push(piece(
+            9,
+            vec![Span::styled(
                 format!("NO SERVER ANSWERS: {reason}"),
                 t.bad(),
-            ));
-        }
+            )],
+        )),
         (None, Some(_)) => {}
-        (None, None) => first.push(Span::raw(format!("  connecting to {}…", state.target))),
+        (None, None) => first.push(piece(
+            9,
+            vec![Span::raw(format!("connecting to {}…", state.target))],
+        )),
     }
-    let first = Line::from(first);
+    let first = fit_pieces(first, width);
     let flash = state
         .ui
         .flash
@@ -172,37 +222,84 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc
         None => (Line::raw(""), Line::raw("")),
         Some(c) => {
             let h = &c.health;
-            let mut leader = vec![Span::raw("Leader ")];
-            match &h.leader {
-                Some(l) => leader.push(Span::styled(l.clone(), t.strong())),
-                None => leader.push(Span::styled("none", t.bad())),
+            let mut leader = Vec::new();
+            let named = match state.leader_line() {
+                LeaderLine::Named {
+                    name,
+                    without_quorum,
+                } => {
+                    let mut spans = vec![Span::raw("Leader "), Span::styled(name, t.strong())];
+                    if without_quorum {
+                        spans.push(Span::styled(" (no quorum: cannot commit)", t.bad()));
+                    }
+                    leader.push(piece(9, spans));
+                    true
+                }
+                LeaderLine::None { dead } => {
+                    let mut spans = vec![Span::raw("Leader "), Span::styled("none", t.bad())];
+                    if let Some(d) = dead {
+                        spans.push(Span::styled(format!(" ({d} is down)"), t.bad()));
+                    }
+                    leader.push(piece(9, spans));
+                    false
+                }
+                LeaderLine::Unknown { last, why } => {
+                    let last = last
+                        .map(|l| format!(", last known {l}"))
+                        .unwrap_or_default();
+                    leader.push(piece(
+                        9,
+                        vec![
+                            Span::raw("Leader "),
+                            Span::styled(format!("unknown ({why}{last})"), t.warn()),
+                        ],
+                    ));
+                    false
+                }
+            };
+            if let (true, Some(term)) = (named, h.term) {
+                leader.push(piece(3, vec![Span::raw(format!("term {term}"))]));
             }
-            if let Some(term) = h.term {
-                leader.push(Span::raw(format!("  term {term}")));
-            }
-            if let (Some(_), Some(since)) = (&h.leader, h.leader_since) {
-                leader.push(Span::raw(format!(
-                    "  since {} ({} ago)",
-                    clock(since, state.offset),
-                    age_text(now - since)
-                )));
+            if let (true, Some(since)) = (named, h.leader_since) {
+                leader.push(piece(
+                    2,
+                    vec![Span::raw(format!(
+                        "since {} ({} ago)",
+                        clock(since, state.offset),
+                        age_text(now - since)
+                    ))],
+                ));
             }
             if h.elections_last_hour > 1 {
-                leader.push(Span::styled(
-                    format!("  {} elections in the last hour", h.elections_last_hour),
-                    t.warn(),
+                leader.push(piece(
+                    4,
+                    vec![Span::styled(
+                        format!("{} elections in the last hour", h.elections_last_hour),
+                        t.warn(),
+                    )],
                 ));
             }
             let alive = h.servers.iter().filter(|s| s.voter && s.alive).count();
-            let (verdict, words) = state.quorum();
+            let (verdict, words) = state.verdict(now);
+            // Numbers that are not current say so.
+            let voters = if verdict == Quorum::Unknown {
+                "Last known: voters"
+            } else {
+                "Voters"
+            };
             let quorum = vec![
-                Span::raw(format!(
-                    "Voters {alive}/{} alive  quorum {}  tolerance {}  ",
-                    h.voters, h.quorum, h.failure_tolerance
-                )),
-                Span::styled(words, t.quorum(verdict)),
+                piece(
+                    5,
+                    vec![Span::raw(format!("{voters} {alive}/{} alive", h.voters))],
+                ),
+                piece(3, vec![Span::raw(format!("quorum {}", h.quorum))]),
+                piece(
+                    4,
+                    vec![Span::raw(format!("tolerance {}", h.failure_tolerance))],
+                ),
+                piece(9, vec![Span::styled(words, t.quorum(verdict))]),
             ];
-            (Line::from(leader), Line::from(quorum))
+            (fit_pieces(leader, width), fit_pieces(quorum, width))
         }
     };
     let [top, rest] = Layout::vertical([Constraint::Length(1), Constraint::Length(2)]).areas(area);
@@ -218,24 +315,194 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc
     frame.render_widget(Paragraph::new(vec![second, third]), rest);
 }
 
-fn render_body(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
-    let nodes = state.visible_nodes();
-    let h = area.height;
+/// From this width on, a side panel shows the last hour's trends and the worst problems.
+pub const WIDE: u16 = 150;
+/// The side panel's width.
+const SIDE: u16 = 46;
+
+/// The header, the body and the help bar of a screen of `size`.
+fn screen_areas(size: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(size)
+}
+
+/// Where each pane is drawn in `body`, and the side panel on wide terminals. Zoomed, the
+/// focused pane takes it all.
+pub fn body_layout(state: &State, body: Rect) -> (Vec<(Pane, Rect)>, Option<Rect>) {
+    if state.ui.zoomed {
+        return (vec![(state.ui.focus, body)], None);
+    }
+    let (main, side) = if body.width >= WIDE {
+        let [main, side] =
+            Layout::horizontal([Constraint::Min(0), Constraint::Length(SIDE)]).areas(body);
+        (main, Some(side))
+    } else {
+        (body, None)
+    };
+    let h = main.height;
+    let nodes = state.row_count(Pane::Nodes) as u16;
     // Nodes: their rows, up to about a third; the feed and the log: a quarter; jobs: the rest.
-    let nodes_h = (nodes.len() as u16 + 2).clamp(4, (h * 35 / 100).max(7));
+    let nodes_h = (nodes + 2).clamp(4, (h * 35 / 100).max(7));
     let bottom_h = (h / 4).max(6);
     let [nodes_area, jobs_area, bottom] = Layout::vertical([
         Constraint::Length(nodes_h),
         Constraint::Min(4),
         Constraint::Length(bottom_h),
     ])
-    .areas(area);
+    .areas(main);
     let [feed_area, events_area] =
         Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(bottom);
-    render_nodes(frame, nodes_area, state, &nodes, now, t);
-    render_jobs(frame, jobs_area, state, now, t);
-    render_feed(frame, feed_area, state, now, t);
-    render_events(frame, events_area, state, t);
+    (
+        vec![
+            (Pane::Nodes, nodes_area),
+            (Pane::Jobs, jobs_area),
+            (Pane::Executions, feed_area),
+            (Pane::Events, events_area),
+        ],
+        side,
+    )
+}
+
+/// What is under the cell at (`x`, `y`) of a screen of `size`: a pane, and which of its
+/// visible rows, if a row. The same layout and scrolling as drawing uses.
+pub fn hit(state: &State, size: Rect, x: u16, y: u16) -> Option<(Pane, Option<usize>)> {
+    let [_, body, _] = screen_areas(size);
+    let (panes, _) = body_layout(state, body);
+    let (pane, r) = panes
+        .into_iter()
+        .find(|(_, r)| r.contains(ratatui::layout::Position { x, y }))?;
+    // Tables: a top border and a header line; the events: a top border only.
+    let skip = if pane == Pane::Events { 1 } else { 2 };
+    let first = r.y + skip;
+    if y < first {
+        return Some((pane, None));
+    }
+    let len = state.row_count(pane);
+    let (offset, end) = window(
+        len,
+        state.selected(pane, len),
+        r.height.saturating_sub(skip) as usize,
+    );
+    let row = offset + (y - first) as usize;
+    Some((pane, (row < end).then_some(row)))
+}
+
+/// The row of the problems or trends view under (`x`, `y`), if one is open and a row is
+/// there: the same geometry as they are drawn with.
+pub fn hit_overlay(state: &State, size: Rect, x: u16, y: u16, now: DateTime<Utc>) -> Option<usize> {
+    let [_, body, _] = screen_areas(size);
+    let inner = Block::bordered().inner(body);
+    let (selected, len, skip) = match state.ui.overlay {
+        // A header line.
+        Overlay::Problems { selected } => (selected, state.sorted_problems(now).len(), 1),
+        // Four trend lines, a blank one and a header line.
+        Overlay::Trends { selected } => (selected, state.visible_job_indices().len(), 6),
+        _ => return None,
+    };
+    let first = inner.y + skip;
+    if !inner.contains(ratatui::layout::Position { x, y }) || y < first {
+        return None;
+    }
+    let (offset, end) = window(
+        len,
+        state.selected_in(len, selected),
+        inner.height.saturating_sub(skip) as usize,
+    );
+    let row = offset + (y - first) as usize;
+    (row < end).then_some(row)
+}
+
+fn render_body(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    let (panes, side) = body_layout(state, area);
+    for (pane, r) in panes {
+        match pane {
+            Pane::Nodes => render_nodes(frame, r, state, &state.visible_nodes(), now, t),
+            Pane::Jobs => render_jobs(frame, r, state, now, t),
+            Pane::Executions => render_feed(frame, r, state, now, t),
+            Pane::Events => render_events(frame, r, state, t),
+        }
+    }
+    if let Some(side) = side {
+        render_side(frame, side, state, now, t);
+    }
+}
+
+/// The side panel of wide terminals: the last hour's trends and the worst problems.
+fn render_side(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
+    use crate::trends::{MINUTES, spark_text};
+    let block = Block::new()
+        .borders(Borders::TOP | Borders::LEFT)
+        .border_style(t.dim())
+        .title(Span::styled(" Last hour (T) ", t.title(false)));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let spark_w = (inner.width as usize).saturating_sub(10).min(MINUTES);
+    let c = state.cluster_trend(now);
+    let spark = |name: &str, values: &[u64], worst: bool, style: Style| {
+        Line::from(vec![
+            Span::styled(format!("{name:<9} "), t.strong()),
+            Span::styled(
+                format!("{:>spark_w$}", spark_text(values, spark_w, worst)),
+                style,
+            ),
+        ])
+    };
+    let health = {
+        let per = MINUTES.div_ceil(spark_w.max(1));
+        let minutes = state.health_timeline(now);
+        let mut glyphs: Vec<char> = minutes
+            .rchunks(per)
+            .map(|c| {
+                crate::trends::health_glyph(c.iter().flatten().copied().max_by_key(|q| match q {
+                    Quorum::Ok => 0,
+                    Quorum::AtRisk => 1,
+                    Quorum::Unknown => 2,
+                    Quorum::Lost => 3,
+                }))
+            })
+            .collect();
+        glyphs.reverse();
+        glyphs.into_iter().collect::<String>()
+    };
+    let late = c.lateness_ms.iter().copied().max().unwrap_or(0);
+    let mut lines = vec![
+        spark("Runs", &c.runs, false, t.good()),
+        spark("Failures", &c.failures, false, t.bad()),
+        spark("Lateness", &c.lateness_ms, true, t.warn()),
+        Line::from(vec![
+            Span::styled(format!("{:<9} ", "Health"), t.strong()),
+            Span::styled(format!("{health:>spark_w$}"), t.good()),
+        ]),
+        Line::styled(
+            format!(
+                "{} runs, {} failed, worst launch {} late",
+                c.runs.iter().sum::<u64>(),
+                c.failures.iter().sum::<u64>(),
+                age_text(Duration::milliseconds(late as i64))
+            ),
+            t.dim(),
+        ),
+        Line::raw(""),
+    ];
+    let problems = state.problems(now);
+    lines.push(Line::styled(
+        format!("Problems ({}, p)", problems.len()),
+        t.strong(),
+    ));
+    if problems.is_empty() {
+        lines.push(Line::styled("none", t.good()));
+    }
+    for p in &problems {
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<7} ", p.kind.word()), t.level(p.level)),
+            Span::raw(format!("{}: {}", p.subject_name(), p.text)),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
 /// A pane's frame: a title line, highlighted when focused.
@@ -244,6 +511,12 @@ fn pane_block<'a>(state: &State, pane: Pane, count: usize, extra: &str, t: &Them
     let mut title = format!(" {} ({count}) ", pane.title());
     if let Some(f) = state.filter_of(pane) {
         title.push_str(&format!("/{}/ ", f.text));
+    }
+    if let Some(order) = state.sort_of(pane).label(pane) {
+        title.push_str(&format!("{order} "));
+    }
+    if state.ui.zoomed {
+        title.push_str("zoomed (z) ");
     }
     let mut spans = vec![Span::styled(title, t.title(focused))];
     if !extra.is_empty() {
@@ -278,6 +551,10 @@ fn fit(columns: &[Column], room: u16) -> Vec<usize> {
     let mut used = 0u16;
     let mut kept = Vec::new();
     for i in by_rank {
+        // A column with nothing to show is left out.
+        if columns[i].width == 0 {
+            continue;
+        }
         // The first column can shrink to make room: count it at most at its minimum.
         let width = if i == 0 {
             columns[i].width.min(FIRST_COLUMN_MIN)
@@ -296,6 +573,9 @@ fn fit(columns: &[Column], room: u16) -> Vec<usize> {
 
 /// The first row to show so that `selected` is on screen, and the window's rows.
 fn window(len: usize, selected: Option<usize>, height: usize) -> (usize, usize) {
+    // A pane with no room still has the selected row as its first (a terminal a few lines
+    // high must not panic).
+    let height = height.max(1);
     let sel = selected.unwrap_or(0);
     let offset = if sel >= height { sel + 1 - height } else { 0 };
     (offset, (offset + height).min(len))
@@ -349,7 +629,8 @@ fn draw_table(
     if focused {
         table = table.row_highlight_style(t.selected());
     }
-    let mut table_state = TableState::default().with_selected(selected.map(|s| s - offset));
+    let mut table_state =
+        TableState::default().with_selected(selected.map(|s| s.saturating_sub(offset)));
     frame.render_stateful_widget(table, inner, &mut table_state);
 }
 
@@ -365,8 +646,11 @@ fn render_nodes(
         .iter()
         .filter_map(|n| state.node_stats.get(&n.name).map(|(at, _)| now - *at))
         .min();
-    let extra = match stats_age {
-        Some(age) if age > Duration::seconds(15) => format!("load {} old", age_text(age)),
+    let cluster_age = state.cluster_at.map(|at| now - at);
+    let extra = match (cluster_age, stats_age) {
+        // Statuses that old may be contradicted already: the title says how old they are.
+        (Some(age), _) if age > STALE_AFTER => format!("as of {} ago", age_text(age)),
+        (_, Some(age)) if age > Duration::seconds(15) => format!("load {} old", age_text(age)),
         _ => String::new(),
     };
     let block = pane_block(state, Pane::Nodes, nodes.len(), &extra, t);
@@ -405,6 +689,30 @@ fn render_nodes(
             drop_rank: 1,
         },
         Column {
+            title: "Clock",
+            // Until a server's offset is measured there is nothing to show.
+            width: if nodes.iter().any(|n| {
+                n.server
+                    .as_ref()
+                    .is_some_and(|s| s.clock_offset_ms.is_some())
+            }) {
+                7
+            } else {
+                0
+            },
+            drop_rank: 2,
+        },
+        Column {
+            title: "Queue",
+            // Shown while a node has launches waiting.
+            width: if nodes.iter().any(|n| state.backlog_of(&n.name) > 0) {
+                5
+            } else {
+                0
+            },
+            drop_rank: 1,
+        },
+        Column {
             title: "CPU",
             width: 6,
             drop_rank: 2,
@@ -440,6 +748,10 @@ fn render_nodes(
             drop_rank: 7,
         },
     ];
+    let bound = state
+        .cluster
+        .as_ref()
+        .and_then(|c| c.health.max_clock_offset_ms);
     let height = area.height.saturating_sub(2) as usize;
     let selected = state.selected(Pane::Nodes, nodes.len());
     let (offset, end) = window(nodes.len(), selected, height);
@@ -477,6 +789,23 @@ fn render_nodes(
                         .unwrap_or_else(dash),
                 ),
                 Cell::from(n.running.to_string()),
+                {
+                    let text = crate::problems::clock_text(
+                        n.server.as_ref().and_then(|s| s.clock_offset_ms),
+                        bound,
+                    );
+                    let style = if text.ends_with('!') {
+                        t.bad()
+                    } else {
+                        Style::new()
+                    };
+                    Cell::from(Span::styled(text, style))
+                },
+                {
+                    let backlog = state.backlog_of(&n.name);
+                    let style = if backlog > 0 { t.warn() } else { Style::new() };
+                    Cell::from(Span::styled(backlog.to_string(), style))
+                },
                 Cell::from(cpu.unwrap_or_else(dash)),
                 Cell::from(mem.unwrap_or_else(dash)),
                 Cell::from(disk.unwrap_or_else(dash)),
@@ -527,7 +856,9 @@ fn contact_text(n: &NodeRow, now: DateTime<Utc>) -> String {
 
 fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>, t: &Theme) {
     let jobs = state.visible_job_indices();
+    let held = state.launches_stopped();
     let extra = match (&state.jobs_error, state.jobs_at) {
+        _ if held => "no quorum: no launches, countdowns stopped".to_string(),
         (Some(_), Some(at)) => format!("reading failed; data {} old", age_text(now - at)),
         (Some(_), None) => "reading failed".into(),
         (None, Some(at)) if now - at > STALE_AFTER => format!("data {} old", age_text(now - at)),
@@ -561,6 +892,11 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
             drop_rank: 0,
         },
         Column {
+            title: "Recent",
+            width: crate::trends::STRIP as u16,
+            drop_rank: 2,
+        },
+        Column {
             title: "OK",
             width: 6,
             drop_rank: 3,
@@ -576,6 +912,11 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
             drop_rank: 1,
         },
         Column {
+            title: "Late",
+            width: 5,
+            drop_rank: 3,
+        },
+        Column {
             title: "Run",
             width: 3,
             drop_rank: 0,
@@ -586,7 +927,7 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
     let (offset, end) = window(jobs.len(), selected, height);
     let rows = jobs[offset..end]
         .iter()
-        .map(|&i| job_cells(&state.job_row(i), state.offset, now, t))
+        .map(|&i| job_cells(&state.job_row(i), state.offset, now, held, t))
         .collect();
     let focused = state.ui.focus == Pane::Jobs;
     draw_table(
@@ -606,12 +947,18 @@ fn job_cells(
     j: &JobRow,
     offset: FixedOffset,
     now: DateTime<Utc>,
+    held: bool,
     t: &Theme,
 ) -> (Vec<Cell<'static>>, Style) {
     let next = if j.disabled {
         "disabled".to_string()
+    } else if held && j.next.is_some() {
+        // Without a quorum nothing launches: a countdown would be a promise not kept.
+        "held".to_string()
     } else {
         match j.next {
+            // Past and not moved on: the read is old or the launch is late; no countdown.
+            Some(n) if n < now => format!("{} ago", age_text(now - n)),
             Some(n) if n - now < Duration::hours(1) => {
                 format!("in {}", age_text((n - now).max(Duration::zero())))
             }
@@ -643,9 +990,11 @@ fn job_cells(
         Cell::from(j.schedule.clone()),
         Cell::from(next),
         Cell::from(Span::styled(last.to_string(), last_style)),
+        Cell::from(format!("{:>w$}", j.recent, w = crate::trends::STRIP)),
         Cell::from(j.success_count.to_string()),
         Cell::from(j.error_count.to_string()),
         Cell::from(Span::styled(hour, hour_style)),
+        Cell::from(Span::styled(late_text(j.late), late_style(j.late, t))),
         Cell::from(j.running.to_string()),
     ];
     let style = if j.disabled { t.dim() } else { Style::new() };
@@ -683,13 +1032,18 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
         },
         Column {
             title: "Status",
-            width: 7,
+            width: 8,
             drop_rank: 0,
         },
         Column {
             title: "Took",
             width: 5,
             drop_rank: 2,
+        },
+        Column {
+            title: "Late",
+            width: 5,
+            drop_rank: 3,
         },
     ];
     let height = area.height.saturating_sub(2) as usize;
@@ -713,6 +1067,23 @@ fn render_feed(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
     );
 }
 
+/// A launch lateness: `-` under a second (on time), else its length.
+fn late_text(late: Duration) -> String {
+    if late < Duration::seconds(1) {
+        "-".into()
+    } else {
+        age_text(late)
+    }
+}
+
+fn late_style(late: Duration, t: &Theme) -> Style {
+    if late >= crate::problems::LATE_AFTER {
+        t.warn()
+    } else {
+        Style::new()
+    }
+}
+
 fn run_style(status: ExecutionStatus, t: &Theme) -> Style {
     match status {
         ExecutionStatus::Success => t.good(),
@@ -732,12 +1103,22 @@ fn run_cells(
         None if r.status == ExecutionStatus::Running => age_text(now - r.started_at),
         _ => "-".into(),
     };
+    // Asked for here, not yet in the cluster's answers: shown at once, and said so.
+    let (node, status) = if r.optimistic {
+        ("asked…".to_string(), "starting")
+    } else {
+        (r.node.clone(), status_word(r.status))
+    };
     let cells = vec![
         Cell::from(r.job.clone()),
         Cell::from(clock(r.when(), offset)),
-        Cell::from(r.node.clone()),
-        Cell::from(Span::styled(status_word(r.status), run_style(r.status, t))),
+        Cell::from(node),
+        Cell::from(Span::styled(status, run_style(r.status, t))),
         Cell::from(took),
+        {
+            let late = crate::sort::launch_lateness(r).unwrap_or_default();
+            Cell::from(Span::styled(late_text(late), late_style(late, t)))
+        },
     ];
     (cells, Style::new())
 }
@@ -774,24 +1155,39 @@ fn render_events(frame: &mut Frame, area: Rect, state: &State, t: &Theme) {
 fn render_bar(frame: &mut Frame, area: Rect, state: &State, t: &Theme) {
     let scope = state.scope();
     let mut spans = Vec::new();
-    if let Some((text, error)) = &state.ui.typing {
+    if let Some(typing) = &state.ui.typing {
         spans.push(Span::styled(
             format!("filter {}: /", state.ui.focus.title()),
             t.strong(),
         ));
-        spans.push(Span::raw(text.clone()));
+        spans.push(Span::raw(typing.text.clone()));
         spans.push(Span::styled("▏", t.key()));
-        if let Some(e) = error {
+        if let Some(e) = &typing.error {
             spans.push(Span::styled(format!("  {e}"), t.bad()));
         }
         spans.push(Span::raw("  "));
     }
-    for (i, (keys, what)) in help_bar(scope, state.read_only).into_iter().enumerate() {
+    // What does not fit goes, from the end, except the keys to get help, quit or leave.
+    let mut entries = help_bar(scope, state.read_only);
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let width = |es: &[crate::keys::BarEntry]| -> usize {
+        es.iter()
+            .map(|e| e.keys.chars().count() + 1 + e.what.chars().count() + 2)
+            .sum::<usize>()
+            .saturating_sub(2)
+    };
+    while used + width(&entries) > area.width as usize {
+        let Some(last) = entries.iter().rposition(|e| !e.essential) else {
+            break;
+        };
+        entries.remove(last);
+    }
+    for (i, e) in entries.into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::raw("  "));
         }
-        spans.push(Span::styled(keys, t.key()));
-        spans.push(Span::raw(format!(" {what}")));
+        spans.push(Span::styled(e.keys, t.key()));
+        spans.push(Span::raw(format!(" {}", e.what)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -814,48 +1210,275 @@ fn popup<'a>(title: String, t: &Theme) -> Block<'a> {
         .border_style(t.strong())
 }
 
-fn render_help(frame: &mut Frame, area: Rect, t: &Theme) {
-    let sections: [(&'static str, &[Scope]); 5] = [
-        ("Everywhere", &[Scope::Main]),
-        ("Nodes", &[Scope::Pane(Pane::Nodes)]),
-        ("Jobs", &[Scope::Pane(Pane::Jobs)]),
-        ("Executions", &[Scope::Pane(Pane::Executions)]),
-        (
-            "Details",
-            &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
-        ),
-    ];
-    let lines_of = |wanted: &[(&'static str, &[Scope])]| -> Vec<Line<'static>> {
-        let mut lines = Vec::new();
-        for (title, scopes) in wanted {
-            if !lines.is_empty() {
-                lines.push(Line::raw(""));
-            }
-            lines.push(Line::styled(*title, t.strong()));
-            for b in BINDINGS.iter().filter(|b| scopes.contains(&b.scope)) {
-                lines.push(Line::from(vec![
-                    Span::styled(format!("  {:<7}", b.label), t.key()),
-                    Span::raw(format!(" {}", b.long)),
-                ]));
-            }
+/// The help screen's sections, in order.
+const HELP_SECTIONS: [(&str, &[Scope]); 10] = [
+    ("Everywhere", &[Scope::Main]),
+    ("Nodes", &[Scope::Pane(Pane::Nodes)]),
+    ("Jobs", &[Scope::Pane(Pane::Jobs)]),
+    ("Executions", &[Scope::Pane(Pane::Executions)]),
+    (
+        "Details",
+        &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
+    ),
+    ("Problems", &[Scope::Problems]),
+    ("Trends", &[Scope::Trends]),
+    ("Typing a filter", &[Scope::Filter]),
+    ("Asked to confirm", &[Scope::Confirm]),
+    ("This help", &[Scope::Help]),
+];
+
+/// Width of one column of the help screen.
+const HELP_COLUMN: u16 = 39;
+
+/// Every binding, by section, one line each.
+pub fn help_lines(t: &Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    for (title, scopes) in HELP_SECTIONS {
+        if !lines.is_empty() {
+            lines.push(Line::raw(""));
         }
-        lines
-    };
-    let box_area = centered(area, 78, area.height);
+        lines.push(Line::styled(title, t.strong()));
+        for b in BINDINGS.iter().filter(|b| scopes.contains(&b.scope)) {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<7}", b.label), t.key()),
+                Span::raw(format!(" {}", b.long)),
+            ]));
+        }
+    }
+    lines
+}
+
+/// The help screen: every binding, in as many columns as the width holds, scrolled by
+/// `scroll` lines when they are still too many.
+fn render_help(frame: &mut Frame, area: Rect, scroll: u16, t: &Theme) {
+    let lines = help_lines(t);
+    let columns = (area.width.saturating_sub(2) / HELP_COLUMN).max(1) as usize;
+    let per_column = lines.len().div_ceil(columns);
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let scrollable = per_column > inner_height;
+    let box_area = centered(area, HELP_COLUMN * columns as u16 + 2, area.height);
     frame.render_widget(Clear, box_area);
-    let block = popup("Keys".into(), t);
+    let title = if scrollable {
+        "Keys (↑↓ for more)"
+    } else {
+        "Keys"
+    };
+    let block = popup(title.into(), t);
     let inner = block.inner(box_area);
     frame.render_widget(block, box_area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(inner);
-    frame.render_widget(
-        Paragraph::new(lines_of(&sections[..1])).wrap(Wrap { trim: false }),
-        left,
-    );
-    frame.render_widget(
-        Paragraph::new(lines_of(&sections[1..])).wrap(Wrap { trim: false }),
-        right,
-    );
+    let max_scroll = per_column.saturating_sub(inner.height as usize) as u16;
+    let areas = Layout::horizontal(vec![Constraint::Length(HELP_COLUMN); columns]).split(inner);
+    for (c, chunk) in lines.chunks(per_column).enumerate() {
+        frame.render_widget(
+            Paragraph::new(chunk.to_vec()).scroll((scroll.min(max_scroll), 0)),
+            areas[c],
+        );
+    }
+}
+
+fn render_problems(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    selected: usize,
+    now: DateTime<Utc>,
+    t: &Theme,
+) {
+    let problems = state.sorted_problems(now);
+    frame.render_widget(Clear, area);
+    let order = state
+        .ui
+        .problem_order
+        .label()
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    let block = popup(format!("Problems ({}){order}", problems.len()), t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if problems.is_empty() {
+        let text = "No problems: a quorum, every node alive and in step, no job failed, \
+                    missed or launched late in the last hour.";
+        frame.render_widget(
+            Paragraph::new(Line::styled(text, t.good())).wrap(Wrap { trim: true }),
+            inner,
+        );
+        return;
+    }
+    let subject_w = problems
+        .iter()
+        .map(|p| p.subject_name().chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(7, 24) as u16;
+    let selected = selected.min(problems.len() - 1);
+    let height = inner.height.saturating_sub(1) as usize;
+    let (first, end) = window(problems.len(), Some(selected), height);
+    let rows: Vec<Row> = problems[first..end]
+        .iter()
+        .map(|p| {
+            let level = match p.level {
+                Level::Bad => "error",
+                _ => "warn",
+            };
+            Row::new(vec![
+                Cell::from(Span::styled(level, t.level(p.level))),
+                Cell::from(p.kind.word()),
+                Cell::from(p.subject_name().to_string()),
+                Cell::from(p.text.clone()),
+            ])
+        })
+        .collect();
+    let header = Row::new(vec!["Level", "What", "Subject", "Detail"])
+        .style(t.strong().add_modifier(Modifier::UNDERLINED));
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(5),
+            Constraint::Length(10),
+            Constraint::Length(subject_w),
+            Constraint::Min(10),
+        ],
+    )
+    .header(header)
+    .column_spacing(1)
+    .row_highlight_style(t.selected());
+    let mut table_state = TableState::default().with_selected(Some(selected - first));
+    frame.render_stateful_widget(table, inner, &mut table_state);
+}
+
+/// The last hour, a character a minute: the cluster's runs, failures, launch lateness and
+/// health, then each job's recent outcomes and its own runs, failures and lateness.
+fn render_trends(
+    frame: &mut Frame,
+    area: Rect,
+    state: &State,
+    selected: usize,
+    now: DateTime<Utc>,
+    t: &Theme,
+) {
+    use crate::trends::{MINUTES, STRIP, health_glyph, spark_text};
+    frame.render_widget(Clear, area);
+    let order = state
+        .sort_of(Pane::Jobs)
+        .label(Pane::Jobs)
+        .map(|o| format!(", jobs {o}"))
+        .unwrap_or_default();
+    let block = popup(format!("Trends: the last hour, newest right{order}"), t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let label = 11usize;
+    // The notes after the sparklines take up to 40 columns.
+    let spark_w = MINUTES.min((inner.width as usize).saturating_sub(label + 40).max(10));
+    let c = state.cluster_trend(now);
+    let total = |v: &[u64]| v.iter().sum::<u64>();
+    let worst_late = c.lateness_ms.iter().copied().max().unwrap_or(0);
+    let row = |name: &str, spark: String, style: Style, note: String| {
+        Line::from(vec![
+            Span::styled(format!("{name:<label$}"), t.strong()),
+            Span::styled(format!("{spark:>spark_w$}"), style),
+            Span::styled(format!(" {note}"), t.dim()),
+        ])
+    };
+    let health: String = {
+        let minutes = state.health_timeline(now);
+        // Folded to fit: each character the worst verdict of its minutes.
+        let per = MINUTES.div_ceil(spark_w);
+        let mut glyphs: Vec<char> = minutes
+            .rchunks(per)
+            .map(|c| {
+                let worst = c.iter().flatten().copied().max_by_key(|q| match q {
+                    Quorum::Ok => 0,
+                    Quorum::AtRisk => 1,
+                    Quorum::Unknown => 2,
+                    Quorum::Lost => 3,
+                });
+                health_glyph(worst)
+            })
+            .collect();
+        glyphs.reverse();
+        glyphs.into_iter().collect()
+    };
+    let mut lines = vec![
+        row(
+            "Runs",
+            spark_text(&c.runs, spark_w, false),
+            t.good(),
+            format!(
+                "{} in the hour, at most {} a minute",
+                total(&c.runs),
+                c.runs.iter().max().unwrap_or(&0)
+            ),
+        ),
+        row(
+            "Failures",
+            spark_text(&c.failures, spark_w, false),
+            t.bad(),
+            format!("{} in the hour", total(&c.failures)),
+        ),
+        row(
+            "Lateness",
+            spark_text(&c.lateness_ms, spark_w, true),
+            t.warn(),
+            format!(
+                "worst launch {} late",
+                age_text(Duration::milliseconds(worst_late as i64))
+            ),
+        ),
+        row(
+            "Health",
+            health,
+            t.good(),
+            "█ ok ▒ at risk × lost ? unknown".into(),
+        ),
+        Line::raw(""),
+    ];
+    let jobs = state.visible_job_indices();
+    let name_w = jobs
+        .iter()
+        .map(|&i| state.jobs[i].name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 24);
+    let job_spark = ((inner.width as usize).saturating_sub(name_w + STRIP + 10) / 3).clamp(4, 30);
+    lines.push(Line::styled(
+        format!(
+            "{:<name_w$} {:<STRIP$} {:<job_spark$} {:<job_spark$} {:<job_spark$}",
+            "Job", "Recent", "Runs", "Failures", "Lateness"
+        ),
+        t.strong().add_modifier(Modifier::UNDERLINED),
+    ));
+    let height = (inner.height as usize).saturating_sub(lines.len());
+    let selected = state.selected_in(jobs.len(), selected);
+    let (first, end) = window(jobs.len(), selected, height);
+    for (k, &i) in jobs[first..end].iter().enumerate() {
+        let name = &state.jobs[i].name;
+        let s = state.job_trend(name, now);
+        let line = Line::from(vec![
+            Span::raw(format!("{name:<name_w$} ")),
+            Span::raw(format!("{:>STRIP$} ", state.outcome_strip(name))),
+            Span::styled(
+                format!("{:>job_spark$} ", spark_text(&s.runs, job_spark, false)),
+                t.good(),
+            ),
+            Span::styled(
+                format!("{:>job_spark$} ", spark_text(&s.failures, job_spark, false)),
+                t.bad(),
+            ),
+            Span::styled(
+                format!(
+                    "{:>job_spark$}",
+                    spark_text(&s.lateness_ms, job_spark, true)
+                ),
+                t.warn(),
+            ),
+        ]);
+        lines.push(if selected == Some(first + k) {
+            line.style(t.selected())
+        } else {
+            line
+        });
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
 }
 
 fn render_confirm(frame: &mut Frame, area: Rect, question: &str, t: &Theme) {
@@ -903,34 +1526,36 @@ fn render_job_details(
     frame: &mut Frame,
     area: Rect,
     state: &State,
-    name: &str,
-    scroll: u16,
+    view: &JobView,
     now: DateTime<Utc>,
     t: &Theme,
 ) {
     let o = state.offset;
-    let mut lines = Vec::new();
+    let name = view.name.as_str();
     let Some(job) = state.jobs.iter().find(|j| j.name == name) else {
-        lines.push(Line::raw(format!("job {name} is gone")));
-        return render_details(frame, area, format!("Job {name}"), lines, scroll, t);
+        let lines = vec![Line::raw(format!("job {name} is gone"))];
+        return render_details(frame, area, format!("Job {name}"), lines, 0, t);
     };
+    frame.render_widget(Clear, area);
+    let block = popup(format!("Job {name}"), t);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
     let when = |d: Option<DateTime<Utc>>| match d {
         Some(d) => format!("{} ({} ago)", clock(d, o), age_text(now - d)),
         None => "never".into(),
     };
+    let mut summary = Vec::new();
     let state_word = if job.disabled { "disabled" } else { "enabled" };
     let tz = if job.timezone.is_empty() {
         String::new()
     } else {
         format!(" ({})", job.timezone)
     };
-    lines.push(field(
-        "schedule",
-        format!("{}{tz}, {state_word}", job.schedule),
-        t,
-    ));
     let next = if belfry::model::is_zero_time(&job.next) {
         "-".to_string()
+    } else if state.launches_stopped() {
+        format!("{} (held: no quorum)", clock(job.next, o))
     } else {
         format!(
             "{} (in {})",
@@ -938,14 +1563,17 @@ fn render_job_details(
             age_text((job.next - now).max(Duration::zero()))
         )
     };
-    lines.push(field("next run", next, t));
+    summary.push(field(
+        "schedule",
+        format!("{}{tz}, {state_word}; next {next}", job.schedule),
+        t,
+    ));
     let command = job
         .executor_config
         .get("command")
         .or_else(|| job.executor_config.get("url"))
         .cloned()
         .unwrap_or_default();
-    lines.push(field("executor", format!("{} {command}", job.executor), t));
     let mut policy = format!(
         "concurrency {}, retries {}",
         if job.concurrency.is_empty() {
@@ -958,9 +1586,20 @@ fn render_job_details(
     if !job.owner.is_empty() {
         policy.push_str(&format!(", owner {}", job.owner));
     }
-    lines.push(field("policy", policy, t));
-    lines.push(field("last success", when(job.last_success), t));
-    lines.push(field("last error", when(job.last_error), t));
+    summary.push(field(
+        "executor",
+        format!("{} {command}; {policy}", job.executor),
+        t,
+    ));
+    summary.push(field(
+        "last",
+        format!(
+            "success {}, error {}",
+            when(job.last_success),
+            when(job.last_error)
+        ),
+        t,
+    ));
     let hour = state
         .hour_stats
         .get(name)
@@ -969,7 +1608,7 @@ fn render_job_details(
             None => "nothing finished in the last hour".into(),
         })
         .unwrap_or_else(|| "…".into());
-    lines.push(field(
+    summary.push(field(
         "counts",
         format!(
             "{} success, {} error; {hour}",
@@ -977,12 +1616,25 @@ fn render_job_details(
         ),
         t,
     ));
+    let trend = state.job_trend(name, now);
+    let late = trend.lateness_ms.iter().copied().max().unwrap_or(0);
+    summary.push(field(
+        "recent",
+        format!(
+            "{:>w$}  runs/min {}  worst launch {} late",
+            state.outcome_strip(name),
+            crate::trends::spark_text(&trend.runs, 12, false),
+            age_text(Duration::milliseconds(late as i64)),
+            w = crate::trends::STRIP
+        ),
+        t,
+    ));
     if !job.tags.is_empty() {
         let tags: Vec<String> = job.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        lines.push(field("target tags", tags.join(", "), t));
+        summary.push(field("target tags", tags.join(", "), t));
     }
     if !job.parent_job.is_empty() || !job.dependent_jobs.is_empty() {
-        lines.push(field(
+        summary.push(field(
             "chain",
             format!(
                 "parent {}, dependents {}",
@@ -1000,70 +1652,163 @@ fn render_job_details(
             t,
         ));
     }
-    lines.push(Line::raw(""));
-    lines.push(Line::styled("Executions, newest first", t.strong()));
-    match state
+    let runs = match state
         .detail
         .as_ref()
         .filter(|d| d.job == name)
         .map(|d| &d.runs)
     {
-        Some(Ok(runs)) => {
-            if runs.is_empty() {
-                lines.push(Line::raw("  none yet"));
-            }
-            for e in runs.iter().take(10) {
-                let run = Run::from(e);
-                let took = match run.finished_at {
-                    Some(f) => age_text(f - run.started_at),
-                    None => "-".into(),
-                };
-                let exit = e.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
-                lines.push(Line::from(vec![
-                    Span::raw(format!("  {} ", clock(e.started_at, o))),
-                    Span::styled(
-                        format!("{:<8}", status_word(e.status)),
-                        run_style(e.status, t),
-                    ),
-                    Span::raw(format!(
-                        " {:<12} {:>6} attempt {} {exit}",
-                        e.node_name, took, e.attempt
-                    )),
-                ]));
-            }
-            if let Some(e) = runs
-                .iter()
-                .find(|e| !e.is_running() && !e.output.is_empty())
-            {
-                lines.push(Line::raw(""));
-                let cut = if e.output_truncated { " (tail)" } else { "" };
-                lines.push(Line::styled(
-                    format!(
-                        "Output of {} on {}{cut}",
-                        clock(e.started_at, o),
-                        e.node_name
-                    ),
-                    t.strong(),
-                ));
-                for l in e
-                    .output
-                    .lines()
-                    .rev()
-                    .take(40)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                {
-                    lines.push(Line::raw(format!("  {l}")));
-                }
-            }
-        }
+        Some(Ok(runs)) => runs.as_slice(),
         Some(Err(e)) => {
-            lines.push(Line::styled(format!("  cannot read them: {e}"), t.bad()));
+            summary.push(Line::raw(""));
+            summary.push(Line::styled(
+                format!("Executions: cannot read them: {e}"),
+                t.bad(),
+            ));
+            return frame.render_widget(Paragraph::new(summary), inner);
         }
-        _ => lines.push(Line::styled("  reading…", t.dim())),
+        None => {
+            summary.push(Line::raw(""));
+            summary.push(Line::styled("Executions: reading…", t.dim()));
+            return frame.render_widget(Paragraph::new(summary), inner);
+        }
+    };
+    // The summary gives way first: the executions and the output are what is looked for.
+    let room = inner.height as usize;
+    summary.truncate(room.saturating_sub(8).max(1));
+    let asked_n = state.optimistic.iter().filter(|r| r.job == name).count();
+    let list_rows = (runs.len() + asked_n)
+        .clamp(1, 6)
+        .min(room.saturating_sub(summary.len() + 4).max(1));
+    let [summary_area, list_title, list_area, out_title, out_area] = Layout::vertical([
+        Constraint::Length(summary.len() as u16),
+        Constraint::Length(1),
+        Constraint::Length(list_rows as u16),
+        Constraint::Length(1),
+        Constraint::Min(0),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(summary), summary_area);
+    frame.render_widget(
+        Paragraph::new(Line::styled("Executions, newest first", t.strong())),
+        list_title,
+    );
+    let picked = state.picked();
+    let asked: Vec<Line> = state
+        .optimistic
+        .iter()
+        .filter(|r| r.job == name)
+        .map(|r| {
+            Line::from(vec![
+                Span::raw(format!("  {} ", clock(r.started_at, o))),
+                Span::styled("starting", t.warn()),
+                Span::styled(
+                    " asked from here; not in the cluster's answers yet",
+                    t.dim(),
+                ),
+            ])
+        })
+        .collect();
+    if runs.is_empty() && asked.is_empty() {
+        frame.render_widget(Paragraph::new("  none yet"), list_area);
     }
-    render_details(frame, area, format!("Job {name}"), lines, scroll, t);
+    let (first, end) = window(runs.len(), picked, list_rows.saturating_sub(asked_n).max(1));
+    let list: Vec<Line> = runs[first..end]
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let run = Run::from(e);
+            let took = match run.finished_at {
+                Some(f) => age_text(f - run.started_at),
+                None => "-".into(),
+            };
+            let exit = e.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
+            let is_picked = picked == Some(first + i);
+            let line = Line::from(vec![
+                Span::raw(format!(
+                    "{}{} ",
+                    if is_picked { "▶ " } else { "  " },
+                    clock(e.started_at, o)
+                )),
+                Span::styled(
+                    format!("{:<8}", status_word(e.status)),
+                    run_style(e.status, t),
+                ),
+                Span::raw(format!(
+                    " {:<12} {:>6} attempt {} {exit}",
+                    e.node_name, took, e.attempt
+                )),
+            ]);
+            if is_picked {
+                line.style(t.selected())
+            } else {
+                line
+            }
+        })
+        .collect();
+    let list: Vec<Line> = asked.into_iter().chain(list).take(list_rows).collect();
+    frame.render_widget(Paragraph::new(list), list_area);
+    let Some(e) = picked.map(|i| &runs[i]) else {
+        let text = match view.pick {
+            Pick::LastFailure => format!(
+                "No failed execution among the newest {} read (last error {})",
+                runs.len(),
+                when(job.last_error)
+            ),
+            _ => "No execution picked".into(),
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, t.warn())), out_title);
+        return;
+    };
+    // Long lines are folded so that scrolling counts screen lines.
+    let width = (out_area.width as usize).saturating_sub(2).max(1);
+    let mut out: Vec<String> = Vec::new();
+    for l in e.output.lines() {
+        let chars: Vec<char> = l.chars().collect();
+        if chars.is_empty() {
+            out.push(String::new());
+        }
+        for chunk in chars.chunks(width) {
+            out.push(chunk.iter().collect());
+        }
+    }
+    let h = out_area.height as usize;
+    let scroll = (view.out_scroll as usize).min(out.len().saturating_sub(h));
+    let end = out.len() - scroll;
+    let start = end.saturating_sub(h);
+    let mut title = vec![Span::styled(
+        format!("Output of {} on {}: ", clock(e.started_at, o), e.node_name),
+        t.strong(),
+    )];
+    let mut outcome = status_word(e.status).to_string();
+    if let Some(c) = e.exit_code {
+        outcome.push_str(&format!(", exit {c}"));
+    }
+    if let Some(r) = &e.reason {
+        outcome.push_str(&format!(", not run: {r}"));
+    }
+    title.push(Span::styled(outcome, run_style(e.status, t)));
+    let place = if out.is_empty() {
+        if e.is_running() {
+            " (still running)".to_string()
+        } else {
+            " (no output)".to_string()
+        }
+    } else if out.len() <= h {
+        String::new()
+    } else if scroll == 0 {
+        format!(" (end; lines {}-{} of {})", start + 1, end, out.len())
+    } else {
+        format!(" (lines {}-{} of {})", start + 1, end, out.len())
+    };
+    let cut = if e.output_truncated { " tail" } else { "" };
+    title.push(Span::styled(format!("{cut}{place}"), t.dim()));
+    frame.render_widget(Paragraph::new(Line::from(title)), out_title);
+    let lines: Vec<Line> = out[start..end]
+        .iter()
+        .map(|l| Line::raw(format!("  {l}")))
+        .collect();
+    frame.render_widget(Paragraph::new(lines), out_area);
 }
 
 fn render_node_details(
@@ -1127,6 +1872,20 @@ fn render_node_details(
                 raft.push(format!("{} since {}", n.status, clock(since, state.offset)));
             }
             lines.push(field("raft", raft.join(", "), t));
+            let bound = state
+                .cluster
+                .as_ref()
+                .and_then(|c| c.health.max_clock_offset_ms);
+            let clock = match (s.clock_offset_ms, bound) {
+                (None, _) => "offset not measured yet".to_string(),
+                (Some(_), b) => format!(
+                    "offset {} from the voters' median{}",
+                    crate::problems::clock_text(s.clock_offset_ms, b),
+                    b.map(|b| format!(" (bound ±{b}ms; ! beyond it)"))
+                        .unwrap_or_default()
+                ),
+            };
+            lines.push(field("clock", clock, t));
         }
         None => lines.push(field("raft", "not a Raft server".into(), t)),
     }
@@ -1150,6 +1909,16 @@ fn render_node_details(
         _ => "not read yet".into(),
     };
     lines.push(field("load", load, t));
+    let backlog = state.backlog_of(name);
+    lines.push(field(
+        "backlog",
+        if backlog == 0 {
+            "no launch waiting".into()
+        } else {
+            format!("{backlog} launches waiting for an execution slot")
+        },
+        t,
+    ));
     let running: Vec<String> = state
         .cluster
         .iter()
@@ -1233,6 +2002,10 @@ mod tests {
 
     #[test]
     fn wide_terminal_shows_every_column() {
+        let screen = draw(&healthy_state(), 160, 40, &COLOR)
+            .backend()
+            .to_string();
+        assert!(screen.contains("Last hour (T)"), "{screen}");
         insta::assert_snapshot!(draw(&healthy_state(), 160, 40, &COLOR).backend());
     }
 
@@ -1258,6 +2031,164 @@ mod tests {
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
     }
 
+    /// Two of three servers dead, the survivor still naming the dead leader, 48 columns: the
+    /// header names no leader, the verdict is whole and says what it means for jobs, and
+    /// the jobs show no countdown.
+    #[test]
+    fn narrow_width_with_no_quorum() {
+        let mut state = healthy_state();
+        crate::fixtures::quorum_lost(&mut state);
+        let terminal = draw(&state, 48, 20, &COLOR);
+        let screen = terminal.backend().to_string();
+        assert!(!screen.contains("Leader node-a"), "{screen}");
+        assert!(
+            screen.contains("NO QUORUM: no launches; countdowns stopped"),
+            "{screen}"
+        );
+        assert!(!screen.contains("in 20s"), "{screen}");
+        insta::assert_snapshot!(terminal.backend());
+    }
+
+    /// The verdict is cut last: at 40 columns the numbers go first.
+    #[test]
+    fn the_verdict_is_the_last_thing_cut() {
+        let state = healthy_state();
+        for width in [40u16, 30] {
+            let screen = draw(&state, width, 20, &COLOR).backend().to_string();
+            assert!(
+                screen.contains("OK: 1 server may fail"),
+                "{width}: {screen}"
+            );
+        }
+    }
+
+    /// Jobs by status (the failed one first), nodes by status after the leader died.
+    #[test]
+    fn sorted_tables() {
+        let mut state = healthy_state();
+        after_failover(&mut state);
+        press(&mut state, KeyCode::Char('s'));
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('s'));
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// p: everything that needs an operator, worst first.
+    #[test]
+    fn problems_view() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Char('p'));
+        insta::assert_snapshot!(draw(&state, 100, 24, &COLOR).backend());
+    }
+
+    /// The clock offset of each server (! beyond the bound) and each node's launch backlog.
+    #[test]
+    fn nodes_show_clock_offset_and_backlog() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        insta::assert_snapshot!(draw(&state, 120, 24, &COLOR).backend());
+    }
+
+    /// After r and y: the run shows as starting at once, in the feed and the jobs' Run column.
+    #[test]
+    fn a_run_asked_for_shows_at_once() {
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('j'));
+        press(&mut state, KeyCode::Char('r'));
+        press(&mut state, KeyCode::Char('y'));
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        assert!(
+            screen.contains("cleanup 12:00:00 asked…   starting 0ms"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// T: the last hour a character a minute, for the cluster and per job.
+    #[test]
+    fn trends_view() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Char('T'));
+        let terminal = draw(&state, 100, 24, &COLOR);
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("worst launch 45s late"), "{screen}");
+        insta::assert_snapshot!(terminal.backend());
+    }
+
+    /// z: the focused pane takes the whole body.
+    #[test]
+    fn zoomed_pane() {
+        let mut state = healthy_state();
+        crate::fixtures::troubled(&mut state);
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Tab);
+        press(&mut state, KeyCode::Char('z'));
+        insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// The mouse: a click focuses a pane and selects the row under it, a second click on
+    /// it opens it; the wheel moves the selection of the pane under it.
+    #[test]
+    fn clicks_and_the_wheel_land_where_drawn() {
+        let mut state = healthy_state();
+        let size = Rect::new(0, 0, 80, 24);
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        // Find the screen line of the job "report" in the jobs pane.
+        let y = screen
+            .lines()
+            .position(|l| l.starts_with("\"report  0 0"))
+            .unwrap() as u16;
+        assert_eq!(hit(&state, size, 3, y), Some((Pane::Jobs, Some(2))));
+        assert_eq!(state.click(Pane::Jobs, Some(2), now()), None);
+        assert_eq!(state.ui.focus, Pane::Jobs);
+        assert_eq!(state.selected(Pane::Jobs, 3), Some(2));
+        assert_eq!(
+            state.click(Pane::Jobs, Some(2), now()),
+            Some(crate::state::Command::WatchJob(Some(
+                crate::state::Watch::job("report")
+            )))
+        );
+        press(&mut state, KeyCode::Esc);
+        // The wheel over the nodes pane focuses it and moves its selection.
+        let (pane, _) = hit(&state, size, 3, 5).unwrap();
+        assert_eq!(pane, Pane::Nodes);
+        state.wheel(Some(pane), true, now());
+        assert_eq!(state.ui.focus, Pane::Nodes);
+        assert_eq!(state.selected(Pane::Nodes, 4), Some(1));
+        // The header is nothing to click.
+        assert_eq!(hit(&state, size, 3, 0), None);
+        // Zoomed, the whole body is the focused pane.
+        press(&mut state, KeyCode::Char('z'));
+        assert_eq!(hit(&state, size, 3, 20).map(|h| h.0), Some(Pane::Nodes));
+        // In the problems view, a click on the selected problem opens it; below the last
+        // row there is nothing.
+        press(&mut state, KeyCode::Char('z'));
+        press(&mut state, KeyCode::Char('p'));
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        let y = screen.lines().position(|l| l.contains(" report ")).unwrap() as u16;
+        let row = hit_overlay(&state, size, 10, y, now()).unwrap();
+        assert_eq!(state.sorted_problems(now())[row].subject_name(), "report");
+        assert_eq!(hit_overlay(&state, size, 10, y + 1, now()), None);
+        assert!(matches!(
+            state.click_overlay(row, now()),
+            Some(crate::state::Command::WatchJob(Some(_)))
+        ));
+        press(&mut state, KeyCode::Esc);
+        press(&mut state, KeyCode::Char('z'));
+        // m gives the mouse back to the terminal, and takes it again.
+        assert_eq!(
+            press(&mut state, KeyCode::Char('m')),
+            Some(crate::state::Command::Mouse(false))
+        );
+        assert_eq!(
+            press(&mut state, KeyCode::Char('m')),
+            Some(crate::state::Command::Mouse(true))
+        );
+    }
+
     #[test]
     fn job_details_with_executions_and_output() {
         let mut state = healthy_state();
@@ -1266,7 +2197,11 @@ mod tests {
         press(&mut state, KeyCode::Down);
         assert_eq!(
             press(&mut state, KeyCode::Enter),
-            Some(crate::state::Command::WatchJob(Some("report".into())))
+            Some(crate::state::Command::WatchJob(Some(crate::state::Watch {
+                job: "report".into(),
+                execution: None,
+                last_failure: false
+            })))
         );
         use belfry::model::ExecutionStatus::*;
         state.apply(Update::JobDetail {
@@ -1279,6 +2214,40 @@ mod tests {
             ]),
         });
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+    }
+
+    /// `f` on a job: its last failure's output, at its end, where the error is.
+    #[test]
+    fn execution_output_of_the_last_failure() {
+        use belfry::model::ExecutionStatus::*;
+        let mut state = healthy_state();
+        state.ui.focus = Pane::Jobs;
+        press(&mut state, KeyCode::Char('G'));
+        press(&mut state, KeyCode::Char('f'));
+        let mut failed = crate::fixtures::execution("report", "node-b", Failed, 100);
+        failed.output = (1..=40)
+            .map(|i| format!("step {i} done\n"))
+            .chain(["Error: /var/lib/report: no space left on device\n".to_string()])
+            .collect();
+        state.apply(Update::JobDetail {
+            at: now(),
+            job: "report".into(),
+            runs: Ok(vec![
+                crate::fixtures::execution("report", "node-b", Running, 3),
+                crate::fixtures::execution("report", "node-c", Success, 10),
+                failed,
+                crate::fixtures::execution("report", "node-b", Success, 1900),
+            ]),
+        });
+        let terminal = draw(&state, 80, 24, &COLOR);
+        let screen = terminal.backend().to_string();
+        assert!(screen.contains("no space left on device"), "{screen}");
+        insta::assert_snapshot!(terminal.backend());
+        press(&mut state, KeyCode::PageUp);
+        insta::assert_snapshot!(
+            "execution_output_scrolled_up",
+            draw(&state, 80, 24, &COLOR).backend()
+        );
     }
 
     #[test]
@@ -1296,6 +2265,18 @@ mod tests {
         let mut state = healthy_state();
         press(&mut state, KeyCode::Char('?'));
         insta::assert_snapshot!(draw(&state, 80, 24, &COLOR).backend());
+        // Wide and tall enough, every binding is on screen at once.
+        let screen = draw(&state, 160, 50, &COLOR).backend().to_string();
+        for b in BINDINGS {
+            assert!(screen.contains(b.long), "{:?} missing:\n{screen}", b.long);
+        }
+        // At 80 × 24 they are all reached by scrolling.
+        for _ in 0..60 {
+            press(&mut state, KeyCode::Char('j'));
+        }
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        assert!(screen.contains("Change nothing"), "{screen}");
+        assert!(matches!(state.ui.overlay, Overlay::Help { .. }));
     }
 
     #[test]
@@ -1344,6 +2325,72 @@ mod tests {
         assert!(no_colors, "a colour was drawn without colour");
         let buffer = colored.backend().buffer();
         assert!(buffer.content.iter().any(|c| c.fg == Color::Yellow));
+    }
+
+    /// No view panics, whatever the terminal's size: a panic would take the dashboard down
+    /// in the middle of an incident.
+    #[test]
+    fn every_view_draws_at_any_size() {
+        use belfry::model::ExecutionStatus::*;
+        let mut base = healthy_state();
+        crate::fixtures::troubled(&mut base);
+        let mut views: Vec<State> = Vec::new();
+        let keys: &[&[KeyCode]] = &[
+            &[],
+            &[KeyCode::Char('z')],
+            &[KeyCode::Char('?')],
+            &[KeyCode::Char('p')],
+            &[KeyCode::Char('T')],
+            &[KeyCode::Enter],
+            &[KeyCode::Char('d')],
+            &[KeyCode::Char('/'), KeyCode::Char('(')],
+            &[KeyCode::Tab, KeyCode::Char('f')],
+            &[KeyCode::Tab, KeyCode::Char('r'), KeyCode::Char('y')],
+        ];
+        for ks in keys {
+            let mut state = base.clone();
+            for k in *ks {
+                press(&mut state, *k);
+            }
+            views.push(state);
+        }
+        // A job's details with a long, wide output.
+        let mut details = base.clone();
+        details.ui.focus = Pane::Jobs;
+        press(&mut details, KeyCode::Char('G'));
+        press(&mut details, KeyCode::Char('f'));
+        let mut failed = crate::fixtures::execution("report", "node-b", Failed, 100);
+        failed.output = format!("{}\n", "é".repeat(500)).repeat(50);
+        details.apply(Update::JobDetail {
+            at: now(),
+            job: "report".into(),
+            runs: Ok(vec![failed]),
+        });
+        views.push(details);
+        for state in &views {
+            for (w, h) in [
+                (1, 1),
+                (5, 3),
+                (12, 6),
+                (30, 9),
+                (48, 14),
+                (80, 24),
+                (250, 70),
+            ] {
+                draw(state, w, h, &COLOR);
+            }
+        }
+    }
+
+    /// A next run already past (an old read, or a late launch) is not a countdown at 0.
+    #[test]
+    fn a_next_run_in_the_past_shows_no_countdown() {
+        let mut state = healthy_state();
+        state.jobs[0].next = now() - Duration::seconds(12);
+        let screen = draw(&state, 80, 24, &COLOR).backend().to_string();
+        let backup = screen.lines().find(|l| l.starts_with("\"backup ")).unwrap();
+        assert!(backup.contains("12s ago"), "{backup}");
+        assert!(!backup.contains("in 0ms"), "{backup}");
     }
 
     #[test]
