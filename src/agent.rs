@@ -906,12 +906,27 @@ pub(crate) async fn hand_over_leadership(raft: &Raft) {
         return;
     }
     let replication = m.replication.clone().unwrap_or_default();
-    let target = m
-        .membership_config
-        .membership()
-        .voter_ids()
+    // Not to a server whose clock is beyond `--max-clock-offset`: it would refuse the offer and
+    // the cluster would wait an election timeout for a leader.
+    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+    let clock = crate::clock::discipline();
+    let offsets = clock.offsets(&voters);
+    let target = voters
+        .iter()
+        .copied()
         .filter(|id| *id != m.id)
-        .max_by_key(|id| replication.get(id).cloned().flatten().map(|l| l.index));
+        .filter(|id| {
+            offsets
+                .get(id)
+                .is_none_or(|o| o.unsigned_abs() <= clock.bound_ms())
+        })
+        // Measured within bounds first: an unmeasured voter may be the skewed one.
+        .max_by_key(|id| {
+            (
+                offsets.contains_key(id),
+                replication.get(id).cloned().flatten().map(|l| l.index),
+            )
+        });
     let Some(target) = target else {
         return;
     };

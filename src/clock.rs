@@ -38,8 +38,10 @@ const SAMPLES_KEPT: usize = 5;
 /// A sample older than this is dropped: an unreachable server's clock is not known any more.
 const SAMPLE_MAX_AGE: Duration = Duration::from_secs(30);
 /// A probe whose wall-clock span differs from its monotonic span by more than this saw the wall
-/// clock step (NTP, an operator): it is discarded.
-const STEP_TOLERANCE: Duration = Duration::from_millis(20);
+/// clock step (NTP, an operator): it is discarded. Not tighter: on a loaded machine the thread
+/// can be preempted between reading the two clocks, and 20 ms discarded most probes (a server
+/// then had no measurement of a skewed peer and offered it leadership).
+const STEP_TOLERANCE: Duration = Duration::from_millis(100);
 /// The longest gap between the last leader this server saw and its own leadership that still
 /// counts as a hand-over (its ticks run late); ticks before it follow the catch-up policy.
 /// A follower may go on naming a dead leader for a while, so this bounds how far back it goes.

@@ -158,11 +158,21 @@ pub async fn execute(
                 }
                 None => {
                     let replication = m.replication.clone().unwrap_or_default();
-                    m.membership_config
-                        .membership()
-                        .voter_ids()
+                    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+                    let measured = crate::clock::discipline().offsets(&voters);
+                    // A voter whose clock is measured within bounds before one not measured
+                    // (yet, or any more): an unmeasured one may be the skewed server, which
+                    // refuses the offer and leaves the cluster to an election.
+                    voters
+                        .iter()
+                        .copied()
                         .filter(|id| *id != m.id && clock_out_of_bounds(&m, *id).is_none())
-                        .max_by_key(|id| replication.get(id).cloned().flatten().map(|l| l.index))
+                        .max_by_key(|id| {
+                            (
+                                measured.contains_key(id),
+                                replication.get(id).cloned().flatten().map(|l| l.index),
+                            )
+                        })
                         .ok_or_else(|| {
                             OperatorError::Refused("no other voter to hand leadership to".into())
                         })?
@@ -172,7 +182,8 @@ pub async fn execute(
                 .transfer_leader(target)
                 .await
                 .map_err(|e| OperatorError::Unavailable(e.to_string()))?;
-            raft.wait(Some(Duration::from_secs(5)))
+            // The target must win an election: on a loaded machine that can take seconds.
+            raft.wait(Some(Duration::from_secs(10)))
                 .metrics(
                     |mm| mm.current_leader == Some(target),
                     "leadership transferred",

@@ -278,6 +278,20 @@ async fn a_skewed_leader_hands_over_and_never_leads_again(skew: &str) {
     .await;
     let term_before = nodes[1].client().cluster_health().await.unwrap().term;
     every_second_job(&nodes[1]).await;
+    // The new leader refuses node-a on its own measurement: wait until it has one (its first
+    // probes may have failed on a busy machine).
+    wait_for(
+        "the leader to measure node-a beyond the bound",
+        Duration::from_secs(20),
+        || async {
+            let h = nodes[1].client().cluster_health().await.ok()?;
+            let a = h.servers.iter().find(|s| s.node == "node-a")?;
+            a.clock_offset_ms
+                .is_some_and(|o| o.unsigned_abs() > 500)
+                .then_some(())
+        },
+    )
+    .await;
 
     // Leadership cannot be moved onto it.
     let refused = nodes[1]
