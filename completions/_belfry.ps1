@@ -76,6 +76,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--history-limit', '--history-limit', [CompletionResultType]::ParameterName, 'Executions kept per job [default: 100]')
             [CompletionResult]::new('--restore-limit', '--restore-limit', [CompletionResultType]::ParameterName, 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]')
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]')
+            [CompletionResult]::new('--job-nice', '--job-nice', [CompletionResultType]::ParameterName, 'Nice value job processes start with, so the control plane keeps its deadlines when jobs saturate the CPU; 0 to 19, 0 = the agent''s own priority [default: 10]')
             [CompletionResult]::new('--join', '--join', [CompletionResultType]::ParameterName, 'Gossip address to join once at start (repeatable; a failure is only a warning)')
             [CompletionResult]::new('--retry-join', '--retry-join', [CompletionResultType]::ParameterName, 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)')
             [CompletionResult]::new('--retry-interval', '--retry-interval', [CompletionResultType]::ParameterName, 'Time between --retry-join attempts [default: 30s]')

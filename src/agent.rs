@@ -350,6 +350,9 @@ async fn run_server(
         &config.data_dir,
         config.node_name.clone(),
         config.output_limit,
+        crate::runner::RunLimits {
+            job_nice: config.job_nice,
+        },
         Courier::Server {
             raft: raft.clone(),
             rpc: rpc_client.clone(),
@@ -767,6 +770,9 @@ async fn run_stateless(
         &config.data_dir,
         config.node_name.clone(),
         config.output_limit,
+        crate::runner::RunLimits {
+            job_nice: config.job_nice,
+        },
         Courier::Agent {
             membership: membership.clone(),
             rpc: rpc_client.clone(),

@@ -62,6 +62,22 @@ impl ResultSink {
     }
 }
 
+/// How this node runs job processes (the agent's `--job-nice`; docs/operating.md, "Job
+/// priority").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Nice value shell jobs start with; 0 leaves them at the node's priority.
+    pub job_nice: i32,
+}
+
+impl Default for RunLimits {
+    fn default() -> RunLimits {
+        RunLimits {
+            job_nice: crate::config::DEFAULT_JOB_NICE,
+        }
+    }
+}
+
 #[derive(Clone)]
 pub struct Runner {
     inner: Arc<RunnerInner>,
@@ -70,6 +86,7 @@ pub struct Runner {
 struct RunnerInner {
     node: String,
     output_limit: usize,
+    limits: RunLimits,
     /// For the job's processors, which run here before the result is queued.
     processors: ProcessorContext,
     results: ResultSink,
@@ -87,6 +104,7 @@ impl Runner {
     pub fn new(
         node: String,
         output_limit: usize,
+        limits: RunLimits,
         output_dir: std::path::PathBuf,
         results: ResultSink,
     ) -> Runner {
@@ -98,6 +116,7 @@ impl Runner {
                 },
                 node,
                 output_limit,
+                limits,
                 results,
                 running: Mutex::new(HashSet::new()),
                 kill: watch::channel(false).0,
@@ -214,7 +233,8 @@ impl RunnerInner {
         };
         let outcome = match job.executor.as_str() {
             "shell" => match ShellSpec::from_config(&job.executor_config) {
-                Ok(spec) => {
+                Ok(mut spec) => {
+                    spec.nice = self.limits.job_nice;
                     let env = self.job_env(job, &execution);
                     Ok(run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await)
                 }

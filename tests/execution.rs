@@ -870,3 +870,35 @@ async fn agent_secrets_never_reach_a_jobs_environment_or_the_log() {
     }
     assert!(!output.contains("BELFRY_ENCRYPT") && !output.contains("BELFRY_MAIL_PASSWORD"));
 }
+
+/// This test process's nice value (a node started by it inherits it).
+fn own_nice() -> i32 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split(' ').nth(16).unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_run_at_job_nice_and_job_nice_0_leaves_the_priority_alone() {
+    // Field 19 of /proc/self/stat is the nice value of the job's own process.
+    let job = shell_job("nice", "@manually", "cut -d' ' -f19 /proc/self/stat");
+    let base = own_nice();
+
+    let node = Node::start(&[]).await;
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    // The default is 10; a node already nicer than that keeps its own value.
+    assert_eq!(e.output.trim(), base.max(10).to_string(), "{e:?}");
+    drop(node);
+
+    let node = Node::start(&["--job-nice", "15"]).await;
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.output.trim(), base.max(15).to_string(), "{e:?}");
+    drop(node);
+
+    let node = Node::start(&["--job-nice", "0"]).await;
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output.trim(), base.to_string(), "{e:?}");
+}

@@ -167,6 +167,7 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
         ("history-limit", c.history_limit.to_string()),
         ("restore-limit", c.restore_limit.to_string()),
         ("shutdown-grace", dur(c.shutdown_grace)),
+        ("job-nice", c.job_nice.to_string()),
         ("join", list(&c.join)),
         ("retry-join", list(&c.retry_join)),
         ("retry-interval", dur(c.retry_interval)),
