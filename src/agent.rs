@@ -352,6 +352,7 @@ async fn run_server(
         config.output_limit,
         crate::runner::RunLimits {
             job_nice: config.job_nice,
+            max_parallel: config.max_parallel,
         },
         Courier::Server {
             raft: raft.clone(),
@@ -772,6 +773,7 @@ async fn run_stateless(
         config.output_limit,
         crate::runner::RunLimits {
             job_nice: config.job_nice,
+            max_parallel: config.max_parallel,
         },
         Courier::Agent {
             membership: membership.clone(),

@@ -24,6 +24,13 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// `--job-nice`: job processes start this much below normal priority, so Raft, gossip and RPC
 /// keep their deadlines when jobs saturate the CPU (docs/operating.md, "Job priority").
 pub const DEFAULT_JOB_NICE: i32 = 10;
+
+/// `--max-parallel`'s default: 4 job processes per CPU core, at least 4. Most jobs wait on I/O;
+/// more than this at once on one node only slows each and starves the control plane.
+pub fn default_max_parallel() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (4 * cores).max(4)
+}
 /// `--max-clock-offset`: CockroachDB's default is 500 ms too.
 pub const DEFAULT_MAX_CLOCK_OFFSET: Duration = Duration::from_millis(500);
 
@@ -73,6 +80,7 @@ pub struct ConfigLayer {
     pub restore_limit: Option<u64>,
     pub shutdown_grace: Option<String>,
     pub job_nice: Option<i32>,
+    pub max_parallel: Option<usize>,
     pub join: Option<Vec<String>>,
     pub retry_join: Option<Vec<String>>,
     pub retry_interval: Option<String>,
@@ -112,6 +120,7 @@ impl ConfigLayer {
             restore_limit: self.restore_limit.or(lower.restore_limit),
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
             job_nice: self.job_nice.or(lower.job_nice),
+            max_parallel: self.max_parallel.or(lower.max_parallel),
             join: self.join.or(lower.join),
             retry_join: self.retry_join.or(lower.retry_join),
             retry_interval: self.retry_interval.or(lower.retry_interval),
@@ -251,6 +260,7 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
             }
             "restore-limit" => layer.restore_limit = Some(uint()?),
             "shutdown-grace" => layer.shutdown_grace = Some(string()?),
+            "max-parallel" => layer.max_parallel = Some(uint()? as usize),
             "job-nice" => {
                 layer.job_nice =
                     Some(i32::try_from(uint()?).map_err(|_| bad("a nice value from 0 to 19"))?)
@@ -465,6 +475,8 @@ pub struct AgentConfig {
     pub shutdown_grace: Duration,
     /// Nice value job processes start with (0 to 19; 0 leaves them at the agent's priority).
     pub job_nice: i32,
+    /// Job processes this node runs at once; launches beyond wait for a slot (0 = no limit).
+    pub max_parallel: usize,
     /// Gossip addresses to join once at start (a failure is a warning).
     pub join: Vec<String>,
     /// Gossip addresses to join, retried every `retry_interval` up to `retry_max` (0 = forever).
@@ -713,6 +725,7 @@ impl std::fmt::Debug for ConfigLayer {
             .field("restore_limit", &self.restore_limit)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("job_nice", &self.job_nice)
+            .field("max_parallel", &self.max_parallel)
             .field("join", &self.join)
             .field("retry_join", &self.retry_join)
             .field("retry_interval", &self.retry_interval)
@@ -746,6 +759,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("restore_limit", &self.restore_limit)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("job_nice", &self.job_nice)
+            .field("max_parallel", &self.max_parallel)
             .field("join", &self.join)
             .field("retry_join", &self.retry_join)
             .field("retry_interval", &self.retry_interval)
@@ -1111,6 +1125,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         restore_limit,
         shutdown_grace,
         job_nice,
+        max_parallel: layer.max_parallel.unwrap_or_else(default_max_parallel),
     })
 }
 
@@ -1283,7 +1298,7 @@ mod tests {
     }
 
     #[test]
-    fn job_nice_defaults_to_10_is_read_from_yaml_and_refused_out_of_range() {
+    fn job_nice_and_max_parallel_defaults_yaml_keys_and_ranges() {
         assert_eq!(resolve(ConfigLayer::default()).unwrap().job_nice, 10);
         let file = parse_file("job-nice: 0\n", "belfry.yml").unwrap();
         assert_eq!(resolve(file.layer).unwrap().job_nice, 0);
@@ -1298,6 +1313,9 @@ mod tests {
             "{e}"
         );
         assert!(parse_file("job-nice: -1\n", "belfry.yml").is_err());
+        let file = parse_file("max-parallel: 0\n", "belfry.yml").unwrap();
+        assert_eq!(resolve(file.layer).unwrap().max_parallel, 0);
+        assert!(resolve(ConfigLayer::default()).unwrap().max_parallel >= 4);
     }
 
     #[test]

@@ -5,12 +5,13 @@
 //! run. It keeps the set of
 //! executions running here, so a graceful stop can wait for them and then kill what is left.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use chrono::SecondsFormat;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::executor::http::{HttpSpec, run_http};
 use crate::executor::shell::{ShellSpec, run_shell};
@@ -62,19 +63,147 @@ impl ResultSink {
     }
 }
 
-/// How this node runs job processes (the agent's `--job-nice`; docs/operating.md, "Job
-/// priority").
+/// How this node runs job processes (the agent's `--job-nice` and `--max-parallel`;
+/// docs/operating.md, "Job priority" and "Execution slots").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunLimits {
     /// Nice value shell jobs start with; 0 leaves them at the node's priority.
     pub job_nice: i32,
+    /// Executions running at once; 0 = no limit.
+    pub max_parallel: usize,
 }
 
 impl Default for RunLimits {
     fn default() -> RunLimits {
         RunLimits {
             job_nice: crate::config::DEFAULT_JOB_NICE,
+            max_parallel: crate::config::default_max_parallel(),
         }
+    }
+}
+
+/// The gossip tag in which a node tells the others its launch backlog (absent when 0), so
+/// `/v1/operator/health` on the leader shows every node's.
+pub const BACKLOG_TAG: &str = "backlog";
+
+/// How often a persisting backlog is logged, at most.
+const BACKLOG_LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// Execution slots (`--max-parallel`): at most `limit` executions run at once; launches beyond
+/// wait in the order they were accepted. A freed slot is handed straight to the oldest waiter,
+/// so a newcomer never overtakes the queue.
+struct Slots {
+    /// 0 = no limit.
+    limit: usize,
+    queue: Mutex<SlotQueue>,
+    /// Launches that had to wait for a slot, since the start.
+    delayed_total: AtomicU64,
+    /// When the backlog was last logged, and `delayed_total` then.
+    last_logged: Mutex<Option<(Instant, u64)>>,
+}
+
+struct SlotQueue {
+    free: usize,
+    /// Waiters in arrival order, with when they started waiting. A waiter that gave up (the
+    /// node stopped) has a closed sender and is skipped.
+    waiting: VecDeque<(Instant, oneshot::Sender<SlotPermit>)>,
+}
+
+/// A held slot; dropping it frees the slot (or hands it to the next waiter).
+struct SlotPermit(Option<Arc<Slots>>);
+
+impl Drop for SlotPermit {
+    fn drop(&mut self) {
+        if let Some(slots) = self.0.take() {
+            slots.release();
+        }
+    }
+}
+
+/// What [`Slots::enter`] gave: a slot at once, or a place in the queue.
+enum SlotEntry {
+    Now(Option<SlotPermit>),
+    Queued(oneshot::Receiver<SlotPermit>),
+}
+
+impl Slots {
+    fn new(limit: usize) -> Arc<Slots> {
+        Arc::new(Slots {
+            limit,
+            queue: Mutex::new(SlotQueue {
+                free: limit,
+                waiting: VecDeque::new(),
+            }),
+            delayed_total: AtomicU64::new(0),
+            last_logged: Mutex::new(None),
+        })
+    }
+
+    fn enter(self: &Arc<Self>) -> SlotEntry {
+        if self.limit == 0 {
+            return SlotEntry::Now(None);
+        }
+        let mut queue = self.queue.lock().expect("slots lock");
+        if queue.free > 0 {
+            queue.free -= 1;
+            return SlotEntry::Now(Some(SlotPermit(Some(self.clone()))));
+        }
+        let (tx, rx) = oneshot::channel();
+        queue.waiting.push_back((Instant::now(), tx));
+        drop(queue);
+        self.delayed_total.fetch_add(1, Ordering::Relaxed);
+        self.log_backlog();
+        SlotEntry::Queued(rx)
+    }
+
+    fn release(self: &Arc<Self>) {
+        let mut queue = self.queue.lock().expect("slots lock");
+        while let Some((_, tx)) = queue.waiting.pop_front() {
+            match tx.send(SlotPermit(Some(self.clone()))) {
+                Ok(()) => return,
+                // That waiter gave up: disarm the permit (its drop must not re-enter this
+                // lock) and try the next.
+                Err(mut permit) => permit.0 = None,
+            }
+        }
+        queue.free += 1;
+    }
+
+    /// Launches waiting for a slot now, and how long the oldest has waited.
+    fn backlog(&self) -> (usize, Duration) {
+        let queue = self.queue.lock().expect("slots lock");
+        let mut live = queue.waiting.iter().filter(|(_, tx)| !tx.is_closed());
+        let oldest = live.next().map(|(since, _)| since.elapsed());
+        let n = oldest.map_or(0, |_| 1 + live.count());
+        (n, oldest.unwrap_or_default())
+    }
+
+    /// One WARN line with figures while a backlog persists, at most every
+    /// [`BACKLOG_LOG_EVERY`]: overload is said, not hidden, and not said 1,000 times a second.
+    fn log_backlog(&self) {
+        let (waiting, oldest) = self.backlog();
+        if waiting == 0 {
+            return;
+        }
+        let delayed_total = self.delayed_total.load(Ordering::Relaxed);
+        let mut last = self.last_logged.lock().expect("backlog log lock");
+        let delayed_since = match *last {
+            Some((at, _)) if at.elapsed() < BACKLOG_LOG_EVERY => return,
+            Some((_, before)) => delayed_total - before,
+            None => delayed_total,
+        };
+        *last = Some((Instant::now(), delayed_total));
+        drop(last);
+        tracing::warn!(
+            waiting,
+            max_parallel = self.limit,
+            oldest_waiting_ms = oldest.as_millis() as u64,
+            delayed_since_last_report = delayed_since,
+            delayed_total,
+            "{waiting} launches waiting for an execution slot (--max-parallel {}): jobs start late; the oldest has waited {:.1} s",
+            self.limit,
+            oldest.as_secs_f64()
+        );
     }
 }
 
@@ -87,6 +216,7 @@ struct RunnerInner {
     node: String,
     output_limit: usize,
     limits: RunLimits,
+    slots: Arc<Slots>,
     /// For the job's processors, which run here before the result is queued.
     processors: ProcessorContext,
     results: ResultSink,
@@ -108,8 +238,23 @@ impl Runner {
         output_dir: std::path::PathBuf,
         results: ResultSink,
     ) -> Runner {
+        let slots = Slots::new(limits.max_parallel);
+        // A backlog that persists without new arrivals is still reported once a minute.
+        let watched: Weak<Slots> = Arc::downgrade(&slots);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                match watched.upgrade() {
+                    Some(slots) => slots.log_backlog(),
+                    None => return,
+                }
+            }
+        });
         Runner {
             inner: Arc::new(RunnerInner {
+                slots,
                 processors: ProcessorContext {
                     node: node.clone(),
                     default_log_dir: output_dir,
@@ -126,9 +271,25 @@ impl Runner {
         }
     }
 
-    /// How many executions run on this node now.
+    /// How many executions run on this node now (not counting those waiting for a slot).
     pub fn running_count(&self) -> usize {
-        self.inner.running.lock().expect("runner lock").len()
+        let accepted = self.inner.running.lock().expect("runner lock").len();
+        accepted.saturating_sub(self.launch_backlog())
+    }
+
+    /// Accepted launches waiting for an execution slot (`--max-parallel`) now.
+    pub fn launch_backlog(&self) -> usize {
+        self.inner.slots.backlog().0
+    }
+
+    /// Launches that had to wait for a slot since the node started.
+    pub fn launches_delayed(&self) -> u64 {
+        self.inner.slots.delayed_total.load(Ordering::Relaxed)
+    }
+
+    /// The `--max-parallel` this node runs with (0 = no limit).
+    pub fn max_parallel(&self) -> usize {
+        self.inner.slots.limit
     }
 
     /// False once a graceful stop has begun.
@@ -170,10 +331,37 @@ impl Runner {
             map.insert(key);
             self.inner.idle.send_replace(map.len());
         }
+        // Taken here, not in the task, so slots go in the order launches were accepted.
+        let entry = self.inner.slots.enter();
         let inner = self.inner.clone();
         tokio::spawn(async move {
-            let done = inner.execute(&job, execution.clone()).await;
-            let done = inner.process(job, done).await;
+            let slot = match entry {
+                SlotEntry::Now(permit) => Some(permit),
+                SlotEntry::Queued(rx) => {
+                    let mut kill = inner.kill.subscribe();
+                    tokio::select! {
+                        permit = rx => permit.ok().map(Some),
+                        _ = kill.wait_for(|k| *k) => None,
+                    }
+                }
+            };
+            let done = match slot {
+                Some(_permit) => {
+                    let done = inner.execute(&job, execution.clone()).await;
+                    inner.process(job, done).await
+                }
+                None => {
+                    // The grace period ended while it still waited for a slot.
+                    let now = chrono::Utc::now();
+                    let mut closed = execution.clone();
+                    closed.started_at = now;
+                    closed.finished_at = now;
+                    closed.success = false;
+                    closed.output =
+                        "[belfry] not started: agent shutting down while the launch waited for an execution slot".into();
+                    closed
+                }
+            };
             // Queued before it stops counting as running, so a graceful stop that sees this
             // node idle also waits for this result.
             inner.results.submit(Finished { execution: done });
