@@ -993,3 +993,89 @@ async fn max_parallel_queues_launches_late_never_lost_and_shows_the_backlog() {
         node.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_launch_backlog_reaches_the_leaders_health_through_gossip() {
+    let server = Node::start(&[]).await;
+    let agent = Node::spawn_agent(
+        "agent-1",
+        &[
+            "--join",
+            &server.gossip_addr(),
+            "--tag",
+            "pool=slow",
+            "--max-parallel",
+            "1",
+        ],
+    );
+    let client = server.client();
+    wait_for("the agent to join", Duration::from_secs(30), || {
+        let client = client.clone();
+        async move {
+            let m = client.members().await.ok()?;
+            (m.iter().filter(|m| m.status == 1).count() == 2).then_some(())
+        }
+    })
+    .await;
+    let names: Vec<String> = (0..3).map(|i| format!("slow-{i}")).collect();
+    for name in &names {
+        let mut job = shell_job(name, "@manually", "sleep 3");
+        job.tags = [("pool".to_string(), "slow".to_string())].into();
+        client.put_job(&job).await.unwrap();
+    }
+    let requests: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (client, name) = (client.clone(), name.clone());
+            tokio::spawn(async move { client.run_job(&name).await })
+        })
+        .collect();
+    // The server itself has no backlog: what it reports is the agent's, from gossip.
+    let health = wait_for(
+        "the agent's backlog in health",
+        Duration::from_secs(30),
+        || {
+            let client = client.clone();
+            async move {
+                let h = client.cluster_health().await.ok()?;
+                h.launch_backlog.contains_key("agent-1").then_some(h)
+            }
+        },
+    )
+    .await;
+    assert!(
+        (1..=2).contains(&health.launch_backlog["agent-1"]),
+        "{health:?}"
+    );
+    assert!(!health.launch_backlog.contains_key("node-a"), "{health:?}");
+    assert!(
+        health
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("node agent-1: ") && w.contains("waiting for a slot")),
+        "{health:?}"
+    );
+    for name in &names {
+        let ex = server
+            .wait_finished(name, 1, Duration::from_secs(120))
+            .await;
+        assert_eq!(ex.len(), 1, "{ex:?}");
+        assert_eq!(ex[0].node_name, "agent-1");
+    }
+    for request in requests {
+        let _ = request.await;
+    }
+    wait_for(
+        "the backlog to clear in health",
+        Duration::from_secs(30),
+        || {
+            let client = client.clone();
+            async move {
+                let h = client.cluster_health().await.ok()?;
+                h.launch_backlog.is_empty().then_some(())
+            }
+        },
+    )
+    .await;
+    drop(agent);
+}
