@@ -485,3 +485,55 @@ impl RunnerInner {
         ]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn permit(entry: SlotEntry) -> Option<SlotPermit> {
+        match entry {
+            SlotEntry::Now(permit) => permit,
+            SlotEntry::Queued(_) => panic!("queued, expected a slot at once"),
+        }
+    }
+
+    fn queued(entry: SlotEntry) -> oneshot::Receiver<SlotPermit> {
+        match entry {
+            SlotEntry::Queued(rx) => rx,
+            SlotEntry::Now(_) => panic!("got a slot, expected to wait"),
+        }
+    }
+
+    #[tokio::test]
+    async fn slots_go_to_waiters_in_order_skipping_those_that_gave_up() {
+        let slots = Slots::new(1);
+        let first = permit(slots.enter()).expect("a real slot");
+        let mut second = queued(slots.enter());
+        let third = queued(slots.enter());
+        let mut fourth = queued(slots.enter());
+        assert_eq!(slots.backlog().0, 3);
+        assert_eq!(slots.delayed_total.load(Ordering::Relaxed), 3);
+        drop(third); // stopped waiting (the node's grace period ended)
+        assert_eq!(slots.backlog().0, 2);
+
+        drop(first);
+        let second_slot = second.try_recv().expect("the oldest waiter gets the slot");
+        assert!(fourth.try_recv().is_err(), "only one slot");
+        drop(second_slot);
+        let fourth_slot = fourth.try_recv().expect("the one that gave up is skipped");
+        assert_eq!(slots.backlog().0, 0);
+        drop(fourth_slot);
+        // The slot is free again, and a newcomer takes it at once.
+        assert!(permit(slots.enter()).is_some());
+    }
+
+    #[test]
+    fn zero_means_no_limit() {
+        let slots = Slots::new(0);
+        for _ in 0..100 {
+            assert!(permit(slots.enter()).is_none());
+        }
+        assert_eq!(slots.backlog().0, 0);
+        assert_eq!(slots.delayed_total.load(Ordering::Relaxed), 0);
+    }
+}
