@@ -73,6 +73,8 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l output-limit -d 
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l history-limit -d 'Executions kept per job [default: 100]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l restore-limit -d 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l shutdown-grace -d 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l job-nice -d 'Nice value job processes start with, so the control plane keeps its deadlines when jobs saturate the CPU; 0 to 19, 0 = the agent\'s own priority [default: 10]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -l max-parallel -d 'Job processes this node runs at once; accepted launches beyond wait for a slot, in order (late, never lost); 0 = no limit [default: 4 per CPU core, at least 4]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l join -d 'Gossip address to join once at start (repeatable; a failure is only a warning)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-join -d 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l retry-interval -d 'Time between --retry-join attempts [default: 30s]' -r

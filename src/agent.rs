@@ -350,6 +350,10 @@ async fn run_server(
         &config.data_dir,
         config.node_name.clone(),
         config.output_limit,
+        crate::runner::RunLimits {
+            job_nice: config.job_nice,
+            max_parallel: config.max_parallel,
+        },
         Courier::Server {
             raft: raft.clone(),
             rpc: rpc_client.clone(),
@@ -496,6 +500,7 @@ async fn run_server(
         &mut fatal_rx,
         reload_tags,
         &membership,
+        worker.runner(),
     )
     .await;
     tracing::info!("shutting down: no new launches");
@@ -767,6 +772,10 @@ async fn run_stateless(
         &config.data_dir,
         config.node_name.clone(),
         config.output_limit,
+        crate::runner::RunLimits {
+            job_nice: config.job_nice,
+            max_parallel: config.max_parallel,
+        },
         Courier::Agent {
             membership: membership.clone(),
             rpc: rpc_client.clone(),
@@ -852,6 +861,7 @@ async fn run_stateless(
         &mut fatal_rx,
         reload_tags,
         &membership,
+        worker.runner(),
     )
     .await;
     tracing::info!("shutting down: running executions get the grace period");
@@ -867,6 +877,30 @@ async fn run_stateless(
     outcome
 }
 
+/// How often a node compares its launch backlog with its gossip tag: a change costs one gossip
+/// broadcast, so a backlog moving every millisecond under overload still costs one every 2 s.
+const BACKLOG_TAG_EVERY: Duration = Duration::from_secs(2);
+
+/// Tells the cluster this node's launch backlog in its gossip tag `backlog` (absent when 0), so
+/// the leader's `/v1/operator/health` shows every node's, when it changed.
+async fn publish_backlog(membership: &Membership, runner: &crate::runner::Runner) {
+    let backlog = runner.launch_backlog();
+    let wanted = (backlog > 0).then(|| backlog.to_string());
+    if membership.local().tags.get(crate::runner::BACKLOG_TAG) == wanted.as_ref() {
+        return;
+    }
+    membership
+        .update_meta(|m| match wanted {
+            Some(n) => {
+                m.tags.insert(crate::runner::BACKLOG_TAG.into(), n);
+            }
+            None => {
+                m.tags.remove(crate::runner::BACKLOG_TAG);
+            }
+        })
+        .await;
+}
+
 /// Waits for whatever ends this run of a role — a stop signal, a role switch, a leave through the
 /// API or a fatal error — applying reloaded tags meanwhile.
 async fn run_until_end(
@@ -876,9 +910,13 @@ async fn run_until_end(
     fatal: &mut mpsc::UnboundedReceiver<String>,
     reload_tags: &mut mpsc::UnboundedReceiver<BTreeMap<String, String>>,
     membership: &Membership,
+    runner: &crate::runner::Runner,
 ) -> Result<Ended, AgentError> {
+    let mut backlog_check = tokio::time::interval(BACKLOG_TAG_EVERY);
+    backlog_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = backlog_check.tick() => publish_backlog(membership, runner).await,
             _ = stop.wait_for(|s| *s) => return Ok(Ended::Stopped),
             Some(()) = switch.recv() => return Ok(Ended::SwitchRole),
             Some(()) = leave.recv() => {
@@ -891,7 +929,16 @@ async fn run_until_end(
             }
             Some(tags) = reload_tags.recv() => {
                 tracing::info!(?tags, "tags reloaded");
-                membership.update_meta(|m| m.tags = tags).await;
+                // The backlog tag is Belfry's, not the operator's: it survives a reload.
+                membership
+                    .update_meta(|m| {
+                        let backlog = m.tags.remove(crate::runner::BACKLOG_TAG);
+                        m.tags = tags;
+                        if let Some(n) = backlog {
+                            m.tags.insert(crate::runner::BACKLOG_TAG.into(), n);
+                        }
+                    })
+                    .await;
             }
         }
     }

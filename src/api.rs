@@ -977,6 +977,33 @@ impl ApiContext {
                 self.config.node_name
             ));
         }
+        // This node's own backlog, and the others' as their gossip tag `backlog` says.
+        let mut launch_backlog = std::collections::BTreeMap::new();
+        for g in &gossip {
+            if g.status != MemberStatus::Alive {
+                continue;
+            }
+            if let Some(n) = g
+                .meta
+                .tags
+                .get(crate::runner::BACKLOG_TAG)
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|n| *n > 0)
+            {
+                launch_backlog.insert(g.meta.name.clone(), n);
+            }
+        }
+        let own = self.worker.runner().launch_backlog() as u64;
+        if own > 0 {
+            launch_backlog.insert(self.config.node_name.clone(), own);
+        } else {
+            launch_backlog.remove(&self.config.node_name);
+        }
+        for (node, n) in &launch_backlog {
+            warnings.push(format!(
+                "node {node}: {n} launches waiting for a slot (--max-parallel): its jobs start late"
+            ));
+        }
         crate::model::ClusterHealth {
             healthy: m.current_leader.is_some() && healthy_voters >= quorum,
             leader: m
@@ -992,7 +1019,7 @@ impl ApiContext {
             term: Some(m.current_term),
             leader_since: m.current_leader.and(leader_since),
             max_clock_offset_ms: Some(clock.bound_ms()),
-            launch_backlog: Default::default(),
+            launch_backlog,
         }
     }
 }

@@ -21,6 +21,16 @@ pub use crate::executor::DEFAULT_OUTPUT_LIMIT;
 /// Largest snapshot an online restore accepts unless `--restore-limit` says otherwise.
 pub const DEFAULT_RESTORE_LIMIT: u64 = 1 << 30;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+/// `--job-nice`: job processes start this much below normal priority, so Raft, gossip and RPC
+/// keep their deadlines when jobs saturate the CPU (docs/operating.md, "Job priority").
+pub const DEFAULT_JOB_NICE: i32 = 10;
+
+/// `--max-parallel`'s default: 4 job processes per CPU core, at least 4. Most jobs wait on I/O;
+/// more than this at once on one node only slows each and starves the control plane.
+pub fn default_max_parallel() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (4 * cores).max(4)
+}
 /// `--max-clock-offset`: CockroachDB's default is 500 ms too.
 pub const DEFAULT_MAX_CLOCK_OFFSET: Duration = Duration::from_millis(500);
 
@@ -69,6 +79,8 @@ pub struct ConfigLayer {
     pub history_limit: Option<u32>,
     pub restore_limit: Option<u64>,
     pub shutdown_grace: Option<String>,
+    pub job_nice: Option<i32>,
+    pub max_parallel: Option<usize>,
     pub join: Option<Vec<String>>,
     pub retry_join: Option<Vec<String>>,
     pub retry_interval: Option<String>,
@@ -107,6 +119,8 @@ impl ConfigLayer {
             history_limit: self.history_limit.or(lower.history_limit),
             restore_limit: self.restore_limit.or(lower.restore_limit),
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
+            job_nice: self.job_nice.or(lower.job_nice),
+            max_parallel: self.max_parallel.or(lower.max_parallel),
             join: self.join.or(lower.join),
             retry_join: self.retry_join.or(lower.retry_join),
             retry_interval: self.retry_interval.or(lower.retry_interval),
@@ -246,6 +260,11 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
             }
             "restore-limit" => layer.restore_limit = Some(uint()?),
             "shutdown-grace" => layer.shutdown_grace = Some(string()?),
+            "max-parallel" => layer.max_parallel = Some(uint()? as usize),
+            "job-nice" => {
+                layer.job_nice =
+                    Some(i32::try_from(uint()?).map_err(|_| bad("a nice value from 0 to 19"))?)
+            }
             "retry-interval" => layer.retry_interval = Some(string()?),
             "dead-server-timeout" => layer.dead_server_timeout = Some(string()?),
             "max-clock-offset" => layer.max_clock_offset = Some(string()?),
@@ -454,6 +473,10 @@ pub struct AgentConfig {
     pub restore_limit: u64,
     /// How long running jobs may finish after SIGTERM/SIGINT before they are killed.
     pub shutdown_grace: Duration,
+    /// Nice value job processes start with (0 to 19; 0 leaves them at the agent's priority).
+    pub job_nice: i32,
+    /// Job processes this node runs at once; launches beyond wait for a slot (0 = no limit).
+    pub max_parallel: usize,
     /// Gossip addresses to join once at start (a failure is a warning).
     pub join: Vec<String>,
     /// Gossip addresses to join, retried every `retry_interval` up to `retry_max` (0 = forever).
@@ -701,6 +724,8 @@ impl std::fmt::Debug for ConfigLayer {
             .field("history_limit", &self.history_limit)
             .field("restore_limit", &self.restore_limit)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("job_nice", &self.job_nice)
+            .field("max_parallel", &self.max_parallel)
             .field("join", &self.join)
             .field("retry_join", &self.retry_join)
             .field("retry_interval", &self.retry_interval)
@@ -733,6 +758,8 @@ impl std::fmt::Debug for AgentConfig {
             .field("history_limit", &self.history_limit)
             .field("restore_limit", &self.restore_limit)
             .field("shutdown_grace", &self.shutdown_grace)
+            .field("job_nice", &self.job_nice)
+            .field("max_parallel", &self.max_parallel)
             .field("join", &self.join)
             .field("retry_join", &self.retry_join)
             .field("retry_interval", &self.retry_interval)
@@ -952,6 +979,13 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         Some(text) => parse_go_duration(text).map_err(|e| value_err("shutdown-grace", e))?,
         None => DEFAULT_SHUTDOWN_GRACE,
     };
+    let job_nice = layer.job_nice.unwrap_or(DEFAULT_JOB_NICE);
+    if !(0..=19).contains(&job_nice) {
+        return Err(value_err(
+            "job-nice",
+            format!("{job_nice} is not a nice value from 0 to 19 (0 turns lowering off)"),
+        ));
+    }
     let output_limit = layer.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
     if output_limit == 0 {
         return Err(value_err("output-limit", "must be at least 1 byte"));
@@ -1090,6 +1124,8 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         history_limit,
         restore_limit,
         shutdown_grace,
+        job_nice,
+        max_parallel: layer.max_parallel.unwrap_or_else(default_max_parallel),
     })
 }
 
@@ -1259,6 +1295,27 @@ mod tests {
         })
         .unwrap_err();
         assert!(e.to_string().starts_with("retry-join: provider=k8s"), "{e}");
+    }
+
+    #[test]
+    fn job_nice_and_max_parallel_defaults_yaml_keys_and_ranges() {
+        assert_eq!(resolve(ConfigLayer::default()).unwrap().job_nice, 10);
+        let file = parse_file("job-nice: 0\n", "belfry.yml").unwrap();
+        assert_eq!(resolve(file.layer).unwrap().job_nice, 0);
+        let e = resolve(ConfigLayer {
+            job_nice: Some(20),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("job-nice: 20 is not a nice value"),
+            "{e}"
+        );
+        assert!(parse_file("job-nice: -1\n", "belfry.yml").is_err());
+        let file = parse_file("max-parallel: 0\n", "belfry.yml").unwrap();
+        assert_eq!(resolve(file.layer).unwrap().max_parallel, 0);
+        assert!(resolve(ConfigLayer::default()).unwrap().max_parallel >= 4);
     }
 
     #[test]

@@ -333,6 +333,10 @@ pub struct NodeView {
     pub running_here: usize,
     /// Finished executions whose results wait in this node's outbox.
     pub undelivered: u64,
+    /// Accepted launches waiting for an execution slot (`--max-parallel`).
+    pub launch_backlog: usize,
+    /// Launches that had to wait for a slot since the node started.
+    pub launches_delayed: u64,
     /// Every member gossip knows: (role, status).
     pub members: Vec<(&'static str, &'static str)>,
 }
@@ -609,6 +613,18 @@ fn render_node(x: &mut Exposition, node: &NodeView, registry: &Registry) {
         "Finished executions on this node whose results are not yet committed.",
         node.undelivered as f64,
     );
+    x.single(
+        "belfry_launch_backlog",
+        "gauge",
+        "Launches accepted by this node and waiting for an execution slot (--max-parallel).",
+        node.launch_backlog as f64,
+    );
+    x.single(
+        "belfry_launches_delayed_total",
+        "counter",
+        "Launches that waited for an execution slot on this node (--max-parallel) before they started.",
+        node.launches_delayed as f64,
+    );
     let rpc = crate::rpc::counters();
     for (name, help, counter) in [
         (
@@ -699,6 +715,8 @@ fn node_view(
     NodeView {
         running_here: worker.runner().running_count(),
         undelivered: worker.undelivered(),
+        launch_backlog: worker.runner().launch_backlog(),
+        launches_delayed: worker.runner().launches_delayed(),
         members: membership
             .members()
             .iter()
@@ -829,6 +847,8 @@ mod tests {
             node: NodeView {
                 running_here: 2,
                 undelivered: 1,
+                launch_backlog: 3,
+                launches_delayed: 7,
                 members: vec![
                     ("server", "alive"),
                     ("server", "failed"),
@@ -884,6 +904,8 @@ mod tests {
             r#"belfry_members{role="agent",status="left"} 0"#,
             "belfry_node_executions_running 2",
             "belfry_node_results_undelivered 1",
+            "belfry_launch_backlog 3",
+            "belfry_launches_delayed_total 7",
             "# TYPE dkron_job_executions_succeeded_total counter",
             "# TYPE belfry_launch_lateness_seconds histogram",
         ] {

@@ -290,9 +290,10 @@ pub fn instant_nanos(instant: DateTime<Utc>) -> i64 {
     instant.timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
-/// The tags every member carries besides its own (`api::member_of` adds them): shown in
-/// columns of their own, not among a node's tags.
-pub const RESERVED_MEMBER_TAGS: [&str; 9] = [
+/// The tags every member carries besides its own (`api::member_of` adds them), and `backlog`
+/// (set by Belfry while launches wait for a slot there): shown in columns of their own, not
+/// among a node's tags.
+pub const RESERVED_MEMBER_TAGS: [&str; 10] = [
     "role",
     "dc",
     "region",
@@ -302,6 +303,7 @@ pub const RESERVED_MEMBER_TAGS: [&str; 9] = [
     "rpc_addr",
     "http_addr",
     "port",
+    "backlog",
 ];
 
 /// A node as `/v1/members` shows it: serf's Member shape, as Dkron prints it.

@@ -5,12 +5,13 @@
 //! run. It keeps the set of
 //! executions running here, so a graceful stop can wait for them and then kill what is left.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use chrono::SecondsFormat;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::executor::http::{HttpSpec, run_http};
 use crate::executor::shell::{ShellSpec, run_shell};
@@ -62,6 +63,150 @@ impl ResultSink {
     }
 }
 
+/// How this node runs job processes (the agent's `--job-nice` and `--max-parallel`;
+/// docs/operating.md, "Job priority" and "Execution slots").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Nice value shell jobs start with; 0 leaves them at the node's priority.
+    pub job_nice: i32,
+    /// Executions running at once; 0 = no limit.
+    pub max_parallel: usize,
+}
+
+impl Default for RunLimits {
+    fn default() -> RunLimits {
+        RunLimits {
+            job_nice: crate::config::DEFAULT_JOB_NICE,
+            max_parallel: crate::config::default_max_parallel(),
+        }
+    }
+}
+
+/// The gossip tag in which a node tells the others its launch backlog (absent when 0), so
+/// `/v1/operator/health` on the leader shows every node's.
+pub const BACKLOG_TAG: &str = "backlog";
+
+/// How often a persisting backlog is logged, at most.
+const BACKLOG_LOG_EVERY: Duration = Duration::from_secs(60);
+
+/// Execution slots (`--max-parallel`): at most `limit` executions run at once; launches beyond
+/// wait in the order they were accepted. A freed slot is handed straight to the oldest waiter,
+/// so a newcomer never overtakes the queue.
+struct Slots {
+    /// 0 = no limit.
+    limit: usize,
+    queue: Mutex<SlotQueue>,
+    /// Launches that had to wait for a slot, since the start.
+    delayed_total: AtomicU64,
+    /// When the backlog was last logged, and `delayed_total` then.
+    last_logged: Mutex<Option<(Instant, u64)>>,
+}
+
+struct SlotQueue {
+    free: usize,
+    /// Waiters in arrival order, with when they started waiting. A waiter that gave up (the
+    /// node stopped) has a closed sender and is skipped.
+    waiting: VecDeque<(Instant, oneshot::Sender<SlotPermit>)>,
+}
+
+/// A held slot; dropping it frees the slot (or hands it to the next waiter).
+struct SlotPermit(Option<Arc<Slots>>);
+
+impl Drop for SlotPermit {
+    fn drop(&mut self) {
+        if let Some(slots) = self.0.take() {
+            slots.release();
+        }
+    }
+}
+
+/// What [`Slots::enter`] gave: a slot at once, or a place in the queue.
+enum SlotEntry {
+    Now(Option<SlotPermit>),
+    Queued(oneshot::Receiver<SlotPermit>),
+}
+
+impl Slots {
+    fn new(limit: usize) -> Arc<Slots> {
+        Arc::new(Slots {
+            limit,
+            queue: Mutex::new(SlotQueue {
+                free: limit,
+                waiting: VecDeque::new(),
+            }),
+            delayed_total: AtomicU64::new(0),
+            last_logged: Mutex::new(None),
+        })
+    }
+
+    fn enter(self: &Arc<Self>) -> SlotEntry {
+        if self.limit == 0 {
+            return SlotEntry::Now(None);
+        }
+        let mut queue = self.queue.lock().expect("slots lock");
+        if queue.free > 0 {
+            queue.free -= 1;
+            return SlotEntry::Now(Some(SlotPermit(Some(self.clone()))));
+        }
+        let (tx, rx) = oneshot::channel();
+        queue.waiting.push_back((Instant::now(), tx));
+        drop(queue);
+        self.delayed_total.fetch_add(1, Ordering::Relaxed);
+        self.log_backlog();
+        SlotEntry::Queued(rx)
+    }
+
+    fn release(self: &Arc<Self>) {
+        let mut queue = self.queue.lock().expect("slots lock");
+        while let Some((_, tx)) = queue.waiting.pop_front() {
+            match tx.send(SlotPermit(Some(self.clone()))) {
+                Ok(()) => return,
+                // That waiter gave up: disarm the permit (its drop must not re-enter this
+                // lock) and try the next.
+                Err(mut permit) => permit.0 = None,
+            }
+        }
+        queue.free += 1;
+    }
+
+    /// Launches waiting for a slot now, and how long the oldest has waited.
+    fn backlog(&self) -> (usize, Duration) {
+        let queue = self.queue.lock().expect("slots lock");
+        let mut live = queue.waiting.iter().filter(|(_, tx)| !tx.is_closed());
+        let oldest = live.next().map(|(since, _)| since.elapsed());
+        let n = oldest.map_or(0, |_| 1 + live.count());
+        (n, oldest.unwrap_or_default())
+    }
+
+    /// One WARN line with figures while a backlog persists, at most every
+    /// [`BACKLOG_LOG_EVERY`]: overload is said, not hidden, and not said 1,000 times a second.
+    fn log_backlog(&self) {
+        let (waiting, oldest) = self.backlog();
+        if waiting == 0 {
+            return;
+        }
+        let delayed_total = self.delayed_total.load(Ordering::Relaxed);
+        let mut last = self.last_logged.lock().expect("backlog log lock");
+        let delayed_since = match *last {
+            Some((at, _)) if at.elapsed() < BACKLOG_LOG_EVERY => return,
+            Some((_, before)) => delayed_total - before,
+            None => delayed_total,
+        };
+        *last = Some((Instant::now(), delayed_total));
+        drop(last);
+        tracing::warn!(
+            waiting,
+            max_parallel = self.limit,
+            oldest_waiting_ms = oldest.as_millis() as u64,
+            delayed_since_last_report = delayed_since,
+            delayed_total,
+            "{waiting} launches waiting for an execution slot (--max-parallel {}): jobs start late; the oldest has waited {:.1} s",
+            self.limit,
+            oldest.as_secs_f64()
+        );
+    }
+}
+
 #[derive(Clone)]
 pub struct Runner {
     inner: Arc<RunnerInner>,
@@ -70,6 +215,8 @@ pub struct Runner {
 struct RunnerInner {
     node: String,
     output_limit: usize,
+    limits: RunLimits,
+    slots: Arc<Slots>,
     /// For the job's processors, which run here before the result is queued.
     processors: ProcessorContext,
     results: ResultSink,
@@ -87,17 +234,34 @@ impl Runner {
     pub fn new(
         node: String,
         output_limit: usize,
+        limits: RunLimits,
         output_dir: std::path::PathBuf,
         results: ResultSink,
     ) -> Runner {
+        let slots = Slots::new(limits.max_parallel);
+        // A backlog that persists without new arrivals is still reported once a minute.
+        let watched: Weak<Slots> = Arc::downgrade(&slots);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_secs(5));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                match watched.upgrade() {
+                    Some(slots) => slots.log_backlog(),
+                    None => return,
+                }
+            }
+        });
         Runner {
             inner: Arc::new(RunnerInner {
+                slots,
                 processors: ProcessorContext {
                     node: node.clone(),
                     default_log_dir: output_dir,
                 },
                 node,
                 output_limit,
+                limits,
                 results,
                 running: Mutex::new(HashSet::new()),
                 kill: watch::channel(false).0,
@@ -107,9 +271,25 @@ impl Runner {
         }
     }
 
-    /// How many executions run on this node now.
+    /// How many executions run on this node now (not counting those waiting for a slot).
     pub fn running_count(&self) -> usize {
-        self.inner.running.lock().expect("runner lock").len()
+        let accepted = self.inner.running.lock().expect("runner lock").len();
+        accepted.saturating_sub(self.launch_backlog())
+    }
+
+    /// Accepted launches waiting for an execution slot (`--max-parallel`) now.
+    pub fn launch_backlog(&self) -> usize {
+        self.inner.slots.backlog().0
+    }
+
+    /// Launches that had to wait for a slot since the node started.
+    pub fn launches_delayed(&self) -> u64 {
+        self.inner.slots.delayed_total.load(Ordering::Relaxed)
+    }
+
+    /// The `--max-parallel` this node runs with (0 = no limit).
+    pub fn max_parallel(&self) -> usize {
+        self.inner.slots.limit
     }
 
     /// False once a graceful stop has begun.
@@ -151,10 +331,37 @@ impl Runner {
             map.insert(key);
             self.inner.idle.send_replace(map.len());
         }
+        // Taken here, not in the task, so slots go in the order launches were accepted.
+        let entry = self.inner.slots.enter();
         let inner = self.inner.clone();
         tokio::spawn(async move {
-            let done = inner.execute(&job, execution.clone()).await;
-            let done = inner.process(job, done).await;
+            let slot = match entry {
+                SlotEntry::Now(permit) => Some(permit),
+                SlotEntry::Queued(rx) => {
+                    let mut kill = inner.kill.subscribe();
+                    tokio::select! {
+                        permit = rx => permit.ok().map(Some),
+                        _ = kill.wait_for(|k| *k) => None,
+                    }
+                }
+            };
+            let done = match slot {
+                Some(_permit) => {
+                    let done = inner.execute(&job, execution.clone()).await;
+                    inner.process(job, done).await
+                }
+                None => {
+                    // The grace period ended while it still waited for a slot.
+                    let now = chrono::Utc::now();
+                    let mut closed = execution.clone();
+                    closed.started_at = now;
+                    closed.finished_at = now;
+                    closed.success = false;
+                    closed.output =
+                        "[belfry] not started: agent shutting down while the launch waited for an execution slot".into();
+                    closed
+                }
+            };
             // Queued before it stops counting as running, so a graceful stop that sees this
             // node idle also waits for this result.
             inner.results.submit(Finished { execution: done });
@@ -214,7 +421,8 @@ impl RunnerInner {
         };
         let outcome = match job.executor.as_str() {
             "shell" => match ShellSpec::from_config(&job.executor_config) {
-                Ok(spec) => {
+                Ok(mut spec) => {
+                    spec.nice = self.limits.job_nice;
                     let env = self.job_env(job, &execution);
                     Ok(run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await)
                 }
@@ -275,5 +483,57 @@ impl RunnerInner {
             ),
             ("ENV_JOB_NAME".to_string(), job.name.clone()),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn permit(entry: SlotEntry) -> Option<SlotPermit> {
+        match entry {
+            SlotEntry::Now(permit) => permit,
+            SlotEntry::Queued(_) => panic!("queued, expected a slot at once"),
+        }
+    }
+
+    fn queued(entry: SlotEntry) -> oneshot::Receiver<SlotPermit> {
+        match entry {
+            SlotEntry::Queued(rx) => rx,
+            SlotEntry::Now(_) => panic!("got a slot, expected to wait"),
+        }
+    }
+
+    #[tokio::test]
+    async fn slots_go_to_waiters_in_order_skipping_those_that_gave_up() {
+        let slots = Slots::new(1);
+        let first = permit(slots.enter()).expect("a real slot");
+        let mut second = queued(slots.enter());
+        let third = queued(slots.enter());
+        let mut fourth = queued(slots.enter());
+        assert_eq!(slots.backlog().0, 3);
+        assert_eq!(slots.delayed_total.load(Ordering::Relaxed), 3);
+        drop(third); // stopped waiting (the node's grace period ended)
+        assert_eq!(slots.backlog().0, 2);
+
+        drop(first);
+        let second_slot = second.try_recv().expect("the oldest waiter gets the slot");
+        assert!(fourth.try_recv().is_err(), "only one slot");
+        drop(second_slot);
+        let fourth_slot = fourth.try_recv().expect("the one that gave up is skipped");
+        assert_eq!(slots.backlog().0, 0);
+        drop(fourth_slot);
+        // The slot is free again, and a newcomer takes it at once.
+        assert!(permit(slots.enter()).is_some());
+    }
+
+    #[test]
+    fn zero_means_no_limit() {
+        let slots = Slots::new(0);
+        for _ in 0..100 {
+            assert!(permit(slots.enter()).is_none());
+        }
+        assert_eq!(slots.backlog().0, 0);
+        assert_eq!(slots.delayed_total.load(Ordering::Relaxed), 0);
     }
 }

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use crate::model::{Execution, Job};
-use crate::runner::{Finished, ResultSink, Runner};
+use crate::runner::{Finished, ResultSink, RunLimits, Runner};
 
 /// The ledger's file in the data dir.
 pub const WORK_FILE: &str = "work.redb";
@@ -367,6 +367,7 @@ impl Worker {
         data_dir: &Path,
         node: String,
         output_limit: usize,
+        limits: RunLimits,
         courier: Courier,
     ) -> Result<(Worker, WorkerTasks), WorkError> {
         let mut tries = 0;
@@ -391,7 +392,7 @@ impl Worker {
         let output_dir = std::path::absolute(data_dir)
             .unwrap_or_else(|_| data_dir.to_path_buf())
             .join(crate::processors::OUTPUT_DIR);
-        let runner = Runner::new(node, output_limit, output_dir, sink.clone());
+        let runner = Runner::new(node, output_limit, limits, output_dir, sink.clone());
         let queued = Arc::new(watch::channel(0u64).0);
         let worker = Worker {
             ledger: ledger.clone(),

@@ -870,3 +870,212 @@ async fn agent_secrets_never_reach_a_jobs_environment_or_the_log() {
     }
     assert!(!output.contains("BELFRY_ENCRYPT") && !output.contains("BELFRY_MAIL_PASSWORD"));
 }
+
+/// This test process's nice value (a node started by it inherits it).
+fn own_nice() -> i32 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    rest.split(' ').nth(16).unwrap().parse().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_run_at_job_nice_and_job_nice_0_leaves_the_priority_alone() {
+    // Field 19 of /proc/self/stat is the nice value of the job's own process.
+    let job = shell_job("nice", "@manually", "cut -d' ' -f19 /proc/self/stat");
+    let base = own_nice();
+
+    let node = Node::start(&[]).await;
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    // The default is 10; a node already nicer than that keeps its own value.
+    assert_eq!(e.output.trim(), base.max(10).to_string(), "{e:?}");
+    drop(node);
+
+    let node = Node::start(&["--job-nice", "15"]).await;
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.output.trim(), base.max(15).to_string(), "{e:?}");
+    drop(node);
+
+    let node = Node::start(&["--job-nice", "0"]).await;
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output.trim(), base.to_string(), "{e:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_parallel_queues_launches_late_never_lost_and_shows_the_backlog() {
+    let node = Node::start(&["--max-parallel", "2"]).await;
+    let names: Vec<String> = (0..6).map(|i| format!("slot-{i}")).collect();
+    for name in &names {
+        node.client()
+            .put_job(&shell_job(name, "@manually", "sleep 2"))
+            .await
+            .unwrap();
+    }
+    // All six launched at once: a manual run's request answers when the run has finished, so
+    // the requests are left in flight.
+    let requests: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (client, name) = (node.client(), name.clone());
+            tokio::spawn(async move { client.run_job(&name).await })
+        })
+        .collect();
+
+    // While four wait, the backlog shows in /metrics and in health, with a warning.
+    let seen = wait_for(
+        "a launch backlog in /metrics",
+        Duration::from_secs(30),
+        || {
+            let node = &node;
+            async move {
+                let samples = scrape(node).await;
+                let backlog = sample(&samples, "belfry_launch_backlog", &[])?;
+                (backlog > 0.0).then_some(backlog)
+            }
+        },
+    )
+    .await;
+    assert!(seen <= 4.0, "{seen}");
+    let health = wait_for(
+        "a launch backlog in health",
+        Duration::from_secs(30),
+        || {
+            let client = node.client();
+            async move {
+                let h = client.cluster_health().await.ok()?;
+                (!h.launch_backlog.is_empty()).then_some(h)
+            }
+        },
+    )
+    .await;
+    let waiting = health.launch_backlog["node-a"];
+    assert!((1..=4).contains(&waiting), "{health:?}");
+    assert!(
+        health
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("node node-a: ") && w.contains("launches waiting for a slot")),
+        "{health:?}"
+    );
+
+    let mut runs = Vec::new();
+    for name in &names {
+        let ex = node.wait_finished(name, 1, Duration::from_secs(120)).await;
+        assert_eq!(ex.len(), 1, "{name} ran more than once: {ex:?}");
+        assert_eq!(ex[0].status, ExecutionStatus::Success, "{ex:?}");
+        runs.push((ex[0].started_at, ex[0].finished_at));
+    }
+    // Never more than 2 processes at once: at each start, count the runs under way.
+    for (start, _) in &runs {
+        let overlapping = runs.iter().filter(|(s, f)| s <= start && start < f).count();
+        assert!(
+            overlapping <= 2,
+            "{overlapping} at once at {start}: {runs:?}"
+        );
+    }
+    for request in requests {
+        let _ = request.await;
+    }
+    let samples = scrape(&node).await;
+    assert_eq!(sample(&samples, "belfry_launch_backlog", &[]), Some(0.0));
+    assert_eq!(
+        sample(&samples, "belfry_launches_delayed_total", &[]),
+        Some(4.0)
+    );
+    let health = node.client().cluster_health().await.unwrap();
+    assert!(health.launch_backlog.is_empty(), "{health:?}");
+    assert!(
+        node.log()
+            .contains("launches waiting for an execution slot (--max-parallel 2)"),
+        "{}",
+        node.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_launch_backlog_reaches_the_leaders_health_through_gossip() {
+    let server = Node::start(&[]).await;
+    let agent = Node::spawn_agent(
+        "agent-1",
+        &[
+            "--join",
+            &server.gossip_addr(),
+            "--tag",
+            "pool=slow",
+            "--max-parallel",
+            "1",
+        ],
+    );
+    let client = server.client();
+    wait_for("the agent to join", Duration::from_secs(30), || {
+        let client = client.clone();
+        async move {
+            let m = client.members().await.ok()?;
+            (m.iter().filter(|m| m.status == 1).count() == 2).then_some(())
+        }
+    })
+    .await;
+    let names: Vec<String> = (0..3).map(|i| format!("slow-{i}")).collect();
+    for name in &names {
+        let mut job = shell_job(name, "@manually", "sleep 3");
+        job.tags = [("pool".to_string(), "slow".to_string())].into();
+        client.put_job(&job).await.unwrap();
+    }
+    let requests: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let (client, name) = (client.clone(), name.clone());
+            tokio::spawn(async move { client.run_job(&name).await })
+        })
+        .collect();
+    // The server itself has no backlog: what it reports is the agent's, from gossip.
+    let health = wait_for(
+        "the agent's backlog in health",
+        Duration::from_secs(30),
+        || {
+            let client = client.clone();
+            async move {
+                let h = client.cluster_health().await.ok()?;
+                h.launch_backlog.contains_key("agent-1").then_some(h)
+            }
+        },
+    )
+    .await;
+    assert!(
+        (1..=2).contains(&health.launch_backlog["agent-1"]),
+        "{health:?}"
+    );
+    assert!(!health.launch_backlog.contains_key("node-a"), "{health:?}");
+    assert!(
+        health
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("node agent-1: ") && w.contains("waiting for a slot")),
+        "{health:?}"
+    );
+    for name in &names {
+        let ex = server
+            .wait_finished(name, 1, Duration::from_secs(120))
+            .await;
+        assert_eq!(ex.len(), 1, "{ex:?}");
+        assert_eq!(ex[0].node_name, "agent-1");
+    }
+    for request in requests {
+        let _ = request.await;
+    }
+    wait_for(
+        "the backlog to clear in health",
+        Duration::from_secs(30),
+        || {
+            let client = client.clone();
+            async move {
+                let h = client.cluster_health().await.ok()?;
+                h.launch_backlog.is_empty().then_some(())
+            }
+        },
+    )
+    .await;
+    drop(agent);
+}

@@ -33,6 +33,8 @@ pub fn layer_from_flags(
         history_limit: args.history_limit,
         restore_limit: args.restore_limit,
         shutdown_grace: args.shutdown_grace.clone(),
+        job_nice: args.job_nice,
+        max_parallel: args.max_parallel,
         join: (!args.join.is_empty()).then(|| args.join.clone()),
         retry_join: (!args.retry_join.is_empty()).then(|| args.retry_join.clone()),
         retry_interval: args.retry_interval.clone(),

@@ -317,6 +317,16 @@ pub struct AgentArgs {
     #[arg(long, env = "BELFRY_SHUTDOWN_GRACE", value_name = "DURATION")]
     pub shutdown_grace: Option<String>,
 
+    /// Nice value job processes start with, so the control plane keeps its deadlines when jobs
+    /// saturate the CPU; 0 to 19, 0 = the agent's own priority [default: 10]
+    #[arg(long, env = "BELFRY_JOB_NICE", value_name = "N", value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub job_nice: Option<i32>,
+
+    /// Job processes this node runs at once; accepted launches beyond wait for a slot, in
+    /// order (late, never lost); 0 = no limit [default: 4 per CPU core, at least 4]
+    #[arg(long, env = "BELFRY_MAX_PARALLEL", value_name = "N")]
+    pub max_parallel: Option<usize>,
+
     /// Gossip address to join once at start (repeatable; a failure is only a warning)
     #[arg(long, env = "BELFRY_JOIN", value_name = "ADDR", value_delimiter = ',')]
     pub join: Vec<String>,

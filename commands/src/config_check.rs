@@ -167,6 +167,15 @@ fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
         ("history-limit", c.history_limit.to_string()),
         ("restore-limit", c.restore_limit.to_string()),
         ("shutdown-grace", dur(c.shutdown_grace)),
+        ("job-nice", c.job_nice.to_string()),
+        (
+            "max-parallel",
+            if c.max_parallel == 0 {
+                "0 (no limit)".into()
+            } else {
+                c.max_parallel.to_string()
+            },
+        ),
         ("join", list(&c.join)),
         ("retry-join", list(&c.retry_join)),
         ("retry-interval", dur(c.retry_interval)),

@@ -104,6 +104,9 @@ pub struct ShellSpec {
     /// The exit codes that count as success, sorted: `[0]` unless `allowed_exit_codes` says
     /// otherwise.
     pub allowed_exit_codes: Vec<i32>,
+    /// Nice value the process starts with (0 = the agent's priority). Not part of the job's
+    /// config: the runner sets it from the node's `--job-nice`.
+    pub nice: i32,
 }
 
 /// The `su` setting: `user` or `user:group`, by name. Names are looked up on the node that runs
@@ -271,6 +274,7 @@ impl ShellSpec {
             su,
             payload,
             allowed_exit_codes,
+            nice: 0,
         })
     }
 
@@ -534,22 +538,33 @@ pub async fn run_shell(
             .stderr(Stdio::from(write_end_2))
             .process_group(0)
             .kill_on_drop(true);
-        match credentials {
+        let mut switch = match credentials {
             // The working directory is entered after the switch, with the user's rights.
             Some(credentials) => match credentials.switch_in_child(spec.cwd.as_ref()) {
-                Ok(switch) => {
-                    // SAFETY: the closure only makes async-signal-safe system calls
-                    // (setgroups, setgid, setuid, chdir) on data prepared before the fork; it
-                    // allocates nothing and takes no lock.
-                    unsafe { cmd.pre_exec(switch) };
-                }
+                Ok(switch) => Some(switch),
                 Err(e) => return start_failed(e),
             },
             None => {
                 if let Some(cwd) = &spec.cwd {
                     cmd.current_dir(cwd);
                 }
+                None
             }
+        };
+        let nice = spec.nice;
+        if nice != 0 || switch.is_some() {
+            let in_child = move || {
+                // Priority first: as root any nice value may be set, before the user switch.
+                lower_priority(nice)?;
+                match switch.as_mut() {
+                    Some(switch) => switch(),
+                    None => Ok(()),
+                }
+            };
+            // SAFETY: the closure only makes async-signal-safe system calls (getpriority,
+            // setpriority, setgroups, setgid, setuid, chdir) on data prepared before the fork;
+            // it allocates nothing and takes no lock.
+            unsafe { cmd.pre_exec(in_child) };
         }
         cmd.spawn()
         // `cmd` is dropped here, closing the parent's copies of the pipe's write end: the
@@ -880,6 +895,26 @@ impl Credentials {
     }
 }
 
+/// In the forked child: raises its nice value to `nice` (`--job-nice`). A node already running
+/// nicer than that keeps its own value: a job never runs at a higher priority than the node,
+/// and lowering a nice value needs privileges an agent usually lacks.
+fn lower_priority(nice: i32) -> io::Result<()> {
+    if nice == 0 {
+        return Ok(());
+    }
+    // SAFETY: plain system calls on the calling process. getpriority's -1 is ambiguous with an
+    // error, but for the calling process it cannot fail, and -1 < nice just means "set it".
+    let current = unsafe { libc::getpriority(libc::PRIO_PROCESS as _, 0) };
+    if current >= nice {
+        return Ok(());
+    }
+    // SAFETY: as above.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS as _, 0, nice) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Buffer sizes tried for the reentrant NSS lookups (they answer ERANGE when too small).
 const NSS_BUFFER_SIZES: [usize; 5] = [1 << 10, 1 << 12, 1 << 14, 1 << 16, 1 << 20];
 
@@ -1103,6 +1138,7 @@ mod tests {
             su: None,
             payload: None,
             allowed_exit_codes: vec![0],
+            nice: 0,
         }
     }
 
@@ -1251,6 +1287,23 @@ mod tests {
         let expected = std::fs::canonicalize(&dir).unwrap();
         assert_eq!(out.output.trim_end(), expected.to_str().unwrap());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn nice_is_raised_never_lowered() {
+        let field19 = "cut -d' ' -f19 /proc/self/stat";
+        let base = run(&sh(field19))
+            .await
+            .output
+            .trim()
+            .parse::<i32>()
+            .unwrap();
+        let out = run(&ShellSpec {
+            nice: 12,
+            ..sh(field19)
+        })
+        .await;
+        assert_eq!(out.output.trim(), base.max(12).to_string(), "{out:?}");
     }
 
     #[tokio::test]
@@ -1586,6 +1639,7 @@ mod tests {
                 }),
                 payload: Some(b"hi".to_vec()),
                 allowed_exit_codes: vec![0],
+                nice: 0,
             }
         );
     }
