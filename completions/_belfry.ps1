@@ -34,7 +34,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run a Belfry node (a server with --server)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List, show, run and delete jobs')
             [CompletionResult]::new('members', 'members', [CompletionResultType]::ParameterValue, 'List the cluster''s members as gossip sees them, with each server''s clock offset')
-            [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader')
+            [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader: its name, HTTP API address (for --http-addr) and gossip address')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Can the cluster take a failure now? Voters, quorum, failure tolerance, each server''s contact, lag, clock offset and launch backlog, and warnings. Fit for a monitoring check: exit 0 healthy, 1 degraded (a leader, but a server down, lagging or out of contact, a clock beyond --max-clock-offset, or launches waiting for a slot), 2 no answer or no leader')
             [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
             [CompletionResult]::new('join', 'join', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr join the cluster through these gossip addresses')
             [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
@@ -285,6 +286,20 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--client-cert', '--client-cert', [CompletionResultType]::ParameterName, 'PEM client certificate, for a node started with --tls-client-ca')
             [CompletionResult]::new('--client-key', '--client-key', [CompletionResultType]::ParameterName, 'PEM private key of --client-cert')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'belfry;health' {
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'PEM file of the CA that signed the API''s certificate (for https:// addresses)')
+            [CompletionResult]::new('--client-cert', '--client-cert', [CompletionResultType]::ParameterName, 'PEM client certificate, for a node started with --tls-client-ca')
+            [CompletionResult]::new('--client-key', '--client-key', [CompletionResultType]::ParameterName, 'PEM private key of --client-cert')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON (`GET /v1/operator/health`)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -1039,7 +1054,8 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('agent', 'agent', [CompletionResultType]::ParameterValue, 'Run a Belfry node (a server with --server)')
             [CompletionResult]::new('jobs', 'jobs', [CompletionResultType]::ParameterValue, 'List, show, run and delete jobs')
             [CompletionResult]::new('members', 'members', [CompletionResultType]::ParameterValue, 'List the cluster''s members as gossip sees them, with each server''s clock offset')
-            [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader')
+            [CompletionResult]::new('leader', 'leader', [CompletionResultType]::ParameterValue, 'Print the current leader: its name, HTTP API address (for --http-addr) and gossip address')
+            [CompletionResult]::new('health', 'health', [CompletionResultType]::ParameterValue, 'Can the cluster take a failure now? Voters, quorum, failure tolerance, each server''s contact, lag, clock offset and launch backlog, and warnings. Fit for a monitoring check: exit 0 healthy, 1 degraded (a leader, but a server down, lagging or out of contact, a clock beyond --max-clock-offset, or launches waiting for a slot), 2 no answer or no leader')
             [CompletionResult]::new('raft', 'raft', [CompletionResultType]::ParameterValue, 'Inspect and change the Raft configuration')
             [CompletionResult]::new('join', 'join', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr join the cluster through these gossip addresses')
             [CompletionResult]::new('leave', 'leave', [CompletionResultType]::ParameterValue, 'Make the node at --http-addr leave the cluster and stop gracefully')
@@ -1095,6 +1111,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;leader' {
+            break
+        }
+        'belfry;help;health' {
             break
         }
         'belfry;help;raft' {

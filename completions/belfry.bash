@@ -40,6 +40,9 @@ _belfry() {
             belfry,generate)
                 cmd="belfry__subcmd__generate"
                 ;;
+            belfry,health)
+                cmd="belfry__subcmd__health"
+                ;;
             belfry,help)
                 cmd="belfry__subcmd__help"
                 ;;
@@ -177,6 +180,9 @@ _belfry() {
                 ;;
             belfry__subcmd__help,generate)
                 cmd="belfry__subcmd__help__subcmd__generate"
+                ;;
+            belfry__subcmd__help,health)
+                cmd="belfry__subcmd__help__subcmd__health"
                 ;;
             belfry__subcmd__help,help)
                 cmd="belfry__subcmd__help__subcmd__help"
@@ -470,7 +476,7 @@ _belfry() {
 
     case "${cmd}" in
         belfry)
-            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help"
+            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version agent jobs members leader health raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1541,8 +1547,46 @@ _belfry() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        belfry__subcmd__health)
+            opts="-h -V --json --http-addr --token --token-file --ca --client-cert --client-key --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         belfry__subcmd__help)
-            opts="agent jobs members leader raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help"
+            opts="agent jobs members leader health raft join leave force-leave demote promote top acl version keygen cluster-key tls config snapshot upgrade completions man generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1752,6 +1796,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__generate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__health)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -31,7 +31,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand agent 'Run a Belfry node (a server with --server)'
             cand jobs 'List, show, run and delete jobs'
             cand members 'List the cluster''s members as gossip sees them, with each server''s clock offset'
-            cand leader 'Print the current leader'
+            cand leader 'Print the current leader: its name, HTTP API address (for --http-addr) and gossip address'
+            cand health 'Can the cluster take a failure now? Voters, quorum, failure tolerance, each server''s contact, lag, clock offset and launch backlog, and warnings. Fit for a monitoring check: exit 0 healthy, 1 degraded (a leader, but a server down, lagging or out of contact, a clock beyond --max-clock-offset, or launches waiting for a slot), 2 no answer or no leader'
             cand raft 'Inspect and change the Raft configuration'
             cand join 'Make the node at --http-addr join the cluster through these gossip addresses'
             cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
@@ -264,6 +265,19 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
             cand --client-key 'PEM private key of --client-cert'
             cand --json 'Print JSON'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'belfry;health'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand --json 'Print JSON (`GET /v1/operator/health`)'
             cand -h 'Print help'
             cand --help 'Print help'
             cand -V 'Print version'
@@ -936,7 +950,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand agent 'Run a Belfry node (a server with --server)'
             cand jobs 'List, show, run and delete jobs'
             cand members 'List the cluster''s members as gossip sees them, with each server''s clock offset'
-            cand leader 'Print the current leader'
+            cand leader 'Print the current leader: its name, HTTP API address (for --http-addr) and gossip address'
+            cand health 'Can the cluster take a failure now? Voters, quorum, failure tolerance, each server''s contact, lag, clock offset and launch backlog, and warnings. Fit for a monitoring check: exit 0 healthy, 1 degraded (a leader, but a server down, lagging or out of contact, a clock beyond --max-clock-offset, or launches waiting for a slot), 2 no answer or no leader'
             cand raft 'Inspect and change the Raft configuration'
             cand join 'Make the node at --http-addr join the cluster through these gossip addresses'
             cand leave 'Make the node at --http-addr leave the cluster and stop gracefully'
@@ -982,6 +997,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;members'= {
         }
         &'belfry;help;leader'= {
+        }
+        &'belfry;help;health'= {
         }
         &'belfry;help;raft'= {
             cand list-peers 'List the Raft servers: node, id, address, state, voter, replication progress'

@@ -81,6 +81,32 @@ async fn jobs_commands_and_exit_codes() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_is_a_monitoring_check_with_its_verdict_as_exit_code() {
+    let node = Node::start(&[]).await;
+    let addr = node.addr();
+    let (code, out, err) = cli(&["--http-addr", &addr, "health"], &[], None);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("HEALTHY: leader "), "{out}");
+    assert!(
+        out.contains("NODE") && out.contains("CLOCK") && out.contains("BACKLOG"),
+        "{out}"
+    );
+    let (code, out, _) = cli(&["--http-addr", &addr, "health", "--json"], &[], None);
+    assert_eq!(code, 0);
+    let h: belfry::model::ClusterHealth = serde_json::from_str(&out).unwrap();
+    assert_eq!(h.voters, 1);
+    // Nothing answering is an error (2), not a degraded cluster (1).
+    let port = free_port();
+    let (code, _, err) = cli(
+        &["--http-addr", &format!("127.0.0.1:{port}"), "health"],
+        &[],
+        None,
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no health from"), "{err}");
+}
+
 #[test]
 fn unreachable_cluster_exits_1_and_version_prints() {
     let port = free_port();

@@ -153,6 +153,11 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
         (code, out.split(' ').next()),
         (0, Some(leader_name.as_str()))
     );
+    // The leader's HTTP API address, which the next command needs, not only its gossip one.
+    assert!(
+        out.contains(&format!("http {}", nodes[leader].addr())),
+        "{out}"
+    );
 
     // Kill the leader: the two others elect a new one and keep scheduling.
     nodes[leader].kill9();
@@ -574,6 +579,20 @@ async fn a_dead_server_is_removed_after_the_timeout_and_rejoins_by_itself() {
     let victim = (0..3).find(|i| *i != leader).unwrap();
     let victim_name = nodes[victim].name.clone();
     nodes[victim].kill9();
+    // `belfry health` says degraded (exit 1) while a voter is down, naming it.
+    let leader_addr = nodes[leader].addr();
+    wait_for(
+        "health to report the cluster degraded",
+        Duration::from_secs(20),
+        || {
+            let (code, out, _) = cli(&["--http-addr", &leader_addr, "health"], &[], None);
+            let name = victim_name.clone();
+            async move {
+                (code == 1 && out.starts_with("DEGRADED") && out.contains(&name)).then_some(())
+            }
+        },
+    )
+    .await;
     wait_for(
         "the dead server to be removed from the voters",
         Duration::from_secs(30),

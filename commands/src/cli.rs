@@ -143,9 +143,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the current leader
+    /// Print the current leader: its name, HTTP API address (for --http-addr) and gossip address
     Leader {
         /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Can the cluster take a failure now? Voters, quorum, failure tolerance, each server's
+    /// contact, lag, clock offset and launch backlog, and warnings. Fit for a monitoring check:
+    /// exit 0 healthy, 1 degraded (a leader, but a server down, lagging or out of contact, a
+    /// clock beyond --max-clock-offset, or launches waiting for a slot), 2 no answer or no leader
+    Health {
+        /// Print JSON (`GET /v1/operator/health`)
         #[arg(long)]
         json: bool,
     },
@@ -903,6 +912,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Top(args) => crate::top::run(&client_addr(cli.http_addr), args),
         Command::Members { json } => crate::cluster::members(&client_addr(cli.http_addr), json),
         Command::Leader { json } => crate::cluster::leader(&client_addr(cli.http_addr), json),
+        Command::Health { json } => crate::cluster::health(&client_addr(cli.http_addr), json),
         Command::Raft(RaftCommand::ListPeers { json }) => {
             crate::cluster::list_peers(&client_addr(cli.http_addr), json)
         }

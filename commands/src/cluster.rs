@@ -98,9 +98,103 @@ pub fn leader(addr: &str, json: bool) -> Result<(), Failure> {
     if json {
         print_json(&leader);
     } else {
-        println!("{} ({}:{})", leader.name, leader.addr, leader.port);
+        // The HTTP API address is what an operator needs next (`--http-addr`); the gossip
+        // address follows for reference.
+        match leader.tags.get("http_addr") {
+            Some(http) => println!(
+                "{}  http {}  (gossip {}:{})",
+                leader.name, http, leader.addr, leader.port
+            ),
+            None => println!("{}  (gossip {}:{})", leader.name, leader.addr, leader.port),
+        }
     }
     Ok(())
+}
+
+/// `belfry health`: the operator health table; the exit code is the verdict (0 healthy,
+/// 1 degraded, 2 no answer or no leader), so a monitoring check can run it as it is.
+pub fn health(addr: &str, json: bool) -> Result<(), Failure> {
+    let client = crate::cli::client(addr)?;
+    let h = runtime()?
+        .block_on(client.cluster_health())
+        .map_err(|e| Failure {
+            code: 2,
+            message: format!("no health from {addr}: {e}"),
+        })?;
+    // Degraded: something is wrong now (a server down, lagging or out of contact, a clock
+    // beyond the bound, launches waiting for a slot). Advice that holds for the deployment
+    // itself (a one-server cluster can lose nothing) is printed but does not page anyone.
+    let bound = h.max_clock_offset_ms.unwrap_or(u64::MAX);
+    let degraded = !h.healthy
+        || h.servers.iter().any(|s| !s.healthy)
+        || h.servers
+            .iter()
+            .any(|s| s.clock_offset_ms.is_some_and(|o| o.unsigned_abs() > bound))
+        || !h.launch_backlog.is_empty();
+    let verdict = match (&h.leader, degraded) {
+        (None, _) => 2,
+        (Some(_), false) => 0,
+        (Some(_), true) => 1,
+    };
+    if json {
+        print_json(&h);
+    } else {
+        let word = ["HEALTHY", "DEGRADED", "NO LEADER"][verdict as usize];
+        println!(
+            "{word}: leader {}, term {}, {} voters ({} healthy, quorum {}, can lose {})",
+            h.leader.as_deref().unwrap_or("none"),
+            h.term.map_or("-".to_string(), |t| t.to_string()),
+            h.voters,
+            h.healthy_voters,
+            h.quorum,
+            h.failure_tolerance
+        );
+        let opt = |v: Option<u64>, unit: &str| v.map_or("-".to_string(), |v| format!("{v}{unit}"));
+        let rows: Vec<Vec<String>> = h
+            .servers
+            .iter()
+            .map(|s| {
+                vec![
+                    s.node.clone(),
+                    if s.leader {
+                        "leader"
+                    } else if s.voter {
+                        "voter"
+                    } else {
+                        "learner"
+                    }
+                    .into(),
+                    if s.alive { "alive" } else { "down" }.into(),
+                    if s.healthy { "yes" } else { "no" }.into(),
+                    opt(s.last_contact_ms, " ms"),
+                    opt(s.log_lag, ""),
+                    s.clock_offset_ms
+                        .map_or("-".to_string(), belfry::clock::signed_ms),
+                    h.launch_backlog
+                        .get(&s.node)
+                        .copied()
+                        .unwrap_or(0)
+                        .to_string(),
+                ]
+            })
+            .collect();
+        table(
+            &[
+                "NODE", "ROLE", "GOSSIP", "HEALTHY", "CONTACT", "LAG", "CLOCK", "BACKLOG",
+            ],
+            &rows,
+        );
+        for w in &h.warnings {
+            println!("warning: {w}");
+        }
+    }
+    match verdict {
+        0 => Ok(()),
+        code => Err(Failure {
+            code,
+            message: String::new(),
+        }),
+    }
 }
 
 pub fn list_peers(addr: &str, json: bool) -> Result<(), Failure> {
