@@ -268,6 +268,9 @@ _belfry() {
             belfry__subcmd__help__subcmd__jobs,show)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__show"
                 ;;
+            belfry__subcmd__help__subcmd__jobs,toggle)
+                cmd="belfry__subcmd__help__subcmd__jobs__subcmd__toggle"
+                ;;
             belfry__subcmd__help__subcmd__raft,list-peers)
                 cmd="belfry__subcmd__help__subcmd__raft__subcmd__list__subcmd__peers"
                 ;;
@@ -328,6 +331,9 @@ _belfry() {
             belfry__subcmd__jobs,show)
                 cmd="belfry__subcmd__jobs__subcmd__show"
                 ;;
+            belfry__subcmd__jobs,toggle)
+                cmd="belfry__subcmd__jobs__subcmd__toggle"
+                ;;
             belfry__subcmd__jobs__subcmd__help,delete)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__delete"
                 ;;
@@ -348,6 +354,9 @@ _belfry() {
                 ;;
             belfry__subcmd__jobs__subcmd__help,show)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__show"
+                ;;
+            belfry__subcmd__jobs__subcmd__help,toggle)
+                cmd="belfry__subcmd__jobs__subcmd__help__subcmd__toggle"
                 ;;
             belfry__subcmd__raft,help)
                 cmd="belfry__subcmd__raft__subcmd__help"
@@ -1838,7 +1847,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__jobs)
-            opts="list show run delete export import"
+            opts="list show run delete toggle export import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1922,6 +1931,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__jobs__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__jobs__subcmd__toggle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2300,7 +2323,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs)
-            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version list show run delete export import help"
+            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version list show run delete toggle export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2422,7 +2445,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs__subcmd__help)
-            opts="list show run delete export import help"
+            opts="list show run delete toggle export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2520,6 +2543,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__help__subcmd__toggle)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2658,6 +2695,44 @@ _belfry() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__toggle)
+            opts="-h -V --json --http-addr --token --token-file --ca --client-cert --client-key --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

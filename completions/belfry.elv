@@ -135,6 +135,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
+            cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -192,6 +193,19 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;jobs;toggle'= {
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand --json 'Print JSON (the job after the toggle)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;jobs;export'= {
             cand -o 'Write to FILE (atomically) instead of stdout'
             cand --output 'Write to FILE (atomically) instead of stdout'
@@ -226,6 +240,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
+            cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -237,6 +252,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;help;run'= {
         }
         &'belfry;jobs;help;delete'= {
+        }
+        &'belfry;jobs;help;toggle'= {
         }
         &'belfry;jobs;help;export'= {
         }
@@ -979,6 +996,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
+            cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
         }
@@ -989,6 +1007,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs;run'= {
         }
         &'belfry;help;jobs;delete'= {
+        }
+        &'belfry;help;jobs;toggle'= {
         }
         &'belfry;help;jobs;export'= {
         }

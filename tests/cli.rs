@@ -222,6 +222,29 @@ async fn jobs_export_and_import_round_trip_idempotently() {
     let (code, out, _) = at(&target, &["jobs", "import", file_s]);
     assert_eq!(code, 0);
     assert!(out.starts_with("Nothing to change: 3 jobs"), "{out}");
+    // `-` reads standard input: an export piped straight in.
+    let mut import = std::process::Command::new(BIN)
+        .args(["--http-addr", &target.addr(), "jobs", "import", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut import.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let piped = import.wait_with_output().unwrap();
+    assert!(piped.status.success());
+    assert!(
+        String::from_utf8_lossy(&piped.stdout).starts_with("Nothing to change: 3 jobs"),
+        "{piped:?}"
+    );
+    // `jobs toggle` pauses and resumes.
+    let (code, out, _) = at(&target, &["jobs", "toggle", "mom"]);
+    assert_eq!((code, out.trim()), (0, "Paused job mom"));
+    assert!(target.client().job("mom").await.unwrap().disabled);
+    let (code, out, _) = at(&target, &["jobs", "toggle", "mom"]);
+    assert_eq!((code, out.trim()), (0, "Resumed job mom"));
+    assert!(!target.client().job("mom").await.unwrap().disabled);
+    let (code, _, _) = at(&target, &["jobs", "toggle", "nobody"]);
+    assert_eq!(code, 3, "an unknown job is exit 3");
 
     // A changed definition updates one job; --prune deletes what the file does not name.
     target

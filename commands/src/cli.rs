@@ -859,6 +859,13 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Pause a job, or resume a paused one (Dkron's toggle: ticks while paused are not run)
+    Toggle {
+        name: String,
+        /// Print JSON (the job after the toggle)
+        #[arg(long)]
+        json: bool,
+    },
     /// Write every job definition as Dkron's JSON array, sorted by name (diffs cleanly)
     Export {
         /// Write to FILE (atomically) instead of stdout
@@ -867,7 +874,7 @@ pub enum JobsCommand {
     },
     /// Create or update jobs from a JSON array (an export, or Dkron's GET /v1/jobs)
     Import {
-        /// The JSON file to import
+        /// The JSON file to import (`-`: standard input)
         file: std::path::PathBuf,
         /// Show what would change, change nothing
         #[arg(long)]

@@ -42,6 +42,17 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
                 }
                 Ok(())
             }
+            JobsCommand::Toggle { name, json } => {
+                let job = client.toggle_job(&name).await?;
+                if json {
+                    print_json(&job);
+                } else if job.disabled {
+                    println!("Paused job {}", job.name);
+                } else {
+                    println!("Resumed job {}", job.name);
+                }
+                Ok(())
+            }
             JobsCommand::Delete { name, json } => {
                 let job = client.delete_job(&name).await?;
                 if json {

@@ -166,8 +166,16 @@ pub async fn import(
     dry_run: bool,
     prune: bool,
 ) -> Result<Report, Failure> {
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
+    // `-` reads the jobs from standard input (`belfry jobs export | … | belfry jobs import -`).
+    let text = if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?
+    };
     let current: BTreeMap<String, Job> = client
         .jobs()
         .await?
