@@ -253,6 +253,9 @@ _belfry() {
             belfry__subcmd__help__subcmd__jobs,delete)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__delete"
                 ;;
+            belfry__subcmd__help__subcmd__jobs,executions)
+                cmd="belfry__subcmd__help__subcmd__jobs__subcmd__executions"
+                ;;
             belfry__subcmd__help__subcmd__jobs,export)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__export"
                 ;;
@@ -313,6 +316,9 @@ _belfry() {
             belfry__subcmd__jobs,delete)
                 cmd="belfry__subcmd__jobs__subcmd__delete"
                 ;;
+            belfry__subcmd__jobs,executions)
+                cmd="belfry__subcmd__jobs__subcmd__executions"
+                ;;
             belfry__subcmd__jobs,export)
                 cmd="belfry__subcmd__jobs__subcmd__export"
                 ;;
@@ -336,6 +342,9 @@ _belfry() {
                 ;;
             belfry__subcmd__jobs__subcmd__help,delete)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__delete"
+                ;;
+            belfry__subcmd__jobs__subcmd__help,executions)
+                cmd="belfry__subcmd__jobs__subcmd__help__subcmd__executions"
                 ;;
             belfry__subcmd__jobs__subcmd__help,export)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__export"
@@ -1847,7 +1856,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__jobs)
-            opts="list show run delete toggle export import"
+            opts="list show run delete executions toggle export import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1861,6 +1870,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__jobs__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__jobs__subcmd__executions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -2323,7 +2346,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs)
-            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version list show run delete toggle export import help"
+            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version list show run delete executions toggle export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2367,6 +2390,52 @@ _belfry() {
                 return 0
             fi
             case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__executions)
+            opts="-h -V --output --limit --json --http-addr --token --token-file --ca --client-cert --client-key --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2445,7 +2514,7 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs__subcmd__help)
-            opts="list show run delete toggle export import help"
+            opts="list show run delete executions toggle export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2459,6 +2528,20 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs__subcmd__help__subcmd__delete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__help__subcmd__executions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

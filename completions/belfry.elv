@@ -135,6 +135,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
+            cand executions 'List a job''s executions, newest first; with --output ID, print that execution''s output'
             cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -193,6 +194,21 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;jobs;executions'= {
+            cand --output 'Print the output of this execution (an id from the list) and nothing else'
+            cand --limit 'Executions to list'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand --json 'Print JSON (the executions, or with --output the one execution)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;jobs;toggle'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
@@ -240,6 +256,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
+            cand executions 'List a job''s executions, newest first; with --output ID, print that execution''s output'
             cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -252,6 +269,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;help;run'= {
         }
         &'belfry;jobs;help;delete'= {
+        }
+        &'belfry;jobs;help;executions'= {
         }
         &'belfry;jobs;help;toggle'= {
         }
@@ -996,6 +1015,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand show 'Show a job and its recent executions'
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
+            cand executions 'List a job''s executions, newest first; with --output ID, print that execution''s output'
             cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -1007,6 +1027,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs;run'= {
         }
         &'belfry;help;jobs;delete'= {
+        }
+        &'belfry;help;jobs;executions'= {
         }
         &'belfry;help;jobs;toggle'= {
         }

@@ -121,22 +121,23 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l client-cert -d '
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -l client-key -d 'PEM private key of --client-cert' -r -F
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -s h -l help -d 'Print help'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -s V -l version -d 'Print version'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "list" -d 'List jobs'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "show" -d 'Show a job and its recent executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "delete" -d 'Delete a job and its executions'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "toggle" -d 'Pause a job, or resume a paused one (Dkron\'s toggle: ticks while paused are not run)'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete toggle export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "list" -d 'List jobs'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "show" -d 'Show a job and its recent executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "executions" -d 'List a job\'s executions, newest first; with --output ID, print that execution\'s output'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "toggle" -d 'Pause a job, or resume a paused one (Dkron\'s toggle: ticks while paused are not run)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions toggle export import help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from list" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
@@ -174,6 +175,17 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l json -d 'Print JSON (the deleted job)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s h -l help -d 'Print help'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -s V -l version -d 'Print version'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l output -d 'Print the output of this execution (an id from the list) and nothing else' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l limit -d 'Executions to list' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l client-key -d 'PEM private key of --client-cert' -r -F
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l json -d 'Print JSON (the executions, or with --output the one execution)'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from toggle" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from toggle" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from toggle" -l token-file -d 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)' -r -F
@@ -207,6 +219,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a job and its recent executions'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "executions" -d 'List a job\'s executions, newest first; with --output ID, print that execution\'s output'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "toggle" -d 'Pause a job, or resume a paused one (Dkron\'s toggle: ticks while paused are not run)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'
@@ -616,6 +629,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "show" -d 'Show a job and its recent executions'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "run" -d 'Run a job now, wait for it to finish on every target node, print each node\'s result'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "delete" -d 'Delete a job and its executions'
+complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "executions" -d 'List a job\'s executions, newest first; with --output ID, print that execution\'s output'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "toggle" -d 'Pause a job, or resume a paused one (Dkron\'s toggle: ticks while paused are not run)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "export" -d 'Write every job definition as Dkron\'s JSON array, sorted by name (diffs cleanly)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from jobs" -f -a "import" -d 'Create or update jobs from a JSON array (an export, or Dkron\'s GET /v1/jobs)'

@@ -236,6 +236,25 @@ async fn jobs_export_and_import_round_trip_idempotently() {
         String::from_utf8_lossy(&piped.stdout).starts_with("Nothing to change: 3 jobs"),
         "{piped:?}"
     );
+    // `jobs executions` lists a job's runs; --output prints the chosen one's output.
+    target.client().run_job("kid").await.unwrap();
+    let (code, out, err) = at(&target, &["jobs", "executions", "kid", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let runs: Vec<belfry::model::Execution> = serde_json::from_str(&out).unwrap();
+    assert_eq!(runs.len(), 1, "{out}");
+    let (code, out, _) = at(&target, &["jobs", "executions", "kid"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.starts_with("EXECUTION") && out.contains(&runs[0].id),
+        "{out}"
+    );
+    let (code, out, _) = at(
+        &target,
+        &["jobs", "executions", "kid", "--output", &runs[0].id],
+    );
+    assert_eq!((code, out.as_str()), (0, "kid\n"));
+    let (code, _, _) = at(&target, &["jobs", "executions", "kid", "--output", "nope"]);
+    assert_eq!(code, 3, "an unknown execution is exit 3");
     // `jobs toggle` pauses and resumes.
     let (code, out, _) = at(&target, &["jobs", "toggle", "mom"]);
     assert_eq!((code, out.trim()), (0, "Paused job mom"));

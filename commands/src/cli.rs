@@ -859,6 +859,19 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// List a job's executions, newest first; with --output ID, print that execution's output
+    Executions {
+        name: String,
+        /// Print the output of this execution (an id from the list) and nothing else
+        #[arg(long, value_name = "ID")]
+        output: Option<String>,
+        /// Executions to list
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print JSON (the executions, or with --output the one execution)
+        #[arg(long)]
+        json: bool,
+    },
     /// Pause a job, or resume a paused one (Dkron's toggle: ticks while paused are not run)
     Toggle {
         name: String,

@@ -42,6 +42,38 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
                 }
                 Ok(())
             }
+            JobsCommand::Executions {
+                name,
+                output: Some(id),
+                json,
+                ..
+            } => {
+                let execution = client.execution(&name, &id).await?;
+                if json {
+                    print_json(&execution);
+                } else {
+                    print!("{}", execution.output);
+                    if !execution.output.is_empty() && !execution.output.ends_with('\n') {
+                        println!();
+                    }
+                }
+                Ok(())
+            }
+            JobsCommand::Executions {
+                name,
+                output: None,
+                limit,
+                json,
+            } => {
+                let mut executions = client.executions(&name).await?;
+                executions.truncate(limit);
+                if json {
+                    print_json(&executions);
+                } else {
+                    table(&EXECUTION_HEADER, &execution_rows(&executions));
+                }
+                Ok(())
+            }
             JobsCommand::Toggle { name, json } => {
                 let job = client.toggle_job(&name).await?;
                 if json {
