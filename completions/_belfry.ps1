@@ -141,6 +141,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('executions', 'executions', [CompletionResultType]::ParameterValue, 'List a job''s executions, newest first; with --output ID, print that execution''s output')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Create or update jobs from a file: one job or a list, YAML or JSON. Idempotent (an unchanged job is not written); every job is checked before any is written')
             [CompletionResult]::new('toggle', 'toggle', [CompletionResultType]::ParameterValue, 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -220,6 +221,23 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'belfry;jobs;apply' {
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The file (`-`: standard input)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The file (`-`: standard input)')
+            [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
+            [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)')
+            [CompletionResult]::new('--token-file', '--token-file', [CompletionResultType]::ParameterName, 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)')
+            [CompletionResult]::new('--ca', '--ca', [CompletionResultType]::ParameterName, 'PEM file of the CA that signed the API''s certificate (for https:// addresses)')
+            [CompletionResult]::new('--client-cert', '--client-cert', [CompletionResultType]::ParameterName, 'PEM client certificate, for a node started with --tls-client-ca')
+            [CompletionResult]::new('--client-key', '--client-key', [CompletionResultType]::ParameterName, 'PEM private key of --client-cert')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Show what would change, field by field (`field: old → new`), and change nothing')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON: every job''s action, its changed fields, and the totals')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'belfry;jobs;toggle' {
             [CompletionResult]::new('--http-addr', '--http-addr', [CompletionResultType]::ParameterName, 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]')
             [CompletionResult]::new('--token', '--token', [CompletionResultType]::ParameterName, 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)')
@@ -271,6 +289,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('executions', 'executions', [CompletionResultType]::ParameterValue, 'List a job''s executions, newest first; with --output ID, print that execution''s output')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Create or update jobs from a file: one job or a list, YAML or JSON. Idempotent (an unchanged job is not written); every job is checked before any is written')
             [CompletionResult]::new('toggle', 'toggle', [CompletionResultType]::ParameterValue, 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -290,6 +309,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;jobs;help;executions' {
+            break
+        }
+        'belfry;jobs;help;apply' {
             break
         }
         'belfry;jobs;help;toggle' {
@@ -1126,6 +1148,7 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run a job now, wait for it to finish on every target node, print each node''s result')
             [CompletionResult]::new('delete', 'delete', [CompletionResultType]::ParameterValue, 'Delete a job and its executions')
             [CompletionResult]::new('executions', 'executions', [CompletionResultType]::ParameterValue, 'List a job''s executions, newest first; with --output ID, print that execution''s output')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Create or update jobs from a file: one job or a list, YAML or JSON. Idempotent (an unchanged job is not written); every job is checked before any is written')
             [CompletionResult]::new('toggle', 'toggle', [CompletionResultType]::ParameterValue, 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)')
             [CompletionResult]::new('export', 'export', [CompletionResultType]::ParameterValue, 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)')
@@ -1144,6 +1167,9 @@ Register-ArgumentCompleter -Native -CommandName 'belfry' -ScriptBlock {
             break
         }
         'belfry;help;jobs;executions' {
+            break
+        }
+        'belfry;help;jobs;apply' {
             break
         }
         'belfry;help;jobs;toggle' {

@@ -250,6 +250,9 @@ _belfry() {
             belfry__subcmd__help__subcmd__config,check)
                 cmd="belfry__subcmd__help__subcmd__config__subcmd__check"
                 ;;
+            belfry__subcmd__help__subcmd__jobs,apply)
+                cmd="belfry__subcmd__help__subcmd__jobs__subcmd__apply"
+                ;;
             belfry__subcmd__help__subcmd__jobs,delete)
                 cmd="belfry__subcmd__help__subcmd__jobs__subcmd__delete"
                 ;;
@@ -313,6 +316,9 @@ _belfry() {
             belfry__subcmd__help__subcmd__upgrade,wait)
                 cmd="belfry__subcmd__help__subcmd__upgrade__subcmd__wait"
                 ;;
+            belfry__subcmd__jobs,apply)
+                cmd="belfry__subcmd__jobs__subcmd__apply"
+                ;;
             belfry__subcmd__jobs,delete)
                 cmd="belfry__subcmd__jobs__subcmd__delete"
                 ;;
@@ -339,6 +345,9 @@ _belfry() {
                 ;;
             belfry__subcmd__jobs,toggle)
                 cmd="belfry__subcmd__jobs__subcmd__toggle"
+                ;;
+            belfry__subcmd__jobs__subcmd__help,apply)
+                cmd="belfry__subcmd__jobs__subcmd__help__subcmd__apply"
                 ;;
             belfry__subcmd__jobs__subcmd__help,delete)
                 cmd="belfry__subcmd__jobs__subcmd__help__subcmd__delete"
@@ -1856,8 +1865,22 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__help__subcmd__jobs)
-            opts="list show run delete executions toggle export import"
+            opts="list show run delete executions apply toggle export import"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__help__subcmd__jobs__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -2346,12 +2369,58 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs)
-            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version list show run delete executions toggle export import help"
+            opts="-h -V --http-addr --token --token-file --ca --client-cert --client-key --help --version list show run delete executions apply toggle export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --http-addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --token-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --client-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__apply)
+            opts="-f -h -V --file --dry-run --json --http-addr --token --token-file --ca --client-cert --client-key --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --http-addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -2514,8 +2583,22 @@ _belfry() {
             return 0
             ;;
         belfry__subcmd__jobs__subcmd__help)
-            opts="list show run delete executions toggle export import help"
+            opts="list show run delete executions apply toggle export import help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        belfry__subcmd__jobs__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

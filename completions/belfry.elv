@@ -136,6 +136,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand executions 'List a job''s executions, newest first; with --output ID, print that execution''s output'
+            cand apply 'Create or update jobs from a file: one job or a list, YAML or JSON. Idempotent (an unchanged job is not written); every job is checked before any is written'
             cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -209,6 +210,22 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'belfry;jobs;apply'= {
+            cand -f 'The file (`-`: standard input)'
+            cand --file 'The file (`-`: standard input)'
+            cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
+            cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
+            cand --token-file 'File whose first line is the ACL token secret (wins over --token and BELFRY_TOKEN)'
+            cand --ca 'PEM file of the CA that signed the API''s certificate (for https:// addresses)'
+            cand --client-cert 'PEM client certificate, for a node started with --tls-client-ca'
+            cand --client-key 'PEM private key of --client-cert'
+            cand --dry-run 'Show what would change, field by field (`field: old → new`), and change nothing'
+            cand --json 'Print JSON: every job''s action, its changed fields, and the totals'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'belfry;jobs;toggle'= {
             cand --http-addr 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]'
             cand --token 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)'
@@ -257,6 +274,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand executions 'List a job''s executions, newest first; with --output ID, print that execution''s output'
+            cand apply 'Create or update jobs from a file: one job or a list, YAML or JSON. Idempotent (an unchanged job is not written); every job is checked before any is written'
             cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -271,6 +289,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;jobs;help;delete'= {
         }
         &'belfry;jobs;help;executions'= {
+        }
+        &'belfry;jobs;help;apply'= {
         }
         &'belfry;jobs;help;toggle'= {
         }
@@ -1016,6 +1036,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand run 'Run a job now, wait for it to finish on every target node, print each node''s result'
             cand delete 'Delete a job and its executions'
             cand executions 'List a job''s executions, newest first; with --output ID, print that execution''s output'
+            cand apply 'Create or update jobs from a file: one job or a list, YAML or JSON. Idempotent (an unchanged job is not written); every job is checked before any is written'
             cand toggle 'Pause a job, or resume a paused one (Dkron''s toggle: ticks while paused are not run)'
             cand export 'Write every job definition as Dkron''s JSON array, sorted by name (diffs cleanly)'
             cand import 'Create or update jobs from a JSON array (an export, or Dkron''s GET /v1/jobs)'
@@ -1029,6 +1050,8 @@ set edit:completion:arg-completer[belfry] = {|@words|
         &'belfry;help;jobs;delete'= {
         }
         &'belfry;help;jobs;executions'= {
+        }
+        &'belfry;help;jobs;apply'= {
         }
         &'belfry;help;jobs;toggle'= {
         }

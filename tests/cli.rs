@@ -107,6 +107,62 @@ async fn health_is_a_monitoring_check_with_its_verdict_as_exit_code() {
     assert!(err.contains("no health from"), "{err}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_apply_creates_updates_and_shows_field_diffs_idempotently() {
+    let node = Node::start(&[]).await;
+    let addr = node.addr();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("jobs.yml");
+    let file_s = file.to_str().unwrap();
+    let apply = |args: &[&str]| {
+        let mut a = vec!["--http-addr", addr.as_str(), "jobs", "apply", "-f", file_s];
+        a.extend_from_slice(args);
+        cli(&a, &[], None)
+    };
+    std::fs::write(
+        &file,
+        "- name: backup\n  schedule: '@daily'\n  executor: shell\n  executor_config:\n    command: echo one\n\
+         - name: report\n  schedule: '@hourly'\n  executor: shell\n  executor_config:\n    command: 'true'\n",
+    )
+    .unwrap();
+    let (code, out, err) = apply(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 created, 0 updated, 0 unchanged"), "{out}");
+    let (code, out, _) = apply(&[]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("Nothing to change: 2 jobs"), "{out}");
+    // One job on its own (a mapping, not a list), changed: the dry run names the field.
+    std::fs::write(
+        &file,
+        "name: backup\nschedule: '@hourly'\nexecutor: shell\nexecutor_config:\n  command: echo one\n",
+    )
+    .unwrap();
+    let (code, out, _) = apply(&["--dry-run"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would update  backup"), "{out}");
+    assert!(out.contains("schedule: \"@daily\" → \"@hourly\""), "{out}");
+    let client = node.client();
+    assert_eq!(client.job("backup").await.unwrap().schedule, "@daily");
+    let (code, out, _) = apply(&[]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(client.job("backup").await.unwrap().schedule, "@hourly");
+    // Bad input: named, nothing written — not even the good job beside it.
+    std::fs::write(
+        &file,
+        "- name: fresh\n  schedule: '@daily'\n  executor: shell\n  executor_config:\n    command: 'true'\n\
+         - name: broken\n  schedule: 'every tuesday-ish'\n  executor: shell\n",
+    )
+    .unwrap();
+    let (code, _, err) = apply(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("jobs.yml") && err.contains("broken"), "{err}");
+    assert!(client.job("fresh").await.is_err(), "nothing was written");
+    std::fs::write(&file, "not: [valid").unwrap();
+    let (code, _, err) = apply(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("not YAML or JSON"), "{err}");
+}
+
 #[test]
 fn unreachable_cluster_exits_1_and_version_prints() {
     let port = free_port();

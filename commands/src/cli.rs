@@ -872,6 +872,19 @@ pub enum JobsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create or update jobs from a file: one job or a list, YAML or JSON. Idempotent (an
+    /// unchanged job is not written); every job is checked before any is written
+    Apply {
+        /// The file (`-`: standard input)
+        #[arg(short = 'f', long = "file", value_name = "FILE")]
+        file: std::path::PathBuf,
+        /// Show what would change, field by field (`field: old → new`), and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Print JSON: every job's action, its changed fields, and the totals
+        #[arg(long)]
+        json: bool,
+    },
     /// Pause a job, or resume a paused one (Dkron's toggle: ticks while paused are not run)
     Toggle {
         name: String,

@@ -74,6 +74,25 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
                 }
                 Ok(())
             }
+            JobsCommand::Apply {
+                file,
+                dry_run,
+                json,
+            } => {
+                let report = crate::transfer::apply(&client, &file, dry_run).await?;
+                if json {
+                    print_json(&report);
+                } else {
+                    report.print();
+                }
+                if report.failed > 0 {
+                    return Err(Failure::failed(format!(
+                        "{} job(s) could not be applied",
+                        report.failed
+                    )));
+                }
+                Ok(())
+            }
             JobsCommand::Toggle { name, json } => {
                 let job = client.toggle_job(&name).await?;
                 if json {

@@ -100,6 +100,73 @@ pub struct Step {
     pub action: Action,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// For an update: each changed field, `field: old → new`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
+}
+
+/// The fields whose values differ between two job definitions, as `field: old → new` (JSON
+/// values, keys in order).
+pub fn field_changes(old: &Job, new: &Job) -> Vec<String> {
+    let as_map = |j: &Job| match serde_json::to_value(definition(j)) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    };
+    let (old, new) = (as_map(old), as_map(new));
+    let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (a, b) = (old.get(k), new.get(k));
+            (a != b).then(|| {
+                let show = |v: Option<&serde_json::Value>| {
+                    v.map_or("(none)".to_string(), |v| v.to_string())
+                };
+                format!("{k}: {} → {}", show(a), show(b))
+            })
+        })
+        .collect()
+}
+
+/// Reads FILE, or standard input for `-`.
+pub fn read_source(file: &Path) -> Result<String, Failure> {
+    if file == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
+        Ok(text)
+    } else {
+        std::fs::read_to_string(file)
+            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))
+    }
+}
+
+/// `belfry jobs apply -f`: one job or a list, in YAML or JSON (YAML reads JSON too), turned
+/// into the import format. Creates and updates only; nothing is deleted.
+pub async fn apply(client: &Client, file: &Path, dry_run: bool) -> Result<Report, Failure> {
+    let text = read_source(file)?;
+    let shown = if file == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        file.display().to_string()
+    };
+    let value: serde_json::Value = serde_yaml_ng::from_str(&text)
+        .map_err(|e| Failure::usage(format!("{shown}: not YAML or JSON: {e}")))?;
+    let list = match value {
+        serde_json::Value::Array(items) => items,
+        one @ serde_json::Value::Object(_) => vec![one],
+        _ => {
+            return Err(Failure::usage(format!(
+                "{shown}: expected a job (an object) or a list of jobs"
+            )));
+        }
+    };
+    let json = serde_json::to_string(&list).map_err(|e| Failure::failed(e.to_string()))?;
+    import_text(client, &json, dry_run, false)
+        .await
+        .map_err(|f| Failure {
+            code: f.code,
+            message: format!("{shown}: {}", f.message),
+        })
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -167,15 +234,16 @@ pub async fn import(
     prune: bool,
 ) -> Result<Report, Failure> {
     // `-` reads the jobs from standard input (`belfry jobs export | … | belfry jobs import -`).
-    let text = if file == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| Failure::usage(format!("cannot read standard input: {e}")))?;
-        text
-    } else {
-        std::fs::read_to_string(file)
-            .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?
-    };
+    let text = read_source(file)?;
+    import_text(client, &text, dry_run, prune).await
+}
+
+async fn import_text(
+    client: &Client,
+    text: &str,
+    dry_run: bool,
+    prune: bool,
+) -> Result<Report, Failure> {
     let current: BTreeMap<String, Job> = client
         .jobs()
         .await?
@@ -183,19 +251,20 @@ pub async fn import(
         .map(|j| (j.name.clone(), j))
         .collect();
     let existing: BTreeSet<String> = current.keys().cloned().collect();
-    let jobs = read_import(&text, &existing)?;
+    let jobs = read_import(text, &existing)?;
     let mut steps = Vec::new();
     for job in &jobs {
-        let action = match current.get(&job.name) {
-            None => Action::Created,
-            Some(old) if same_definition(old, job) => Action::Unchanged,
-            Some(_) => Action::Updated,
+        let (action, changes) = match current.get(&job.name) {
+            None => (Action::Created, Vec::new()),
+            Some(old) if same_definition(old, job) => (Action::Unchanged, Vec::new()),
+            Some(old) => (Action::Updated, field_changes(old, job)),
         };
         if action == Action::Unchanged || dry_run {
             steps.push(Step {
                 job: job.name.clone(),
                 action,
                 error: None,
+                changes,
             });
             continue;
         }
@@ -204,11 +273,13 @@ pub async fn import(
                 job: job.name.clone(),
                 action,
                 error: None,
+                changes,
             },
             Err(e) => Step {
                 job: job.name.clone(),
                 action: Action::Failed,
                 error: Some(e.to_string()),
+                changes,
             },
         };
         steps.push(step);
@@ -239,6 +310,7 @@ pub async fn import(
                     job: job.name.clone(),
                     action: Action::Deleted,
                     error: None,
+                    changes: Vec::new(),
                 }
             } else {
                 match client.delete_job(&job.name).await {
@@ -246,11 +318,13 @@ pub async fn import(
                         job: job.name.clone(),
                         action: Action::Deleted,
                         error: None,
+                        changes: Vec::new(),
                     },
                     Err(e) => Step {
                         job: job.name.clone(),
                         action: Action::Failed,
                         error: Some(e.to_string()),
+                        changes: Vec::new(),
                     },
                 }
             };
@@ -285,6 +359,9 @@ impl Report {
             match &s.error {
                 Some(e) => println!("{:<13} {}: {e}", verb(s.action), s.job),
                 None => println!("{:<13} {}", verb(s.action), s.job),
+            }
+            for change in &s.changes {
+                println!("{:<13}   {change}", "");
             }
         }
         let changes = self.created + self.updated + self.deleted;
