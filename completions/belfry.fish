@@ -119,7 +119,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand agent" -l token-file -d 'F
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l ca -d 'PEM file of the CA that signed the API\'s certificate (for https:// addresses)' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -l client-key -d 'PEM private key of --client-cert' -r -F
-complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand agent" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand agent" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions apply toggle export import help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and not __fish_seen_subcommand_from list show run delete executions apply toggle export import help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
@@ -165,7 +165,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -l json -d 'Print JSON (the run\'s executions, one per node)'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from run" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from delete" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
@@ -185,7 +185,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -l json -d 'Print JSON (the executions, or with --output the one execution)'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from executions" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -s f -l file -d 'The file (`-`: standard input)' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
@@ -196,7 +196,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -l dry-run -d 'Show what would change, field by field (`field: old → new`), and change nothing'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -l json -d 'Print JSON: every job\'s action, its changed fields, and the totals'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from apply" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from toggle" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from toggle" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
@@ -225,7 +225,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l dry-run -d 'Show what would change, change nothing'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l prune -d 'Also delete the jobs the file does not name'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -l json -d 'Print JSON: every job\'s action and the totals'
-complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from import" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "list" -d 'List jobs'
 complete -c belfry -n "__fish_belfry_using_subcommand jobs; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show a job and its recent executions'
@@ -262,7 +262,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand health" -l ca -d 'PEM file
 complete -c belfry -n "__fish_belfry_using_subcommand health" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand health" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand health" -l json -d 'Print JSON (`GET /v1/operator/health`)'
-complete -c belfry -n "__fish_belfry_using_subcommand health" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand health" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand raft; and not __fish_seen_subcommand_from list-peers remove-peer transfer-leadership recover help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
@@ -349,7 +349,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand demote" -l ca -d 'PEM file
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -l client-cert -d 'PEM client certificate, for a node started with --tls-client-ca' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -l force -d 'Even if the voters left alive could not form a quorum'
-complete -c belfry -n "__fish_belfry_using_subcommand demote" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand demote" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand demote" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand promote" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
@@ -369,7 +369,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand top" -l client-cert -d 'PE
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l read-only -d 'Watch only: no runs, toggles or demotions'
 complete -c belfry -n "__fish_belfry_using_subcommand top" -l no-color -d 'No colours (also when NO_COLOR is set); the screen says everything in words too'
-complete -c belfry -n "__fish_belfry_using_subcommand top" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand top" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand top" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l http-addr -d 'HTTP API address: where `agent` listens and where the other commands connect [default: 127.0.0.1:8080]' -r
 complete -c belfry -n "__fish_belfry_using_subcommand acl; and not __fish_seen_subcommand_from bootstrap token roles help" -l token -d 'ACL token secret for the HTTP API (prefer BELFRY_TOKEN or --token-file: flags show in ps)' -r
@@ -523,7 +523,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l client-key -d 'PEM private key of --client-cert' -r -F
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -l stale -d 'Read from the node at --http-addr without confirming it is up to date'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s q -l quiet -d 'Print nothing on success (for cron)'
-complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from save" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l encrypt -d 'Cluster key (base64, as given to the agent\'s --encrypt): signs the archive on save, verifies its signature on inspect and restore' -r
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from inspect" -l config -d 'The agent\'s config file: its `encrypt` key is used when --encrypt is not given' -r -F
@@ -550,7 +550,7 @@ complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s y -l yes -d 'Do not ask for confirmation'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l force -d 'With --data-dir: replace what the data dir holds'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -l allow-unsigned -d 'Restore an archive whose signature cannot be checked (unsigned, or no key given)'
-complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help'
+complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from restore" -s V -l version -d 'Print version'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "save" -d 'Save a consistent point-in-time archive of the cluster state (through the leader)'
 complete -c belfry -n "__fish_belfry_using_subcommand snapshot; and __fish_seen_subcommand_from help" -f -a "inspect" -d 'Verify an archive (checksums, every row, and the signature when given the cluster key) and show what it holds (offline)'

@@ -215,6 +215,21 @@ fn checked_in_completions_and_man_pages_are_current() {
     let (code, out, _) = cli(&["completions", "bash"], &[], None);
     assert_eq!(code, 0);
     assert!(out.contains("belfry"));
+    // Pages carry their examples and point to their parent and subcommands.
+    let apply = std::fs::read_to_string(fresh.path().join("man/belfry-jobs-apply.1")).unwrap();
+    assert!(
+        apply.contains(".SH EXAMPLES") && apply.contains("belfry jobs apply -f jobs.yml --dry-run"),
+        "{apply}"
+    );
+    assert!(
+        apply.contains(".SH \"SEE ALSO\"\nbelfry-jobs(1)"),
+        "{apply}"
+    );
+    let jobs = std::fs::read_to_string(fresh.path().join("man/belfry-jobs.1")).unwrap();
+    assert!(jobs.contains("belfry(1), belfry-jobs-list(1)"), "{jobs}");
+    // The same examples in --help.
+    let (_, help, _) = cli(&["jobs", "apply", "--help"], &[], None);
+    assert!(help.contains("Examples:\n  belfry jobs apply"), "{help}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

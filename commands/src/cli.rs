@@ -15,6 +15,82 @@ Exit codes:
   3  the named job or execution does not exist
   4  jobs run: the job ran and its execution failed on at least one node";
 
+/// Examples for `--help` and the man pages' EXAMPLES section, by command path. Written once
+/// here; [`command`] attaches them to the command definitions.
+const EXAMPLES: &[(&str, &str)] = &[
+    (
+        "belfry agent",
+        "  belfry agent --server --bootstrap-expect=1             # a one-server cluster on 127.0.0.1:8080
+  belfry agent --server --bootstrap-expect=3 --retry-join 10.0.0.1   # one of three servers
+  belfry agent --join 10.0.0.1 --tag pool=workers         # an agent that runs jobs tagged pool: workers",
+    ),
+    (
+        "belfry health",
+        "  belfry health                       # the table; exit 0 healthy, 1 degraded, 2 no leader
+  belfry health --json | jq .warnings",
+    ),
+    (
+        "belfry jobs apply",
+        "  belfry jobs apply -f jobs.yml --dry-run   # what would change, field by field
+  belfry jobs apply -f jobs.yml
+  cat job.json | belfry jobs apply -f -",
+    ),
+    (
+        "belfry jobs run",
+        "  belfry jobs run backup && echo ran   # exit 4 if it failed on any node",
+    ),
+    (
+        "belfry jobs executions",
+        "  belfry jobs executions backup
+  belfry jobs executions backup --output 1764720000000000000-node-a",
+    ),
+    (
+        "belfry jobs import",
+        "  belfry jobs import jobs.json --dry-run
+  belfry --http-addr a:8080 jobs export | belfry --http-addr b:8080 jobs import -",
+    ),
+    (
+        "belfry snapshot save",
+        "  belfry snapshot save --output-dir /var/backups/belfry --keep 7",
+    ),
+    (
+        "belfry snapshot restore",
+        "  belfry snapshot restore backup.tar.zst            # online, through the API
+  belfry snapshot restore backup.tar.zst --data-dir /var/lib/belfry   # offline, node stopped",
+    ),
+    (
+        "belfry demote",
+        "  belfry demote node-c    # it hands leadership over if it leads, then runs on as an agent",
+    ),
+    (
+        "belfry top",
+        "  belfry top
+  belfry --http-addr https://10.0.0.1:8080 --ca ca.pem top",
+    ),
+];
+
+/// The command definitions with their examples attached (as long help, so `--help` shows
+/// them and the man pages render them as EXAMPLES).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    fn attach(cmd: clap::Command, path: &str) -> clap::Command {
+        let mut cmd = cmd;
+        if let Some((_, text)) = EXAMPLES.iter().find(|(p, _)| *p == path) {
+            cmd = cmd.after_long_help(format!("Examples:\n{text}"));
+        }
+        let names: Vec<String> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name().to_string())
+            .collect();
+        for name in names {
+            let sub_path = format!("{path} {name}");
+            cmd = cmd.mut_subcommand(&name, |s| attach(s, &sub_path));
+        }
+        cmd
+    }
+    attach(Cli::command(), "belfry")
+}
+
 /// Belfry: a distributed, fault-tolerant cron scheduler that speaks Dkron's API.
 #[derive(Debug, Parser)]
 #[command(name = "belfry", version, after_help = AFTER_HELP, propagate_version = true)]

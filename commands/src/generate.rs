@@ -5,10 +5,8 @@
 use std::io::Write;
 use std::path::Path;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
 use crate::failure::Failure;
 
 pub const SHELLS: [Shell; 5] = [
@@ -20,21 +18,95 @@ pub const SHELLS: [Shell; 5] = [
 ];
 
 pub fn completions(shell: Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut Cli::command(), "belfry", out);
+    clap_complete::generate(shell, &mut crate::cli::command(), "belfry", out);
 }
 
 pub fn man(dir: Option<&Path>) -> Result<(), Failure> {
+    let mut cmd = crate::cli::command().disable_help_subcommand(true);
+    cmd.build();
     match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir)
                 .map_err(|e| Failure::failed(format!("{}: {e}", dir.display())))?;
-            clap_mangen::generate_to(Cli::command(), dir)
+            write_pages(&cmd, None, dir)
                 .map_err(|e| Failure::failed(format!("{}: {e}", dir.display())))
         }
-        None => clap_mangen::Man::new(Cli::command())
-            .render(&mut std::io::stdout())
+        None => render_page(&cmd, None, &mut std::io::stdout())
             .map_err(|e| Failure::failed(e.to_string())),
     }
+}
+
+/// One page per command, as clap_mangen names them (`belfry-jobs-apply.1`), each with the
+/// examples attached to it and a SEE ALSO of its parent and subcommands.
+fn write_pages(cmd: &clap::Command, parent: Option<&str>, dir: &Path) -> std::io::Result<()> {
+    let page = page_name(cmd);
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        write_pages(sub, Some(&page), dir)?;
+    }
+    let mut file = std::fs::File::create(dir.join(format!("{page}.1")))?;
+    render_page(cmd, parent, &mut file)?;
+    file.flush()
+}
+
+fn page_name(cmd: &clap::Command) -> String {
+    cmd.get_display_name()
+        .unwrap_or_else(|| cmd.get_name())
+        .to_string()
+}
+
+/// clap_mangen's sections, then EXAMPLES (the long after-help when it starts with
+/// `Examples:`, else NOTES) and SEE ALSO.
+fn render_page(
+    cmd: &clap::Command,
+    parent: Option<&str>,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    // The after-help is rendered here, not as clap_mangen's "EXTRA".
+    let man = clap_mangen::Man::new(cmd.clone().after_help("").after_long_help(""));
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(out)?;
+    }
+    let subs: Vec<&clap::Command> = cmd.get_subcommands().filter(|s| !s.is_hide_set()).collect();
+    if !subs.is_empty() {
+        man.render_subcommands_section(out)?;
+    }
+    let after = cmd
+        .get_after_long_help()
+        .or(cmd.get_after_help())
+        .map(|t| t.to_string())
+        .filter(|t| !t.trim().is_empty());
+    if let Some(text) = after {
+        let (title, body) = match text.strip_prefix("Examples:\n") {
+            Some(body) => ("EXAMPLES", body.to_string()),
+            None => ("NOTES", text),
+        };
+        writeln!(out, ".SH {title}")?;
+        writeln!(out, ".nf")?;
+        for line in body.lines() {
+            // A line starting with a dot or quote would be a roff request.
+            let line = line.replace('\\', "\\\\");
+            if line.starts_with('.') || line.starts_with('\'') {
+                writeln!(out, "\\&{line}")?;
+            } else {
+                writeln!(out, "{line}")?;
+            }
+        }
+        writeln!(out, ".fi")?;
+    }
+    let mut see_also: Vec<String> = parent.map(|p| format!("{p}(1)")).into_iter().collect();
+    see_also.extend(subs.iter().map(|s| format!("{}(1)", page_name(s))));
+    if !see_also.is_empty() {
+        writeln!(out, ".SH \"SEE ALSO\"")?;
+        writeln!(out, "{}", see_also.join(", "))?;
+    }
+    if cmd.get_version().is_some() {
+        man.render_version_section(out)?;
+    }
+    Ok(())
 }
 
 /// Writes `completions/belfry.<ext>` for every shell and `man/*.1` under `root`.
