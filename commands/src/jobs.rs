@@ -29,18 +29,7 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
                 json,
             } => {
                 let report = crate::transfer::import(&client, &file, dry_run, prune).await?;
-                if json {
-                    print_json(&report);
-                } else {
-                    report.print();
-                }
-                if report.failed > 0 {
-                    return Err(Failure::failed(format!(
-                        "{} job(s) could not be imported",
-                        report.failed
-                    )));
-                }
-                Ok(())
+                report.finish(json, "imported")
             }
             JobsCommand::Executions {
                 name,
@@ -80,18 +69,7 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
                 json,
             } => {
                 let report = crate::transfer::apply(&client, &file, dry_run).await?;
-                if json {
-                    print_json(&report);
-                } else {
-                    report.print();
-                }
-                if report.failed > 0 {
-                    return Err(Failure::failed(format!(
-                        "{} job(s) could not be applied",
-                        report.failed
-                    )));
-                }
-                Ok(())
+                report.finish(json, "applied")
             }
             JobsCommand::Toggle { name, json } => {
                 let job = client.toggle_job(&name).await?;

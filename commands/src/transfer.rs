@@ -344,6 +344,22 @@ async fn import_text(
 }
 
 impl Report {
+    /// Prints the report (JSON or lines); a failed job makes the command fail.
+    pub fn finish(&self, json: bool, done: &str) -> Result<(), Failure> {
+        if json {
+            crate::jobs::print_json(self);
+        } else {
+            self.print();
+        }
+        if self.failed > 0 {
+            return Err(Failure::failed(format!(
+                "{} job(s) could not be {done}",
+                self.failed
+            )));
+        }
+        Ok(())
+    }
+
     pub fn print(&self) {
         let verb = |a: Action| match (a, self.dry_run) {
             (Action::Created, true) => "would create",
