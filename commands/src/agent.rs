@@ -203,10 +203,15 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::failed(format!("cannot start the runtime: {e}")))?;
+    let signals = stop_signals(&runtime);
     let (reload_tx, reload_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Installed now, like the stop signals: SIGHUP's default action would end the process.
+    let hup = {
+        let _context = runtime.enter();
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+    };
     runtime.spawn(async move {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        let Ok(mut hup) = hup else {
             return;
         };
         while hup.recv().await.is_some() {
@@ -220,7 +225,11 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
         }
     });
     runtime
-        .block_on(belfry::agent::run(config, shutdown_signal(), reload_rx))
+        .block_on(belfry::agent::run(
+            config,
+            shutdown_signal(signals),
+            reload_rx,
+        ))
         .map_err(|e| match e {
             belfry::agent::AgentError::Config(m) => Failure::usage(m),
             belfry::agent::AgentError::Runtime(m) => Failure::failed(m),
@@ -228,12 +237,24 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
 }
 
 /// Resolves on the first SIGINT or SIGTERM.
-async fn shutdown_signal() {
+type StopSignals = Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>;
+
+/// SIGTERM and SIGINT handlers, installed as soon as the runtime exists: a signal that came
+/// while the node was still opening its stores used to kill it outright (exit by signal).
+fn stop_signals(runtime: &tokio::runtime::Runtime) -> StopSignals {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
+    let _context = runtime.enter();
+    match (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
-    ) else {
+    ) {
+        (Ok(term), Ok(int)) => Some((term, int)),
+        _ => None,
+    }
+}
+
+async fn shutdown_signal(signals: StopSignals) {
+    let Some((mut term, mut int)) = signals else {
         // Without signal handlers, fall back to Ctrl-C only.
         let _ = tokio::signal::ctrl_c().await;
         return;
