@@ -89,7 +89,9 @@ fn init_logging(level: &str, format: &str) {
     use tracing_subscriber::util::SubscriberInitExt;
     let filter = tracing_subscriber::EnvFilter::try_from_env("BELFRY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},openraft=warn")));
-    let filter = filter.and(RepeatedWarnings::default());
+    let repeated = RepeatedWarnings::default();
+    repeated.report_suppressed();
+    let filter = filter.and(repeated);
     let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let _ = if format == belfry::config::LOG_FORMAT_JSON {
         tracing_subscriber::registry()
@@ -106,42 +108,117 @@ fn init_logging(level: &str, format: &str) {
     };
 }
 
-/// How often one openraft warning (one place in its code) may be logged.
+/// How often one warning (one place in the code, one message text) may be logged.
 const REPEAT_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Lets each openraft warning through at most once every [`REPEAT_WARNING_EVERY`]: a leader
-/// that cannot reach a voter would otherwise log the same failure 20 times a second, for as
-/// long as the voter is gone.
-#[derive(Default)]
+/// The target of the lines that count suppressed warnings (never limited themselves).
+const SUPPRESSED_TARGET: &str = "belfry::log";
+
+/// Lets each distinct warning (same place in the code, same text) through at most once every
+/// [`REPEAT_WARNING_EVERY`] and counts the rest; every [`REPEAT_WARNING_EVERY`] one line says
+/// how many were suppressed. A leader that cannot reach its voters (they are stopping too)
+/// would otherwise log the same failure many times a second, for as long as they are gone.
+#[derive(Default, Clone)]
 struct RepeatedWarnings {
-    last: std::sync::Mutex<
-        std::collections::HashMap<tracing::callsite::Identifier, std::time::Instant>,
-    >,
+    seen: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<WarningKey, WarningSeen>>>,
+}
+
+type WarningKey = (tracing::callsite::Identifier, String);
+
+struct WarningSeen {
+    last_logged: std::time::Instant,
+    suppressed: u64,
+}
+
+/// The text of an event: its message and fields, as the log line would show them.
+#[derive(Default)]
+struct EventText(String);
+
+impl tracing::field::Visit for EventText {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        if field.name() == "message" {
+            let _ = write!(self.0, "{value:?} ");
+        } else {
+            let _ = write!(self.0, "{}={value:?} ", field.name());
+        }
+    }
 }
 
 impl RepeatedWarnings {
     fn limits(meta: &tracing::Metadata<'_>) -> bool {
         meta.is_event()
             && *meta.level() == tracing::Level::WARN
-            && meta.target().starts_with("openraft")
+            && meta.target() != SUPPRESSED_TARGET
+    }
+
+    /// Every [`REPEAT_WARNING_EVERY`], logs the count of each suppressed warning (from a
+    /// thread of its own: an event cannot be logged from inside the filter).
+    fn report_suppressed(&self) {
+        let seen = self.seen.clone();
+        let _ = std::thread::Builder::new()
+            .name("log-limit".into())
+            .spawn(move || loop {
+                std::thread::sleep(REPEAT_WARNING_EVERY);
+                let mut counts = Vec::new();
+                {
+                    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                    for ((_, text), w) in seen.iter_mut() {
+                        if w.suppressed > 0 {
+                            counts.push((text.clone(), w.suppressed));
+                            w.suppressed = 0;
+                        }
+                    }
+                    // Forget warnings not seen for a while, so the map stays small.
+                    seen.retain(|_, w| w.last_logged.elapsed() < REPEAT_WARNING_EVERY * 30);
+                }
+                for (text, n) in counts {
+                    tracing::warn!(target: SUPPRESSED_TARGET, suppressed = n, "repeated warning not logged again: {}", text.trim_end());
+                }
+            });
     }
 }
 
 impl<S> tracing_subscriber::layer::Filter<S> for RepeatedWarnings {
     fn enabled(
         &self,
-        meta: &tracing::Metadata<'_>,
+        _: &tracing::Metadata<'_>,
         _: &tracing_subscriber::layer::Context<'_, S>,
     ) -> bool {
+        true
+    }
+
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        let meta = event.metadata();
         if !Self::limits(meta) {
             return true;
         }
+        let mut text = EventText::default();
+        event.record(&mut text);
+        let key = (meta.callsite(), text.0);
         let now = std::time::Instant::now();
-        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
-        match last.get(&meta.callsite()) {
-            Some(at) if now.duration_since(*at) < REPEAT_WARNING_EVERY => false,
-            _ => {
-                last.insert(meta.callsite(), now);
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        match seen.get_mut(&key) {
+            Some(w) if now.duration_since(w.last_logged) < REPEAT_WARNING_EVERY => {
+                w.suppressed += 1;
+                false
+            }
+            Some(w) => {
+                w.last_logged = now;
+                true
+            }
+            None => {
+                seen.insert(
+                    key,
+                    WarningSeen {
+                        last_logged: now,
+                        suppressed: 0,
+                    },
+                );
                 true
             }
         }
