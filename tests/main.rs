@@ -16,6 +16,7 @@ mod durability;
 mod execution;
 mod limits;
 mod notify;
+mod packaging;
 mod tls;
 mod top;
 mod trust;
