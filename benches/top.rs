@@ -31,7 +31,7 @@ use axum::routing::get;
 use belfry::model::{
     ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth, zero_time,
 };
-use belfry::node_stats::NodeStats;
+use belfry::node::node_stats::NodeStats;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 
 type BenchResult<T> = Result<T, String>;
@@ -395,7 +395,7 @@ async fn run(secs: u64, nodes: usize, jobs: usize) -> BenchResult<()> {
         .route("/v1/busy", get(busy))
         .route("/v1/jobs", get(self::jobs))
         .route("/v1/jobs/{name}/executions", get(executions))
-        .route(belfry::node_stats::PATH, get(node_stats))
+        .route(belfry::node::node_stats::PATH, get(node_stats))
         .with_state(cluster.clone());
     tokio::spawn(async move { axum::serve(listener, app).await });
 

@@ -9,15 +9,15 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::discovery::mdns::MdnsQuery;
+use crate::cluster::discovery::mdns::MdnsQuery;
 use crate::duration::parse_go_duration;
-use crate::notify::{NotifyConfig, NotifyLayer};
+use crate::leader::notify::{NotifyConfig, NotifyLayer};
 
 pub const DEFAULT_GOSSIP_PORT: u16 = 8946;
 pub const DEFAULT_RPC_PORT: u16 = 6868;
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "belfry.data";
-pub use crate::executor::DEFAULT_OUTPUT_LIMIT;
+pub use crate::node::executor::DEFAULT_OUTPUT_LIMIT;
 /// Largest snapshot an online restore accepts unless `--restore-limit` says otherwise.
 pub const DEFAULT_RESTORE_LIMIT: u64 = 1 << 30;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -802,7 +802,7 @@ pub fn secret_env_names() -> Vec<String> {
 
 /// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
 pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
-    crate::membership::parse_key(text).map_err(|e| e.to_string())
+    crate::transport::keys::parse_key(text).map_err(|e| e.to_string())
 }
 
 /// What one `--join`/`--retry-join` value asks to join.
@@ -1018,12 +1018,12 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
     if max_clock_offset.is_zero() {
         return Err(value_err("max-clock-offset", "must be longer than zero"));
     }
-    if max_clock_offset >= Duration::from_secs(crate::rpc::seal::MAX_SKEW_SECS) {
+    if max_clock_offset >= Duration::from_secs(crate::transport::seal::MAX_SKEW_SECS) {
         return Err(value_err(
             "max-clock-offset",
             format!(
                 "must be under {} s: nodes further apart cannot talk at all (the RPC refuses calls whose timestamp is that far off)",
-                crate::rpc::seal::MAX_SKEW_SECS
+                crate::transport::seal::MAX_SKEW_SECS
             ),
         ));
     }
@@ -1355,7 +1355,7 @@ mod tests {
 
     #[test]
     fn keys() {
-        let k = crate::membership::generate_key();
+        let k = crate::transport::keys::generate_key();
         assert_eq!(parse_key(&k).unwrap().len(), 32);
         assert!(parse_key("c2VjcmV0").unwrap_err().contains("6 bytes"));
         assert!(parse_key("not base64!").unwrap_err().contains("base64"));

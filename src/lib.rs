@@ -1,37 +1,50 @@
 //! Belfry's engine: a distributed, fault-tolerant cron scheduler that speaks Dkron's API.
 //!
+//! The modules are layers, each allowed to import only the ones listed before it (the test
+//! `layers::imports_point_down` holds the code to this order; `docs/architecture.md` explains
+//! each layer and what it keeps true):
+//!
+//! 1. [`telemetry`]: the process's counters, bumped from anywhere, read at the top.
+//! 2. [`model`], [`duration`], [`client`]: the API's types and its typed client.
+//! 3. [`job`]: pure job rules: schedules, validation, targeting.
+//! 4. [`config`]: the node's settings.
+//! 5. [`state`]: the replicated state machine (jobs, executions, tokens), deterministic.
+//! 6. [`transport`]: keys, HTTP listeners and the sealed internal RPC.
+//! 7. [`consensus`]: Raft storage, snapshots, archives and the one commit path.
+//! 8. [`cluster`]: gossip, discovery, voters, clock discipline, Raft's network, operator actions.
+//! 9. [`node`]: work every node does: runs what it is sent (worker, runner, executors).
+//! 10. [`leader`]: work only the leader does: schedule, dispatch, notify.
+//! 11. [`api`]: the HTTP API, its guards and `/metrics`.
+//! 12. [`agent`]: wires one node together and serves the internal RPC.
+//!
 //! The `belfry` binary (package `belfry-cli`) and the dashboard (`belfry-tui`) sit on top of
 //! this library and use only its typed [`client`] to talk to a running node.
 
-pub mod acl;
-pub mod agent;
-pub mod api;
-pub mod backup;
-pub mod browser_guard;
+pub mod telemetry;
+
 pub mod client;
-pub mod clock;
-pub mod cluster;
-pub mod config;
-pub mod consensus;
-pub mod discovery;
-pub mod dispatcher;
 pub mod duration;
-pub mod executor;
-pub mod guard;
-pub mod http_serve;
-pub mod membership;
-pub mod metrics;
 pub mod model;
-pub mod node_stats;
-pub mod notify;
-pub mod openapi;
-pub mod operator;
-pub mod processors;
-pub mod rpc;
-pub mod runner;
-pub mod schedule;
-pub mod scheduler;
+
+pub mod job;
+
+pub mod config;
+
 pub mod state;
-pub mod targeting;
-pub mod validate;
-pub mod worker;
+
+pub mod transport;
+
+pub mod consensus;
+
+pub mod cluster;
+
+pub mod node;
+
+pub mod leader;
+
+pub mod api;
+
+pub mod agent;
+
+#[cfg(test)]
+mod layers;

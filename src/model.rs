@@ -290,7 +290,7 @@ pub fn instant_nanos(instant: DateTime<Utc>) -> i64 {
     instant.timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
-/// The tags every member carries besides its own (`api::member_of` adds them), and `backlog`
+/// The tags every member carries besides its own (`cluster::membership::member_of` adds them), and `backlog`
 /// (set by Belfry while launches wait for a slot there): shown in columns of their own, not
 /// among a node's tags.
 pub const RESERVED_MEMBER_TAGS: [&str; 10] = [

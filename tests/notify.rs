@@ -268,7 +268,7 @@ async fn smtp_turn(io: &mut BufReader<Box<dyn Io>>, mail: &mut Mail, can_tls: bo
 
 /// Go's `time.Time.String()` of a UTC time, as the templates print it.
 fn go_time(t: chrono::DateTime<chrono::Utc>) -> String {
-    belfry::notify::template::go_time(Some(t))
+    belfry::leader::notify::template::go_time(Some(t))
 }
 
 async fn run_and_wait(node: &Node, job: &str, n: usize) -> Vec<Execution> {

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use belfry::rpc::{HelloCall, Peer, RpcCall, Sealer, encode};
-use belfry::worker::{DispatchReply, DispatchRequest, FencingToken};
+use belfry::node::worker::{DispatchReply, DispatchRequest, FencingToken};
+use belfry::transport::rpc::{HelloCall, Peer, RpcCall, Sealer, encode};
 
 use crate::support::*;
 
@@ -15,7 +15,7 @@ fn rpc_url(node: &Node, path: &str) -> String {
 }
 
 fn key_bytes(key: &str) -> Vec<u8> {
-    belfry::membership::parse_key(key).unwrap()
+    belfry::transport::keys::parse_key(key).unwrap()
 }
 
 /// A call sealed with `key`, as a node holding it would send it: (header, body, mac).
@@ -45,7 +45,7 @@ fn forged_dispatch(leader: &str, term: u64, job: &str) -> DispatchRequest {
     DispatchRequest {
         token: FencingToken { term, index: 1 },
         leader: leader.into(),
-        assignments: vec![belfry::worker::Assignment { job, execution }],
+        assignments: vec![belfry::node::worker::Assignment { job, execution }],
     }
 }
 
@@ -224,12 +224,12 @@ async fn a_node_without_the_key_never_joins_and_is_told_which_flag_it_needs() {
         "{err}"
     );
     // A process that speaks gossip without the key, announcing itself as a server.
-    let meta = belfry::membership::NodeMeta {
+    let meta = belfry::cluster::membership::NodeMeta {
         name: "gossip-rogue".into(),
         gossip_addr: format!("127.0.0.1:{}", free_port()).parse().unwrap(),
         rpc_addr: format!("127.0.0.1:{}", free_port()).parse().unwrap(),
         http_addr: format!("127.0.0.1:{}", free_port()).parse().unwrap(),
-        role: belfry::membership::Role::Server,
+        role: belfry::cluster::membership::Role::Server,
         region: "global".into(),
         datacenter: "dc1".into(),
         tags: Default::default(),
@@ -239,8 +239,8 @@ async fn a_node_without_the_key_never_joins_and_is_told_which_flag_it_needs() {
         bootstrap_expect: 0,
     };
     let bind = meta.gossip_addr;
-    let gossip_rogue = belfry::membership::Membership::start(
-        belfry::membership::MembershipConfig::new(meta, bind),
+    let gossip_rogue = belfry::cluster::membership::Membership::start(
+        belfry::cluster::membership::MembershipConfig::new(meta, bind),
     )
     .await
     .unwrap();
@@ -307,7 +307,7 @@ async fn a_forged_term_is_refused_and_real_dispatches_keep_running() {
     let plain = Sealer::new(&key_bytes(TEST_KEY))
         .open_reply(&mac, reply)
         .unwrap();
-    let reply: DispatchReply = belfry::rpc::decode(&plain).unwrap();
+    let reply: DispatchReply = belfry::transport::rpc::decode(&plain).unwrap();
     let why = reply.refused.expect("the forged term is refused");
     assert!(why.contains("not a leader term"), "{why}");
     assert!(reply.accepted.is_empty());
@@ -318,7 +318,7 @@ async fn a_forged_term_is_refused_and_real_dispatches_keep_running() {
     let plain = Sealer::new(&key_bytes(TEST_KEY))
         .open_reply(&mac, reply)
         .unwrap();
-    let reply: DispatchReply = belfry::rpc::decode(&plain).unwrap();
+    let reply: DispatchReply = belfry::transport::rpc::decode(&plain).unwrap();
     assert!(reply.refused.unwrap().contains("not a server"));
     // Real launches still run.
     let client = node.client();

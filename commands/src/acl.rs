@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use belfry::acl::{NewToken, TokenInfo, TokenRequest};
+use belfry::state::acl::{NewToken, TokenInfo, TokenRequest};
 
 use crate::cli::{AclCommand, AclTokenCommand};
 use crate::failure::Failure;
@@ -62,7 +62,7 @@ pub fn run(addr: &str, cmd: AclCommand) -> Result<(), Failure> {
                         })?;
                     metadata.insert(k.to_string(), v.to_string());
                 }
-                belfry::acl::Role::parse(&role)
+                belfry::state::acl::Role::parse(&role)
                     .map_err(|e| Failure::usage(format!("--role: {e}")))?;
                 let token = client
                     .acl_create_token(&TokenRequest {
@@ -102,7 +102,7 @@ pub fn run(addr: &str, cmd: AclCommand) -> Result<(), Failure> {
 }
 
 fn row(t: &TokenInfo) -> Vec<String> {
-    let scope = if t.role == belfry::acl::Role::JobWriter {
+    let scope = if t.role == belfry::state::acl::Role::JobWriter {
         t.scope.describe()
     } else {
         "-".into()
@@ -129,7 +129,7 @@ fn print_new(token: &NewToken, json: bool) {
     println!("AccessorID:  {}", token.info.accessor);
     println!("SecretID:    {}", token.secret);
     println!("Role:        {}", token.info.role.name());
-    if token.info.role == belfry::acl::Role::JobWriter {
+    if token.info.role == belfry::state::acl::Role::JobWriter {
         println!("Scope:       {}", token.info.scope.describe());
     }
     if !token.info.description.is_empty() {

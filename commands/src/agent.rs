@@ -1,7 +1,7 @@
 //! `belfry agent`: resolve the configuration, set up logging, run the engine until a signal.
 
 use belfry::config::{self, ConfigLayer};
-use belfry::notify::NotifyLayer;
+use belfry::leader::notify::NotifyLayer;
 
 use crate::cli::AgentArgs;
 use crate::failure::Failure;
@@ -348,7 +348,7 @@ async fn shutdown_signal(signals: StopSignals) {
             _ = term.recv() => 128 + libc_signal::SIGTERM,
             _ = int.recv() => 128 + libc_signal::SIGINT,
         };
-        let killed = belfry::executor::shell::kill_every_job_now();
+        let killed = belfry::node::executor::shell::kill_every_job_now();
         tracing::warn!(
             killed_jobs = killed,
             "second signal: stopping now, without waiting for running jobs or the cluster"

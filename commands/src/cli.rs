@@ -708,7 +708,7 @@ pub enum SnapshotCommand {
         #[command(flatten)]
         key: ArchiveKey,
         /// Refuse a member (state.snap, jobs.json) larger than this, decompressed
-        #[arg(long, value_name = "BYTES", default_value_t = belfry::backup::DEFAULT_MAX_MEMBER)]
+        #[arg(long, value_name = "BYTES", default_value_t = belfry::consensus::backup::DEFAULT_MAX_MEMBER)]
         max_size: u64,
     },
     /// Replace the cluster's state with an archive's (or seed a new data dir with --data-dir)
@@ -729,7 +729,7 @@ pub enum SnapshotCommand {
         #[arg(long)]
         allow_unsigned: bool,
         /// Refuse a member (state.snap, jobs.json) larger than this, decompressed
-        #[arg(long, value_name = "BYTES", default_value_t = belfry::backup::DEFAULT_MAX_MEMBER)]
+        #[arg(long, value_name = "BYTES", default_value_t = belfry::consensus::backup::DEFAULT_MAX_MEMBER)]
         max_size: u64,
     },
 }
@@ -1089,7 +1089,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Tls(cmd) => crate::tls::run(cmd),
         Command::Keygen => {
-            println!("{}", belfry::membership::generate_key());
+            println!("{}", belfry::transport::keys::generate_key());
             Ok(())
         }
         Command::ClusterKey { data_dir } => match belfry::agent::read_cluster_key(&data_dir) {

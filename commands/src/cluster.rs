@@ -169,7 +169,7 @@ pub fn health(addr: &str, json: bool) -> Result<(), Failure> {
                     opt(s.last_contact_ms, " ms"),
                     opt(s.log_lag, ""),
                     s.clock_offset_ms
-                        .map_or("-".to_string(), belfry::clock::signed_ms),
+                        .map_or("-".to_string(), belfry::cluster::clock::signed_ms),
                     h.launch_backlog
                         .get(&s.node)
                         .copied()

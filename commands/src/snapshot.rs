@@ -1,5 +1,5 @@
 //! `belfry snapshot save | inspect | restore`: backups of a cluster's state as verified
-//! `.tar.zst` archives (see `belfry::backup`).
+//! `.tar.zst` archives (see `belfry::consensus::backup`).
 //!
 //! `save` and `restore` talk to a running cluster over its HTTP API; with `--data-dir` they act
 //! on a stopped server's data dir instead (save refuses one a running node holds; restore seeds
@@ -8,7 +8,7 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use belfry::backup::{self, OpenedArchive};
+use belfry::consensus::backup::{self, OpenedArchive};
 
 use crate::cli::SnapshotCommand;
 use crate::failure::Failure;

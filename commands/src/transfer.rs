@@ -13,8 +13,8 @@ use std::io::Write;
 use std::path::Path;
 
 use belfry::client::Client;
+use belfry::job::validate::validate_job;
 use belfry::model::{CONCURRENCY_ALLOW, Job, zero_time};
-use belfry::validate::validate_job;
 
 use crate::failure::Failure;
 
@@ -215,7 +215,7 @@ pub fn read_import(text: &str, existing: &BTreeSet<String>) -> Result<Vec<Job>, 
             problems.join("; ")
         )));
     }
-    belfry::validate::parents_first(jobs).map_err(|cycle| {
+    belfry::job::validate::parents_first(jobs).map_err(|cycle| {
         Failure::usage(format!(
             "nothing imported; parent_job forms a cycle among {cycle:?}"
         ))

@@ -15,6 +15,7 @@ use std::ops::{Bound, RangeBounds};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod backup;
 pub mod snapshot;
 
 use futures_util::{Stream, TryStreamExt};
@@ -26,14 +27,16 @@ use openraft::type_config::alias::{
 use openraft::{EntryPayload, LogState, OptionalSend, RaftLogReader, RaftSnapshotBuilder};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 use crate::state::{self, Applier, Command, EXECUTIONS, ExecutionEvent, JOBS, Launched, Response};
+use crate::transport::rpc::RpcCall;
 
 /// Commits a command: here if this node leads, otherwise through the leader it knows.
 /// The error says why nothing could be committed (no leader known, leader unreachable, …).
 pub async fn commit(
     raft: &Raft,
-    rpc: &crate::rpc::RpcClient,
+    rpc: &crate::transport::rpc::RpcClient,
     command: Command,
 ) -> Result<Response, String> {
     match raft.client_write(command.clone()).await {
@@ -45,8 +48,8 @@ pub async fn commit(
                 };
                 rpc.call(
                     &node.rpc_addr,
-                    &crate::rpc::Peer::new(id, node.name.clone()),
-                    &crate::rpc::Forward(command),
+                    &crate::transport::rpc::Peer::new(id, node.name.clone()),
+                    &Forward(command),
                 )
                 .await
                 .map_err(|e| e.to_string())?
@@ -487,7 +490,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         .await
         .unwrap_or_else(|e| Err(io_err(e)))?;
         if !tally.is_empty() {
-            crate::metrics::global().add_applied(&tally);
+            tally.record(crate::telemetry::global());
         }
         if !touched.is_empty() {
             self.note_job_changes(|c| c.names.extend(touched));
@@ -553,7 +556,7 @@ type Applied = (
     BTreeSet<String>,
     Vec<Launched>,
     Vec<ExecutionEvent>,
-    crate::metrics::LaunchTally,
+    crate::state::tally::LaunchTally,
 );
 
 /// Applies a batch of entries in one write transaction (on a blocking thread).
@@ -839,6 +842,36 @@ pub fn recover(data_dir: &Path, survivors: Option<&[String]>) -> Result<Recovere
         },
         blanked_entries: later_membership.len() as u64,
     })
+}
+
+/// A write forwarded to the leader, which commits it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Forward(pub Command);
+
+impl RpcCall for Forward {
+    const NAME: &'static str = "forward";
+    const TIMEOUT: Duration = Duration::from_secs(30);
+    type Reply = Result<Response, String>;
+}
+
+/// A write from an agent (results it delivers), committed through any server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Submit(pub Command);
+
+impl RpcCall for Submit {
+    const NAME: &'static str = "submit";
+    const TIMEOUT: Duration = Duration::from_secs(30);
+    type Reply = Result<Response, String>;
+}
+
+/// The leader's read index, for a follower's consistent read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ReadIndex {}
+
+impl RpcCall for ReadIndex {
+    const NAME: &'static str = "read-index";
+    const TIMEOUT: Duration = Duration::from_secs(10);
+    type Reply = Result<u64, String>;
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use belfry::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth};
-use belfry::node_stats::NodeStats;
+use belfry::node::node_stats::NodeStats;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 
 use crate::state::{ClusterRead, ExecutionsRead, State, Update};

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use belfry::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth};
-use belfry::node_stats::NodeStats;
+use belfry::node::node_stats::NodeStats;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;

@@ -1,0 +1,9 @@
+//! Pure job rules, with no I/O: when a job fires ([`schedule`]), whether a job is valid
+//! ([`validate`]), what it runs ([`executor_spec`]) and how its output is handled ([`processor_settings`]) and which nodes it aims at ([`targeting`]). Every layer above may use them;
+//! they use only the model.
+
+pub mod executor_spec;
+pub mod processor_settings;
+pub mod schedule;
+pub mod targeting;
+pub mod validate;

@@ -1,0 +1,332 @@
+//! The leader's side of execution: sends every launched execution to its node, and makes
+//! sure none is left hanging (docs/operating.md, "Where jobs run").
+//!
+//! Launches reach the dispatcher from the state machine's launch feed once committed — those
+//! of the scheduler and manual runs alike — and, when it starts, from the state itself: every
+//! execution still unacknowledged, which a previous leader may never have delivered. Each
+//! dispatch carries a fencing token (this leader's term and applied index); the node records it
+//! durably, runs what it had not accepted before, and answers; the acknowledgements are then
+//! committed, so the next leader knows what it need not send again.
+//!
+//! Once a second, it looks at every open execution: one still unacknowledged is sent again; one
+//! whose node gossip declares failed or gone is closed as failed with the reason (and retried
+//! per the job's policy), so nothing stays "running" forever.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::{mpsc, watch};
+
+use crate::cluster::membership::{MemberState, MemberStatus, Membership};
+use crate::consensus::{Raft, StateMachine};
+use crate::job::targeting::Candidate;
+use crate::model::Execution;
+use crate::node::worker::{Assignment, DispatchRequest, FencingToken, Worker};
+use crate::state::{Command, Launched};
+use crate::transport::rpc::RpcClient;
+
+/// How long a new leader waits before closing executions of nodes gossip does not know at
+/// all (a restarted leader learns the membership first).
+const UNKNOWN_NODE_GRACE: Duration = Duration::from_secs(30);
+
+/// The gossip view as targeting sees it.
+pub fn candidates(members: &[MemberState]) -> Vec<Candidate> {
+    members
+        .iter()
+        .map(|m| Candidate {
+            name: m.meta.name.clone(),
+            region: m.meta.region.clone(),
+            alive: m.status == MemberStatus::Alive,
+            // Every tag `/v1/members` shows (dc, region, server, role…), as Dkron matches.
+            tags: crate::cluster::membership::member_of(m).tags,
+        })
+        .collect()
+}
+
+type Key = (String, String);
+
+pub struct Dispatcher {
+    pub raft: Raft,
+    pub state: StateMachine,
+    pub rpc: RpcClient,
+    pub membership: Membership,
+    /// This node's own worker: launches for this node skip the network.
+    pub worker: Worker,
+    pub node: String,
+}
+
+impl Dispatcher {
+    /// Runs while this node leads (until `stop` turns true).
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let this = self;
+        let feed = this.state.launches().clone();
+        let mut fed = feed.changed();
+        feed.listen(true);
+        let started = Instant::now();
+        let inflight: Arc<Mutex<HashSet<Key>>> = Arc::default();
+        let (ack_tx, ack_rx) = mpsc::unbounded_channel::<Key>();
+        let acker = tokio::spawn(commit_acks(this.raft.clone(), ack_rx));
+        let mut sweep = tokio::time::interval(Duration::from_secs(1));
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = fed.changed() => {
+                    let launched = feed.take();
+                    this.dispatch(launched, &inflight, &ack_tx);
+                }
+                // The first tick fires at once: it picks up what the previous leader left.
+                _ = sweep.tick() => {
+                    let grace_over = started.elapsed() >= UNKNOWN_NODE_GRACE;
+                    this.sweep(grace_over, &inflight, &ack_tx).await;
+                }
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                }
+            }
+        }
+        feed.listen(false);
+        acker.abort();
+    }
+
+    /// Sends launches to their nodes, one request per node, concurrently.
+    fn dispatch(
+        self: &Arc<Self>,
+        launched: Vec<Launched>,
+        inflight: &Arc<Mutex<HashSet<Key>>>,
+        acks: &mpsc::UnboundedSender<Key>,
+    ) {
+        if launched.is_empty() {
+            return;
+        }
+        let mut by_node: BTreeMap<String, Vec<Launched>> = BTreeMap::new();
+        {
+            let mut busy = inflight.lock().expect("inflight lock");
+            for l in launched {
+                if busy.insert((l.job.clone(), l.execution_id.clone())) {
+                    by_node.entry(l.node.clone()).or_default().push(l);
+                }
+            }
+        }
+        // Bounded requests: each assignment carries its whole job.
+        const PER_REQUEST: usize = 256;
+        let batches = by_node.into_iter().flat_map(|(node, launches)| {
+            launches
+                .chunks(PER_REQUEST)
+                .map(|c| (node.clone(), c.to_vec()))
+                .collect::<Vec<_>>()
+        });
+        for (node, launches) in batches {
+            let (this, inflight, acks) = (self.clone(), inflight.clone(), acks.clone());
+            tokio::spawn(async move {
+                let keys: Vec<Key> = launches
+                    .iter()
+                    .map(|l| (l.job.clone(), l.execution_id.clone()))
+                    .collect();
+                this.send(&node, launches, &acks).await;
+                let mut busy = inflight.lock().expect("inflight lock");
+                for k in keys {
+                    busy.remove(&k);
+                }
+            });
+        }
+    }
+
+    async fn send(&self, node: &str, launches: Vec<Launched>, acks: &mpsc::UnboundedSender<Key>) {
+        // The launches as recorded, skipping any closed meanwhile.
+        let assignments = self.state.read(|r| {
+            let mut out = Vec::with_capacity(launches.len());
+            let mut jobs = HashMap::new();
+            for l in &launches {
+                let record = match jobs.get(&l.job) {
+                    Some(r) => r,
+                    None => match r.job(&l.job)? {
+                        Some(rec) => jobs.entry(l.job.clone()).or_insert(rec),
+                        None => continue,
+                    },
+                };
+                if let Some(execution) = r.execution(&l.job, &l.execution_id)?
+                    && execution.is_running()
+                {
+                    out.push(Assignment {
+                        job: record.job.clone(),
+                        execution,
+                    });
+                }
+            }
+            Ok(out)
+        });
+        let assignments = match assignments {
+            Ok(a) if !a.is_empty() => a,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::error!("cannot read launches to dispatch: {e}");
+                return;
+            }
+        };
+        let request = DispatchRequest {
+            token: self.token(),
+            leader: self.node.clone(),
+            assignments,
+        };
+        let n = request.assignments.len();
+        let reply = if node == self.node {
+            Ok(self.worker.accept(request).await)
+        } else {
+            match self.rpc_addr(node) {
+                Some(addr) => self
+                    .rpc
+                    .call(&addr, &crate::transport::rpc::Peer::named(node), &request)
+                    .await
+                    .map_err(|e| e.to_string()),
+                None => Err(format!("node {node} is not known to gossip")),
+            }
+        };
+        match reply {
+            Ok(reply) => {
+                if let Some(why) = reply.refused {
+                    tracing::warn!(%node, launches = n, "dispatch refused: {why}");
+                }
+                for k in reply.accepted {
+                    let _ = acks.send(k);
+                }
+            }
+            Err(e) => tracing::warn!(%node, launches = n, "dispatch failed, will retry: {e}"),
+        }
+    }
+
+    /// A launch never delivered for longer than its job's catch-up window is not sent any
+    /// more: running it that late would surprise more than recording that it did not run.
+    fn undeliverable(&self, execution: &Execution, now: chrono::DateTime<Utc>) -> bool {
+        let window = self
+            .state
+            .read(|r| r.job(&execution.job_name))
+            .ok()
+            .flatten()
+            .and_then(|r| r.job.catchup_window().ok())
+            .unwrap_or(crate::model::DEFAULT_CATCHUP_WINDOW);
+        let age = (now - execution.started_at).to_std().unwrap_or_default();
+        age > window
+    }
+
+    fn token(&self) -> FencingToken {
+        use openraft::async_runtime::WatchReceiver;
+        let m = self.raft.metrics().borrow_watched().clone();
+        FencingToken {
+            term: m.current_term,
+            index: m.last_applied.map_or(0, |l| l.index),
+        }
+    }
+
+    fn rpc_addr(&self, node: &str) -> Option<String> {
+        self.membership
+            .members()
+            .into_iter()
+            .find(|m| m.meta.name == node)
+            .map(|m| m.meta.rpc_addr.to_string())
+    }
+
+    /// Re-sends unacknowledged launches and closes executions whose node is gone.
+    async fn sweep(
+        self: &Arc<Self>,
+        grace_over: bool,
+        inflight: &Arc<Mutex<HashSet<Key>>>,
+        acks: &mpsc::UnboundedSender<Key>,
+    ) {
+        let open = match self.state.read(|r| r.open_executions()) {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!("cannot read open executions: {e}");
+                return;
+            }
+        };
+        if open.is_empty() {
+            return;
+        }
+        let status: HashMap<String, MemberStatus> = self
+            .membership
+            .members()
+            .into_iter()
+            .map(|m| (m.meta.name, m.status))
+            .collect();
+        let mut resend = Vec::new();
+        let mut close = Vec::new();
+        let now = Utc::now();
+        for (execution, unacked) in open {
+            let gone = match status.get(&execution.node_name) {
+                Some(MemberStatus::Failed) => Some("failed (gossip)"),
+                Some(MemberStatus::Left) => Some("left the cluster"),
+                None if grace_over => Some("is not a member of the cluster"),
+                _ => None,
+            };
+            if let Some(why) = gone {
+                let node = execution.node_name.clone();
+                close.push(Execution {
+                    finished_at: now,
+                    success: false,
+                    output: format!(
+                        "{}[belfry] node {node} {why} while this execution was {}",
+                        execution.output,
+                        if unacked {
+                            "being dispatched"
+                        } else {
+                            "running"
+                        }
+                    ),
+                    ..execution
+                });
+            } else if unacked && self.undeliverable(&execution, now) {
+                let node = execution.node_name.clone();
+                close.push(Execution {
+                    finished_at: now,
+                    success: false,
+                    output: format!(
+                        "[belfry] not started: could not be delivered to node {node} within the job's catch-up window"
+                    ),
+                    ..execution
+                });
+            } else if unacked {
+                resend.push(Launched {
+                    job: execution.job_name,
+                    execution_id: execution.id,
+                    node: execution.node_name,
+                });
+            }
+        }
+        if !close.is_empty() {
+            let n = close.len();
+            match self
+                .raft
+                .client_write(Command::Finish { results: close })
+                .await
+            {
+                Ok(_) => tracing::warn!(closed = n, "executions on lost nodes closed as failed"),
+                Err(e) => tracing::warn!("cannot close executions of lost nodes yet: {e}"),
+            }
+        }
+        self.dispatch(resend, inflight, acks);
+    }
+}
+
+/// Commits acknowledgements in batches.
+async fn commit_acks(raft: Raft, mut rx: mpsc::UnboundedReceiver<Key>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < 4096 {
+            match rx.try_recv() {
+                Ok(k) => batch.push(k),
+                Err(_) => break,
+            }
+        }
+        // A lost acknowledgement only means one more (harmless) dispatch later.
+        if let Err(e) = raft
+            .client_write(Command::Acknowledge { executions: batch })
+            .await
+        {
+            tracing::debug!("acknowledgements not committed: {e}");
+        }
+    }
+}

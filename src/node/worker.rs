@@ -1,0 +1,593 @@
+//! A node's side of execution: it accepts the launches the leader dispatches to it, runs them,
+//! and delivers their results to whichever server leads — durably (docs/operating.md, "Where
+//! jobs run").
+//!
+//! Every node, server or agent, keeps a [`WorkLedger`] in `<data-dir>/work.redb`:
+//!
+//! - **accepted launches**, by job and execution id. A launch dispatched twice (a new leader
+//!   re-dispatching what its predecessor sent, a retried RPC) is acknowledged again but runs
+//!   once. An accepted launch still marked running when the node starts was cut short by a
+//!   crash: it is closed as failed, with the reason.
+//! - **the highest leader term seen**: a dispatch carrying an older term comes from a deposed
+//!   leader and is refused (the fencing token). The fence is raised only to a term the RPC
+//!   layer has verified as a real leader's (`rpc::calls::check_dispatch`), so a forged term
+//!   cannot lock the node out.
+//! - **an outbox of results** not yet committed. A courier delivers them in batches to the
+//!   leader and removes them only once committed, so a result survives a crash of this node, a
+//!   leader change, or a lost quorum.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use redb::{ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
+
+use crate::cluster::commit::Committer;
+use crate::model::{Execution, Job};
+use crate::node::runner::{Finished, ResultSink, RunLimits, Runner};
+use crate::transport::rpc::RpcCall;
+
+/// The ledger's file in the data dir.
+pub const WORK_FILE: &str = "work.redb";
+
+const ACCEPTED: TableDefinition<&str, &[u8]> = TableDefinition::new("accepted");
+const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const KEY_TERM: &str = "highest_term";
+const KEY_SEQ: &str = "outbox_seq";
+
+/// How long a finished launch is remembered, so a late duplicate dispatch is recognised.
+const REMEMBER_FINISHED: chrono::Duration = chrono::Duration::hours(1);
+
+/// Results delivered per commit, at most.
+const DELIVERY_BATCH: usize = 512;
+
+/// Orders dispatches: the leader's Raft term and the log position it had applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FencingToken {
+    pub term: u64,
+    pub index: u64,
+}
+
+/// One launch for this node: the job as it was when launched, and its execution record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub job: Job,
+    pub execution: Execution,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DispatchRequest {
+    pub token: FencingToken,
+    /// The dispatching leader's name, for logs.
+    pub leader: String,
+    pub assignments: Vec<Assignment>,
+}
+
+/// What the node did with a dispatch. Accepted launches are (job, execution id) pairs,
+/// including ones it had already accepted before.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DispatchReply {
+    pub accepted: Vec<(String, String)>,
+    /// Set when the whole dispatch was refused (a stale leader).
+    pub refused: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkError {
+    #[error("work ledger: {0}")]
+    Storage(String),
+}
+
+fn storage<E: std::fmt::Display>(e: E) -> WorkError {
+    WorkError::Storage(e.to_string())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AcceptedLaunch {
+    execution: Execution,
+    accepted_at: DateTime<Utc>,
+    finished: bool,
+}
+
+fn launch_key(job: &str, id: &str) -> String {
+    format!("{job}\0{id}")
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("work values serialise")
+}
+
+/// The durable per-node record of accepted launches and undelivered results.
+pub struct WorkLedger {
+    db: redb::Database,
+}
+
+impl WorkLedger {
+    pub fn open(data_dir: &Path) -> Result<WorkLedger, WorkError> {
+        let path = data_dir.join(WORK_FILE);
+        let db = redb::Database::builder()
+            .set_cache_size(4 << 20)
+            .create(&path)
+            .map_err(|e| WorkError::Storage(format!("{}: {e}", path.display())))?;
+        let txn = db.begin_write().map_err(storage)?;
+        txn.open_table(ACCEPTED).map_err(storage)?;
+        txn.open_table(OUTBOX).map_err(storage)?;
+        txn.open_table(META).map_err(storage)?;
+        txn.commit().map_err(storage)?;
+        Ok(WorkLedger { db })
+    }
+
+    /// The highest leader term this node has accepted a dispatch from (its fence).
+    pub fn highest_term(&self) -> Result<u64, WorkError> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let meta = txn.open_table(META).map_err(storage)?;
+        Ok(meta
+            .get(KEY_TERM)
+            .map_err(storage)?
+            .map_or(0, |v| v.value()))
+    }
+
+    /// Records the launches of a dispatch; returns the reply and the launches to start now
+    /// (those not accepted before).
+    pub fn accept(
+        &self,
+        request: &DispatchRequest,
+    ) -> Result<(DispatchReply, Vec<Assignment>), WorkError> {
+        let txn = self.db.begin_write().map_err(storage)?;
+        let mut reply = DispatchReply::default();
+        let mut start = Vec::new();
+        {
+            let mut meta = txn.open_table(META).map_err(storage)?;
+            let highest = meta
+                .get(KEY_TERM)
+                .map_err(storage)?
+                .map_or(0, |v| v.value());
+            if request.token.term < highest {
+                reply.refused = Some(format!(
+                    "stale leader: {} dispatched with term {}, but term {highest} has been seen",
+                    request.leader, request.token.term
+                ));
+                return Ok((reply, start));
+            }
+            if request.token.term > highest {
+                meta.insert(KEY_TERM, request.token.term).map_err(storage)?;
+            }
+            let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+            let now = Utc::now();
+            for a in &request.assignments {
+                let key = launch_key(&a.execution.job_name, &a.execution.id);
+                if accepted.get(key.as_str()).map_err(storage)?.is_none() {
+                    let entry = AcceptedLaunch {
+                        execution: a.execution.clone(),
+                        accepted_at: now,
+                        finished: false,
+                    };
+                    accepted
+                        .insert(key.as_str(), encode(&entry).as_slice())
+                        .map_err(storage)?;
+                    start.push(a.clone());
+                }
+                reply
+                    .accepted
+                    .push((a.execution.job_name.clone(), a.execution.id.clone()));
+            }
+        }
+        txn.commit().map_err(storage)?;
+        Ok((reply, start))
+    }
+
+    /// Marks launches finished and queues their results for delivery, in one commit.
+    pub fn finish(&self, results: &[Execution]) -> Result<(), WorkError> {
+        let txn = self.db.begin_write().map_err(storage)?;
+        {
+            let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+            let mut outbox = txn.open_table(OUTBOX).map_err(storage)?;
+            let mut meta = txn.open_table(META).map_err(storage)?;
+            let mut seq = meta.get(KEY_SEQ).map_err(storage)?.map_or(0, |v| v.value());
+            for r in results {
+                let key = launch_key(&r.job_name, &r.id);
+                let entry = accepted
+                    .get(key.as_str())
+                    .map_err(storage)?
+                    .and_then(|v| serde_json::from_slice::<AcceptedLaunch>(v.value()).ok());
+                if let Some(mut entry) = entry {
+                    entry.finished = true;
+                    accepted
+                        .insert(key.as_str(), encode(&entry).as_slice())
+                        .map_err(storage)?;
+                }
+                seq += 1;
+                outbox.insert(seq, encode(r).as_slice()).map_err(storage)?;
+            }
+            meta.insert(KEY_SEQ, seq).map_err(storage)?;
+        }
+        txn.commit().map_err(storage)
+    }
+
+    /// Closes as failed every accepted launch still marked running: at start, nothing runs yet,
+    /// so those were cut short when this node stopped. Returns how many.
+    pub fn close_interrupted(&self, node: &str) -> Result<usize, WorkError> {
+        let mut interrupted = Vec::new();
+        {
+            let txn = self.db.begin_read().map_err(storage)?;
+            let accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+            for item in accepted.iter().map_err(storage)? {
+                let (_, v) = item.map_err(storage)?;
+                if let Ok(entry) = serde_json::from_slice::<AcceptedLaunch>(v.value())
+                    && !entry.finished
+                {
+                    interrupted.push(entry.execution);
+                }
+            }
+        }
+        let now = Utc::now();
+        let closed: Vec<Execution> = interrupted
+            .into_iter()
+            .map(|e| Execution {
+                finished_at: now,
+                success: false,
+                output: format!(
+                    "{}[belfry] interrupted: node {node} stopped while this execution was running",
+                    e.output
+                ),
+                ..e
+            })
+            .collect();
+        if !closed.is_empty() {
+            self.finish(&closed)?;
+        }
+        Ok(closed.len())
+    }
+
+    /// The oldest undelivered results, with their outbox sequence numbers.
+    pub fn undelivered(&self, limit: usize) -> Result<Vec<(u64, Execution)>, WorkError> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let outbox = txn.open_table(OUTBOX).map_err(storage)?;
+        let mut out = Vec::new();
+        for item in outbox.iter().map_err(storage)?.take(limit) {
+            let (k, v) = item.map_err(storage)?;
+            match serde_json::from_slice::<Execution>(v.value()) {
+                Ok(e) => out.push((k.value(), e)),
+                Err(e) => tracing::error!(seq = k.value(), "unreadable queued result dropped: {e}"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes delivered results, and forgets finished launches older than an hour.
+    pub fn delivered(&self, seqs: &[u64]) -> Result<(), WorkError> {
+        let txn = self.db.begin_write().map_err(storage)?;
+        {
+            let mut outbox = txn.open_table(OUTBOX).map_err(storage)?;
+            for s in seqs {
+                outbox.remove(*s).map_err(storage)?;
+            }
+            let cutoff = Utc::now() - REMEMBER_FINISHED;
+            let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+            accepted
+                .retain(|_, v| {
+                    serde_json::from_slice::<AcceptedLaunch>(v)
+                        .map(|e| !e.finished || e.accepted_at > cutoff)
+                        .unwrap_or(false)
+                })
+                .map_err(storage)?;
+        }
+        txn.commit().map_err(storage)
+    }
+
+    pub fn undelivered_count(&self) -> Result<u64, WorkError> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let outbox = txn.open_table(OUTBOX).map_err(storage)?;
+        outbox.len().map_err(storage)
+    }
+}
+
+/// Accepts dispatches, runs them with the [`Runner`] and delivers the results.
+#[derive(Clone)]
+pub struct Worker {
+    ledger: Arc<WorkLedger>,
+    runner: Runner,
+    sink: ResultSink,
+    /// Bumped when results are queued, to wake the courier.
+    queued: Arc<watch::Sender<u64>>,
+    /// False once a graceful stop has begun. Dispatches hold a read lock while they record
+    /// and start launches, so the stop waits for those in flight (and their results).
+    open: Arc<tokio::sync::RwLock<bool>>,
+}
+
+/// The worker's background tasks; abort them when the role ends.
+pub struct WorkerTasks {
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl WorkerTasks {
+    pub fn abort(self) {
+        for t in self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Worker {
+    /// Opens the ledger (retrying briefly while a previous role in this process still holds
+    /// it), closes launches interrupted by the last stop, and starts recording and delivering.
+    pub async fn start(
+        data_dir: &Path,
+        node: String,
+        output_limit: usize,
+        limits: RunLimits,
+        courier: Committer,
+    ) -> Result<(Worker, WorkerTasks), WorkError> {
+        let mut tries = 0;
+        let ledger = loop {
+            match WorkLedger::open(data_dir) {
+                Err(e) if e.to_string().contains("already open") && tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => break other?,
+            }
+        };
+        let ledger = Arc::new(ledger);
+        let interrupted = ledger.close_interrupted(&node)?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "executions cut short by the last stop are reported as failed"
+            );
+        }
+        let (sink, finished) = ResultSink::new();
+        let output_dir = std::path::absolute(data_dir)
+            .unwrap_or_else(|_| data_dir.to_path_buf())
+            .join(crate::node::processors::OUTPUT_DIR);
+        let runner = Runner::new(node, output_limit, limits, output_dir, sink.clone());
+        let queued = Arc::new(watch::channel(0u64).0);
+        let worker = Worker {
+            ledger: ledger.clone(),
+            runner,
+            sink: sink.clone(),
+            queued: queued.clone(),
+            open: Arc::new(tokio::sync::RwLock::new(true)),
+        };
+        let recorder = tokio::spawn(record_results(ledger.clone(), finished, queued.clone()));
+        let courier = tokio::spawn(deliver_results(ledger, courier, sink, queued));
+        Ok((
+            worker,
+            WorkerTasks {
+                tasks: vec![recorder, courier],
+            },
+        ))
+    }
+
+    pub fn runner(&self) -> &Runner {
+        &self.runner
+    }
+
+    /// The highest leader term accepted so far (0 if none or unreadable).
+    pub fn highest_term(&self) -> u64 {
+        self.ledger.highest_term().unwrap_or(0)
+    }
+
+    /// Handles a dispatch: records it durably, then starts what is new.
+    pub async fn accept(&self, request: DispatchRequest) -> DispatchReply {
+        let open = self.open.read().await;
+        if !*open {
+            // Not recorded: the leader keeps it unacknowledged and sends it again later.
+            return DispatchReply {
+                accepted: Vec::new(),
+                refused: Some("node is shutting down".into()),
+            };
+        }
+        let ledger = self.ledger.clone();
+        let req = request.clone();
+        let outcome = tokio::task::spawn_blocking(move || ledger.accept(&req)).await;
+        match outcome {
+            Ok(Ok((reply, start))) => {
+                if let Some(why) = &reply.refused {
+                    tracing::warn!("dispatch refused: {why}");
+                }
+                for a in start {
+                    self.runner.start(a.job, a.execution);
+                }
+                reply
+            }
+            Ok(Err(e)) => DispatchReply {
+                accepted: Vec::new(),
+                refused: Some(format!("cannot record the launches: {e}")),
+            },
+            Err(e) => DispatchReply {
+                accepted: Vec::new(),
+                refused: Some(format!("cannot record the launches: {e}")),
+            },
+        }
+    }
+
+    /// Graceful stop: running executions get `grace`, then are killed; then waits up to
+    /// `deliver` for the results to be committed (what is left stays queued on disk).
+    pub async fn drain(&self, grace: Duration, deliver: Duration) {
+        *self.open.write().await = false;
+        self.runner.drain(grace).await;
+        if !self.sink.flushed(deliver).await {
+            tracing::warn!(
+                "some results are not delivered yet: they stay queued for the next start"
+            );
+        }
+    }
+
+    /// How many results wait for delivery.
+    pub fn undelivered(&self) -> u64 {
+        self.ledger.undelivered_count().unwrap_or(0)
+    }
+
+    /// Wakes the courier (e.g. when a leader appears).
+    pub fn nudge(&self) {
+        self.queued.send_modify(|v| *v += 1);
+    }
+}
+
+/// Writes finished executions into the ledger's outbox, in batches.
+async fn record_results(
+    ledger: Arc<WorkLedger>,
+    mut finished: mpsc::UnboundedReceiver<Finished>,
+    queued: Arc<watch::Sender<u64>>,
+) {
+    while let Some(first) = finished.recv().await {
+        let mut batch = vec![first.execution];
+        while batch.len() < DELIVERY_BATCH {
+            match finished.try_recv() {
+                Ok(f) => batch.push(f.execution),
+                Err(_) => break,
+            }
+        }
+        loop {
+            let (l, b) = (ledger.clone(), batch.clone());
+            match tokio::task::spawn_blocking(move || l.finish(&b)).await {
+                Ok(Ok(())) => break,
+                Ok(Err(e)) => tracing::error!("cannot queue results, retrying: {e}"),
+                Err(e) => tracing::error!("cannot queue results, retrying: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        queued.send_modify(|v| *v += 1);
+    }
+}
+
+/// Delivers queued results until the task is aborted; a failed delivery is retried with a
+/// growing pause, and the results stay on disk meanwhile.
+async fn deliver_results(
+    ledger: Arc<WorkLedger>,
+    courier: Committer,
+    sink: ResultSink,
+    queued: Arc<watch::Sender<u64>>,
+) {
+    let mut wake = queued.subscribe();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        let l = ledger.clone();
+        let batch = match tokio::task::spawn_blocking(move || l.undelivered(DELIVERY_BATCH)).await {
+            Ok(Ok(b)) => b,
+            _ => Vec::new(),
+        };
+        if batch.is_empty() {
+            wake.mark_unchanged();
+            // Re-check after subscribing: a result queued meanwhile must not wait.
+            let l = ledger.clone();
+            if matches!(tokio::task::spawn_blocking(move || l.undelivered_count()).await, Ok(Ok(n)) if n > 0)
+            {
+                continue;
+            }
+            if wake.changed().await.is_err() {
+                return;
+            }
+            continue;
+        }
+        let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
+        let results: Vec<Execution> = batch.into_iter().map(|(_, e)| e).collect();
+        match courier
+            .commit(crate::state::Command::Finish { results })
+            .await
+            .map(|_| ())
+        {
+            Ok(()) => {
+                pause = Duration::from_millis(100);
+                let l = ledger.clone();
+                let n = seqs.len();
+                match tokio::task::spawn_blocking(move || l.delivered(&seqs)).await {
+                    Ok(Ok(())) => sink.mark_flushed(n),
+                    other => tracing::error!("cannot clear delivered results: {other:?}"),
+                }
+            }
+            Err(e) => {
+                tracing::warn!("results not delivered yet, retrying in {pause:?}: {e}");
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = wake.changed() => {}
+                }
+                pause = (pause * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+impl RpcCall for DispatchRequest {
+    const NAME: &'static str = "dispatch";
+    const TIMEOUT: Duration = Duration::from_secs(10);
+    type Reply = DispatchReply;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assignment(job: &str, id: &str) -> Assignment {
+        Assignment {
+            job: Job {
+                name: job.into(),
+                ..Job::default()
+            },
+            execution: Execution {
+                id: id.into(),
+                job_name: job.into(),
+                ..Execution::default()
+            },
+        }
+    }
+
+    fn request(term: u64, ids: &[&str]) -> DispatchRequest {
+        DispatchRequest {
+            token: FencingToken { term, index: 1 },
+            leader: "l".into(),
+            assignments: ids.iter().map(|i| assignment("j", i)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_launch_is_started_once_and_stale_terms_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        let (reply, start) = ledger.accept(&request(3, &["1-a", "2-a"])).unwrap();
+        assert_eq!(reply.accepted.len(), 2);
+        assert_eq!(start.len(), 2);
+        // The same launch again (a new leader re-dispatching): acknowledged, not started.
+        let (reply, start) = ledger.accept(&request(4, &["1-a", "3-a"])).unwrap();
+        assert_eq!(reply.accepted.len(), 2);
+        assert_eq!(start.len(), 1);
+        assert_eq!(start[0].execution.id, "3-a");
+        // A deposed leader (term 3 after term 4) is refused outright.
+        let (reply, start) = ledger.accept(&request(3, &["9-a"])).unwrap();
+        assert!(reply.refused.unwrap().contains("stale leader"));
+        assert!(start.is_empty() && reply.accepted.is_empty());
+    }
+
+    #[test]
+    fn results_and_interrupted_launches_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let ledger = WorkLedger::open(dir.path()).unwrap();
+            ledger.accept(&request(1, &["1-a", "2-a"])).unwrap();
+            let mut done = assignment("j", "1-a").execution;
+            done.success = true;
+            ledger.finish(&[done]).unwrap();
+        }
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        assert_eq!(ledger.close_interrupted("a").unwrap(), 1);
+        let queued = ledger.undelivered(10).unwrap();
+        assert_eq!(queued.len(), 2);
+        assert!(queued[0].1.success);
+        assert!(!queued[1].1.success);
+        assert!(queued[1].1.output.contains("interrupted"));
+        // Nothing is interrupted twice, and delivered results leave the outbox.
+        assert_eq!(ledger.close_interrupted("a").unwrap(), 0);
+        ledger
+            .delivered(&queued.iter().map(|(s, _)| *s).collect::<Vec<_>>())
+            .unwrap();
+        assert_eq!(ledger.undelivered_count().unwrap(), 0);
+        // A finished launch is still remembered: dispatching it again does not start it.
+        let (_, start) = ledger.accept(&request(1, &["1-a"])).unwrap();
+        assert!(start.is_empty());
+    }
+}
