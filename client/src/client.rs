@@ -58,9 +58,9 @@ pub fn client_tls_config(tls: &ClientTls) -> Result<Option<rustls::ClientConfig>
     if tls.ca.is_none() && tls.client_cert.is_none() {
         return Ok(None);
     }
-    let err = |e: crate::http_serve::TlsError| ClientError::Tls(e.to_string());
+    let err = |e: crate::pem::TlsError| ClientError::Tls(e.to_string());
     let roots = match &tls.ca {
-        Some(ca) => crate::http_serve::read_roots(ca).map_err(err)?,
+        Some(ca) => crate::pem::read_roots(ca).map_err(err)?,
         None => {
             let mut roots = rustls::RootCertStore::empty();
             for cert in rustls_native_certs::load_native_certs().certs {
@@ -77,8 +77,8 @@ pub fn client_tls_config(tls: &ClientTls) -> Result<Option<rustls::ClientConfig>
     .with_root_certificates(roots);
     let mut config = match (&tls.client_cert, &tls.client_key) {
         (Some(cert), Some(key)) => {
-            let certs = crate::http_serve::read_certificates(cert).map_err(err)?;
-            let key = crate::http_serve::read_private_key(key).map_err(err)?;
+            let certs = crate::pem::read_certificates(cert).map_err(err)?;
+            let key = crate::pem::read_private_key(key).map_err(err)?;
             builder
                 .with_client_auth_cert(certs, key)
                 .map_err(|e| ClientError::Tls(format!("client certificate: {e}")))?
