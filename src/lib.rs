@@ -5,7 +5,8 @@
 //! each layer and what it keeps true):
 //!
 //! 1. [`telemetry`]: the process's counters, bumped from anywhere, read at the top.
-//! 2. [`model`], [`duration`], [`client`]: the API's types and its typed client.
+//! 2. [`model`], [`duration`], [`client`]: the API's types and its typed client, from the
+//!    `belfry-client` crate (what the CLI and the dashboard build on).
 //! 3. [`job`]: pure job rules: schedules, validation, targeting.
 //! 4. [`config`]: the node's settings.
 //! 5. [`state`]: the replicated state machine (jobs, executions, tokens), deterministic.
@@ -22,9 +23,7 @@
 
 pub mod telemetry;
 
-pub mod client;
-pub mod duration;
-pub mod model;
+pub use belfry_client::{client, duration, model};
 
 pub mod job;
 

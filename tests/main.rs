@@ -11,6 +11,7 @@ mod cli;
 mod clock;
 mod cluster;
 mod config;
+mod crates;
 mod distributed;
 mod durability;
 mod execution;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use belfry::state::acl::{NewToken, TokenInfo, TokenRequest};
+use belfry_client::acl::{NewToken, TokenInfo, TokenRequest};
 
 use crate::cli::{AclCommand, AclTokenCommand};
 use crate::failure::Failure;
@@ -16,7 +16,7 @@ pub fn run(addr: &str, cmd: AclCommand) -> Result<(), Failure> {
         match cmd {
             AclCommand::Bootstrap { json } => {
                 let token = client.acl_bootstrap().await.map_err(|e| match &e {
-                    belfry::client::ClientError::Api { status, message }
+                    belfry_client::ClientError::Api { status, message }
                         if status.as_u16() == 409 =>
                     {
                         Failure::failed(format!("bootstrap refused: {message}"))
@@ -62,7 +62,7 @@ pub fn run(addr: &str, cmd: AclCommand) -> Result<(), Failure> {
                         })?;
                     metadata.insert(k.to_string(), v.to_string());
                 }
-                belfry::state::acl::Role::parse(&role)
+                belfry_client::acl::Role::parse(&role)
                     .map_err(|e| Failure::usage(format!("--role: {e}")))?;
                 let token = client
                     .acl_create_token(&TokenRequest {
@@ -102,7 +102,7 @@ pub fn run(addr: &str, cmd: AclCommand) -> Result<(), Failure> {
 }
 
 fn row(t: &TokenInfo) -> Vec<String> {
-    let scope = if t.role == belfry::state::acl::Role::JobWriter {
+    let scope = if t.role == belfry_client::acl::Role::JobWriter {
         t.scope.describe()
     } else {
         "-".into()
@@ -129,7 +129,7 @@ fn print_new(token: &NewToken, json: bool) {
     println!("AccessorID:  {}", token.info.accessor);
     println!("SecretID:    {}", token.secret);
     println!("Role:        {}", token.info.role.name());
-    if token.info.role == belfry::state::acl::Role::JobWriter {
+    if token.info.role == belfry_client::acl::Role::JobWriter {
         println!("Scope:       {}", token.info.scope.describe());
     }
     if !token.info.description.is_empty() {

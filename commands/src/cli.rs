@@ -168,8 +168,8 @@ static TOKEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
 /// A client of the API at `addr`, sending this invocation's token. Every client command builds
 /// its client here, so none can forget the token.
-pub fn client(addr: &str) -> Result<belfry::client::Client, belfry::client::ClientError> {
-    Ok(belfry::client::Client::new(addr)?.with_token(TOKEN.get().and_then(|t| t.as_deref())))
+pub fn client(addr: &str) -> Result<belfry_client::Client, belfry_client::ClientError> {
+    Ok(belfry_client::Client::new(addr)?.with_token(TOKEN.get().and_then(|t| t.as_deref())))
 }
 
 /// This invocation's token (for `top`, which builds its own clients).
@@ -998,7 +998,7 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
     if !matches!(cli.command, Command::Agent(_)) {
         let _ = TOKEN.set(cli.token.secret()?);
     }
-    belfry::client::set_client_tls(belfry::client::ClientTls {
+    belfry_client::set_client_tls(belfry_client::ClientTls {
         ca: cli.tls.ca.clone(),
         client_cert: cli.tls.client_cert.clone(),
         client_key: cli.tls.client_key.clone(),

@@ -1,7 +1,7 @@
 //! `belfry members`, `belfry leader`, `belfry raft list-peers`: the cluster as the API sees it.
 
-use belfry::client::Client;
-use belfry::model::Member;
+use belfry_client::Client;
+use belfry_client::model::Member;
 
 use crate::failure::Failure;
 use crate::jobs::{print_json, table};
@@ -23,7 +23,7 @@ fn user_tags(m: &Member) -> String {
     let tags: Vec<String> = m
         .tags
         .iter()
-        .filter(|(k, _)| !belfry::model::RESERVED_MEMBER_TAGS.contains(&k.as_str()))
+        .filter(|(k, _)| !belfry_client::model::RESERVED_MEMBER_TAGS.contains(&k.as_str()))
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     if tags.is_empty() {
@@ -239,7 +239,7 @@ pub fn list_peers(addr: &str, json: bool) -> Result<(), Failure> {
 pub fn act<F, Fut>(addr: &str, f: F) -> Result<(), Failure>
 where
     F: FnOnce(Client) -> Fut,
-    Fut: std::future::Future<Output = Result<String, belfry::client::ClientError>>,
+    Fut: std::future::Future<Output = Result<String, belfry_client::ClientError>>,
 {
     let client = crate::cli::client(addr)?;
     let message = runtime()?.block_on(f(client))?;

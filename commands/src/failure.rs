@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use belfry::client::ClientError;
+use belfry_client::ClientError;
 
 /// Exit codes, documented in `belfry --help` and docs/operating.md ("The CLI against a running node").
 pub mod code {

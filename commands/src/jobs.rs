@@ -1,7 +1,7 @@
 //! `belfry jobs …`: jobs over the HTTP API, as human tables or as JSON for scripts.
 
-use belfry::client::Client;
-use belfry::model::{Execution, ExecutionStatus, Job, is_zero_time};
+use belfry_client::Client;
+use belfry_client::model::{Execution, ExecutionStatus, Job, is_zero_time};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::cli::JobsCommand;

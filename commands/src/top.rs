@@ -6,7 +6,7 @@ use crate::cli::TopArgs;
 use crate::failure::Failure;
 
 fn duration(flag: &str, text: &str) -> Result<Duration, Failure> {
-    match belfry::duration::parse_go_duration(text) {
+    match belfry_client::duration::parse_go_duration(text) {
         Ok(d) if !d.is_zero() => Ok(d),
         Ok(_) => Err(Failure::usage(format!("--{flag}: must be more than 0"))),
         Err(e) => Err(Failure::usage(format!("--{flag}: {e}"))),

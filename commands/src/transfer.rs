@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
-use belfry::client::Client;
 use belfry::job::validate::validate_job;
-use belfry::model::{CONCURRENCY_ALLOW, Job, zero_time};
+use belfry_client::Client;
+use belfry_client::model::{CONCURRENCY_ALLOW, Job, zero_time};
 
 use crate::failure::Failure;
 

@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use belfry::client::Client;
-use belfry::model::{ClusterHealth, Member};
+use belfry_client::Client;
+use belfry_client::model::{ClusterHealth, Member};
 use serde::Serialize;
 
 use crate::cli::UpgradeCommand;
@@ -74,7 +74,7 @@ pub fn run(addr: &str, cmd: UpgradeCommand) -> Result<(), Failure> {
                 }
             }
             UpgradeCommand::Wait { node, timeout } => {
-                let limit = belfry::duration::parse_go_duration(&timeout)
+                let limit = belfry_client::duration::parse_go_duration(&timeout)
                     .map_err(|e| Failure::usage(format!("--timeout: {e}")))?;
                 wait(&client, &node, limit).await
             }

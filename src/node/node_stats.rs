@@ -12,10 +12,9 @@ use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::{Deserialize, Serialize};
 
-/// The route, for both the server's and the agent's router.
-pub const PATH: &str = "/v1/node/stats";
+// The answer's shape and route are the client crate's: the dashboard reads them from there.
+pub use belfry_client::node_stats::{NodeStats, PATH};
 
 /// CPU use is measured over at least this long: a dashboard polling every 500 ms, or two
 /// dashboards at once, read the same figure instead of noise from a few milliseconds.
@@ -23,21 +22,6 @@ const MIN_CPU_WINDOW: Duration = Duration::from_secs(1);
 
 /// Walking the data dir is cheap but not free; its size changes slowly.
 const DISK_CACHE_FOR: Duration = Duration::from_secs(5);
-
-/// `GET /v1/node/stats`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NodeStats {
-    pub node: String,
-    /// CPU time this process used over the last `cpu_window_ms`, in % of one core (a busy
-    /// process on two cores can show up to 200).
-    pub cpu_percent: Option<f64>,
-    pub cpu_window_ms: Option<u64>,
-    /// Resident memory.
-    pub rss_bytes: Option<u64>,
-    pub data_dir: String,
-    /// Disk space the data dir takes (allocated blocks, as `du` counts).
-    pub data_dir_bytes: Option<u64>,
-}
 
 /// CPU time (clock ticks) at an instant.
 #[derive(Clone, Copy)]

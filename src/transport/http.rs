@@ -7,14 +7,13 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, SystemTime};
 
 use axum::Router;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::sync::{Notify, watch};
@@ -22,58 +21,17 @@ use tower::ServiceExt;
 
 use crate::config::{ConnectionLimits, TlsFiles};
 
+// The PEM readers live in the client crate, which reads the same files for `--ca` and
+// `--client-cert`; the listeners use them from there.
+pub use belfry_client::pem::{TlsError, read_certificates, read_private_key, read_roots};
+
 /// How often the certificate files' modification times are compared.
 pub const TLS_FILE_POLL: Duration = Duration::from_secs(2);
-
-/// A TLS setting that cannot be used.
-#[derive(Debug, thiserror::Error)]
-pub enum TlsError {
-    #[error("{path}: {reason}")]
-    File { path: String, reason: String },
-    #[error("{0}")]
-    Config(String),
-}
 
 /// The subject of the client certificate a TLS connection presented (DER), put in every
 /// request's extensions when client certificates are required: who made a request.
 #[derive(Debug, Clone)]
 pub struct ClientCertificate(pub CertificateDer<'static>);
-
-fn file_err(path: &Path, reason: impl std::fmt::Display) -> TlsError {
-    TlsError::File {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
-}
-
-/// Every certificate in a PEM file (at least one).
-pub fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let certs = CertificateDer::pem_file_iter(path)
-        .map_err(|e| file_err(path, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| file_err(path, format!("not a PEM certificate file: {e}")))?;
-    if certs.is_empty() {
-        return Err(file_err(path, "holds no PEM certificate"));
-    }
-    Ok(certs)
-}
-
-/// A root store of every certificate in a PEM file.
-pub fn read_roots(path: &Path) -> Result<rustls::RootCertStore, TlsError> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in read_certificates(path)? {
-        roots
-            .add(cert)
-            .map_err(|e| file_err(path, format!("not a usable CA certificate: {e}")))?;
-    }
-    Ok(roots)
-}
-
-/// The first private key in a PEM file.
-pub fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    PrivateKeyDer::from_pem_file(path)
-        .map_err(|e| file_err(path, format!("no usable PEM private key: {e}")))
-}
 
 fn build_server_config(files: &TlsFiles) -> Result<rustls::ServerConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -90,7 +48,7 @@ fn build_server_config(files: &TlsFiles) -> Result<rustls::ServerConfig, TlsErro
                 provider,
             )
             .build()
-            .map_err(|e| file_err(ca, e))?;
+            .map_err(|e| TlsError::file(ca, e))?;
             builder.with_client_cert_verifier(verifier)
         }
         None => builder.with_no_client_auth(),

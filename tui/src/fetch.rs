@@ -16,8 +16,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use belfry::client::{Client, ClientError};
-use belfry::model::Job;
+use belfry_client::model::Job;
+use belfry_client::{Client, ClientError};
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -462,7 +462,7 @@ async fn jobs_loop(shared: Arc<Shared>, every: Duration) {
 async fn detail_read(
     client: &Client,
     watch: &Watch,
-) -> Result<Vec<belfry::model::Execution>, String> {
+) -> Result<Vec<belfry_client::model::Execution>, String> {
     let job = watch.job.as_str();
     let mut runs = client
         .recent_executions(job, DETAIL_EXECUTIONS, DETAIL_OUTPUT_BYTES)

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use belfry::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth};
-use belfry::node::node_stats::NodeStats;
+use belfry_client::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth};
+use belfry_client::node_stats::NodeStats;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 
 use crate::state::{ClusterRead, ExecutionsRead, State, Update};
@@ -72,7 +72,7 @@ pub fn server(name: &str, leader: bool, alive: bool, contact: u64) -> ServerHeal
 pub fn health(leader: &str, servers: Vec<ServerHealth>, term: u64) -> ClusterHealth {
     let voters = servers.iter().filter(|s| s.voter).count();
     let healthy_voters = servers.iter().filter(|s| s.voter && s.healthy).count();
-    let (quorum, _) = belfry::model::deployment(voters);
+    let (quorum, _) = belfry_client::model::deployment(voters);
     ClusterHealth {
         healthy: healthy_voters >= quorum,
         leader: Some(leader.into()),
@@ -97,7 +97,7 @@ pub fn execution(job: &str, node: &str, status: ExecutionStatus, ago: i64) -> Ex
         job_name: job.into(),
         started_at: started,
         finished_at: if status == ExecutionStatus::Running {
-            belfry::model::zero_time()
+            belfry_client::model::zero_time()
         } else {
             started + Duration::milliseconds(1200)
         },

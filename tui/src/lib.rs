@@ -1,5 +1,5 @@
-//! `belfry top`, the live dashboard: a client of the HTTP API through `belfry::client` and
-//! nothing more.
+//! `belfry top`, the live dashboard: a client of the HTTP API through the client crate
+//! (`belfry_client`) and nothing more: it never compiles the engine.
 //!
 //! - [`state`]: what is known, updated from API reads and key presses (no I/O);
 //! - [`view`]: the state drawn onto a frame (pure);
@@ -61,7 +61,7 @@ pub enum TopError {
     #[error("belfry top needs a terminal: run it in one, not with its output redirected")]
     NotATerminal,
     #[error(transparent)]
-    Client(#[from] belfry::client::ClientError),
+    Client(#[from] belfry_client::ClientError),
     #[error("terminal: {0}")]
     Terminal(#[from] std::io::Error),
 }
@@ -78,7 +78,7 @@ pub fn run(options: Options) -> Result<(), TopError> {
         return Err(TopError::NotATerminal);
     }
     // A bad address is reported before the screen is taken over.
-    belfry::client::Client::new(&options.addr)?;
+    belfry_client::Client::new(&options.addr)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

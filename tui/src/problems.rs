@@ -3,7 +3,7 @@
 //! clock offset beyond the bound, launches waiting) and jobs (failed, missed, launched late).
 //! Computed from the state on demand, so it is never out of step with the panes.
 
-use belfry::model::ExecutionStatus;
+use belfry_client::model::ExecutionStatus;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::sort::launch_lateness;

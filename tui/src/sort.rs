@@ -4,7 +4,7 @@
 
 use std::cmp::Ordering;
 
-use belfry::model::ExecutionStatus;
+use belfry_client::model::ExecutionStatus;
 use chrono::Duration;
 
 use crate::state::{Event, Level, NodeRow, Pane, Run, State};
@@ -159,7 +159,7 @@ impl State {
     pub fn overdue(&self, i: usize) -> Option<Duration> {
         let j = &self.jobs[i];
         let at = self.jobs_at?;
-        if j.disabled || belfry::model::is_zero_time(&j.next) {
+        if j.disabled || belfry_client::model::is_zero_time(&j.next) {
             return None;
         }
         (at > j.next).then(|| at - j.next)
@@ -205,7 +205,7 @@ impl State {
             SortKey::NextRun => indices.sort_by(|&a, &b| {
                 let next = |i: usize| {
                     let j = &jobs[i];
-                    let none = j.disabled || belfry::model::is_zero_time(&j.next);
+                    let none = j.disabled || belfry_client::model::is_zero_time(&j.next);
                     (none, j.next)
                 };
                 sort.apply(next(a).cmp(&next(b)).then_with(|| by_name(a, b)))

@@ -5,8 +5,8 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use belfry::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth};
-use belfry::node::node_stats::NodeStats;
+use belfry_client::model::{ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth};
+use belfry_client::node_stats::NodeStats;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;
@@ -229,12 +229,13 @@ impl From<&Execution> for Run {
             node: e.node_name.clone(),
             status: e.status,
             started_at: e.started_at,
-            scheduled_at: if belfry::model::is_zero_time(&e.scheduled_at) {
+            scheduled_at: if belfry_client::model::is_zero_time(&e.scheduled_at) {
                 e.started_at
             } else {
                 e.scheduled_at
             },
-            finished_at: (!belfry::model::is_zero_time(&e.finished_at)).then_some(e.finished_at),
+            finished_at: (!belfry_client::model::is_zero_time(&e.finished_at))
+                .then_some(e.finished_at),
             exit_code: e.exit_code,
             attempt: e.attempt,
             optimistic: false,
@@ -1097,7 +1098,9 @@ impl State {
                     tags: m
                         .tags
                         .iter()
-                        .filter(|(k, _)| !belfry::model::RESERVED_MEMBER_TAGS.contains(&k.as_str()))
+                        .filter(|(k, _)| {
+                            !belfry_client::model::RESERVED_MEMBER_TAGS.contains(&k.as_str())
+                        })
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                     last_seen: (!alive)
@@ -1168,7 +1171,7 @@ impl State {
         JobRow {
             name: j.name.clone(),
             schedule: j.schedule.clone(),
-            next: (!belfry::model::is_zero_time(&j.next)).then_some(j.next),
+            next: (!belfry_client::model::is_zero_time(&j.next)).then_some(j.next),
             disabled: j.disabled,
             last_status: j.status.clone(),
             success_count: j.success_count,

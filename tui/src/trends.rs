@@ -3,7 +3,7 @@
 //! outcomes. All computed from what the state already holds (the per-job runs cover the
 //! last hour; the health verdicts are recorded as they are read), so nothing here does I/O.
 
-use belfry::model::ExecutionStatus;
+use belfry_client::model::ExecutionStatus;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::sort::launch_lateness;

@@ -4,7 +4,7 @@
 //! Every colour has words beside it (the health verdict, statuses, event texts), so the
 //! screen reads the same without colour (`NO_COLOR`, `--no-color`).
 
-use belfry::model::ExecutionStatus;
+use belfry_client::model::ExecutionStatus;
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -1552,7 +1552,7 @@ fn render_job_details(
     } else {
         format!(" ({})", job.timezone)
     };
-    let next = if belfry::model::is_zero_time(&job.next) {
+    let next = if belfry_client::model::is_zero_time(&job.next) {
         "-".to_string()
     } else if state.launches_stopped() {
         format!("{} (held: no quorum)", clock(job.next, o))
@@ -2203,7 +2203,7 @@ mod tests {
                 last_failure: false
             })))
         );
-        use belfry::model::ExecutionStatus::*;
+        use belfry_client::model::ExecutionStatus::*;
         state.apply(Update::JobDetail {
             at: now(),
             job: "report".into(),
@@ -2219,7 +2219,7 @@ mod tests {
     /// `f` on a job: its last failure's output, at its end, where the error is.
     #[test]
     fn execution_output_of_the_last_failure() {
-        use belfry::model::ExecutionStatus::*;
+        use belfry_client::model::ExecutionStatus::*;
         let mut state = healthy_state();
         state.ui.focus = Pane::Jobs;
         press(&mut state, KeyCode::Char('G'));
@@ -2331,7 +2331,7 @@ mod tests {
     /// in the middle of an incident.
     #[test]
     fn every_view_draws_at_any_size() {
-        use belfry::model::ExecutionStatus::*;
+        use belfry_client::model::ExecutionStatus::*;
         let mut base = healthy_state();
         crate::fixtures::troubled(&mut base);
         let mut views: Vec<State> = Vec::new();

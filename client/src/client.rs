@@ -58,9 +58,9 @@ pub fn client_tls_config(tls: &ClientTls) -> Result<Option<rustls::ClientConfig>
     if tls.ca.is_none() && tls.client_cert.is_none() {
         return Ok(None);
     }
-    let err = |e: crate::transport::http::TlsError| ClientError::Tls(e.to_string());
+    let err = |e: crate::pem::TlsError| ClientError::Tls(e.to_string());
     let roots = match &tls.ca {
-        Some(ca) => crate::transport::http::read_roots(ca).map_err(err)?,
+        Some(ca) => crate::pem::read_roots(ca).map_err(err)?,
         None => {
             let mut roots = rustls::RootCertStore::empty();
             for cert in rustls_native_certs::load_native_certs().certs {
@@ -77,8 +77,8 @@ pub fn client_tls_config(tls: &ClientTls) -> Result<Option<rustls::ClientConfig>
     .with_root_certificates(roots);
     let mut config = match (&tls.client_cert, &tls.client_key) {
         (Some(cert), Some(key)) => {
-            let certs = crate::transport::http::read_certificates(cert).map_err(err)?;
-            let key = crate::transport::http::read_private_key(key).map_err(err)?;
+            let certs = crate::pem::read_certificates(cert).map_err(err)?;
+            let key = crate::pem::read_private_key(key).map_err(err)?;
             builder
                 .with_client_auth_cert(certs, key)
                 .map_err(|e| ClientError::Tls(format!("client certificate: {e}")))?
@@ -121,7 +121,7 @@ impl std::fmt::Debug for Client {
 
 /// The reason in an error body: a refusal's `error` (401/403 answer JSON), else the text.
 fn error_text(bytes: &[u8]) -> String {
-    match serde_json::from_slice::<crate::state::acl::Refusal>(bytes) {
+    match serde_json::from_slice::<crate::acl::Refusal>(bytes) {
         Ok(r) => r.error,
         Err(_) => String::from_utf8_lossy(bytes).trim().to_string(),
     }
@@ -353,7 +353,7 @@ impl Client {
     }
 
     /// `POST /v1/acl/bootstrap`: the first management token (its secret is in the answer).
-    pub async fn acl_bootstrap(&self) -> Result<crate::state::acl::NewToken, ClientError> {
+    pub async fn acl_bootstrap(&self) -> Result<crate::acl::NewToken, ClientError> {
         self.call_with::<_, ()>(Method::POST, "/v1/acl/bootstrap", None, "ACL bootstrap")
             .await
     }
@@ -361,14 +361,14 @@ impl Client {
     /// `POST /v1/acl/tokens`.
     pub async fn acl_create_token(
         &self,
-        request: &crate::state::acl::TokenRequest,
-    ) -> Result<crate::state::acl::NewToken, ClientError> {
+        request: &crate::acl::TokenRequest,
+    ) -> Result<crate::acl::NewToken, ClientError> {
         self.call_with(Method::POST, "/v1/acl/tokens", Some(request), "ACL tokens")
             .await
     }
 
     /// `GET /v1/acl/tokens`: every token, without secrets.
-    pub async fn acl_tokens(&self) -> Result<Vec<crate::state::acl::TokenInfo>, ClientError> {
+    pub async fn acl_tokens(&self) -> Result<Vec<crate::acl::TokenInfo>, ClientError> {
         self.call_with::<_, ()>(Method::GET, "/v1/acl/tokens", None, "ACL tokens")
             .await
     }
@@ -391,7 +391,7 @@ impl Client {
     }
 
     /// `GET /v1/acl/roles`.
-    pub async fn acl_roles(&self) -> Result<Vec<crate::state::acl::RoleInfo>, ClientError> {
+    pub async fn acl_roles(&self) -> Result<Vec<crate::acl::RoleInfo>, ClientError> {
         self.call_with::<_, ()>(Method::GET, "/v1/acl/roles", None, "ACL roles")
             .await
     }
@@ -425,14 +425,9 @@ impl Client {
     }
 
     /// `GET /v1/node/stats`: this node's own CPU, memory and data-dir disk use.
-    pub async fn node_stats(&self) -> Result<crate::node::node_stats::NodeStats, ClientError> {
-        self.call(
-            Method::GET,
-            crate::node::node_stats::PATH,
-            None,
-            "node stats",
-        )
-        .await
+    pub async fn node_stats(&self) -> Result<crate::node_stats::NodeStats, ClientError> {
+        self.call(Method::GET, crate::node_stats::PATH, None, "node stats")
+            .await
     }
 
     /// `GET /v1/busy`: the executions running now, newest first.
