@@ -273,7 +273,7 @@ mod tests {
     fn the_word_being_completed_is_found_as_clap_parses_the_line() {
         assert_eq!(names_after("jobs run"), Some(Names::Jobs));
         assert_eq!(
-            names_after("--http-addr=127.0.0.1:1 jobs --json show"),
+            names_after("--http-addr=127.0.0.1:1 jobs show --json"),
             Some(Names::Jobs)
         );
         assert_eq!(names_after("jobs executions --limit 3"), Some(Names::Jobs));
