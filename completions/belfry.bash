@@ -4429,6 +4429,8 @@ _belfry() {
             line="${COMP_WORDS[*]:0:COMP_CWORD+1}"
         fi
         if names="$("${prog}" __complete line -- "${line}" 2>/dev/null)"; then
+            # A name is wanted: no file names instead when there are none.
+            compopt +o default +o bashdefault 2>/dev/null
             COMPREPLY=( $(compgen -W "${names}" -- "${cur}") )
             return 0
         fi
