@@ -1,4 +1,4 @@
-_belfry() {
+_belfry_static() {
     local i cur prev opts cmd
     COMPREPLY=()
     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
@@ -4416,3 +4416,24 @@ if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERS
 else
     complete -F _belfry -o bashdefault -o default belfry
 fi
+
+# Job and node names from the running cluster where an argument is one: `belfry __complete line`
+# parses the line up to the cursor with the same options (--http-addr, --token, --ca, …) and
+# answers within a second (nothing when no node answers); it exits 1 where the word is not a
+# job or node name, and the completions above apply.
+_belfry() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" line names prog="${1/#\~/$HOME}"
+    if [[ "${cur}" != -* ]]; then
+        line="${COMP_LINE:0:COMP_POINT}"
+        if [[ -z "${line}" ]]; then
+            line="${COMP_WORDS[*]:0:COMP_CWORD+1}"
+        fi
+        if names="$("${prog}" __complete line -- "${line}" 2>/dev/null)"; then
+            # A name is wanted: no file names instead when there are none.
+            compopt +o default +o bashdefault 2>/dev/null
+            COMPREPLY=( $(compgen -W "${names}" -- "${cur}") )
+            return 0
+        fi
+    fi
+    _belfry_static "$@"
+}

@@ -662,3 +662,17 @@ complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subc
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from snapshot" -f -a "restore" -d 'Replace the cluster\'s state with an archive\'s (or seed a new data dir with --data-dir)'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "check" -d 'Say whether the next node can be taken down now and print the plan (agents, followers, the leader last). Exit 0 safe, 1 not safe, 2 error'
 complete -c belfry -n "__fish_belfry_using_subcommand help; and __fish_seen_subcommand_from upgrade" -f -a "wait" -d 'After restarting NODE on the new version: wait until it is alive and, for a server, a caught-up voter (not a learner) in a healthy cluster; progress on a terminal. Exit 1 on timeout'
+
+# Job and node names from the running cluster where an argument is one: `belfry __complete after`
+# parses the words before the cursor with the same options (--http-addr, --token, --ca, …) and
+# answers within a second (nothing when no node answers); it fails where the word is not a job
+# or node name, and the completions above apply.
+function __fish_belfry_cluster_names
+    set -l words (commandline -opc)
+    set -l prog $words[1]
+    set -e words[1]
+    set -l names ($prog __complete after -- $words 2>/dev/null)
+    or return 1
+    set -g __fish_belfry_names $names
+end
+complete -c belfry -f -n "__fish_belfry_cluster_names" -a '$__fish_belfry_names'

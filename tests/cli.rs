@@ -2,6 +2,7 @@
 //! documented exit codes.
 
 use crate::support::*;
+use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_commands_and_exit_codes() {
@@ -371,4 +372,250 @@ async fn jobs_export_and_import_round_trip_idempotently() {
         "{err}"
     );
     assert!(target.client().job("newone").await.is_err());
+}
+
+/// `belfry __complete` with these arguments; its exit code, output and how long it took.
+fn complete(args: &[&str], envs: &[(&str, &str)]) -> (i32, String, Duration) {
+    let started = Instant::now();
+    let (code, out, _) = cli(args, envs, None);
+    (code, out, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completion_names_come_from_the_running_cluster_with_the_commands_options() {
+    let node = Node::start(&["--acl-enabled"]).await;
+    let addr = node.addr();
+    let boot = node.client().acl_bootstrap().await.unwrap();
+    let token = boot.secret.clone();
+    let client = node.client().with_token(Some(&token));
+    for name in ["report", "backup"] {
+        client
+            .put_job(&shell_job(name, "@manually", "true"))
+            .await
+            .unwrap();
+    }
+    let (code, out, _) = complete(
+        &[
+            "--http-addr",
+            &addr,
+            "--token",
+            &token,
+            "__complete",
+            "jobs",
+        ],
+        &[],
+    );
+    assert_eq!((code, out.as_str()), (0, "backup\nreport\n"));
+    // The same options from the environment, as every client command takes them.
+    let env = [
+        ("BELFRY_HTTP_ADDR", addr.as_str()),
+        ("BELFRY_TOKEN", &token),
+    ];
+    let (code, out, _) = complete(&["__complete", "nodes"], &env);
+    assert_eq!((code, out.as_str()), (0, "node-a\n"));
+    // Without the token the cluster refuses: nothing to offer, and no error in the prompt.
+    let (code, out, _) = complete(&["--http-addr", &addr, "__complete", "jobs"], &[]);
+    assert_eq!((code, out.as_str()), (0, ""));
+
+    // The line being completed decides which names, and carries the connection options.
+    let line = |words: &[&str]| {
+        let mut args = vec!["__complete", "after", "--"];
+        args.extend_from_slice(words);
+        complete(&args, &[])
+    };
+    let (code, out, _) = line(&["--http-addr", &addr, "--token", &token, "jobs", "run"]);
+    assert_eq!((code, out.as_str()), (0, "backup\nreport\n"));
+    let (code, out, _) = line(&["--http-addr", &addr, "--token", &token, "demote"]);
+    assert_eq!((code, out.as_str()), (0, "node-a\n"));
+    let (code, out, _) = line(&["--http-addr", &addr, "--token", &token, "jobs"]);
+    assert_eq!((code, out.as_str()), (1, ""), "a subcommand is not a name");
+    let text = format!("belfry --http-addr={addr} --token '{token}' raft remove-peer no");
+    let (code, out, _) = complete(&["__complete", "line", &text], &[]);
+    assert_eq!((code, out.as_str()), (0, "node-a\n"));
+
+    // No cluster: nothing, exit 0, at once when the port is closed and after the one-second
+    // limit when something accepts connections and never answers (without the limit it would
+    // wait for ever; the upper bounds leave room to start a debug build on a busy machine).
+    let closed = format!("127.0.0.1:{}", free_port());
+    let (code, out, took) = complete(&["--http-addr", &closed, "__complete", "jobs"], &[]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_addr = silent.local_addr().unwrap().to_string();
+    let (code, out, took) = complete(&["--http-addr", &silent_addr, "__complete", "jobs"], &[]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(5),
+        "a silent node is given a second, not more: {took:?}"
+    );
+}
+
+/// Whether `shell` can be run; with CI=true it must be (.ci/run installs it).
+fn shell_available(shell: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {shell}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{shell} is missing on CI: .ci/run installs it"
+        );
+        println!("notice: {shell} not found, its completion test skipped");
+    }
+    found
+}
+
+/// Runs `script` in `shell` with `belfry` (this build) first on PATH; its standard output.
+fn in_shell(shell: &str, script: &str, envs: &[(&str, &str)]) -> String {
+    let bin_dir = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(BIN, bin_dir.path().join("belfry")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = std::process::Command::new(shell);
+    cmd.args(["-c", script])
+        .env("PATH", path)
+        .env_remove("BELFRY_HTTP_ADDR")
+        .env_remove("BELFRY_TOKEN")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let pid = child.id() as i32;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    let out = match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(out) => out.unwrap(),
+        Err(_) => {
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            panic!("{shell} did not finish within 30 s: {script}");
+        }
+    };
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{shell} failed: {stdout}{}\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shells_complete_job_and_node_names_with_the_checked_in_scripts() {
+    let node = Node::start(&[]).await;
+    let addr = node.addr();
+    for name in ["backup", "report", "rotate-logs"] {
+        node.client()
+            .put_job(&shell_job(name, "@manually", "true"))
+            .await
+            .unwrap();
+    }
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../completions");
+    let script = |name: &str| scripts.join(name).display().to_string();
+
+    // bash, as readline calls the function for `belfry … <TAB>`: the line up to the cursor,
+    // its words (split at blanks and at `:` and `=`, as COMP_WORDBREAKS has it), the index of
+    // the word under the cursor; COMPREPLY is what it offers.
+    let bash = |line: &str| {
+        let mut words: Vec<String> = Vec::new();
+        for blank_separated in line.split(' ') {
+            let mut word = String::new();
+            for c in blank_separated.chars() {
+                if c == ':' || c == '=' {
+                    words.extend([std::mem::take(&mut word), c.to_string()]);
+                } else {
+                    word.push(c);
+                }
+            }
+            words.push(word);
+        }
+        words.retain(|w| !w.is_empty());
+        if line.ends_with(' ') {
+            words.push(String::new());
+        }
+        let array: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        in_shell(
+            "bash",
+            &format!(
+                r#"source '{}'
+COMP_LINE='{line}'
+COMP_POINT=${{#COMP_LINE}}
+COMP_WORDS=({})
+COMP_CWORD={}
+_belfry belfry "${{COMP_WORDS[COMP_CWORD]}}" "${{COMP_WORDS[COMP_CWORD-1]}}"
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+                script("belfry.bash"),
+                array.join(" "),
+                words.len() - 1
+            ),
+            &[],
+        )
+    };
+    let offered = bash(&format!("belfry --http-addr {addr} jobs run "));
+    assert_eq!(offered, "backup\nreport\nrotate-logs\n");
+    let offered = bash(&format!("belfry --http-addr {addr} jobs show r"));
+    assert_eq!(offered, "report\nrotate-logs\n");
+    let offered = bash(&format!("belfry --http-addr {addr} demote "));
+    assert_eq!(offered, "node-a\n");
+    // Elsewhere the generated completions answer: subcommands, options.
+    let offered = bash(&format!("belfry --http-addr {addr} jobs "));
+    assert!(
+        offered.lines().any(|l| l == "toggle") && !offered.contains("backup"),
+        "{offered}"
+    );
+    let offered = bash(&format!("belfry --http-addr {addr} jobs run --js"));
+    assert_eq!(offered, "--json\n");
+    // No cluster: nothing offered, promptly.
+    let closed = format!("127.0.0.1:{}", free_port());
+    assert_eq!(
+        bash(&format!("belfry --http-addr {closed} jobs run ")),
+        "\n"
+    );
+
+    // zsh: the completion system's `compadd` records what would be offered.
+    if shell_available("zsh") {
+        let zsh = |words: &str| {
+            in_shell(
+                "zsh",
+                &format!(
+                    r#"compdef() {{ : }}
+compadd() {{ [[ "$1" == -- ]] && shift; print -l -- "$@" }}
+source '{}'
+words=({words})
+CURRENT=${{#words}}
+PREFIX="${{words[CURRENT]}}"
+_belfry"#,
+                    script("_belfry")
+                ),
+                &[("BELFRY_HTTP_ADDR", &addr)],
+            )
+        };
+        assert_eq!(
+            zsh("belfry jobs toggle ''"),
+            "backup\nreport\nrotate-logs\n"
+        );
+        assert_eq!(zsh("belfry raft transfer-leadership ''"), "node-a\n");
+    }
+
+    // fish: `complete -C` prints what TAB would offer for a command line.
+    if shell_available("fish") {
+        let fish = |line: &str| {
+            in_shell(
+                "fish",
+                &format!("source '{}'; complete -C '{line}'", script("belfry.fish")),
+                &[("BELFRY_HTTP_ADDR", &addr)],
+            )
+        };
+        assert_eq!(fish("belfry jobs delete "), "backup\nreport\nrotate-logs\n");
+        assert_eq!(fish("belfry upgrade wait "), "node-a\n");
+        let offered = fish("belfry jobs ");
+        assert!(offered.contains("toggle"), "{offered}");
+    }
 }

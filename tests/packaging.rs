@@ -1,7 +1,8 @@
 //! Packaging checks: the Debian package built by `packaging/deb/build.sh` from the test build's
 //! binary (metadata, files, conffiles, a unit that passes `systemd-analyze verify`, a real
 //! `dpkg -i`/`dpkg --purge` only on CI as root), and the Kubernetes manifests' cross-references
-//! (selectors, services, secrets, config maps, ports, the DNS name used for auto-join).
+//! (selectors, services, secrets, config maps, ports, the DNS name used for auto-join) and their
+//! validation against the Kubernetes API schema (`kubernetes-validate`, installed by .ci/run).
 
 use crate::support::BIN;
 use serde_yaml_ng::Value;
@@ -369,4 +370,75 @@ fn kubernetes_manifests_reference_each_other_consistently() {
         s(pdb, &["spec", "selector", "matchLabels"]),
         server_labels
     ));
+}
+
+/// The manifest files under deploy/kubernetes, sorted.
+fn manifest_files() -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(repo_root().join("deploy/kubernetes"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some("yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Kubernetes versions the manifests must be valid for: the oldest still served by the major
+/// providers and the newest the validator knows.
+const KUBERNETES_VERSIONS: [&str; 2] = ["1.30.0", "1.37.0"];
+
+/// `kubernetes-validate --strict` on `files` for one version: whether it passed, and its report.
+fn schema_check(version: &str, files: &[PathBuf]) -> (bool, String) {
+    let out = Command::new("kubernetes-validate")
+        .args(["--strict", "--quiet", "--kubernetes-version", version])
+        .args(files)
+        .output()
+        .expect("kubernetes-validate runs");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn kubernetes_manifests_pass_a_schema_check() {
+    // PyPI's kubernetes-validate ships the API's JSON schemas, so it runs offline.
+    if !have("kubernetes-validate") {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "kubernetes-validate is missing on CI: .ci/run installs it"
+        );
+        println!(
+            "notice: kubernetes-validate not found (pip install kubernetes-validate), schema check skipped"
+        );
+        return;
+    }
+    let files = manifest_files();
+    assert!(files.len() >= 6, "{files:?}");
+    for version in KUBERNETES_VERSIONS {
+        let (passed, report) = schema_check(version, &files);
+        assert!(passed, "Kubernetes {version}:\n{report}");
+    }
+
+    // The check can fail: the StatefulSet with a misspelt field (strict mode refuses unknown
+    // fields, which Kubernetes would silently drop) and with a word where a number goes.
+    let statefulset =
+        std::fs::read_to_string(repo_root().join("deploy/kubernetes/server-statefulset.yaml"))
+            .unwrap();
+    let broken = tempfile::tempdir().unwrap();
+    for (from, to, named) in [
+        ("serviceName:", "servicename:", "servicename"),
+        ("replicas: 3", "replicas: three", "replicas"),
+    ] {
+        assert!(statefulset.contains(from), "the StatefulSet lacks {from:?}");
+        let path = broken.path().join(format!("{named}.yaml"));
+        std::fs::write(&path, statefulset.replacen(from, to, 1)).unwrap();
+        let (passed, report) = schema_check(KUBERNETES_VERSIONS[1], &[path]);
+        assert!(!passed, "a StatefulSet with {to:?} passed:\n{report}");
+        assert!(report.contains(named), "{report}");
+    }
 }

@@ -1104,8 +1104,8 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Err(e) => Err(Failure::failed(e)),
         },
         Command::Completions { shell } => {
-            crate::generate::completions(shell, &mut std::io::stdout());
-            Ok(())
+            crate::generate::completions(shell, &mut std::io::stdout())
+                .map_err(|e| Failure::failed(e.to_string()))
         }
         Command::Man { dir } => crate::generate::man(dir.as_deref()),
         Command::Generate { root } => crate::generate::all(&root),

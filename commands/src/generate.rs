@@ -1,6 +1,7 @@
 //! Shell completions and man pages, generated from the one definition of every command and
 //! flag in [`crate::cli`]. The copies checked in under `completions/` and `man/` are kept true
-//! by a test that regenerates them and compares.
+//! by a test that regenerates them and compares. The bash, zsh and fish scripts also carry a
+//! small hook that completes job and node names from the running cluster ([`crate::complete`]).
 
 use std::io::Write;
 use std::path::Path;
@@ -17,9 +18,99 @@ pub const SHELLS: [Shell; 5] = [
     Shell::PowerShell,
 ];
 
-pub fn completions(shell: Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut crate::cli::command(), "belfry", out);
+/// clap_complete's script for `shell`; for bash, zsh and fish with a hook that offers job and
+/// node names from the running cluster where an argument is one (see [`crate::complete`]).
+pub fn completions(shell: Shell, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut generated = Vec::new();
+    clap_complete::generate(shell, &mut crate::cli::command(), "belfry", &mut generated);
+    let generated = String::from_utf8(generated).expect("clap_complete writes UTF-8");
+    let script = match shell {
+        // The generated function keeps every static completion; the hook, named as the shell
+        // expects, asks `belfry __complete` first and hands over to it.
+        Shell::Bash => {
+            replace_once(&generated, "_belfry() {\n", "_belfry_static() {\n").map(|s| s + BASH_HOOK)
+        }
+        Shell::Zsh => replace_once(&generated, "\n_belfry() {\n", "\n_belfry_static() {\n")
+            .and_then(|s| {
+                let call = "\nif [ \"$funcstack[1]\" = \"_belfry\" ]; then";
+                replace_once(&s, call, &format!("{ZSH_HOOK}{call}"))
+            }),
+        // Fish adds up every `complete` line: the hook is one more.
+        Shell::Fish => Some(generated + FISH_HOOK),
+        _ => Some(generated),
+    };
+    // A clap_complete whose output no longer has the shape the hooks expect must not ship
+    // scripts without them: `generate` fails, and so does the test that regenerates.
+    let script = script.ok_or_else(|| {
+        std::io::Error::other(format!(
+            "the {shell} script from clap_complete has changed shape: update the hook in generate.rs"
+        ))
+    })?;
+    out.write_all(script.as_bytes())
 }
+
+/// `text` with the one occurrence of `from` replaced, or `None` unless there is exactly one.
+fn replace_once(text: &str, from: &str, to: &str) -> Option<String> {
+    (text.matches(from).count() == 1).then(|| text.replacen(from, to, 1))
+}
+
+const BASH_HOOK: &str = r#"
+# Job and node names from the running cluster where an argument is one: `belfry __complete line`
+# parses the line up to the cursor with the same options (--http-addr, --token, --ca, …) and
+# answers within a second (nothing when no node answers); it exits 1 where the word is not a
+# job or node name, and the completions above apply.
+_belfry() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" line names prog="${1/#\~/$HOME}"
+    if [[ "${cur}" != -* ]]; then
+        line="${COMP_LINE:0:COMP_POINT}"
+        if [[ -z "${line}" ]]; then
+            line="${COMP_WORDS[*]:0:COMP_CWORD+1}"
+        fi
+        if names="$("${prog}" __complete line -- "${line}" 2>/dev/null)"; then
+            # A name is wanted: no file names instead when there are none.
+            compopt +o default +o bashdefault 2>/dev/null
+            COMPREPLY=( $(compgen -W "${names}" -- "${cur}") )
+            return 0
+        fi
+    fi
+    _belfry_static "$@"
+}
+"#;
+
+const ZSH_HOOK: &str = r#"
+# Job and node names from the running cluster where an argument is one: `belfry __complete after`
+# parses the words before the cursor with the same options (--http-addr, --token, --ca, …) and
+# answers within a second (nothing when no node answers); it exits 1 where the word is not a
+# job or node name, and the completions above apply.
+_belfry() {
+    local out prog="${(Q)words[1]}"
+    prog="${prog/#\~/$HOME}"
+    if [[ "$PREFIX" != -* ]] && out="$("$prog" __complete after -- "${(@Q)words[2,CURRENT-1]}" 2>/dev/null)"; then
+        [[ -n "$out" ]] || return 1
+        local -a names
+        names=("${(@f)out}")
+        compadd -- "${names[@]}"
+        return
+    fi
+    _belfry_static "$@"
+}
+"#;
+
+const FISH_HOOK: &str = r#"
+# Job and node names from the running cluster where an argument is one: `belfry __complete after`
+# parses the words before the cursor with the same options (--http-addr, --token, --ca, …) and
+# answers within a second (nothing when no node answers); it fails where the word is not a job
+# or node name, and the completions above apply.
+function __fish_belfry_cluster_names
+    set -l words (commandline -opc)
+    set -l prog $words[1]
+    set -e words[1]
+    set -l names ($prog __complete after -- $words 2>/dev/null)
+    or return 1
+    set -g __fish_belfry_names $names
+end
+complete -c belfry -f -n "__fish_belfry_cluster_names" -a '$__fish_belfry_names'
+"#;
 
 pub fn man(dir: Option<&Path>) -> Result<(), Failure> {
     let mut cmd = crate::cli::command().disable_help_subcommand(true);
@@ -117,7 +208,8 @@ pub fn all(root: &Path) -> Result<(), Failure> {
     for shell in SHELLS {
         let path = dir.join(file_name(shell));
         let mut buf = Vec::new();
-        completions(shell, &mut buf);
+        completions(shell, &mut buf)
+            .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
         std::fs::write(&path, buf)
             .map_err(|e| Failure::failed(format!("{}: {e}", path.display())))?;
     }

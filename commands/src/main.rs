@@ -4,6 +4,7 @@ mod acl;
 mod agent;
 mod cli;
 mod cluster;
+mod complete;
 mod config_check;
 mod failure;
 mod generate;
@@ -20,7 +21,13 @@ use std::process::ExitCode;
 use clap::FromArgMatches;
 
 fn main() -> ExitCode {
-    let matches = cli::command().get_matches();
+    let matches = complete::with_complete(cli::command()).get_matches();
+    if let Some(("__complete", request)) = matches.subcommand() {
+        return match complete::run(&matches, request) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(failure) => failure.report(),
+        };
+    }
     let cli = match cli::Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
