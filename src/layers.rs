@@ -1,4 +1,5 @@
-//! The layers of the engine, held by a test: every module may import only from its own layer
+//! The layers of the engine, held by tests: no file imports itself through others (no cycles),
+//! and every module may import only from its own layer
 //! or the layers below it (`lib.rs` lists them in order; `docs/architecture.md` says why each
 //! sits where it does). Test-only code is exempt: a test may reach anything.
 //!
@@ -200,6 +201,146 @@ fn imports_up() -> Vec<(String, String)> {
     violations.sort();
     violations.dedup();
     violations
+}
+
+/// The module path of a file: `src/cluster/voters.rs` is `cluster::voters`, a `mod.rs` is its
+/// folder's module.
+fn module_of(relative: &Path) -> String {
+    let mut parts: Vec<String> = relative
+        .with_extension("")
+        .components()
+        .filter_map(|c| c.as_os_str().to_str().map(str::to_string))
+        .collect();
+    if parts.last().is_some_and(|p| p == "mod") {
+        parts.pop();
+    }
+    parts.join("::")
+}
+
+/// Module paths a piece of code names: `crate::a::b::C` and `super::x` (relative to `module`).
+fn module_paths(code: &str, module: &str) -> Vec<Vec<String>> {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == ':';
+    let mut paths = Vec::new();
+    for (prefix, base) in [
+        ("crate::", Vec::new()),
+        ("super::", {
+            let mut parent: Vec<String> = module.split("::").map(str::to_string).collect();
+            parent.pop();
+            parent
+        }),
+    ] {
+        let mut rest = code;
+        while let Some(at) = rest.find(prefix) {
+            let before = rest[..at].chars().last();
+            rest = &rest[at + prefix.len()..];
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':') {
+                continue;
+            }
+            let path: String = rest.chars().take_while(|c| word(*c)).collect();
+            let mut full = base.clone();
+            full.extend(
+                path.split("::")
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string),
+            );
+            paths.push(full);
+        }
+    }
+    paths
+}
+
+/// Import cycles between files (a module naming its own submodules aside: a parent declares
+/// its children). Each cycle is listed once, as the modules in it.
+fn file_cycles() -> Vec<Vec<String>> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut code = BTreeMap::new();
+    for path in &files {
+        let relative = path.strip_prefix(&src).expect("under src/");
+        let module = module_of(relative);
+        if module == "lib" || module == "layers" || is_test_file(path) {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).expect("a readable source file");
+        code.insert(module, production_code(&text));
+    }
+    let modules: Vec<String> = code.keys().cloned().collect();
+    let resolve = |path: &[String]| -> Option<String> {
+        (1..=path.len())
+            .rev()
+            .map(|n| path[..n].join("::"))
+            .find(|m| code.contains_key(m))
+    };
+    let mut edges: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for (module, text) in &code {
+        for path in module_paths(text, module) {
+            if let Some(target) = resolve(&path)
+                && &target != module
+                && !module.starts_with(&format!("{target}::"))
+            {
+                edges.entry(module.clone()).or_default().insert(target);
+            }
+        }
+    }
+    // Strongly connected components (Tarjan), iterative enough for a few dozen files.
+    struct Walk<'a> {
+        edges: &'a BTreeMap<String, std::collections::BTreeSet<String>>,
+        index: BTreeMap<String, usize>,
+        low: BTreeMap<String, usize>,
+        stack: Vec<String>,
+        cycles: Vec<Vec<String>>,
+    }
+    fn visit(w: &mut Walk, v: &str) {
+        let i = w.index.len();
+        w.index.insert(v.to_string(), i);
+        w.low.insert(v.to_string(), i);
+        w.stack.push(v.to_string());
+        for next in w.edges.get(v).cloned().unwrap_or_default() {
+            if !w.index.contains_key(&next) {
+                visit(w, &next);
+                let low = w.low[v].min(w.low[&next]);
+                w.low.insert(v.to_string(), low);
+            } else if w.stack.contains(&next) {
+                let low = w.low[v].min(w.index[&next]);
+                w.low.insert(v.to_string(), low);
+            }
+        }
+        if w.low[v] == w.index[v] {
+            let mut component = Vec::new();
+            while let Some(m) = w.stack.pop() {
+                let done = m == v;
+                component.push(m);
+                if done {
+                    break;
+                }
+            }
+            if component.len() > 1 {
+                component.sort();
+                w.cycles.push(component);
+            }
+        }
+    }
+    let mut walk = Walk {
+        edges: &edges,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        cycles: Vec::new(),
+    };
+    for module in &modules {
+        if !walk.index.contains_key(module) {
+            visit(&mut walk, module);
+        }
+    }
+    walk.cycles
+}
+
+#[test]
+fn no_file_imports_itself_through_others() {
+    let cycles = file_cycles();
+    let report: Vec<String> = cycles.iter().map(|c| c.join(" ↔ ")).collect();
+    assert!(report.is_empty(), "import cycles:\n{}", report.join("\n"));
 }
 
 #[test]

@@ -50,37 +50,10 @@ fn find(raft: &Raft, node: &str) -> Option<(u64, String, bool)> {
         .map(|(id, n)| (*id, n.name.clone(), voters.contains(id)))
 }
 
-/// How recently a voter must have answered the leader to count towards a quorum.
-const QUORUM_CONTACT: Duration = Duration::from_secs(3);
-
-/// How many voters (this leader included) answered recently, out of how many: without a
-/// majority no entry — a membership change included — can be committed.
-pub fn voters_reachable(m: &openraft::RaftMetrics<crate::consensus::TypeConfig>) -> (usize, usize) {
-    use openraft::Instant as _;
-    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
-    let heard = voters
-        .iter()
-        .filter(|id| {
-            **id == m.id
-                || m.heartbeat
-                    .as_ref()
-                    .and_then(|h| h.get(id).cloned().flatten())
-                    .is_some_and(|t| t.elapsed() < QUORUM_CONTACT)
-        })
-        .count();
-    (heard, voters.len())
-}
-
-/// Whether a majority of the voters answered recently (see [`voters_reachable`]).
-pub fn quorum_reachable(m: &openraft::RaftMetrics<crate::consensus::TypeConfig>) -> bool {
-    let (heard, voters) = voters_reachable(m);
-    heard > voters / 2
-}
-
 /// The refusal when no quorum answers: the change could never commit, and only an offline
 /// recovery gets such a cluster writing again.
 fn no_quorum(m: &openraft::RaftMetrics<crate::consensus::TypeConfig>, what: &str) -> OperatorError {
-    let (heard, voters) = voters_reachable(m);
+    let (heard, voters) = crate::consensus::voters_reachable(m);
     OperatorError::Unavailable(format!(
         "no quorum: only {heard} of {voters} voters answer, so {what} cannot be committed. If the missing servers are gone for good, stop the survivors and run `belfry raft recover --data-dir DIR` on them (see docs/operations.md)"
     ))
@@ -98,7 +71,7 @@ pub async fn execute(
     }
     match action {
         OperatorAction::ForceLeave { node } => {
-            if !quorum_reachable(&m) {
+            if !crate::consensus::quorum_reachable(&m) {
                 return Err(no_quorum(&m, &format!("removing {node}")));
             }
             let alive = membership.members().into_iter().any(|s| {
@@ -113,7 +86,7 @@ pub async fn execute(
             remove(raft, membership, m.id, &node).await
         }
         OperatorAction::RemovePeer { node, force } => {
-            if !quorum_reachable(&m) {
+            if !crate::consensus::quorum_reachable(&m) {
                 return Err(no_quorum(&m, &format!("removing {node}")));
             }
             let alive = membership.members().into_iter().any(|s| {

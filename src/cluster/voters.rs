@@ -229,9 +229,9 @@ impl ClusterManager {
 
     async fn reconcile(&self, memory: &mut ReconcileMemory) {
         let metrics = self.raft.metrics().borrow_watched().clone();
-        if !crate::cluster::operator::quorum_reachable(&metrics) {
+        if !crate::consensus::quorum_reachable(&metrics) {
             // Nothing can commit: trying every second would only log a failure every second.
-            let (heard, voters) = crate::cluster::operator::voters_reachable(&metrics);
+            let (heard, voters) = crate::consensus::voters_reachable(&metrics);
             if memory
                 .no_quorum_warned
                 .is_none_or(|t| t.elapsed() >= NO_QUORUM_WARNING_EVERY)

@@ -59,6 +59,33 @@ pub async fn commit(
     }
 }
 
+/// How recently a voter must have answered the leader to count towards a quorum.
+const QUORUM_CONTACT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// How many voters (this leader included) answered recently, out of how many: without a
+/// majority no entry — a membership change included — can be committed.
+pub fn voters_reachable(m: &openraft::RaftMetrics<TypeConfig>) -> (usize, usize) {
+    use openraft::Instant as _;
+    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+    let heard = voters
+        .iter()
+        .filter(|id| {
+            **id == m.id
+                || m.heartbeat
+                    .as_ref()
+                    .and_then(|h| h.get(id).cloned().flatten())
+                    .is_some_and(|t| t.elapsed() < QUORUM_CONTACT)
+        })
+        .count();
+    (heard, voters.len())
+}
+
+/// Whether a majority of the voters answered recently (see [`voters_reachable`]).
+pub fn quorum_reachable(m: &openraft::RaftMetrics<TypeConfig>) -> bool {
+    let (heard, voters) = voters_reachable(m);
+    heard > voters / 2
+}
+
 /// How a server is reached, as recorded in the Raft membership.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeAddr {
