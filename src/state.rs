@@ -1545,6 +1545,9 @@ impl std::fmt::Display for Command {
 }
 
 #[cfg(test)]
+mod applier_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
