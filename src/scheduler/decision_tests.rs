@@ -313,6 +313,11 @@ fn check_plan(
                 prop_assert!(now - **t <= rule.window);
                 prop_assert_eq!(Some(**t), listed.last().copied());
             }
+            // And it does run when it is young enough and nothing later runs.
+            let newest = listed.last().copied().filter(|t| *t < rule.leading_since);
+            if let Some(t) = newest.filter(|t| late == 0 && now - *t <= rule.window) {
+                prop_assert_eq!(early_runs, vec![&t]);
+            }
         }
     }
     Ok(())
@@ -329,11 +334,12 @@ proptest! {
     fn every_tick_up_to_now_is_run_missed_or_counted_once(
         secs in 1i64..30,
         due_offset in 1i64..100,
-        now_ms in 0i64..400_000,
-        since_ms in -10_000i64..500_000,
+        // Whole seconds half the time: a leadership that began exactly on a tick.
+        now_ms in prop_oneof![0i64..400_000, (0i64..400).prop_map(|s| s * 1000)],
+        since_ms in prop_oneof![-10_000i64..500_000, (-10i64..500).prop_map(|s| s * 1000)],
         keep in 0usize..50,
         policy in policy(),
-        window_secs in 1i64..200,
+        window_secs in prop_oneof![1i64..10, 1i64..200],
     ) {
         check_plan(secs, due_offset, now_ms, since_ms, keep, policy, window_secs)?;
     }
