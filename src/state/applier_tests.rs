@@ -1176,3 +1176,99 @@ proptest! {
         })?;
     }
 }
+
+fn row() -> impl Strategy<Value = (u8, String, Vec<u8>)> {
+    let valid_job = encode(&JobRecord {
+        job: job("r"),
+        anchor: t(0),
+        last_tick: None,
+        running: Default::default(),
+        stored_executions: 0,
+        unacked: Default::default(),
+        pending: Vec::new(),
+        next_pending_id: 0,
+        groups: Default::default(),
+    });
+    prop_oneof![
+        (
+            0u8..5,
+            "\\PC{0,12}",
+            proptest::collection::vec(any::<u8>(), 0..40)
+        ),
+        (
+            Just(1u8),
+            prop_oneof![Just("r".to_string()), "[a-z/.]{1,6}"],
+            Just(valid_job)
+        ),
+        (
+            Just(3u8),
+            prop_oneof![
+                Just(KEY_PAUSED.to_string()),
+                Just("held-out/s1".to_string()),
+                "held-out/\\PC{0,8}",
+                "stats/\\PC{0,10}",
+            ],
+            prop_oneof![
+                Just(encode(&true)),
+                Just(encode(&t(0))),
+                Just(encode(&DayStats::default()))
+            ],
+        ),
+    ]
+}
+
+/// A name, id or accessor: often a plausible one, often anything.
+fn name() -> impl Strategy<Value = String> {
+    prop_oneof!["[a-z0-9_-]{1,10}", "\\PC{0,70}"]
+}
+
+/// Commands that carry names, ids and rows the checks must judge.
+fn checked_command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        name().prop_map(|node| Command::HoldOut { node, at: t(0) }),
+        name().prop_map(|node| Command::ReleaseHoldOut { node }),
+        name().prop_map(|id| Command::SetClusterId { id }),
+        name().prop_map(|accessor| Command::AclCreateToken {
+            token: crate::acl::StoredToken {
+                info: crate::acl::TokenInfo {
+                    accessor,
+                    description: String::new(),
+                    role: crate::acl::Role::ReadOnly,
+                    scope: Default::default(),
+                    created_at: t(0),
+                },
+                secret_hash: String::new(),
+            },
+        }),
+        proptest::collection::vec(row(), 1..4).prop_map(|rows| Command::RestoreChunk {
+            restore_id: 1,
+            first: true,
+            rows,
+        }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Any command the checks refuse (a node name that could not be one, a cluster id or
+    /// token accessor that would make a bad key, a restored row that does not decode or holds
+    /// a job the API would refuse) is answered with that rejection and changes nothing; one
+    /// they accept is applied.
+    #[test]
+    fn a_refused_command_changes_nothing_and_says_why(command in checked_command()) {
+        with_applier(|a| {
+            set(a, job("existing"), t(0));
+            let before = dump(a);
+            let response = a.apply(&command).unwrap();
+            match check_command(&command) {
+                Err(rejection) => {
+                    prop_assert_eq!(response, Response::Rejected(rejection));
+                    prop_assert!(dump(a) == before, "a refused command changed the state");
+                }
+                Ok(()) => prop_assert_eq!(response, Response::Done),
+            }
+            Ok(())
+        })?;
+    }
+}
