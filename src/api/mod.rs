@@ -486,6 +486,7 @@ impl ApiContext {
 
     /// The job as clients see it: with `next` computed from the schedule and the ledger.
     fn present(&self, record: JobRecord) -> Job {
+        let cursor = record.cursor();
         let mut job = record.job;
         job.id = job.name.clone();
         job.next = zero_time();
@@ -493,17 +494,15 @@ impl ApiContext {
             return job;
         }
         if let Ok(schedule) = Schedule::parse(&job.schedule, Some(&job.timezone), &job.name) {
+            // A tick the ledger has not reached but whose time is long past is not shown as
+            // next: the scheduler is about to launch or record it.
             let now = Utc::now() - chrono::Duration::seconds(1);
-            let mut from = record
-                .last_tick
-                .unwrap_or(record.anchor - chrono::Duration::nanoseconds(1));
-            from = from.max(now);
-            if let Some(s) = job.starts_at {
-                from = from.max(s - chrono::Duration::nanoseconds(1));
-            }
-            if let Some(next) = schedule.next_after(from, record.anchor)
-                && job.expires_at.is_none_or(|e| next <= e)
-            {
+            if let Some(next) = schedule.next_fire(
+                cursor.max(now),
+                record.anchor,
+                job.starts_at,
+                job.expires_at,
+            ) {
                 job.next = next;
             }
         }

@@ -196,6 +196,26 @@ impl Schedule {
         }
     }
 
+    /// When a job on this schedule fires next: the first fire strictly after `after` (the
+    /// job's tick ledger, see `state::JobRecord::cursor`), not before the job's `starts_at`,
+    /// and none past its `expires_at`. The one rule behind both the scheduler's next launch
+    /// and the `next` field the API shows, so the two cannot drift apart.
+    pub fn next_fire(
+        &self,
+        after: DateTime<Utc>,
+        anchor: DateTime<Utc>,
+        starts_at: Option<DateTime<Utc>>,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Option<DateTime<Utc>> {
+        // A tick before `starts_at` would only be refused by the state machine.
+        let after = match starts_at {
+            Some(starts) => after.max(starts - TimeDelta::nanoseconds(1)),
+            None => after,
+        };
+        self.next_after(after, anchor)
+            .filter(|t| expires_at.is_none_or(|e| *t <= e))
+    }
+
     /// True for `@manually` (never fires by itself).
     pub fn is_manual(&self) -> bool {
         matches!(self.kind, Kind::Manual)
@@ -646,6 +666,9 @@ fn ceil_second(t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         floor.checked_add_signed(TimeDelta::seconds(1))
     }
 }
+
+#[cfg(test)]
+mod next_fire_tests;
 
 #[cfg(test)]
 mod tests {

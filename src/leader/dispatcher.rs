@@ -102,23 +102,7 @@ impl Dispatcher {
         if launched.is_empty() {
             return;
         }
-        let mut by_node: BTreeMap<String, Vec<Launched>> = BTreeMap::new();
-        {
-            let mut busy = inflight.lock().expect("inflight lock");
-            for l in launched {
-                if busy.insert((l.job.clone(), l.execution_id.clone())) {
-                    by_node.entry(l.node.clone()).or_default().push(l);
-                }
-            }
-        }
-        // Bounded requests: each assignment carries its whole job.
-        const PER_REQUEST: usize = 256;
-        let batches = by_node.into_iter().flat_map(|(node, launches)| {
-            launches
-                .chunks(PER_REQUEST)
-                .map(|c| (node.clone(), c.to_vec()))
-                .collect::<Vec<_>>()
-        });
+        let batches = batches(launched, &mut inflight.lock().expect("inflight lock"));
         for (node, launches) in batches {
             let (this, inflight, acks) = (self.clone(), inflight.clone(), acks.clone());
             tokio::spawn(async move {
@@ -198,18 +182,14 @@ impl Dispatcher {
         }
     }
 
-    /// A launch never delivered for longer than its job's catch-up window is not sent any
-    /// more: running it that late would surprise more than recording that it did not run.
-    fn undeliverable(&self, execution: &Execution, now: chrono::DateTime<Utc>) -> bool {
-        let window = self
-            .state
-            .read(|r| r.job(&execution.job_name))
+    /// The job's catch-up window, the default when the job is gone or its window unreadable.
+    fn catchup_window(&self, job: &str) -> Duration {
+        self.state
+            .read(|r| r.job(job))
             .ok()
             .flatten()
             .and_then(|r| r.job.catchup_window().ok())
-            .unwrap_or(crate::model::DEFAULT_CATCHUP_WINDOW);
-        let age = (now - execution.started_at).to_std().unwrap_or_default();
-        age > window
+            .unwrap_or(crate::model::DEFAULT_CATCHUP_WINDOW)
     }
 
     fn token(&self) -> FencingToken {
@@ -256,44 +236,12 @@ impl Dispatcher {
         let mut close = Vec::new();
         let now = Utc::now();
         for (execution, unacked) in open {
-            let gone = match status.get(&execution.node_name) {
-                Some(MemberStatus::Failed) => Some("failed (gossip)"),
-                Some(MemberStatus::Left) => Some("left the cluster"),
-                None if grace_over => Some("is not a member of the cluster"),
-                _ => None,
-            };
-            if let Some(why) = gone {
-                let node = execution.node_name.clone();
-                close.push(Execution {
-                    finished_at: now,
-                    success: false,
-                    output: format!(
-                        "{}[belfry] node {node} {why} while this execution was {}",
-                        execution.output,
-                        if unacked {
-                            "being dispatched"
-                        } else {
-                            "running"
-                        }
-                    ),
-                    ..execution
-                });
-            } else if unacked && self.undeliverable(&execution, now) {
-                let node = execution.node_name.clone();
-                close.push(Execution {
-                    finished_at: now,
-                    success: false,
-                    output: format!(
-                        "[belfry] not started: could not be delivered to node {node} within the job's catch-up window"
-                    ),
-                    ..execution
-                });
-            } else if unacked {
-                resend.push(Launched {
-                    job: execution.job_name,
-                    execution_id: execution.id,
-                    node: execution.node_name,
-                });
+            let node = status.get(&execution.node_name).copied();
+            let window = |job: &str| self.catchup_window(job);
+            match judge(execution, unacked, node, grace_over, now, window) {
+                Verdict::Close(closed) => close.push(closed),
+                Verdict::Resend(launch) => resend.push(launch),
+                Verdict::Leave => {}
             }
         }
         if !close.is_empty() {
@@ -309,6 +257,100 @@ impl Dispatcher {
         }
         self.dispatch(resend, inflight, acks);
     }
+}
+
+/// Launches per dispatch request: bounded, since each assignment carries its whole job.
+const PER_REQUEST: usize = 256;
+
+/// Groups launches into requests, one node's at most [`PER_REQUEST`] each, leaving out those
+/// already on their way (`inflight`, which gains the others): the launch feed and the sweep
+/// may both hand over the same execution, and it is sent once at a time.
+fn batches(launched: Vec<Launched>, inflight: &mut HashSet<Key>) -> Vec<(String, Vec<Launched>)> {
+    let mut by_node: BTreeMap<String, Vec<Launched>> = BTreeMap::new();
+    for l in launched {
+        if inflight.insert((l.job.clone(), l.execution_id.clone())) {
+            by_node.entry(l.node.clone()).or_default().push(l);
+        }
+    }
+    by_node
+        .into_iter()
+        .flat_map(|(node, launches)| {
+            launches
+                .chunks(PER_REQUEST)
+                .map(|c| (node.clone(), c.to_vec()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// What the sweep does with one open execution.
+#[derive(Debug, Clone, PartialEq)]
+enum Verdict {
+    /// Close it as failed, with this result (retried per the job's policy).
+    Close(Execution),
+    /// Send it to its node again.
+    Resend(Launched),
+    /// Leave it: its node has it and is alive (or suspect, which may yet refute).
+    Leave,
+}
+
+/// The sweep's decision for one open execution: `unacked` when its node has not acknowledged
+/// it, `node` its gossip status (`None`: not a member), `grace_over` once a new leader has had
+/// time to learn the membership, and `catchup_window` the job's, looked up only when needed.
+///
+/// A launch never delivered for longer than its job's catch-up window is not sent any more:
+/// running it that late would surprise more than recording that it did not run.
+fn judge(
+    execution: Execution,
+    unacked: bool,
+    node: Option<MemberStatus>,
+    grace_over: bool,
+    now: chrono::DateTime<Utc>,
+    catchup_window: impl FnOnce(&str) -> Duration,
+) -> Verdict {
+    let gone = match node {
+        Some(MemberStatus::Failed) => Some("failed (gossip)"),
+        Some(MemberStatus::Left) => Some("left the cluster"),
+        None if grace_over => Some("is not a member of the cluster"),
+        _ => None,
+    };
+    if let Some(why) = gone {
+        let node = execution.node_name.clone();
+        return Verdict::Close(Execution {
+            finished_at: now,
+            success: false,
+            output: format!(
+                "{}[belfry] node {node} {why} while this execution was {}",
+                execution.output,
+                if unacked {
+                    "being dispatched"
+                } else {
+                    "running"
+                }
+            ),
+            ..execution
+        });
+    }
+    if !unacked {
+        return Verdict::Leave;
+    }
+    let age = (now - execution.started_at).to_std().unwrap_or_default();
+    if age > catchup_window(&execution.job_name) {
+        let node = execution.node_name.clone();
+        return Verdict::Close(Execution {
+            finished_at: now,
+            success: false,
+            output: format!(
+                "[belfry] not started: could not be delivered to node {node} within the job's catch-up window"
+            ),
+            ..execution
+        });
+    }
+    Verdict::Resend(Launched {
+        job: execution.job_name,
+        execution_id: execution.id,
+        node: execution.node_name,
+    })
 }
 
 /// Commits acknowledgements in batches.
@@ -330,3 +372,6 @@ async fn commit_acks(raft: Raft, mut rx: mpsc::UnboundedReceiver<Key>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

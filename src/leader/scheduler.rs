@@ -37,6 +37,22 @@ pub struct CatchupRule {
     pub leading_since: DateTime<Utc>,
 }
 
+impl CatchupRule {
+    /// A job's rule for a leadership that began at `leading_since`: its `catchup` policy and
+    /// window, `last` and 60 s when unset (or unreadable, which validation prevents).
+    pub fn for_job(job: &Job, leading_since: DateTime<Utc>) -> CatchupRule {
+        CatchupRule {
+            policy: job.catchup_policy().unwrap_or(Catchup::Last),
+            window: job
+                .catchup_window()
+                .ok()
+                .and_then(|w| chrono::Duration::from_std(w).ok())
+                .unwrap_or(chrono::Duration::seconds(60)),
+            leading_since,
+        }
+    }
+}
+
 /// How many ticks are walked when catching up a single job, at most.
 const MAX_TICKS_WALKED: usize = 100_000;
 
@@ -224,7 +240,7 @@ impl Scheduler {
                 match slot {
                     Some(id) => {
                         if let Some(run) = p.pending.remove(&id) {
-                            launches.push(self.pending_launch(&p.job, &run, &members));
+                            launches.push(pending_launch(&p.job, &run, &self.region, &members));
                         }
                     }
                     None => self.tick_launches(
@@ -322,16 +338,7 @@ impl Scheduler {
         let Some(schedule) = &p.schedule else {
             return;
         };
-        let rule = CatchupRule {
-            policy: p.job.catchup_policy().unwrap_or(Catchup::Last),
-            window: p
-                .job
-                .catchup_window()
-                .ok()
-                .and_then(|w| chrono::Duration::from_std(w).ok())
-                .unwrap_or(chrono::Duration::seconds(60)),
-            leading_since,
-        };
+        let rule = CatchupRule::for_job(&p.job, leading_since);
         let tp = plan_ticks(
             schedule,
             p.anchor,
@@ -346,70 +353,11 @@ impl Scheduler {
         // Logged once per batch by the caller: a line per job floods the log when a thousand
         // jobs catch up at once.
         *missed += tp.missed.len() as u64 + tp.missed_unlisted;
-        for tick in &tp.missed {
-            launches.push(Launch {
-                job: p.job.name.clone(),
-                scheduled_at: *tick,
-                nodes: Vec::new(),
-                kind: LaunchKind::Missed,
-                no_target: None,
-                force: false,
-            });
-        }
-        for tick in &tp.run {
-            let (nodes, no_target) = target(&p.job, &self.region, *tick, members);
-            launches.push(Launch {
-                job: p.job.name.clone(),
-                scheduled_at: *tick,
-                nodes,
-                kind: LaunchKind::Scheduled,
-                no_target,
-                force: false,
-            });
-        }
+        launches.extend(tick_plan_launches(&p.job, &tp, &self.region, members));
         let expires = p.job.expires_at;
         p.due = tp.next.filter(|t| expires.is_none_or(|e| *t <= e));
         if let Some(next) = p.due {
             heap.push(Reverse((next, p.job.name.clone(), None)));
-        }
-    }
-
-    /// The launch of an owed run: a retry goes to the node that failed unless the job says
-    /// `retry_on: "any"`; a dependent run is targeted like a tick.
-    fn pending_launch(&self, job: &Job, run: &PendingRun, members: &[Candidate]) -> Launch {
-        let (nodes, no_target) = match &run.cause {
-            PendingCause::Retry { node, .. } if !job.retries_anywhere() => {
-                if members.iter().any(|m| &m.name == node && m.alive) {
-                    (vec![node.clone()], None)
-                } else {
-                    (Vec::new(), Some(format!("retry node {node} is gone")))
-                }
-            }
-            PendingCause::Retry { node, .. } => {
-                // Anywhere the job may run, preferably not where it just failed.
-                match crate::job::targeting::select(
-                    &job.name,
-                    &job.tags,
-                    &self.region,
-                    instant_nanos(run.due),
-                    members,
-                ) {
-                    Ok(all) => {
-                        let other = all.iter().find(|n| *n != node).cloned();
-                        (vec![other.unwrap_or_else(|| all[0].clone())], None)
-                    }
-                    Err(e) => (Vec::new(), Some(e)),
-                }
-            }
-            PendingCause::Dependent { .. } => target(job, &self.region, run.due, members),
-        };
-        Launch {
-            job: job.name.clone(),
-            scheduled_at: run.due,
-            nodes,
-            kind: LaunchKind::Pending { id: run.id },
-            no_target,
-            force: false,
         }
     }
 
@@ -464,10 +412,7 @@ impl Scheduler {
         for p in pending.values() {
             heap.push(Reverse((p.due, name.clone(), Some(p.id))));
         }
-        // Child jobs run only after their parent (as in Dkron), never on a schedule.
-        let scheduled = !record.job.schedule.is_empty()
-            && !record.job.disabled
-            && record.job.parent_job.is_empty();
+        let scheduled = runs_on_schedule(&record.job);
         let fingerprint = (
             record.job.schedule.clone(),
             record.job.timezone.clone(),
@@ -492,15 +437,15 @@ impl Scheduler {
         } else {
             None
         };
-        // Ticks before `starts_at` or after `expires_at` would only be refused: skip them here
-        // rather than commit a refusal per tick.
-        let mut cursor = record.cursor();
-        if let Some(starts) = record.job.starts_at {
-            cursor = cursor.max(starts - chrono::Duration::nanoseconds(1));
-        }
+        // Ticks before `starts_at` or after `expires_at` would only be refused: `next_fire`
+        // skips them rather than commit a refusal per tick.
         let due = schedule.as_ref().and_then(|s| {
-            s.next_after(cursor, record.anchor)
-                .filter(|t| record.job.expires_at.is_none_or(|e| *t <= e))
+            s.next_fire(
+                record.cursor(),
+                record.anchor,
+                record.job.starts_at,
+                record.job.expires_at,
+            )
         });
         if let Some(due) = due {
             heap.push(Reverse((due, name.clone(), None)));
@@ -524,6 +469,81 @@ impl Scheduler {
     ) -> Result<T, String> {
         self.state.read(f).map_err(|e| e.to_string())
     }
+}
+
+/// The launch of an owed run: a retry goes to the node that failed unless the job says
+/// `retry_on: "any"`; a dependent run is targeted like a tick.
+fn pending_launch(job: &Job, run: &PendingRun, region: &str, members: &[Candidate]) -> Launch {
+    let (nodes, no_target) = match &run.cause {
+        PendingCause::Retry { node, .. } if !job.retries_anywhere() => {
+            if members.iter().any(|m| &m.name == node && m.alive) {
+                (vec![node.clone()], None)
+            } else {
+                (Vec::new(), Some(format!("retry node {node} is gone")))
+            }
+        }
+        PendingCause::Retry { node, .. } => {
+            // Anywhere the job may run, preferably not where it just failed.
+            match crate::job::targeting::select(
+                &job.name,
+                &job.tags,
+                region,
+                instant_nanos(run.due),
+                members,
+            ) {
+                Ok(all) => {
+                    let other = all.iter().find(|n| *n != node).cloned();
+                    (vec![other.unwrap_or_else(|| all[0].clone())], None)
+                }
+                Err(e) => (Vec::new(), Some(e)),
+            }
+        }
+        PendingCause::Dependent { .. } => target(job, region, run.due, members),
+    };
+    Launch {
+        job: job.name.clone(),
+        scheduled_at: run.due,
+        nodes,
+        kind: LaunchKind::Pending { id: run.id },
+        no_target,
+        force: false,
+    }
+}
+
+/// The launches of one job's planned ticks: the missed ones recorded on no node, the ones to
+/// run on their target nodes (or on none, with the reason).
+fn tick_plan_launches(
+    job: &Job,
+    tp: &TickPlan,
+    region: &str,
+    members: &[Candidate],
+) -> Vec<Launch> {
+    let missed = tp.missed.iter().map(|tick| Launch {
+        job: job.name.clone(),
+        scheduled_at: *tick,
+        nodes: Vec::new(),
+        kind: LaunchKind::Missed,
+        no_target: None,
+        force: false,
+    });
+    let run = tp.run.iter().map(|tick| {
+        let (nodes, no_target) = target(job, region, *tick, members);
+        Launch {
+            job: job.name.clone(),
+            scheduled_at: *tick,
+            nodes,
+            kind: LaunchKind::Scheduled,
+            no_target,
+            force: false,
+        }
+    });
+    missed.chain(run).collect()
+}
+
+/// Whether a job runs on its own schedule: not when disabled, and a child job runs only after
+/// its parent (as in Dkron), never on a schedule.
+fn runs_on_schedule(job: &Job) -> bool {
+    !job.schedule.is_empty() && !job.disabled && job.parent_job.is_empty()
 }
 
 /// Whether a heap entry still stands for something planned.
@@ -553,6 +573,9 @@ pub fn target(
         Err(why) => (Vec::new(), Some(why)),
     }
 }
+
+#[cfg(test)]
+mod decision_tests;
 
 #[cfg(test)]
 mod tests {

@@ -1550,6 +1550,9 @@ impl std::fmt::Display for Command {
 }
 
 #[cfg(test)]
+mod applier_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -1,0 +1,341 @@
+//! The dispatcher's decisions, tested in-process without a cluster: which nodes count as
+//! candidates for targeting, how launches are grouped into requests (and never sent twice at
+//! once), and what the once-a-second sweep does with each open execution — resend it, close it
+//! because its node is gone or it could not be delivered in time, or leave it — including a new
+//! leader's grace period for nodes gossip has not told it about yet.
+
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime};
+
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+
+use super::{Key, PER_REQUEST, Verdict, batches, candidates, judge};
+use crate::cluster::membership::{MemberState, MemberStatus, NodeMeta, Role};
+use crate::model::Execution;
+use crate::state::Launched;
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+}
+
+fn member(name: &str, role: Role, status: MemberStatus) -> MemberState {
+    let addr: SocketAddr = "127.0.0.1:7946".parse().unwrap();
+    MemberState {
+        meta: NodeMeta {
+            name: name.into(),
+            gossip_addr: addr,
+            rpc_addr: "127.0.0.1:6868".parse().unwrap(),
+            http_addr: "127.0.0.1:8080".parse().unwrap(),
+            role,
+            region: "eu".into(),
+            datacenter: "dc1".into(),
+            tags: BTreeMap::from([("kind".to_string(), "web".to_string())]),
+            version: "0.1.0".into(),
+            protocol_min: 1,
+            protocol_max: 1,
+            bootstrap_expect: 3,
+        },
+        status,
+        since: SystemTime::UNIX_EPOCH,
+    }
+}
+
+fn launched(job: &str, id: &str, node: &str) -> Launched {
+    Launched {
+        job: job.into(),
+        execution_id: id.into(),
+        node: node.into(),
+    }
+}
+
+/// An open execution of job `j` on `node`, dispatched at `started`.
+fn open(node: &str, started: DateTime<Utc>) -> Execution {
+    Execution {
+        id: crate::model::execution_id(started, node),
+        job_name: "j".into(),
+        started_at: started,
+        scheduled_at: started,
+        node_name: node.into(),
+        output: "partial output\n".into(),
+        ..Execution::default()
+    }
+}
+
+/// A catch-up window lookup that must not happen (the decision needs no window).
+fn no_lookup(job: &str) -> Duration {
+    panic!("the catch-up window of {job} was looked up for nothing")
+}
+
+#[test]
+fn only_alive_members_are_targetable_and_they_carry_the_tags_members_show() {
+    let members = [
+        member("a", Role::Server, MemberStatus::Alive),
+        member("b", Role::Agent, MemberStatus::Suspect),
+        member("c", Role::Agent, MemberStatus::Failed),
+        member("d", Role::Agent, MemberStatus::Left),
+    ];
+    let c = candidates(&members);
+    let alive: Vec<(&str, bool)> = c.iter().map(|c| (c.name.as_str(), c.alive)).collect();
+    // A suspect node may refute, but no new launch is sent its way meanwhile.
+    assert_eq!(
+        alive,
+        vec![("a", true), ("b", false), ("c", false), ("d", false)]
+    );
+    assert_eq!(c[0].region, "eu");
+    // Dkron matches job tags against every tag `/v1/members` shows, not only the user's.
+    for (key, value) in [
+        ("kind", "web"),
+        ("role", "belfry"),
+        ("dc", "dc1"),
+        ("region", "eu"),
+        ("server", "true"),
+    ] {
+        assert_eq!(c[0].tags.get(key).map(String::as_str), Some(value), "{key}");
+    }
+    assert!(!c[1].tags.contains_key("server"), "agents are not servers");
+}
+
+#[test]
+fn launches_go_one_request_per_node_in_bounded_batches() {
+    let mut input: Vec<Launched> = (0..PER_REQUEST * 2 + 10)
+        .map(|i| launched("j", &format!("{i}-b"), "b"))
+        .collect();
+    input.push(launched("j", "1-a", "a"));
+    let mut inflight = HashSet::new();
+    let out = batches(input, &mut inflight);
+    let shape: Vec<(&str, usize)> = out.iter().map(|(n, l)| (n.as_str(), l.len())).collect();
+    assert_eq!(
+        shape,
+        vec![("a", 1), ("b", PER_REQUEST), ("b", PER_REQUEST), ("b", 10)]
+    );
+    assert!(
+        out.iter()
+            .all(|(node, l)| l.iter().all(|l| &l.node == node))
+    );
+    assert_eq!(inflight.len(), PER_REQUEST * 2 + 11);
+}
+
+#[test]
+fn a_launch_already_on_its_way_is_not_sent_again() {
+    let mut inflight: HashSet<Key> = HashSet::from([("j".to_string(), "1-a".to_string())]);
+    let input = vec![
+        launched("j", "1-a", "a"),
+        launched("j", "2-a", "a"),
+        // Handed over twice in one batch (the feed and the sweep): sent once.
+        launched("j", "2-a", "a"),
+    ];
+    let out = batches(input, &mut inflight);
+    assert_eq!(
+        out,
+        vec![("a".to_string(), vec![launched("j", "2-a", "a")])]
+    );
+    assert!(inflight.contains(&("j".to_string(), "2-a".to_string())));
+    assert!(batches(Vec::new(), &mut inflight).is_empty());
+}
+
+#[test]
+fn an_execution_on_a_failed_or_departed_node_is_closed_as_failed_with_the_reason() {
+    let now = at("2026-01-01T00:10:00Z");
+    let started = at("2026-01-01T00:09:00Z");
+    for (status, why) in [
+        (MemberStatus::Failed, "failed (gossip)"),
+        (MemberStatus::Left, "left the cluster"),
+    ] {
+        for (unacked, stage) in [(false, "running"), (true, "being dispatched")] {
+            let e = open("n1", started);
+            let verdict = judge(e.clone(), unacked, Some(status), false, now, no_lookup);
+            let Verdict::Close(closed) = verdict else {
+                panic!("{status:?}/{unacked}: {verdict:?}");
+            };
+            assert_eq!((closed.id, closed.job_name), (e.id, e.job_name));
+            assert!(!closed.success);
+            assert_eq!(closed.finished_at, now);
+            assert_eq!(closed.started_at, started);
+            assert_eq!(
+                closed.output,
+                format!("partial output\n[belfry] node n1 {why} while this execution was {stage}")
+            );
+        }
+    }
+}
+
+#[test]
+fn a_new_leader_waits_out_its_grace_before_closing_runs_of_nodes_it_does_not_know() {
+    let now = at("2026-01-01T00:10:00Z");
+    let e = open("stranger", now - chrono::Duration::seconds(5));
+    // Within the grace a restarted leader is still learning the membership: an undelivered
+    // launch is sent again (and fails until the node shows up), a delivered one is left.
+    let window = |_: &str| Duration::from_secs(60);
+    assert_eq!(
+        judge(e.clone(), true, None, false, now, window),
+        Verdict::Resend(launched("j", &e.id, "stranger"))
+    );
+    assert_eq!(
+        judge(e.clone(), false, None, false, now, no_lookup),
+        Verdict::Leave
+    );
+    for unacked in [false, true] {
+        match judge(e.clone(), unacked, None, true, now, no_lookup) {
+            Verdict::Close(closed) => {
+                assert!(closed.output.contains("is not a member of the cluster"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(super::UNKNOWN_NODE_GRACE, Duration::from_secs(30));
+}
+
+#[test]
+fn an_acknowledged_run_on_a_live_node_is_left_alone() {
+    let now = at("2026-01-01T00:10:00Z");
+    // However old: a long job is no reason to close it.
+    let e = open("n1", at("2025-01-01T00:00:00Z"));
+    for status in [MemberStatus::Alive, MemberStatus::Suspect] {
+        for grace_over in [false, true] {
+            assert_eq!(
+                judge(e.clone(), false, Some(status), grace_over, now, no_lookup),
+                Verdict::Leave
+            );
+        }
+    }
+}
+
+#[test]
+fn an_undelivered_launch_is_resent_until_it_is_older_than_the_catch_up_window() {
+    let now = at("2026-01-01T00:10:00Z");
+    let minute = |job: &str| {
+        assert_eq!(job, "j");
+        Duration::from_secs(60)
+    };
+    for (age, resent) in [
+        (0, true),
+        (59, true),
+        (60, true),
+        (61, false),
+        (3600, false),
+    ] {
+        let e = open("n1", now - chrono::Duration::seconds(age));
+        let verdict = judge(
+            e.clone(),
+            true,
+            Some(MemberStatus::Alive),
+            true,
+            now,
+            minute,
+        );
+        if resent {
+            assert_eq!(
+                verdict,
+                Verdict::Resend(launched("j", &e.id, "n1")),
+                "{age}s"
+            );
+        } else {
+            let Verdict::Close(closed) = verdict else {
+                panic!("{age}s: {verdict:?}");
+            };
+            assert!(!closed.success);
+            assert_eq!(
+                closed.output,
+                "[belfry] not started: could not be delivered to node n1 within the job's catch-up window"
+            );
+        }
+    }
+    // A launch stamped ahead of this leader's clock (an earlier leader's clock ran ahead) is
+    // young, not undeliverable.
+    let ahead = open("n1", now + chrono::Duration::seconds(5));
+    assert!(matches!(
+        judge(ahead, true, Some(MemberStatus::Alive), true, now, minute),
+        Verdict::Resend(_)
+    ));
+}
+
+fn status() -> impl Strategy<Value = Option<MemberStatus>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(MemberStatus::Alive)),
+        Just(Some(MemberStatus::Suspect)),
+        Just(Some(MemberStatus::Failed)),
+        Just(Some(MemberStatus::Left)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Whatever the inputs: an acknowledged run on a node that is there is never closed, only
+    /// an unacknowledged launch is resent (to its own node, under its own id), and a close is
+    /// a failure stamped now that keeps the execution's identity.
+    #[test]
+    fn the_sweep_never_closes_a_live_delivered_run_and_resends_only_undelivered_ones(
+        node in status(),
+        unacked in any::<bool>(),
+        grace_over in any::<bool>(),
+        age_secs in -100i64..10_000,
+        window_secs in 1u64..5_000,
+    ) {
+        let now = at("2026-01-01T00:10:00Z");
+        let e = open("n1", now - chrono::Duration::seconds(age_secs));
+        let window = |_: &str| Duration::from_secs(window_secs);
+        let verdict = judge(e.clone(), unacked, node, grace_over, now, window);
+        let present = matches!(node, Some(MemberStatus::Alive | MemberStatus::Suspect))
+            || (node.is_none() && !grace_over);
+        match verdict {
+            Verdict::Leave => prop_assert!(!unacked && present),
+            Verdict::Resend(l) => {
+                prop_assert!(unacked && present);
+                prop_assert!(age_secs <= window_secs as i64);
+                prop_assert_eq!(l, launched("j", &e.id, "n1"));
+            }
+            Verdict::Close(closed) => {
+                prop_assert!(!present || (unacked && age_secs > window_secs as i64));
+                prop_assert!(!closed.success);
+                prop_assert_eq!(closed.finished_at, now);
+                prop_assert_eq!(&closed.id, &e.id);
+                prop_assert_eq!(&closed.node_name, &e.node_name);
+                prop_assert_eq!(closed.scheduled_at, e.scheduled_at);
+            }
+        }
+    }
+
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Grouping loses and duplicates nothing: every launch not already in flight is in exactly
+    /// one request, to its own node, and is in flight afterwards.
+    #[test]
+    fn batching_sends_each_new_launch_exactly_once(
+        items in proptest::collection::vec((0u16..400, 0u8..2), 0..700),
+        busy in proptest::collection::vec(0u16..400, 0..40),
+    ) {
+        let input: Vec<Launched> = items
+            .iter()
+            .map(|(id, node)| launched("j", &format!("{id}-n{node}"), &format!("n{node}")))
+            .collect();
+        let mut inflight: HashSet<Key> = busy
+            .iter()
+            .flat_map(|id| (0..2).map(move |n| ("j".to_string(), format!("{id}-n{n}"))))
+            .collect();
+        let before = inflight.clone();
+        let out = batches(input.clone(), &mut inflight);
+        let mut sent = Vec::new();
+        for (node, launches) in &out {
+            prop_assert!(!launches.is_empty() && launches.len() <= PER_REQUEST);
+            for l in launches {
+                prop_assert_eq!(&l.node, node);
+                sent.push((l.job.clone(), l.execution_id.clone()));
+            }
+        }
+        let expected: HashSet<Key> = input
+            .iter()
+            .map(|l| (l.job.clone(), l.execution_id.clone()))
+            .filter(|k| !before.contains(k))
+            .collect();
+        prop_assert_eq!(sent.len(), expected.len(), "sent twice");
+        prop_assert_eq!(sent.into_iter().collect::<HashSet<_>>(), expected.clone());
+        prop_assert_eq!(inflight, before.union(&expected).cloned().collect::<HashSet<_>>());
+    }
+}
