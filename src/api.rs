@@ -785,13 +785,15 @@ async fn join_through(
     let mut targets = Vec::new();
     let local = membership.local().gossip_addr.ip();
     for a in &req.addrs {
-        let found = match crate::config::join_target(a)
+        let found = match crate::discovery::join_target(a)
             .map_err(|e| ApiError::bad_request(format!("addrs: {e}")))?
         {
-            crate::config::JoinTarget::Address(t) => {
+            crate::discovery::JoinTarget::Address(t) => {
                 tokio::net::lookup_host(&t).await.map(Vec::from_iter)
             }
-            crate::config::JoinTarget::Mdns(q) => crate::discovery::mdns::discover(&q, local).await,
+            crate::discovery::JoinTarget::Mdns(q) => {
+                crate::discovery::mdns::discover(&q, local).await
+            }
         };
         match found {
             Ok(found) => targets.extend(found),

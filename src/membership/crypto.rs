@@ -50,29 +50,12 @@ pub fn derive_key(key: &[u8], purpose: &str) -> [u8; 32] {
 /// Decodes a base64 gossip key (standard alphabet, as `belfry keygen` prints it); it must be
 /// 16, 24 or 32 bytes long.
 pub fn parse_key(text: &str) -> Result<Vec<u8>, MembershipError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(MembershipError::BadKey(
-            "the key is empty; generate one with `belfry keygen`".into(),
-        ));
-    }
-    let key = STANDARD.decode(text).map_err(|e| {
-        MembershipError::BadKey(format!(
-            "the key is not valid base64 ({e}); use the output of `belfry keygen`"
-        ))
-    })?;
-    check_key_len(&key)?;
-    Ok(key)
+    crate::config::parse_key(text).map_err(MembershipError::BadKey)
 }
 
 /// Checks that a raw key is 16, 24 or 32 bytes long.
 pub(crate) fn check_key_len(key: &[u8]) -> Result<(), MembershipError> {
-    match key.len() {
-        16 | 24 | 32 => Ok(()),
-        n => Err(MembershipError::BadKey(format!(
-            "the key decodes to {n} bytes; it must be 16, 24 or 32 bytes (`belfry keygen` makes 32)"
-        ))),
-    }
+    crate::config::check_key_len(key).map_err(MembershipError::BadKey)
 }
 
 /// 32 random bytes, base64-encoded (what `belfry keygen` prints and `--encrypt` takes).
