@@ -357,8 +357,9 @@ impl std::fmt::Debug for AgentArgs {
     }
 }
 
-/// The clap argument of one setting: its flag, aliases, variable, help with the default, and
-/// the setting's own check of each value (a bad one is refused with exit code 2).
+/// The clap argument of one setting: its flag, aliases, variable and help with the default.
+/// Values stay text here: the setting reads them ([`crate::agent::layer_from_flags`]), so a bad
+/// one is refused in one line naming the flag, as a bad config-file value names its key.
 pub fn setting_arg(setting: &'static Setting) -> clap::Arg {
     let mut arg = clap::Arg::new(setting.key)
         .long(setting.flag)
@@ -366,10 +367,14 @@ pub fn setting_arg(setting: &'static Setting) -> clap::Arg {
         .env(setting.env())
         .value_name(setting.value_name)
         .help(setting.help_text())
-        .hide_env_values(setting.secret)
-        .value_parser(move |text: &str| setting.check_flag_value(text).map(|()| text.to_string()));
+        .hide_env_values(setting.secret);
+    // Completions offer paths for files and directories, as they did for typed path flags.
+    if matches!(setting.value_name, "FILE" | "DIR") {
+        arg = arg.value_hint(clap::ValueHint::AnyPath);
+    }
     arg = match setting.form {
         Form::Switch => arg
+            .value_parser(clap::builder::PossibleValuesParser::new(["true", "false"]))
             .num_args(0..=1)
             .default_missing_value("true")
             .action(clap::ArgAction::Set),
@@ -964,5 +969,92 @@ mod tests {
     fn definitions_are_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// `belfry agent`'s flags and the global `--http-addr` are the settings table's rows, one
+    /// for one: the same names, aliases, variables, placeholders and help with the default.
+    #[test]
+    fn agent_flags_are_the_settings_table() {
+        let root = command();
+        let agent = root.find_subcommand("agent").unwrap();
+        let args: Vec<&clap::Arg> = agent
+            .get_arguments()
+            .filter(|a| a.get_id() != "help")
+            .collect();
+        let rows: Vec<&Setting> = SETTINGS
+            .iter()
+            .filter(|s| s.scope != Scope::Global)
+            .collect();
+        assert_eq!(args.len(), rows.len(), "an agent flag outside the table");
+        let http = root
+            .get_arguments()
+            .find(|a| a.get_id() == "http_addr")
+            .unwrap();
+        let mut pairs: Vec<(&clap::Arg, &Setting)> = vec![(http, http_addr_setting())];
+        for arg in args {
+            let long = arg.get_long().unwrap();
+            let row = belfry::config::settings::by_flag(long)
+                .unwrap_or_else(|| panic!("--{long} is not in the settings table"));
+            pairs.push((arg, row));
+        }
+        for (arg, row) in pairs {
+            let long = arg.get_long().unwrap();
+            assert_eq!(long, row.flag);
+            let aliases: Vec<&str> = arg.get_visible_aliases().unwrap_or_default();
+            assert_eq!(aliases, row.aliases, "--{long}");
+            assert_eq!(
+                arg.get_env().and_then(|e| e.to_str()),
+                Some(row.env().as_str()),
+                "--{long}"
+            );
+            assert_eq!(
+                arg.get_help().map(|h| h.to_string()),
+                Some(row.help_text()),
+                "--{long}"
+            );
+            let names: Vec<&str> = arg
+                .get_value_names()
+                .unwrap_or_default()
+                .iter()
+                .map(|n| n.as_str())
+                .collect();
+            assert_eq!(names, [row.value_name], "--{long}");
+            assert_eq!(arg.is_hide_env_values_set(), row.secret, "--{long}");
+        }
+    }
+
+    /// Every setting's example given as its flag reaches the same layer as the table reads it
+    /// (switches, repeated and comma-separated flags included).
+    #[test]
+    fn agent_flags_parse_into_the_settings_layer() {
+        use belfry::config::settings::layer_from_values;
+        for row in SETTINGS.iter().filter(|s| s.scope == Scope::Agent) {
+            let flag = format!("--{}={}", row.flag, row.example);
+            let cli = Cli::try_parse_from(["belfry", "agent", &flag])
+                .unwrap_or_else(|e| panic!("{flag}: {e}"));
+            let Command::Agent(args) = cli.command else {
+                panic!("{flag}: not agent");
+            };
+            let layer = crate::agent::layer_from_flags(&args, None).unwrap();
+            let expected = layer_from_values([(row, vec![row.example.to_string()])]).unwrap();
+            assert_eq!(layer, expected, "{flag}");
+        }
+        let cli = Cli::try_parse_from(["belfry", "agent", "--server", "--tag", "a=1,b=2"]).unwrap();
+        let Command::Agent(args) = cli.command else {
+            panic!("not agent");
+        };
+        let layer = crate::agent::layer_from_flags(&args, Some("127.0.0.1:9".into())).unwrap();
+        assert_eq!(layer.server, Some(true));
+        assert_eq!(layer.tags.unwrap().len(), 2);
+        assert_eq!(layer.http_addr.as_deref(), Some("127.0.0.1:9"));
+        let cli = Cli::try_parse_from(["belfry", "agent", "--rpc-port", "x"]).unwrap();
+        let Command::Agent(args) = cli.command else {
+            panic!("not agent");
+        };
+        let e = crate::agent::layer_from_flags(&args, None).unwrap_err();
+        assert_eq!(
+            e.message,
+            "--rpc-port: expected a non-negative integer, got \"x\""
+        );
     }
 }

@@ -126,20 +126,6 @@ impl Setting {
         (self.set)(layer, raw)
     }
 
-    /// Checks one command-line value (each of a repeated flag's values on its own), so a bad
-    /// one is refused where the command line is read.
-    pub fn check_flag_value(&self, text: &str) -> Result<(), String> {
-        let raw = match self.form {
-            Form::Repeated { .. } => Raw::Many(vec![text.to_string()]),
-            _ => Raw::One(text.to_string()),
-        };
-        self.apply(&mut ConfigLayer::default(), raw)
-            .map_err(|e| match e {
-                SetError::Expected(what) => format!("expected {what}"),
-                SetError::Invalid(reason) => reason,
-            })
-    }
-
     /// The effective value as `config check` prints it (secrets redacted).
     pub fn shown(&self, config: &AgentConfig) -> String {
         (self.show)(config)
@@ -165,6 +151,7 @@ pub fn layer_from_values<'a>(
 ) -> Result<ConfigLayer, ConfigError> {
     let mut layer = ConfigLayer::default();
     for (setting, mut values) in given {
+        let given_text = values.join(",");
         let raw = match setting.form {
             Form::Repeated { .. } => Raw::Many(values),
             _ => match values.pop() {
@@ -177,7 +164,7 @@ pub fn layer_from_values<'a>(
             .map_err(|e| ConfigError::Value {
                 key: format!("--{}", setting.flag),
                 reason: match e {
-                    SetError::Expected(what) => format!("expected {what}"),
+                    SetError::Expected(what) => format!("expected {what}, got {given_text:?}"),
                     SetError::Invalid(reason) => reason,
                 },
             })?;
@@ -1133,3 +1120,157 @@ pub static SETTINGS: &[Setting] = &[
     .switch()
     .more("See [security.md](security.md)"),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{one_key_base, parse_file, resolve};
+
+    fn listing(layer: ConfigLayer) -> BTreeMap<&'static str, String> {
+        let config = resolve(layer).unwrap_or_else(|e| panic!("{e}"));
+        effective(&config).into_iter().collect()
+    }
+
+    #[test]
+    fn rows_are_well_formed_and_help_carries_no_hand_typed_default() {
+        let mut names = std::collections::BTreeSet::new();
+        let mut keys = std::collections::BTreeSet::new();
+        for s in SETTINGS {
+            assert!(keys.insert(s.key), "key {} twice", s.key);
+            for name in std::iter::once(&s.flag).chain(s.aliases) {
+                assert!(names.insert(*name), "flag --{name} twice");
+                assert!(
+                    name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                    "--{name} is not kebab-case"
+                );
+            }
+            assert!(
+                s.key.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
+                "{} is not kebab-case",
+                s.key
+            );
+            // A default written into the help text is what drifted before: it comes from
+            // `default` only.
+            assert!(!s.help.contains("[default"), "{}: {}", s.key, s.help);
+            assert!(!s.help.is_empty() && !s.example.is_empty(), "{}", s.key);
+            assert!(
+                s.value_name
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == '=' || c == '_'),
+                "{}: {}",
+                s.key,
+                s.value_name
+            );
+            if let Shown::Value(v) = s.default {
+                assert!(s.help_text().ends_with(&format!(" [default: {v}]")));
+            }
+        }
+        assert_eq!(by_flag("bind").unwrap().env(), "BELFRY_BIND");
+        assert_eq!(
+            by_flag("max-connections-per-ip").unwrap().env(),
+            "BELFRY_MAX_CONNECTIONS_PER_IP"
+        );
+        assert_eq!(by_file_key("bind-addr").unwrap().flag, "bind");
+        assert_eq!(by_file_key("tag").unwrap().key, "tags");
+        assert!(by_file_key("config").is_none(), "a file cannot name a file");
+    }
+
+    /// Giving a documented default explicitly changes nothing `config check` shows; a setting
+    /// with no default shows `-` when unset.
+    #[test]
+    fn documented_defaults_are_the_real_defaults() {
+        let unset = listing(ConfigLayer::default());
+        for s in SETTINGS.iter().filter(|s| s.scope != Scope::FlagOnly) {
+            match s.default {
+                Shown::Value(v) => {
+                    let layer = layer_from_values([(s, vec![v.to_string()])]).unwrap();
+                    assert_ne!(layer, ConfigLayer::default(), "{} read nothing", s.key);
+                    assert_eq!(
+                        listing(layer),
+                        unset,
+                        "{}: default {v:?} is not the real one",
+                        s.key
+                    );
+                }
+                Shown::Nothing => assert_eq!(unset[s.key], "-", "{}", s.key),
+                Shown::Described(_) => {}
+            }
+        }
+        assert_eq!(
+            unset.len(),
+            SETTINGS.len() - 1,
+            "every key but --config is listed"
+        );
+    }
+
+    /// Each setting reads the same from its flag and from every name the file accepts, lands
+    /// in the resolved configuration, and `config check` shows it (secrets only as set).
+    #[test]
+    fn every_setting_reads_alike_from_flags_and_file_and_is_listed() {
+        let base = listing(one_key_base());
+        for s in SETTINGS.iter().filter(|s| s.scope != Scope::FlagOnly) {
+            let from_flag = layer_from_values([(s, vec![s.example.to_string()])]).unwrap();
+            let quoted = serde_json::to_string(s.example).unwrap();
+            for name in [s.key, s.flag].iter().chain(s.aliases) {
+                let yaml = match s.form {
+                    Form::Repeated { .. } => format!("{name}: [{quoted}]\n"),
+                    _ => format!("{name}: {quoted}\n"),
+                };
+                let file = parse_file(&yaml, "t.yml").unwrap_or_else(|e| panic!("{yaml}: {e}"));
+                assert_eq!(file.layer, from_flag, "{yaml}");
+                let snake = yaml.replace('-', "_");
+                if !s.example.contains('-') {
+                    assert_eq!(
+                        parse_file(&snake, "t.yml").unwrap().layer,
+                        from_flag,
+                        "{snake}"
+                    );
+                }
+            }
+            let shown = listing(from_flag.over(one_key_base()));
+            assert_ne!(
+                shown[s.key], base[s.key],
+                "{}: the example does not show",
+                s.key
+            );
+            if s.secret {
+                let secret = s
+                    .example
+                    .split_once(':')
+                    .map_or(s.example, |(_, v)| v.trim());
+                for (key, line) in &shown {
+                    assert!(!line.contains(secret), "{} shows in {key}: {line}", s.key);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn flag_values_are_read_by_their_setting() {
+        let port = by_flag("rpc-port").unwrap();
+        let e = layer_from_values([(port, vec!["70000".into()])]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "--rpc-port: expected a port number, got \"70000\""
+        );
+        let tag = by_flag("tag").unwrap();
+        let e = layer_from_values([(tag, vec!["a=1".into(), "b".into()])]).unwrap_err();
+        assert_eq!(e.to_string(), "--tag: \"b\" is not key=value");
+        let layer = layer_from_values([(port, vec!["1".into(), "2".into()])]).unwrap();
+        assert_eq!(layer.rpc_port, Some(2), "the last value wins");
+    }
+
+    #[test]
+    fn docs_table_is_current() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/operating.md");
+        let text = std::fs::read_to_string(path).unwrap();
+        let fresh = with_docs_table(&text).expect("docs/operating.md lacks the settings markers");
+        assert!(
+            fresh == text,
+            "docs/operating.md's settings table is stale: run `cargo run -- generate .`"
+        );
+        for s in SETTINGS {
+            assert!(text.contains(&format!("`{}`", s.env())), "{}", s.key);
+        }
+    }
+}
