@@ -741,12 +741,19 @@ impl std::fmt::Debug for AgentConfig {
 }
 
 /// Environment variables that hold secrets, removed from the agent's own environment once the
-/// configuration is read and never passed to a job: the ones Belfry defines, and any
-/// `BELFRY_*` whose name says it is a secret (so settings added later are covered too).
+/// configuration is read and never passed to a job: the variables of the settings marked
+/// secret (the cluster key, the mail password, webhook headers, which often carry tokens), and
+/// any `BELFRY_*` whose name says it is a secret (the client commands' token, for one).
 pub fn is_secret_env(name: &str) -> bool {
     let Some(rest) = name.strip_prefix("BELFRY_") else {
         return false;
     };
+    if settings::SETTINGS
+        .iter()
+        .any(|s| s.secret && s.env() == name)
+    {
+        return true;
+    }
     [
         "ENCRYPT",
         "PASSWORD",
@@ -1089,6 +1096,9 @@ mod tests {
         assert!(is_secret_env("BELFRY_ENCRYPT"));
         assert!(is_secret_env("BELFRY_MAIL_PASSWORD"));
         assert!(is_secret_env("BELFRY_HTTP_TOKEN"));
+        assert!(is_secret_env("BELFRY_WEBHOOK_HEADERS"));
+        assert!(is_secret_env("BELFRY_PRE_WEBHOOK_HEADERS"));
+        assert!(!is_secret_env("BELFRY_WEBHOOK_ENDPOINT"));
         assert!(!is_secret_env("BELFRY_JOB_NAME"));
         assert!(!is_secret_env("ENCRYPT"));
     }
