@@ -623,6 +623,30 @@ async fn send(http: &reqwest::Client, delivery: Delivery) {
 mod tests {
     use super::*;
 
+    /// The notification keys of a config file, as the config module reads them, resolve into
+    /// mail and webhooks; a bad template is named by its key.
+    #[test]
+    fn file_settings_resolve() {
+        use crate::config::parse_file;
+        let text = "mail-host: 127.0.0.1\nmail-port: 2525\nmail-from: cron@example.com\n\
+                    mail_subject_prefix: \"[ops] \"\nwebhook-endpoint: http://127.0.0.1:1/h\n\
+                    webhook-payload: \"{{.JobName}}\"\nwebhook-headers:\n  - \"X-A: 1\"\n\
+                    pre-webhook-headers: \"Host: hooks.example\"\n";
+        let f = parse_file(text, "dkron.yml").unwrap();
+        let notify = f.layer.notify.resolve("node-a").unwrap();
+        let mail = notify.mail.as_ref().unwrap();
+        assert_eq!(mail.subject_prefix, "[ops] ");
+        assert_eq!(mail.server.port, 2525);
+        assert_eq!(notify.webhook.as_ref().unwrap().headers.len(), 1);
+        assert!(notify.pre_webhook.is_none(), "headers alone send nothing");
+        let layer = parse_file("webhook-payload: \"{{.Bogus}}\"\n", "c.yml")
+            .unwrap()
+            .layer;
+        let (key, reason) = layer.notify.resolve("node-a").unwrap_err();
+        assert_eq!(key, "webhook-payload");
+        assert!(reason.starts_with("unknown variable .Bogus"), "{reason}");
+    }
+
     fn layer() -> NotifyLayer {
         NotifyLayer::default()
     }

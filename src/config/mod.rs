@@ -1150,26 +1150,7 @@ mod tests {
             f.layer.notify.pre_webhook_headers,
             Some(vec!["Host: hooks.example".to_string()])
         );
-        // The notifier's own rules are checked by the agent wiring, which owns the notifier.
-        let c = resolve(f.layer).unwrap();
-        let notify = crate::agent::check_config(&c).unwrap();
-        let mail = notify.mail.as_ref().unwrap();
-        assert_eq!(mail.subject_prefix, "[ops] ");
-        assert_eq!(mail.server.port, 2525);
-        assert_eq!(notify.webhook.as_ref().unwrap().headers.len(), 1);
-        assert!(notify.pre_webhook.is_none(), "headers alone send nothing");
-        let c = resolve(
-            parse_file("webhook-payload: \"{{.Bogus}}\"\n", "c.yml")
-                .unwrap()
-                .layer,
-        )
-        .unwrap();
-        let e = crate::agent::check_config(&c).unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("webhook-payload: unknown variable .Bogus"),
-            "{e}"
-        );
+        // The notifier checks its own rules: notify::tests::file_settings_resolve.
         let e = parse_file("mail-port: [1]\n", "c.yml").unwrap_err();
         assert!(e.to_string().contains("mail-port"), "{e}");
     }
