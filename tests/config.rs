@@ -354,3 +354,53 @@ fn protected_mode_refuses_an_open_api_off_loopback() {
     let (code, out, err) = cli(&["config", "check", file.to_str().unwrap()], &[], None);
     assert_eq!(code, 0, "{out}{err}");
 }
+
+/// `config check` lists every setting of the table (the mail and webhook keys included) under
+/// its config-file key, and never prints a secret: the cluster key, the mail password and the
+/// webhook header values show only as set.
+#[test]
+fn config_check_lists_every_setting_and_hides_the_secrets() {
+    use belfry::config::settings::{SETTINGS, Scope};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("belfry.yml");
+    std::fs::write(
+        &file,
+        "server: true\nbootstrap-expect: 1\nencrypt: c2VjcmV0LWNsdXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc=\n\
+         mail-host: 127.0.0.1\nmail-port: 2525\nmail-from: cron@example.com\n\
+         mail-username: cron\nmail-password: hunter2-pw\n\
+         webhook-endpoint: http://127.0.0.1:1/end\n\
+         webhook-headers: [\"Authorization: Bearer tok3n-end\"]\n",
+    )
+    .unwrap();
+    let (code, out, err) = cli(
+        &["config", "check", file.to_str().unwrap(), "--json"],
+        &[("BELFRY_PRE_WEBHOOK_HEADERS", "X-Token: tok3n-pre")],
+        None,
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let settings = v["settings"].as_object().unwrap();
+    let listed: Vec<&str> = settings.keys().map(String::as_str).collect();
+    let mut expected: Vec<&str> = SETTINGS
+        .iter()
+        .filter(|s| s.scope != Scope::FlagOnly)
+        .map(|s| s.key)
+        .collect();
+    expected.sort_unstable();
+    assert_eq!(listed, expected);
+    assert_eq!(settings["mail-port"], "2525");
+    assert_eq!(settings["mail-password"], "(set, not shown)");
+    assert_eq!(settings["encrypt"], "(set, not shown)");
+    assert_eq!(settings["webhook-headers"], "Authorization: (not shown)");
+    assert_eq!(settings["pre-webhook-headers"], "X-Token: (not shown)");
+    assert_eq!(settings["webhook-payload"], "{{.Report}}");
+    for secret in ["c2VjcmV0", "hunter2", "tok3n"] {
+        assert!(!out.contains(secret), "{secret} printed: {out}");
+    }
+    let (code, out, _) = cli(&["config", "check", file.to_str().unwrap()], &[], None);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("mail-host") && !out.contains("hunter2"),
+        "{out}"
+    );
+}

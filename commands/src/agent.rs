@@ -1,82 +1,19 @@
 //! `belfry agent`: resolve the configuration, set up logging, run the engine until a signal.
 
 use belfry::config::{self, ConfigLayer};
-use belfry::leader::notify::NotifyLayer;
 
 use crate::cli::AgentArgs;
 use crate::failure::Failure;
 
+/// The layer the command line and the `BELFRY_*` variables give (the global `--http-addr`
+/// included).
 pub fn layer_from_flags(
     args: &AgentArgs,
     http_addr: Option<String>,
 ) -> Result<ConfigLayer, Failure> {
-    let tags = if args.tags.is_empty() {
-        None
-    } else {
-        Some(config::parse_tags(&args.tags).map_err(|e| Failure::usage(e.to_string()))?)
-    };
-    Ok(ConfigLayer {
-        server: args.server,
-        bootstrap_expect: args.bootstrap_expect,
-        node_name: args.node_name.clone(),
-        bind: args.bind.clone(),
-        advertise: args.advertise.clone(),
-        http_addr,
-        rpc_port: args.rpc_port,
-        data_dir: args.data_dir.clone(),
-        tags,
-        region: args.region.clone(),
-        datacenter: args.datacenter.clone(),
-        log_level: args.log_level.clone(),
-        log_format: args.log_format.clone(),
-        output_limit: args.output_limit,
-        history_limit: args.history_limit,
-        restore_limit: args.restore_limit,
-        shutdown_grace: args.shutdown_grace.clone(),
-        job_nice: args.job_nice,
-        max_parallel: args.max_parallel,
-        join: (!args.join.is_empty()).then(|| args.join.clone()),
-        retry_join: (!args.retry_join.is_empty()).then(|| args.retry_join.clone()),
-        retry_interval: args.retry_interval.clone(),
-        retry_max: args.retry_max,
-        encrypt: args.encrypt.clone(),
-        dead_server_timeout: args.dead_server_timeout.clone(),
-        max_clock_offset: args.max_clock_offset.clone(),
-        raft_multiplier: args.raft_multiplier,
-        acl_enabled: args.acl_enabled,
-        audit_log: args.audit_log.clone(),
-        metrics_addr: args.metrics_addr.clone(),
-        notify: NotifyLayer {
-            mail_host: args.mail_host.clone(),
-            mail_port: args.mail_port,
-            mail_username: args.mail_username.clone(),
-            mail_password: args.mail_password.clone(),
-            mail_from: args.mail_from.clone(),
-            mail_payload: args.mail_payload.clone(),
-            mail_subject_prefix: args.mail_subject_prefix.clone(),
-            pre_webhook_endpoint: args.pre_webhook_endpoint.clone(),
-            pre_webhook_payload: args.pre_webhook_payload.clone(),
-            pre_webhook_headers: (!args.pre_webhook_headers.is_empty())
-                .then(|| args.pre_webhook_headers.clone()),
-            webhook_endpoint: args.webhook_endpoint.clone(),
-            webhook_payload: args.webhook_payload.clone(),
-            webhook_headers: (!args.webhook_headers.is_empty())
-                .then(|| args.webhook_headers.clone()),
-        },
-        security: config::SecurityLayer {
-            tls_cert: args.tls_cert.clone(),
-            tls_key: args.tls_key.clone(),
-            tls_client_ca: args.tls_client_ca.clone(),
-            cors_allowed_origins: (!args.cors_allowed_origin.is_empty())
-                .then(|| args.cors_allowed_origin.clone()),
-            allowed_hosts: (!args.allowed_host.is_empty()).then(|| args.allowed_host.clone()),
-            header_read_timeout: args.header_read_timeout.clone(),
-            max_connections: args.max_connections,
-            max_connections_per_ip: args.max_connections_per_ip,
-            allow_su: args.allow_su,
-            insecure_http: args.insecure_http,
-        },
-    })
+    let http_addr = http_addr.map(|addr| (crate::cli::http_addr_setting(), vec![addr]));
+    config::settings::layer_from_values(args.given.iter().cloned().chain(http_addr))
+        .map_err(|e| Failure::usage(e.to_string()))
 }
 
 fn init_logging(level: &str, format: &str) {
@@ -236,11 +173,12 @@ impl<S> tracing_subscriber::layer::Filter<S> for RepeatedWarnings {
     }
 }
 
-/// Flags and environment over the config file, resolved.
+/// Flags and environment over the config file, resolved and checked: the configuration, the
+/// notification warnings and the config file's inert Dkron keys.
 fn load(
     args: &AgentArgs,
     http_addr: Option<String>,
-) -> Result<(config::AgentConfig, Vec<String>), Failure> {
+) -> Result<(config::AgentConfig, Vec<String>, Vec<String>), Failure> {
     let flags = layer_from_flags(args, http_addr)?;
     let (file, inert) = match &args.config {
         Some(path) => {
@@ -250,11 +188,12 @@ fn load(
         None => (ConfigLayer::default(), Vec::new()),
     };
     let config = config::resolve(flags.over(file)).map_err(|e| Failure::usage(e.to_string()))?;
-    Ok((config, inert))
+    let notify = belfry::agent::check_config(&config).map_err(|e| Failure::usage(e.to_string()))?;
+    Ok((config, notify.warnings, inert))
 }
 
 pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
-    let (config, inert) = load(&args, http_addr.clone())?;
+    let (config, notify_warnings, inert) = load(&args, http_addr.clone())?;
     // The secrets are parsed: drop them from the environment so nothing started later (jobs,
     // crash reporters) inherits them. SIGHUP re-reads from `args`,
     // which clap filled from the environment already.
@@ -273,7 +212,7 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
     for key in inert {
         tracing::warn!(%key, "config key accepted for Dkron compatibility but not in effect in this version");
     }
-    for warning in &config.notify.warnings {
+    for warning in &notify_warnings {
         tracing::warn!("notifications: {warning}");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -294,7 +233,7 @@ pub fn run(args: AgentArgs, http_addr: Option<String>) -> Result<(), Failure> {
         while hup.recv().await.is_some() {
             // SIGHUP re-reads the configuration and applies only the tags, as Dkron does.
             match load(&args, http_addr.clone()) {
-                Ok((c, _)) => {
+                Ok((c, _, _)) => {
                     let _ = reload_tx.send(c.tags);
                 }
                 Err(e) => tracing::error!("SIGHUP: configuration not reloaded: {}", e.message),

@@ -1,11 +1,17 @@
 //! Every command and flag of `belfry`, defined once: help, man pages and completions are all
 //! generated from these definitions.
 
+use belfry::config::settings::{Form, SETTINGS, Scope, Setting};
 use clap::{Args, Parser, Subcommand};
 
 use crate::failure::Failure;
 
 pub const DEFAULT_HTTP_ADDR: &str = belfry::config::DEFAULT_HTTP_ADDR;
+
+/// The row of the global `--http-addr` flag.
+pub fn http_addr_setting() -> &'static Setting {
+    belfry::config::settings::by_flag("http-addr").expect("http-addr is in the settings table")
+}
 
 const AFTER_HELP: &str = "\
 Exit codes:
@@ -95,9 +101,15 @@ pub fn command() -> clap::Command {
 #[derive(Debug, Parser)]
 #[command(name = "belfry", version, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
-    /// HTTP API address: where `agent` listens and where the other commands connect
-    /// [default: 127.0.0.1:8080]
-    #[arg(long, global = true, env = "BELFRY_HTTP_ADDR", value_name = "ADDR")]
+    /// The `http-addr` setting (help, variable and default from the settings table), global
+    /// because the client commands connect there.
+    #[arg(
+        long,
+        global = true,
+        env = "BELFRY_HTTP_ADDR",
+        value_name = "ADDR",
+        help = http_addr_setting().help_text()
+    )]
     pub http_addr: Option<String>,
 
     #[command(flatten)]
@@ -313,273 +325,110 @@ pub enum Command {
     },
 }
 
-/// `belfry agent`: Dkron's agent flags. Every flag can also come from the environment
-/// (`BELFRY_<FLAG>`, dashes as underscores) or the config file (keys are the flag names).
-#[derive(Debug, Args)]
+/// `belfry agent`: Dkron's agent flags. They are made from the settings table
+/// ([`belfry::config::settings::SETTINGS`]), where each flag's variable (`BELFRY_<FLAG>`),
+/// config-file key, default and help are defined once.
+#[derive(Default)]
 pub struct AgentArgs {
-    /// Config file (YAML; keys are the flag names, so a dkron.yml works as it is)
-    #[arg(long, env = "BELFRY_CONFIG", value_name = "FILE")]
+    /// `--config`: the config file.
     pub config: Option<std::path::PathBuf>,
+    /// Every other setting given by a flag or its variable, with its values.
+    pub given: Vec<(&'static Setting, Vec<String>)>,
+}
 
-    /// Run as a server: store the state, take part in Raft, schedule when leading
-    #[arg(long, env = "BELFRY_SERVER", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    pub server: Option<bool>,
+impl std::fmt::Debug for AgentArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let given: Vec<(&str, Vec<&str>)> = self
+            .given
+            .iter()
+            .map(|(s, values)| {
+                let shown = if s.secret {
+                    vec!["<hidden>"; values.len()]
+                } else {
+                    values.iter().map(String::as_str).collect()
+                };
+                (s.key, shown)
+            })
+            .collect();
+        f.debug_struct("AgentArgs")
+            .field("config", &self.config)
+            .field("given", &given)
+            .finish()
+    }
+}
 
-    /// Servers to wait for before bootstrapping the cluster (1 = bootstrap alone)
-    #[arg(long, env = "BELFRY_BOOTSTRAP_EXPECT", value_name = "N")]
-    pub bootstrap_expect: Option<u32>,
+/// The clap argument of one setting: its flag, aliases, variable and help with the default.
+/// Values stay text here: the setting reads them ([`crate::agent::layer_from_flags`]), so a bad
+/// one is refused in one line naming the flag, as a bad config-file value names its key.
+pub fn setting_arg(setting: &'static Setting) -> clap::Arg {
+    let mut arg = clap::Arg::new(setting.key)
+        .long(setting.flag)
+        .visible_aliases(setting.aliases)
+        .env(setting.env())
+        .value_name(setting.value_name)
+        .help(setting.help_text())
+        .hide_env_values(setting.secret);
+    // Completions offer paths for files and directories, as they did for typed path flags.
+    if matches!(setting.value_name, "FILE" | "DIR") {
+        arg = arg.value_hint(clap::ValueHint::AnyPath);
+    }
+    arg = match setting.form {
+        Form::Switch => arg
+            .value_parser(clap::builder::PossibleValuesParser::new(["true", "false"]))
+            .num_args(0..=1)
+            .default_missing_value("true")
+            .action(clap::ArgAction::Set),
+        Form::Single => arg.action(clap::ArgAction::Set),
+        Form::Repeated { comma_separated } => {
+            let arg = arg.action(clap::ArgAction::Append);
+            if comma_separated {
+                arg.value_delimiter(',')
+            } else {
+                arg
+            }
+        }
+    };
+    arg
+}
 
-    /// Unique name of this node [default: the host name]
-    #[arg(long, env = "BELFRY_NODE_NAME", value_name = "NAME")]
-    pub node_name: Option<String>,
+/// The settings that are flags of `belfry agent` itself (the global `--http-addr` is the root
+/// command's).
+fn agent_settings() -> impl Iterator<Item = &'static Setting> {
+    SETTINGS.iter().filter(|s| s.scope != Scope::Global)
+}
 
-    /// Gossip bind address, IP or IP:port [default: 127.0.0.1:8946]
-    #[arg(
-        long,
-        visible_alias = "bind-addr",
-        env = "BELFRY_BIND",
-        value_name = "ADDR"
-    )]
-    pub bind: Option<String>,
+impl clap::Args for AgentArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd.args(agent_settings().map(setting_arg))
+    }
 
-    /// Address advertised to other nodes [default: the bind address]
-    #[arg(
-        long,
-        visible_alias = "advertise-addr",
-        env = "BELFRY_ADVERTISE",
-        value_name = "ADDR"
-    )]
-    pub advertise: Option<String>,
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
 
-    /// Internal RPC port, on the bind IP [default: 6868]
-    #[arg(long, env = "BELFRY_RPC_PORT", value_name = "PORT")]
-    pub rpc_port: Option<u16>,
+impl clap::FromArgMatches for AgentArgs {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = AgentArgs::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
 
-    /// Where the Raft log and the state live [default: belfry.data]
-    #[arg(long, env = "BELFRY_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<std::path::PathBuf>,
-
-    /// Node tag key=value (repeatable; replaces the config file's tags)
-    #[arg(
-        long = "tag",
-        env = "BELFRY_TAG",
-        value_name = "KEY=VALUE",
-        value_delimiter = ','
-    )]
-    pub tags: Vec<String>,
-
-    /// Region: Raft membership and job targeting stay within it [default: global]
-    #[arg(long, env = "BELFRY_REGION", value_name = "NAME")]
-    pub region: Option<String>,
-
-    /// Datacenter, informational [default: dc1]
-    #[arg(long, env = "BELFRY_DATACENTER", value_name = "NAME")]
-    pub datacenter: Option<String>,
-
-    /// Log level: trace, debug, info, warn, error [default: info]
-    #[arg(long, env = "BELFRY_LOG_LEVEL", value_name = "LEVEL")]
-    pub log_level: Option<String>,
-
-    /// Log format: text (coloured only on a terminal, never with NO_COLOR) or json (one object
-    /// a line) [default: text]
-    #[arg(long, env = "BELFRY_LOG_FORMAT", value_name = "FORMAT")]
-    pub log_format: Option<String>,
-
-    /// Bytes of output kept per execution, from the end [default: 65536]
-    #[arg(long, env = "BELFRY_OUTPUT_LIMIT", value_name = "BYTES")]
-    pub output_limit: Option<usize>,
-
-    /// Executions kept per job [default: 100]
-    #[arg(long, env = "BELFRY_HISTORY_LIMIT", value_name = "N")]
-    pub history_limit: Option<u32>,
-
-    /// Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the
-    /// body is streamed to a temporary file and refused past this size [default: 1073741824]
-    #[arg(long, env = "BELFRY_RESTORE_LIMIT", value_name = "BYTES")]
-    pub restore_limit: Option<u64>,
-
-    /// On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]
-    #[arg(long, env = "BELFRY_SHUTDOWN_GRACE", value_name = "DURATION")]
-    pub shutdown_grace: Option<String>,
-
-    /// Nice value job processes start with, so the control plane keeps its deadlines when jobs
-    /// saturate the CPU; 0 to 19, 0 = the agent's own priority [default: 10]
-    #[arg(long, env = "BELFRY_JOB_NICE", value_name = "N", value_parser = clap::value_parser!(i32).range(0..=19))]
-    pub job_nice: Option<i32>,
-
-    /// Job processes this node runs at once; accepted launches beyond wait for a slot, in
-    /// order (late, never lost); 0 = no limit [default: 4 per CPU core, at least 4]
-    #[arg(long, env = "BELFRY_MAX_PARALLEL", value_name = "N")]
-    pub max_parallel: Option<usize>,
-
-    /// Gossip address to join once at start (repeatable; a failure is only a warning)
-    #[arg(long, env = "BELFRY_JOIN", value_name = "ADDR", value_delimiter = ',')]
-    pub join: Vec<String>,
-
-    /// Gossip address to join, retried until it works (repeatable; DNS names re-resolved)
-    #[arg(
-        long,
-        env = "BELFRY_RETRY_JOIN",
-        value_name = "ADDR",
-        value_delimiter = ','
-    )]
-    pub retry_join: Vec<String>,
-
-    /// Time between --retry-join attempts [default: 30s]
-    #[arg(long, env = "BELFRY_RETRY_INTERVAL", value_name = "DURATION")]
-    pub retry_interval: Option<String>,
-
-    /// Attempts before --retry-join gives up and the agent exits; 0 = forever [default: 0]
-    #[arg(long, env = "BELFRY_RETRY_MAX", value_name = "N")]
-    pub retry_max: Option<u32>,
-
-    /// Cluster key (base64, 16/24/32 bytes; see `belfry keygen`, `belfry cluster-key`): encrypts and authenticates gossip and RPC; required except on a server bootstrapping a new one-server cluster, which generates it
-    #[arg(
-        long,
-        env = "BELFRY_ENCRYPT",
-        value_name = "KEY",
-        hide_env_values = true
-    )]
-    pub encrypt: Option<String>,
-
-    /// How long a failed server stays a Raft voter before it is removed [default: 5m]
-    #[arg(long, env = "BELFRY_DEAD_SERVER_TIMEOUT", value_name = "DURATION")]
-    pub dead_server_timeout: Option<String>,
-
-    /// How far a server's wall clock may be from the voters' median (measured continuously)
-    /// before it hands leadership over and stops standing for election [default: 500ms]
-    #[arg(long, env = "BELFRY_MAX_CLOCK_OFFSET", value_name = "DURATION")]
-    pub max_clock_offset: Option<String>,
-
-    /// Scales Raft's heartbeat and election timeouts, 1 (fastest failover) to 10 [default: 1]
-    #[arg(long, env = "BELFRY_RAFT_MULTIPLIER", value_name = "N")]
-    pub raft_multiplier: Option<u32>,
-
-    /// Every HTTP API request but /health needs an ACL token (see `belfry acl bootstrap`)
-    /// [default: false]
-    #[arg(long, env = "BELFRY_ACL_ENABLED", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    pub acl_enabled: Option<bool>,
-
-    /// Append one JSON line per mutating API request (who, what, result) to FILE (created 0600)
-    #[arg(long, env = "BELFRY_AUDIT_LOG", value_name = "FILE")]
-    pub audit_log: Option<std::path::PathBuf>,
-
-    /// Also serve /metrics without a token on this loopback address (for a local scraper)
-    #[arg(long, env = "BELFRY_METRICS_ADDR", value_name = "ADDR")]
-    pub metrics_addr: Option<String>,
-
-    /// SMTP server for the mail to a job's owner_email when an execution ends (with --mail-port)
-    #[arg(long, env = "BELFRY_MAIL_HOST", value_name = "HOST")]
-    pub mail_host: Option<String>,
-
-    /// SMTP port; mail is sent only when --mail-host and --mail-port are both set
-    #[arg(long, env = "BELFRY_MAIL_PORT", value_name = "PORT")]
-    pub mail_port: Option<u64>,
-
-    /// SMTP user for AUTH PLAIN, with --mail-password (sent only over STARTTLS or to loopback)
-    #[arg(long, env = "BELFRY_MAIL_USERNAME", value_name = "USER")]
-    pub mail_username: Option<String>,
-
-    /// SMTP password (prefer BELFRY_MAIL_PASSWORD or the config file: flags show in ps)
-    #[arg(
-        long,
-        env = "BELFRY_MAIL_PASSWORD",
-        value_name = "PASSWORD",
-        hide_env_values = true
-    )]
-    pub mail_password: Option<String>,
-
-    /// Mail sender, `addr@host` or `Name <addr@host>`; required to send mail
-    #[arg(long, env = "BELFRY_MAIL_FROM", value_name = "ADDRESS")]
-    pub mail_from: Option<String>,
-
-    /// Mail body template (Go template syntax, see docs) [default: {{.Output}}]
-    #[arg(long, env = "BELFRY_MAIL_PAYLOAD", value_name = "TEMPLATE")]
-    pub mail_payload: Option<String>,
-
-    /// Subject prefix; the subject is `<prefix><Success|Failed> <job> execution report`
-    /// [default: [Dkron]]
-    #[arg(long, env = "BELFRY_MAIL_SUBJECT_PREFIX", value_name = "TEXT")]
-    pub mail_subject_prefix: Option<String>,
-
-    /// URL the leader POSTs to when an execution starts
-    #[arg(long, env = "BELFRY_PRE_WEBHOOK_ENDPOINT", value_name = "URL")]
-    pub pre_webhook_endpoint: Option<String>,
-
-    /// Body template of the start webhook [default: {{.Report}}]
-    #[arg(long, env = "BELFRY_PRE_WEBHOOK_PAYLOAD", value_name = "TEMPLATE")]
-    pub pre_webhook_payload: Option<String>,
-
-    /// Header `Name: value` of the start webhook (repeatable; `Host` sets the request's host)
-    #[arg(long, env = "BELFRY_PRE_WEBHOOK_HEADERS", value_name = "HEADER")]
-    pub pre_webhook_headers: Vec<String>,
-
-    /// URL the leader POSTs to when an execution ends (after its last retry)
-    #[arg(long, env = "BELFRY_WEBHOOK_ENDPOINT", value_name = "URL")]
-    pub webhook_endpoint: Option<String>,
-
-    /// Body template of the end webhook [default: {{.Report}}]
-    #[arg(long, env = "BELFRY_WEBHOOK_PAYLOAD", value_name = "TEMPLATE")]
-    pub webhook_payload: Option<String>,
-
-    /// Header `Name: value` of the end webhook (repeatable; `Host` sets the request's host)
-    #[arg(long, env = "BELFRY_WEBHOOK_HEADERS", value_name = "HEADER")]
-    pub webhook_headers: Vec<String>,
-
-    /// PEM certificate (chain) the HTTP API serves TLS with (with --tls-key); re-read on
-    /// SIGHUP and when the file changes
-    #[arg(long, env = "BELFRY_TLS_CERT", value_name = "FILE")]
-    pub tls_cert: Option<std::path::PathBuf>,
-
-    /// PEM private key of --tls-cert
-    #[arg(long, env = "BELFRY_TLS_KEY", value_name = "FILE")]
-    pub tls_key: Option<std::path::PathBuf>,
-
-    /// PEM CA: the HTTP API then requires client certificates signed by it
-    #[arg(long, env = "BELFRY_TLS_CLIENT_CA", value_name = "FILE")]
-    pub tls_client_ca: Option<std::path::PathBuf>,
-
-    /// Browser origin (scheme://host[:port]) allowed to call the API: CORS and writes
-    /// (repeatable) [default: none]
-    #[arg(
-        long,
-        env = "BELFRY_CORS_ALLOWED_ORIGIN",
-        value_name = "ORIGIN",
-        value_delimiter = ','
-    )]
-    pub cors_allowed_origin: Vec<String>,
-
-    /// Host header value accepted besides the node's IPs, localhost and node name: `host` or
-    /// `host:port` (repeatable)
-    #[arg(
-        long,
-        env = "BELFRY_ALLOWED_HOST",
-        value_name = "HOST",
-        value_delimiter = ','
-    )]
-    pub allowed_host: Vec<String>,
-
-    /// Time a connection (HTTP API and RPC) has to send a request's headers or finish its TLS
-    /// handshake; idle keep-alive connections are closed after it too [default: 10s]
-    #[arg(long, env = "BELFRY_HEADER_READ_TIMEOUT", value_name = "DURATION")]
-    pub header_read_timeout: Option<String>,
-
-    /// Open connections per listener (HTTP API, RPC) [default: 4096]
-    #[arg(long, env = "BELFRY_MAX_CONNECTIONS", value_name = "N")]
-    pub max_connections: Option<u32>,
-
-    /// Open connections per client IP per listener [default: 256]
-    #[arg(long, env = "BELFRY_MAX_CONNECTIONS_PER_IP", value_name = "N")]
-    pub max_connections_per_ip: Option<u32>,
-
-    /// Let shell jobs use `su` to run as another user (off: such runs fail)
-    #[arg(long, env = "BELFRY_ALLOW_SU", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    pub allow_su: Option<bool>,
-
-    /// Serve the HTTP API on a non-loopback address without ACLs or client certificates
-    /// (protected mode refuses to start otherwise; warned at every start)
-    #[arg(long, env = "BELFRY_INSECURE_HTTP", num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    pub insecure_http: Option<bool>,
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        for setting in agent_settings() {
+            let Ok(Some(values)) = matches.try_get_many::<String>(setting.key) else {
+                continue;
+            };
+            let values: Vec<String> = values.cloned().collect();
+            if setting.scope == Scope::FlagOnly {
+                self.config = values.last().map(std::path::PathBuf::from);
+            } else {
+                self.given.retain(|(s, _)| s.key != setting.key);
+                self.given.push((setting, values));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -1120,5 +969,92 @@ mod tests {
     fn definitions_are_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();
+    }
+
+    /// `belfry agent`'s flags and the global `--http-addr` are the settings table's rows, one
+    /// for one: the same names, aliases, variables, placeholders and help with the default.
+    #[test]
+    fn agent_flags_are_the_settings_table() {
+        let root = command();
+        let agent = root.find_subcommand("agent").unwrap();
+        let args: Vec<&clap::Arg> = agent
+            .get_arguments()
+            .filter(|a| a.get_id() != "help")
+            .collect();
+        let rows: Vec<&Setting> = SETTINGS
+            .iter()
+            .filter(|s| s.scope != Scope::Global)
+            .collect();
+        assert_eq!(args.len(), rows.len(), "an agent flag outside the table");
+        let http = root
+            .get_arguments()
+            .find(|a| a.get_id() == "http_addr")
+            .unwrap();
+        let mut pairs: Vec<(&clap::Arg, &Setting)> = vec![(http, http_addr_setting())];
+        for arg in args {
+            let long = arg.get_long().unwrap();
+            let row = belfry::config::settings::by_flag(long)
+                .unwrap_or_else(|| panic!("--{long} is not in the settings table"));
+            pairs.push((arg, row));
+        }
+        for (arg, row) in pairs {
+            let long = arg.get_long().unwrap();
+            assert_eq!(long, row.flag);
+            let aliases: Vec<&str> = arg.get_visible_aliases().unwrap_or_default();
+            assert_eq!(aliases, row.aliases, "--{long}");
+            assert_eq!(
+                arg.get_env().and_then(|e| e.to_str()),
+                Some(row.env().as_str()),
+                "--{long}"
+            );
+            assert_eq!(
+                arg.get_help().map(|h| h.to_string()),
+                Some(row.help_text()),
+                "--{long}"
+            );
+            let names: Vec<&str> = arg
+                .get_value_names()
+                .unwrap_or_default()
+                .iter()
+                .map(|n| n.as_str())
+                .collect();
+            assert_eq!(names, [row.value_name], "--{long}");
+            assert_eq!(arg.is_hide_env_values_set(), row.secret, "--{long}");
+        }
+    }
+
+    /// Every setting's example given as its flag reaches the same layer as the table reads it
+    /// (switches, repeated and comma-separated flags included).
+    #[test]
+    fn agent_flags_parse_into_the_settings_layer() {
+        use belfry::config::settings::layer_from_values;
+        for row in SETTINGS.iter().filter(|s| s.scope == Scope::Agent) {
+            let flag = format!("--{}={}", row.flag, row.example);
+            let cli = Cli::try_parse_from(["belfry", "agent", &flag])
+                .unwrap_or_else(|e| panic!("{flag}: {e}"));
+            let Command::Agent(args) = cli.command else {
+                panic!("{flag}: not agent");
+            };
+            let layer = crate::agent::layer_from_flags(&args, None).unwrap();
+            let expected = layer_from_values([(row, vec![row.example.to_string()])]).unwrap();
+            assert_eq!(layer, expected, "{flag}");
+        }
+        let cli = Cli::try_parse_from(["belfry", "agent", "--server", "--tag", "a=1,b=2"]).unwrap();
+        let Command::Agent(args) = cli.command else {
+            panic!("not agent");
+        };
+        let layer = crate::agent::layer_from_flags(&args, Some("127.0.0.1:9".into())).unwrap();
+        assert_eq!(layer.server, Some(true));
+        assert_eq!(layer.tags.unwrap().len(), 2);
+        assert_eq!(layer.http_addr.as_deref(), Some("127.0.0.1:9"));
+        let cli = Cli::try_parse_from(["belfry", "agent", "--rpc-port", "x"]).unwrap();
+        let Command::Agent(args) = cli.command else {
+            panic!("not agent");
+        };
+        let e = crate::agent::layer_from_flags(&args, None).unwrap_err();
+        assert_eq!(
+            e.message,
+            "--rpc-port: expected a non-negative integer, got \"x\""
+        );
     }
 }

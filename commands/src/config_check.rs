@@ -1,12 +1,13 @@
 //! `belfry config check FILE`: validates an agent config file offline and prints the settings
-//! an agent started with it (and this environment) would run with.
+//! an agent started with it (and this environment) would run with: every setting of the
+//! settings table, by its config-file key, secrets shown only as set or not.
 //!
 //! Every bad key is named, not only the first: each key is checked on its own, then the whole
 //! file together with the `BELFRY_*` environment and the defaults.
 
 use std::path::Path;
 
-use belfry::config::{self, AgentConfig, ConfigLayer};
+use belfry::config;
 use clap::Parser;
 
 use crate::cli::AgentArgs;
@@ -89,7 +90,9 @@ fn check(
     let env_layer = crate::agent::layer_from_flags(&env.agent, env.http_addr).map_err(one)?;
     let config = config::resolve(env_layer.over(parsed.layer))
         .map_err(|e| one(Failure::usage(format!("{path}: {e}"))))?;
-    Ok((parsed.inert_keys, effective(&config)))
+    belfry::agent::check_config(&config)
+        .map_err(|e| one(Failure::usage(format!("{path}: {e}"))))?;
+    Ok((parsed.inert_keys, config::settings::effective(&config)))
 }
 
 /// Checks each top-level key on its own, so that every bad one is reported.
@@ -101,152 +104,15 @@ fn per_key_problems(text: &str, path: &str) -> Result<Vec<String>, Failure> {
             Err(e) => problems.push(e.to_string()),
             Ok(parsed) => {
                 // A value may parse yet be unusable (an address, a duration): resolve it alone,
-                // over a base that satisfies the settings other keys depend on (a server, an
-                // advertised address, a TLS certificate with its key, protected mode left to the
-                // whole file, which names how the API is protected); the whole file is resolved
-                // afterwards.
-                let base = ConfigLayer {
-                    server: Some(true),
-                    advertise: Some("127.0.0.1".into()),
-                    security: config::SecurityLayer {
-                        tls_cert: Some("cert.pem".into()),
-                        tls_key: Some("key.pem".into()),
-                        insecure_http: Some(true),
-                        ..config::SecurityLayer::default()
-                    },
-                    ..ConfigLayer::default()
-                };
-                if let Err(e) = config::resolve(parsed.layer.over(base)) {
+                // over a base that satisfies the settings other keys depend on; the whole file
+                // is resolved afterwards.
+                let checked = config::resolve(parsed.layer.over(config::one_key_base()))
+                    .and_then(|c| belfry::agent::check_config(&c).map(drop));
+                if let Err(e) = checked {
                     problems.push(format!("{path}: {e}"));
                 }
             }
         }
     }
     Ok(problems)
-}
-
-fn dur(d: std::time::Duration) -> String {
-    format!("{}s", d.as_secs_f64())
-}
-
-/// The resolved settings, by their config-file key; the cluster key is never printed.
-fn effective(c: &AgentConfig) -> Vec<(&'static str, String)> {
-    let list = |v: &[String]| {
-        if v.is_empty() {
-            "-".into()
-        } else {
-            v.join(", ")
-        }
-    };
-    vec![
-        ("server", c.server.to_string()),
-        ("bootstrap-expect", c.bootstrap_expect.to_string()),
-        ("node-name", c.node_name.clone()),
-        ("bind-addr", c.bind.to_string()),
-        ("advertise-addr", c.advertise.to_string()),
-        ("http-addr", c.http_addr.to_string()),
-        ("rpc-port", c.rpc_addr.port().to_string()),
-        ("data-dir", c.data_dir.display().to_string()),
-        (
-            "tags",
-            if c.tags.is_empty() {
-                "-".into()
-            } else {
-                c.tags
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            },
-        ),
-        ("region", c.region.clone()),
-        ("datacenter", c.datacenter.clone()),
-        ("log-level", c.log_level.clone()),
-        ("log-format", c.log_format.clone()),
-        ("output-limit", c.output_limit.to_string()),
-        ("history-limit", c.history_limit.to_string()),
-        ("restore-limit", c.restore_limit.to_string()),
-        ("shutdown-grace", dur(c.shutdown_grace)),
-        ("job-nice", c.job_nice.to_string()),
-        (
-            "max-parallel",
-            if c.max_parallel == 0 {
-                "0 (no limit)".into()
-            } else {
-                c.max_parallel.to_string()
-            },
-        ),
-        ("join", list(&c.join)),
-        ("retry-join", list(&c.retry_join)),
-        ("retry-interval", dur(c.retry_interval)),
-        ("retry-max", c.retry_max.to_string()),
-        (
-            "encrypt",
-            if c.encrypt.is_some() {
-                "(set, not shown)".into()
-            } else if c.server && c.bootstrap_expect == 1 {
-                "- (the key in the data dir; generated at the first start)".into()
-            } else {
-                "- (required: the agent refuses to start without it)".into()
-            },
-        ),
-        ("dead-server-timeout", dur(c.dead_server_timeout)),
-        ("max-clock-offset", dur(c.max_clock_offset)),
-        ("raft-multiplier", c.raft_multiplier.to_string()),
-        ("acl-enabled", c.acl_enabled.to_string()),
-        (
-            "audit-log",
-            c.audit_log
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "-".into()),
-        ),
-        (
-            "metrics-addr",
-            c.metrics_addr
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "-".into()),
-        ),
-        (
-            "tls-cert",
-            c.security
-                .tls
-                .as_ref()
-                .map_or("-".into(), |t| t.cert.display().to_string()),
-        ),
-        (
-            "tls-key",
-            c.security
-                .tls
-                .as_ref()
-                .map_or("-".into(), |t| t.key.display().to_string()),
-        ),
-        (
-            "tls-client-ca",
-            c.security
-                .tls
-                .as_ref()
-                .and_then(|t| t.client_ca.as_ref())
-                .map_or("-".into(), |p| p.display().to_string()),
-        ),
-        (
-            "cors-allowed-origin",
-            list(&c.security.cors_allowed_origins),
-        ),
-        ("allowed-host", list(&c.security.allowed_hosts)),
-        (
-            "header-read-timeout",
-            dur(c.security.limits.header_read_timeout),
-        ),
-        (
-            "max-connections",
-            c.security.limits.max_connections.to_string(),
-        ),
-        (
-            "max-connections-per-ip",
-            c.security.limits.max_connections_per_ip.to_string(),
-        ),
-        ("allow-su", c.security.allow_su.to_string()),
-        ("insecure-http", c.security.insecure_http.to_string()),
-    ]
 }

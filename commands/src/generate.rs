@@ -2,6 +2,8 @@
 //! flag in [`crate::cli`]. The copies checked in under `completions/` and `man/` are kept true
 //! by a test that regenerates them and compares. The bash, zsh and fish scripts also carry a
 //! small hook that completes job and node names from the running cluster ([`crate::complete`]).
+//! `generate` also rewrites the settings table in docs/operating.md from
+//! [`belfry::config::settings`] (a test compares that too).
 
 use std::io::Write;
 use std::path::Path;
@@ -200,8 +202,17 @@ fn render_page(
     Ok(())
 }
 
-/// Writes `completions/belfry.<ext>` for every shell and `man/*.1` under `root`.
+/// Writes `completions/belfry.<ext>` for every shell and `man/*.1` under `root`, and the
+/// settings table into `docs/operating.md` when `root` has one (a checkout).
 pub fn all(root: &Path) -> Result<(), Failure> {
+    let docs = root.join(SETTINGS_DOC);
+    if docs.exists() {
+        let failed = |e: String| Failure::failed(format!("{}: {e}", docs.display()));
+        let text = std::fs::read_to_string(&docs).map_err(|e| failed(e.to_string()))?;
+        let fresh = belfry::config::settings::with_docs_table(&text)
+            .ok_or_else(|| failed("the settings table's markers are missing".into()))?;
+        std::fs::write(&docs, fresh).map_err(|e| failed(e.to_string()))?;
+    }
     let dir = root.join("completions");
     std::fs::create_dir_all(&dir)
         .map_err(|e| Failure::failed(format!("{}: {e}", dir.display())))?;
@@ -215,6 +226,9 @@ pub fn all(root: &Path) -> Result<(), Failure> {
     }
     man(Some(&root.join("man")))
 }
+
+/// The document holding the generated settings table, relative to the checkout.
+pub const SETTINGS_DOC: &str = "docs/operating.md";
 
 pub fn file_name(shell: Shell) -> &'static str {
     match shell {

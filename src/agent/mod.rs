@@ -18,7 +18,8 @@ use crate::cluster::commit::Committer;
 use crate::cluster::membership::{Membership, MembershipConfig, NodeMeta, Role};
 use crate::cluster::raft_network::Network;
 use crate::cluster::voters::ClusterManager;
-use crate::config::{AgentConfig, JoinTarget};
+use crate::cluster::discovery::JoinTarget;
+use crate::config::AgentConfig;
 use crate::consensus::{NodeAddr, Raft, open_stores};
 use crate::leader::dispatcher::Dispatcher;
 use crate::leader::scheduler::Scheduler;
@@ -35,6 +36,30 @@ pub enum AgentError {
     /// Something failed while running (the CLI exits 1).
     #[error("{0}")]
     Runtime(String),
+}
+
+/// What a resolved configuration cannot check by itself, because the layers that use the
+/// values own their rules: every `--join`/`--retry-join` value (discovery) and the
+/// notification settings (the notifier, whose resolved form it returns, with its warnings).
+/// The CLI calls it after [`crate::config::resolve`], so a bad value stops the agent before
+/// anything starts; an error names the key.
+pub fn check_config(
+    config: &AgentConfig,
+) -> Result<crate::leader::notify::NotifyConfig, crate::config::ConfigError> {
+    let value_err = |key: &str, reason: String| crate::config::ConfigError::Value {
+        key: key.into(),
+        reason,
+    };
+    for (key, list) in [("join", &config.join), ("retry-join", &config.retry_join)] {
+        for entry in list {
+            crate::cluster::discovery::join_target(entry).map_err(|e| value_err(key, e))?;
+        }
+    }
+    config
+        .notify
+        .clone()
+        .resolve(&config.node_name)
+        .map_err(|(key, reason)| value_err(&key, reason))
 }
 
 /// The file holding this node's Raft id, chosen at random on first start and never reused.
@@ -167,6 +192,8 @@ pub async fn run(
     mut reload_tags: mpsc::UnboundedReceiver<BTreeMap<String, String>>,
 ) -> Result<(), AgentError> {
     let mut config = config;
+    // Checked again here (the CLI checked already) as the library can be started without it.
+    check_config(&config).map_err(|e| AgentError::Config(e.to_string()))?;
     config.encrypt = Some(resolve_cluster_key(&config)?);
     // A node that finds its peers over mDNS answers for the same service until it stops.
     let _mdns_advertiser =
@@ -388,9 +415,10 @@ async fn run_server(
             node: config.node_name.clone(),
         });
         let worker2 = worker.clone();
+        let notify = check_config(&config).map_err(|e| AgentError::Config(e.to_string()))?;
         let notifier = Arc::new(crate::leader::notify::Notifier::new(
             state.clone(),
-            &config.notify,
+            &notify,
             config.node_name.clone(),
         ));
         raft.on_leader_change(
@@ -1046,7 +1074,7 @@ async fn resolve_all(addrs: &[String], local: IpAddr) -> Vec<SocketAddr> {
     let mut out = Vec::new();
     for a in addrs {
         // Validated at startup; a value that no longer parses is skipped.
-        let found = match crate::config::join_target(a) {
+        let found = match crate::cluster::discovery::join_target(a) {
             Ok(JoinTarget::Address(target)) => {
                 tokio::net::lookup_host(&target).await.map(Vec::from_iter)
             }

@@ -767,13 +767,13 @@ async fn join_through(
     let mut targets = Vec::new();
     let local = membership.local().gossip_addr.ip();
     for a in &req.addrs {
-        let found = match crate::config::join_target(a)
+        let found = match crate::cluster::discovery::join_target(a)
             .map_err(|e| ApiError::bad_request(format!("addrs: {e}")))?
         {
-            crate::config::JoinTarget::Address(t) => {
+            crate::cluster::discovery::JoinTarget::Address(t) => {
                 tokio::net::lookup_host(&t).await.map(Vec::from_iter)
             }
-            crate::config::JoinTarget::Mdns(q) => {
+            crate::cluster::discovery::JoinTarget::Mdns(q) => {
                 crate::cluster::discovery::mdns::discover(&q, local).await
             }
         };

@@ -31,12 +31,9 @@ const QUEUE: usize = 256;
 /// Notifications being sent at once, at most.
 const SENDERS: usize = 8;
 
-/// Dkron's mail subject prefix, kept so existing mail filters go on matching.
-pub const DEFAULT_MAIL_SUBJECT_PREFIX: &str = "[Dkron]";
-/// The mail body when `mail-payload` is not set: the output, as Dkron sends it.
-pub const DEFAULT_MAIL_PAYLOAD: &str = "{{.Output}}";
-/// A webhook's payload when its `*-payload` is not set (Dkron sends no webhook then).
-pub const DEFAULT_WEBHOOK_PAYLOAD: &str = "{{.Report}}";
+pub use crate::config::{
+    DEFAULT_MAIL_PAYLOAD, DEFAULT_MAIL_SUBJECT_PREFIX, DEFAULT_WEBHOOK_PAYLOAD, NotifyLayer,
+};
 
 /// A webhook: where to POST, what and with which headers. Its `Debug` shows header names
 /// only (values such as `Authorization` are secrets).
@@ -87,86 +84,7 @@ impl NotifyConfig {
     }
 }
 
-/// The notification settings of one config source (flags, environment or file), every one
-/// optional so sources can be stacked. Its `Debug` hides the password.
-#[derive(Clone, Default, PartialEq)]
-pub struct NotifyLayer {
-    pub mail_host: Option<String>,
-    pub mail_port: Option<u64>,
-    pub mail_username: Option<String>,
-    pub mail_password: Option<String>,
-    pub mail_from: Option<String>,
-    pub mail_payload: Option<String>,
-    pub mail_subject_prefix: Option<String>,
-    pub pre_webhook_endpoint: Option<String>,
-    pub pre_webhook_payload: Option<String>,
-    pub pre_webhook_headers: Option<Vec<String>>,
-    pub webhook_endpoint: Option<String>,
-    pub webhook_payload: Option<String>,
-    pub webhook_headers: Option<Vec<String>>,
-}
-
-/// `Name: value` headers as their names only, for `Debug`.
-fn header_names(headers: &[String]) -> Vec<&str> {
-    headers
-        .iter()
-        .map(|h| {
-            h.split_once(':')
-                .map(|(n, _)| n.trim())
-                .unwrap_or("<malformed>")
-        })
-        .collect()
-}
-
-impl std::fmt::Debug for NotifyLayer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NotifyLayer")
-            .field("mail_host", &self.mail_host)
-            .field("mail_port", &self.mail_port)
-            .field("mail_username", &self.mail_username)
-            .field(
-                "mail_password",
-                &self.mail_password.as_ref().map(|_| "<hidden>"),
-            )
-            .field("mail_from", &self.mail_from)
-            .field("mail_payload", &self.mail_payload)
-            .field("mail_subject_prefix", &self.mail_subject_prefix)
-            .field("pre_webhook_endpoint", &self.pre_webhook_endpoint)
-            .field("pre_webhook_payload", &self.pre_webhook_payload)
-            .field(
-                "pre_webhook_headers",
-                &self.pre_webhook_headers.as_ref().map(|h| header_names(h)),
-            )
-            .field("webhook_endpoint", &self.webhook_endpoint)
-            .field("webhook_payload", &self.webhook_payload)
-            .field(
-                "webhook_headers",
-                &self.webhook_headers.as_ref().map(|h| header_names(h)),
-            )
-            .finish()
-    }
-}
-
 impl NotifyLayer {
-    /// `self` wins wherever it has a value.
-    pub fn over(self, lower: NotifyLayer) -> NotifyLayer {
-        NotifyLayer {
-            mail_host: self.mail_host.or(lower.mail_host),
-            mail_port: self.mail_port.or(lower.mail_port),
-            mail_username: self.mail_username.or(lower.mail_username),
-            mail_password: self.mail_password.or(lower.mail_password),
-            mail_from: self.mail_from.or(lower.mail_from),
-            mail_payload: self.mail_payload.or(lower.mail_payload),
-            mail_subject_prefix: self.mail_subject_prefix.or(lower.mail_subject_prefix),
-            pre_webhook_endpoint: self.pre_webhook_endpoint.or(lower.pre_webhook_endpoint),
-            pre_webhook_payload: self.pre_webhook_payload.or(lower.pre_webhook_payload),
-            pre_webhook_headers: self.pre_webhook_headers.or(lower.pre_webhook_headers),
-            webhook_endpoint: self.webhook_endpoint.or(lower.webhook_endpoint),
-            webhook_payload: self.webhook_payload.or(lower.webhook_payload),
-            webhook_headers: self.webhook_headers.or(lower.webhook_headers),
-        }
-    }
-
     /// Validates and resolves the settings. An error names the key at fault.
     pub fn resolve(self, node_name: &str) -> Result<NotifyConfig, (String, String)> {
         let err = |key: &str, reason: String| (key.to_string(), reason);
@@ -704,6 +622,30 @@ async fn send(http: &reqwest::Client, delivery: Delivery) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The notification keys of a config file, as the config module reads them, resolve into
+    /// mail and webhooks; a bad template is named by its key.
+    #[test]
+    fn file_settings_resolve() {
+        use crate::config::parse_file;
+        let text = "mail-host: 127.0.0.1\nmail-port: 2525\nmail-from: cron@example.com\n\
+                    mail_subject_prefix: \"[ops] \"\nwebhook-endpoint: http://127.0.0.1:1/h\n\
+                    webhook-payload: \"{{.JobName}}\"\nwebhook-headers:\n  - \"X-A: 1\"\n\
+                    pre-webhook-headers: \"Host: hooks.example\"\n";
+        let f = parse_file(text, "dkron.yml").unwrap();
+        let notify = f.layer.notify.resolve("node-a").unwrap();
+        let mail = notify.mail.as_ref().unwrap();
+        assert_eq!(mail.subject_prefix, "[ops] ");
+        assert_eq!(mail.server.port, 2525);
+        assert_eq!(notify.webhook.as_ref().unwrap().headers.len(), 1);
+        assert!(notify.pre_webhook.is_none(), "headers alone send nothing");
+        let layer = parse_file("webhook-payload: \"{{.Bogus}}\"\n", "c.yml")
+            .unwrap()
+            .layer;
+        let (key, reason) = layer.notify.resolve("node-a").unwrap_err();
+        assert_eq!(key, "webhook-payload");
+        assert!(reason.starts_with("unknown variable .Bogus"), "{reason}");
+    }
 
     fn layer() -> NotifyLayer {
         NotifyLayer::default()

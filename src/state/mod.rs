@@ -54,8 +54,7 @@ const STATS_DAYS: i64 = 366;
 /// migrate) what an older one wrote.
 const VALUE_FORMAT: u8 = 1;
 
-/// Executions kept per job unless a launch says otherwise (Dkron keeps 100).
-pub const DEFAULT_HISTORY_LIMIT: u32 = 100;
+pub use crate::config::DEFAULT_HISTORY_LIMIT;
 
 /// A job as stored: the client-visible job plus the scheduler's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,16 +1,11 @@
 //! The cluster key and what is derived from it: every secret between nodes (gossip's AES key,
 //! the internal RPC's HMAC and AES keys, archive signatures) comes from the one cluster key
-//! through HKDF with its own purpose string.
+//! through HKDF with its own purpose string. (Reading a key from text is `config::parse_key`.)
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use rand::RngExt as _;
 use ring::hkdf;
-
-/// Why a key cannot be used (the text names the fix).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct KeyError(pub String);
 
 /// Derives a 32-byte key for `purpose` from the cluster key: HKDF-SHA256 (RFC 5869) with an
 /// empty salt, `ikm = key`, `info = purpose`, `L = 32`.
@@ -28,34 +23,6 @@ pub fn derive_key(key: &[u8], purpose: &str) -> [u8; 32] {
         .and_then(|okm| okm.fill(&mut out))
         .expect("HKDF-SHA256 expand of 32 bytes cannot fail");
     out
-}
-
-/// Decodes a base64 gossip key (standard alphabet, as `belfry keygen` prints it); it must be
-/// 16, 24 or 32 bytes long.
-pub fn parse_key(text: &str) -> Result<Vec<u8>, KeyError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(KeyError(
-            "the key is empty; generate one with `belfry keygen`".into(),
-        ));
-    }
-    let key = STANDARD.decode(text).map_err(|e| {
-        KeyError(format!(
-            "the key is not valid base64 ({e}); use the output of `belfry keygen`"
-        ))
-    })?;
-    check_key_len(&key)?;
-    Ok(key)
-}
-
-/// Checks that a raw key is 16, 24 or 32 bytes long.
-pub fn check_key_len(key: &[u8]) -> Result<(), KeyError> {
-    match key.len() {
-        16 | 24 | 32 => Ok(()),
-        n => Err(KeyError(format!(
-            "the key decodes to {n} bytes; it must be 16, 24 or 32 bytes (`belfry keygen` makes 32)"
-        ))),
-    }
 }
 
 /// 32 random bytes, base64-encoded (what `belfry keygen` prints and `--encrypt` takes).

@@ -26,7 +26,7 @@ pub const HDR_RPC: &str = "x-belfry-rpc";
 /// Version tag at the start of the header.
 const VERSION: &str = "v2";
 /// How far a call's timestamp may be from the receiver's clock; nonces are kept this long.
-pub const MAX_SKEW_SECS: u64 = 60;
+pub const MAX_SKEW_SECS: u64 = crate::config::MAX_CALL_SKEW_SECS;
 /// Nonces remembered at most; past this, calls are refused until old ones expire, so a flood
 /// of valid calls cannot grow memory without bound.
 const REPLAY_CACHE_MAX: usize = 1_000_000;

@@ -17,14 +17,14 @@ use ring::aead;
 use super::MembershipError;
 pub use crate::transport::keys::{derive_key, generate_key};
 
-/// Decodes a base64 gossip key (`--encrypt`): see [`crate::transport::keys::parse_key`].
+/// Decodes a base64 gossip key (`--encrypt`): see [`crate::config::parse_key`].
 pub fn parse_key(text: &str) -> Result<Vec<u8>, MembershipError> {
-    crate::transport::keys::parse_key(text).map_err(|e| MembershipError::BadKey(e.0))
+    crate::config::parse_key(text).map_err(MembershipError::BadKey)
 }
 
 /// Checks that a raw key is 16, 24 or 32 bytes long.
 pub(crate) fn check_key_len(key: &[u8]) -> Result<(), MembershipError> {
-    crate::transport::keys::check_key_len(key).map_err(|e| MembershipError::BadKey(e.0))
+    crate::config::check_key_len(key).map_err(MembershipError::BadKey)
 }
 
 /// Format byte of a plaintext v1 packet.

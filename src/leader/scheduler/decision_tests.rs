@@ -14,12 +14,12 @@ use super::{
     CatchupRule, Planned, TickPlan, is_current, pending_launch, plan_ticks, runs_on_schedule,
     target, tick_plan_launches,
 };
-use crate::model::{Catchup, Execution, Job};
 use crate::job::schedule::Schedule;
+use crate::job::targeting::Candidate;
+use crate::model::{Catchup, Execution, Job};
 use crate::state::{
     Applier, Command, LaunchKind, LaunchOutcome, PendingCause, PendingRun, Reader, Response,
 };
-use crate::job::targeting::Candidate;
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)

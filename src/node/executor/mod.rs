@@ -15,8 +15,7 @@ use chrono::{DateTime, Utc};
 pub mod http;
 pub mod shell;
 
-/// How many bytes of output Belfry keeps per execution unless configured otherwise.
-pub const DEFAULT_OUTPUT_LIMIT: usize = 64 * 1024;
+pub use crate::config::DEFAULT_OUTPUT_LIMIT;
 
 /// The result of one execution, whatever the executor.
 #[derive(Debug, Clone, PartialEq)]

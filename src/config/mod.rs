@@ -1,4 +1,8 @@
 //! Agent configuration: Dkron's flags and config keys, resolved flag > env > file > default.
+//! Each setting is defined once, in [`settings::SETTINGS`]; this module holds the layers they
+//! fill and the rules that resolve and check them. It sits low: it uses the model and plain
+//! values only, and the layers that act on a setting (discovery, notifications) check their
+//! own rules on the resolved values (`crate::agent::check_config`).
 //!
 //! The CLI parses flags and `BELFRY_*` variables into a [`ConfigLayer`]; a YAML file (keys are
 //! the flag names, so an existing `dkron.yml` reads as it is) becomes another layer; [`resolve`]
@@ -9,15 +13,21 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::cluster::discovery::mdns::MdnsQuery;
 use crate::duration::parse_go_duration;
-use crate::leader::notify::{NotifyConfig, NotifyLayer};
+
+pub mod settings;
 
 pub const DEFAULT_GOSSIP_PORT: u16 = 8946;
 pub const DEFAULT_RPC_PORT: u16 = 6868;
 pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATA_DIR: &str = "belfry.data";
-pub use crate::node::executor::DEFAULT_OUTPUT_LIMIT;
+/// How many bytes of output Belfry keeps per execution unless configured otherwise.
+pub const DEFAULT_OUTPUT_LIMIT: usize = 64 * 1024;
+/// Executions kept per job unless a launch says otherwise (Dkron keeps 100).
+pub const DEFAULT_HISTORY_LIMIT: u32 = 100;
+/// How far an internal RPC call's timestamp may be from the receiver's clock (the RPC keeps
+/// nonces this long); `--max-clock-offset` must stay under it, or nodes could not talk at all.
+pub const MAX_CALL_SKEW_SECS: u64 = 60;
 /// Largest snapshot an online restore accepts unless `--restore-limit` says otherwise.
 pub const DEFAULT_RESTORE_LIMIT: u64 = 1 << 30;
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
@@ -138,15 +148,108 @@ impl ConfigLayer {
     }
 }
 
+/// Dkron's mail subject prefix, kept so existing mail filters go on matching.
+pub const DEFAULT_MAIL_SUBJECT_PREFIX: &str = "[Dkron]";
+/// The mail body when `mail-payload` is not set: the output, as Dkron sends it.
+pub const DEFAULT_MAIL_PAYLOAD: &str = "{{.Output}}";
+/// A webhook's payload when its `*-payload` is not set (Dkron sends no webhook then).
+pub const DEFAULT_WEBHOOK_PAYLOAD: &str = "{{.Report}}";
+
+/// The notification settings of one config source (flags, environment or file), every one
+/// optional so sources can be stacked. Its `Debug` hides the password.
+#[derive(Clone, Default, PartialEq)]
+pub struct NotifyLayer {
+    pub mail_host: Option<String>,
+    pub mail_port: Option<u64>,
+    pub mail_username: Option<String>,
+    pub mail_password: Option<String>,
+    pub mail_from: Option<String>,
+    pub mail_payload: Option<String>,
+    pub mail_subject_prefix: Option<String>,
+    pub pre_webhook_endpoint: Option<String>,
+    pub pre_webhook_payload: Option<String>,
+    pub pre_webhook_headers: Option<Vec<String>>,
+    pub webhook_endpoint: Option<String>,
+    pub webhook_payload: Option<String>,
+    pub webhook_headers: Option<Vec<String>>,
+}
+
+/// `Name: value` headers as their names only, for `Debug`.
+fn header_names(headers: &[String]) -> Vec<&str> {
+    headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, _)| n.trim())
+                .unwrap_or("<malformed>")
+        })
+        .collect()
+}
+
+impl std::fmt::Debug for NotifyLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyLayer")
+            .field("mail_host", &self.mail_host)
+            .field("mail_port", &self.mail_port)
+            .field("mail_username", &self.mail_username)
+            .field(
+                "mail_password",
+                &self.mail_password.as_ref().map(|_| "<hidden>"),
+            )
+            .field("mail_from", &self.mail_from)
+            .field("mail_payload", &self.mail_payload)
+            .field("mail_subject_prefix", &self.mail_subject_prefix)
+            .field("pre_webhook_endpoint", &self.pre_webhook_endpoint)
+            .field("pre_webhook_payload", &self.pre_webhook_payload)
+            .field(
+                "pre_webhook_headers",
+                &self.pre_webhook_headers.as_ref().map(|h| header_names(h)),
+            )
+            .field("webhook_endpoint", &self.webhook_endpoint)
+            .field("webhook_payload", &self.webhook_payload)
+            .field(
+                "webhook_headers",
+                &self.webhook_headers.as_ref().map(|h| header_names(h)),
+            )
+            .finish()
+    }
+}
+
+impl NotifyLayer {
+    /// `self` wins wherever it has a value.
+    pub fn over(self, lower: NotifyLayer) -> NotifyLayer {
+        NotifyLayer {
+            mail_host: self.mail_host.or(lower.mail_host),
+            mail_port: self.mail_port.or(lower.mail_port),
+            mail_username: self.mail_username.or(lower.mail_username),
+            mail_password: self.mail_password.or(lower.mail_password),
+            mail_from: self.mail_from.or(lower.mail_from),
+            mail_payload: self.mail_payload.or(lower.mail_payload),
+            mail_subject_prefix: self.mail_subject_prefix.or(lower.mail_subject_prefix),
+            pre_webhook_endpoint: self.pre_webhook_endpoint.or(lower.pre_webhook_endpoint),
+            pre_webhook_payload: self.pre_webhook_payload.or(lower.pre_webhook_payload),
+            pre_webhook_headers: self.pre_webhook_headers.or(lower.pre_webhook_headers),
+            webhook_endpoint: self.webhook_endpoint.or(lower.webhook_endpoint),
+            webhook_payload: self.webhook_payload.or(lower.webhook_payload),
+            webhook_headers: self.webhook_headers.or(lower.webhook_headers),
+        }
+    }
+}
+
 /// Parses repeated `--tag key=value` flags.
 pub fn parse_tags(pairs: &[String]) -> Result<BTreeMap<String, String>, ConfigError> {
+    tag_pairs(pairs).map_err(|reason| value_err("--tag", reason))
+}
+
+/// `key=value` pairs as a map; an error quotes the pair at fault.
+fn tag_pairs(pairs: &[String]) -> Result<BTreeMap<String, String>, String> {
     let mut tags = BTreeMap::new();
     for pair in pairs {
         let (k, v) = pair
             .split_once('=')
-            .ok_or_else(|| value_err("--tag", format!("{pair:?} is not key=value")))?;
+            .ok_or_else(|| format!("{pair:?} is not key=value"))?;
         if k.is_empty() {
-            return Err(value_err("--tag", format!("{pair:?} has an empty key")));
+            return Err(format!("{pair:?} has an empty key"));
         }
         tags.insert(k.to_string(), v.to_string());
     }
@@ -214,187 +317,50 @@ pub fn parse_file(text: &str, path: &str) -> Result<FileConfig, ConfigError> {
         };
         // Dkron's Viper also matches snake_case spellings.
         let norm = key.replace('_', "-");
-        let bad = |what: &str| ConfigError::Value {
-            key: format!("{path}: {key}"),
-            reason: format!("expected {what}, got {}", describe(&v)),
-        };
-        let string = || match &v {
-            Value::String(s) => Ok(s.clone()),
-            Value::Number(n) => Ok(n.to_string()),
-            _ => Err(bad("a string")),
-        };
-        let uint = || match &v {
-            Value::Number(n) => n.as_u64().ok_or_else(|| bad("a non-negative integer")),
-            Value::String(s) => s.parse().map_err(|_| bad("a non-negative integer")),
-            _ => Err(bad("a non-negative integer")),
-        };
-        match norm.as_str() {
-            "server" => {
-                layer.server = Some(match &v {
-                    Value::Bool(b) => *b,
-                    Value::String(s) if s == "true" => true,
-                    Value::String(s) if s == "false" => false,
-                    _ => return Err(bad("true or false")),
-                })
-            }
-            "bootstrap-expect" => {
-                layer.bootstrap_expect =
-                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
-            }
-            "node-name" => layer.node_name = Some(string()?),
-            "bind" | "bind-addr" => layer.bind = Some(string()?),
-            "advertise" | "advertise-addr" => layer.advertise = Some(string()?),
-            "http-addr" => layer.http_addr = Some(string()?),
-            "rpc-port" => {
-                layer.rpc_port = Some(u16::try_from(uint()?).map_err(|_| bad("a port number"))?)
-            }
-            "data-dir" => layer.data_dir = Some(PathBuf::from(string()?)),
-            "region" => layer.region = Some(string()?),
-            "datacenter" => layer.datacenter = Some(string()?),
-            "log-level" => layer.log_level = Some(string()?),
-            "log-format" => layer.log_format = Some(string()?),
-            "output-limit" => layer.output_limit = Some(uint()? as usize),
-            "history-limit" => {
-                layer.history_limit =
-                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
-            }
-            "restore-limit" => layer.restore_limit = Some(uint()?),
-            "shutdown-grace" => layer.shutdown_grace = Some(string()?),
-            "max-parallel" => layer.max_parallel = Some(uint()? as usize),
-            "job-nice" => {
-                layer.job_nice =
-                    Some(i32::try_from(uint()?).map_err(|_| bad("a nice value from 0 to 19"))?)
-            }
-            "retry-interval" => layer.retry_interval = Some(string()?),
-            "dead-server-timeout" => layer.dead_server_timeout = Some(string()?),
-            "max-clock-offset" => layer.max_clock_offset = Some(string()?),
-            "raft-multiplier" => {
-                layer.raft_multiplier =
-                    Some(u32::try_from(uint()?).map_err(|_| bad("an integer from 1 to 10"))?)
-            }
-            "encrypt" => layer.encrypt = Some(string()?),
-            "acl-enabled" => {
-                layer.acl_enabled = Some(match &v {
-                    Value::Bool(b) => *b,
-                    Value::String(s) if s == "true" => true,
-                    Value::String(s) if s == "false" => false,
-                    _ => return Err(bad("true or false")),
-                })
-            }
-            "audit-log" => layer.audit_log = Some(PathBuf::from(string()?)),
-            "metrics-addr" => layer.metrics_addr = Some(string()?),
-            "retry-max" => {
-                layer.retry_max = Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
-            }
-            "mail-host" => layer.notify.mail_host = Some(string()?),
-            "mail-port" => layer.notify.mail_port = Some(uint()?),
-            "mail-username" => layer.notify.mail_username = Some(string()?),
-            "mail-password" => layer.notify.mail_password = Some(string()?),
-            "mail-from" => layer.notify.mail_from = Some(string()?),
-            "mail-payload" => layer.notify.mail_payload = Some(string()?),
-            "mail-subject-prefix" => layer.notify.mail_subject_prefix = Some(string()?),
-            "pre-webhook-endpoint" => layer.notify.pre_webhook_endpoint = Some(string()?),
-            "pre-webhook-payload" => layer.notify.pre_webhook_payload = Some(string()?),
-            "webhook-endpoint" => layer.notify.webhook_endpoint = Some(string()?),
-            "webhook-payload" => layer.notify.webhook_payload = Some(string()?),
-            "pre-webhook-headers" | "webhook-headers" => {
-                let list = match &v {
-                    Value::Sequence(items) => items
-                        .iter()
-                        .map(|i| scalar(i).ok_or_else(|| bad("a list of \"Name: value\" headers")))
-                        .collect::<Result<Vec<_>, _>>()?,
-                    other => vec![
-                        scalar(other).ok_or_else(|| bad("a list of \"Name: value\" headers"))?,
-                    ],
-                };
-                if norm == "webhook-headers" {
-                    layer.notify.webhook_headers = Some(list);
-                } else {
-                    layer.notify.pre_webhook_headers = Some(list);
-                }
-            }
-            "tls-cert" => layer.security.tls_cert = Some(PathBuf::from(string()?)),
-            "tls-key" => layer.security.tls_key = Some(PathBuf::from(string()?)),
-            "tls-client-ca" => layer.security.tls_client_ca = Some(PathBuf::from(string()?)),
-            "header-read-timeout" => layer.security.header_read_timeout = Some(string()?),
-            "max-connections" => {
-                layer.security.max_connections =
-                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
-            }
-            "max-connections-per-ip" => {
-                layer.security.max_connections_per_ip =
-                    Some(u32::try_from(uint()?).map_err(|_| bad("a small integer"))?)
-            }
-            "allow-su" | "insecure-http" => {
-                let on = match &v {
-                    Value::Bool(b) => *b,
-                    Value::String(s) if s == "true" => true,
-                    Value::String(s) if s == "false" => false,
-                    _ => return Err(bad("true or false")),
-                };
-                if norm == "allow-su" {
-                    layer.security.allow_su = Some(on);
-                } else {
-                    layer.security.insecure_http = Some(on);
-                }
-            }
-            "cors-allowed-origin" | "allowed-host" => {
-                let list = match &v {
-                    Value::Sequence(items) => items
-                        .iter()
-                        .map(|i| scalar(i).ok_or_else(|| bad("a list of strings")))
-                        .collect::<Result<Vec<_>, _>>()?,
-                    other => vec![scalar(other).ok_or_else(|| bad("a list of strings"))?],
-                };
-                if norm == "allowed-host" {
-                    layer.security.allowed_hosts = Some(list);
-                } else {
-                    layer.security.cors_allowed_origins = Some(list);
-                }
-            }
-            "join" | "retry-join" => {
-                let list = match &v {
-                    Value::Sequence(items) => items
-                        .iter()
-                        .map(|i| scalar(i).ok_or_else(|| bad("a list of addresses")))
-                        .collect::<Result<Vec<_>, _>>()?,
-                    other => vec![scalar(other).ok_or_else(|| bad("a list of addresses"))?],
-                };
-                if norm == "join" {
-                    layer.join = Some(list);
-                } else {
-                    layer.retry_join = Some(list);
-                }
-            }
-            "tags" | "tag" => {
-                let mut tags = BTreeMap::new();
-                match &v {
-                    Value::Mapping(m) => {
-                        for (tk, tv) in m {
-                            let (Value::String(tk), Some(tv)) = (tk, scalar(tv)) else {
-                                return Err(bad("a map of strings"));
-                            };
-                            tags.insert(tk.clone(), tv);
+        if let Some(setting) = settings::by_file_key(&norm) {
+            setting
+                .apply(layer, raw_value(&v))
+                .map_err(|e| ConfigError::Value {
+                    key: format!("{path}: {key}"),
+                    reason: match e {
+                        settings::SetError::Expected(what) => {
+                            format!("expected {what}, got {}", describe(&v))
                         }
-                    }
-                    Value::Sequence(items) => {
-                        let pairs: Vec<String> = items.iter().filter_map(scalar).collect();
-                        tags = parse_tags(&pairs)?;
-                    }
-                    _ => return Err(bad("a map of strings")),
-                }
-                layer.tags = Some(tags);
-            }
-            other if ACCEPTED_DKRON_KEYS.contains(&other) => out.inert_keys.push(key.clone()),
-            _ => {
-                return Err(ConfigError::UnknownKey {
-                    path: path.into(),
-                    key,
-                });
-            }
+                        settings::SetError::Invalid(reason) => reason,
+                    },
+                })?;
+        } else if ACCEPTED_DKRON_KEYS.contains(&norm.as_str()) {
+            out.inert_keys.push(key.clone());
+        } else {
+            return Err(ConfigError::UnknownKey {
+                path: path.into(),
+                key,
+            });
         }
     }
     Ok(out)
+}
+
+/// A file's value as the settings read it: scalars as text, lists and maps of scalars.
+fn raw_value(v: &serde_yaml_ng::Value) -> settings::Raw {
+    use serde_yaml_ng::Value;
+    use settings::Raw;
+    match v {
+        Value::Sequence(items) => items
+            .iter()
+            .map(scalar)
+            .collect::<Option<Vec<_>>>()
+            .map_or(Raw::Other, Raw::Many),
+        Value::Mapping(m) => m
+            .iter()
+            .map(|(k, v)| match (k, scalar(v)) {
+                (serde_yaml_ng::Value::String(k), Some(v)) => Some((k.clone(), v)),
+                _ => None,
+            })
+            .collect::<Option<BTreeMap<_, _>>>()
+            .map_or(Raw::Other, Raw::Map),
+        other => scalar(other).map_or(Raw::Other, Raw::One),
+    }
 }
 
 fn scalar(v: &serde_yaml_ng::Value) -> Option<String> {
@@ -493,8 +459,9 @@ pub struct AgentConfig {
     /// Scales the Raft heartbeat and election timeouts (1 to 10; Dkron's `raft-multiplier`).
     /// 1 fails over fastest; a larger value tolerates slower disks and busier machines.
     pub raft_multiplier: u32,
-    /// Webhooks and mail the leader sends about executions.
-    pub notify: NotifyConfig,
+    /// Webhooks and mail the leader sends about executions, as given: the notifier checks and
+    /// resolves them (`crate::leader::notify`; `crate::agent::check_config` does it before a start).
+    pub notify: NotifyLayer,
     /// Every API request but `/health` needs an ACL token (`--acl-enabled`).
     pub acl_enabled: bool,
     /// JSON-lines file recording every mutating API request (`--audit-log`).
@@ -774,12 +741,19 @@ impl std::fmt::Debug for AgentConfig {
 }
 
 /// Environment variables that hold secrets, removed from the agent's own environment once the
-/// configuration is read and never passed to a job: the ones Belfry defines, and any
-/// `BELFRY_*` whose name says it is a secret (so settings added later are covered too).
+/// configuration is read and never passed to a job: the variables of the settings marked
+/// secret (the cluster key, the mail password, webhook headers, which often carry tokens), and
+/// any `BELFRY_*` whose name says it is a secret (the client commands' token, for one).
 pub fn is_secret_env(name: &str) -> bool {
     let Some(rest) = name.strip_prefix("BELFRY_") else {
         return false;
     };
+    if settings::SETTINGS
+        .iter()
+        .any(|s| s.secret && s.env() == name)
+    {
+        return true;
+    }
     [
         "ENCRYPT",
         "PASSWORD",
@@ -802,70 +776,28 @@ pub fn secret_env_names() -> Vec<String> {
 
 /// Decodes a cluster key: base64 of 16, 24 or 32 bytes (what `belfry keygen` prints).
 pub fn parse_key(text: &str) -> Result<Vec<u8>, String> {
-    crate::transport::keys::parse_key(text).map_err(|e| e.to_string())
-}
-
-/// What one `--join`/`--retry-join` value asks to join.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum JoinTarget {
-    /// `host:port` to resolve.
-    Address(String),
-    /// Nodes that answer this multicast DNS query.
-    Mdns(MdnsQuery),
-}
-
-/// Reads one `--join`/`--retry-join` value: an IP, `IP:port`, `host`, `host:port`, or a
-/// go-discover string `provider=dns name=HOST [port=PORT]` or `provider=mdns service=NAME
-/// [domain=local] [timeout=1s] [v4=true] [v6=false]`. Both kinds are looked up again at every
-/// attempt, so DNS changes and nodes that appear later are followed.
-pub fn join_target(text: &str) -> Result<JoinTarget, String> {
+    use base64::Engine as _;
     let text = text.trim();
     if text.is_empty() {
-        return Err("empty address".into());
+        return Err("the key is empty; generate one with `belfry keygen`".into());
     }
-    if text.contains('=') {
-        let mut fields = BTreeMap::new();
-        for part in text.split_whitespace() {
-            let (k, v) = part
-                .split_once('=')
-                .ok_or_else(|| format!("{part:?} in {text:?} is not key=value"))?;
-            fields.insert(k, v);
-        }
-        return match fields.get("provider").copied() {
-            Some("dns") => {
-                let name = fields
-                    .get("name")
-                    .ok_or_else(|| format!("{text:?}: provider=dns needs name=HOST"))?;
-                let port = match fields.get("port") {
-                    Some(p) => p
-                        .parse::<u16>()
-                        .map_err(|_| format!("{text:?}: port={p} is not a port"))?,
-                    None => DEFAULT_GOSSIP_PORT,
-                };
-                Ok(JoinTarget::Address(format!("{name}:{port}")))
-            }
-            Some("mdns") => MdnsQuery::from_fields(&fields)
-                .map(JoinTarget::Mdns)
-                .map_err(|e| format!("{text:?}: {e}")),
-            Some(other) => Err(format!(
-                "provider={other} is not supported by this build (supported: dns, mdns)"
-            )),
-            None => Err(format!("{text:?} has no provider=")),
-        };
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| {
+            format!("the key is not valid base64 ({e}); use the output of `belfry keygen`")
+        })?;
+    check_key_len(&key)?;
+    Ok(key)
+}
+
+/// Checks that a raw cluster key is 16, 24 or 32 bytes long.
+pub fn check_key_len(key: &[u8]) -> Result<(), String> {
+    match key.len() {
+        16 | 24 | 32 => Ok(()),
+        n => Err(format!(
+            "the key decodes to {n} bytes; it must be 16, 24 or 32 bytes (`belfry keygen` makes 32)"
+        )),
     }
-    if let Ok(ip) = text.trim_matches(['[', ']']).parse::<IpAddr>() {
-        return Ok(JoinTarget::Address(
-            SocketAddr::new(ip, DEFAULT_GOSSIP_PORT).to_string(),
-        ));
-    }
-    if text.parse::<SocketAddr>().is_ok()
-        || text
-            .rsplit_once(':')
-            .is_some_and(|(h, p)| !h.is_empty() && !h.contains(':') && p.parse::<u16>().is_ok())
-    {
-        return Ok(JoinTarget::Address(text.to_string()));
-    }
-    Ok(JoinTarget::Address(format!("{text}:{DEFAULT_GOSSIP_PORT}")))
 }
 
 /// Parses `IP`, `IP:port` or `[v6]:port`, using `default_port` when none is given.
@@ -917,6 +849,24 @@ pub fn validate_node_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A layer under which one key can be checked alone (`belfry config check` names every bad
+/// key): it satisfies the settings other keys depend on (a server, an advertised address, a
+/// TLS certificate with its key) and leaves protected mode to the whole file, which names how
+/// the API is protected.
+pub fn one_key_base() -> ConfigLayer {
+    ConfigLayer {
+        server: Some(true),
+        advertise: Some("127.0.0.1".into()),
+        security: SecurityLayer {
+            tls_cert: Some("cert.pem".into()),
+            tls_key: Some("key.pem".into()),
+            insecure_http: Some(true),
+            ..SecurityLayer::default()
+        },
+        ..ConfigLayer::default()
+    }
 }
 
 /// Lays defaults under the given layers and validates the result.
@@ -990,9 +940,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
     if output_limit == 0 {
         return Err(value_err("output-limit", "must be at least 1 byte"));
     }
-    let history_limit = layer
-        .history_limit
-        .unwrap_or(crate::state::DEFAULT_HISTORY_LIMIT);
+    let history_limit = layer.history_limit.unwrap_or(DEFAULT_HISTORY_LIMIT);
     if history_limit == 0 {
         return Err(value_err("history-limit", "must be at least 1"));
     }
@@ -1018,12 +966,12 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
     if max_clock_offset.is_zero() {
         return Err(value_err("max-clock-offset", "must be longer than zero"));
     }
-    if max_clock_offset >= Duration::from_secs(crate::transport::seal::MAX_SKEW_SECS) {
+    if max_clock_offset >= Duration::from_secs(MAX_CALL_SKEW_SECS) {
         return Err(value_err(
             "max-clock-offset",
             format!(
                 "must be under {} s: nodes further apart cannot talk at all (the RPC refuses calls whose timestamp is that far off)",
-                crate::transport::seal::MAX_SKEW_SECS
+                MAX_CALL_SKEW_SECS
             ),
         ));
     }
@@ -1040,17 +988,8 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         }
         _ => None,
     };
-    let notify = layer
-        .notify
-        .resolve(&node_name)
-        .map_err(|(key, reason)| value_err(&key, reason))?;
     let join = layer.join.unwrap_or_default();
     let retry_join = layer.retry_join.unwrap_or_default();
-    for (key, list) in [("join", &join), ("retry-join", &retry_join)] {
-        for entry in list {
-            join_target(entry).map_err(|e| value_err(key, e))?;
-        }
-    }
     let tags = layer.tags.unwrap_or_default();
     // Every member carries these, set from the node's own settings; a user tag of the same
     // name would be silently replaced, so it is refused instead.
@@ -1096,7 +1035,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         acl_enabled: layer.acl_enabled.unwrap_or(false),
         audit_log: layer.audit_log,
         metrics_addr,
-        notify,
+        notify: layer.notify,
         join,
         retry_join,
         retry_interval,
@@ -1157,6 +1096,9 @@ mod tests {
         assert!(is_secret_env("BELFRY_ENCRYPT"));
         assert!(is_secret_env("BELFRY_MAIL_PASSWORD"));
         assert!(is_secret_env("BELFRY_HTTP_TOKEN"));
+        assert!(is_secret_env("BELFRY_WEBHOOK_HEADERS"));
+        assert!(is_secret_env("BELFRY_PRE_WEBHOOK_HEADERS"));
+        assert!(!is_secret_env("BELFRY_WEBHOOK_ENDPOINT"));
         assert!(!is_secret_env("BELFRY_JOB_NAME"));
         assert!(!is_secret_env("ENCRYPT"));
     }
@@ -1208,23 +1150,7 @@ mod tests {
             f.layer.notify.pre_webhook_headers,
             Some(vec!["Host: hooks.example".to_string()])
         );
-        let c = resolve(f.layer).unwrap();
-        let mail = c.notify.mail.as_ref().unwrap();
-        assert_eq!(mail.subject_prefix, "[ops] ");
-        assert_eq!(mail.server.port, 2525);
-        assert_eq!(c.notify.webhook.as_ref().unwrap().headers.len(), 1);
-        assert!(c.notify.pre_webhook.is_none(), "headers alone send nothing");
-        let e = resolve(
-            parse_file("webhook-payload: \"{{.Bogus}}\"\n", "c.yml")
-                .unwrap()
-                .layer,
-        )
-        .unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("webhook-payload: unknown variable .Bogus"),
-            "{e}"
-        );
+        // The notifier checks its own rules: notify::tests::file_settings_resolve.
         let e = parse_file("mail-port: [1]\n", "c.yml").unwrap_err();
         assert!(e.to_string().contains("mail-port"), "{e}");
     }
@@ -1259,45 +1185,6 @@ mod tests {
     }
 
     #[test]
-    fn join_targets() {
-        let address = |text: &str| match join_target(text).unwrap() {
-            JoinTarget::Address(a) => a,
-            other => panic!("{text}: {other:?}"),
-        };
-        assert_eq!(address("10.0.0.1"), "10.0.0.1:8946");
-        assert_eq!(address("10.0.0.1:7000"), "10.0.0.1:7000");
-        assert_eq!(address("seed.example"), "seed.example:8946");
-        assert_eq!(address("seed.example:9000"), "seed.example:9000");
-        assert_eq!(address("::1"), "[::1]:8946");
-        assert_eq!(
-            address("provider=dns name=belfry.service.consul port=7946"),
-            "belfry.service.consul:7946"
-        );
-        assert_eq!(address("provider=dns name=seeds"), "seeds:8946");
-        let e = join_target("provider=aws tag_key=a tag_value=b").unwrap_err();
-        assert_eq!(
-            e,
-            "provider=aws is not supported by this build (supported: dns, mdns)"
-        );
-        assert!(
-            join_target("provider=dns")
-                .unwrap_err()
-                .contains("name=HOST")
-        );
-        assert!(
-            join_target("provider=dns name=x port=http")
-                .unwrap_err()
-                .contains("not a port")
-        );
-        let e = resolve(ConfigLayer {
-            retry_join: Some(vec!["provider=k8s label_selector=x".into()]),
-            ..Default::default()
-        })
-        .unwrap_err();
-        assert!(e.to_string().starts_with("retry-join: provider=k8s"), "{e}");
-    }
-
-    #[test]
     fn job_nice_and_max_parallel_defaults_yaml_keys_and_ranges() {
         assert_eq!(resolve(ConfigLayer::default()).unwrap().job_nice, 10);
         let file = parse_file("job-nice: 0\n", "belfry.yml").unwrap();
@@ -1319,44 +1206,9 @@ mod tests {
     }
 
     #[test]
-    fn mdns_join_targets() {
-        let JoinTarget::Mdns(q) = join_target("provider=mdns service=belfry").unwrap() else {
-            panic!("not mdns");
-        };
-        assert_eq!(
-            (q.service.as_str(), q.domain.as_str(), q.timeout, q.v4, q.v6),
-            ("_belfry._tcp", "local", Duration::from_secs(1), true, false)
-        );
-        let JoinTarget::Mdns(q) =
-            join_target("provider=mdns service=_consul._tcp timeout=3s v6=true").unwrap()
-        else {
-            panic!("not mdns");
-        };
-        assert_eq!(
-            (q.service.as_str(), q.timeout, q.v6),
-            ("_consul._tcp", Duration::from_secs(3), true)
-        );
-        // Errors quote the value and name the field, and resolve names the flag.
-        for (value, needle) in [
-            ("provider=mdns", "provider=mdns needs service=NAME"),
-            ("provider=mdns service=x timeout=1y", "timeout=1y"),
-            ("provider=mdns service=x timeout=1m", "timeout=1m must be"),
-        ] {
-            let e = resolve(ConfigLayer {
-                join: Some(vec![value.into()]),
-                ..Default::default()
-            })
-            .unwrap_err()
-            .to_string();
-            assert!(e.starts_with(&format!("join: {value:?}: ")), "{e}");
-            assert!(e.contains(needle), "{e}");
-        }
-    }
-
-    #[test]
     fn keys() {
-        let k = crate::transport::keys::generate_key();
-        assert_eq!(parse_key(&k).unwrap().len(), 32);
+        let k = "c2VjcmV0LWNsdXN0ZXIta2V5LTMyLWJ5dGVzLWxvbmc=";
+        assert_eq!(parse_key(k).unwrap().len(), 32);
         assert!(parse_key("c2VjcmV0").unwrap_err().contains("6 bytes"));
         assert!(parse_key("not base64!").unwrap_err().contains("base64"));
         let e = resolve(ConfigLayer {
