@@ -15,7 +15,7 @@ fn rpc_url(node: &Node, path: &str) -> String {
 }
 
 fn key_bytes(key: &str) -> Vec<u8> {
-    belfry::transport::keys::parse_key(key).unwrap()
+    belfry::config::parse_key(key).unwrap()
 }
 
 /// A call sealed with `key`, as a node holding it would send it: (header, body, mac).

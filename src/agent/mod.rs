@@ -15,10 +15,10 @@ use std::net::{IpAddr, SocketAddr};
 
 use crate::api::{ApiContext, router};
 use crate::cluster::commit::Committer;
+use crate::cluster::discovery::JoinTarget;
 use crate::cluster::membership::{Membership, MembershipConfig, NodeMeta, Role};
 use crate::cluster::raft_network::Network;
 use crate::cluster::voters::ClusterManager;
-use crate::cluster::discovery::JoinTarget;
 use crate::config::AgentConfig;
 use crate::consensus::{NodeAddr, Raft, open_stores};
 use crate::leader::dispatcher::Dispatcher;
@@ -114,7 +114,7 @@ fn resolve_cluster_key(config: &AgentConfig) -> Result<Vec<u8>, AgentError> {
         return Ok(key.clone());
     }
     if let Some(text) = stored {
-        return crate::transport::keys::parse_key(&text).map_err(|e| {
+        return crate::config::parse_key(&text).map_err(|e| {
             AgentError::Config(format!(
                 "data-dir: {}: {e}",
                 config.data_dir.join(CLUSTER_KEY_FILE).display()
@@ -150,7 +150,7 @@ fn resolve_cluster_key(config: &AgentConfig) -> Result<Vec<u8>, AgentError> {
         path.display(),
         config.data_dir.display()
     );
-    crate::transport::keys::parse_key(&text).map_err(|e| AgentError::Runtime(e.to_string()))
+    crate::config::parse_key(&text).map_err(|e| AgentError::Runtime(e.to_string()))
 }
 
 /// This node's RPC endpoint: who it is (Raft id, 0 for an agent) and the keys.
