@@ -27,6 +27,7 @@ pub mod notify;
 pub mod openapi;
 pub mod operator;
 pub mod processors;
+pub mod procfs;
 pub mod rpc;
 pub mod runner;
 pub mod schedule;
