@@ -45,17 +45,23 @@
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::{ExitCode, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use belfry::client::Client;
-use belfry::model::{Execution, ExecutionStatus, Job};
+use belfry::model::{Execution, ExecutionStatus};
+use belfry::telemetry::procfs;
 use chrono::{DateTime, Utc};
-use tokio::process::{Child, Command};
+
+#[path = "../tests/kit/mod.rs"]
+#[allow(dead_code, unused_imports)] // each bench uses part of the kit
+mod kit;
+
+use kit::{
+    CreatedJob, Deadlines, HEALTH_DEADLINE, Node, ProcStats, busy_share, core_pct, cpus,
+    create_jobs, fetch_executions, mib, ms, ms_num, percentile, setting, true_job,
+};
 
 /// Every job's schedule interval, in seconds (`BELFRY_BENCH_INTERVAL`, default 5), and
 /// whether all jobs fire at the same instant (`BELFRY_BENCH_INSTANT=1`: the cron schedule
@@ -84,18 +90,16 @@ fn schedule() -> String {
 const JUDGE_MARGIN_SECS: i64 = 10;
 /// How long the five processes may take to form a cluster with a leader.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
-/// Any one API request (job creation, fetching a job's executions).
-const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
-/// Creating all the jobs, or fetching all their executions: past this the run fails.
-const BULK_DEADLINE: Duration = Duration::from_secs(300);
-/// One `/health` poll while sampling: a server slower than this counts as "not leading".
-const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
+/// Any one API request (job creation, fetching a job's executions), and creating all the
+/// jobs or fetching all their executions: past these the run fails.
+const DEADLINES: Deadlines = Deadlines {
+    request: Duration::from_secs(30),
+    bulk: Duration::from_secs(300),
+};
 /// How many kinds of WARN/ERROR message to show per node.
 const LOG_SUMMARY_KINDS: usize = 5;
 /// How many of a node's last log lines to show when the run fails.
 const LOG_TAIL_LINES: usize = 5;
-/// How long killing and reaping the processes may take at the end.
-const KILL_DEADLINE: Duration = Duration::from_secs(10);
 
 type BenchResult<T> = Result<T, String>;
 
@@ -109,22 +113,13 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> BenchResult<Settings> {
-        fn var<T: std::str::FromStr>(name: &str, default: T) -> BenchResult<T> {
-            match std::env::var(name) {
-                Ok(v) => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{name}={v:?} is not a positive number")),
-                Err(_) => Ok(default),
-            }
-        }
         let s = Settings {
-            jobs: var("BELFRY_BENCH_JOBS", 1000)?,
-            secs: var("BELFRY_BENCH_SECS", 120)?,
-            parallel: var("BELFRY_BENCH_PARALLEL", 16)?,
+            jobs: setting("BELFRY_BENCH_JOBS", 1000)?,
+            secs: setting("BELFRY_BENCH_SECS", 120)?,
+            parallel: setting("BELFRY_BENCH_PARALLEL", 16)?,
             keep: std::env::var("BELFRY_BENCH_KEEP").is_ok_and(|v| v == "1"),
         };
-        let interval: i64 = var("BELFRY_BENCH_INTERVAL", 5)?;
+        let interval: i64 = setting("BELFRY_BENCH_INTERVAL", 5)?;
         if !(1..=60).contains(&interval) || 60 % interval != 0 {
             return Err(format!(
                 "BELFRY_BENCH_INTERVAL={interval} must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)"
@@ -146,27 +141,9 @@ impl Settings {
 }
 
 fn main() -> ExitCode {
-    // Cargo passes `--bench` (and maybe a filter) to harness-less benches: nothing to parse.
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("cluster_load: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    match runtime.block_on(bench(&settings)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("\ncluster_load: FAILED: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    kit::run_bench("cluster_load", Settings::from_env(), |s| async move {
+        bench(&s).await
+    })
 }
 
 /// Starts the cluster, runs the measurement, and always tears the cluster down.
@@ -186,7 +163,7 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
     println!(
         "machine: {} CPUs, {} MiB RAM",
         cpus(),
-        meminfo_total_kib().unwrap_or(0) / 1024
+        procfs::mem_total_kib().unwrap_or(0) / 1024
     );
     let mut cluster = Cluster::start(s)?;
     let outcome = match run(s, &mut cluster).await {
@@ -197,7 +174,7 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
             false
         }
     };
-    cluster.shutdown(s.keep).await;
+    cluster.shutdown(s.keep);
     Ok(outcome)
 }
 
@@ -208,7 +185,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     let leader = cluster.wait_formed().await?;
     println!(
         "startup:  5 members alive, 3 voters, leader {} after {:.1} s (logs and data in {})",
-        cluster.nodes[leader].name,
+        cluster.nodes[leader].name(),
         begin.elapsed().as_secs_f64(),
         cluster.root.path().display()
     );
@@ -216,11 +193,19 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     // 2. The jobs.
     let names: Vec<String> = (1..=s.jobs).map(|i| format!("load-{i:05}")).collect();
     let client = cluster.nodes[leader].client.clone();
-    let created = create_jobs(&client, &names, s.parallel).await?;
+    let jobs: Vec<_> = names
+        .iter()
+        .map(|name| {
+            let mut job = true_job(name, &schedule());
+            job.tags = [("pool".to_string(), "workers:1".to_string())].into();
+            job
+        })
+        .collect();
+    let created = create_jobs(&client, &jobs, s.parallel, DEADLINES).await?;
     println!(
         "create:   {} jobs through {} in {:.2} s ({:.0} jobs/s, {} at a time; request p50 {} / p99 {} / max {})",
         s.jobs,
-        cluster.nodes[leader].name,
+        cluster.nodes[leader].name(),
         created.elapsed.as_secs_f64(),
         s.jobs as f64 / created.elapsed.as_secs_f64(),
         s.parallel,
@@ -251,9 +236,9 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     println!(
         "leader:   {} at the start, {} at the end: {} changes seen, {elections} elections \
          (Raft term {} → {}); {} samples without a leader, {} with two",
-        cluster.nodes[leader].name,
+        cluster.nodes[leader].name(),
         load.final_leader
-            .map_or("none".into(), |i| cluster.nodes[i].name.clone()),
+            .map_or("none".into(), |i| cluster.nodes[i].name().to_string()),
         load.leader_changes.len(),
         term_before.map_or("?".into(), |t| t.to_string()),
         term_after.map_or("?".into(), |t| t.to_string()),
@@ -292,11 +277,11 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         "ERROR"
     );
     for n in &cluster.nodes {
-        let (warns, errors) = n.log_counts();
+        let (warns, errors) = n.node.log_counts();
         println!(
             "{:<9} {:<6} {:>7} {:>6} {:>8.1}% {:>8.1}% {:>9} {:>9} {:>6} {:>6}",
-            n.name,
-            if n.server { "server" } else { "agent" },
+            n.name(),
+            if n.node.server { "server" } else { "agent" },
             n.pid,
             if n.alive() { "up" } else { "DIED" },
             n.stats.cpu_mean_pct(),
@@ -313,15 +298,21 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     let source = load
         .final_leader
         .filter(|i| cluster.nodes[*i].alive())
-        .or_else(|| cluster.nodes.iter().position(|n| n.server && n.alive()))
+        .or_else(|| {
+            cluster
+                .nodes
+                .iter()
+                .position(|n| n.node.server && n.alive())
+        })
         .ok_or("no server is left to read the executions from")?;
     let fetch_started = Instant::now();
-    let executions = fetch_executions(&cluster.nodes[source].client, &names, s.parallel).await?;
+    let executions =
+        fetch_executions(&cluster.nodes[source].client, &names, s.parallel, DEADLINES).await?;
     println!(
         "fetch:    {} executions of {} jobs from {} in {:.2} s",
         executions.values().map(Vec::len).sum::<usize>(),
         names.len(),
-        cluster.nodes[source].name,
+        cluster.nodes[source].name(),
         fetch_started.elapsed().as_secs_f64()
     );
     let judge_end = t_end - chrono::Duration::seconds(JUDGE_MARGIN_SECS);
@@ -362,8 +353,8 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     let on_agents: usize = cluster
         .nodes
         .iter()
-        .filter(|n| !n.server)
-        .map(|n| a.by_node.get(&n.name).copied().unwrap_or(0))
+        .filter(|n| !n.node.server)
+        .map(|n| a.by_node.get(n.name()).copied().unwrap_or(0))
         .sum();
     let spread: Vec<String> = a
         .by_node
@@ -437,88 +428,36 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
 // The processes
 // ---------------------------------------------------------------------------------------------
 
-/// A port nothing listens on right now (the OS picks it; it is released before use).
-fn free_port() -> BenchResult<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("free port: {e}"))?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
-}
-
-/// One `belfry agent` process (server or agent). SIGKILLed if dropped while running.
-struct Node {
-    name: String,
-    server: bool,
-    log: PathBuf,
-    pid: i32,
-    child: Option<Child>,
+/// One process of the cluster, and what the run has seen of it.
+struct Member {
+    node: Node,
+    /// Kept for the whole run: building a client sets up TLS.
     client: Client,
+    pid: u32,
     /// Why it is no longer running, once noticed.
     died: Option<String>,
     stats: ProcStats,
 }
 
-impl Node {
-    /// Starts `name` with its data dir and log under `root`; `seed` is a gossip address to
-    /// `--retry-join`.
-    fn spawn(
-        name: &str,
-        server: bool,
-        root: &Path,
-        seed: Option<&str>,
-        history_limit: u64,
-    ) -> BenchResult<(Node, String)> {
-        let http = format!("127.0.0.1:{}", free_port()?);
-        let gossip = format!("127.0.0.1:{}", free_port()?);
-        let rpc = free_port()?;
-        let log = root.join(format!("{name}.log"));
-        let out = File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let err = out
-            .try_clone()
-            .map_err(|e| format!("{}: {e}", log.display()))?;
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_belfry"));
-        cmd.args(["agent", "--log-level=warn"])
-            .arg(format!("--node-name={name}"))
-            .arg(format!("--http-addr={http}"))
-            .arg(format!("--bind={gossip}"))
-            .arg(format!("--rpc-port={rpc}"))
-            .arg(format!("--data-dir={}", root.join(name).display()));
-        if server {
-            cmd.args(["--server", "--bootstrap-expect=3"])
-                .arg(format!("--history-limit={history_limit}"));
-        } else {
-            cmd.args(["--tag", "pool=workers"]);
-        }
-        if let Some(seed) = seed {
-            cmd.args(["--retry-join", seed, "--retry-interval", "1s"]);
-        }
-        let child = cmd
-            // Plain text logs, and nothing from the caller's environment overriding the flags.
-            .env("NO_COLOR", "1")
-            // Every node of the bench cluster shares one cluster key (there is no keyless mode).
-            .env(
-                "BELFRY_ENCRYPT",
-                "YmVuY2ggY2x1c3RlciBrZXksIDMyIGJ5dGVzIGxvbmc=",
-            )
-            .env_remove("BELFRY_LOG")
-            .env_remove("BELFRY_HTTP_ADDR")
-            .env_remove("BELFRY_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(out))
-            .stderr(Stdio::from(err))
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", env!("CARGO_BIN_EXE_belfry")))?;
-        let pid = child.id().ok_or_else(|| format!("{name} exited at once"))? as i32;
-        let node = Node {
-            name: name.into(),
-            server,
-            log,
-            pid,
-            child: Some(child),
-            client: Client::new(&http).map_err(|e| e.to_string())?,
+impl Member {
+    /// Starts `node` with the settings every member shares.
+    fn start(mut node: Node, root: &Path) -> BenchResult<Member> {
+        node = node.files_under(root);
+        node.log_level = "warn".into();
+        // Plain text logs.
+        node.env.push(("NO_COLOR".into(), "1".into()));
+        node.try_spawn()?;
+        Ok(Member {
+            client: node.client(),
+            pid: node.pid(),
+            node,
             died: None,
             stats: ProcStats::default(),
-        };
-        Ok((node, gossip))
+        })
+    }
+
+    fn name(&self) -> &str {
+        &self.node.name
     }
 
     fn alive(&self) -> bool {
@@ -530,97 +469,32 @@ impl Node {
         if self.died.is_some() {
             return None;
         }
-        let status = match self.child.as_mut()?.try_wait() {
-            Ok(None) => return None,
-            Ok(Some(status)) => status.to_string(),
-            Err(e) => format!("cannot be polled ({e})"),
-        };
+        let status = self.node.exit_status()?;
         let why = format!(
             "{} (pid {}) exited: {status}; its log ends with:\n  {}",
-            self.name,
+            self.name(),
             self.pid,
-            self.log_tail(10).join("\n  ")
+            self.node.log_tail(10).join("\n  ")
         );
         self.died = Some(why.clone());
         Some(why)
     }
 
-    /// True if this server says on `/health` that it leads (false on error or timeout).
-    async fn leads(client: Client) -> bool {
-        matches!(
-            tokio::time::timeout(HEALTH_DEADLINE, client.health()).await,
-            Ok(Ok(h)) if h.leader == Some(true)
-        )
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn log_tail(&self, n: usize) -> Vec<String> {
-        let text = self.log_text();
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        lines[lines.len().saturating_sub(n)..]
-            .iter()
-            .map(|l| l.to_string())
-            .collect()
-    }
-
-    /// (WARN lines, ERROR lines) in the log.
-    fn log_counts(&self) -> (usize, usize) {
-        let text = self.log_text();
-        let count = |level: &str| text.lines().filter(|l| l.contains(level)).count();
-        (count(" WARN "), count(" ERROR "))
-    }
-
     fn print_log_summary(&self) {
-        let summary = self.log_summary(LOG_SUMMARY_KINDS);
+        let summary = self.node.log_summary(LOG_SUMMARY_KINDS);
         if !summary.is_empty() {
-            println!("{} log, most frequent WARN/ERROR messages:", self.name);
+            println!("{} log, most frequent WARN/ERROR messages:", self.name());
             for (count, example) in summary {
                 println!("  {count:>6} × {example}");
             }
         }
-    }
-
-    /// The `kinds` most frequent WARN and ERROR messages, as (count, first example without
-    /// its timestamp). Messages that differ only in numbers (ids, ports, indexes) count as one.
-    fn log_summary(&self, kinds: usize) -> Vec<(usize, String)> {
-        let mut by_kind: HashMap<String, (usize, usize, String)> = HashMap::new();
-        for line in self.log_text().lines() {
-            if !(line.contains(" WARN ") || line.contains(" ERROR ")) {
-                continue;
-            }
-            // `2026-01-01T00:00:00.000000Z  WARN target: message`
-            let message = line.split_once(' ').map_or(line, |(_, rest)| rest).trim();
-            let mut kind = String::with_capacity(message.len());
-            for c in message.chars() {
-                if !c.is_ascii_digit() {
-                    kind.push(c);
-                } else if !kind.ends_with('#') {
-                    kind.push('#');
-                }
-            }
-            let first_seen = by_kind.len();
-            let entry = by_kind
-                .entry(kind)
-                .or_insert_with(|| (0, first_seen, message.chars().take(240).collect()));
-            entry.0 += 1;
-        }
-        let mut kinds_seen: Vec<(usize, usize, String)> = by_kind.into_values().collect();
-        kinds_seen.sort_by_key(|(count, first_seen, _)| (std::cmp::Reverse(*count), *first_seen));
-        kinds_seen
-            .into_iter()
-            .take(kinds)
-            .map(|(count, _, example)| (count, example))
-            .collect()
     }
 }
 
 /// The five processes and the temp root that holds their data dirs and logs.
 struct Cluster {
     /// server-1..3, then agent-1..2.
-    nodes: Vec<Node>,
+    nodes: Vec<Member>,
     root: tempfile::TempDir,
 }
 
@@ -631,44 +505,50 @@ impl Cluster {
             .tempdir()
             .map_err(|e| format!("temp dir: {e}"))?;
         // Keep every execution of the run (the default keeps the last 100 per job).
-        let history = (s.secs / interval_secs() as u64 + 20).max(100);
+        let history = format!(
+            "--history-limit={}",
+            (s.secs / interval_secs() as u64 + 20).max(100)
+        );
+        let server = ["--bootstrap-expect=3", history.as_str()];
         // server-1 is the seed; it has nobody to join itself.
-        let (first, seed) = Node::spawn("server-1", true, root.path(), None, history)?;
-        let mut nodes = vec![first];
-        for (name, server) in [
-            ("server-2", true),
-            ("server-3", true),
-            ("agent-1", false),
-            ("agent-2", false),
-        ] {
-            nodes.push(Node::spawn(name, server, root.path(), Some(&seed), history)?.0);
+        let first = Node::prepare("server-1", false, &server);
+        let seed = first.gossip_addr();
+        let mut nodes = vec![Member::start(first, root.path())?];
+        let join = ["--retry-join", seed.as_str(), "--retry-interval", "1s"];
+        for name in ["server-2", "server-3"] {
+            let node = Node::prepare(name, false, &[&server[..], &join[..]].concat());
+            nodes.push(Member::start(node, root.path())?);
+        }
+        for name in ["agent-1", "agent-2"] {
+            let agent = [&["--tag", "pool=workers"][..], &join[..]].concat();
+            nodes.push(Member::start(
+                Node::prepare_agent(name, &agent),
+                root.path(),
+            )?);
         }
         Ok(Cluster { nodes, root })
     }
 
     /// The servers that say they lead right now (polled concurrently).
     async fn leaders(&self) -> Vec<usize> {
-        let mut polls = tokio::task::JoinSet::new();
-        for (i, n) in self.nodes.iter().enumerate() {
-            if n.server && n.alive() {
-                let client = n.client.clone();
-                polls.spawn(async move { (i, Node::leads(client).await) });
-            }
-        }
-        let mut leaders = Vec::new();
-        while let Some(done) = polls.join_next().await {
-            if let Ok((i, true)) = done {
-                leaders.push(i);
-            }
-        }
-        leaders.sort();
-        leaders
+        let servers: Vec<usize> = (0..self.nodes.len())
+            .filter(|i| self.nodes[*i].node.server && self.nodes[*i].alive())
+            .collect();
+        let clients: Vec<Client> = servers
+            .iter()
+            .map(|i| self.nodes[*i].client.clone())
+            .collect();
+        kit::leaders_via(&clients)
+            .await
+            .into_iter()
+            .map(|i| servers[i])
+            .collect()
     }
 
     /// The highest Raft term any live server reports (each election raises it by one).
     async fn raft_term(&self) -> Option<u64> {
         let mut term = None;
-        for n in self.nodes.iter().filter(|n| n.server && n.alive()) {
+        for n in self.nodes.iter().filter(|n| n.node.server && n.alive()) {
             if let Ok(Ok(p)) = tokio::time::timeout(HEALTH_DEADLINE, n.client.raft_peers()).await {
                 term = term.max(Some(p.term));
             }
@@ -721,7 +601,7 @@ impl Cluster {
                      members {alive:?} (want all 5), Raft voters {voters} (want 3)",
                     leaders
                         .iter()
-                        .map(|i| self.nodes[*i].name.as_str())
+                        .map(|i| self.nodes[*i].name())
                         .collect::<Vec<_>>()
                 ));
             }
@@ -732,11 +612,11 @@ impl Cluster {
     /// Samples every process and the leadership once a second for `length`. Deaths and
     /// leader changes are recorded, not fatal: the run goes on so that the figures are seen.
     async fn sample_for(&mut self, length: Duration, leader: usize) -> LoadFigures {
-        let tick = clock_ticks_per_sec();
         let begin = Instant::now();
-        let machine_first = MachineCpu::read();
+        let machine_first = procfs::machine_cpu().ok();
         for n in &mut self.nodes {
-            n.stats.record(n.pid, Instant::now(), tick);
+            // A process that cannot be read is noticed as dead below.
+            let _ = n.stats.record(n.pid, Instant::now());
         }
         let mut f = LoadFigures {
             final_leader: Some(leader),
@@ -760,7 +640,7 @@ impl Cluster {
                     ));
                 }
                 if n.alive() {
-                    intervals[i] = n.stats.record(n.pid, now, tick);
+                    intervals[i] = n.stats.record(n.pid, now).ok().flatten();
                 }
             }
             let leaders = self.leaders().await;
@@ -777,8 +657,8 @@ impl Cluster {
                     "{} ({:.0} s in): {} → {}",
                     Utc::now().format("%H:%M:%S%.3fZ"),
                     begin.elapsed().as_secs_f64(),
-                    self.nodes[last_leader].name,
-                    self.nodes[l].name
+                    self.nodes[last_leader].name(),
+                    self.nodes[l].name()
                 ));
                 last_leader = l;
             }
@@ -787,27 +667,17 @@ impl Cluster {
             if let Some((ticks, secs)) = intervals[l] {
                 leader_ticks += ticks;
                 leader_secs += secs;
-                f.leader_cpu_peak_pct = f
-                    .leader_cpu_peak_pct
-                    .max(ticks as f64 / tick / secs * 100.0);
+                f.leader_cpu_peak_pct = f.leader_cpu_peak_pct.max(core_pct(ticks, secs));
             }
             f.leader_rss_peak_kib = f.leader_rss_peak_kib.max(self.nodes[l].stats.rss_last_kib);
         }
-        if leader_secs > 0.0 {
-            f.leader_cpu_mean_pct = leader_ticks as f64 / tick / leader_secs * 100.0;
-        }
-        if let (Some(a), Some(b)) = (machine_first, MachineCpu::read()) {
-            let total = b.total.saturating_sub(a.total);
-            if total > 0 {
-                f.machine_busy_pct =
-                    b.busy.saturating_sub(a.busy) as f64 / total as f64 * 100.0 * cpus() as f64;
-            }
+        f.leader_cpu_mean_pct = core_pct(leader_ticks, leader_secs);
+        if let (Some(a), Ok(b)) = (machine_first, procfs::machine_cpu()) {
+            f.machine_busy_pct = busy_share(a, b) * 100.0 * cpus() as f64;
         }
         for n in &self.nodes {
             let (own, children, secs) = n.stats.totals();
-            if secs > 0.0 {
-                f.cluster_cpu_pct += (own + children) as f64 / tick / secs * 100.0;
-            }
+            f.cluster_cpu_pct += core_pct(own + children, secs);
         }
         f
     }
@@ -816,9 +686,9 @@ impl Cluster {
     fn print_logs(&self) {
         for node in &self.nodes {
             node.print_log_summary();
-            let tail = node.log_tail(LOG_TAIL_LINES);
+            let tail = node.node.log_tail(LOG_TAIL_LINES);
             if !tail.is_empty() {
-                println!("{} log, last {} lines:", node.name, tail.len());
+                println!("{} log, last {} lines:", node.name(), tail.len());
                 for l in tail {
                     println!("  {l}");
                 }
@@ -827,167 +697,21 @@ impl Cluster {
     }
 
     /// SIGKILLs and reaps every process, then removes the temp root (or keeps it).
-    async fn shutdown(mut self, keep: bool) {
+    fn shutdown(mut self, keep: bool) {
         for n in &mut self.nodes {
-            if let Some(mut child) = n.child.take() {
-                let _ = child.start_kill();
-                if tokio::time::timeout(KILL_DEADLINE, child.wait())
-                    .await
-                    .is_err()
-                {
-                    eprintln!("{} (pid {}) did not die after SIGKILL", n.name, n.pid);
-                }
+            n.node.kill9();
+            if keep {
+                n.node.keep_files();
             }
         }
+        // Each node's files go with it, unless kept.
+        drop(std::mem::take(&mut self.nodes));
         if keep {
             println!("kept:     {}", self.root.keep().display());
         } else if let Err(e) = self.root.close() {
             eprintln!("cannot remove the temp root: {e}");
         }
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// /proc readings
-// ---------------------------------------------------------------------------------------------
-
-/// One process's CPU and memory over the run.
-#[derive(Default)]
-struct ProcStats {
-    /// The first and the latest reading, and when they were taken.
-    first: Option<(Instant, ProcReading)>,
-    last: Option<(Instant, ProcReading)>,
-    cpu_peak_pct: f64,
-    rss_peak_kib: u64,
-    rss_last_kib: u64,
-}
-
-impl ProcStats {
-    /// Reads /proc; returns the process's own CPU ticks and the seconds since the previous
-    /// reading.
-    fn record(&mut self, pid: i32, now: Instant, tick: f64) -> Option<(u64, f64)> {
-        let r = ProcReading::read(pid)?;
-        self.rss_last_kib = r.rss_kib;
-        self.rss_peak_kib = self.rss_peak_kib.max(r.rss_kib);
-        let since = self
-            .last
-            .map(|(at, prev)| {
-                let secs = now.duration_since(at).as_secs_f64();
-                (r.cpu_ticks.saturating_sub(prev.cpu_ticks), secs)
-            })
-            .filter(|(_, secs)| *secs > 0.0);
-        if let Some((ticks, secs)) = since {
-            self.cpu_peak_pct = self.cpu_peak_pct.max(ticks as f64 / tick / secs * 100.0);
-        }
-        self.first.get_or_insert((now, r));
-        self.last = Some((now, r));
-        since
-    }
-
-    /// (own CPU ticks, CPU ticks of the job processes it reaped, seconds) between the first
-    /// and the latest reading.
-    fn totals(&self) -> (u64, u64, f64) {
-        match (self.first, self.last) {
-            (Some((t0, a)), Some((t1, b))) => (
-                b.cpu_ticks.saturating_sub(a.cpu_ticks),
-                b.children_ticks.saturating_sub(a.children_ticks),
-                t1.duration_since(t0).as_secs_f64(),
-            ),
-            _ => (0, 0, 0.0),
-        }
-    }
-
-    /// The process's own CPU time over the run, in % of one core.
-    fn cpu_mean_pct(&self) -> f64 {
-        let (own, _, secs) = self.totals();
-        if secs > 0.0 {
-            own as f64 / clock_ticks_per_sec() / secs * 100.0
-        } else {
-            0.0
-        }
-    }
-}
-
-/// One reading of a live process's /proc entries.
-#[derive(Clone, Copy)]
-struct ProcReading {
-    rss_kib: u64,
-    /// utime + stime (all threads), in clock ticks.
-    cpu_ticks: u64,
-    /// cutime + cstime: the job processes it has reaped.
-    children_ticks: u64,
-}
-
-impl ProcReading {
-    fn read(pid: i32) -> Option<ProcReading> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let rss_kib = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))?
-            .split_whitespace()
-            .next()?
-            .parse()
-            .ok()?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Fields after the parenthesised command name: [0] is field 3 (state), so utime
-        // (field 14) is [11], stime [12], cutime [13] and cstime [14].
-        let f: Vec<u64> = stat[stat.rfind(')')? + 1..]
-            .split_whitespace()
-            .map(|v| v.parse().unwrap_or(0))
-            .collect();
-        Some(ProcReading {
-            rss_kib,
-            cpu_ticks: f.get(11)? + f.get(12)?,
-            children_ticks: f.get(13)? + f.get(14)?,
-        })
-    }
-}
-
-/// Whole-machine CPU time from /proc/stat, in clock ticks.
-struct MachineCpu {
-    busy: u64,
-    total: u64,
-}
-
-impl MachineCpu {
-    fn read() -> Option<MachineCpu> {
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        // cpu user nice system idle iowait irq softirq steal ...
-        let v: Vec<u64> = stat
-            .lines()
-            .next()?
-            .split_whitespace()
-            .skip(1)
-            .take(8)
-            .map(|x| x.parse().unwrap_or(0))
-            .collect();
-        let total: u64 = v.iter().sum();
-        let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-        Some(MachineCpu {
-            busy: total - idle,
-            total,
-        })
-    }
-}
-
-fn meminfo_total_kib() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 { t as f64 } else { 100.0 }
 }
 
 #[derive(Default)]
@@ -1007,165 +731,6 @@ struct LoadFigures {
     machine_busy_pct: f64,
     /// The five processes and the job processes they reaped, in % of one core.
     cluster_cpu_pct: f64,
-}
-
-// ---------------------------------------------------------------------------------------------
-// API traffic
-// ---------------------------------------------------------------------------------------------
-
-/// When a job's create request was sent and answered: its `@every` anchor lies in between.
-struct CreatedJob {
-    name: String,
-    sent: DateTime<Utc>,
-    acked: DateTime<Utc>,
-}
-
-struct Created {
-    elapsed: Duration,
-    /// Per-request latencies, sorted.
-    latencies: Vec<Duration>,
-    jobs: Vec<CreatedJob>,
-}
-
-/// Runs `op` for every item, `parallel` at a time, and returns the results in item order.
-/// Stops at the first error, or when `limit` has passed (`what` names the work then).
-async fn for_each_parallel<T, R, F, Fut>(
-    what: &str,
-    items: &[T],
-    parallel: usize,
-    limit: Duration,
-    op: F,
-) -> BenchResult<Vec<R>>
-where
-    T: Clone + Send + Sync + 'static,
-    R: Send + 'static,
-    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = BenchResult<R>> + Send,
-{
-    let deadline = Instant::now() + limit;
-    let items: Arc<Vec<T>> = Arc::new(items.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
-    let done = Arc::new(AtomicUsize::new(0));
-    let failure: Arc<Mutex<Option<String>>> = Arc::default();
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..parallel.min(items.len()) {
-        let (items, next, done, failure, op) = (
-            items.clone(),
-            next.clone(),
-            done.clone(),
-            failure.clone(),
-            op.clone(),
-        );
-        let what = what.to_string();
-        workers.spawn(async move {
-            let mut out = Vec::new();
-            loop {
-                let fail = |e: String| {
-                    failure.lock().expect("not poisoned").get_or_insert(e);
-                };
-                if failure.lock().expect("not poisoned").is_some() {
-                    return out;
-                }
-                if Instant::now() > deadline {
-                    fail(format!(
-                        "{what}: gave up after {limit:?}, {} of {} done",
-                        done.load(Ordering::Relaxed),
-                        items.len()
-                    ));
-                    return out;
-                }
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else {
-                    return out;
-                };
-                match op(item.clone()).await {
-                    Ok(r) => {
-                        out.push((i, r));
-                        done.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(e) => {
-                        fail(e);
-                        return out;
-                    }
-                }
-            }
-        });
-    }
-    let mut all = Vec::with_capacity(items.len());
-    while let Some(finished) = workers.join_next().await {
-        all.extend(finished.map_err(|e| format!("{what}: a worker failed: {e}"))?);
-    }
-    if let Some(e) = failure.lock().expect("not poisoned").take() {
-        return Err(e);
-    }
-    all.sort_by_key(|(i, _)| *i);
-    Ok(all.into_iter().map(|(_, r)| r).collect())
-}
-
-async fn create_jobs(client: &Client, names: &[String], parallel: usize) -> BenchResult<Created> {
-    let begin = Instant::now();
-    let client = client.clone();
-    let what = format!("creating {} jobs", names.len());
-    let results = for_each_parallel(&what, names, parallel, BULK_DEADLINE, move |name| {
-        let client = client.clone();
-        async move {
-            let job = Job {
-                name: name.clone(),
-                schedule: schedule(),
-                executor: "shell".into(),
-                executor_config: [("command".to_string(), "true".to_string())].into(),
-                tags: [("pool".to_string(), "workers:1".to_string())].into(),
-                ..Job::default()
-            };
-            let (sent, started) = (Utc::now(), Instant::now());
-            match tokio::time::timeout(REQUEST_DEADLINE, client.put_job(&job)).await {
-                Ok(Ok(_)) => Ok((
-                    CreatedJob {
-                        name,
-                        sent,
-                        acked: Utc::now(),
-                    },
-                    started.elapsed(),
-                )),
-                Ok(Err(e)) => Err(format!("creating job {name}: {e}")),
-                Err(_) => Err(format!(
-                    "creating job {name}: no answer within {REQUEST_DEADLINE:?}"
-                )),
-            }
-        }
-    })
-    .await?;
-    let elapsed = begin.elapsed();
-    let (jobs, mut latencies): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    latencies.sort();
-    Ok(Created {
-        elapsed,
-        latencies,
-        jobs,
-    })
-}
-
-async fn fetch_executions(
-    client: &Client,
-    names: &[String],
-    parallel: usize,
-) -> BenchResult<HashMap<String, Vec<Execution>>> {
-    let client = client.clone();
-    let what = format!("fetching the executions of {} jobs", names.len());
-    let results = for_each_parallel(&what, names, parallel, BULK_DEADLINE, move |name| {
-        let client = client.clone();
-        async move {
-            match tokio::time::timeout(REQUEST_DEADLINE, client.executions(&name)).await {
-                Ok(Ok(executions)) => Ok((name, executions)),
-                Ok(Err(e)) => Err(format!("executions of job {name}: {e}")),
-                Err(_) => Err(format!(
-                    "executions of job {name}: no answer within {REQUEST_DEADLINE:?}"
-                )),
-            }
-        }
-    })
-    .await?;
-    Ok(results.into_iter().collect())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1318,31 +883,4 @@ fn analyse(
     }
     a.lateness.sort();
     a
-}
-
-// ---------------------------------------------------------------------------------------------
-// Formatting
-// ---------------------------------------------------------------------------------------------
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-fn ms_num(d: Option<Duration>) -> String {
-    d.map_or("-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0))
-}
-
-fn ms(d: Option<Duration>) -> String {
-    d.map_or("-".into(), |d| {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-    })
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
 }

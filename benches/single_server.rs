@@ -33,16 +33,21 @@
 //! while the jobs run, and only creates and fetches jobs outside the measurement window.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::{ExitCode, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use belfry::client::Client;
-use belfry::model::{Execution, ExecutionStatus, Job};
+use belfry::model::{Execution, ExecutionStatus};
+use belfry::telemetry::procfs;
 use chrono::{DateTime, Utc};
-use tokio::process::{Child, Command};
+
+#[path = "../tests/kit/mod.rs"]
+#[allow(dead_code, unused_imports)] // each bench uses part of the kit
+mod kit;
+
+use kit::{
+    Deadlines, Node, ProcStats, Reading, busy_share, create_jobs, fetch_executions, mib, ms,
+    ms_num, percentile, setting, true_job,
+};
 
 /// Every job's schedule interval, in seconds.
 const INTERVAL_SECS: i64 = 5;
@@ -54,6 +59,11 @@ const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
 /// How long the agent may take to stop after SIGTERM (its shutdown grace is 30 s, plus
 /// result flushing): past this it is SIGKILLed and the run fails.
 const STOP_DEADLINE: Duration = Duration::from_secs(60);
+/// Creating all the jobs, or fetching all their executions, and any one request of those.
+const DEADLINES: Deadlines = Deadlines {
+    request: Duration::from_secs(30),
+    bulk: Duration::from_secs(3600),
+};
 
 type BenchResult<T> = Result<T, String>;
 
@@ -66,19 +76,10 @@ struct Settings {
 
 impl Settings {
     fn from_env() -> BenchResult<Settings> {
-        fn var<T: std::str::FromStr>(name: &str, default: T) -> BenchResult<T> {
-            match std::env::var(name) {
-                Ok(v) => v
-                    .trim()
-                    .parse()
-                    .map_err(|_| format!("{name}={v:?} is not a positive number")),
-                Err(_) => Ok(default),
-            }
-        }
         let s = Settings {
-            jobs: var("BELFRY_BENCH_JOBS", 1000)?,
-            secs: var("BELFRY_BENCH_SECS", 60)?,
-            parallel: var("BELFRY_BENCH_PARALLEL", 16)?,
+            jobs: setting("BELFRY_BENCH_JOBS", 1000)?,
+            secs: setting("BELFRY_BENCH_SECS", 60)?,
+            parallel: setting("BELFRY_BENCH_PARALLEL", 16)?,
         };
         if s.jobs == 0 || s.parallel == 0 || s.secs < 2 * EDGE.as_secs() + INTERVAL_SECS as u64 {
             return Err(format!(
@@ -91,27 +92,9 @@ impl Settings {
 }
 
 fn main() -> ExitCode {
-    // Cargo passes `--bench` (and maybe a filter) to harness-less benches: nothing to parse.
-    let settings = match Settings::from_env() {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("single_server: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    match runtime.block_on(run(&settings)) {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("\nsingle_server: FAILED: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    kit::run_bench("single_server", Settings::from_env(), |s| async move {
+        run(&s).await
+    })
 }
 
 /// The whole run; `Ok(false)` when it completed but the scheduler got something wrong.
@@ -123,28 +106,37 @@ async fn run(s: &Settings) -> BenchResult<bool> {
     println!(
         "machine: {} CPUs, {} MiB RAM",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        meminfo_total_kib().unwrap_or(0) / 1024
+        procfs::mem_total_kib().unwrap_or(0) / 1024
     );
 
     // 1. Start the agent and wait for leadership.
-    let mut agent = Agent::start(s)?;
+    // Keep every execution of the run (the default keeps 100 per job).
+    let history = (s.secs / INTERVAL_SECS as u64 + 20).max(100).to_string();
+    let mut agent = Node::prepare("bench", true, &["--history-limit", &history]);
+    // The default configuration: the node makes its own cluster key.
+    agent.key = None;
+    agent.log_level = "warn".into();
+    agent.try_spawn()?;
     let started = Instant::now();
-    agent.wait_for_leader().await?;
+    agent.try_wait_leader(STARTUP_DEADLINE).await?;
+    let client = agent.client();
     println!(
         "startup:  leader after {:.2} s (pid {}, http {})",
         started.elapsed().as_secs_f64(),
-        agent.pid,
-        agent.client.base()
+        agent.pid(),
+        client.base()
     );
 
-    // 2. Idle memory.
+    // 2. Idle memory, once start-up work has settled.
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let idle_rss = ProcSample::read(agent.pid)?.rss_kib;
+    let idle_rss = Reading::of(agent.pid()).map_err(|e| e.to_string())?.rss_kib;
     println!("idle:     RSS {}", mib(idle_rss));
 
     // 3. Create the jobs.
     let names: Vec<String> = (0..s.jobs).map(|i| format!("bench-{i:05}")).collect();
-    let created = create_jobs(&agent.client, &names, s.parallel).await?;
+    let schedule = format!("@every {INTERVAL_SECS}s");
+    let jobs: Vec<_> = names.iter().map(|n| true_job(n, &schedule)).collect();
+    let created = create_jobs(&client, &jobs, s.parallel, DEADLINES).await?;
     let t_start = Utc::now();
     println!(
         "create:   {} jobs in {:.2} s ({:.0} jobs/s; {} at a time, request p50 {} / p99 {} / max {})",
@@ -158,7 +150,7 @@ async fn run(s: &Settings) -> BenchResult<bool> {
     );
 
     // 4. Let the jobs run, sampling the agent once a second.
-    let load = agent.sample_for(Duration::from_secs(s.secs)).await?;
+    let load = sample_for(&mut agent, Duration::from_secs(s.secs)).await?;
     let t_end = Utc::now();
     println!(
         "load:     RSS mean {} / peak {} / at the end {}; agent CPU mean {:.1}% / peak {:.1}% of one core; \
@@ -176,7 +168,7 @@ async fn run(s: &Settings) -> BenchResult<bool> {
 
     // 5. Fetch and judge every job's executions.
     let fetch_started = Instant::now();
-    let executions = fetch_executions(&agent.client, &names, s.parallel).await?;
+    let executions = fetch_executions(&client, &names, s.parallel, DEADLINES).await?;
     let fetched: usize = executions.values().map(Vec::len).sum();
     println!(
         "fetch:    {fetched} executions of {} jobs in {:.2} s",
@@ -249,13 +241,13 @@ async fn run(s: &Settings) -> BenchResult<bool> {
     );
 
     // 6. Graceful stop.
-    let stop = agent.stop().await?;
+    let stop = stop(&mut agent).await;
     println!(
         "stop:     SIGTERM → {} after {:.2} s",
         stop.status,
         stop.took.as_secs_f64()
     );
-    println!("data dir: {}", agent.data_files());
+    println!("data dir: {}", data_files(&agent.data_dir()));
     let log_tail = agent.log_tail(8);
     if !log_tail.is_empty() {
         println!("agent log (last lines, level warn):");
@@ -302,14 +294,48 @@ async fn run(s: &Settings) -> BenchResult<bool> {
 // The agent process
 // ---------------------------------------------------------------------------------------------
 
-/// A running `belfry agent` child. Killed (SIGKILL) if dropped before [`Agent::stop`].
-struct Agent {
-    child: Child,
-    pid: i32,
-    client: Client,
-    log: PathBuf,
-    /// Holds the data dir and the log; removed on drop.
-    dir: tempfile::TempDir,
+/// Fails if the agent has exited, with the end of its log.
+fn check_alive(agent: &mut Node) -> BenchResult<()> {
+    match agent.exit_status() {
+        None => Ok(()),
+        Some(status) => Err(format!(
+            "the agent exited unexpectedly ({status}); its log ends with:\n  {}",
+            agent.log_tail(20).join("\n  ")
+        )),
+    }
+}
+
+/// Samples the agent's RSS and CPU, and the machine's CPU, once a second for `length`.
+async fn sample_for(agent: &mut Node, length: Duration) -> BenchResult<LoadFigures> {
+    let pid = agent.pid();
+    let begin = Instant::now();
+    let mut stats = ProcStats::default();
+    stats.record(pid, begin).map_err(|e| e.to_string())?;
+    let first_machine = procfs::machine_cpu().map_err(|e| e.to_string())?;
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await; // the first tick is immediate
+    loop {
+        interval.tick().await;
+        check_alive(agent)?;
+        stats
+            .record(pid, Instant::now())
+            .map_err(|e| e.to_string())?;
+        if begin.elapsed() >= length {
+            break;
+        }
+    }
+    let machine = procfs::machine_cpu().map_err(|e| e.to_string())?;
+    Ok(LoadFigures {
+        rss_mean_kib: stats.rss_mean_kib(),
+        rss_peak_kib: stats.rss_peak_kib,
+        rss_last_kib: stats.rss_last_kib,
+        cpu_mean_pct: stats.cpu_mean_pct(),
+        cpu_peak_pct: stats.cpu_peak_pct,
+        children_cpu_pct: stats.children_cpu_pct(),
+        machine_busy_pct: busy_share(first_machine, machine) * 100.0,
+        threads_peak: stats.threads_peak,
+    })
 }
 
 /// How the agent stopped.
@@ -320,289 +346,45 @@ struct Stopped {
     clean: bool,
 }
 
-/// A port nothing listens on right now (the OS picks it; it is released before use).
-fn free_port() -> BenchResult<u16> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("free port: {e}"))?;
-    Ok(l.local_addr().map_err(|e| e.to_string())?.port())
+/// SIGTERM, then waits (up to [`STOP_DEADLINE`]) for the agent to exit.
+async fn stop(agent: &mut Node) -> Stopped {
+    let sent = Instant::now();
+    agent.signal(libc::SIGTERM);
+    match agent.wait_exit(STOP_DEADLINE).await {
+        Ok(status) => Stopped {
+            clean: status.code() == Some(0),
+            status: status.to_string(),
+            took: sent.elapsed(),
+        },
+        Err(e) => Stopped {
+            status: e,
+            took: sent.elapsed(),
+            clean: false,
+        },
+    }
 }
 
-impl Agent {
-    fn start(s: &Settings) -> BenchResult<Agent> {
-        let dir = tempfile::Builder::new()
-            .prefix("belfry-bench-")
-            .tempdir()
-            .map_err(|e| format!("temp dir: {e}"))?;
-        let data_dir = dir.path().join("data");
-        let log = dir.path().join("agent.log");
-        let log_file =
-            std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
-        let http = format!("127.0.0.1:{}", free_port()?);
-        let bind = format!("127.0.0.1:{}", free_port()?);
-        // Not in the brief's command line, but the default RPC port (6868) may be taken by
-        // another agent on this machine (tests, a second bench).
-        let rpc_port = free_port()?.to_string();
-        // Keep every execution of the run (the default keeps 100 per job).
-        let history = (s.secs / INTERVAL_SECS as u64 + 20).max(100).to_string();
-        let child = Command::new(env!("CARGO_BIN_EXE_belfry"))
-            .args(["agent", "--server", "--bootstrap-expect=1", "--data-dir"])
-            .arg(&data_dir)
-            .args([
-                "--http-addr",
-                &http,
-                "--bind",
-                &bind,
-                "--rpc-port",
-                &rpc_port,
-            ])
-            .args(["--node-name", "bench", "--log-level", "warn"])
-            .args(["--history-limit", &history])
-            .env_remove("BELFRY_LOG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log_file))
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", env!("CARGO_BIN_EXE_belfry")))?;
-        let pid = child.id().ok_or("the agent exited at once")? as i32;
-        let client = Client::new(&http).map_err(|e| e.to_string())?;
-        Ok(Agent {
-            child,
-            pid,
-            client,
-            log,
-            dir,
+/// The data dir's files and their sizes, e.g. `raft-log.redb 1.2 MiB, state.redb 3.4 MiB`.
+fn data_files(dir: &std::path::Path) -> String {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return "unreadable".into();
+    };
+    let mut files: Vec<(String, u64)> = entries
+        .flatten()
+        .filter_map(|e| {
+            Some((
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().ok()?.len(),
+            ))
         })
-    }
-
-    /// Fails if the agent has exited, with the end of its log.
-    fn check_alive(&mut self) -> BenchResult<()> {
-        match self.child.try_wait() {
-            Ok(None) => Ok(()),
-            Ok(Some(status)) => Err(format!(
-                "the agent exited unexpectedly ({status}); its log ends with:\n  {}",
-                self.log_tail(20).join("\n  ")
-            )),
-            Err(e) => Err(format!("cannot poll the agent: {e}")),
-        }
-    }
-
-    async fn wait_for_leader(&mut self) -> BenchResult<()> {
-        let deadline = Instant::now() + STARTUP_DEADLINE;
-        loop {
-            self.check_alive()?;
-            if let Ok(h) = self.client.health().await
-                && h.leader == Some(true)
-            {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "no leader after {STARTUP_DEADLINE:?}; agent log:\n  {}",
-                    self.log_tail(20).join("\n  ")
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Samples RSS and CPU once a second for `length`.
-    async fn sample_for(&mut self, length: Duration) -> BenchResult<LoadFigures> {
-        let tick = clock_ticks_per_sec();
-        let begin = Instant::now();
-        let first = ProcSample::read(self.pid)?;
-        let first_machine = MachineCpu::read()?;
-        let mut prev = (Instant::now(), first.cpu_ticks);
-        let mut rss = Vec::new();
-        let mut cpu_peak: f64 = 0.0;
-        let mut threads_peak = first.threads;
-        let mut interval = tokio::time::interval(Duration::from_secs(1));
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval.tick().await; // the first tick is immediate
-        let last = loop {
-            interval.tick().await;
-            self.check_alive()?;
-            let sample = ProcSample::read(self.pid)?;
-            let now = Instant::now();
-            let dt = now.duration_since(prev.0).as_secs_f64();
-            let pct = (sample.cpu_ticks - prev.1) as f64 / tick / dt * 100.0;
-            cpu_peak = cpu_peak.max(pct);
-            prev = (now, sample.cpu_ticks);
-            rss.push(sample.rss_kib);
-            threads_peak = threads_peak.max(sample.threads);
-            if begin.elapsed() >= length {
-                break sample;
-            }
-        };
-        let elapsed = begin.elapsed().as_secs_f64();
-        let machine = MachineCpu::read()?;
-        let busy = machine.busy - first_machine.busy;
-        let total = machine.total - first_machine.total;
-        Ok(LoadFigures {
-            rss_mean_kib: rss.iter().sum::<u64>() / rss.len().max(1) as u64,
-            rss_peak_kib: rss.iter().copied().max().unwrap_or(0),
-            rss_last_kib: last.rss_kib,
-            cpu_mean_pct: (last.cpu_ticks - first.cpu_ticks) as f64 / tick / elapsed * 100.0,
-            cpu_peak_pct: cpu_peak,
-            children_cpu_pct: (last.children_ticks - first.children_ticks) as f64 / tick / elapsed
-                * 100.0,
-            machine_busy_pct: if total == 0 {
-                0.0
-            } else {
-                busy as f64 / total as f64 * 100.0
-            },
-            threads_peak,
-        })
-    }
-
-    /// SIGTERM, then waits (up to [`STOP_DEADLINE`]) for the agent to exit.
-    async fn stop(&mut self) -> BenchResult<Stopped> {
-        let sent = Instant::now();
-        // SAFETY: plain syscall on our own child's pid; it has not been reaped yet.
-        if unsafe { libc::kill(self.pid, libc::SIGTERM) } != 0 {
-            return Err(format!(
-                "kill -TERM {}: {}",
-                self.pid,
-                std::io::Error::last_os_error()
-            ));
-        }
-        match tokio::time::timeout(STOP_DEADLINE, self.child.wait()).await {
-            Ok(Ok(status)) => Ok(Stopped {
-                clean: status.code() == Some(0),
-                status: status.to_string(),
-                took: sent.elapsed(),
-            }),
-            Ok(Err(e)) => Err(format!("waiting for the agent: {e}")),
-            Err(_) => {
-                let _ = self.child.kill().await;
-                Ok(Stopped {
-                    status: format!("no exit within {STOP_DEADLINE:?}: SIGKILLed"),
-                    took: sent.elapsed(),
-                    clean: false,
-                })
-            }
-        }
-    }
-
-    /// The data dir's files and their sizes, e.g. `raft-log.redb 1.2 MiB, state.redb 3.4 MiB`.
-    fn data_files(&self) -> String {
-        let Ok(entries) = std::fs::read_dir(self.dir.path().join("data")) else {
-            return "unreadable".into();
-        };
-        let mut files: Vec<(String, u64)> = entries
-            .flatten()
-            .filter_map(|e| {
-                Some((
-                    e.file_name().to_string_lossy().into_owned(),
-                    e.metadata().ok()?.len(),
-                ))
-            })
-            .filter(|(_, len)| *len > 1024)
-            .collect();
-        files.sort();
-        files
-            .iter()
-            .map(|(name, len)| format!("{name} {}", mib(len / 1024)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    fn log_tail(&self, n: usize) -> Vec<String> {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        lines[lines.len().saturating_sub(n)..]
-            .iter()
-            .map(|l| l.to_string())
-            .collect()
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// /proc readings
-// ---------------------------------------------------------------------------------------------
-
-/// One reading of the agent's /proc entries.
-struct ProcSample {
-    rss_kib: u64,
-    threads: u64,
-    /// utime + stime of the agent (all its threads), in clock ticks.
-    cpu_ticks: u64,
-    /// cutime + cstime: the job processes the agent has reaped.
-    children_ticks: u64,
-}
-
-impl ProcSample {
-    fn read(pid: i32) -> BenchResult<ProcSample> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .map_err(|e| format!("/proc/{pid}/status: {e}"))?;
-        let field = |name: &str| -> u64 {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map_err(|e| format!("/proc/{pid}/stat: {e}"))?;
-        // Fields after the parenthesised command name, which may itself contain spaces:
-        // [0] is field 3 (state), so utime (14) is [11], stime [12], cutime [13], cstime [14].
-        let rest = &stat[stat.rfind(')').ok_or("malformed /proc stat")? + 1..];
-        let f: Vec<u64> = rest
-            .split_whitespace()
-            .map(|v| v.parse().unwrap_or(0))
-            .collect();
-        if f.len() < 15 {
-            return Err("malformed /proc stat".into());
-        }
-        Ok(ProcSample {
-            rss_kib: field("VmRSS:"),
-            threads: field("Threads:"),
-            cpu_ticks: f[11] + f[12],
-            children_ticks: f[13] + f[14],
-        })
-    }
-}
-
-/// Whole-machine CPU time from /proc/stat, in clock ticks.
-struct MachineCpu {
-    busy: u64,
-    total: u64,
-}
-
-impl MachineCpu {
-    fn read() -> BenchResult<MachineCpu> {
-        let stat = std::fs::read_to_string("/proc/stat").map_err(|e| format!("/proc/stat: {e}"))?;
-        let line = stat.lines().next().ok_or("empty /proc/stat")?;
-        // cpu user nice system idle iowait irq softirq steal ...
-        let v: Vec<u64> = line
-            .split_whitespace()
-            .skip(1)
-            .take(8)
-            .map(|x| x.parse().unwrap_or(0))
-            .collect();
-        let total: u64 = v.iter().sum();
-        let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
-        Ok(MachineCpu {
-            busy: total - idle,
-            total,
-        })
-    }
-}
-
-fn meminfo_total_kib() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    text.lines()
-        .find_map(|l| l.strip_prefix("MemTotal:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-fn clock_ticks_per_sec() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    let t = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if t > 0 { t as f64 } else { 100.0 }
+        .filter(|(_, len)| *len > 1024)
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|(name, len)| format!("{name} {}", mib(len / 1024)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 struct LoadFigures {
@@ -615,96 +397,6 @@ struct LoadFigures {
     children_cpu_pct: f64,
     machine_busy_pct: f64,
     threads_peak: u64,
-}
-
-// ---------------------------------------------------------------------------------------------
-// API traffic
-// ---------------------------------------------------------------------------------------------
-
-struct Created {
-    elapsed: Duration,
-    /// Per-request latencies, sorted.
-    latencies: Vec<Duration>,
-}
-
-/// Runs `op` for every item, `parallel` at a time; the results come back in item order.
-async fn for_each_parallel<T, R, F, Fut>(items: &[T], parallel: usize, op: F) -> Vec<R>
-where
-    T: Clone + Send + Sync + 'static,
-    R: Send + 'static,
-    F: Fn(T) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = R> + Send,
-{
-    let items: Arc<Vec<T>> = Arc::new(items.to_vec());
-    let next = Arc::new(AtomicUsize::new(0));
-    let mut workers = tokio::task::JoinSet::new();
-    for _ in 0..parallel.min(items.len()) {
-        let (items, next, op) = (items.clone(), next.clone(), op.clone());
-        workers.spawn(async move {
-            let mut out = Vec::new();
-            loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else {
-                    return out;
-                };
-                out.push((i, op(item.clone()).await));
-            }
-        });
-    }
-    let mut all = Vec::with_capacity(items.len());
-    while let Some(done) = workers.join_next().await {
-        all.extend(done.expect("worker panicked"));
-    }
-    all.sort_by_key(|(i, _)| *i);
-    all.into_iter().map(|(_, r)| r).collect()
-}
-
-async fn create_jobs(client: &Client, names: &[String], parallel: usize) -> BenchResult<Created> {
-    let begin = Instant::now();
-    let client = client.clone();
-    let results = for_each_parallel(names, parallel, move |name: String| {
-        let client = client.clone();
-        async move {
-            let job = Job {
-                name: name.clone(),
-                schedule: format!("@every {INTERVAL_SECS}s"),
-                executor: "shell".into(),
-                executor_config: [("command".to_string(), "true".to_string())].into(),
-                ..Job::default()
-            };
-            let sent = Instant::now();
-            client
-                .put_job(&job)
-                .await
-                .map(|_| sent.elapsed())
-                .map_err(|e| format!("creating {name}: {e}"))
-        }
-    })
-    .await;
-    let elapsed = begin.elapsed();
-    let mut latencies = results.into_iter().collect::<BenchResult<Vec<_>>>()?;
-    latencies.sort();
-    Ok(Created { elapsed, latencies })
-}
-
-async fn fetch_executions(
-    client: &Client,
-    names: &[String],
-    parallel: usize,
-) -> BenchResult<HashMap<String, Vec<Execution>>> {
-    let client = client.clone();
-    let results = for_each_parallel(names, parallel, move |name: String| {
-        let client = client.clone();
-        async move {
-            let executions = client
-                .executions(&name)
-                .await
-                .map_err(|e| format!("executions of {name}: {e}"))?;
-            Ok::<_, String>((name, executions))
-        }
-    })
-    .await;
-    results.into_iter().collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -838,31 +530,4 @@ fn bursts(
             last: lates.iter().copied().max().unwrap_or_default(),
         })
         .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Formatting
-// ---------------------------------------------------------------------------------------------
-
-/// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
-}
-
-fn ms_num(d: Option<Duration>) -> String {
-    d.map_or("-".into(), |d| format!("{:.1}", d.as_secs_f64() * 1000.0))
-}
-
-fn ms(d: Option<Duration>) -> String {
-    d.map_or("-".into(), |d| {
-        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
-    })
-}
-
-fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
 }

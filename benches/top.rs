@@ -32,7 +32,12 @@ use belfry::model::{
     ClusterHealth, Execution, ExecutionStatus, Job, Member, ServerHealth, zero_time,
 };
 use belfry::node::node_stats::NodeStats;
+use belfry::telemetry::procfs;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
+
+#[path = "../tests/kit/mod.rs"]
+#[allow(dead_code, unused_imports)] // each bench uses part of the kit
+mod kit;
 
 type BenchResult<T> = Result<T, String>;
 
@@ -289,34 +294,17 @@ async fn node_stats(State(c): Shared) -> Response {
     json_body(serde_json::to_vec(&stats).expect("json"))
 }
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// utime + stime of `pid`, in clock ticks.
 fn cpu_ticks(pid: u32) -> BenchResult<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map_err(|e| format!("the dashboard is gone ({e})"))?;
-    let rest = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r)
-        .ok_or("bad /proc stat")?;
-    let fields: Vec<u64> = rest
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    Ok(fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0))
+    procfs::stat(pid)
+        .map(|s| s.cpu_ticks())
+        .map_err(|e| format!("the dashboard is gone ({e})"))
 }
 
 fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+    procfs::status(pid)
+        .ok()
+        .and_then(|s| s.rss_kib)
         .unwrap_or(0)
 }
 
@@ -345,21 +333,16 @@ impl Drop for TmuxServer {
 }
 
 fn main() -> ExitCode {
-    let secs = env_number("BELFRY_BENCH_SECS", 30);
-    let nodes = env_number("BELFRY_BENCH_NODES", 100).max(SERVERS + 1);
-    let jobs = env_number("BELFRY_BENCH_JOBS", 1000);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    match runtime.block_on(run(secs as u64, nodes, jobs)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("\ntop: FAILED: {e}");
-            ExitCode::FAILURE
-        }
-    }
+    let settings = (|| -> BenchResult<(u64, usize, usize)> {
+        Ok((
+            kit::setting("BELFRY_BENCH_SECS", 30)?,
+            kit::setting("BELFRY_BENCH_NODES", 100)?.max(SERVERS + 1),
+            kit::setting("BELFRY_BENCH_JOBS", 1000)?,
+        ))
+    })();
+    kit::run_bench("top", settings, |(secs, nodes, jobs)| async move {
+        run(secs, nodes, jobs).await.map(|()| true)
+    })
 }
 
 async fn run(secs: u64, nodes: usize, jobs: usize) -> BenchResult<()> {
@@ -453,8 +436,7 @@ async fn run(secs: u64, nodes: usize, jobs: usize) -> BenchResult<()> {
     }
     tokio::time::sleep(WARM_UP).await;
 
-    // SAFETY: sysconf reads a constant of the running system.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
+    let hz = procfs::clock_ticks_per_second();
     let requests_before = cluster.requests.load(Ordering::Relaxed);
     let ticks_before = cpu_ticks(pid)?;
     let t0 = Instant::now();

@@ -628,12 +628,8 @@ async fn crafted_snapshots_are_refused_everywhere_and_the_cluster_keeps_writing(
 
 /// This process's peak resident memory (`VmHWM`), in KiB.
 fn own_peak_kb() -> i64 {
-    std::fs::read_to_string("/proc/self/status")
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    let status = belfry::telemetry::procfs::status(std::process::id()).unwrap();
+    status.peak_rss_kib.unwrap() as i64
 }
 
 /// Runs the CLI; returns its exit code, stderr and peak resident memory from `wait4` (KiB).
@@ -776,12 +772,8 @@ async fn a_large_restore_body_does_not_grow_the_nodes_memory() {
         answer.contains("not a valid Belfry state snapshot"),
         "{answer}"
     );
-    let status = std::fs::read_to_string(format!("/proc/{}/status", node.pid())).unwrap();
-    let peak_kb: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let status = belfry::telemetry::procfs::status(node.pid()).unwrap();
+    let peak_kb = status.peak_rss_kib.unwrap();
     assert!(
         peak_kb < 200 * 1024,
         "the node peaked at {peak_kb} KiB for a {size}-byte body"

@@ -5,19 +5,6 @@ use std::time::Duration;
 
 use crate::support::*;
 
-/// Which of `nodes` currently leads (by its own /health), if exactly one does.
-pub(crate) async fn leader_of(nodes: &[&Node]) -> Option<usize> {
-    let mut leaders = Vec::new();
-    for (i, n) in nodes.iter().enumerate() {
-        if let Ok(h) = n.client().health().await
-            && h.leader == Some(true)
-        {
-            leaders.push(i);
-        }
-    }
-    (leaders.len() == 1).then(|| leaders[0])
-}
-
 async fn alive_members(node: &Node) -> usize {
     match node.client().members().await {
         Ok(m) => m.iter().filter(|m| m.status == 1).count(),
@@ -267,48 +254,6 @@ async fn three_servers_bootstrap_forward_and_fail_over() {
 /// Starts three servers that bootstrap together; returns them and the leader's index.
 async fn three_servers() -> (Vec<Node>, usize) {
     three_servers_with(&[]).await
-}
-
-pub(crate) async fn three_servers_with(extra: &[&str]) -> (Vec<Node>, usize) {
-    let mut first = vec!["--bootstrap-expect=3"];
-    first.extend_from_slice(extra);
-    let a = Node::spawn_named("node-a", false, &first);
-    let seed = a.gossip_addr();
-    let mut retry = vec![
-        "--bootstrap-expect=3",
-        "--retry-join",
-        &seed,
-        "--retry-interval",
-        "1s",
-    ];
-    retry.extend_from_slice(extra);
-    let b = Node::spawn_named("node-b", false, &retry);
-    // node-c finds the seed through DNS, go-discover style.
-    let port = seed.rsplit_once(':').unwrap().1;
-    let by_dns = format!("provider=dns name=localhost port={port}");
-    retry[2] = &by_dns;
-    let c = Node::spawn_named("node-c", false, &retry);
-    let nodes = vec![a, b, c];
-    let leader = wait_for(
-        "one leader among three servers",
-        Duration::from_secs(40),
-        || {
-            let refs: Vec<&Node> = nodes.iter().collect();
-            async move { leader_of(&refs).await }
-        },
-    )
-    .await;
-    // All three are voters before the test goes on.
-    let client = nodes[leader].client();
-    wait_for("three voters", Duration::from_secs(20), || {
-        let client = client.clone();
-        async move {
-            let p = client.raft_peers().await.ok()?;
-            (p.servers.iter().filter(|s| s.voter).count() == 3).then_some(())
-        }
-    })
-    .await;
-    (nodes, leader)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -874,17 +819,6 @@ async fn demote_and_promote_survive_restarts_and_demote_guards_the_quorum() {
     let (code, _, err) = run(&["demote", &a_name]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("quorum") && err.contains("--force"), "{err}");
-}
-
-pub(crate) async fn voters_via(client: &belfry::client::Client) -> Option<Vec<String>> {
-    let p = client.raft_peers().await.ok()?;
-    Some(
-        p.servers
-            .into_iter()
-            .filter(|s| s.voter)
-            .map(|s| s.node)
-            .collect(),
-    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -388,7 +388,7 @@ async fn retries_back_off_dependents_follow_success_and_ephemeral_jobs_go() {
 /// overlaps.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_tick_runs_once_across_five_leader_kills() {
-    use crate::cluster::{leader_of, three_servers_with, voters_via};
+    use crate::support::{leader_of, three_servers_with, voters_via};
     let (mut servers, mut leader) = three_servers_with(&["--history-limit", "1000"]).await;
     let _agents = [
         agent("agent-1", &servers[0], &[]),

@@ -112,7 +112,7 @@ async fn timeout_kills_the_process_group_and_fails_the_execution() {
         "{}",
         ex[0].output
     );
-    let pid: i32 = std::fs::read_to_string(&marker)
+    let pid: u32 = std::fs::read_to_string(&marker)
         .unwrap()
         .trim()
         .parse()
@@ -121,9 +121,11 @@ async fn timeout_kills_the_process_group_and_fails_the_execution() {
         "the background sleep to be killed",
         Duration::from_secs(5),
         || async move {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
             // Gone, or a zombie waiting for its reaper: either way no longer running.
-            (stat.is_empty() || stat.split(' ').nth(2) == Some("Z")).then_some(())
+            match belfry::telemetry::procfs::stat(pid) {
+                Ok(stat) => stat.is_zombie_or_dead().then_some(()),
+                Err(_) => Some(()),
+            }
         },
     )
     .await;
@@ -873,10 +875,9 @@ async fn agent_secrets_never_reach_a_jobs_environment_or_the_log() {
 
 /// This test process's nice value (a node started by it inherits it).
 fn own_nice() -> i32 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    // Fields after the command name (which is in parentheses and may hold spaces).
-    let rest = &stat[stat.rfind(')').unwrap() + 2..];
-    rest.split(' ').nth(16).unwrap().parse().unwrap()
+    belfry::telemetry::procfs::stat(std::process::id())
+        .unwrap()
+        .nice
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

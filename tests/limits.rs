@@ -6,7 +6,6 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::cluster::three_servers_with;
 use crate::support::*;
 
 /// Idle connections from 127.0.0.2 (another loopback address: "one attacker") to `addr`.

@@ -8,8 +8,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::cluster::three_servers_with;
-use crate::support::{BIN, Node, cli, shell_job};
+use crate::support::{BIN, Node, cli, shell_job, three_servers_with};
 
 /// A tmux server of its own (its own socket), so the test touches no one else's sessions;
 /// killed, with everything in it, when dropped.
@@ -105,26 +104,6 @@ impl Drop for Tmux {
 /// The header line that starts with `prefix`.
 fn line<'a>(screen: &'a str, prefix: &str) -> &'a str {
     screen.lines().find(|l| l.starts_with(prefix)).unwrap_or("")
-}
-
-/// The processes whose parent is `pid` (the dashboard under the pane's shell).
-fn children(pid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-        // The parent pid is the second field after the command name, which may hold spaces.
-        let ppid = stat
-            .rsplit_once(')')
-            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
-            .and_then(|p| p.parse::<u32>().ok());
-        if ppid == Some(pid) {
-            found.push(child);
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,7 +206,7 @@ async fn top_follows_a_leader_failover_and_restores_the_terminal() {
     .await;
 
     // SIGTERM: the dashboard leaves, and the terminal is back in cooked mode with echo.
-    let top = children(tmux.pane_pid());
+    let top = belfry::telemetry::procfs::children(tmux.pane_pid()).unwrap();
     assert_eq!(
         top.len(),
         1,

@@ -128,11 +128,9 @@ fn hex(text: &str) -> String {
 }
 
 fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    belfry::telemetry::procfs::status(pid)
+        .unwrap()
+        .rss_kib
         .unwrap()
 }
 

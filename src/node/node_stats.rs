@@ -13,6 +13,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use crate::telemetry::procfs::{self, clock_ticks_per_second};
+
 // The answer's shape and route are the client crate's: the dashboard reads them from there.
 pub use belfry_client::node_stats::{NodeStats, PATH};
 
@@ -114,48 +116,19 @@ impl Sampler {
     }
 }
 
-fn clock_ticks_per_second() -> f64 {
-    // SAFETY: sysconf reads a constant of the running system.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 { hz as f64 } else { 100.0 }
-}
-
-/// The fields of `/proc/self/stat` after the command name, which may itself hold spaces.
-fn stat_fields() -> Option<Vec<u64>> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    // Field 3 (state) is a letter; keep positions by mapping it to 0.
-    Some(
-        rest.split_whitespace()
-            .map(|f| f.parse().unwrap_or(0))
-            .collect(),
-    )
-}
-
 /// utime + stime of every thread of this process, in clock ticks.
 fn process_cpu_ticks() -> Option<u64> {
-    let f = stat_fields()?;
-    // After ")": [0] is field 3, so utime (14) is [11] and stime (15) is [12].
-    Some(f.get(11)? + f.get(12)?)
+    Some(procfs::stat(std::process::id()).ok()?.cpu_ticks())
 }
 
-/// Seconds since this process started: system uptime minus the start time (field 22).
+/// Seconds since this process started: system uptime minus its start time.
 fn process_age_secs(hz: f64) -> Option<f64> {
-    let started = *stat_fields()?.get(19)? as f64 / hz;
-    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(uptime - started)
+    let started = procfs::stat(std::process::id()).ok()?.start_time as f64 / hz;
+    Some(procfs::uptime_secs().ok()? - started)
 }
 
 fn rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
+    Some(procfs::status(std::process::id()).ok()?.rss_kib? * 1024)
 }
 
 /// Allocated bytes under `dir` (symbolic links are not followed).

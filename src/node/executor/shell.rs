@@ -434,57 +434,15 @@ async fn watch_memory(pgid: libc::pid_t, limit: u64) -> Result<u64, String> {
     loop {
         tick.tick().await;
         // Reading /proc is blocking file I/O over every process of the machine.
-        let used = tokio::task::spawn_blocking(move || group_resident_bytes(pgid))
-            .await
-            .map_err(|e| format!("measuring memory failed: {e}"))?
-            .map_err(|e| format!("cannot read /proc: {e}"))?;
+        let used =
+            tokio::task::spawn_blocking(move || crate::telemetry::procfs::group_rss_bytes(pgid))
+                .await
+                .map_err(|e| format!("measuring memory failed: {e}"))?
+                .map_err(|e| format!("cannot read {e}"))?;
         if used > limit {
             return Ok(used);
         }
     }
-}
-
-/// The resident memory (RSS) of every process whose process group is `pgid`, from
-/// `/proc/<pid>/stat`. Processes that end while being read are skipped.
-fn group_resident_bytes(pgid: libc::pid_t) -> io::Result<u64> {
-    // SAFETY: sysconf has no memory-safety preconditions.
-    let page = u64::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096);
-    let mut total = 0u64;
-    let mut path = String::new();
-    for entry in std::fs::read_dir("/proc")? {
-        let Ok(entry) = entry else { continue };
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        path.clear();
-        path.push_str("/proc/");
-        path.push_str(pid);
-        path.push_str("/stat");
-        let Ok(stat) = std::fs::read_to_string(&path) else {
-            continue;
-        };
-        if let Some((pgrp, rss_pages)) = parse_stat(&stat)
-            && pgrp == pgid
-        {
-            total = total.saturating_add(rss_pages.saturating_mul(page));
-        }
-    }
-    Ok(total)
-}
-
-/// The process group and resident pages from the text of `/proc/<pid>/stat`. The command name
-/// (field 2) is in parentheses and may itself contain spaces and parentheses, so the fields are
-/// counted from the last `)`: state, ppid, pgrp, ..., rss is the 22nd after it.
-fn parse_stat(stat: &str) -> Option<(libc::pid_t, u64)> {
-    let (_, rest) = stat.rsplit_once(')')?;
-    let mut fields = rest.split_whitespace();
-    let pgrp = fields.nth(2)?.parse().ok()?;
-    let rss: i64 = fields.nth(18)?.parse().ok()?;
-    Some((pgrp, u64::try_from(rss).unwrap_or(0)))
 }
 
 /// The user and groups a `su` job runs as, looked up on this node.
@@ -838,13 +796,7 @@ mod tests {
         if unsafe { libc::kill(pid, 0) } != 0 {
             return false;
         }
-        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-            Ok(stat) => stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                .is_some_and(|state| state != "Z" && state != "X"),
-            Err(_) => false,
-        }
+        crate::telemetry::procfs::stat(pid as u32).is_ok_and(|s| !s.is_zombie_or_dead())
     }
 
     async fn assert_pid_dies(pid: i32) {
@@ -1537,30 +1489,6 @@ mod tests {
         let out = run(&spec).await;
         assert!(out.success, "{out:?}");
         assert_eq!(out.output.trim(), "20971520");
-    }
-
-    #[test]
-    fn group_memory_is_measured_from_proc() {
-        // This test's own process group holds at least this test binary's memory.
-        // SAFETY: getpgrp cannot fail.
-        let own = unsafe { libc::getpgrp() };
-        let used = group_resident_bytes(own).unwrap();
-        assert!(used > 1 << 20, "{used}");
-        // No process is in group 1 except init (pgid 1 is never ours), and none in a group
-        // that cannot exist.
-        assert_eq!(group_resident_bytes(libc::pid_t::MAX).unwrap(), 0);
-    }
-
-    #[test]
-    fn stat_lines_are_parsed_after_the_command_name() {
-        let mut fields = vec!["S", "1", "4242"];
-        fields.extend(std::iter::repeat_n("0", 18));
-        fields.push("1234");
-        fields.extend(["0"; 20]);
-        let stat = format!("77 (odd) name (x)) {}", fields.join(" "));
-        assert_eq!(parse_stat(&stat), Some((4242, 1234)));
-        assert_eq!(parse_stat("77 (truncated) S 1"), None);
-        assert_eq!(parse_stat("garbage"), None);
     }
 
     fn is_root() -> bool {
