@@ -7,7 +7,7 @@ use belfry_client::acl::{NewToken, TokenInfo, TokenRequest};
 
 use crate::cli::{AclCommand, AclTokenCommand};
 use crate::failure::Failure;
-use crate::jobs::{print_json, table};
+use crate::output::{print_json, table};
 
 pub fn run(addr: &str, cmd: AclCommand) -> Result<(), Failure> {
     let client = crate::cli::client(addr)?;

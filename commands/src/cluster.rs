@@ -4,7 +4,7 @@ use belfry_client::Client;
 use belfry_client::model::Member;
 
 use crate::failure::Failure;
-use crate::jobs::{print_json, table};
+use crate::output::{print_json, table};
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     crate::failure::runtime()

@@ -29,7 +29,7 @@ pub fn run(file: &Path, json: bool) -> Result<(), Failure> {
         Err((failure, errors)) => {
             // Scripts that asked for JSON get JSON on failure too (and the exit code 2).
             if json {
-                crate::jobs::print_json(&serde_json::json!({
+                crate::output::print_json(&serde_json::json!({
                     "file": path,
                     "valid": false,
                     "errors": errors,
@@ -43,7 +43,7 @@ pub fn run(file: &Path, json: bool) -> Result<(), Failure> {
             .iter()
             .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone())))
             .collect();
-        crate::jobs::print_json(&serde_json::json!({
+        crate::output::print_json(&serde_json::json!({
             "file": path,
             "valid": true,
             "inert_keys": inert_keys,
@@ -58,7 +58,7 @@ pub fn run(file: &Path, json: bool) -> Result<(), Failure> {
             .into_iter()
             .map(|(k, v)| vec![k.to_string(), v])
             .collect();
-        crate::jobs::table(&["SETTING", "EFFECTIVE VALUE"], &rows);
+        crate::output::table(&["SETTING", "EFFECTIVE VALUE"], &rows);
     }
     Ok(())
 }

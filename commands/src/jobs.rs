@@ -6,6 +6,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::cli::JobsCommand;
 use crate::failure::{Failure, code};
+use crate::output::{print_json, table};
 
 pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
     let client = crate::cli::client(addr)?;
@@ -95,42 +96,10 @@ pub fn run(addr: &str, cmd: JobsCommand) -> Result<(), Failure> {
     })
 }
 
-pub fn print_json<T: serde::Serialize>(value: &T) {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).expect("serialisable")
-    );
-}
-
 fn time(t: Option<DateTime<Utc>>) -> String {
     match t {
         Some(t) if !is_zero_time(&t) => t.to_rfc3339_opts(SecondsFormat::Secs, true),
         _ => "-".into(),
-    }
-}
-
-/// Prints rows as aligned columns.
-pub fn table(header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |cells: Vec<String>| {
-        let mut out = String::new();
-        for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            if i + 1 == cells.len() {
-                out.push_str(cell);
-            } else {
-                out.push_str(&format!("{cell:<w$}  "));
-            }
-        }
-        println!("{}", out.trim_end());
-    };
-    line(header.iter().map(|h| h.to_string()).collect());
-    for row in rows {
-        line(row.clone());
     }
 }
 

@@ -6,9 +6,11 @@ mod cli;
 mod cluster;
 mod complete;
 mod config_check;
+mod dispatch;
 mod failure;
 mod generate;
 mod jobs;
+mod output;
 mod snapshot;
 mod tls;
 mod top;
@@ -32,7 +34,7 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    match cli::run(cli) {
+    match dispatch::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
     }

@@ -85,7 +85,7 @@ pub fn run(addr: &str, cmd: SnapshotCommand) -> Result<(), Failure> {
         } => {
             let archive = open(&file, key.bytes()?.as_deref(), max_size)?;
             if json {
-                crate::jobs::print_json(&serde_json::json!({
+                crate::output::print_json(&serde_json::json!({
                     "file": file,
                     "manifest": archive.manifest,
                     "contents": archive.contents,
@@ -333,7 +333,7 @@ fn print_inspection(file: &Path, a: &OpenedArchive) {
         ],
         vec!["Other rows".into(), a.contents.other_rows.to_string()],
     ];
-    crate::jobs::table(&["FIELD", "VALUE"], &rows);
+    crate::output::table(&["FIELD", "VALUE"], &rows);
     for (name, size) in &a.sizes {
         println!("{name}: {size} bytes, checksum verified");
     }

@@ -347,7 +347,7 @@ impl Report {
     /// Prints the report (JSON or lines); a failed job makes the command fail.
     pub fn finish(&self, json: bool, done: &str) -> Result<(), Failure> {
         if json {
-            crate::jobs::print_json(self);
+            crate::output::print_json(self);
         } else {
             self.print();
         }

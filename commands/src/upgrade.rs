@@ -63,7 +63,7 @@ pub fn run(addr: &str, cmd: UpgradeCommand) -> Result<(), Failure> {
                 let target = to.unwrap_or_else(|| env!("CARGO_PKG_VERSION").to_string());
                 let check = check(&client, &target).await?;
                 if json {
-                    crate::jobs::print_json(&check);
+                    crate::output::print_json(&check);
                 } else {
                     print_check(&check);
                 }
@@ -267,7 +267,7 @@ fn print_check(c: &Check) {
             ]
         })
         .collect();
-    crate::jobs::table(
+    crate::output::table(
         &["NODE", "ROLE", "STATUS", "VERSION", "PROTOCOL", "UPGRADE"],
         &rows,
     );

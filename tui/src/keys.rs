@@ -3,8 +3,6 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::state::Pane;
-
 /// What a key asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -788,4 +786,70 @@ mod tests {
         assert!(!read_only.iter().any(|(k, _)| *k == "r" || *k == "t"));
         assert!(read_only.contains(&("q", "quit")));
     }
+}
+
+/// The panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Pane {
+    Nodes,
+    Jobs,
+    Executions,
+    Events,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 4] = [Pane::Nodes, Pane::Jobs, Pane::Executions, Pane::Events];
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+
+    pub(crate) fn next(self) -> Pane {
+        Pane::ALL[(self.index() + 1) % Pane::ALL.len()]
+    }
+
+    pub(crate) fn prev(self) -> Pane {
+        Pane::ALL[(self.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Nodes => "Nodes",
+            Pane::Jobs => "Jobs",
+            Pane::Executions => "Executions",
+            Pane::Events => "Events",
+        }
+    }
+}
+
+/// The help screen's sections, in order.
+pub const HELP_SECTIONS: [(&str, &[Scope]); 10] = [
+    ("Everywhere", &[Scope::Main]),
+    ("Nodes", &[Scope::Pane(Pane::Nodes)]),
+    ("Jobs", &[Scope::Pane(Pane::Jobs)]),
+    ("Executions", &[Scope::Pane(Pane::Executions)]),
+    (
+        "Details",
+        &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
+    ),
+    ("Problems", &[Scope::Problems]),
+    ("Trends", &[Scope::Trends]),
+    ("Typing a filter", &[Scope::Filter]),
+    ("Asked to confirm", &[Scope::Confirm]),
+    ("This help", &[Scope::Help]),
+];
+
+/// How many lines the help screen has: each section's title and bindings, a blank line
+/// between sections (the view draws them; the input handling scrolls them).
+pub fn help_line_count() -> usize {
+    HELP_SECTIONS
+        .iter()
+        .map(|(_, scopes)| {
+            1 + BINDINGS
+                .iter()
+                .filter(|b| scopes.contains(&b.scope))
+                .count()
+        })
+        .sum::<usize>()
+        + HELP_SECTIONS.len().saturating_sub(1)
 }

@@ -13,6 +13,7 @@ pub mod keys;
 pub mod problems;
 pub mod sort;
 pub mod state;
+pub mod text;
 pub mod trends;
 pub mod view;
 

@@ -7,50 +7,10 @@ use belfry_client::model::ExecutionStatus;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::sort::launch_lateness;
-use crate::state::{Level, Quorum, Role, State};
+use crate::state::{Kind, Level, Quorum, Role, State, Subject};
 
 /// A job launched this late, or overdue by this much, is a problem.
 pub const LATE_AFTER: Duration = Duration::seconds(10);
-
-/// What a problem is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Subject {
-    Cluster,
-    Node(String),
-    Job(String),
-}
-
-/// What kind of problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    NoServer,
-    Quorum,
-    Unreadable,
-    Down,
-    Lag,
-    Clock,
-    Backlog,
-    Failed,
-    Missed,
-    Late,
-}
-
-impl Kind {
-    pub fn word(self) -> &'static str {
-        match self {
-            Kind::NoServer => "no server",
-            Kind::Quorum => "quorum",
-            Kind::Unreadable => "unreadable",
-            Kind::Down => "down",
-            Kind::Lag => "lag",
-            Kind::Clock => "clock",
-            Kind::Backlog => "backlog",
-            Kind::Failed => "failed",
-            Kind::Missed => "missed",
-            Kind::Late => "late",
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -90,34 +50,6 @@ pub fn clock_text(offset_ms: Option<i64>, bound_ms: Option<u64>) -> String {
 
 fn beyond(offset_ms: i64, bound_ms: Option<u64>) -> bool {
     bound_ms.is_some_and(|b| offset_ms.unsigned_abs() > b)
-}
-
-/// The problems view's order: by severity (the default), by kind, or by subject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct ProblemOrder {
-    /// 0: severity, 1: kind, 2: subject.
-    pub key: u8,
-    pub reversed: bool,
-}
-
-impl ProblemOrder {
-    pub const KEYS: [&'static str; 3] = ["severity", "kind", "subject"];
-
-    pub fn cycled(self) -> ProblemOrder {
-        ProblemOrder {
-            key: (self.key + 1) % Self::KEYS.len() as u8,
-            reversed: false,
-        }
-    }
-
-    /// How the view's title says it (nothing for the default).
-    pub fn label(self) -> Option<String> {
-        if self == ProblemOrder::default() {
-            return None;
-        }
-        let reversed = if self.reversed { ", reversed" } else { "" };
-        Some(format!("by {}{reversed}", Self::KEYS[self.key as usize]))
-    }
 }
 
 impl State {
@@ -191,7 +123,7 @@ impl State {
             if !n.alive {
                 let seen = n
                     .last_seen
-                    .map(|t| format!(", last seen {} ago", crate::view::age_text(now - t)))
+                    .map(|t| format!(", last seen {} ago", crate::text::age_text(now - t)))
                     .unwrap_or_default();
                 let level = if n.role == Role::Agent {
                     Level::Warn
@@ -256,7 +188,7 @@ impl State {
             if j.status == "failed" || j.status == "partially_failed" {
                 let when = j
                     .last_error
-                    .map(|t| format!(" {} ago", crate::view::age_text(now - t)))
+                    .map(|t| format!(" {} ago", crate::text::age_text(now - t)))
                     .unwrap_or_default();
                 let last = runs
                     .and_then(|(_, rs)| rs.iter().find(|r| r.is_failure()))
@@ -316,7 +248,7 @@ impl State {
                         subject(),
                         format!(
                             "launched up to {} late in the last hour",
-                            crate::view::age_text(late)
+                            crate::text::age_text(late)
                         ),
                     );
                 }
@@ -329,7 +261,7 @@ impl State {
                     Level::Warn,
                     Kind::Late,
                     subject(),
-                    format!("next run overdue by {}", crate::view::age_text(overdue)),
+                    format!("next run overdue by {}", crate::text::age_text(overdue)),
                 );
             }
         }

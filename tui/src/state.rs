@@ -11,9 +11,8 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use regex::Regex;
 
+pub use crate::keys::Pane;
 use crate::keys::{Action, Scope, action_for};
-use crate::problems::{Kind, Subject};
-use crate::sort::Sort;
 
 /// Events kept in the log.
 const EVENT_LOG_LEN: usize = 500;
@@ -33,40 +32,6 @@ const OPTIMISTIC_SKEW: Duration = Duration::seconds(5);
 pub const VERDICT_STALE_AFTER: Duration = Duration::seconds(10);
 /// How long a message in the header stays.
 pub const FLASH_FOR: Duration = Duration::seconds(5);
-
-/// The panes, in tab order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Pane {
-    Nodes,
-    Jobs,
-    Executions,
-    Events,
-}
-
-impl Pane {
-    pub const ALL: [Pane; 4] = [Pane::Nodes, Pane::Jobs, Pane::Executions, Pane::Events];
-
-    pub fn index(self) -> usize {
-        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
-    }
-
-    fn next(self) -> Pane {
-        Pane::ALL[(self.index() + 1) % Pane::ALL.len()]
-    }
-
-    fn prev(self) -> Pane {
-        Pane::ALL[(self.index() + Pane::ALL.len() - 1) % Pane::ALL.len()]
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Pane::Nodes => "Nodes",
-            Pane::Jobs => "Jobs",
-            Pane::Executions => "Executions",
-            Pane::Events => "Events",
-        }
-    }
-}
 
 /// One round of the cluster-wide reads, all from the node at `via`.
 #[derive(Debug, Clone)]
@@ -456,7 +421,7 @@ pub struct Ui {
     /// The focused pane fills the body.
     pub zoomed: bool,
     /// The problems view's order.
-    pub problem_order: crate::problems::ProblemOrder,
+    pub problem_order: ProblemOrder,
     /// The mouse selects and scrolls (else the terminal's own text selection works).
     pub mouse: bool,
 }
@@ -1386,8 +1351,7 @@ impl State {
         match std::mem::replace(&mut self.ui.overlay, Overlay::None) {
             Overlay::None => self.main_action(action, now),
             Overlay::Help { scroll } => {
-                let max =
-                    crate::view::help_lines(&crate::view::Theme { color: false }).len() as u16;
+                let max = crate::keys::help_line_count() as u16;
                 match action {
                     Action::Up => {
                         self.ui.overlay = Overlay::Help {
@@ -2052,6 +2016,176 @@ fn term(h: &ClusterHealth) -> String {
     h.term.map(|t| format!(" (term {t})")).unwrap_or_default()
 }
 
+// The orders the panes and the problems view can be in, and the problems' vocabulary: data
+// the dashboard keeps; `sort` and `problems` compute the rows from them.
+
+/// What rows are sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    Name,
+    /// Worst first: failed, then partly failed, never run, success; for nodes, not alive, then
+    /// unhealthy.
+    Status,
+    /// Most failures in the last hour first, then most errors overall.
+    Failures,
+    /// Latest launches first (start minus scheduled tick, or overdue next run).
+    Lateness,
+    /// Soonest first.
+    NextRun,
+    /// Newest first.
+    Time,
+    Node,
+    /// Longest first.
+    Duration,
+    Role,
+    /// Most entries behind first.
+    Lag,
+    /// Largest clock offset (either way) first.
+    Clock,
+    /// Most launches waiting first.
+    Backlog,
+    /// Worst first.
+    Level,
+}
+
+impl SortKey {
+    pub fn word(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::Status => "status",
+            SortKey::Failures => "failures",
+            SortKey::Lateness => "lateness",
+            SortKey::NextRun => "next run",
+            SortKey::Time => "time",
+            SortKey::Node => "node",
+            SortKey::Duration => "duration",
+            SortKey::Role => "role",
+            SortKey::Lag => "lag",
+            SortKey::Clock => "clock offset",
+            SortKey::Backlog => "backlog",
+            SortKey::Level => "severity",
+        }
+    }
+
+    /// The keys of `pane`, the default first.
+    pub fn of(pane: Pane) -> &'static [SortKey] {
+        use SortKey::*;
+        match pane {
+            Pane::Nodes => &[Name, Status, Role, Lag, Clock, Backlog],
+            Pane::Jobs => &[Name, Status, Failures, Lateness, NextRun],
+            Pane::Executions => &[Time, Status, Lateness, Name, Node, Duration],
+            Pane::Events => &[Time, Level],
+        }
+    }
+}
+
+/// A pane's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sort {
+    pub key: SortKey,
+    pub reversed: bool,
+}
+
+impl Sort {
+    pub fn default_of(pane: Pane) -> Sort {
+        Sort {
+            key: SortKey::of(pane)[0],
+            reversed: false,
+        }
+    }
+
+    /// The next key of `pane`, in its natural direction.
+    pub fn cycled(self, pane: Pane) -> Sort {
+        let keys = SortKey::of(pane);
+        let at = keys.iter().position(|k| *k == self.key).unwrap_or(0);
+        Sort {
+            key: keys[(at + 1) % keys.len()],
+            reversed: false,
+        }
+    }
+
+    /// How the pane's title says it (nothing for the default order).
+    pub fn label(self, pane: Pane) -> Option<String> {
+        if self == Sort::default_of(pane) {
+            return None;
+        }
+        let reversed = if self.reversed { ", reversed" } else { "" };
+        Some(format!("by {}{reversed}", self.key.word()))
+    }
+
+    pub(crate) fn apply(self, ord: std::cmp::Ordering) -> std::cmp::Ordering {
+        if self.reversed { ord.reverse() } else { ord }
+    }
+}
+
+/// The problems view's order: by severity (the default), by kind, or by subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ProblemOrder {
+    /// 0: severity, 1: kind, 2: subject.
+    pub key: u8,
+    pub reversed: bool,
+}
+
+impl ProblemOrder {
+    pub const KEYS: [&'static str; 3] = ["severity", "kind", "subject"];
+
+    pub fn cycled(self) -> ProblemOrder {
+        ProblemOrder {
+            key: (self.key + 1) % Self::KEYS.len() as u8,
+            reversed: false,
+        }
+    }
+
+    /// How the view's title says it (nothing for the default).
+    pub fn label(self) -> Option<String> {
+        if self == ProblemOrder::default() {
+            return None;
+        }
+        let reversed = if self.reversed { ", reversed" } else { "" };
+        Some(format!("by {}{reversed}", Self::KEYS[self.key as usize]))
+    }
+}
+
+/// What a problem is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Cluster,
+    Node(String),
+    Job(String),
+}
+
+/// What kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    NoServer,
+    Quorum,
+    Unreadable,
+    Down,
+    Lag,
+    Clock,
+    Backlog,
+    Failed,
+    Missed,
+    Late,
+}
+
+impl Kind {
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::NoServer => "no server",
+            Kind::Quorum => "quorum",
+            Kind::Unreadable => "unreadable",
+            Kind::Down => "down",
+            Kind::Lag => "lag",
+            Kind::Clock => "clock",
+            Kind::Backlog => "backlog",
+            Kind::Failed => "failed",
+            Kind::Missed => "missed",
+            Kind::Late => "late",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2240,7 +2374,7 @@ mod tests {
 
     #[test]
     fn sorting_cycles_through_the_keys_and_reverses() {
-        use crate::sort::SortKey;
+        use crate::state::SortKey;
         let mut state = healthy_state();
         // backup launched 45 s after its tick; cleanup's next run is the soonest.
         let mut late =
@@ -2318,7 +2452,6 @@ mod tests {
 
     #[test]
     fn the_problems_view_lists_what_needs_an_operator_worst_first() {
-        use crate::problems::{Kind, Subject};
         let mut state = healthy_state();
         crate::fixtures::troubled(&mut state);
         let problems = state.problems(now());

@@ -12,7 +12,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, TableState, Wrap};
 
-use crate::keys::{BINDINGS, Scope, help_bar};
+use crate::keys::{BINDINGS, help_bar};
 use crate::state::{
     FLASH_FOR, JobRow, JobView, LeaderLine, Level, NodeRow, Overlay, Pane, Pick, Quorum, Role, Run,
     State, status_word,
@@ -178,7 +178,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc
         first.push(piece(
             if age > STALE_AFTER { 8 } else { 3 },
             vec![Span::styled(
-                format!("{stale}data {} old", age_text(age)),
+                format!("{stale}data {} old", crate::text::age_text(age)),
                 style,
             )],
         ));
@@ -266,7 +266,7 @@ fn render_header(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc
                     vec![Span::raw(format!(
                         "since {} ({} ago)",
                         clock(since, state.offset),
-                        age_text(now - since)
+                        crate::text::age_text(now - since)
                     ))],
                 ));
             }
@@ -482,7 +482,7 @@ fn render_side(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
                 "{} runs, {} failed, worst launch {} late",
                 c.runs.iter().sum::<u64>(),
                 c.failures.iter().sum::<u64>(),
-                age_text(Duration::milliseconds(late as i64))
+                crate::text::age_text(Duration::milliseconds(late as i64))
             ),
             t.dim(),
         ),
@@ -649,8 +649,10 @@ fn render_nodes(
     let cluster_age = state.cluster_at.map(|at| now - at);
     let extra = match (cluster_age, stats_age) {
         // Statuses that old may be contradicted already: the title says how old they are.
-        (Some(age), _) if age > STALE_AFTER => format!("as of {} ago", age_text(age)),
-        (_, Some(age)) if age > Duration::seconds(15) => format!("load {} old", age_text(age)),
+        (Some(age), _) if age > STALE_AFTER => format!("as of {} ago", crate::text::age_text(age)),
+        (_, Some(age)) if age > Duration::seconds(15) => {
+            format!("load {} old", crate::text::age_text(age))
+        }
         _ => String::new(),
     };
     let block = pane_block(state, Pane::Nodes, nodes.len(), &extra, t);
@@ -844,7 +846,7 @@ fn tags_text(n: &NodeRow) -> String {
 fn contact_text(n: &NodeRow, now: DateTime<Utc>) -> String {
     if !n.alive {
         return match n.last_seen {
-            Some(t) => format!("seen {} ago", age_text(now - t)),
+            Some(t) => format!("seen {} ago", crate::text::age_text(now - t)),
             None => "never seen".into(),
         };
     }
@@ -859,9 +861,14 @@ fn render_jobs(frame: &mut Frame, area: Rect, state: &State, now: DateTime<Utc>,
     let held = state.launches_stopped();
     let extra = match (&state.jobs_error, state.jobs_at) {
         _ if held => "no quorum: no launches, countdowns stopped".to_string(),
-        (Some(_), Some(at)) => format!("reading failed; data {} old", age_text(now - at)),
+        (Some(_), Some(at)) => format!(
+            "reading failed; data {} old",
+            crate::text::age_text(now - at)
+        ),
         (Some(_), None) => "reading failed".into(),
-        (None, Some(at)) if now - at > STALE_AFTER => format!("data {} old", age_text(now - at)),
+        (None, Some(at)) if now - at > STALE_AFTER => {
+            format!("data {} old", crate::text::age_text(now - at))
+        }
         _ => String::new(),
     };
     let block = pane_block(state, Pane::Jobs, jobs.len(), &extra, t);
@@ -958,9 +965,12 @@ fn job_cells(
     } else {
         match j.next {
             // Past and not moved on: the read is old or the launch is late; no countdown.
-            Some(n) if n < now => format!("{} ago", age_text(now - n)),
+            Some(n) if n < now => format!("{} ago", crate::text::age_text(now - n)),
             Some(n) if n - now < Duration::hours(1) => {
-                format!("in {}", age_text((n - now).max(Duration::zero())))
+                format!(
+                    "in {}",
+                    crate::text::age_text((n - now).max(Duration::zero()))
+                )
             }
             Some(n) if n - now < Duration::hours(24) => clock(n, offset),
             Some(n) => n.with_timezone(&offset).format("%m-%d").to_string(),
@@ -1072,7 +1082,7 @@ fn late_text(late: Duration) -> String {
     if late < Duration::seconds(1) {
         "-".into()
     } else {
-        age_text(late)
+        crate::text::age_text(late)
     }
 }
 
@@ -1099,8 +1109,8 @@ fn run_cells(
     t: &Theme,
 ) -> (Vec<Cell<'static>>, Style) {
     let took = match r.finished_at {
-        Some(f) if r.status != ExecutionStatus::Missed => age_text(f - r.started_at),
-        None if r.status == ExecutionStatus::Running => age_text(now - r.started_at),
+        Some(f) if r.status != ExecutionStatus::Missed => crate::text::age_text(f - r.started_at),
+        None if r.status == ExecutionStatus::Running => crate::text::age_text(now - r.started_at),
         _ => "-".into(),
     };
     // Asked for here, not yet in the cluster's answers: shown at once, and said so.
@@ -1210,30 +1220,13 @@ fn popup<'a>(title: String, t: &Theme) -> Block<'a> {
         .border_style(t.strong())
 }
 
-/// The help screen's sections, in order.
-const HELP_SECTIONS: [(&str, &[Scope]); 10] = [
-    ("Everywhere", &[Scope::Main]),
-    ("Nodes", &[Scope::Pane(Pane::Nodes)]),
-    ("Jobs", &[Scope::Pane(Pane::Jobs)]),
-    ("Executions", &[Scope::Pane(Pane::Executions)]),
-    (
-        "Details",
-        &[Scope::JobDetails, Scope::NodeDetails, Scope::Details],
-    ),
-    ("Problems", &[Scope::Problems]),
-    ("Trends", &[Scope::Trends]),
-    ("Typing a filter", &[Scope::Filter]),
-    ("Asked to confirm", &[Scope::Confirm]),
-    ("This help", &[Scope::Help]),
-];
-
 /// Width of one column of the help screen.
 const HELP_COLUMN: u16 = 39;
 
 /// Every binding, by section, one line each.
 pub fn help_lines(t: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for (title, scopes) in HELP_SECTIONS {
+    for (title, scopes) in crate::keys::HELP_SECTIONS {
         if !lines.is_empty() {
             lines.push(Line::raw(""));
         }
@@ -1421,7 +1414,7 @@ fn render_trends(
             t.warn(),
             format!(
                 "worst launch {} late",
-                age_text(Duration::milliseconds(worst_late as i64))
+                crate::text::age_text(Duration::milliseconds(worst_late as i64))
             ),
         ),
         row(
@@ -1542,7 +1535,7 @@ fn render_job_details(
     frame.render_widget(block, area);
 
     let when = |d: Option<DateTime<Utc>>| match d {
-        Some(d) => format!("{} ({} ago)", clock(d, o), age_text(now - d)),
+        Some(d) => format!("{} ({} ago)", clock(d, o), crate::text::age_text(now - d)),
         None => "never".into(),
     };
     let mut summary = Vec::new();
@@ -1560,7 +1553,7 @@ fn render_job_details(
         format!(
             "{} (in {})",
             clock(job.next, o),
-            age_text((job.next - now).max(Duration::zero()))
+            crate::text::age_text((job.next - now).max(Duration::zero()))
         )
     };
     summary.push(field(
@@ -1624,7 +1617,7 @@ fn render_job_details(
             "{:>w$}  runs/min {}  worst launch {} late",
             state.outcome_strip(name),
             crate::trends::spark_text(&trend.runs, 12, false),
-            age_text(Duration::milliseconds(late as i64)),
+            crate::text::age_text(Duration::milliseconds(late as i64)),
             w = crate::trends::STRIP
         ),
         t,
@@ -1719,7 +1712,7 @@ fn render_job_details(
         .map(|(i, e)| {
             let run = Run::from(e);
             let took = match run.finished_at {
-                Some(f) => age_text(f - run.started_at),
+                Some(f) => crate::text::age_text(f - run.started_at),
                 None => "-".into(),
             };
             let exit = e.exit_code.map(|c| format!("exit {c}")).unwrap_or_default();
@@ -1896,14 +1889,14 @@ fn render_node_details(
                 .map(|c| format!("{c:.1}%"))
                 .unwrap_or_else(|| "-".into()),
             s.cpu_window_ms
-                .map(|w| age_text(Duration::milliseconds(w as i64)))
+                .map(|w| crate::text::age_text(Duration::milliseconds(w as i64)))
                 .unwrap_or_else(|| "-".into()),
             s.rss_bytes.map(bytes_text).unwrap_or_else(|| "-".into()),
             s.data_dir_bytes
                 .map(bytes_text)
                 .unwrap_or_else(|| "-".into()),
             s.data_dir,
-            age_text(now - *at)
+            crate::text::age_text(now - *at)
         ),
         (Some(Err(e)), _) => format!("cannot read: {e}"),
         _ => "not read yet".into(),
@@ -1943,19 +1936,6 @@ fn clock(at: DateTime<Utc>, offset: FixedOffset) -> String {
     at.with_timezone(&offset).format("%H:%M:%S").to_string()
 }
 
-/// A short duration: `350ms`, `4.2s`, `37s`, `12m`, `3h05m`, `2d4h`.
-pub fn age_text(d: Duration) -> String {
-    let ms = d.num_milliseconds().max(0);
-    match ms {
-        0..1_000 => format!("{ms}ms"),
-        1_000..10_000 => format!("{:.1}s", ms as f64 / 1000.0),
-        10_000..60_000 => format!("{}s", ms / 1000),
-        60_000..3_600_000 => format!("{}m", ms / 60_000),
-        3_600_000..86_400_000 => format!("{}h{:02}m", ms / 3_600_000, ms % 3_600_000 / 60_000),
-        _ => format!("{}d{}h", ms / 86_400_000, ms % 86_400_000 / 3_600_000),
-    }
-}
-
 /// `512B`, `40K`, `41M`, `1.2G`.
 pub fn bytes_text(b: u64) -> String {
     const K: f64 = 1024.0;
@@ -1980,6 +1960,16 @@ mod tests {
     use super::*;
     use crate::fixtures::{after_failover, healthy_state, now};
     use crate::state::Update;
+
+    /// The input handling scrolls the help by `keys::help_line_count` lines; the view draws
+    /// `help_lines`: they must agree, or the last lines cannot be scrolled to.
+    #[test]
+    fn the_help_scrolls_over_exactly_the_lines_drawn() {
+        assert_eq!(
+            help_lines(&Theme { color: false }).len(),
+            crate::keys::help_line_count()
+        );
+    }
 
     const COLOR: Theme = Theme { color: true };
 
@@ -2395,10 +2385,13 @@ mod tests {
 
     #[test]
     fn durations_and_sizes() {
-        assert_eq!(age_text(Duration::milliseconds(350)), "350ms");
-        assert_eq!(age_text(Duration::milliseconds(4200)), "4.2s");
-        assert_eq!(age_text(Duration::seconds(37)), "37s");
-        assert_eq!(age_text(Duration::seconds(3 * 3600 + 300)), "3h05m");
+        assert_eq!(crate::text::age_text(Duration::milliseconds(350)), "350ms");
+        assert_eq!(crate::text::age_text(Duration::milliseconds(4200)), "4.2s");
+        assert_eq!(crate::text::age_text(Duration::seconds(37)), "37s");
+        assert_eq!(
+            crate::text::age_text(Duration::seconds(3 * 3600 + 300)),
+            "3h05m"
+        );
         assert_eq!(bytes_text(512), "512B");
         assert_eq!(bytes_text(41 << 20), "41M");
         assert_eq!(bytes_text(3 << 29), "1.5G");
