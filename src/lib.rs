@@ -29,7 +29,7 @@ pub mod job;
 
 pub mod config;
 
-pub mod state;
+pub(crate) mod state;
 
 pub mod transport;
 
@@ -41,7 +41,7 @@ pub mod node;
 
 pub mod leader;
 
-pub mod api;
+pub(crate) mod api;
 
 pub mod agent;
 

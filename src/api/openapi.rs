@@ -39,6 +39,7 @@ pub async fn serve() -> Response {
         .into_response()
 }
 
+#[cfg(test)]
 /// Every (METHOD, path) the document describes.
 pub fn operations(doc: &Value) -> Vec<(String, String)> {
     const METHODS: [&str; 8] = [

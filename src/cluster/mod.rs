@@ -4,9 +4,9 @@
 //! servers ([`operator`]).
 
 pub mod clock;
-pub mod commit;
-pub mod discovery;
+pub(crate) mod commit;
+pub(crate) mod discovery;
 pub mod membership;
-pub mod operator;
-pub mod raft_network;
-pub mod voters;
+pub(crate) mod operator;
+pub(crate) mod raft_network;
+pub(crate) mod voters;

@@ -2,8 +2,8 @@
 //! ([`validate`]), what it runs ([`executor_spec`]) and how its output is handled ([`processor_settings`]) and which nodes it aims at ([`targeting`]). Every layer above may use them;
 //! they use only the model.
 
-pub mod executor_spec;
-pub mod processor_settings;
-pub mod schedule;
-pub mod targeting;
+pub(crate) mod executor_spec;
+pub(crate) mod processor_settings;
+pub(crate) mod schedule;
+pub(crate) mod targeting;
 pub mod validate;

@@ -216,6 +216,7 @@ impl Schedule {
             .filter(|t| expires_at.is_none_or(|e| *t <= e))
     }
 
+    #[cfg(test)]
     /// True for `@manually` (never fires by itself).
     pub fn is_manual(&self) -> bool {
         matches!(self.kind, Kind::Manual)

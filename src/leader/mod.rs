@@ -1,6 +1,6 @@
 //! The work only the leader does: decide which ticks are due ([`scheduler`]), send each launch
 //! to its nodes ([`dispatcher`]) and tell the outside world about executions ([`notify`]).
 
-pub mod dispatcher;
+pub(crate) mod dispatcher;
 pub mod notify;
-pub mod scheduler;
+pub(crate) mod scheduler;

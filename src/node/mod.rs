@@ -4,6 +4,6 @@
 
 pub mod executor;
 pub mod node_stats;
-pub mod processors;
-pub mod runner;
+pub(crate) mod processors;
+pub(crate) mod runner;
 pub mod worker;

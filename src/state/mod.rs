@@ -54,7 +54,6 @@ const STATS_DAYS: i64 = 366;
 /// migrate) what an older one wrote.
 const VALUE_FORMAT: u8 = 1;
 
-pub use crate::config::DEFAULT_HISTORY_LIMIT;
 
 /// A job as stored: the client-visible job plus the scheduler's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,4 +6,4 @@
 pub mod http;
 pub mod keys;
 pub mod rpc;
-pub mod seal;
+pub(crate) mod seal;

@@ -8,8 +8,8 @@ pub mod shell;
 
 use crate::model::Job;
 
-pub use http::{HttpConfigError, HttpSpec};
-pub use shell::{ShellConfigError, ShellSpec};
+pub use http::HttpSpec;
+pub use shell::ShellSpec;
 
 /// Executors this build can run.
 pub const EXECUTORS: &[&str] = &["shell", "http"];
