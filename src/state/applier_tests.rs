@@ -350,6 +350,33 @@ fn a_tick_launches_once_on_each_target_and_never_again() {
 }
 
 #[test]
+fn a_tick_of_the_old_schedule_committed_after_a_change_neither_runs_nor_moves_the_ledger() {
+    with_applier(|a| {
+        set(a, job("j"), t(0));
+        launch(a, launch_of("j", t(5), LaunchKind::Scheduled, &["n"]));
+        let every_5s = Job {
+            schedule: "@every 5s".into(),
+            ..job("j")
+        };
+        set(a, every_5s, t(20));
+        // The old leader planned t(10) under the old schedule; its commit lands after the change.
+        for kind in [LaunchKind::Scheduled, LaunchKind::Missed] {
+            let o = launch(a, launch_of("j", t(10), kind, &["n"]));
+            assert_eq!(skipped(&o), Some(SkipReason::NotStarted));
+            assert_eq!(
+                (record(a, "j").anchor, record(a, "j").last_tick),
+                (t(20), None)
+            );
+        }
+        assert!(stored(a, "j", t(10), "n").is_none());
+        // The new schedule's own ticks run.
+        let o = launch(a, launch_of("j", t(25), LaunchKind::Scheduled, &["n"]));
+        assert_eq!(skipped(&o), None);
+        assert_eq!(record(a, "j").last_tick, Some(t(25)));
+    });
+}
+
+#[test]
 fn ticks_outside_the_jobs_window_are_refused_but_decided() {
     with_applier(|a| {
         let windowed = Job {

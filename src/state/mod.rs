@@ -54,7 +54,6 @@ const STATS_DAYS: i64 = 366;
 /// migrate) what an older one wrote.
 const VALUE_FORMAT: u8 = 1;
 
-
 /// A job as stored: the client-visible job plus the scheduler's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRecord {
@@ -937,6 +936,12 @@ impl<'t> Applier<'t> {
             LaunchKind::Scheduled | LaunchKind::Missed => {
                 if record.last_tick.is_some_and(|last| last >= at) {
                     return skip(SkipReason::AlreadyLaunched);
+                }
+                // A tick from before the current schedule was set belongs to the old schedule
+                // (planned before the change, committed after it): it neither runs nor moves the
+                // ledger back, which would let the new schedule's ticks before the change run.
+                if at < record.anchor {
+                    return skip(SkipReason::NotStarted);
                 }
                 // The ledger advances even when the tick does not run: it was decided once.
                 record.last_tick = Some(at);
