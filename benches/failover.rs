@@ -198,6 +198,7 @@ async fn whole_cluster_stops(
             leader_among(clients, None)
         })
         .await?;
+        let seen: Vec<usize> = servers.iter().map(|s| s.log().lines().count()).collect();
         let t0 = Instant::now();
         for s in servers.iter() {
             s.signal(libc::SIGTERM);
@@ -225,6 +226,17 @@ async fn whole_cluster_stops(
             }
         }
         println!("{line}");
+        // A slow stop says what it waited on: the steps that ran out their deadline.
+        for (s, seen) in servers.iter().zip(seen) {
+            let log = s.log();
+            for l in log
+                .lines()
+                .skip(seen)
+                .filter(|l| l.contains("did not finish"))
+            {
+                println!("  {}: {l}", s.name);
+            }
+        }
         for s in servers.iter_mut() {
             s.try_spawn()?;
         }
