@@ -198,6 +198,18 @@ async fn whole_cluster_stops(
             leader_among(clients, None)
         })
         .await?;
+        // A routine restart stops servers that are up: each one answers before the round (a
+        // server SIGTERMed while the exec is still loading it ends by the signal's default
+        // action, which says nothing about Belfry's stop).
+        for c in clients {
+            poll_until(
+                "every server answering",
+                Duration::from_secs(60),
+                POLL,
+                || async { c.health().await.ok().map(|_| ()) },
+            )
+            .await?;
+        }
         let seen: Vec<usize> = servers.iter().map(|s| s.log().lines().count()).collect();
         let t0 = Instant::now();
         for s in servers.iter() {
