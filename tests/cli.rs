@@ -164,6 +164,29 @@ async fn jobs_apply_creates_updates_and_shows_field_diffs_idempotently() {
     assert!(err.contains("not YAML or JSON"), "{err}");
 }
 
+/// `belfry version | head -0`, `belfry health | head -3`: a reader that closes the pipe early
+/// ends the command quietly, as `yes | head` does, instead of a Rust panic about a broken pipe.
+#[test]
+fn a_closed_output_pipe_ends_a_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader); // closed before the command writes its first line
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_belfry"))
+        .arg("version")
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGPIPE),
+        "{:?} {err}",
+        out.status
+    );
+}
+
 #[test]
 fn unreachable_cluster_exits_1_and_version_prints() {
     let port = free_port();

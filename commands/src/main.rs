@@ -34,6 +34,12 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    if !matches!(cli.command, cli::Command::Agent(_)) {
+        // An operator command piped into `head` ends quietly when the reader goes, as shell
+        // tools do. Not the agent: a write to a peer that hung up must stay an error there.
+        // SAFETY: setting a signal's disposition to its default, before any thread is started.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     match dispatch::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(),
