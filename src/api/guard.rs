@@ -135,26 +135,23 @@ impl RemoteTokens {
             body: String::new(),
             token: Some(secret.clone()),
         };
-        let mut invalid = false;
-        let body = crate::cluster::commit::ask_alive_servers(
+        // `None`: a server said the token is not valid (401), which ends the search.
+        let answer = crate::cluster::commit::ask_alive_servers(
             &self.membership,
             &self.rpc,
             Some(&self.region),
             &call,
             |reply| match reply.status {
-                200 => Ok(reply.body),
-                401 => {
-                    invalid = true;
-                    Ok(String::new())
-                }
+                200 => Ok(Some(reply.body)),
+                401 => Ok(None),
                 status => Err(format!("a server answered {status}")),
             },
         )
         .await
         .map_err(Unresolved::Unavailable)?;
-        if invalid {
+        let Some(body) = answer else {
             return Err(Unresolved::Invalid);
-        }
+        };
         let body = crate::transport::rpc::unb64(&body).map_err(Unresolved::Unavailable)?;
         let info: TokenInfo =
             serde_json::from_slice(&body).map_err(|e| Unresolved::Unavailable(e.to_string()))?;
