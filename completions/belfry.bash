@@ -1005,7 +1005,7 @@ _belfry_static() {
             return 0
             ;;
         belfry__subcmd__agent)
-            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --log-format --output-limit --history-limit --restore-limit --shutdown-grace --job-nice --max-parallel --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --max-clock-offset --raft-multiplier --acl-enabled --audit-log --metrics-addr --mail-host --mail-port --mail-username --mail-password --mail-from --mail-payload --mail-subject-prefix --pre-webhook-endpoint --pre-webhook-payload --pre-webhook-headers --webhook-endpoint --webhook-payload --webhook-headers --tls-cert --tls-key --tls-client-ca --cors-allowed-origin --allowed-host --header-read-timeout --max-connections --max-connections-per-ip --allow-su --insecure-http --http-addr --token --token-file --ca --client-cert --client-key --help --version"
+            opts="-h -V --config --server --bootstrap-expect --node-name --bind-addr --bind --advertise-addr --advertise --rpc-port --data-dir --tag --region --datacenter --log-level --log-format --output-limit --history-limit --restore-limit --shutdown-grace --job-nice --job-cgroup --max-parallel --join --retry-join --retry-interval --retry-max --encrypt --dead-server-timeout --max-clock-offset --raft-multiplier --acl-enabled --audit-log --metrics-addr --mail-host --mail-port --mail-username --mail-password --mail-from --mail-payload --mail-subject-prefix --pre-webhook-endpoint --pre-webhook-payload --pre-webhook-headers --webhook-endpoint --webhook-payload --webhook-headers --tls-cert --tls-key --tls-client-ca --cors-allowed-origin --allowed-host --header-read-timeout --max-connections --max-connections-per-ip --allow-su --insecure-http --http-addr --token --token-file --ca --client-cert --client-key --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1088,6 +1088,10 @@ _belfry_static() {
                     return 0
                     ;;
                 --job-nice)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --job-cgroup)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -74,6 +74,7 @@ set edit:completion:arg-completer[belfry] = {|@words|
             cand --restore-limit 'Largest state snapshot accepted by an online restore (POST /v1/operator/restore); the body is streamed to a temporary file and refused past this size [default: 1073741824]'
             cand --shutdown-grace 'On SIGTERM/SIGINT, how long running jobs may finish before they are killed [default: 30s]'
             cand --job-nice 'Nice value job processes start with, so the control plane keeps its deadlines when jobs saturate the CPU; 0 to 19, 0 = the agent''s own priority [default: 10]'
+            cand --job-cgroup 'Cgroup job processes run in, with a low CPU weight against the node: `auto` makes one where the host allows (cgroup v1 cpu, or v2 from the root cgroup), an absolute path names a prepared cgroup directory, `off` keeps jobs in the node''s cgroup [default: auto]'
             cand --max-parallel 'Job processes this node runs at once; accepted launches beyond wait for a slot, in order (late, never lost); 0 = no limit [default: 4 per CPU core, at least 4]'
             cand --join 'Gossip address to join once at start (repeatable; a failure is only a warning)'
             cand --retry-join 'Gossip address to join, retried until it works (repeatable; DNS names re-resolved)'

@@ -904,6 +904,126 @@ async fn jobs_run_at_job_nice_and_job_nice_0_leaves_the_priority_alone() {
     assert_eq!(e.output.trim(), base.to_string(), "{e:?}");
 }
 
+/// (thread name, nice value) of every thread of a live process.
+fn threads_of(pid: u32) -> Vec<(String, i32)> {
+    let mut threads = Vec::new();
+    for entry in std::fs::read_dir(format!("/proc/{pid}/task")).unwrap() {
+        let dir = entry.unwrap().path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("stat")),
+        ) else {
+            continue; // the thread exited meanwhile
+        };
+        // Field 19 is the nice value; fields are counted after the `(comm)` field.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let nice = after.split(' ').nth(16).unwrap().parse().unwrap();
+        threads.push((comm.trim().to_string(), nice));
+    }
+    threads
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn job_bookkeeping_runs_on_niced_threads_apart_from_the_control_plane() {
+    let base = own_nice();
+    let node = Node::start(&[]).await;
+    let e = run_once(&node, &shell_job("one", "@manually", "true")).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    let threads = threads_of(node.pid());
+    let (jobs, control): (Vec<_>, Vec<_>) =
+        threads.iter().partition(|(name, _)| name == "belfry-jobs");
+    assert!(!jobs.is_empty(), "no job threads: {threads:?}");
+    assert!(
+        jobs.iter().all(|(_, nice)| *nice == base.max(10)),
+        "job threads run at --job-nice (10): {threads:?}"
+    );
+    assert!(
+        !control.is_empty() && control.iter().all(|(_, nice)| *nice == base),
+        "the control plane's threads keep the node's priority: {threads:?}"
+    );
+}
+
+/// A cgroup this test may put processes in, removed (once empty) when dropped; `None` where
+/// the host gives none (not root, or no writable cgroup filesystem).
+struct TestCgroup(PathBuf);
+
+impl TestCgroup {
+    fn make() -> Option<TestCgroup> {
+        let name = format!("belfry-test-{}", std::process::id());
+        // A cgroup v1 cpu hierarchy, else the cgroup v2 root.
+        for root in [
+            "/sys/fs/cgroup/cpu",
+            "/sys/fs/cgroup/cpu,cpuacct",
+            "/sys/fs/cgroup",
+        ] {
+            let dir = PathBuf::from(root).join(&name);
+            if std::fs::create_dir(&dir).is_ok() {
+                if dir.join("cgroup.procs").is_file() {
+                    return Some(TestCgroup(dir));
+                }
+                let _ = std::fs::remove_dir(&dir);
+            }
+        }
+        None
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_join_the_cgroup_job_cgroup_names_and_off_leaves_them_with_the_node() {
+    let job = shell_job("cgroup", "@manually", "cat /proc/self/cgroup");
+    let (code, _, err) = cli(&["agent", "--server", "--job-cgroup", "/tmp"], &[], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("job-cgroup: /tmp is not a cgroup directory (it has no cgroup.procs)"),
+        "{err}"
+    );
+    let (code, _, err) = cli(&["agent", "--server", "--job-cgroup", "jobs"], &[], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("job-cgroup"), "{err}");
+
+    let Some(cgroup) = TestCgroup::make() else {
+        eprintln!(
+            "notice: no cgroup can be made here (not root, or no writable cgroup fs): the --job-cgroup PATH part is skipped"
+        );
+        return;
+    };
+    let name = cgroup.0.file_name().unwrap().to_str().unwrap().to_string();
+    let node = Node::start(&["--job-cgroup", cgroup.0.to_str().unwrap()]).await;
+    let e = run_once(&node, &job).await;
+    assert!(e.output.contains(&format!("/{name}\n")), "{e:?}");
+    drop(node);
+
+    let node = Node::start(&["--job-cgroup", "off"]).await;
+    let e = run_once(&node, &job).await;
+    assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert!(
+        !e.output.contains(&name) && !e.output.contains("belfry-jobs"),
+        "{e:?}"
+    );
+    drop(node);
+
+    // `auto` (the default) either says which cgroup jobs run in and puts them there, or says
+    // why they stay in the node's.
+    let node = Node::start(&[]).await;
+    let e = run_once(&node, &job).await;
+    let log = node.log();
+    if log.contains("job processes run in cgroup") {
+        assert!(e.output.contains("/belfry-jobs\n"), "{e:?}\n{log}");
+    } else {
+        assert!(
+            log.contains("job processes stay in the node's cgroup"),
+            "{log}"
+        );
+        assert!(!e.output.contains("belfry-jobs"), "{e:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn max_parallel_queues_launches_late_never_lost_and_shows_the_backlog() {
     let node = Node::start(&["--max-parallel", "2"]).await;

@@ -194,6 +194,17 @@ pub async fn run(
     let mut config = config;
     // Checked again here (the CLI checked already) as the library can be started without it.
     check_config(&config).map_err(|e| AgentError::Config(e.to_string()))?;
+    // Before anything is opened: a cgroup the operator named that cannot be used stops the
+    // start with the reason. What `auto` found is kept as the cgroup to use from here on.
+    let cgroup = crate::node::job_cgroup::JobCgroup::prepare(&config.job_cgroup)
+        .map_err(|e| AgentError::Config(format!("job-cgroup: {e}")))?;
+    config.job_cgroup = match cgroup {
+        Some(cgroup) => {
+            tracing::info!("job processes run in cgroup {}", cgroup.described);
+            crate::config::JobCgroupSetting::Path(cgroup.dir)
+        }
+        None => crate::config::JobCgroupSetting::Off,
+    };
     config.encrypt = Some(resolve_cluster_key(&config)?);
     // A node that finds its peers over mDNS answers for the same service until it stops.
     let _mdns_advertiser =
@@ -250,6 +261,18 @@ pub fn set_demoted(data_dir: &Path, demoted: bool) -> std::io::Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// How this node runs job processes. `config.job_cgroup` is what [`run`] prepared: a path or off.
+fn run_limits(config: &AgentConfig) -> crate::node::runner::RunLimits {
+    crate::node::runner::RunLimits {
+        job_nice: config.job_nice,
+        max_parallel: config.max_parallel,
+        job_cgroup: match &config.job_cgroup {
+            crate::config::JobCgroupSetting::Path(dir) => Some(dir.clone()),
+            _ => None,
+        },
+    }
 }
 
 fn create_data_dir(config: &AgentConfig) -> Result<(), AgentError> {
@@ -383,10 +406,7 @@ async fn run_server(
         &config.data_dir,
         config.node_name.clone(),
         config.output_limit,
-        crate::node::runner::RunLimits {
-            job_nice: config.job_nice,
-            max_parallel: config.max_parallel,
-        },
+        run_limits(&config),
         Committer::Server {
             raft: raft.clone(),
             rpc: rpc_client.clone(),
@@ -808,10 +828,7 @@ async fn run_stateless(
         &config.data_dir,
         config.node_name.clone(),
         config.output_limit,
-        crate::node::runner::RunLimits {
-            job_nice: config.job_nice,
-            max_parallel: config.max_parallel,
-        },
+        run_limits(&config),
         Committer::Agent {
             membership: membership.clone(),
             rpc: rpc_client.clone(),

@@ -35,6 +35,41 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// keep their deadlines when jobs saturate the CPU (docs/operating.md, "Job priority").
 pub const DEFAULT_JOB_NICE: i32 = 10;
 
+/// `--job-cgroup`: what the operator asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum JobCgroupSetting {
+    /// A cgroup where the host allows one (see the module's documentation).
+    #[default]
+    Auto,
+    /// Jobs stay in the node's cgroup.
+    Off,
+    /// A cgroup the operator prepared (its directory under the cgroup filesystem).
+    Path(PathBuf),
+}
+
+impl JobCgroupSetting {
+    /// Reads `auto`, `off` or an absolute path.
+    pub fn parse(text: &str) -> Result<JobCgroupSetting, String> {
+        match text {
+            "auto" => Ok(JobCgroupSetting::Auto),
+            "off" => Ok(JobCgroupSetting::Off),
+            path if path.starts_with('/') => Ok(JobCgroupSetting::Path(PathBuf::from(path))),
+            other => Err(format!(
+                "{other:?} is not `auto`, `off` or an absolute path of a cgroup directory"
+            )),
+        }
+    }
+
+    /// As `config check` and the docs show it.
+    pub fn shown(&self) -> String {
+        match self {
+            JobCgroupSetting::Auto => "auto".into(),
+            JobCgroupSetting::Off => "off".into(),
+            JobCgroupSetting::Path(p) => p.display().to_string(),
+        }
+    }
+}
+
 /// `--max-parallel`'s default: 4 job processes per CPU core, at least 4. Most jobs wait on I/O;
 /// more than this at once on one node only slows each and starves the control plane.
 pub fn default_max_parallel() -> usize {
@@ -91,6 +126,7 @@ pub struct ConfigLayer {
     pub shutdown_grace: Option<String>,
     pub job_nice: Option<i32>,
     pub max_parallel: Option<usize>,
+    pub job_cgroup: Option<String>,
     pub join: Option<Vec<String>>,
     pub retry_join: Option<Vec<String>>,
     pub retry_interval: Option<String>,
@@ -131,6 +167,7 @@ impl ConfigLayer {
             shutdown_grace: self.shutdown_grace.or(lower.shutdown_grace),
             job_nice: self.job_nice.or(lower.job_nice),
             max_parallel: self.max_parallel.or(lower.max_parallel),
+            job_cgroup: self.job_cgroup.or(lower.job_cgroup),
             join: self.join.or(lower.join),
             retry_join: self.retry_join.or(lower.retry_join),
             retry_interval: self.retry_interval.or(lower.retry_interval),
@@ -443,6 +480,8 @@ pub struct AgentConfig {
     pub job_nice: i32,
     /// Job processes this node runs at once; launches beyond wait for a slot (0 = no limit).
     pub max_parallel: usize,
+    /// The cgroup job processes run in (docs/operating.md, "Job priority").
+    pub job_cgroup: JobCgroupSetting,
     /// Gossip addresses to join once at start (a failure is a warning).
     pub join: Vec<String>,
     /// Gossip addresses to join, retried every `retry_interval` up to `retry_max` (0 = forever).
@@ -693,6 +732,7 @@ impl std::fmt::Debug for ConfigLayer {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("job_nice", &self.job_nice)
             .field("max_parallel", &self.max_parallel)
+            .field("job_cgroup", &self.job_cgroup)
             .field("join", &self.join)
             .field("retry_join", &self.retry_join)
             .field("retry_interval", &self.retry_interval)
@@ -727,6 +767,7 @@ impl std::fmt::Debug for AgentConfig {
             .field("shutdown_grace", &self.shutdown_grace)
             .field("job_nice", &self.job_nice)
             .field("max_parallel", &self.max_parallel)
+            .field("job_cgroup", &self.job_cgroup)
             .field("join", &self.join)
             .field("retry_join", &self.retry_join)
             .field("retry_interval", &self.retry_interval)
@@ -936,6 +977,10 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
             format!("{job_nice} is not a nice value from 0 to 19 (0 turns lowering off)"),
         ));
     }
+    let job_cgroup = match &layer.job_cgroup {
+        Some(text) => JobCgroupSetting::parse(text).map_err(|e| value_err("job-cgroup", e))?,
+        None => JobCgroupSetting::Auto,
+    };
     let output_limit = layer.output_limit.unwrap_or(DEFAULT_OUTPUT_LIMIT);
     if output_limit == 0 {
         return Err(value_err("output-limit", "must be at least 1 byte"));
@@ -1065,6 +1110,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
         shutdown_grace,
         job_nice,
         max_parallel: layer.max_parallel.unwrap_or_else(default_max_parallel),
+        job_cgroup,
     })
 }
 

@@ -639,6 +639,19 @@ pub static SETTINGS: &[Setting] = &[
     )
     .more("See [Job priority](#job-priority)"),
     row(
+        "job-cgroup",
+        "MODE",
+        Value("auto"),
+        "off",
+        "Cgroup job processes run in, with a low CPU weight against the node: `auto` makes one where the host allows (cgroup v1 cpu, or v2 from the root cgroup), an absolute path names a prepared cgroup directory, `off` keeps jobs in the node's cgroup",
+        |l, v| {
+            l.job_cgroup = Some(text(v)?);
+            Ok(())
+        },
+        |c| c.job_cgroup.shown(),
+    )
+    .more("See [Job priority](#job-priority)"),
+    row(
         "max-parallel",
         "N",
         Described("4 per CPU core, at least 4"),

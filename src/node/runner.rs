@@ -17,6 +17,7 @@ use crate::job::executor_spec::ExecutorSpec;
 use crate::model::{Execution, Job};
 use crate::node::executor::http::run_http;
 use crate::node::executor::shell::run_shell;
+use crate::node::job_runtime::{self, JobRuntime};
 use crate::node::processors::ProcessorContext;
 
 /// A finished execution on its way to the node's outbox.
@@ -65,12 +66,15 @@ impl ResultSink {
 
 /// How this node runs job processes (the agent's `--job-nice` and `--max-parallel`;
 /// docs/operating.md, "Job priority" and "Execution slots").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunLimits {
-    /// Nice value shell jobs start with; 0 leaves them at the node's priority.
+    /// Nice value shell jobs, and the threads that start and watch them, run at; 0 leaves them
+    /// at the node's priority.
     pub job_nice: i32,
     /// Executions running at once; 0 = no limit.
     pub max_parallel: usize,
+    /// The cgroup shell jobs join (`--job-cgroup`, prepared by [`crate::node::job_cgroup`]).
+    pub job_cgroup: Option<std::path::PathBuf>,
 }
 
 impl Default for RunLimits {
@@ -78,6 +82,7 @@ impl Default for RunLimits {
         RunLimits {
             job_nice: crate::config::DEFAULT_JOB_NICE,
             max_parallel: crate::config::default_max_parallel(),
+            job_cgroup: None,
         }
     }
 }
@@ -209,6 +214,9 @@ impl Slots {
 
 #[derive(Clone)]
 pub struct Runner {
+    /// Where executions run (niced threads apart from the control plane). Held here, not in
+    /// `inner`, so the last owner is never one of its own tasks.
+    jobs: Arc<JobRuntime>,
     inner: Arc<RunnerInner>,
 }
 
@@ -239,9 +247,18 @@ impl Runner {
         results: ResultSink,
     ) -> Runner {
         let slots = Slots::new(limits.max_parallel);
+        let jobs = match JobRuntime::dedicated(job_runtime::default_workers(), limits.job_nice) {
+            Ok(jobs) => jobs,
+            Err(e) => {
+                tracing::warn!(
+                    "job bookkeeping shares the control plane's runtime: cannot start its own: {e}"
+                );
+                JobRuntime::current()
+            }
+        };
         // A backlog that persists without new arrivals is still reported once a minute.
         let watched: Weak<Slots> = Arc::downgrade(&slots);
-        tokio::spawn(async move {
+        jobs.handle().spawn(async move {
             let mut every = tokio::time::interval(Duration::from_secs(5));
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -253,6 +270,7 @@ impl Runner {
             }
         });
         Runner {
+            jobs: Arc::new(jobs),
             inner: Arc::new(RunnerInner {
                 slots,
                 processors: ProcessorContext {
@@ -334,7 +352,7 @@ impl Runner {
         // Taken here, not in the task, so slots go in the order launches were accepted.
         let entry = self.inner.slots.enter();
         let inner = self.inner.clone();
-        tokio::spawn(async move {
+        self.jobs.handle().spawn(async move {
             let slot = match entry {
                 SlotEntry::Now(permit) => Some(permit),
                 SlotEntry::Queued(rx) => {
@@ -422,6 +440,7 @@ impl RunnerInner {
         let outcome = match ExecutorSpec::of(job) {
             Ok(ExecutorSpec::Shell(mut spec)) => {
                 spec.nice = self.limits.job_nice;
+                spec.cgroup = self.limits.job_cgroup.clone();
                 let env = self.job_env(job, &execution);
                 Ok(run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await)
             }

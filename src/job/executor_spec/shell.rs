@@ -39,6 +39,9 @@ pub struct ShellSpec {
     /// Nice value the process starts with (0 = the agent's priority). Not part of the job's
     /// config: the runner sets it from the node's `--job-nice`.
     pub nice: i32,
+    /// The cgroup directory the process joins before `exec` (`None` = the agent's cgroup). Not
+    /// part of the job's config: the runner sets it from the node's `--job-cgroup`.
+    pub cgroup: Option<PathBuf>,
 }
 
 /// The `su` setting: `user` or `user:group`, by name. Names are looked up on the node that runs
@@ -207,6 +210,7 @@ impl ShellSpec {
             payload,
             allowed_exit_codes,
             nice: 0,
+            cgroup: None,
         })
     }
 

@@ -215,21 +215,42 @@ pub async fn run_shell(
             }
         };
         let nice = spec.nice;
-        if nice != 0 || switch.is_some() {
+        // Opened before the fork: the child only writes to it. A cgroup that cannot be opened
+        // (removed since the node started) leaves the job in the node's cgroup, said once.
+        let cgroup =
+            spec.cgroup
+                .as_ref()
+                .and_then(|dir| match crate::node::job_cgroup::open_procs(dir) {
+                    Ok(file) => Some(file),
+                    Err(e) => {
+                        warn_cgroup_unusable(dir, &e);
+                        None
+                    }
+                });
+        if nice != 0 || switch.is_some() || cgroup.is_some() {
+            let cgroup_fd = cgroup.as_ref().map(std::os::fd::AsRawFd::as_raw_fd);
             let in_child = move || {
-                // Priority first: as root any nice value may be set, before the user switch.
+                // The cgroup first, so that everything the child does is accounted there.
+                // A failed move is not a failed start: the job runs, in the node's cgroup.
+                if let Some(fd) = cgroup_fd {
+                    let _ = crate::node::job_cgroup::join_in_child(fd);
+                }
+                // Priority next: as root any nice value may be set, before the user switch.
                 lower_priority(nice)?;
                 match switch.as_mut() {
                     Some(switch) => switch(),
                     None => Ok(()),
                 }
             };
-            // SAFETY: the closure only makes async-signal-safe system calls (getpriority,
+            // SAFETY: the closure only makes async-signal-safe system calls (write, getpriority,
             // setpriority, setgroups, setgid, setuid, chdir) on data prepared before the fork;
             // it allocates nothing and takes no lock.
             unsafe { cmd.pre_exec(in_child) };
         }
-        cmd.spawn()
+        let spawned = cmd.spawn();
+        // The parent's descriptor on cgroup.procs is closed only after the fork.
+        drop(cgroup);
+        spawned
         // `cmd` is dropped here, closing the parent's copies of the pipe's write end: the
         // read end only sees EOF once every writer has closed it.
     };
@@ -516,6 +537,18 @@ impl Credentials {
     }
 }
 
+/// Says once per process that the jobs' cgroup could not be opened (each start would say it
+/// again otherwise).
+fn warn_cgroup_unusable(dir: &std::path::Path, e: &io::Error) {
+    static SAID: std::sync::Once = std::sync::Once::new();
+    SAID.call_once(|| {
+        tracing::warn!(
+            cgroup = %dir.display(),
+            "jobs run in the node's cgroup: cannot open the jobs' cgroup.procs: {e}"
+        );
+    });
+}
+
 /// In the forked child: raises its nice value to `nice` (`--job-nice`). A node already running
 /// nicer than that keeps its own value: a job never runs at a higher priority than the node,
 /// and lowering a nice value needs privileges an agent usually lacks.
@@ -761,6 +794,7 @@ mod tests {
             payload: None,
             allowed_exit_codes: vec![0],
             nice: 0,
+            cgroup: None,
         }
     }
 
@@ -1256,6 +1290,7 @@ mod tests {
                 payload: Some(b"hi".to_vec()),
                 allowed_exit_codes: vec![0],
                 nice: 0,
+                cgroup: None,
             }
         );
     }
