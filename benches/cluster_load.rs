@@ -375,8 +375,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     println!("(CPU in % of one core over the run; WARN/ERROR: lines in the node's log)");
     for n in cluster.nodes.iter().filter(|n| !n.earlier_lives.is_empty()) {
         println!(
-            "          {} was restarted {} times after kills: its figures are its last \
-             process's",
+            "          {}: restarts after kills: {}; its figures are its last process's",
             n.name(),
             n.earlier_lives.len()
         );
@@ -1020,27 +1019,26 @@ impl Cluster {
                     plan.parallel,
                 )));
             }
-            if f.kills.len() < plan.kills {
-                if !victim_back {
-                    victim_back = voters_caught_up(&leader_client).await;
-                    if victim_back && let Some(k) = f.kills.last_mut() {
-                        k.back_after = Some(k.killed.elapsed());
-                    }
+            // Also after the last kill: how long the victim takes to be back is reported.
+            if !victim_back {
+                victim_back = voters_caught_up(&leader_client).await;
+                if victim_back && let Some(k) = f.kills.last_mut() {
+                    k.back_after = Some(k.killed.elapsed());
                 }
-                if victim_back && elapsed >= next_kill {
-                    let round = self.kill_leader(l, begin).await?;
-                    println!(
-                        "kill {:>2} ({:.0} s in): {} SIGKILLed, {} elected after {} ms",
-                        f.kills.len() + 1,
-                        round.offset.as_secs_f64(),
-                        self.nodes[round.victim].name(),
-                        self.nodes[round.new_leader].name(),
-                        round.elected.as_millis()
-                    );
-                    f.kills.push(round);
-                    victim_back = false;
-                    next_kill = begin.elapsed() + plan.kill_every;
-                }
+            }
+            if f.kills.len() < plan.kills && victim_back && elapsed >= next_kill {
+                let round = self.kill_leader(l, begin).await?;
+                println!(
+                    "kill {:>2} ({:.0} s in): {} SIGKILLed, {} elected after {} ms",
+                    f.kills.len() + 1,
+                    round.offset.as_secs_f64(),
+                    self.nodes[round.victim].name(),
+                    self.nodes[round.new_leader].name(),
+                    round.elected.as_millis()
+                );
+                f.kills.push(round);
+                victim_back = false;
+                next_kill = begin.elapsed() + plan.kill_every;
             }
         }
         f.leader_cpu_mean_pct = core_pct(leader_ticks, leader_secs);
