@@ -41,9 +41,10 @@
 //! - **overload that recovers**, `BELFRY_BENCH_DROP_AFTER=S`: S seconds into the measured
 //!   window every second job (`load-00002`, `load-00004`, …) is disabled by posting it again
 //!   with `"disabled": true` (`BELFRY_BENCH_PARALLEL` at a time, while the sampler goes on; a
-//!   failed request is sent again, which the toggle route would not allow, and the retries are
-//!   counted), each checked to answer `disabled: true`. A disabled job's ticks before its first
-//!   request was sent must each have run once; ticks up to 1 s after its answer may or may not
+//!   failed request is sent again for up to 30 s, which the toggle route would not allow, and
+//!   the retries are counted; a job still unanswered then is a fault, reported at the end),
+//!   each checked to answer `disabled: true`. A disabled job's ticks before its first request
+//!   was sent must each have run once; ticks up to 1 s after its answer may or may not
 //!   run (one already dispatched may start); a run of a later tick counts as **ran while
 //!   disabled**, a fault.
 //!   The report gives the peak summed backlog and when lateness **recovered**: the first 10 s
@@ -134,6 +135,8 @@ const DEADLINES: Deadlines = Deadlines {
     request: Duration::from_secs(30),
     bulk: Duration::from_secs(300),
 };
+/// How many missing ticks to show.
+const MISSING_SHOWN: usize = 5;
 /// How many kinds of WARN/ERROR message to show per node.
 const LOG_SUMMARY_KINDS: usize = 5;
 /// How many of a node's last log lines to show when the run fails.
@@ -405,6 +408,12 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     );
     let judge_end = t_end - chrono::Duration::seconds(JUDGE_MARGIN_SECS);
     let a = analyse(&created.jobs, &executions, judge_end, &load.disabled);
+    let mut disable_failures: Vec<&str> = load
+        .disabled
+        .values()
+        .filter_map(|d| d.answered.as_ref().err().map(String::as_str))
+        .collect();
+    disable_failures.sort();
 
     let steady_secs = a.steady_secs();
     let launches_per_s = (steady_secs > 0).then(|| a.steady_launches as f64 / steady_secs as f64);
@@ -435,20 +444,44 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
          execution, {} recorded as missed, {} jobs never ran)",
         a.missing_ticks, a.expected_ticks, a.missed_status, a.jobs_without_runs
     );
+    let mut missing = a.missing.clone();
+    missing.sort_by_key(|(_, tick)| *tick);
+    for (job, tick) in missing.iter().take(MISSING_SHOWN) {
+        println!(
+            "          e.g. {job} tick {} ({:.1} s in{})",
+            tick.format("%H:%M:%S"),
+            (*tick - load.started).as_seconds_f64(),
+            load.disabled.get(job).map_or(String::new(), |d| format!(
+                "; disabled, its disable sent {:.1} s after the tick",
+                (d.sent - *tick).as_seconds_f64()
+            )),
+        );
+    }
     println!("DUPLICATES: {}", a.duplicates);
     if let Some(drop_at) = load.drop_at {
-        let answered = load.disabled.values();
-        let last_ack = answered.map(|(_, acked)| *acked).max();
+        let last_ack = load
+            .disabled
+            .values()
+            .filter_map(|d| d.answered.as_ref().ok())
+            .max();
         println!(
             "drop:     {} jobs disabled from {:.1} s in, the last answered {:.1} s later ({} \
              requests retried); RAN WHILE DISABLED: {} (runs of ticks more than \
              {DISABLE_GRACE_SECS} s after the job's disable was answered)",
-            load.disabled.len(),
+            load.disabled.len() - disable_failures.len(),
             (drop_at - load.started).as_seconds_f64(),
-            last_ack.map_or(0.0, |t| (t - drop_at).as_seconds_f64()),
+            last_ack.map_or(0.0, |t| (*t - drop_at).as_seconds_f64()),
             load.disable_retries,
             a.ran_while_disabled,
         );
+        if let Some(first) = disable_failures.first() {
+            println!(
+                "DISABLE FAILED: {} jobs got no answer within {:?} of retries (their later \
+                 runs are not judged), e.g. {first}",
+                disable_failures.len(),
+                DEADLINES.request
+            );
+        }
     }
     println!(
         "off grid: {}; unfinished: {} (still `running` {JUDGE_MARGIN_SECS} s after the tick: no \
@@ -691,6 +724,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         && a.off_grid == 0
         && a.unfinished == 0
         && a.ran_while_disabled == 0
+        && disable_failures.is_empty()
         && leadership_ok
         && !kills_short
         && launches_lacking == 0
@@ -700,12 +734,13 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     } else {
         println!(
             "verdict:  FAIL (missed {missed}, duplicates {}, off grid {}, unfinished {}, \
-             ran while disabled {}, leader changes {}{}, processes died {}, kills {} of {}, \
-             kills without a launch after them {launches_lacking})",
+             ran while disabled {}, disables failed {}, leader changes {}{}, processes died {}, \
+             kills {} of {}, kills without a launch after them {launches_lacking})",
             a.duplicates,
             a.off_grid,
             a.unfinished,
             a.ran_while_disabled,
+            disable_failures.len(),
             load.leader_changes.len(),
             if s.kills > 0 { " (expected)" } else { "" },
             load.deaths.len(),
@@ -1056,10 +1091,7 @@ impl Cluster {
                 .await
                 .map_err(|e| format!("disabling jobs: the task failed: {e}"))??;
             f.disable_retries = retries;
-            f.disabled = disables
-                .into_iter()
-                .map(|(name, sent, acked)| (name, (sent, acked)))
-                .collect();
+            f.disabled = disables.into_iter().map(|d| (d.name.clone(), d)).collect();
         } else if plan.drop_after.is_some() {
             return Err("the drop never came: no server led when it was due".into());
         }
@@ -1214,20 +1246,28 @@ fn launch_backlog(metrics: &str) -> Option<u64> {
     })
 }
 
+/// One job's disable: when its first request was sent, and when its last was answered (the
+/// commit lies between), or why it never was.
+struct Disable {
+    name: String,
+    sent: DateTime<Utc>,
+    answered: Result<DateTime<Utc>, String>,
+}
+
 /// How long a disable waits before it tries again after a failed request.
 const DISABLE_RETRY: Duration = Duration::from_millis(200);
 
 /// Disables each of `jobs` by posting it again with `disabled: true` (idempotent, unlike the
 /// toggle route: a write that timed out may still have been committed, and is simply sent
 /// again), `parallel` requests in flight. A failed request is retried until
-/// [`DEADLINES`]`.request` has passed since the first. Returns each job with when its first
-/// request was sent and its last answered (the commit lies between), and how many retries
-/// there were in all.
+/// [`DEADLINES`]`.request` has passed since the first; then that job's disable has failed
+/// (the run goes on: its figures still count, and the verdict says so). Returns each job, and
+/// how many retries there were in all.
 async fn disable_jobs(
     client: Client,
     jobs: Vec<Job>,
     parallel: usize,
-) -> BenchResult<(Vec<(String, DateTime<Utc>, DateTime<Utc>)>, usize)> {
+) -> BenchResult<(Vec<Disable>, usize)> {
     let what = format!("disabling {} jobs", jobs.len());
     let retries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = retries.clone();
@@ -1240,14 +1280,22 @@ async fn disable_jobs(
                     let failure =
                         match tokio::time::timeout(DEADLINES.request, client.put_job(&job)).await {
                             Ok(Ok(stored)) if stored.disabled => {
-                                return Ok((job.name, sent, Utc::now()));
+                                return Ok(Disable {
+                                    name: job.name,
+                                    sent,
+                                    answered: Ok(Utc::now()),
+                                });
                             }
                             Ok(Ok(_)) => format!("job {} is still enabled", job.name),
                             Ok(Err(e)) => e.to_string(),
                             Err(_) => format!("no answer within {:?}", DEADLINES.request),
                         };
                     if first.elapsed() > DEADLINES.request {
-                        return Err(format!("disabling job {}: {failure}", job.name));
+                        return Ok(Disable {
+                            answered: Err(format!("disabling job {}: {failure}", job.name)),
+                            name: job.name,
+                            sent,
+                        });
                     }
                     retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     tokio::time::sleep(DISABLE_RETRY).await;
@@ -1267,9 +1315,9 @@ struct LoadFigures {
     backlog: Vec<(DateTime<Utc>, Option<u64>)>,
     /// The leader's `/v1/operator/health` warnings (digits as `#`), and in how many samples.
     health_warnings: BTreeMap<String, usize>,
-    /// When the drop began, and each disabled job's disable: first sent and last answered.
+    /// When the drop began, and each job's disable.
     drop_at: Option<DateTime<Utc>>,
-    disabled: HashMap<String, (DateTime<Utc>, DateTime<Utc>)>,
+    disabled: HashMap<String, Disable>,
     /// Disable requests that failed and were sent again.
     disable_retries: usize,
     kills: Vec<KillRound>,
@@ -1309,6 +1357,8 @@ struct Analysis {
     /// Grid ticks up to the judging end, over all jobs, and how many have no execution.
     expected_ticks: usize,
     missing_ticks: usize,
+    /// Those ticks, (job, tick), for the report to show a few.
+    missing: Vec<(String, DateTime<Utc>)>,
     /// Executions recorded as `missed`.
     missed_status: usize,
     jobs_without_runs: usize,
@@ -1370,14 +1420,15 @@ fn first_tick(job: &CreatedJob, earliest: Option<DateTime<Utc>>) -> DateTime<Utc
     fallback.expect("sent <= acked")
 }
 
-/// Judges every job's executions against its grid; a job in `disabled` (its disable sent and
-/// answered) owes only the ticks before the disable was sent, and may run those up to
-/// [`DISABLE_GRACE_SECS`] after the answer.
+/// Judges every job's executions against its grid; a job in `disabled` owes only the ticks
+/// before its disable was sent, and may run those up to [`DISABLE_GRACE_SECS`] after the
+/// answer (with no answer, its later runs are not judged: the write may or may not have been
+/// committed).
 fn analyse(
     jobs: &[CreatedJob],
     executions: &HashMap<String, Vec<Execution>>,
     judge_end: DateTime<Utc>,
-    disabled: &HashMap<String, (DateTime<Utc>, DateTime<Utc>)>,
+    disabled: &HashMap<String, Disable>,
 ) -> Analysis {
     let n = interval_secs();
     let interval = chrono::Duration::seconds(n);
@@ -1403,20 +1454,21 @@ fn analyse(
 
         let first = first_tick(job, runs.iter().map(|e| e.scheduled_at).min());
         let disable = disabled.get(&job.name);
-        let owed_until = disable.map_or(judge_end, |(sent, _)| {
-            judge_end.min(*sent - chrono::Duration::milliseconds(1))
+        let owed_until = disable.map_or(judge_end, |d| {
+            judge_end.min(d.sent - chrono::Duration::milliseconds(1))
         });
         let mut tick = first;
         while tick <= owed_until {
             a.expected_ticks += 1;
             if !per_tick.contains_key(&tick) {
                 a.missing_ticks += 1;
+                a.missing.push((job.name.clone(), tick));
             }
             tick += interval;
         }
 
         for e in runs {
-            if let Some((_, acked)) = disable
+            if let Some(Ok(acked)) = disable.map(|d| &d.answered)
                 && e.status != ExecutionStatus::Missed
                 && e.scheduled_at > *acked + chrono::Duration::seconds(DISABLE_GRACE_SECS)
             {
