@@ -54,7 +54,8 @@
 //!   twice the jobs the cluster keeps up with, so half of them fit;
 //! - **failover under load**, `BELFRY_BENCH_KILLS=K` and `BELFRY_BENCH_KILL_EVERY=S` (default
 //!   10): every S seconds of the measured window (once the previous victim is back as a voter
-//!   less than 50 entries behind) the leading server is SIGKILLed, K times. **elected**: from
+//!   less than 50 entries behind, in the leader's view and by its own log) the leading server
+//!   is SIGKILLed, K times. **elected**: from
 //!   the kill until a survivor says it leads on `/health` (polled every 5 ms, the sampler
 //!   paused meanwhile); the victim is then restarted on its data dir. **first launch**: from
 //!   the kill to the earliest `started_at` of a finished execution whose tick came after the
@@ -1068,9 +1069,10 @@ impl Cluster {
                 )));
             }
             // Also after the last kill: how long the victim takes to be back is reported.
-            if !victim_back {
-                victim_back = voters_caught_up(&leader_client).await;
-                if victim_back && let Some(k) = f.kills.last_mut() {
+            if !victim_back && let Some(k) = f.kills.last_mut() {
+                let victim_client = self.nodes[k.victim].client.clone();
+                victim_back = victim_caught_up(&leader_client, &victim_client).await;
+                if victim_back {
                     k.back_after = Some(k.killed.elapsed());
                 }
             }
@@ -1236,19 +1238,35 @@ const ELECTION_DEADLINE: Duration = Duration::from_secs(30);
 /// A restarted server is back once its Raft log is fewer than this many entries behind.
 const CAUGHT_UP_LAG: u64 = 50;
 
-/// Whether the node `client` talks to counts three voters, each fewer than
-/// [`CAUGHT_UP_LAG`] entries behind (one quick look, not a wait: the sampler asks each second).
-async fn voters_caught_up(client: &Client) -> bool {
-    match tokio::time::timeout(HEALTH_DEADLINE, client.raft_peers()).await {
-        Ok(Ok(p)) => {
-            p.servers
-                .iter()
-                .filter(|s| s.voter && s.lag.is_some_and(|l| l < CAUGHT_UP_LAG))
-                .count()
-                == 3
+/// Whether the restarted `victim` is back: the leader counts three voters, each fewer than
+/// [`CAUGHT_UP_LAG`] entries behind, and the victim itself answers with a log that reaches to
+/// within as many entries of the leader's commit index (the leader's view alone may still hold
+/// the victim's position from before the kill). One quick look, not a wait: the sampler asks
+/// each second.
+async fn victim_caught_up(leader: &Client, victim: &Client) -> bool {
+    let ask = |c: &Client| {
+        let c = c.clone();
+        async move {
+            tokio::time::timeout(HEALTH_DEADLINE, c.raft_peers())
+                .await
+                .ok()?
+                .ok()
         }
+    };
+    let (Some(seen_by_leader), Some(own)) = (ask(leader).await, ask(victim).await) else {
+        return false;
+    };
+    let voters_close = seen_by_leader
+        .servers
+        .iter()
+        .filter(|s| s.voter && s.lag.is_some_and(|l| l < CAUGHT_UP_LAG))
+        .count()
+        == 3;
+    let own_log_close = match (own.last_log_index, seen_by_leader.commit_index) {
+        (Some(own), Some(commit)) => own + CAUGHT_UP_LAG > commit,
         _ => false,
-    }
+    };
+    voters_close && own_log_close
 }
 
 /// `belfry_launch_backlog` from a node's Prometheus text.
