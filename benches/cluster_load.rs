@@ -54,18 +54,19 @@
 //!   twice the jobs the cluster keeps up with, so half of them fit;
 //! - **failover under load**, `BELFRY_BENCH_KILLS=K` and `BELFRY_BENCH_KILL_EVERY=S` (default
 //!   10): every S seconds of the measured window (once the previous victim is back as a voter
-//!   less than 50 entries behind, in the leader's view and by its own log) the leading server
-//!   is SIGKILLed, K times. **elected**: from
-//!   the kill until a survivor says it leads on `/health` (polled every 5 ms, the sampler
-//!   paused meanwhile); the victim is then restarted on its data dir. **first launch**: from
+//!   less than 50 entries behind, in the leader's view and by its own log; checked once a
+//!   second) the leading server is SIGKILLed, K times. **elected**: from the kill until a
+//!   survivor says it leads on `/health` (polled every 5 ms, the sampler paused meanwhile);
+//!   the victim is then restarted on its data dir. **first launch**: from
 //!   the kill to the earliest `started_at` of a finished execution whose tick came after the
 //!   kill (only a new leader can have dispatched it), taken from the executions fetched at the
 //!   end, so it is exact rather than polled. Leader changes are expected then and do not fail
 //!   the run; missed and duplicated ticks still do — every tick must run once across the kills.
 //!
 //! It exits non-zero if any tick was missed, duplicated, off the grid or unfinished, if a job
-//! ran while disabled, if the leadership changed (outside the failover mode), if a process
-//! died, or if the run itself failed (startup, API errors).
+//! ran while disabled or its disable failed, if the leadership changed (outside the failover
+//! mode), if fewer kills than asked fit in the run or one had no launch after it, if a process
+//! died, or if the run itself failed (startup, API errors, no leader 30 s after a kill).
 //! Every process is killed at the end, and the temp root (data dirs and logs) removed unless
 //! `BELFRY_BENCH_KEEP=1`.
 //!
