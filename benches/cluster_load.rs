@@ -31,8 +31,42 @@
 //!      `end − 10 s`, a whole number of intervals, so it should equal jobs / N);
 //!    - runs per node.
 //!
-//! It exits non-zero if any tick was missed, duplicated, off the grid or unfinished, if the
-//! leadership changed, if a process died, or if the run itself failed (startup, API errors).
+//! Besides, once a second the sampler reads `belfry_launch_backlog` (launches accepted and
+//! waiting for an execution slot, `--max-parallel`) from each agent's `/metrics`, and the
+//! leader's `/v1/operator/health` warnings; lateness and the agents' summed backlog are printed
+//! per 10 s window of tick time (ticks before the measured window are in negative windows).
+//!
+//! Two optional modes (off by default; they cannot be combined):
+//!
+//! - **overload that recovers**, `BELFRY_BENCH_DROP_AFTER=S`: S seconds into the measured
+//!   window every second job (`load-00002`, `load-00004`, …) is disabled by posting it again
+//!   with `"disabled": true` (`BELFRY_BENCH_PARALLEL` at a time, while the sampler goes on; a
+//!   failed request is sent again for up to 30 s, which the toggle route would not allow, and
+//!   the retries are counted; a job still unanswered then is a fault, reported at the end),
+//!   each checked to answer `disabled: true`. A disabled job's ticks more than 10 s before its
+//!   first request was sent must each have run once; later ones, up to 1 s after its answer,
+//!   may or may not run (a scheduler running late, or a leaderless moment, may not have
+//!   launched a tick yet when the disable commits, and then skips it; one already dispatched
+//!   may start); the skipped ones are counted and shown, and a run of a tick more than 1 s
+//!   after the answer counts as **ran while disabled**, a fault.
+//!   The report gives the peak summed backlog and when lateness **recovered**: the first 10 s
+//!   window starting after the drop whose p99 is under 1 s (or `not recovered`). Run it with
+//!   twice the jobs the cluster keeps up with, so half of them fit;
+//! - **failover under load**, `BELFRY_BENCH_KILLS=K` and `BELFRY_BENCH_KILL_EVERY=S` (default
+//!   10): every S seconds of the measured window (once the previous victim is back as a voter
+//!   less than 50 entries behind, in the leader's view and by its own log; checked once a
+//!   second) the leading server is SIGKILLed, K times. **elected**: from the kill until a
+//!   survivor says it leads on `/health` (polled every 5 ms, the sampler paused meanwhile);
+//!   the victim is then restarted on its data dir. **first launch**: from
+//!   the kill to the earliest `started_at` of a finished execution whose tick came after the
+//!   kill (only a new leader can have dispatched it), taken from the executions fetched at the
+//!   end, so it is exact rather than polled. Leader changes are expected then and do not fail
+//!   the run; missed and duplicated ticks still do — every tick must run once across the kills.
+//!
+//! It exits non-zero if any tick was missed, duplicated, off the grid or unfinished, if a job
+//! ran while disabled or its disable failed, if the leadership changed (outside the failover
+//! mode), if fewer kills than asked fit in the run or one had no launch after it, if a process
+//! died, or if the run itself failed (startup, API errors, no leader 30 s after a kill).
 //! Every process is killed at the end, and the temp root (data dirs and logs) removed unless
 //! `BELFRY_BENCH_KEEP=1`.
 //!
@@ -42,6 +76,8 @@
 //! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 BELFRY_BENCH_INSTANT=1 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_SECS=30 BELFRY_BENCH_KEEP=1 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_JOBS=20000 BELFRY_BENCH_SECS=180 BELFRY_BENCH_DROP_AFTER=60 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_JOBS=5000 BELFRY_BENCH_KILLS=10 BELFRY_BENCH_KILL_EVERY=15 BELFRY_BENCH_SECS=200 cargo bench -p belfry-cli --bench cluster_load
 //! ```
 
 use std::collections::{BTreeMap, HashMap};
@@ -50,7 +86,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use belfry::client::Client;
-use belfry::model::{Execution, ExecutionStatus};
+use belfry::model::{Execution, ExecutionStatus, Job};
 use belfry::telemetry::procfs;
 use chrono::{DateTime, Utc};
 
@@ -88,6 +124,13 @@ fn schedule() -> String {
 }
 /// Ticks later than `end − JUDGE_MARGIN` are not judged: they may still be in flight.
 const JUDGE_MARGIN_SECS: i64 = 10;
+/// Lateness and backlog are shown per window of this many seconds of tick time.
+const WINDOW_SECS: i64 = 10;
+/// Lateness has recovered from overload in a window whose p99 is under this.
+const RECOVERED_P99: Duration = Duration::from_secs(1);
+/// A disabled job's tick up to this long after its disable was answered may still run (it was
+/// dispatched before); a run of a later tick is a fault.
+const DISABLE_GRACE_SECS: i64 = 1;
 /// How long the five processes may take to form a cluster with a leader.
 const STARTUP_DEADLINE: Duration = Duration::from_secs(60);
 /// Any one API request (job creation, fetching a job's executions), and creating all the
@@ -96,6 +139,12 @@ const DEADLINES: Deadlines = Deadlines {
     request: Duration::from_secs(30),
     bulk: Duration::from_secs(300),
 };
+/// A disabled job's tick due this long before its disable was sent may be skipped (the
+/// scheduler had not launched it yet when the disable was committed: it ran late, or there was
+/// no leader); an earlier tick must have run.
+const DISABLE_LOOKBACK_SECS: i64 = 10;
+/// How many missing ticks to show.
+const MISSING_SHOWN: usize = 5;
 /// How many kinds of WARN/ERROR message to show per node.
 const LOG_SUMMARY_KINDS: usize = 5;
 /// How many of a node's last log lines to show when the run fails.
@@ -109,6 +158,11 @@ struct Settings {
     secs: u64,
     parallel: usize,
     keep: bool,
+    /// Seconds into the measured window at which every second job is disabled.
+    drop_after: Option<u64>,
+    /// How many times the leader is SIGKILLed, and every how many seconds.
+    kills: usize,
+    kill_every: u64,
 }
 
 impl Settings {
@@ -118,6 +172,12 @@ impl Settings {
             secs: setting("BELFRY_BENCH_SECS", 120)?,
             parallel: setting("BELFRY_BENCH_PARALLEL", 16)?,
             keep: std::env::var("BELFRY_BENCH_KEEP").is_ok_and(|v| v == "1"),
+            drop_after: match std::env::var("BELFRY_BENCH_DROP_AFTER") {
+                Ok(_) => Some(setting("BELFRY_BENCH_DROP_AFTER", 0)?),
+                Err(_) => None,
+            },
+            kills: setting("BELFRY_BENCH_KILLS", 0)?,
+            kill_every: setting("BELFRY_BENCH_KILL_EVERY", 10)?,
         };
         let interval: i64 = setting("BELFRY_BENCH_INTERVAL", 5)?;
         if !(1..=60).contains(&interval) || 60 % interval != 0 {
@@ -135,6 +195,21 @@ impl Settings {
             return Err(format!(
                 "need BELFRY_BENCH_JOBS >= 1, BELFRY_BENCH_PARALLEL >= 1 and BELFRY_BENCH_SECS >= {min_secs}"
             ));
+        }
+        if let Some(after) = s.drop_after
+            && after + JUDGE_MARGIN_SECS as u64 >= s.secs
+        {
+            return Err(format!(
+                "BELFRY_BENCH_DROP_AFTER={after} must leave more than {JUDGE_MARGIN_SECS} s of \
+                 BELFRY_BENCH_SECS={} after the drop",
+                s.secs
+            ));
+        }
+        if s.kills > 0 && s.drop_after.is_some() {
+            return Err("BELFRY_BENCH_KILLS and BELFRY_BENCH_DROP_AFTER cannot be combined".into());
+        }
+        if s.kills > 0 && s.kill_every == 0 {
+            return Err("BELFRY_BENCH_KILL_EVERY must be at least 1".into());
         }
         Ok(s)
     }
@@ -217,9 +292,25 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     // 3. Let them run.
     println!("load:     sampling every second for {} s …", s.secs);
     let term_before = cluster.raft_term().await;
+    let plan = Plan {
+        drop_after: s.drop_after.map(Duration::from_secs),
+        // Every second job: the disabled ones are spread over the interval like the rest.
+        drop_jobs: jobs
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .map(|job| Job {
+                disabled: true,
+                ..job.clone()
+            })
+            .collect(),
+        parallel: s.parallel,
+        kills: s.kills,
+        kill_every: Duration::from_secs(s.kill_every),
+    };
     let load = cluster
-        .sample_for(Duration::from_secs(s.secs), leader)
-        .await;
+        .sample_for(Duration::from_secs(s.secs), leader, &plan)
+        .await?;
     let t_end = Utc::now();
     let term_after = cluster.raft_term().await;
     for change in &load.leader_changes {
@@ -292,7 +383,15 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
             errors,
         );
     }
-    println!("(CPU in % of one core over the run; WARN/ERROR: lines in the node's log)\n");
+    println!("(CPU in % of one core over the run; WARN/ERROR: lines in the node's log)");
+    for n in cluster.nodes.iter().filter(|n| !n.earlier_lives.is_empty()) {
+        println!(
+            "          {}: restarts after kills: {}; its figures are its last process's",
+            n.name(),
+            n.earlier_lives.len()
+        );
+    }
+    println!();
 
     // 4. Fetch and judge every job's executions, from the leader (any live server if none).
     let source = load
@@ -316,7 +415,13 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         fetch_started.elapsed().as_secs_f64()
     );
     let judge_end = t_end - chrono::Duration::seconds(JUDGE_MARGIN_SECS);
-    let a = analyse(&created.jobs, &executions, judge_end);
+    let a = analyse(&created.jobs, &executions, judge_end, &load.disabled);
+    let mut disable_failures: Vec<&str> = load
+        .disabled
+        .values()
+        .filter_map(|d| d.answered.as_ref().err().map(String::as_str))
+        .collect();
+    disable_failures.sort();
 
     let steady_secs = a.steady_secs();
     let launches_per_s = (steady_secs > 0).then(|| a.steady_launches as f64 / steady_secs as f64);
@@ -329,6 +434,12 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         launches_per_s.map_or("-".into(), |r| format!("{r:.1}")),
         s.jobs as f64 / interval_secs() as f64,
     );
+    if load.drop_at.is_some() {
+        println!(
+            "          (the steady window spans the drop: half the jobs stop part-way, so fewer \
+             launches than that are expected)"
+        );
+    }
     println!(
         "lateness: p50 {} / p99 {} / max {}  (started_at − scheduled_at, finished runs)",
         ms(percentile(&a.lateness, 0.50)),
@@ -341,7 +452,51 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
          execution, {} recorded as missed, {} jobs never ran)",
         a.missing_ticks, a.expected_ticks, a.missed_status, a.jobs_without_runs
     );
+    let mut missing = a.missing.clone();
+    missing.sort_by_key(|(_, tick)| *tick);
+    for (job, tick) in missing.iter().take(MISSING_SHOWN) {
+        println!(
+            "          e.g. {job} tick {} ({:.1} s in{})",
+            tick.format("%H:%M:%S"),
+            (*tick - load.started).as_seconds_f64(),
+            load.disabled.get(job).map_or(String::new(), |d| format!(
+                "; disabled, its disable sent {:.1} s after the tick",
+                (d.sent - *tick).as_seconds_f64()
+            )),
+        );
+    }
     println!("DUPLICATES: {}", a.duplicates);
+    if let Some(drop_at) = load.drop_at {
+        let last_ack = load
+            .disabled
+            .values()
+            .filter_map(|d| d.answered.as_ref().ok())
+            .max();
+        println!(
+            "drop:     {} jobs disabled from {:.1} s in, the last answered {:.1} s later ({} \
+             requests retried); RAN WHILE DISABLED: {} (runs of ticks more than \
+             {DISABLE_GRACE_SECS} s after the job's disable was answered)",
+            load.disabled.len() - disable_failures.len(),
+            (drop_at - load.started).as_seconds_f64(),
+            last_ack.map_or(0.0, |t| (*t - drop_at).as_seconds_f64()),
+            load.disable_retries,
+            a.ran_while_disabled,
+        );
+        println!(
+            "          {} ticks of disabled jobs due less than {DISABLE_LOOKBACK_SECS} s before \
+             the disable was sent never ran (not launched yet when it was committed; not \
+             counted as missed)",
+            a.skipped_by_disable
+        );
+        if let Some(first) = disable_failures.first() {
+            println!(
+                "DISABLE FAILED: {} jobs got no answer within {:?} of retries (their later \
+                 runs are not judged), e.g. {first}",
+                disable_failures.len(),
+                DEADLINES.request
+            );
+        }
+    }
     println!(
         "off grid: {}; unfinished: {} (still `running` {JUDGE_MARGIN_SECS} s after the tick: no \
          result recorded)",
@@ -377,13 +532,173 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     for n in &cluster.nodes {
         n.print_log_summary();
     }
+    if !load.health_warnings.is_empty() {
+        println!("leader's /v1/operator/health warnings (digits as #), in how many samples:");
+        for (kind, samples) in &load.health_warnings {
+            println!("  {samples:>6} × {kind}");
+        }
+    }
+    println!();
+
+    // Lateness and backlog over time: overload shows as growing lateness, recovery as its end.
+    let windows = windows(&load, &a.late_by_tick);
+    println!(
+        "{:>9} {:>7} {:>10} {:>10} {:>10} {:>8}  (lateness per {WINDOW_SECS} s of tick time; \
+         backlog: max over the samples in the window, summed over the agents)",
+        "window", "ticks", "p50", "p99", "max", "backlog"
+    );
+    let kill_offsets: Vec<i64> = load
+        .kills
+        .iter()
+        .map(|k| window_of(load.started, k.killed_at))
+        .collect();
+    for (&w, win) in &windows {
+        let mut marks = Vec::new();
+        if load
+            .drop_at
+            .is_some_and(|d| window_of(load.started, d) == w)
+        {
+            marks.push("drop".to_string());
+        }
+        if kill_offsets.contains(&w) {
+            marks.push("kill".to_string());
+        }
+        if load.started + chrono::Duration::seconds((w + 1) * WINDOW_SECS) > judge_end {
+            marks.push("past the judging end: incomplete".to_string());
+        }
+        println!(
+            "{:>7} s {:>7} {:>10} {:>10} {:>10} {:>8}{}",
+            format!("{:+}", w * WINDOW_SECS),
+            win.lateness.len(),
+            ms(percentile(&win.lateness, 0.50)),
+            ms(percentile(&win.lateness, 0.99)),
+            ms(win.lateness.last().copied()),
+            win.backlog_max.map_or("-".into(), |b| b.to_string()),
+            if marks.is_empty() {
+                String::new()
+            } else {
+                format!("  ← {}", marks.join(", "))
+            },
+        );
+    }
+    let peak = load
+        .backlog
+        .iter()
+        .filter_map(|(t, b)| Some((b.as_ref().copied()?, *t)))
+        .max_by_key(|(b, _)| *b);
+    let unread = load.backlog.iter().filter(|(_, b)| b.is_none()).count();
+    println!(
+        "backlog:  peak {} (summed over the agents){}; {unread} samples where an agent's \
+         /metrics did not answer",
+        peak.map_or("-".into(), |(b, _)| b.to_string()),
+        peak.map_or(String::new(), |(_, t)| format!(
+            " at {:.0} s in",
+            (t - load.started).as_seconds_f64()
+        )),
+    );
+    // Recovery: the first whole window after the drop, before the judging end, with p99 < 1 s.
+    let recovered = load.drop_at.map(|drop_at| {
+        windows
+            .iter()
+            .map(|(&w, win)| {
+                (
+                    load.started + chrono::Duration::seconds(w * WINDOW_SECS),
+                    win,
+                )
+            })
+            .filter(|(start, _)| {
+                *start >= drop_at && *start + chrono::Duration::seconds(WINDOW_SECS) <= judge_end
+            })
+            .find(|(_, win)| percentile(&win.lateness, 0.99).is_some_and(|p| p < RECOVERED_P99))
+            .map(|(start, _)| (start - drop_at).as_seconds_f64())
+    });
+    if let Some(r) = recovered {
+        match r {
+            Some(after) => println!(
+                "recovery: lateness p99 under {} ms from the window starting {after:.1} s after \
+                 the drop",
+                RECOVERED_P99.as_millis()
+            ),
+            None => println!(
+                "recovery: NOT RECOVERED (no whole window after the drop, before the judging \
+                 end, has lateness p99 under {} ms)",
+                RECOVERED_P99.as_millis()
+            ),
+        }
+    }
+
+    // Failover under load: election from the kill, first launch from the executions.
+    let (mut elected, mut launched) = (Vec::new(), Vec::new());
+    for (i, k) in load.kills.iter().enumerate() {
+        let first = executions
+            .values()
+            .flatten()
+            .filter(|e| {
+                e.scheduled_at > k.killed_at
+                    && matches!(e.status, ExecutionStatus::Success | ExecutionStatus::Failed)
+            })
+            .map(|e| e.started_at)
+            .min();
+        let first = first.map(|t| (t - k.killed_at).to_std().unwrap_or_default());
+        println!(
+            "kill {:>2} ({:.0} s in): {} → {}: elected after {} ms, first launch after {}, \
+             back as a voter after {}",
+            i + 1,
+            k.offset.as_secs_f64(),
+            cluster.nodes[k.victim].name(),
+            cluster.nodes[k.new_leader].name(),
+            k.elected.as_millis(),
+            first.map_or("NONE".into(), |d| format!("{} ms", d.as_millis())),
+            k.back_after
+                .map_or("- (not within the run)".into(), |d| format!(
+                    "{:.1} s",
+                    d.as_secs_f64()
+                )),
+        );
+        elected.push(k.elected);
+        launched.extend(first);
+    }
+    elected.sort();
+    launched.sort();
+    let kills_short = s.kills > 0 && load.kills.len() < s.kills;
+    let launches_lacking = load.kills.len() - launched.len();
+    if s.kills > 0 {
+        println!(
+            "failover: {} kills: elected p50 {} / p99 {} / max {}; first launch p50 {} / p99 {} \
+             / max {}{}{}",
+            load.kills.len(),
+            ms(percentile(&elected, 0.50)),
+            ms(percentile(&elected, 0.99)),
+            ms(elected.last().copied()),
+            ms(percentile(&launched, 0.50)),
+            ms(percentile(&launched, 0.99)),
+            ms(launched.last().copied()),
+            if kills_short {
+                format!(
+                    "; ONLY {} OF {} KILLS fit in BELFRY_BENCH_SECS={}",
+                    load.kills.len(),
+                    s.kills,
+                    s.secs
+                )
+            } else {
+                String::new()
+            },
+            if launches_lacking > 0 {
+                format!("; {launches_lacking} KILLS WITHOUT A LAUNCH after them")
+            } else {
+                String::new()
+            },
+        );
+    }
     println!();
 
     println!(
         "RESULT jobs={} secs={} runs={} launches_per_s={} lateness_p50_ms={} lateness_p99_ms={} \
          lateness_max_ms={} missed={missed} duplicates={} off_grid={} unfinished={} \
          leader_changes={} elections={elections} leader_cpu_pct={:.1} leader_rss_peak_mib={:.1} runs_on_agents={on_agents} \
-         deaths={} create_s={:.2} machine_other_cpu_pct={:.0}",
+         deaths={} create_s={:.2} machine_other_cpu_pct={:.0} backlog_peak={} \
+         ran_while_disabled={} skipped_by_disable={} recovered_after_s={} kills={} elected_p50_ms={} elected_p99_ms={} \
+         elected_max_ms={} launch_p50_ms={} launch_p99_ms={} launch_max_ms={}",
         s.jobs,
         s.secs,
         a.finished,
@@ -400,25 +715,52 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         load.deaths.len(),
         created.elapsed.as_secs_f64(),
         (load.machine_busy_pct - load.cluster_cpu_pct).max(0.0),
+        peak.map_or("-".into(), |(b, _)| b.to_string()),
+        a.ran_while_disabled,
+        a.skipped_by_disable,
+        match recovered {
+            None => "-".to_string(),
+            Some(None) => "none".to_string(),
+            Some(Some(after)) => format!("{after:.1}"),
+        },
+        load.kills.len(),
+        ms_num(percentile(&elected, 0.50)),
+        ms_num(percentile(&elected, 0.99)),
+        ms_num(elected.last().copied()),
+        ms_num(percentile(&launched, 0.50)),
+        ms_num(percentile(&launched, 0.99)),
+        ms_num(launched.last().copied()),
     );
 
+    // With kills, leader changes are the point; without, each one is a fault.
+    let leadership_ok = s.kills > 0 || load.leader_changes.is_empty();
     let ok = missed == 0
         && a.duplicates == 0
         && a.off_grid == 0
         && a.unfinished == 0
-        && load.leader_changes.is_empty()
+        && a.ran_while_disabled == 0
+        && disable_failures.is_empty()
+        && leadership_ok
+        && !kills_short
+        && launches_lacking == 0
         && load.deaths.is_empty();
     if ok {
         println!("verdict:  PASS");
     } else {
         println!(
             "verdict:  FAIL (missed {missed}, duplicates {}, off grid {}, unfinished {}, \
-             leader changes {}, processes died {})",
+             ran while disabled {}, disables failed {}, leader changes {}{}, processes died {}, \
+             kills {} of {}, kills without a launch after them {launches_lacking})",
             a.duplicates,
             a.off_grid,
             a.unfinished,
+            a.ran_while_disabled,
+            disable_failures.len(),
             load.leader_changes.len(),
-            load.deaths.len()
+            if s.kills > 0 { " (expected)" } else { "" },
+            load.deaths.len(),
+            load.kills.len(),
+            s.kills,
         );
     }
     Ok(ok)
@@ -436,7 +778,9 @@ struct Member {
     pid: u32,
     /// Why it is no longer running, once noticed.
     died: Option<String>,
+    /// This process's figures, and those of the processes it replaced (restarts after kills).
     stats: ProcStats,
+    earlier_lives: Vec<ProcStats>,
 }
 
 impl Member {
@@ -453,7 +797,16 @@ impl Member {
             node,
             died: None,
             stats: ProcStats::default(),
+            earlier_lives: Vec::new(),
         })
+    }
+
+    /// Starts the process again (after a SIGKILL) on its data dir and ports.
+    fn restart(&mut self) -> BenchResult<()> {
+        self.node.try_spawn()?;
+        self.pid = self.node.pid();
+        self.earlier_lives.push(std::mem::take(&mut self.stats));
+        Ok(())
     }
 
     fn name(&self) -> &str {
@@ -609,9 +962,16 @@ impl Cluster {
         }
     }
 
-    /// Samples every process and the leadership once a second for `length`. Deaths and
-    /// leader changes are recorded, not fatal: the run goes on so that the figures are seen.
-    async fn sample_for(&mut self, length: Duration, leader: usize) -> LoadFigures {
+    /// Samples every process, the agents' launch backlog and the leadership once a second for
+    /// `length`, and does what `plan` asks on the way (the drop, the kills). Deaths and leader
+    /// changes are recorded, not fatal: the run goes on so that the figures are seen. Fails
+    /// when a kill finds no new leader or cannot restart its victim.
+    async fn sample_for(
+        &mut self,
+        length: Duration,
+        leader: usize,
+        plan: &Plan,
+    ) -> BenchResult<LoadFigures> {
         let begin = Instant::now();
         let machine_first = procfs::machine_cpu().ok();
         for n in &mut self.nodes {
@@ -620,8 +980,17 @@ impl Cluster {
         }
         let mut f = LoadFigures {
             final_leader: Some(leader),
+            started: Utc::now(),
             ..LoadFigures::default()
         };
+        let metrics_http = reqwest::Client::builder()
+            .timeout(HEALTH_DEADLINE)
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        let mut drop_task = None;
+        // The next kill is due at this offset, once the previous victim is back as a voter.
+        let mut next_kill = plan.kill_every;
+        let mut victim_back = true;
         let (mut leader_ticks, mut leader_secs) = (0u64, 0f64);
         let mut last_leader = leader;
         let mut interval = tokio::time::interval(Duration::from_secs(1));
@@ -643,6 +1012,8 @@ impl Cluster {
                     intervals[i] = n.stats.record(n.pid, now).ok().flatten();
                 }
             }
+            let backlog = self.agents_backlog(&metrics_http).await;
+            f.backlog.push((Utc::now(), backlog));
             let leaders = self.leaders().await;
             if leaders.len() > 1 {
                 f.split_samples += 1;
@@ -670,16 +1041,135 @@ impl Cluster {
                 f.leader_cpu_peak_pct = f.leader_cpu_peak_pct.max(core_pct(ticks, secs));
             }
             f.leader_rss_peak_kib = f.leader_rss_peak_kib.max(self.nodes[l].stats.rss_last_kib);
+            let leader_client = self.nodes[l].client.clone();
+            if let Ok(Ok(h)) =
+                tokio::time::timeout(HEALTH_DEADLINE, leader_client.cluster_health()).await
+            {
+                for w in h.warnings {
+                    // Grouped by kind: the figures in a warning change from one sample to the next.
+                    let kind: String = w
+                        .chars()
+                        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+                        .collect();
+                    *f.health_warnings.entry(kind).or_default() += 1;
+                }
+            }
+
+            let elapsed = begin.elapsed();
+            if let Some(after) = plan.drop_after
+                && drop_task.is_none()
+                && elapsed >= after
+            {
+                // In a task of its own: toggling thousands of jobs on an overloaded cluster
+                // takes a while, and the sampling goes on meanwhile.
+                f.drop_at = Some(Utc::now());
+                drop_task = Some(tokio::spawn(disable_jobs(
+                    leader_client.clone(),
+                    plan.drop_jobs.clone(),
+                    plan.parallel,
+                )));
+            }
+            // Also after the last kill: how long the victim takes to be back is reported.
+            if !victim_back && let Some(k) = f.kills.last_mut() {
+                let victim_client = self.nodes[k.victim].client.clone();
+                victim_back = victim_caught_up(&leader_client, &victim_client).await;
+                if victim_back {
+                    k.back_after = Some(k.killed.elapsed());
+                }
+            }
+            if f.kills.len() < plan.kills && victim_back && elapsed >= next_kill {
+                let round = self.kill_leader(l, begin).await?;
+                println!(
+                    "kill {:>2} ({:.0} s in): {} SIGKILLed, {} elected after {} ms",
+                    f.kills.len() + 1,
+                    round.offset.as_secs_f64(),
+                    self.nodes[round.victim].name(),
+                    self.nodes[round.new_leader].name(),
+                    round.elected.as_millis()
+                );
+                f.kills.push(round);
+                victim_back = false;
+                next_kill = begin.elapsed() + plan.kill_every;
+            }
         }
         f.leader_cpu_mean_pct = core_pct(leader_ticks, leader_secs);
         if let (Some(a), Ok(b)) = (machine_first, procfs::machine_cpu()) {
             f.machine_busy_pct = busy_share(a, b) * 100.0 * cpus() as f64;
         }
         for n in &self.nodes {
-            let (own, children, secs) = n.stats.totals();
-            f.cluster_cpu_pct += core_pct(own + children, secs);
+            for life in n.earlier_lives.iter().chain([&n.stats]) {
+                let (own, children, secs) = life.totals();
+                f.cluster_cpu_pct += core_pct(own + children, secs);
+            }
         }
-        f
+        if let Some(task) = drop_task {
+            let (disables, retries) = task
+                .await
+                .map_err(|e| format!("disabling jobs: the task failed: {e}"))??;
+            f.disable_retries = retries;
+            f.disabled = disables.into_iter().map(|d| (d.name.clone(), d)).collect();
+        } else if plan.drop_after.is_some() {
+            return Err("the drop never came: no server led when it was due".into());
+        }
+        Ok(f)
+    }
+
+    /// The launch backlog summed over the agents, from each one's `/metrics` (asked at the same
+    /// time); `None` when one of them did not answer with it.
+    async fn agents_backlog(&self, http: &reqwest::Client) -> Option<u64> {
+        let urls: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| !n.node.server && n.alive())
+            .map(|n| n.node.url("/metrics"))
+            .collect();
+        let mut asks = tokio::task::JoinSet::new();
+        for url in urls {
+            let http = http.clone();
+            asks.spawn(async move {
+                let text = http.get(&url).send().await.ok()?.text().await.ok()?;
+                launch_backlog(&text)
+            });
+        }
+        let mut sum = 0;
+        while let Some(answer) = asks.join_next().await {
+            sum += answer.ok().flatten()?;
+        }
+        Some(sum)
+    }
+
+    /// SIGKILLs server `victim` (the leader), measures until a survivor says it leads (asked
+    /// every [`KILL_POLL`]), and restarts the victim on its data dir.
+    async fn kill_leader(&mut self, victim: usize, begin: Instant) -> BenchResult<KillRound> {
+        let survivors: Vec<usize> = (0..self.nodes.len())
+            .filter(|i| *i != victim && self.nodes[*i].node.server && self.nodes[*i].alive())
+            .collect();
+        let clients: Vec<Client> = survivors
+            .iter()
+            .map(|i| self.nodes[*i].client.clone())
+            .collect();
+        let killed_at = Utc::now();
+        let killed = Instant::now();
+        self.nodes[victim].node.kill9();
+        let (clients, survivors) = (&clients, &survivors);
+        let new_leader = kit::poll_until(
+            "a new leader after the kill",
+            ELECTION_DEADLINE,
+            KILL_POLL,
+            || async move { kit::leader_via(clients).await.map(|i| survivors[i]) },
+        )
+        .await?;
+        let elected = killed.elapsed();
+        self.nodes[victim].restart()?;
+        Ok(KillRound {
+            victim,
+            new_leader,
+            killed_at,
+            killed,
+            offset: killed.duration_since(begin),
+            elected,
+            back_after: None,
+        })
     }
 
     /// Each node's most frequent WARN/ERROR messages and its last log lines.
@@ -714,8 +1204,155 @@ impl Cluster {
     }
 }
 
+/// What the sampler does besides sampling.
+struct Plan {
+    /// When (into the measured window) to post `drop_jobs` again, each with `disabled: true`.
+    drop_after: Option<Duration>,
+    drop_jobs: Vec<Job>,
+    /// Requests in flight while disabling.
+    parallel: usize,
+    /// How many times to kill the leader, and the time between kills.
+    kills: usize,
+    kill_every: Duration,
+}
+
+/// One SIGKILL of the leader.
+struct KillRound {
+    victim: usize,
+    new_leader: usize,
+    killed_at: DateTime<Utc>,
+    killed: Instant,
+    /// How far into the measured window it came.
+    offset: Duration,
+    /// Until a survivor said it leads.
+    elected: Duration,
+    /// Until the restarted victim was a voter again, less than 50 entries behind (`None`: not
+    /// within the run).
+    back_after: Option<Duration>,
+}
+
+/// How often a kill asks the survivors whether one leads: the election time is measured to
+/// within this.
+const KILL_POLL: Duration = Duration::from_millis(5);
+/// How long the survivors may take to elect a leader after a kill.
+const ELECTION_DEADLINE: Duration = Duration::from_secs(30);
+/// A restarted server is back once its Raft log is fewer than this many entries behind.
+const CAUGHT_UP_LAG: u64 = 50;
+
+/// Whether the restarted `victim` is back: the leader counts three voters, each fewer than
+/// [`CAUGHT_UP_LAG`] entries behind, and the victim itself answers with a log that reaches to
+/// within as many entries of the leader's commit index (the leader's view alone may still hold
+/// the victim's position from before the kill). One quick look, not a wait: the sampler asks
+/// each second.
+async fn victim_caught_up(leader: &Client, victim: &Client) -> bool {
+    let ask = |c: &Client| {
+        let c = c.clone();
+        async move {
+            tokio::time::timeout(HEALTH_DEADLINE, c.raft_peers())
+                .await
+                .ok()?
+                .ok()
+        }
+    };
+    let (Some(seen_by_leader), Some(own)) = (ask(leader).await, ask(victim).await) else {
+        return false;
+    };
+    let voters_close = seen_by_leader
+        .servers
+        .iter()
+        .filter(|s| s.voter && s.lag.is_some_and(|l| l < CAUGHT_UP_LAG))
+        .count()
+        == 3;
+    let own_log_close = match (own.last_log_index, seen_by_leader.commit_index) {
+        (Some(own), Some(commit)) => own + CAUGHT_UP_LAG > commit,
+        _ => false,
+    };
+    voters_close && own_log_close
+}
+
+/// `belfry_launch_backlog` from a node's Prometheus text.
+fn launch_backlog(metrics: &str) -> Option<u64> {
+    metrics.lines().find_map(|l| {
+        let v = l.strip_prefix("belfry_launch_backlog ")?;
+        v.trim().parse::<f64>().ok().map(|v| v as u64)
+    })
+}
+
+/// One job's disable: when its first request was sent, and when its last was answered (the
+/// commit lies between), or why it never was.
+struct Disable {
+    name: String,
+    sent: DateTime<Utc>,
+    answered: Result<DateTime<Utc>, String>,
+}
+
+/// How long a disable waits before it tries again after a failed request.
+const DISABLE_RETRY: Duration = Duration::from_millis(200);
+
+/// Disables each of `jobs` by posting it again with `disabled: true` (idempotent, unlike the
+/// toggle route: a write that timed out may still have been committed, and is simply sent
+/// again), `parallel` requests in flight. A failed request is retried until
+/// [`DEADLINES`]`.request` has passed since the first; then that job's disable has failed
+/// (the run goes on: its figures still count, and the verdict says so). Returns each job, and
+/// how many retries there were in all.
+async fn disable_jobs(
+    client: Client,
+    jobs: Vec<Job>,
+    parallel: usize,
+) -> BenchResult<(Vec<Disable>, usize)> {
+    let what = format!("disabling {} jobs", jobs.len());
+    let retries = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = retries.clone();
+    let disabled =
+        kit::for_each_parallel(&what, &jobs, parallel, DEADLINES.bulk, move |job: Job| {
+            let (client, retries) = (client.clone(), counted.clone());
+            async move {
+                let (sent, first) = (Utc::now(), Instant::now());
+                loop {
+                    let failure =
+                        match tokio::time::timeout(DEADLINES.request, client.put_job(&job)).await {
+                            Ok(Ok(stored)) if stored.disabled => {
+                                return Ok(Disable {
+                                    name: job.name,
+                                    sent,
+                                    answered: Ok(Utc::now()),
+                                });
+                            }
+                            Ok(Ok(_)) => format!("job {} is still enabled", job.name),
+                            Ok(Err(e)) => e.to_string(),
+                            Err(_) => format!("no answer within {:?}", DEADLINES.request),
+                        };
+                    if first.elapsed() > DEADLINES.request {
+                        return Ok(Disable {
+                            answered: Err(format!("disabling job {}: {failure}", job.name)),
+                            name: job.name,
+                            sent,
+                        });
+                    }
+                    retries.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(DISABLE_RETRY).await;
+                }
+            }
+        })
+        .await?;
+    Ok((disabled, retries.load(std::sync::atomic::Ordering::Relaxed)))
+}
+
 #[derive(Default)]
 struct LoadFigures {
+    /// When the measured window began.
+    started: DateTime<Utc>,
+    /// Each sample's time and the launch backlog summed over the agents (`None`: an agent did
+    /// not answer).
+    backlog: Vec<(DateTime<Utc>, Option<u64>)>,
+    /// The leader's `/v1/operator/health` warnings (digits as `#`), and in how many samples.
+    health_warnings: BTreeMap<String, usize>,
+    /// When the drop began, and each job's disable.
+    drop_at: Option<DateTime<Utc>>,
+    disabled: HashMap<String, Disable>,
+    /// Disable requests that failed and were sent again.
+    disable_retries: usize,
+    kills: Vec<KillRound>,
     /// Who led at the last sample (None if nobody did).
     final_leader: Option<usize>,
     leader_changes: Vec<String>,
@@ -744,9 +1381,20 @@ struct Analysis {
     failed: usize,
     /// `started_at − scheduled_at` of those, sorted.
     lateness: Vec<Duration>,
+    /// The same, each with its tick, in no order.
+    late_by_tick: Vec<(DateTime<Utc>, Duration)>,
+    /// Runs of a disabled job's ticks more than [`DISABLE_GRACE_SECS`] after its disable was
+    /// answered.
+    ran_while_disabled: usize,
     /// Grid ticks up to the judging end, over all jobs, and how many have no execution.
     expected_ticks: usize,
     missing_ticks: usize,
+    /// Those ticks, (job, tick), for the report to show a few.
+    missing: Vec<(String, DateTime<Utc>)>,
+    /// Ticks of disabled jobs, due up to [`DISABLE_LOOKBACK_SECS`] before the disable was sent,
+    /// that never ran: not launched yet when the disable was committed (a scheduler running
+    /// late, or no leader), then skipped as the job's. Reported, not counted as missed.
+    skipped_by_disable: usize,
     /// Executions recorded as `missed`.
     missed_status: usize,
     jobs_without_runs: usize,
@@ -808,10 +1456,15 @@ fn first_tick(job: &CreatedJob, earliest: Option<DateTime<Utc>>) -> DateTime<Utc
     fallback.expect("sent <= acked")
 }
 
+/// Judges every job's executions against its grid; a job in `disabled` owes only the ticks
+/// before its disable was sent, and may run those up to [`DISABLE_GRACE_SECS`] after the
+/// answer (with no answer, its later runs are not judged: the write may or may not have been
+/// committed).
 fn analyse(
     jobs: &[CreatedJob],
     executions: &HashMap<String, Vec<Execution>>,
     judge_end: DateTime<Utc>,
+    disabled: &HashMap<String, Disable>,
 ) -> Analysis {
     let n = interval_secs();
     let interval = chrono::Duration::seconds(n);
@@ -836,16 +1489,33 @@ fn analyse(
         }
 
         let first = first_tick(job, runs.iter().map(|e| e.scheduled_at).min());
+        let disable = disabled.get(&job.name);
+        let owed_until = disable.map_or(judge_end, |d| {
+            judge_end.min(d.sent - chrono::Duration::milliseconds(1))
+        });
         let mut tick = first;
-        while tick <= judge_end {
+        while tick <= owed_until {
             a.expected_ticks += 1;
             if !per_tick.contains_key(&tick) {
-                a.missing_ticks += 1;
+                if disable.is_some_and(|d| {
+                    tick >= d.sent - chrono::Duration::seconds(DISABLE_LOOKBACK_SECS)
+                }) {
+                    a.skipped_by_disable += 1;
+                } else {
+                    a.missing_ticks += 1;
+                    a.missing.push((job.name.clone(), tick));
+                }
             }
             tick += interval;
         }
 
         for e in runs {
+            if let Some(Ok(acked)) = disable.map(|d| &d.answered)
+                && e.status != ExecutionStatus::Missed
+                && e.scheduled_at > *acked + chrono::Duration::seconds(DISABLE_GRACE_SECS)
+            {
+                a.ran_while_disabled += 1;
+            }
             if e.scheduled_at < first
                 || (e.scheduled_at - first).num_milliseconds() % (n * 1000) != 0
             {
@@ -872,15 +1542,57 @@ fn analyse(
                     if e.status == ExecutionStatus::Failed {
                         a.failed += 1;
                     }
-                    a.lateness.push(
-                        (e.started_at - e.scheduled_at)
-                            .to_std()
-                            .unwrap_or(Duration::ZERO),
-                    );
+                    let late = (e.started_at - e.scheduled_at)
+                        .to_std()
+                        .unwrap_or(Duration::ZERO);
+                    a.lateness.push(late);
+                    a.late_by_tick.push((e.scheduled_at, late));
                 }
             }
         }
     }
     a.lateness.sort();
     a
+}
+
+/// The [`WINDOW_SECS`] window (its index from the start of the measured window) `t` is in.
+fn window_of(started: DateTime<Utc>, t: DateTime<Utc>) -> i64 {
+    (t - started)
+        .num_milliseconds()
+        .div_euclid(WINDOW_SECS * 1000)
+}
+
+/// One window of tick time: the lateness of its finished runs, and the most launches the
+/// agents had waiting at once during it.
+#[derive(Default)]
+struct Window {
+    /// Sorted.
+    lateness: Vec<Duration>,
+    backlog_max: Option<u64>,
+}
+
+/// Lateness by the window of its tick and backlog by the window of its sample, from the first
+/// window with either to the last.
+fn windows(
+    load: &LoadFigures,
+    late_by_tick: &[(DateTime<Utc>, Duration)],
+) -> BTreeMap<i64, Window> {
+    let mut by_window: BTreeMap<i64, Window> = BTreeMap::new();
+    for (tick, late) in late_by_tick {
+        by_window
+            .entry(window_of(load.started, *tick))
+            .or_default()
+            .lateness
+            .push(*late);
+    }
+    for (at, backlog) in &load.backlog {
+        let w = by_window.entry(window_of(load.started, *at)).or_default();
+        if let Some(b) = backlog {
+            w.backlog_max = Some(w.backlog_max.unwrap_or(0).max(*b));
+        }
+    }
+    for w in by_window.values_mut() {
+        w.lateness.sort();
+    }
+    by_window
 }

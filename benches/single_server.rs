@@ -19,6 +19,12 @@
 //!    in the same second fire together), when the first and the last of its runs started;
 //! 6. SIGTERM, and how long the graceful stop takes and the agent's exit code.
 //!
+//! A long run (`BELFRY_BENCH_SECS` >= 600) also shows whether memory stays flat: the mean RSS
+//! of every whole 5-minute window of the run, and `rss_flat_pct`, the largest deviation of a
+//! window's mean from the mean of all windows after a 10-minute warm-up, in % (the goal is
+//! within ±10 %; it is reported, not judged). The agent keeps every execution of the run
+//! (`--history-limit` above the run's ticks per job), so part of any growth is that history.
+//!
 //! It exits non-zero if any tick was missed, duplicated or never ran, if the agent did not stop
 //! cleanly, or if the run itself failed (agent died, API errors).
 //!
@@ -27,6 +33,7 @@
 //! ```text
 //! cargo bench -p belfry-cli --bench single_server
 //! BELFRY_BENCH_JOBS=5000 BELFRY_BENCH_SECS=60 cargo bench -p belfry-cli --bench single_server
+//! BELFRY_BENCH_SECS=3600 cargo bench -p belfry-cli --bench single_server    # RSS over an hour
 //! ```
 //!
 //! The benchmark shares the machine with the agent; it stays idle (one /proc read a second)
@@ -59,6 +66,15 @@ const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
 /// How long the agent may take to stop after SIGTERM (its shutdown grace is 30 s, plus
 /// result flushing): past this it is SIGKILLed and the run fails.
 const STOP_DEADLINE: Duration = Duration::from_secs(60);
+/// From this run length on, the RSS per window and its flatness are reported.
+const LONG_RUN_SECS: u64 = 600;
+/// The RSS windows, and the warm-up left out of the flatness figure.
+const RSS_WINDOW_SECS: u64 = 300;
+const RSS_WARM_UP_SECS: u64 = 600;
+/// Executions kept per job beyond the run's own ticks: fetching takes a while after the run
+/// (1000 jobs × 740 executions), and the jobs go on ticking meanwhile; 60 ticks (300 s) more
+/// keep the oldest tick of the judged window in every job's history until it is read.
+const HISTORY_MARGIN_TICKS: u64 = 60;
 /// Creating all the jobs, or fetching all their executions, and any one request of those.
 const DEADLINES: Deadlines = Deadlines {
     request: Duration::from_secs(30),
@@ -111,7 +127,9 @@ async fn run(s: &Settings) -> BenchResult<bool> {
 
     // 1. Start the agent and wait for leadership.
     // Keep every execution of the run (the default keeps 100 per job).
-    let history = (s.secs / INTERVAL_SECS as u64 + 20).max(100).to_string();
+    let history = (s.secs / INTERVAL_SECS as u64 + HISTORY_MARGIN_TICKS)
+        .max(100)
+        .to_string();
     let mut agent = Node::prepare("bench", true, &["--history-limit", &history]);
     // The default configuration: the node makes its own cluster key.
     agent.key = None;
@@ -165,6 +183,30 @@ async fn run(s: &Settings) -> BenchResult<bool> {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         load.threads_peak,
     );
+
+    // Memory over a long run: flat, or growing?
+    let rss_windows = rss_windows(&load.rss_samples);
+    let rss_flat_pct = rss_flatness(&rss_windows);
+    if s.secs >= LONG_RUN_SECS {
+        println!(
+            "RSS per {} min (mean of each whole window): {}",
+            RSS_WINDOW_SECS / 60,
+            rss_windows
+                .iter()
+                .map(|kib| format!("{:.1}", *kib as f64 / 1024.0))
+                .collect::<Vec<_>>()
+                .join(" / ")
+                + " MiB"
+        );
+        println!(
+            "RSS flat: {} (largest deviation of a window's mean from the mean of the windows \
+             after the first {} min; goal within ±10 %)",
+            rss_flat_pct.map_or("- (no whole window after the warm-up)".into(), |p| format!(
+                "{p:.1} %"
+            )),
+            RSS_WARM_UP_SECS / 60
+        );
+    }
 
     // 5. Fetch and judge every job's executions.
     let fetch_started = Instant::now();
@@ -260,7 +302,7 @@ async fn run(s: &Settings) -> BenchResult<bool> {
     println!(
         "RESULT jobs={} secs={} launches_per_s={:.1} late_p50_ms={} late_p99_ms={} late_max_ms={} \
          missed={missed} duplicates={} never_ran={} failed={} idle_rss_mib={:.1} peak_rss_mib={:.1} \
-         cpu_pct={:.1} create_s={:.2} stop_s={:.2} exit={}",
+         cpu_pct={:.1} create_s={:.2} stop_s={:.2} exit={} rss_flat_pct={}",
         s.jobs,
         s.secs,
         a.ran as f64 / window_secs,
@@ -276,6 +318,10 @@ async fn run(s: &Settings) -> BenchResult<bool> {
         created.elapsed.as_secs_f64(),
         stop.took.as_secs_f64(),
         stop.status,
+        match rss_flat_pct {
+            Some(p) if s.secs >= LONG_RUN_SECS => format!("{p:.1}"),
+            _ => "-".into(),
+        },
     );
 
     let ok = missed == 0 && a.duplicates == 0 && a.unfinished == 0 && stop.clean;
@@ -311,6 +357,8 @@ async fn sample_for(agent: &mut Node, length: Duration) -> BenchResult<LoadFigur
     let begin = Instant::now();
     let mut stats = ProcStats::default();
     stats.record(pid, begin).map_err(|e| e.to_string())?;
+    // Every reading, for the RSS per window (an hour is 3600 of them).
+    let mut rss_samples = vec![(Duration::ZERO, stats.rss_last_kib)];
     let first_machine = procfs::machine_cpu().map_err(|e| e.to_string())?;
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -318,9 +366,9 @@ async fn sample_for(agent: &mut Node, length: Duration) -> BenchResult<LoadFigur
     loop {
         interval.tick().await;
         check_alive(agent)?;
-        stats
-            .record(pid, Instant::now())
-            .map_err(|e| e.to_string())?;
+        let now = Instant::now();
+        stats.record(pid, now).map_err(|e| e.to_string())?;
+        rss_samples.push((now.duration_since(begin), stats.rss_last_kib));
         if begin.elapsed() >= length {
             break;
         }
@@ -335,7 +383,39 @@ async fn sample_for(agent: &mut Node, length: Duration) -> BenchResult<LoadFigur
         children_cpu_pct: stats.children_cpu_pct(),
         machine_busy_pct: busy_share(first_machine, machine) * 100.0,
         threads_peak: stats.threads_peak,
+        rss_samples,
     })
+}
+
+/// The mean RSS of each whole [`RSS_WINDOW_SECS`] window of the samples (offset, KiB); a last
+/// window the run did not fill is left out.
+fn rss_windows(samples: &[(Duration, u64)]) -> Vec<u64> {
+    let Some(&(last, _)) = samples.last() else {
+        return Vec::new();
+    };
+    let whole = last.as_secs() / RSS_WINDOW_SECS;
+    let mut sums = vec![(0u64, 0u64); whole as usize];
+    for (at, kib) in samples {
+        if let Some(w) = sums.get_mut((at.as_secs() / RSS_WINDOW_SECS) as usize) {
+            w.0 += kib;
+            w.1 += 1;
+        }
+    }
+    sums.iter().map(|(sum, n)| sum / (*n).max(1)).collect()
+}
+
+/// Over the windows after the warm-up: the largest deviation of one window's mean from the
+/// mean of those windows, in %; `None` when no whole window follows the warm-up.
+fn rss_flatness(windows: &[u64]) -> Option<f64> {
+    let after = windows.get((RSS_WARM_UP_SECS / RSS_WINDOW_SECS) as usize..)?;
+    if after.is_empty() {
+        return None;
+    }
+    let mean = after.iter().sum::<u64>() as f64 / after.len() as f64;
+    after
+        .iter()
+        .map(|kib| (*kib as f64 - mean).abs() / mean * 100.0)
+        .max_by(f64::total_cmp)
 }
 
 /// How the agent stopped.
@@ -397,6 +477,8 @@ struct LoadFigures {
     children_cpu_pct: f64,
     machine_busy_pct: f64,
     threads_peak: u64,
+    /// Every RSS reading: its offset from the start of the load, and KiB.
+    rss_samples: Vec<(Duration, u64)>,
 }
 
 // ---------------------------------------------------------------------------------------------
