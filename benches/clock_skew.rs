@@ -66,6 +66,11 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(50);
 const CLUSTER_DEADLINE: Duration = Duration::from_secs(60);
 /// The tail of the run not judged for missing ticks: they may still be launching.
 const UNJUDGED_TAIL: chrono::TimeDelta = chrono::TimeDelta::seconds(10);
+/// How long who leads is watched after each step of a round (the jobs tick meanwhile, on
+/// whichever leader there is).
+const OBSERVE: Duration = Duration::from_secs(2);
+/// The servers' log filter: `--log-level=info`'s, plus openraft's vote handling.
+const RAFT_VOTES_LOGGED: &str = "info,openraft=warn,openraft::engine::engine_impl=info";
 /// The default `--max-clock-offset`, when health does not say.
 const DEFAULT_BOUND_MS: u64 = 500;
 /// Examples of each fault printed.
@@ -183,7 +188,12 @@ impl Cluster {
             .into_iter()
             .map(|n| n.files_under(root.path()))
             .collect();
-        servers[SKEWED].env = faketime(skew);
+        for s in &mut servers {
+            // Openraft's vote decisions in the logs: an election that does not happen can
+            // then be explained (who refused whom, and why).
+            s.env = vec![("BELFRY_LOG".into(), RAFT_VOTES_LOGGED.into())];
+        }
+        servers[SKEWED].env.extend(faketime(skew));
         let seed = servers[0].gossip_addr();
         let mut agent = Node::prepare_agent(
             AGENT,
@@ -265,6 +275,27 @@ impl Cluster {
         .await?;
         Ok(candidates[found])
     }
+}
+
+/// Every server that said it leads over `window` (asked every [`SAMPLE_EVERY`]), in the order
+/// first seen; `excluded` is not asked (it is down).
+async fn leaders_seen(cluster: &Cluster, excluded: Option<usize>, window: Duration) -> Vec<String> {
+    let asked: Vec<usize> = (0..cluster.clients.len())
+        .filter(|i| Some(*i) != excluded)
+        .collect();
+    let clients: Vec<Client> = asked.iter().map(|i| cluster.clients[*i].clone()).collect();
+    let until = Instant::now() + window;
+    let mut seen: Vec<String> = Vec::new();
+    while Instant::now() < until {
+        for i in kit::leaders_via(&clients).await {
+            let name = cluster.name(asked[i]).to_string();
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+        }
+        tokio::time::sleep(SAMPLE_EVERY).await;
+    }
+    seen
 }
 
 /// A background task that is aborted when dropped (a failed run leaves no poller behind).
@@ -574,8 +605,8 @@ impl SkewOutcome {
         elected.sort();
         format!(
             "skew {}: visible after {} s{} ({}); transfers {}; elections p50 {} ms max {} ms; \
-             node-c led {} ms after visible (longest {} ms), {} ms before; {} executions: \
-             {} early, {} missed, {} missing, {} duplicates, {} failed; lateness p50 {} / p99 {} / max {}",
+             node-c led {} ms after visible (longest {} ms), {} ms before; {} executions, \
+             {} ticks judged: {} early, {} missed, {} missing, {} duplicates, {} failed; lateness p50 {} / p99 {} / max {}",
             self.skew,
             self.visible_text(),
             if self.visible_in_time() {
@@ -591,6 +622,7 @@ impl SkewOutcome {
             self.lead.longest_after.as_millis(),
             self.lead.before_visible.as_millis(),
             v.executions,
+            v.judged_ticks,
             v.early.len(),
             v.missed.len(),
             v.missing.len(),
@@ -619,7 +651,7 @@ impl SkewOutcome {
         };
         let elected_max = self.rounds.iter().map(|r| r.elected).max();
         format!(
-            "RESULT skew={} visible_s={} early={} missed={} missing={} dup={} skewed_led_ms={} transfer={} transfer_status={} skewed_led_before_visible_ms={} late_p50_ms={} late_p99_ms={} late_max_ms={} elected_max_ms={} executions={} failed={}",
+            "RESULT skew={} visible_s={} early={} missed={} missing={} dup={} skewed_led_ms={} transfer={} transfer_status={} skewed_led_before_visible_ms={} late_p50_ms={} late_p99_ms={} late_max_ms={} elected_max_ms={} executions={} judged_ticks={} failed={}",
             self.skew,
             self.visible_text(),
             v.early.len(),
@@ -639,6 +671,7 @@ impl SkewOutcome {
             kit::ms_num(v.lateness.last().copied()),
             elected_max.map_or(0, |d| d.as_millis()),
             v.executions,
+            v.judged_ticks,
             v.failed,
         )
     }
@@ -767,10 +800,14 @@ async fn measure_skew(
             Err(e) => format!("{}: {e}", cluster.name(leader)),
         };
         let transfer = transfer_onto(cluster, leader, SKEWED).await;
+        let seen = leaders_seen(cluster, None, OBSERVE).await;
         let after_transfer = cluster.wait_leader(None).await?;
         println!(
-            "round {round}: {measured_note}; transfer to {skewed_name}: {}; leads: {}",
+            "round {round}: {measured_note}; transfer to {skewed_name}: {}; leaders seen over \
+             the next {} s: {}; leads: {}",
             transfer.describe(),
+            OBSERVE.as_secs(),
+            seen.join(", "),
             cluster.name(after_transfer)
         );
 
@@ -780,13 +817,19 @@ async fn measure_skew(
         cluster.servers[killed].kill9();
         let elected = cluster.wait_leader(Some(killed)).await?;
         let took = t0.elapsed();
+        // The two survivors, one of them the skewed server: it must leave leadership to the
+        // other.
+        let seen = leaders_seen(cluster, Some(killed), OBSERVE).await;
         cluster.servers[killed].try_spawn()?;
         let after_restart = cluster.wait_settled().await?;
         println!(
-            "round {round}: SIGKILL {}: {} elected after {} ms; {} restarted, caught up; leads: {}",
+            "round {round}: SIGKILL {}: {} elected after {} ms; leaders seen over the next {} s: \
+             {}; {} restarted, caught up; leads: {}",
             cluster.name(killed),
             cluster.name(elected),
             took.as_millis(),
+            OBSERVE.as_secs(),
+            seen.join(", "),
             cluster.name(killed),
             cluster.name(after_restart)
         );
@@ -795,12 +838,24 @@ async fn measure_skew(
             elected: took,
         });
     }
+    // The ticks of the rounds are judged only once they are older than the unjudged tail.
+    let rounds_end = Utc::now();
+    let tail = (UNJUDGED_TAIL + chrono::TimeDelta::seconds(1))
+        .to_std()
+        .unwrap_or_default();
+    let seen = leaders_seen(cluster, None, tail).await;
+    println!(
+        "after the rounds, leaders seen over {} s: {}",
+        tail.as_secs(),
+        seen.join(", ")
+    );
     stop.store(true, Ordering::SeqCst);
     let lead = sampler.join().await?;
 
     // 5. Every execution, judged.
     let leader = cluster.wait_leader(None).await?;
     let fetched_at = Utc::now();
+    debug_assert!(fetched_at - UNJUDGED_TAIL >= rounds_end);
     // In job order, so that the examples printed come in order.
     let executions: BTreeMap<String, Vec<Execution>> =
         kit::fetch_executions(&cluster.clients[leader], &names, 4, deadlines)
@@ -835,6 +890,8 @@ struct Verdict {
     lateness: Vec<Duration>,
     /// Jobs that have no execution at all.
     silent_jobs: Vec<String>,
+    /// Ticks of the grid looked for, over all jobs.
+    judged_ticks: usize,
 }
 
 impl Verdict {
@@ -930,6 +987,7 @@ fn judge(executions: &BTreeMap<String, Vec<Execution>>, judged_until: DateTime<U
         // Every whole second from the first tick (fire instants are whole seconds).
         let mut tick = first;
         while tick <= judged_until {
+            v.judged_ticks += 1;
             if !by_tick.contains_key(&tick) {
                 v.missing
                     .push(format!("{job} tick {} has no execution", time(tick)));
