@@ -80,6 +80,10 @@ struct Settings {
     skews: Vec<String>,
     jobs: usize,
     rounds: usize,
+    /// `BELFRY_BENCH_KILL_PHASE_MS`: when set, each SIGKILL lands this many milliseconds after
+    /// a whole second of the true clock (the ticks' instants), while the leader is replicating
+    /// that tick's launches; unset, it lands as soon as the round is ready.
+    kill_phase: Option<Duration>,
 }
 
 fn main() -> ExitCode {
@@ -88,6 +92,12 @@ fn main() -> ExitCode {
             skews,
             jobs: setting("BELFRY_BENCH_JOBS", 20)?,
             rounds: setting("BELFRY_BENCH_ROUNDS", 5)?,
+            kill_phase: match std::env::var("BELFRY_BENCH_KILL_PHASE_MS") {
+                Ok(_) => Some(Duration::from_millis(
+                    setting::<u64>("BELFRY_BENCH_KILL_PHASE_MS", 0)? % 1000,
+                )),
+                Err(_) => None,
+            },
         })
     });
     kit::run_bench("clock_skew", settings, run)
@@ -139,10 +149,14 @@ async fn run(settings: Settings) -> BenchResult<bool> {
     belfry::client::install_tls_provider();
     println!(
         "Belfry clock-skew benchmark: 3 servers (node-c skewed) + 1 agent on loopback, skews {}, \
-         {} jobs @every 1s, {} rounds of transfer-to-node-c + SIGKILL of the leader",
+         {} jobs @every 1s, {} rounds of transfer-to-node-c + SIGKILL of the leader{}",
         settings.skews.join(" "),
         settings.jobs,
-        settings.rounds
+        settings.rounds,
+        settings.kill_phase.map_or(String::new(), |p| format!(
+            " (each kill {} ms past a whole second)",
+            p.as_millis()
+        ))
     );
     let keep_always = std::env::var("BELFRY_BENCH_KEEP").is_ok_and(|v| v == "1");
     let mut outcomes = Vec::new();
@@ -813,6 +827,9 @@ async fn measure_skew(
 
         // An election with the skewed server present: the leader SIGKILLed.
         let killed = after_transfer;
+        if let Some(phase) = settings.kill_phase {
+            tokio::time::sleep(until_phase(Utc::now(), phase)).await;
+        }
         let t0 = Instant::now();
         cluster.servers[killed].kill9();
         let elected = cluster.wait_leader(Some(killed)).await?;
@@ -924,6 +941,17 @@ impl Verdict {
             }
         }
     }
+}
+
+/// How long from `now` until `phase` past the next whole second (the next one at least 1 ms
+/// away).
+fn until_phase(now: DateTime<Utc>, phase: Duration) -> Duration {
+    let into_second = Duration::from_nanos(u64::from(now.timestamp_subsec_nanos()));
+    let mut wait = phase.saturating_sub(into_second);
+    if wait < Duration::from_millis(1) {
+        wait = phase + Duration::from_secs(1) - into_second;
+    }
+    wait
 }
 
 fn time(t: DateTime<Utc>) -> String {
