@@ -19,6 +19,9 @@
 //!    `missed`), **missing** (a tick of the 1 s grid, from the job's first tick to 10 s before
 //!    the end, with no execution), **duplicates** (two runs of one tick), and lateness.
 //!
+//! With `BELFRY_BENCH_KILL_PHASE_MS=N` each SIGKILL lands N ms past a whole second (the ticks'
+//! instants), while the leader replicates that tick's launches.
+//!
 //! It prints a summary and a `RESULT skew=…` line per skew, and exits non-zero if any launch was
 //! early, missed, missing or duplicated, or the skew was not visible within 10 s. The nodes'
 //! logs are kept (their directory is printed) when a skew finds faults or fails, or always with
@@ -165,6 +168,12 @@ async fn run(settings: Settings) -> BenchResult<bool> {
         let mut cluster = Cluster::start(skew)?;
         let outcome = measure_skew(&mut cluster, skew, &settings).await;
         let passed = outcome.as_ref().is_ok_and(SkewOutcome::passed);
+        if outcome.is_err() {
+            // A node that died says how: the run's failure may be its.
+            for (name, status) in cluster.exits() {
+                println!("{name} has exited: {status}");
+            }
+        }
         if keep_always || !passed {
             println!("logs kept under {}", cluster.keep().display());
         }
@@ -243,6 +252,16 @@ impl Cluster {
         &self.servers[i].name
     }
 
+    /// The nodes that have exited (not killed by the run), and how.
+    fn exits(&mut self) -> Vec<(String, String)> {
+        let agent = std::iter::once(&mut self.agent);
+        self.servers
+            .iter_mut()
+            .chain(agent)
+            .filter_map(|n| n.exit_status().map(|s| (n.name.clone(), s)))
+            .collect()
+    }
+
     /// Leaves every node's data dir and log in place; returns where.
     fn keep(&mut self) -> PathBuf {
         for s in &mut self.servers {
@@ -289,6 +308,31 @@ impl Cluster {
         .await?;
         Ok(candidates[found])
     }
+}
+
+/// Creates `job` through the server that leads, again (through the one that leads then) when
+/// the write was not committed: a busy machine can cost the cluster its leader for a moment,
+/// and creating a job is idempotent.
+async fn create_job(cluster: &Cluster, job: &belfry::model::Job) -> BenchResult<()> {
+    let what = format!("job {} created", job.name);
+    let last_error = std::sync::Mutex::new(String::new());
+    let created = poll_until(&what, CLUSTER_DEADLINE, SAMPLE_EVERY, || {
+        let clients = cluster.clients.clone();
+        let last_error = &last_error;
+        async move {
+            let leader = leader_via(&clients).await?;
+            match clients[leader].put_job(job).await {
+                Ok(_) => Some(()),
+                Err(e) => {
+                    *last_error.lock().expect("not poisoned") = e.to_string();
+                    None
+                }
+            }
+        }
+    })
+    .await;
+    let last = last_error.into_inner().unwrap_or_default();
+    created.map_err(|e| format!("{e} (last error: {last})"))
 }
 
 /// Every server that said it leads over `window` (asked every [`SAMPLE_EVERY`]), in the order
@@ -764,12 +808,9 @@ async fn measure_skew(
             job
         })
         .collect();
-    let leader = cluster.wait_leader(None).await?;
-    let deadlines = Deadlines {
-        request: Duration::from_secs(30),
-        bulk: Duration::from_secs(120),
-    };
-    kit::create_jobs(&cluster.clients[leader], &jobs, 4, deadlines).await?;
+    for job in &jobs {
+        create_job(cluster, job).await?;
+    }
     // They run before the rounds begin: the agent has its first runs done.
     let client = cluster.clients[leader].clone();
     let first = names[0].clone();
@@ -873,6 +914,10 @@ async fn measure_skew(
     let leader = cluster.wait_leader(None).await?;
     let fetched_at = Utc::now();
     debug_assert!(fetched_at - UNJUDGED_TAIL >= rounds_end);
+    let deadlines = Deadlines {
+        request: Duration::from_secs(30),
+        bulk: Duration::from_secs(120),
+    };
     // In job order, so that the examples printed come in order.
     let executions: BTreeMap<String, Vec<Execution>> =
         kit::fetch_executions(&cluster.clients[leader], &names, 4, deadlines)
