@@ -497,6 +497,8 @@ enum Transfer {
     MovedBack { message: String, led_for: Duration },
     /// Moved onto it, and still leading at the deadline.
     MovedStayed { message: String },
+    /// It led already (it had been elected): it gave leadership up after `led_for`.
+    AlreadyLeading { led_for: Duration },
     /// No answer, or one that is neither.
     Failed { reason: String },
 }
@@ -507,6 +509,7 @@ impl Transfer {
             Transfer::Refused { .. } => "refused",
             Transfer::MovedBack { .. } => "moved_back",
             Transfer::MovedStayed { .. } => "moved_stayed",
+            Transfer::AlreadyLeading { .. } => "already_leading",
             Transfer::Failed { .. } => "failed",
         }
     }
@@ -530,12 +533,17 @@ impl Transfer {
                     CLUSTER_DEADLINE.as_secs()
                 )
             }
+            Transfer::AlreadyLeading { led_for } => format!(
+                "it ALREADY LED, and gave leadership up {} ms later",
+                led_for.as_millis()
+            ),
             Transfer::Failed { reason } => format!("failed: {reason}"),
         }
     }
 }
 
-/// Asks `via` to move leadership onto `to`; when it moved, waits until `to` no longer leads.
+/// Asks `via` (the leader) to move leadership onto `to`; when it moved, or `to` led already,
+/// waits until `to` no longer leads.
 async fn transfer_onto(cluster: &Cluster, via: usize, to: usize) -> Transfer {
     let t0 = Instant::now();
     let asked = tokio::time::timeout(
@@ -576,6 +584,9 @@ async fn transfer_onto(cluster: &Cluster, via: usize, to: usize) -> Transfer {
     )
     .await;
     match back {
+        Ok(_) if via == to => Transfer::AlreadyLeading {
+            led_for: moved_at.elapsed(),
+        },
         Ok(_) => Transfer::MovedBack {
             message,
             led_for: moved_at.elapsed(),
