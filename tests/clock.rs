@@ -336,6 +336,74 @@ async fn a_skewed_leader_hands_over_and_never_leads_again(skew: &str) {
     assert_ticks_on_time(&nodes[survivor], 10).await;
 }
 
+/// A skewed server that holds the newest log must not leave the cluster leaderless: the
+/// true-clock follower is stopped while an entry commits (so only the leader and the skewed
+/// server have it), then the leader is killed and the follower resumed. The follower cannot win
+/// without the skewed server's vote, which its older log does not get; the skewed server, out
+/// of bounds, does not stand. Before the fix nobody led until the dead leader's clock samples
+/// aged out (30 s); now the skewed server stands after 3 s without a leader, leads, and hands
+/// over to the true-clock server once it has caught up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_skewed_server_with_the_newest_log_brings_a_leader_back_and_hands_over() {
+    let mut nodes = skewed_cluster("+2s", &[]).await;
+    let live: Vec<&Node> = nodes.iter().collect();
+    let leader = wait_for(
+        "node-a to hand leadership over",
+        Duration::from_secs(20),
+        || {
+            let live = live.clone();
+            async move { leader_name(&live).await.filter(|l| l != "node-a") }
+        },
+    )
+    .await;
+    let lead = nodes.iter().position(|n| n.name == leader).unwrap();
+    let follower = 3 - lead;
+    // The leader must count node-a out of bounds (and node-a itself), as a kill would find it.
+    wait_for(
+        "node-a measured beyond the bound",
+        Duration::from_secs(20),
+        || async {
+            let h = nodes[lead].client().cluster_health().await.ok()?;
+            let a = h.servers.iter().find(|s| s.node == "node-a")?;
+            a.clock_offset_ms.is_some_and(|o| o > 500).then_some(())
+        },
+    )
+    .await;
+
+    nodes[follower].signal(libc::SIGSTOP);
+    let job = shell_job("written-while-stopped", "@manually", "true");
+    nodes[lead].client().put_job(&job).await.unwrap();
+    nodes[lead].kill9();
+    let killed = Instant::now();
+    nodes[follower].signal(libc::SIGCONT);
+
+    let live: Vec<&Node> = vec![&nodes[0], &nodes[follower]];
+    let first = wait_for("a leader after the kill", Duration::from_secs(15), || {
+        let live = live.clone();
+        async move { leader_name(&live).await }
+    })
+    .await;
+    let after = killed.elapsed();
+    assert!(
+        after < Duration::from_secs(12),
+        "no leader for {after:?} (first: {first})"
+    );
+    let follower_name = nodes[follower].name.clone();
+    wait_for(
+        "leadership with the true-clock server",
+        Duration::from_secs(20),
+        || {
+            let live = live.clone();
+            let want = follower_name.clone();
+            async move { leader_name(&live).await.filter(|l| *l == want) }
+        },
+    )
+    .await;
+    // Nothing committed was lost on the way.
+    let got = nodes[follower].client().job(&job.name).await.unwrap();
+    assert_eq!(got.name, job.name);
+}
+
 /// With `--max-clock-offset 5s` a server 2 s off (`skew`) leads: it is not told off, keeps
 /// leading, and leadership moved off it and back onto it leaves no tick early or missed (its
 /// scheduler runs on the voters' median clock, whichever way its own clock is off).

@@ -51,6 +51,11 @@ const HANDOVER_GAP_MAX: Duration = Duration::from_secs(5);
 /// Back within bounds only below this fraction (in fifths) of the bound, so an offset hovering
 /// at the bound does not flap leadership and the log.
 const RETURN_FIFTHS: u64 = 4;
+/// A server out of bounds stands for election anyway once the cluster has had no leader this
+/// long: it may hold the newest log, and then no voter within bounds can win without it. It
+/// leads on the cluster's clock (its launch clock is corrected by its offset) and hands over as
+/// soon as a voter within bounds has caught up.
+const STAND_ANYWAY_AFTER: Duration = Duration::from_secs(3);
 
 /// Nanoseconds since the Unix epoch (negative before it), of a wall-clock instant.
 pub fn unix_nanos(t: SystemTime) -> i64 {
@@ -369,6 +374,8 @@ pub async fn run(raft: Raft, rpc: RpcClient, mut stop: watch::Receiver<bool>) {
     let mut leader_poll = tokio::time::interval(Duration::from_millis(100));
     leader_poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut electing = true;
+    // Since when no server has been leading, as this one sees it.
+    let mut leaderless_since: Option<Instant> = None;
     enum Next {
         Stop,
         Poll,
@@ -387,10 +394,24 @@ pub async fn run(raft: Raft, rpc: RpcClient, mut stop: watch::Receiver<bool>) {
                 if m.current_leader.is_some_and(|l| l != m.id) {
                     clock.saw_other_leader();
                 }
+                leaderless_since = match m.current_leader {
+                    Some(_) => None,
+                    None => leaderless_since.or(Some(Instant::now())),
+                };
+                if !electing && leaderless_since.is_some_and(|t| t.elapsed() >= STAND_ANYWAY_AFTER)
+                {
+                    tracing::warn!(
+                        "no leader for {} s and this server's clock is out of bounds: it stands for election anyway (it may hold the newest log), leads on the cluster's clock and hands over to a voter within bounds",
+                        STAND_ANYWAY_AFTER.as_secs()
+                    );
+                    raft.runtime_config().elect(true);
+                    electing = true;
+                }
             }
             Next::Probe => {
                 probe_round(&raft, &rpc).await;
-                electing = apply_bound(&raft, electing).await;
+                let leaderless = leaderless_since.map(|t| t.elapsed());
+                electing = apply_bound(&raft, electing, leaderless).await;
             }
         }
     }
@@ -438,8 +459,10 @@ async fn probe_round(raft: &Raft, rpc: &RpcClient) {
 }
 
 /// Applies the bound to this server: out of bounds, it stops standing for election and hands
-/// leadership to a voter within bounds; back within, it stands again. Returns whether it stands.
-async fn apply_bound(raft: &Raft, electing: bool) -> bool {
+/// leadership to a voter within bounds; back within, it stands again. Out of bounds, it still
+/// stands while the cluster has been without a leader for [`STAND_ANYWAY_AFTER`] (`leaderless`).
+/// Returns whether it stands.
+async fn apply_bound(raft: &Raft, electing: bool, leaderless: Option<Duration>) -> bool {
     let clock = discipline();
     let m = raft.metrics().borrow_watched().clone();
     let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
@@ -460,15 +483,17 @@ async fn apply_bound(raft: &Raft, electing: bool) -> bool {
         None => {}
     }
     let out = clock.out_of_bounds();
-    if out && electing {
+    let stand_anyway = leaderless.is_some_and(|d| d >= STAND_ANYWAY_AFTER);
+    let stand = !out || stand_anyway;
+    if !stand && electing {
         raft.runtime_config().elect(false);
-    } else if !out && !electing {
+    } else if stand && !electing {
         raft.runtime_config().elect(true);
     }
     if out && m.current_leader == Some(m.id) {
         hand_over(raft, &offsets).await;
     }
-    !out
+    stand
 }
 
 /// Transfers leadership to the most caught-up voter whose clock is within bounds.
