@@ -163,6 +163,9 @@ struct Settings {
     /// How many times the leader is SIGKILLed, and every how many seconds.
     kills: usize,
     kill_every: u64,
+    /// Create the jobs over one interval, an equal share each second, so that the `@every`
+    /// ticks fall evenly on every second of it (`BELFRY_BENCH_SPREAD=1`).
+    spread: bool,
 }
 
 impl Settings {
@@ -178,6 +181,7 @@ impl Settings {
             },
             kills: setting("BELFRY_BENCH_KILLS", 0)?,
             kill_every: setting("BELFRY_BENCH_KILL_EVERY", 10)?,
+            spread: std::env::var("BELFRY_BENCH_SPREAD").is_ok_and(|v| v == "1"),
         };
         let interval: i64 = setting("BELFRY_BENCH_INTERVAL", 5)?;
         if !(1..=60).contains(&interval) || 60 % interval != 0 {
@@ -253,6 +257,32 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
     Ok(outcome)
 }
 
+/// Creates `jobs` over one schedule interval: an equal share starts each second (a share that
+/// takes longer than its second delays the next), so `@every` jobs fire evenly over the interval
+/// instead of in as many bursts as creation took seconds.
+async fn create_spread(
+    client: &Client,
+    jobs: &[belfry::model::Job],
+    parallel: usize,
+) -> BenchResult<kit::Created> {
+    let begin = Instant::now();
+    let per_second = jobs.len().div_ceil(interval_secs() as usize).max(1);
+    let mut all = kit::Created {
+        elapsed: Duration::ZERO,
+        latencies: Vec::new(),
+        jobs: Vec::new(),
+    };
+    for (k, share) in jobs.chunks(per_second).enumerate() {
+        tokio::time::sleep_until((begin + Duration::from_secs(k as u64)).into()).await;
+        let created = create_jobs(client, share, parallel, DEADLINES).await?;
+        all.latencies.extend(created.latencies);
+        all.jobs.extend(created.jobs);
+    }
+    all.latencies.sort();
+    all.elapsed = begin.elapsed();
+    Ok(all)
+}
+
 /// The measurement; `Ok(false)` when it completed but the cluster got something wrong.
 async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     // 1. The cluster forms.
@@ -276,7 +306,11 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
             job
         })
         .collect();
-    let created = create_jobs(&client, &jobs, s.parallel, DEADLINES).await?;
+    let created = if s.spread && !instant() {
+        create_spread(&client, &jobs, s.parallel).await?
+    } else {
+        create_jobs(&client, &jobs, s.parallel, DEADLINES).await?
+    };
     println!(
         "create:   {} jobs through {} in {:.2} s ({:.0} jobs/s, {} at a time; request p50 {} / p99 {} / max {})",
         s.jobs,

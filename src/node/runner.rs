@@ -221,6 +221,8 @@ pub struct Runner {
 }
 
 struct RunnerInner {
+    /// The job runtime's threads are in the jobs' cgroup, so children need not join it.
+    threads_in_cgroup: Arc<std::sync::atomic::AtomicBool>,
     node: String,
     output_limit: usize,
     limits: RunLimits,
@@ -247,7 +249,11 @@ impl Runner {
         results: ResultSink,
     ) -> Runner {
         let slots = Slots::new(limits.max_parallel);
-        let jobs = match JobRuntime::dedicated(job_runtime::default_workers(), limits.job_nice) {
+        let jobs = match JobRuntime::dedicated(
+            job_runtime::default_workers(),
+            limits.job_nice,
+            limits.job_cgroup.clone(),
+        ) {
             Ok(jobs) => jobs,
             Err(e) => {
                 tracing::warn!(
@@ -269,9 +275,11 @@ impl Runner {
                 }
             }
         });
+        let threads_in_cgroup = jobs.threads_in_cgroup();
         Runner {
             jobs: Arc::new(jobs),
             inner: Arc::new(RunnerInner {
+                threads_in_cgroup,
                 slots,
                 processors: ProcessorContext {
                     node: node.clone(),
@@ -440,7 +448,11 @@ impl RunnerInner {
         let outcome = match ExecutorSpec::of(job) {
             Ok(ExecutorSpec::Shell(mut spec)) => {
                 spec.nice = self.limits.job_nice;
-                spec.cgroup = self.limits.job_cgroup.clone();
+                spec.cgroup = if self.threads_in_cgroup.load(Ordering::Relaxed) {
+                    None // inherited from the thread that starts it
+                } else {
+                    self.limits.job_cgroup.clone()
+                };
                 let env = self.job_env(job, &execution);
                 Ok(run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await)
             }

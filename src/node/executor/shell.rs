@@ -227,6 +227,13 @@ pub async fn run_shell(
                         None
                     }
                 });
+        // A child started from a thread that is nice enough already inherits it: with nothing
+        // to do between fork and exec, std starts it with posix_spawn (vfork) instead of fork.
+        let nice = if nice != 0 && this_thread_nice() >= nice {
+            0
+        } else {
+            nice
+        };
         if nice != 0 || switch.is_some() || cgroup.is_some() {
             let cgroup_fd = cgroup.as_ref().map(std::os::fd::AsRawFd::as_raw_fd);
             let in_child = move || {
@@ -547,6 +554,12 @@ fn warn_cgroup_unusable(dir: &std::path::Path, e: &io::Error) {
             "jobs run in the node's cgroup: cannot open the jobs' cgroup.procs: {e}"
         );
     });
+}
+
+/// The calling thread's nice value (Linux keeps one per thread; a child inherits its creator's).
+fn this_thread_nice() -> i32 {
+    // SAFETY: plain system calls about the calling thread.
+    unsafe { libc::getpriority(libc::PRIO_PROCESS as _, libc::gettid() as _) }
 }
 
 /// In the forked child: raises its nice value to `nice` (`--job-nice`). A node already running
