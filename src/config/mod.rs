@@ -35,6 +35,13 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 /// keep their deadlines when jobs saturate the CPU (docs/operating.md, "Job priority").
 pub const DEFAULT_JOB_NICE: i32 = 10;
 
+/// `--raft-multiplier`'s default. At 1 (50 ms heartbeats, 150-200 ms election timeouts) a
+/// follower stands after 350-400 ms of silence and failover takes about 0.4 s, but on a machine
+/// whose cores are saturated by jobs the servers' own threads wait that long for a core, and
+/// leadership moved eight times in 90 s under 1,000 launches a second on two cores; at 2 it
+/// moved at most once, at 3 never (docs/benchmarks.md). 2 fails over in about 0.7 s.
+pub const DEFAULT_RAFT_MULTIPLIER: u32 = 2;
+
 /// `--job-cgroup`: what the operator asked for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum JobCgroupSetting {
@@ -1020,7 +1027,7 @@ pub fn resolve(layer: ConfigLayer) -> Result<AgentConfig, ConfigError> {
             ),
         ));
     }
-    let raft_multiplier = layer.raft_multiplier.unwrap_or(1);
+    let raft_multiplier = layer.raft_multiplier.unwrap_or(DEFAULT_RAFT_MULTIPLIER);
     if !(1..=10).contains(&raft_multiplier) {
         return Err(value_err(
             "raft-multiplier",
@@ -1158,7 +1165,7 @@ mod tests {
             })
         };
         assert_eq!(with(10).unwrap().raft_multiplier, 10);
-        assert_eq!(resolve(ConfigLayer::default()).unwrap().raft_multiplier, 1);
+        assert_eq!(resolve(ConfigLayer::default()).unwrap().raft_multiplier, 2);
         for bad in [0, 11] {
             let e = with(bad).unwrap_err().to_string();
             assert!(

@@ -770,9 +770,9 @@ pub static SETTINGS: &[Setting] = &[
     row(
         "raft-multiplier",
         "N",
-        Value("1"),
-        "2",
-        "Scales Raft's heartbeat and election timeouts, 1 (fastest failover) to 10",
+        Value("2"),
+        "3",
+        "Scales Raft's heartbeat (50 ms) and election timeouts (150-200 ms), 1 (fastest failover, for servers with cores to spare) to 10; 2 keeps leadership steady when jobs saturate the CPU",
         |l, v| {
             l.raft_multiplier = Some(number(v, "an integer from 1 to 10")?);
             Ok(())

@@ -257,6 +257,21 @@ pub enum RpcError {
 }
 
 /// The client side of every internal call.
+/// An error's message followed by those of its causes, `: `-separated, without repeats.
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let more = c.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        cause = c.source();
+    }
+    text
+}
+
 #[derive(Clone)]
 pub struct RpcClient {
     http: reqwest::Client,
@@ -320,9 +335,11 @@ impl RpcClient {
             target,
             &encode(request),
         );
+        // reqwest's own message is only "error sending request for url (…)": the causes below
+        // it (timed out, connection refused, reset) are what an operator needs to read.
         let unreachable = |e: reqwest::Error| RpcError::Unreachable {
             addr: addr.into(),
-            reason: e.to_string(),
+            reason: with_causes(&e),
         };
         let resp = self
             .http
@@ -412,6 +429,25 @@ mod tests {
         newer[0] = 9;
         assert!(decode::<u32>(&newer).unwrap_err().contains("format 9"));
         assert!(decode::<u32>(b"").is_err());
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_peer_is_named_with_the_cause() {
+        // A port nothing listens on: the reason says the connection was refused.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        crate::client::install_tls_provider();
+        let err = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/"))
+            .send()
+            .await
+            .unwrap_err();
+        let text = with_causes(&err);
+        assert!(text.starts_with("error sending request for url"), "{text}");
+        assert!(text.to_lowercase().contains("refused"), "{text}");
     }
 
     proptest::proptest! {
