@@ -337,8 +337,8 @@ async fn a_skewed_leader_hands_over_and_never_leads_again(skew: &str) {
 }
 
 /// A skewed server that holds the newest log must not leave the cluster leaderless: the
-/// true-clock follower is stopped while an entry commits (so only the leader and the skewed
-/// server have it), then the leader is killed and the follower resumed. The follower cannot win
+/// true-clock follower is down while an entry commits (so only the leader and the skewed
+/// server have it), then the leader is killed and the follower restarted. The follower cannot win
 /// without the skewed server's vote, which its older log does not get; the skewed server, out
 /// of bounds, does not stand. Before the fix nobody led until the dead leader's clock samples
 /// aged out (30 s); now the skewed server stands after 3 s without a leader, leads, and hands
@@ -370,22 +370,25 @@ async fn a_skewed_server_with_the_newest_log_brings_a_leader_back_and_hands_over
     )
     .await;
 
-    nodes[follower].signal(libc::SIGSTOP);
-    let job = shell_job("written-while-stopped", "@manually", "true");
+    // Killed, not stopped: a stopped process's socket would still take the entry in.
+    nodes[follower].kill9();
+    let job = shell_job("written-while-down", "@manually", "true");
     nodes[lead].client().put_job(&job).await.unwrap();
     nodes[lead].kill9();
     let killed = Instant::now();
-    nodes[follower].signal(libc::SIGCONT);
+    nodes[follower].restart().await;
 
     let live: Vec<&Node> = vec![&nodes[0], &nodes[follower]];
-    let first = wait_for("a leader after the kill", Duration::from_secs(15), || {
+    let first = wait_for("a leader after the kill", Duration::from_secs(25), || {
         let live = live.clone();
         async move { leader_name(&live).await }
     })
     .await;
+    // Before: no leader until the dead leader's clock samples aged out (30 s). Now: the dead
+    // leader counts as gone after 5 s without an answer, and node-a stands 3 s later.
     let after = killed.elapsed();
     assert!(
-        after < Duration::from_secs(12),
+        after < Duration::from_secs(18),
         "no leader for {after:?} (first: {first})"
     );
     let follower_name = nodes[follower].name.clone();

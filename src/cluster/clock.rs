@@ -56,6 +56,10 @@ const RETURN_FIFTHS: u64 = 4;
 /// leads on the cluster's clock (its launch clock is corrected by its offset) and hands over as
 /// soon as a voter within bounds has caught up.
 const STAND_ANYWAY_AFTER: Duration = Duration::from_secs(3);
+/// A leader this server has not heard from (no clock probe answered) for this long counts as
+/// gone: a follower's Raft metrics keep naming the last leader until another one is elected,
+/// which is exactly what may not happen. Two probe rounds and a second.
+const LEADER_SILENT_AFTER: Duration = Duration::from_secs(2 * PROBE_EVERY.as_secs() + 1);
 
 /// Nanoseconds since the Unix epoch (negative before it), of a wall-clock instant.
 pub fn unix_nanos(t: SystemTime) -> i64 {
@@ -295,6 +299,15 @@ impl ClockDiscipline {
         }
     }
 
+    /// When `peer` last answered a clock probe.
+    fn last_heard(&self, peer: u64) -> Option<Instant> {
+        let inner = self.lock();
+        inner
+            .peers
+            .get(&peer)
+            .and_then(|p| p.samples.iter().map(|s| s.taken).max())
+    }
+
     /// Notes that another server leads now (see [`Self::leading_since`]).
     fn saw_other_leader(&self) {
         self.lock().other_leader_seen = Some(Instant::now());
@@ -394,9 +407,17 @@ pub async fn run(raft: Raft, rpc: RpcClient, mut stop: watch::Receiver<bool>) {
                 if m.current_leader.is_some_and(|l| l != m.id) {
                     clock.saw_other_leader();
                 }
-                leaderless_since = match m.current_leader {
-                    Some(_) => None,
-                    None => leaderless_since.or(Some(Instant::now())),
+                let leader_gone = match m.current_leader {
+                    None => true,
+                    Some(l) if l == m.id => false,
+                    Some(l) => clock
+                        .last_heard(l)
+                        .is_some_and(|t| t.elapsed() >= LEADER_SILENT_AFTER),
+                };
+                leaderless_since = if leader_gone {
+                    leaderless_since.or(Some(Instant::now()))
+                } else {
+                    None
                 };
                 if !electing && leaderless_since.is_some_and(|t| t.elapsed() >= STAND_ANYWAY_AFTER)
                 {
