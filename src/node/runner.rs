@@ -373,8 +373,11 @@ impl Runner {
             };
             let done = match slot {
                 Some(_permit) => {
-                    let done = inner.execute(&job, execution.clone()).await;
-                    inner.process(job, done).await
+                    // Boxed, so that a launch waiting for a slot holds only its job and
+                    // execution: a running execution's state (buffers, pipes, the child) is
+                    // tens of KiB, and a backlog of 100,000 launches took 2.4 GiB unboxed.
+                    let done = Box::pin(inner.execute(&job, execution.clone())).await;
+                    Box::pin(inner.process(job, done)).await
                 }
                 None => {
                     // The grace period ended while it still waited for a slot.
