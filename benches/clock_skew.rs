@@ -53,8 +53,6 @@ use kit::{Deadlines, Node, leader_via, percentile, poll_until, setting, three_se
 
 type BenchResult<T> = Result<T, String>;
 
-/// libfaketime as Debian's `faketime` package installs it.
-const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 /// Which of the three servers runs with the skewed clock (`node-c`).
 const SKEWED: usize = 2;
 /// The agent that runs every job, on the true clock.
@@ -130,23 +128,11 @@ fn skews_setting() -> BenchResult<Vec<String>> {
     Ok(skews)
 }
 
-/// The environment that runs a process with its wall clock `offset` away from the machine's,
-/// its monotonic clock untouched (tokio's timers and Raft's timeouts run true).
-fn faketime(offset: &str) -> Vec<(String, String)> {
-    [
-        ("LD_PRELOAD", LIBFAKETIME),
-        ("FAKETIME", offset),
-        ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
-
 async fn run(settings: Settings) -> BenchResult<bool> {
-    if !std::path::Path::new(LIBFAKETIME).exists() {
+    if !std::path::Path::new(kit::LIBFAKETIME).exists() {
         return Err(format!(
-            "{LIBFAKETIME} is missing: install Debian's `faketime` package (apt-get install faketime)"
+            "{} is missing: install Debian's `faketime` package (apt-get install faketime)",
+            kit::LIBFAKETIME
         ));
     }
     belfry::client::install_tls_provider();
@@ -216,7 +202,7 @@ impl Cluster {
             // then be explained (who refused whom, and why).
             s.env = vec![("BELFRY_LOG".into(), RAFT_VOTES_LOGGED.into())];
         }
-        servers[SKEWED].env.extend(faketime(skew));
+        servers[SKEWED].env.extend(kit::faketime_env(skew));
         let seed = servers[0].gossip_addr();
         let mut agent = Node::prepare_agent(
             AGENT,

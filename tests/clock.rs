@@ -7,26 +7,15 @@ use std::time::{Duration, Instant};
 
 use belfry::model::ExecutionStatus;
 
-use crate::support::{Node, cli, sample, scrape, shell_job, wait_for};
+use crate::support::{LIBFAKETIME, Node, cli, faketime_env, sample, scrape, shell_job, wait_for};
 
-/// libfaketime as Debian's `faketime` package installs it.
-const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
-
-/// The environment that runs a process with its wall clock `offset` (e.g. `+2s`) away from
-/// the machine's, leaving its monotonic clock alone (tokio's timers and Raft's timeouts).
+/// The environment that runs a process with its wall clock `offset` away (see the kit).
 fn faketime(offset: &str) -> Vec<(String, String)> {
     assert!(
         std::path::Path::new(LIBFAKETIME).exists(),
         "{LIBFAKETIME} is missing: install Debian's `faketime` package"
     );
-    [
-        ("LD_PRELOAD", LIBFAKETIME),
-        ("FAKETIME", offset),
-        ("FAKETIME_DONT_FAKE_MONOTONIC", "1"),
-    ]
-    .iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
+    faketime_env(offset)
 }
 
 /// Like [`faketime`], with the offset read from `spec` (re-read every second): writing the file
@@ -102,6 +91,21 @@ async fn leader_name(nodes: &[&Node]) -> Option<String> {
         }
     }
     (leaders.len() == 1).then(|| leaders.remove(0))
+}
+
+/// The true-clock server that leads once `node-a` (skewed, leading from the start) has handed
+/// leadership over.
+async fn leader_after_hand_over(nodes: &[Node]) -> String {
+    let live: Vec<&Node> = nodes.iter().collect();
+    wait_for(
+        "node-a to hand leadership over",
+        Duration::from_secs(20),
+        || {
+            let live = live.clone();
+            async move { leader_name(&live).await.filter(|l| l != "node-a") }
+        },
+    )
+    .await
 }
 
 /// Every server that said it leads, polling `nodes` for `secs` seconds.
@@ -266,16 +270,7 @@ async fn a_leader_2s_behind_hands_over_never_leads_again_and_no_tick_is_early_or
 async fn a_skewed_leader_hands_over_and_never_leads_again(skew: &str) {
     let mut nodes = skewed_cluster(skew, &[]).await;
     // node-a led the cluster from its start: once its clock is measured it hands over.
-    let live: Vec<&Node> = nodes.iter().collect();
-    let leader = wait_for(
-        "node-a to hand leadership over",
-        Duration::from_secs(20),
-        || {
-            let live = live.clone();
-            async move { leader_name(&live).await.filter(|l| l != "node-a") }
-        },
-    )
-    .await;
+    let leader = leader_after_hand_over(&nodes).await;
     let term_before = nodes[1].client().cluster_health().await.unwrap().term;
     every_second_job(&nodes[1]).await;
     // The new leader refuses node-a on its own measurement: wait until it has one (its first
@@ -346,16 +341,7 @@ async fn a_skewed_leader_hands_over_and_never_leads_again(skew: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_skewed_server_with_the_newest_log_brings_a_leader_back_and_hands_over() {
     let mut nodes = skewed_cluster("+2s", &[]).await;
-    let live: Vec<&Node> = nodes.iter().collect();
-    let leader = wait_for(
-        "node-a to hand leadership over",
-        Duration::from_secs(20),
-        || {
-            let live = live.clone();
-            async move { leader_name(&live).await.filter(|l| l != "node-a") }
-        },
-    )
-    .await;
+    let leader = leader_after_hand_over(&nodes).await;
     let lead = nodes.iter().position(|n| n.name == leader).unwrap();
     let follower = 3 - lead;
     // The leader must count node-a out of bounds (and node-a itself), as a kill would find it.

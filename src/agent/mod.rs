@@ -196,15 +196,14 @@ pub async fn run(
     check_config(&config).map_err(|e| AgentError::Config(e.to_string()))?;
     // Before anything is opened: a cgroup the operator named that cannot be used stops the
     // start with the reason. What `auto` found is kept as the cgroup to use from here on.
-    let cgroup = crate::node::job_cgroup::JobCgroup::prepare(&config.job_cgroup)
+    let placement = crate::node::job_cgroup::JobCgroup::prepare(&config.job_cgroup)
         .map_err(|e| AgentError::Config(format!("job-cgroup: {e}")))?;
-    config.job_cgroup = match cgroup {
-        Some(cgroup) => {
-            tracing::info!("job processes run in cgroup {}", cgroup.described);
-            crate::config::JobCgroupSetting::Path(cgroup.dir)
-        }
+    config.job_cgroup = match &placement.cgroup {
+        Some(cgroup) => crate::config::JobCgroupSetting::Path(cgroup.dir.clone()),
         None => crate::config::JobCgroupSetting::Off,
     };
+    // Said once the node runs (see run_limits), so a start that fails later prints one line.
+    JOB_PLACEMENT_NOTE.get_or_init(|| placement.note.clone());
     config.encrypt = Some(resolve_cluster_key(&config)?);
     // A node that finds its peers over mDNS answers for the same service until it stops.
     let _mdns_advertiser =
@@ -263,8 +262,14 @@ pub fn set_demoted(data_dir: &Path, demoted: bool) -> std::io::Result<()> {
     Ok(())
 }
 
+/// What [`run`] found about the jobs' cgroup, logged when the node's worker starts.
+static JOB_PLACEMENT_NOTE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 /// How this node runs job processes. `config.job_cgroup` is what [`run`] prepared: a path or off.
 fn run_limits(config: &AgentConfig) -> crate::node::runner::RunLimits {
+    if let Some(note) = JOB_PLACEMENT_NOTE.get() {
+        tracing::info!("{note}");
+    }
     crate::node::runner::RunLimits {
         job_nice: config.job_nice,
         max_parallel: config.max_parallel,

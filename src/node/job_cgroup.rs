@@ -31,6 +31,22 @@ pub struct JobCgroup {
     pub described: String,
 }
 
+/// Where job processes go, and what the node says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub cgroup: Option<JobCgroup>,
+    pub note: String,
+}
+
+impl Placement {
+    fn of(cgroup: JobCgroup) -> Placement {
+        Placement {
+            note: format!("job processes run in cgroup {}", cgroup.described),
+            cgroup: Some(cgroup),
+        }
+    }
+}
+
 /// The name of the cgroup `auto` makes.
 const AUTO_NAME: &str = "belfry-jobs";
 /// `cpu.shares` of the jobs' cgroup under cgroup v1 (the kernel's default is 1024).
@@ -39,23 +55,27 @@ const V1_SHARES: u32 = 102;
 const V2_WEIGHT: u32 = 10;
 
 impl JobCgroup {
-    /// Sets up what `setting` asks for. `Ok(None)`: jobs stay in the node's cgroup (`off`, or
-    /// `auto` on a host that allows none; the reason is in the error of [`JobCgroup::auto`]).
-    /// An operator's path that is not a cgroup the node can join is an error.
-    pub fn prepare(setting: &JobCgroupSetting) -> Result<Option<JobCgroup>, String> {
+    /// Sets up what `setting` asks for: the cgroup jobs join, or none (`off`, or `auto` on a
+    /// host that allows none), with the line the node logs about it once it runs (not here: a
+    /// start that fails on a later check should print only that failure). An operator's path
+    /// that is not a cgroup the node can join is an error.
+    pub fn prepare(setting: &JobCgroupSetting) -> Result<Placement, String> {
         match setting {
-            JobCgroupSetting::Off => Ok(None),
-            JobCgroupSetting::Path(dir) => JobCgroup::given(dir).map(Some),
-            JobCgroupSetting::Auto => match JobCgroup::auto() {
-                Ok(found) => Ok(Some(found)),
-                Err(why) => {
-                    tracing::info!(
+            JobCgroupSetting::Off => Ok(Placement {
+                cgroup: None,
+                note: "job processes stay in the node's cgroup (--job-cgroup off)".into(),
+            }),
+            JobCgroupSetting::Path(dir) => JobCgroup::given(dir).map(Placement::of),
+            JobCgroupSetting::Auto => Ok(match JobCgroup::auto() {
+                Ok(found) => Placement::of(found),
+                Err(why) => Placement {
+                    cgroup: None,
+                    note: format!(
                         "job processes stay in the node's cgroup ({why}); they still run at --job-nice. \
                          To weigh them with a cgroup, give --job-cgroup a prepared cgroup directory"
-                    );
-                    Ok(None)
-                }
-            },
+                    ),
+                },
+            }),
         }
     }
 
@@ -316,6 +336,9 @@ mod tests {
             err.contains("is not a cgroup directory (it has no cgroup.procs)"),
             "{err}"
         );
-        assert_eq!(JobCgroup::prepare(&JobCgroupSetting::Off), Ok(None));
+        assert_eq!(
+            JobCgroup::prepare(&JobCgroupSetting::Off).unwrap().cgroup,
+            None
+        );
     }
 }

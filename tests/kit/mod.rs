@@ -20,6 +20,7 @@
 //! with the same reason.
 
 pub mod bench;
+pub mod clock;
 pub mod cluster;
 pub mod jobs;
 pub mod measure;
@@ -28,6 +29,7 @@ pub mod node;
 pub mod wait;
 
 pub use bench::*;
+pub use clock::*;
 pub use cluster::*;
 pub use jobs::*;
 pub use measure::*;
