@@ -507,15 +507,9 @@ async fn stopping_a_whole_cluster_ends_every_server_in_bounded_time() {
     }
 }
 
+/// The Raft voters' names, as `node` sees them.
 async fn voters(node: &Node) -> Option<Vec<String>> {
-    let p = node.client().raft_peers().await.ok()?;
-    Some(
-        p.servers
-            .into_iter()
-            .filter(|s| s.voter)
-            .map(|s| s.node)
-            .collect(),
-    )
+    voters_via(&node.client()).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
