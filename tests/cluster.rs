@@ -734,6 +734,21 @@ async fn demote_and_promote_survive_restarts_and_demote_guards_the_quorum() {
         v.extend_from_slice(args);
         cli(&v, &[], None)
     };
+    // The quorum guard counts the voters gossip sees alive: wait until the asked node sees all
+    // three (a transfer of leadership just before can leave its view a moment behind).
+    let asked = nodes[others[1]].client();
+    wait_for(
+        "three alive servers in gossip",
+        Duration::from_secs(20),
+        || {
+            let asked = asked.clone();
+            async move {
+                let m = asked.members().await.ok()?;
+                (m.iter().filter(|m| is_server(m) && m.status == 1).count() == 3).then_some(())
+            }
+        },
+    )
+    .await;
     let (code, out, err) = run(&["demote", &a_name]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("demoted"), "{out}");
