@@ -76,6 +76,7 @@
 //! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 BELFRY_BENCH_INSTANT=1 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_SECS=30 BELFRY_BENCH_KEEP=1 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_AGENT_ARGS="--job-nice 0 --max-parallel 32" cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=20000 BELFRY_BENCH_SECS=180 BELFRY_BENCH_DROP_AFTER=60 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=5000 BELFRY_BENCH_KILLS=10 BELFRY_BENCH_KILL_EVERY=15 BELFRY_BENCH_SECS=200 cargo bench -p belfry-cli --bench cluster_load
 //! ```
@@ -916,8 +917,11 @@ impl Cluster {
             let node = Node::prepare(name, false, &[&server[..], &join[..]].concat());
             nodes.push(Member::start(node, root.path())?);
         }
+        // Extra agent flags, to compare settings (`--job-nice 0`, `--max-parallel 32`, …).
+        let extra = std::env::var("BELFRY_BENCH_AGENT_ARGS").unwrap_or_default();
+        let extra: Vec<&str> = extra.split_whitespace().collect();
         for name in ["agent-1", "agent-2"] {
-            let agent = [&["--tag", "pool=workers"][..], &join[..]].concat();
+            let agent = [&["--tag", "pool=workers"][..], &join[..], &extra[..]].concat();
             nodes.push(Member::start(
                 Node::prepare_agent(name, &agent),
                 root.path(),

@@ -924,22 +924,41 @@ fn threads_of(pid: u32) -> Vec<(String, i32)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn job_bookkeeping_runs_on_niced_threads_apart_from_the_control_plane() {
+async fn job_processes_start_from_niced_threads_and_bookkeeping_keeps_the_nodes_priority() {
     let base = own_nice();
-    let node = Node::start(&[]).await;
-    let e = run_once(&node, &shell_job("one", "@manually", "true")).await;
+    let node = Node::start(&["--max-parallel", "3"]).await;
+    // The job's process is at --job-nice (10) from its first instruction: it reads its own.
+    let job = shell_job("one", "@manually", "cut -d' ' -f19 /proc/self/stat");
+    let e = run_once(&node, &job).await;
     assert_eq!(e.status, ExecutionStatus::Success, "{e:?}");
+    assert_eq!(e.output.trim(), base.max(10).to_string(), "{e:?}");
     let threads = threads_of(node.pid());
-    let (jobs, control): (Vec<_>, Vec<_>) =
-        threads.iter().partition(|(name, _)| name == "belfry-jobs");
-    assert!(!jobs.is_empty(), "no job threads: {threads:?}");
-    assert!(
-        jobs.iter().all(|(_, nice)| *nice == base.max(10)),
-        "job threads run at --job-nice (10): {threads:?}"
+    // It inherited that from a starting thread: one per execution slot.
+    let starters: Vec<_> = threads
+        .iter()
+        .filter(|(n, _)| n == "belfry-spawn")
+        .collect();
+    assert_eq!(
+        starters.len(),
+        3,
+        "one starting thread per slot: {threads:?}"
     );
     assert!(
-        !control.is_empty() && control.iter().all(|(_, nice)| *nice == base),
-        "the control plane's threads keep the node's priority: {threads:?}"
+        starters.iter().all(|(_, nice)| *nice == base.max(10)),
+        "starting threads run at --job-nice: {threads:?}"
+    );
+    assert!(
+        threads.iter().any(|(n, _)| n == "belfry-jobs"),
+        "job bookkeeping has threads of its own: {threads:?}"
+    );
+    // Everything else keeps the node's priority: niced, job bookkeeping waited behind the busy
+    // control plane at every step, and nodes ran a third of the launches a second.
+    assert!(
+        threads
+            .iter()
+            .filter(|(n, _)| n != "belfry-spawn")
+            .all(|(_, nice)| *nice == base),
+        "every other thread keeps the node's priority: {threads:?}"
     );
 }
 

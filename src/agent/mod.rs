@@ -209,6 +209,14 @@ pub async fn run(
     let _mdns_advertiser =
         crate::cluster::discovery::advertise_for(&config).map_err(AgentError::Config)?;
     crate::node::executor::shell::set_su_allowed(config.security.allow_su);
+    // Once the start's code has run (joined, elected, serving), its pages are given back.
+    tokio::spawn(async {
+        tokio::time::sleep(RELEASE_STARTUP_PAGES_AFTER).await;
+        match crate::telemetry::code_pages::release_startup_pages() {
+            Ok(kib) => tracing::debug!(kib, "program pages only the start needed released"),
+            Err(e) => tracing::debug!("program pages not released: {e}"),
+        }
+    });
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -263,6 +271,10 @@ pub fn set_demoted(data_dir: &Path, demoted: bool) -> std::io::Result<()> {
 }
 
 /// What [`run`] found about the jobs' cgroup, logged when the node's worker starts.
+/// When a node gives back the program pages only its start needed (`telemetry::code_pages`):
+/// after a join, an election and the first requests, which a node does within seconds.
+const RELEASE_STARTUP_PAGES_AFTER: std::time::Duration = std::time::Duration::from_secs(10);
+
 static JOB_PLACEMENT_NOTE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 /// How this node runs job processes. `config.job_cgroup` is what [`run`] prepared: a path or off.

@@ -10,7 +10,10 @@
 //!
 //! Once a second, it looks at every open execution: one still unacknowledged is sent again; one
 //! whose node gossip declares failed or gone is closed as failed with the reason (and retried
-//! per the job's policy), so nothing stays "running" forever.
+//! per the job's policy), so nothing stays "running" forever. A launch on its way to its node,
+//! or accepted there with its acknowledgement not committed yet, is in the node's hands: it is
+//! neither sent again nor given up as undeliverable, however late (a node with a long queue
+//! of launches answers late, and closing what it then runs would record a run as not run).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -26,6 +29,12 @@ use crate::model::Execution;
 use crate::node::worker::{Assignment, DispatchRequest, FencingToken, Worker};
 use crate::state::{Command, Launched};
 use crate::transport::rpc::RpcClient;
+
+/// How often the sweep looks at every open execution, at most.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// The sweep waits this many times as long as it took before the next one.
+const SWEEP_SHARE: u32 = 10;
 
 /// How long a new leader waits before closing executions of nodes gossip does not know at
 /// all (a restarted leader learns the membership first).
@@ -47,6 +56,21 @@ pub fn candidates(members: &[MemberState]) -> Vec<Candidate> {
 
 type Key = (String, String);
 
+/// Launches this leader knows are in a node's hands though the state does not say so yet:
+/// sent and not answered (`inflight`), or accepted with the acknowledgement not committed
+/// (`accepted`, pruned by the sweep once the state shows the acknowledgement).
+#[derive(Default)]
+struct InHand {
+    inflight: HashSet<Key>,
+    accepted: HashSet<Key>,
+}
+
+impl InHand {
+    fn holds(&self, key: &Key) -> bool {
+        self.inflight.contains(key) || self.accepted.contains(key)
+    }
+}
+
 pub struct Dispatcher {
     pub raft: Raft,
     pub state: StateMachine,
@@ -65,10 +89,10 @@ impl Dispatcher {
         let mut fed = feed.changed();
         feed.listen(true);
         let started = Instant::now();
-        let inflight: Arc<Mutex<HashSet<Key>>> = Arc::default();
+        let inflight: Arc<Mutex<InHand>> = Arc::default();
         let (ack_tx, ack_rx) = mpsc::unbounded_channel::<Key>();
         let acker = tokio::spawn(commit_acks(this.raft.clone(), ack_rx));
-        let mut sweep = tokio::time::interval(Duration::from_secs(1));
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
@@ -79,7 +103,14 @@ impl Dispatcher {
                 // The first tick fires at once: it picks up what the previous leader left.
                 _ = sweep.tick() => {
                     let grace_over = started.elapsed() >= UNKNOWN_NODE_GRACE;
+                    let began = Instant::now();
                     this.sweep(grace_over, &inflight, &ack_tx).await;
+                    // A sweep costs time in proportion to the jobs and open executions: it
+                    // may take at most a tenth of the leader's time, whatever their number.
+                    let took = began.elapsed();
+                    if took * SWEEP_SHARE > SWEEP_EVERY {
+                        sweep.reset_after(took * SWEEP_SHARE);
+                    }
                 }
                 changed = stop.changed() => {
                     if changed.is_err() || *stop.borrow() {
@@ -96,13 +127,16 @@ impl Dispatcher {
     fn dispatch(
         self: &Arc<Self>,
         launched: Vec<Launched>,
-        inflight: &Arc<Mutex<HashSet<Key>>>,
+        inflight: &Arc<Mutex<InHand>>,
         acks: &mpsc::UnboundedSender<Key>,
     ) {
         if launched.is_empty() {
             return;
         }
-        let batches = batches(launched, &mut inflight.lock().expect("inflight lock"));
+        let batches = batches(
+            launched,
+            &mut inflight.lock().expect("inflight lock").inflight,
+        );
         for (node, launches) in batches {
             let (this, inflight, acks) = (self.clone(), inflight.clone(), acks.clone());
             tokio::spawn(async move {
@@ -110,16 +144,24 @@ impl Dispatcher {
                     .iter()
                     .map(|l| (l.job.clone(), l.execution_id.clone()))
                     .collect();
-                this.send(&node, launches, &acks).await;
-                let mut busy = inflight.lock().expect("inflight lock");
+                let accepted = this.send(&node, launches, &acks).await;
+                // Accepted before no longer in flight, so the sweep never sees neither.
+                let mut hand = inflight.lock().expect("inflight lock");
+                hand.accepted.extend(accepted);
                 for k in keys {
-                    busy.remove(&k);
+                    hand.inflight.remove(&k);
                 }
             });
         }
     }
 
-    async fn send(&self, node: &str, launches: Vec<Launched>, acks: &mpsc::UnboundedSender<Key>) {
+    /// Sends one node its launches; returns those it accepted.
+    async fn send(
+        &self,
+        node: &str,
+        launches: Vec<Launched>,
+        acks: &mpsc::UnboundedSender<Key>,
+    ) -> Vec<Key> {
         // The launches as recorded, skipping any closed meanwhile.
         let assignments = self.state.read(|r| {
             let mut out = Vec::with_capacity(launches.len());
@@ -145,10 +187,10 @@ impl Dispatcher {
         });
         let assignments = match assignments {
             Ok(a) if !a.is_empty() => a,
-            Ok(_) => return,
+            Ok(_) => return Vec::new(),
             Err(e) => {
                 tracing::error!("cannot read launches to dispatch: {e}");
-                return;
+                return Vec::new();
             }
         };
         let request = DispatchRequest {
@@ -174,11 +216,15 @@ impl Dispatcher {
                 if let Some(why) = reply.refused {
                     tracing::warn!(%node, launches = n, "dispatch refused: {why}");
                 }
-                for k in reply.accepted {
-                    let _ = acks.send(k);
+                for k in &reply.accepted {
+                    let _ = acks.send(k.clone());
                 }
+                reply.accepted
             }
-            Err(e) => tracing::warn!(%node, launches = n, "dispatch failed, will retry: {e}"),
+            Err(e) => {
+                tracing::warn!(%node, launches = n, "dispatch failed, will retry: {e}");
+                Vec::new()
+            }
         }
     }
 
@@ -213,32 +259,69 @@ impl Dispatcher {
     async fn sweep(
         self: &Arc<Self>,
         grace_over: bool,
-        inflight: &Arc<Mutex<HashSet<Key>>>,
+        inflight: &Arc<Mutex<InHand>>,
         acks: &mpsc::UnboundedSender<Key>,
     ) {
-        let open = match self.state.read(|r| r.open_executions()) {
-            Ok(o) => o,
-            Err(e) => {
-                tracing::error!("cannot read open executions: {e}");
-                return;
-            }
-        };
-        if open.is_empty() {
-            return;
-        }
         let status: HashMap<String, MemberStatus> = self
             .membership
             .members()
             .into_iter()
             .map(|m| (m.meta.name, m.status))
             .collect();
+        // Only what may need doing is read in full: a delivered run on a node that is there
+        // is skipped by its key (most of the open ones, under load).
+        let open = self.state.read(|r| {
+            let mut open = Vec::new();
+            for o in r.open_execution_keys()? {
+                let node = o.node().and_then(|n| status.get(n).copied());
+                if !o.unacked && gone(node, grace_over).is_none() {
+                    continue;
+                }
+                if let Some(e) = r.execution_by_key(&o.key)? {
+                    open.push((e, o.unacked));
+                }
+            }
+            Ok(open)
+        });
+        let open = match open {
+            Ok(o) => o,
+            Err(e) => {
+                tracing::error!("cannot read open executions: {e}");
+                return;
+            }
+        };
+        // What was read is at least as new as every acknowledgement committed before it: an
+        // accepted launch it shows acknowledged, or closed, need not be remembered.
+        let still_unacked: HashSet<Key> = open
+            .iter()
+            .filter(|(_, unacked)| *unacked)
+            .map(|(e, _)| (e.job_name.clone(), e.id.clone()))
+            .collect();
+        let in_hand = {
+            let mut hand = inflight.lock().expect("inflight lock");
+            hand.accepted.retain(|k| still_unacked.contains(k));
+            still_unacked
+                .into_iter()
+                .filter(|k| hand.holds(k))
+                .collect::<HashSet<Key>>()
+        };
+        if open.is_empty() {
+            return;
+        }
         let mut resend = Vec::new();
         let mut close = Vec::new();
         let now = Utc::now();
         for (execution, unacked) in open {
             let node = status.get(&execution.node_name).copied();
             let window = |job: &str| self.catchup_window(job);
-            match judge(execution, unacked, node, grace_over, now, window) {
+            let delivery = if !unacked {
+                Delivery::Acknowledged
+            } else if in_hand.contains(&(execution.job_name.clone(), execution.id.clone())) {
+                Delivery::InHand
+            } else {
+                Delivery::Undelivered
+            };
+            match judge(execution, delivery, node, grace_over, now, window) {
                 Verdict::Close(closed) => close.push(closed),
                 Verdict::Resend(launch) => resend.push(launch),
                 Verdict::Leave => {}
@@ -294,27 +377,45 @@ enum Verdict {
     Leave,
 }
 
-/// The sweep's decision for one open execution: `unacked` when its node has not acknowledged
-/// it, `node` its gossip status (`None`: not a member), `grace_over` once a new leader has had
-/// time to learn the membership, and `catchup_window` the job's, looked up only when needed.
+/// Why an execution's node counts as gone, from its gossip status (`None`: not a member,
+/// which counts only once `grace_over`); `None` while it is there.
+fn gone(node: Option<MemberStatus>, grace_over: bool) -> Option<&'static str> {
+    match node {
+        Some(MemberStatus::Failed) => Some("failed (gossip)"),
+        Some(MemberStatus::Left) => Some("left the cluster"),
+        None if grace_over => Some("is not a member of the cluster"),
+        _ => None,
+    }
+}
+
+/// Where an open execution stands between the leader and its node.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Delivery {
+    /// The state records the node's acknowledgement.
+    Acknowledged,
+    /// Not acknowledged in the state, but a dispatch is on its way or the node accepted it and
+    /// the acknowledgement is being committed.
+    InHand,
+    /// Not acknowledged and not on its way.
+    Undelivered,
+}
+
+/// The sweep's decision for one open execution: `delivery` where it stands, `node` its gossip
+/// status (`None`: not a member), `grace_over` once a new leader has had time to learn the
+/// membership, and `catchup_window` the job's, looked up only when needed.
 ///
 /// A launch never delivered for longer than its job's catch-up window is not sent any more:
-/// running it that late would surprise more than recording that it did not run.
+/// running it that late would surprise more than recording that it did not run. One in the
+/// node's hands is left alone: the node may be running it.
 fn judge(
     execution: Execution,
-    unacked: bool,
+    delivery: Delivery,
     node: Option<MemberStatus>,
     grace_over: bool,
     now: chrono::DateTime<Utc>,
     catchup_window: impl FnOnce(&str) -> Duration,
 ) -> Verdict {
-    let gone = match node {
-        Some(MemberStatus::Failed) => Some("failed (gossip)"),
-        Some(MemberStatus::Left) => Some("left the cluster"),
-        None if grace_over => Some("is not a member of the cluster"),
-        _ => None,
-    };
-    if let Some(why) = gone {
+    if let Some(why) = gone(node, grace_over) {
         let node = execution.node_name.clone();
         return Verdict::Close(Execution {
             finished_at: now,
@@ -322,16 +423,16 @@ fn judge(
             output: format!(
                 "{}[belfry] node {node} {why} while this execution was {}",
                 execution.output,
-                if unacked {
-                    "being dispatched"
-                } else {
+                if delivery == Delivery::Acknowledged {
                     "running"
+                } else {
+                    "being dispatched"
                 }
             ),
             ..execution
         });
     }
-    if !unacked {
+    if delivery != Delivery::Undelivered {
         return Verdict::Leave;
     }
     let age = (now - execution.started_at).to_std().unwrap_or_default();

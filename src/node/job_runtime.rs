@@ -1,70 +1,62 @@
-//! The runtime job bookkeeping runs on, apart from the control plane's.
+//! The runtime job bookkeeping runs on, apart from the control plane's, and the threads that
+//! start job processes.
 //!
-//! Starting a job process (fork and exec), reading its output, waiting for it, its processors
-//! and the HTTP executor's requests all run on this runtime's threads, which run at the jobs'
-//! nice value (`--job-nice`). Raft, gossip, internal RPC, the scheduler and the API keep the
-//! node's main runtime to themselves: when a burst of launches saturates the CPU, the threads
-//! that send heartbeats are neither queued behind a thousand spawns on the same workers nor
-//! outweighed by them at the kernel's scheduler. (Linux keeps a nice value per thread; a child
-//! forked from one of these threads starts at its nice value.)
+//! Reading a job's output, waiting for it, its processors and the HTTP executor's requests run
+//! on this runtime's threads. Raft, gossip, internal RPC, the scheduler and the API keep the
+//! node's main runtime to themselves: a burst of a thousand launches never queues the tasks that
+//! send heartbeats behind its own on the same workers.
+//!
+//! Job *processes* start from the [`ProcessStarter`]'s threads, which run at the jobs' nice value
+//! (`--job-nice`) and, on cgroup v1, in the jobs' cgroup: Linux keeps both per thread, and a
+//! child inherits them from the thread that starts it, so under overload the kernel favours the
+//! control plane over every job from its first instruction. The bookkeeping threads keep the
+//! node's priority. They were niced too, until the 10,000-job load showed the cost: each run
+//! needs them several times, a niced thread waits behind every busy normal one each time, and
+//! the nodes ran a third as many launches a second. The bookkeeping is light (a fraction of a
+//! millisecond per run); the processes are what saturates a machine (docs/benchmarks.md).
 
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::oneshot;
 
 /// Threads of the job runtime (and its blocking pool) are named so in `top -H` and
 /// `/proc/PID/task/*/comm`.
 pub const THREAD_NAME: &str = "belfry-jobs";
 
-/// A dedicated multi-threaded runtime whose threads run at a lower priority, or the caller's
-/// runtime (tests that drive a runner in-process).
+/// The threads that start job processes.
+pub const STARTER_THREAD_NAME: &str = "belfry-spawn";
+
+/// A dedicated multi-threaded runtime with its process starter, or the caller's runtime
+/// (tests that drive a runner in-process; processes then start from the calling thread).
 pub struct JobRuntime {
     handle: tokio::runtime::Handle,
     /// `None` when this borrows the caller's runtime.
     owned: Option<tokio::runtime::Runtime>,
-    /// True while every thread of this runtime has joined the jobs' cgroup (cgroup v1 moves
-    /// single threads): a child started from one is in it from its first instruction.
-    threads_in_cgroup: Arc<AtomicBool>,
+    starter: Option<Arc<ProcessStarter>>,
 }
 
 impl JobRuntime {
-    /// A runtime of `workers` threads, each (and each blocking-pool thread) at nice `nice` (0
-    /// leaves them at the node's priority) and, where the cgroup version allows a thread to
-    /// move alone (v1), in the jobs' cgroup `cgroup`.
-    ///
-    /// Why the threads rather than each child: a child that inherits its priority and cgroup
-    /// needs no code between fork and exec, so it is started with `posix_spawn` (the kernel's
-    /// `vfork`), whose cost does not grow with the node's memory as `fork`'s page-table copy does.
-    pub fn dedicated(workers: usize, nice: i32, cgroup: Option<PathBuf>) -> io::Result<JobRuntime> {
-        let failed_once = Arc::new(AtomicUsize::new(0));
-        let threads_in_cgroup = Arc::new(AtomicBool::new(cgroup.is_some()));
-        let in_cgroup = threads_in_cgroup.clone();
+    /// A runtime of `workers` threads at the node's priority, and `starters` process-starting
+    /// threads at nice `nice` (0 leaves them at the node's) in the jobs' cgroup `cgroup`, where
+    /// the cgroup version lets a thread move alone (v1).
+    pub fn dedicated(
+        workers: usize,
+        starters: usize,
+        nice: i32,
+        cgroup: Option<PathBuf>,
+    ) -> io::Result<JobRuntime> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(workers.max(1))
             .thread_name(THREAD_NAME)
-            .on_thread_start(move || {
-                if let Err(e) = lower_this_thread(nice) {
-                    // Logged once: every thread would fail the same way.
-                    if failed_once.fetch_add(1, Ordering::Relaxed) == 0 {
-                        tracing::warn!(
-                            "job threads keep the node's priority: setting nice {nice} failed: {e}"
-                        );
-                    }
-                }
-                if let Some(dir) = &cgroup
-                    && move_this_thread(dir).is_err()
-                {
-                    // Each child then joins the cgroup itself, between fork and exec.
-                    in_cgroup.store(false, Ordering::Relaxed);
-                }
-            })
             .enable_all()
             .build()?;
+        let starter = ProcessStarter::start(runtime.handle().clone(), starters, nice, cgroup)?;
         Ok(JobRuntime {
             handle: runtime.handle().clone(),
             owned: Some(runtime),
-            threads_in_cgroup,
+            starter: Some(Arc::new(starter)),
         })
     }
 
@@ -73,7 +65,7 @@ impl JobRuntime {
         JobRuntime {
             handle: tokio::runtime::Handle::current(),
             owned: None,
-            threads_in_cgroup: Arc::new(AtomicBool::new(false)),
+            starter: None,
         }
     }
 
@@ -81,16 +73,10 @@ impl JobRuntime {
         &self.handle
     }
 
-    /// Whether children started from this runtime's threads are in the jobs' cgroup already.
-    pub fn threads_in_cgroup(&self) -> Arc<AtomicBool> {
-        self.threads_in_cgroup.clone()
+    /// The threads job processes start from (`None`: from the calling thread).
+    pub fn starter(&self) -> Option<Arc<ProcessStarter>> {
+        self.starter.clone()
     }
-}
-
-/// Moves the calling thread alone into the cgroup `dir`: cgroup v1's `tasks` file takes a
-/// thread id (0 = the writer). cgroup v2 has no such file for a domain cgroup: an error.
-fn move_this_thread(dir: &std::path::Path) -> io::Result<()> {
-    std::fs::write(dir.join("tasks"), "0\n")
 }
 
 impl Drop for JobRuntime {
@@ -109,6 +95,120 @@ impl std::fmt::Debug for JobRuntime {
             .field("dedicated", &self.owned.is_some())
             .finish()
     }
+}
+
+/// Starts job processes from threads that run at the jobs' priority and, where they could
+/// join it, in the jobs' cgroup.
+///
+/// Why threads rather than code in each child: a child that inherits its priority and cgroup
+/// needs nothing run between fork and exec, so std starts it with `posix_spawn` (the kernel's
+/// `vfork`), whose cost does not grow with the node's memory as `fork`'s page-table copy and
+/// copy-on-write faults do. Why several: a `vfork` parent waits until its child has exec'd,
+/// and both are niced, so under load one start can wait milliseconds for the CPU; one thread
+/// made every start of the node wait in one line (a third of the throughput at 10,000 jobs).
+pub struct ProcessStarter {
+    requests: Mutex<std::sync::mpsc::Sender<StartRequest>>,
+    /// Every starting thread runs at the jobs' nice value: children need not lower their own.
+    pub niced: bool,
+    /// Every starting thread is in the jobs' cgroup: children need not join it themselves.
+    pub in_cgroup: bool,
+}
+
+struct StartRequest {
+    command: tokio::process::Command,
+    reply: oneshot::Sender<io::Result<tokio::process::Child>>,
+}
+
+impl ProcessStarter {
+    /// Starts `threads` threads; they register children with `runtime`'s process driver, and
+    /// end when the starter is dropped.
+    fn start(
+        runtime: tokio::runtime::Handle,
+        threads: usize,
+        nice: i32,
+        cgroup: Option<PathBuf>,
+    ) -> io::Result<ProcessStarter> {
+        let (requests, queue) = std::sync::mpsc::channel::<StartRequest>();
+        let queue = Arc::new(Mutex::new(queue));
+        let (ready, settled) = std::sync::mpsc::channel();
+        let threads = threads.max(1);
+        for _ in 0..threads {
+            let (runtime, queue, ready, cgroup) = (
+                runtime.clone(),
+                queue.clone(),
+                ready.clone(),
+                cgroup.clone(),
+            );
+            std::thread::Builder::new()
+                .name(STARTER_THREAD_NAME.into())
+                .spawn(move || {
+                    let niced = lower_this_thread(nice);
+                    // Where a thread cannot move alone (cgroup v2), each child joins the
+                    // cgroup itself, between fork and exec.
+                    let in_cgroup = cgroup
+                        .as_deref()
+                        .is_some_and(|d| move_this_thread(d).is_ok());
+                    let _ = ready.send((niced, in_cgroup));
+                    let _context = runtime.enter();
+                    loop {
+                        let next = queue.lock().map(|q| q.recv());
+                        let Ok(Ok(mut request)) = next else { return };
+                        // A caller that gave up drops the child, which kills it (kill_on_drop).
+                        let _ = request.reply.send(request.command.spawn());
+                    }
+                })?;
+        }
+        let (mut niced, mut in_cgroup) = (true, true);
+        for _ in 0..threads {
+            let (n, c) = settled
+                .recv()
+                .map_err(|_| io::Error::other("a process starter thread ended at once"))?;
+            if let Err(e) = &n
+                && niced
+            {
+                tracing::warn!(
+                    "job processes lower their own priority: setting nice {nice} on the starting threads failed: {e}"
+                );
+            }
+            niced &= n.is_ok();
+            in_cgroup &= c;
+        }
+        Ok(ProcessStarter {
+            requests: Mutex::new(requests),
+            niced,
+            in_cgroup,
+        })
+    }
+
+    /// Starts `command` from one of the starting threads.
+    pub async fn spawn(
+        &self,
+        command: tokio::process::Command,
+    ) -> io::Result<tokio::process::Child> {
+        let stopped = || io::Error::other("the process starter has stopped");
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .lock()
+            .map_err(|_| stopped())?
+            .send(StartRequest { command, reply })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+impl std::fmt::Debug for ProcessStarter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProcessStarter")
+            .field("niced", &self.niced)
+            .field("in_cgroup", &self.in_cgroup)
+            .finish()
+    }
+}
+
+/// Moves the calling thread alone into the cgroup `dir`: cgroup v1's `tasks` file takes a
+/// thread id (0 = the writer). cgroup v2 has no such file for a domain cgroup: an error.
+fn move_this_thread(dir: &std::path::Path) -> io::Result<()> {
+    std::fs::write(dir.join("tasks"), "0\n")
 }
 
 /// Sets the calling thread's nice value to `nice` unless it is already that nice or nicer.
@@ -144,14 +244,16 @@ mod tests {
     use super::*;
 
     fn thread_nice() -> i32 {
-        // SAFETY: as in lower_this_thread.
+        // SAFETY: a plain system call about the calling thread.
         unsafe { libc::getpriority(libc::PRIO_PROCESS as _, libc::gettid() as _) }
     }
 
     #[test]
-    fn job_threads_run_niced_and_the_callers_thread_does_not() {
+    fn processes_start_niced_while_the_bookkeeping_threads_keep_the_nodes_priority() {
         let before = thread_nice();
-        let jobs = JobRuntime::dedicated(1, 7, None).unwrap();
+        let jobs = JobRuntime::dedicated(1, 3, 7, None).unwrap();
+        let starter = jobs.starter().unwrap();
+        assert!(starter.niced && !starter.in_cgroup, "{starter:?}");
         let (nice, name) = jobs
             .handle()
             .block_on(async {
@@ -164,17 +266,30 @@ mod tests {
                 .await
             })
             .unwrap();
-        assert_eq!(nice, before.max(7));
+        assert_eq!(nice, before, "bookkeeping threads keep the node's priority");
         assert_eq!(name.as_deref(), Some(THREAD_NAME));
-        let blocking = jobs
-            .handle()
-            .block_on(async { tokio::task::spawn_blocking(thread_nice).await })
-            .unwrap();
-        assert_eq!(
-            blocking,
-            before.max(7),
-            "blocking-pool threads are niced too"
-        );
+        // `nice` with no arguments prints the niceness it runs at: inherited from a starting
+        // thread at its birth. Several at once, from every starting thread.
+        let printed = jobs.handle().block_on(async move {
+            let starts = (0..6).map(|_| {
+                let starter = starter.clone();
+                async move {
+                    let mut command = tokio::process::Command::new("nice");
+                    command
+                        .stdout(std::process::Stdio::piped())
+                        .kill_on_drop(true);
+                    let child = starter.spawn(command).await.unwrap();
+                    child.wait_with_output().await.unwrap()
+                }
+            });
+            futures_util::future::join_all(starts).await
+        });
+        for out in printed {
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout).trim(),
+                before.max(7).to_string()
+            );
+        }
         assert_eq!(
             thread_nice(),
             before,
@@ -184,7 +299,7 @@ mod tests {
 
     #[tokio::test]
     async fn dropping_a_dedicated_runtime_inside_async_code_does_not_panic() {
-        let jobs = JobRuntime::dedicated(1, 0, None).unwrap();
+        let jobs = JobRuntime::dedicated(1, 1, 0, None).unwrap();
         let task = jobs.handle().spawn(async { 1 + 1 });
         assert_eq!(task.await.unwrap(), 2);
         drop(jobs);

@@ -16,8 +16,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::job::executor_spec::ExecutorSpec;
 use crate::model::{Execution, Job};
 use crate::node::executor::http::run_http;
-use crate::node::executor::shell::run_shell;
-use crate::node::job_runtime::{self, JobRuntime};
+use crate::node::executor::shell::run_shell_started_by;
+use crate::node::job_runtime::{self, JobRuntime, ProcessStarter};
 use crate::node::processors::ProcessorContext;
 
 /// A finished execution on its way to the node's outbox.
@@ -90,6 +90,9 @@ impl Default for RunLimits {
 /// The gossip tag in which a node tells the others its launch backlog (absent when 0), so
 /// `/v1/operator/health` on the leader shows every node's.
 pub const BACKLOG_TAG: &str = "backlog";
+
+/// Process-starting threads, at most: one per execution slot up to this (each mostly waits).
+const MAX_STARTERS: usize = 16;
 
 /// How often a persisting backlog is logged, at most.
 const BACKLOG_LOG_EVERY: Duration = Duration::from_secs(60);
@@ -185,11 +188,10 @@ impl Slots {
 
     /// One WARN line with figures while a backlog persists, at most every
     /// [`BACKLOG_LOG_EVERY`]: overload is said, not hidden, and not said 1,000 times a second.
+    ///
+    /// Called for every queued launch, so the time is checked first: counting the backlog
+    /// walks the queue, and doing that per launch made a backlog quadratic.
     fn log_backlog(&self) {
-        let (waiting, oldest) = self.backlog();
-        if waiting == 0 {
-            return;
-        }
         let delayed_total = self.delayed_total.load(Ordering::Relaxed);
         let mut last = self.last_logged.lock().expect("backlog log lock");
         let delayed_since = match *last {
@@ -197,6 +199,10 @@ impl Slots {
             Some((_, before)) => delayed_total - before,
             None => delayed_total,
         };
+        let (waiting, oldest) = self.backlog();
+        if waiting == 0 {
+            return;
+        }
         *last = Some((Instant::now(), delayed_total));
         drop(last);
         tracing::warn!(
@@ -221,8 +227,8 @@ pub struct Runner {
 }
 
 struct RunnerInner {
-    /// The job runtime's threads are in the jobs' cgroup, so children need not join it.
-    threads_in_cgroup: Arc<std::sync::atomic::AtomicBool>,
+    /// The threads job processes start from, at the jobs' priority (`None`: the caller's).
+    starter: Option<Arc<ProcessStarter>>,
     node: String,
     output_limit: usize,
     limits: RunLimits,
@@ -251,6 +257,10 @@ impl Runner {
         let slots = Slots::new(limits.max_parallel);
         let jobs = match JobRuntime::dedicated(
             job_runtime::default_workers(),
+            match limits.max_parallel {
+                0 => MAX_STARTERS,
+                slots => slots.min(MAX_STARTERS),
+            },
             limits.job_nice,
             limits.job_cgroup.clone(),
         ) {
@@ -275,11 +285,11 @@ impl Runner {
                 }
             }
         });
-        let threads_in_cgroup = jobs.threads_in_cgroup();
+        let starter = jobs.starter();
         Runner {
             jobs: Arc::new(jobs),
             inner: Arc::new(RunnerInner {
-                threads_in_cgroup,
+                starter,
                 slots,
                 processors: ProcessorContext {
                     node: node.clone(),
@@ -450,14 +460,21 @@ impl RunnerInner {
         };
         let outcome = match ExecutorSpec::of(job) {
             Ok(ExecutorSpec::Shell(mut spec)) => {
-                spec.nice = self.limits.job_nice;
-                spec.cgroup = if self.threads_in_cgroup.load(Ordering::Relaxed) {
-                    None // inherited from the thread that starts it
-                } else {
-                    self.limits.job_cgroup.clone()
+                // What the starting threads have already, the child inherits from them.
+                let starter = self.starter.as_deref();
+                spec.nice = match starter {
+                    Some(s) if s.niced => 0,
+                    _ => self.limits.job_nice,
+                };
+                spec.cgroup = match starter {
+                    Some(s) if s.in_cgroup => None,
+                    _ => self.limits.job_cgroup.clone(),
                 };
                 let env = self.job_env(job, &execution);
-                Ok(run_shell(&spec, &env, self.output_limit, cancel, |_| {}).await)
+                Ok(
+                    run_shell_started_by(starter, &spec, &env, self.output_limit, cancel, |_| {})
+                        .await,
+                )
             }
             Ok(ExecutorSpec::Http(spec)) => Ok(run_http(&spec, self.output_limit, cancel).await),
             Err(e) => Err(e.to_string()),

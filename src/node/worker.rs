@@ -36,8 +36,21 @@ pub const WORK_FILE: &str = "work.redb";
 const ACCEPTED: TableDefinition<&str, &[u8]> = TableDefinition::new("accepted");
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Finished launches by when they were accepted (ms since the epoch): forgetting the old ones
+/// reads only those, not the whole `accepted` table (an hour of launches at 1,000 a second is
+/// millions of rows, and a full scan per delivered batch was most of an agent's CPU).
+const FORGET: TableDefinition<(u64, &str), ()> = TableDefinition::new("forget");
+/// Accepted launches not finished yet: what a start after a crash closes, without a scan.
+const UNFINISHED: TableDefinition<&str, ()> = TableDefinition::new("unfinished");
 const KEY_TERM: &str = "highest_term";
 const KEY_SEQ: &str = "outbox_seq";
+/// Set once `forget` and `unfinished` index every row of `accepted` (ledgers written before
+/// they existed are indexed when opened).
+const KEY_INDEXED: &str = "indexed";
+
+/// Finished launches forgotten per delivered batch, at most: the write stays small even
+/// when a long backlog ages out at once.
+const FORGET_BATCH: usize = 4096;
 
 /// How long a finished launch is remembered, so a late duplicate dispatch is recognised.
 const REMEMBER_FINISHED: chrono::Duration = chrono::Duration::hours(1);
@@ -101,6 +114,10 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("work values serialise")
 }
 
+fn epoch_ms(at: DateTime<Utc>) -> u64 {
+    u64::try_from(at.timestamp_millis()).unwrap_or(0)
+}
+
 /// The durable per-node record of accepted launches and undelivered results.
 pub struct WorkLedger {
     db: redb::Database,
@@ -116,7 +133,17 @@ impl WorkLedger {
         let txn = db.begin_write().map_err(storage)?;
         txn.open_table(ACCEPTED).map_err(storage)?;
         txn.open_table(OUTBOX).map_err(storage)?;
-        txn.open_table(META).map_err(storage)?;
+        txn.open_table(FORGET).map_err(storage)?;
+        txn.open_table(UNFINISHED).map_err(storage)?;
+        let indexed = txn
+            .open_table(META)
+            .map_err(storage)?
+            .get(KEY_INDEXED)
+            .map_err(storage)?
+            .is_some();
+        if !indexed {
+            index_accepted(&txn)?;
+        }
         txn.commit().map_err(storage)?;
         Ok(WorkLedger { db })
     }
@@ -157,6 +184,7 @@ impl WorkLedger {
                 meta.insert(KEY_TERM, request.token.term).map_err(storage)?;
             }
             let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+            let mut unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
             let now = Utc::now();
             for a in &request.assignments {
                 let key = launch_key(&a.execution.job_name, &a.execution.id);
@@ -169,6 +197,7 @@ impl WorkLedger {
                     accepted
                         .insert(key.as_str(), encode(&entry).as_slice())
                         .map_err(storage)?;
+                    unfinished.insert(key.as_str(), ()).map_err(storage)?;
                     start.push(a.clone());
                 }
                 reply
@@ -185,6 +214,8 @@ impl WorkLedger {
         let txn = self.db.begin_write().map_err(storage)?;
         {
             let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+            let mut unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
+            let mut forget = txn.open_table(FORGET).map_err(storage)?;
             let mut outbox = txn.open_table(OUTBOX).map_err(storage)?;
             let mut meta = txn.open_table(META).map_err(storage)?;
             let mut seq = meta.get(KEY_SEQ).map_err(storage)?.map_or(0, |v| v.value());
@@ -194,10 +225,16 @@ impl WorkLedger {
                     .get(key.as_str())
                     .map_err(storage)?
                     .and_then(|v| serde_json::from_slice::<AcceptedLaunch>(v.value()).ok());
-                if let Some(mut entry) = entry {
+                if let Some(mut entry) = entry
+                    && !entry.finished
+                {
                     entry.finished = true;
                     accepted
                         .insert(key.as_str(), encode(&entry).as_slice())
+                        .map_err(storage)?;
+                    unfinished.remove(key.as_str()).map_err(storage)?;
+                    forget
+                        .insert((epoch_ms(entry.accepted_at), key.as_str()), ())
                         .map_err(storage)?;
                 }
                 seq += 1;
@@ -215,9 +252,14 @@ impl WorkLedger {
         {
             let txn = self.db.begin_read().map_err(storage)?;
             let accepted = txn.open_table(ACCEPTED).map_err(storage)?;
-            for item in accepted.iter().map_err(storage)? {
-                let (_, v) = item.map_err(storage)?;
-                if let Ok(entry) = serde_json::from_slice::<AcceptedLaunch>(v.value())
+            let unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
+            for item in unfinished.iter().map_err(storage)? {
+                let (key, _) = item.map_err(storage)?;
+                let entry = accepted
+                    .get(key.value())
+                    .map_err(storage)?
+                    .and_then(|v| serde_json::from_slice::<AcceptedLaunch>(v.value()).ok());
+                if let Some(entry) = entry
                     && !entry.finished
                 {
                     interrupted.push(entry.execution);
@@ -260,23 +302,48 @@ impl WorkLedger {
 
     /// Removes delivered results, and forgets finished launches older than an hour.
     pub fn delivered(&self, seqs: &[u64]) -> Result<(), WorkError> {
+        self.delivered_forgetting_before(seqs, Utc::now() - REMEMBER_FINISHED)
+    }
+
+    /// [`Self::delivered`], forgetting finished launches accepted before `cutoff` (at most
+    /// [`FORGET_BATCH`] of them; the next delivery goes on).
+    fn delivered_forgetting_before(
+        &self,
+        seqs: &[u64],
+        cutoff: DateTime<Utc>,
+    ) -> Result<(), WorkError> {
         let txn = self.db.begin_write().map_err(storage)?;
         {
             let mut outbox = txn.open_table(OUTBOX).map_err(storage)?;
             for s in seqs {
                 outbox.remove(*s).map_err(storage)?;
             }
-            let cutoff = Utc::now() - REMEMBER_FINISHED;
+            let mut forget = txn.open_table(FORGET).map_err(storage)?;
+            let mut old = Vec::new();
+            for item in forget
+                .range(..(epoch_ms(cutoff), ""))
+                .map_err(storage)?
+                .take(FORGET_BATCH)
+            {
+                let (k, _) = item.map_err(storage)?;
+                let (at, key) = k.value();
+                old.push((at, key.to_owned()));
+            }
             let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
-            accepted
-                .retain(|_, v| {
-                    serde_json::from_slice::<AcceptedLaunch>(v)
-                        .map(|e| !e.finished || e.accepted_at > cutoff)
-                        .unwrap_or(false)
-                })
-                .map_err(storage)?;
+            for (at, key) in &old {
+                forget.remove((*at, key.as_str())).map_err(storage)?;
+                accepted.remove(key.as_str()).map_err(storage)?;
+            }
         }
         txn.commit().map_err(storage)
+    }
+
+    /// How many launches the ledger remembers (finished or not).
+    #[cfg(test)]
+    fn remembered(&self) -> Result<u64, WorkError> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+        accepted.len().map_err(storage)
     }
 
     pub fn undelivered_count(&self) -> Result<u64, WorkError> {
@@ -284,6 +351,38 @@ impl WorkLedger {
         let outbox = txn.open_table(OUTBOX).map_err(storage)?;
         outbox.len().map_err(storage)
     }
+}
+
+/// Fills `forget` and `unfinished` from `accepted`, once, for a ledger written before they
+/// existed. A row that cannot be read is dropped, as the old full scan dropped it.
+fn index_accepted(txn: &redb::WriteTransaction) -> Result<(), WorkError> {
+    let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+    let mut forget = txn.open_table(FORGET).map_err(storage)?;
+    let mut unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
+    let mut unreadable = Vec::new();
+    for item in accepted.iter().map_err(storage)? {
+        let (k, v) = item.map_err(storage)?;
+        let key = k.value();
+        match serde_json::from_slice::<AcceptedLaunch>(v.value()) {
+            Ok(e) if e.finished => {
+                forget
+                    .insert((epoch_ms(e.accepted_at), key), ())
+                    .map_err(storage)?;
+            }
+            Ok(_) => {
+                unfinished.insert(key, ()).map_err(storage)?;
+            }
+            Err(_) => unreadable.push(key.to_owned()),
+        }
+    }
+    for key in unreadable {
+        accepted.remove(key.as_str()).map_err(storage)?;
+    }
+    txn.open_table(META)
+        .map_err(storage)?
+        .insert(KEY_INDEXED, 1)
+        .map_err(storage)?;
+    Ok(())
 }
 
 /// Accepts dispatches, runs them with the [`Runner`] and delivers the results.
@@ -589,5 +688,87 @@ mod tests {
         // A finished launch is still remembered: dispatching it again does not start it.
         let (_, start) = ledger.accept(&request(1, &["1-a"])).unwrap();
         assert!(start.is_empty());
+    }
+
+    fn finished(id: &str) -> Execution {
+        let mut e = assignment("j", id).execution;
+        e.success = true;
+        e
+    }
+
+    #[test]
+    fn finished_launches_are_forgotten_after_the_cutoff_and_running_ones_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        ledger.accept(&request(1, &["1-a", "2-a", "3-a"])).unwrap();
+        ledger.finish(&[finished("1-a"), finished("2-a")]).unwrap();
+        // A result reported twice is queued twice but indexed once.
+        ledger.finish(&[finished("2-a")]).unwrap();
+        let past = Utc::now() - chrono::Duration::minutes(1);
+        ledger.delivered_forgetting_before(&[], past).unwrap();
+        assert_eq!(ledger.remembered().unwrap(), 3, "nothing is old enough yet");
+        let future = Utc::now() + chrono::Duration::minutes(1);
+        ledger
+            .delivered_forgetting_before(&[1, 2, 3], future)
+            .unwrap();
+        assert_eq!(
+            ledger.remembered().unwrap(),
+            1,
+            "only the running launch is kept"
+        );
+        assert_eq!(ledger.undelivered_count().unwrap(), 0);
+        // The one still running is what a restart closes.
+        drop(ledger);
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        assert_eq!(ledger.close_interrupted("a").unwrap(), 1);
+        let queued = ledger.undelivered(10).unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].1.id, "3-a");
+    }
+
+    #[test]
+    fn a_ledger_written_before_the_indexes_is_indexed_when_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            // The layout before `forget` and `unfinished`: only `accepted` and `meta`.
+            let db = redb::Database::create(dir.path().join(WORK_FILE)).unwrap();
+            let txn = db.begin_write().unwrap();
+            {
+                let mut accepted = txn.open_table(ACCEPTED).unwrap();
+                let old = Utc::now() - chrono::Duration::hours(2);
+                for (id, finished) in [("1-a", true), ("2-a", false)] {
+                    let entry = AcceptedLaunch {
+                        execution: assignment("j", id).execution,
+                        accepted_at: old,
+                        finished,
+                    };
+                    accepted
+                        .insert(launch_key("j", id).as_str(), encode(&entry).as_slice())
+                        .unwrap();
+                }
+                accepted
+                    .insert("j\0garbage", b"not json".as_slice())
+                    .unwrap();
+                txn.open_table(META).unwrap().insert(KEY_TERM, 5).unwrap();
+            }
+            txn.commit().unwrap();
+        }
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        assert_eq!(ledger.highest_term().unwrap(), 5);
+        assert_eq!(
+            ledger.remembered().unwrap(),
+            2,
+            "the unreadable row is dropped"
+        );
+        assert_eq!(ledger.close_interrupted("a").unwrap(), 1);
+        // Both are finished now and two hours old: an hour's cutoff forgets both.
+        ledger.delivered(&[]).unwrap();
+        assert_eq!(ledger.remembered().unwrap(), 0);
+        // Indexing happens once: a reopen keeps what is there.
+        ledger.accept(&request(6, &["3-a"])).unwrap();
+        drop(ledger);
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        assert_eq!(ledger.remembered().unwrap(), 1);
+        assert_eq!(ledger.close_interrupted("a").unwrap(), 1);
     }
 }

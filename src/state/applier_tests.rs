@@ -1299,3 +1299,48 @@ proptest! {
         })?;
     }
 }
+
+#[test]
+fn open_execution_keys_name_the_node_and_whether_it_acknowledged_without_reading_the_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = redb::Database::create(dir.path().join("state.redb")).unwrap();
+    let txn = db.begin_write().unwrap();
+    {
+        let mut a = Applier::new(&txn).unwrap();
+        set(&mut a, job("j"), t(0));
+        // Node names with dashes: the key's id part is `<nanos>-<node>`.
+        launch(
+            &mut a,
+            launch_of("j", t(1), LaunchKind::Scheduled, &["node-1", "n2"]),
+        );
+        a.apply(&Command::Acknowledge {
+            executions: vec![("j".into(), execution_id(t(1), "n2"))],
+        })
+        .unwrap();
+        launch(
+            &mut a,
+            launch_of("j", t(2), LaunchKind::Scheduled, &["node-1"]),
+        );
+        finish(&mut a, result("j", t(2), "node-1", true, 5));
+    }
+    txn.commit().unwrap();
+    let read = redb::ReadableDatabase::begin_read(&db).unwrap();
+    let r = Reader::new(&read).unwrap();
+    let open = r.open_execution_keys().unwrap();
+    let mut seen: Vec<(String, bool)> = open
+        .iter()
+        .map(|o| (o.node().unwrap().to_string(), o.unacked))
+        .collect();
+    seen.sort();
+    assert_eq!(
+        seen,
+        vec![("n2".to_string(), false), ("node-1".to_string(), true)],
+        "the finished run is not open"
+    );
+    for o in &open {
+        let e = r.execution_by_key(&o.key).unwrap().unwrap();
+        assert_eq!(Some(e.node_name.as_str()), o.node());
+        assert_eq!(e.scheduled_at, t(1));
+    }
+    assert_eq!(r.execution_by_key("j\0nothing").unwrap(), None);
+}

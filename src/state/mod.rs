@@ -518,6 +518,22 @@ fn job_prefix_range(job: &str) -> (String, String) {
     (format!("{job}\0"), format!("{job}\u{1}"))
 }
 
+/// An execution still marked running, by its storage key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenExecution {
+    pub key: String,
+    /// Its node has not acknowledged it yet.
+    pub unacked: bool,
+}
+
+impl OpenExecution {
+    /// The node it runs on, read from the key (`{job}\0{nanos:020}-{node}`).
+    pub fn node(&self) -> Option<&str> {
+        let (_, rest) = self.key.split_once('\0')?;
+        rest.get(21..)
+    }
+}
+
 /// An execution recorded as launched on a node, for the leader to dispatch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Launched {
@@ -1511,6 +1527,37 @@ impl Reader {
             }
         }
         Ok(out)
+    }
+
+    /// Every execution still marked running, as keys: reads only the job records' running and
+    /// unacknowledged sets, not the jobs or the executions (the leader's sweep reads this
+    /// every second, with tens of thousands open under load).
+    pub fn open_execution_keys(&self) -> Result<Vec<OpenExecution>, StateError> {
+        #[derive(Deserialize)]
+        struct OpenPart {
+            #[serde(default)]
+            running: BTreeSet<String>,
+            #[serde(default)]
+            unacked: BTreeSet<String>,
+        }
+        let mut out = Vec::new();
+        for item in self.jobs.iter()? {
+            let (_, v) = item?;
+            let part: OpenPart = decode(v.value())?;
+            for key in part.running {
+                let unacked = part.unacked.contains(&key);
+                out.push(OpenExecution { key, unacked });
+            }
+        }
+        Ok(out)
+    }
+
+    /// An execution by its storage key (as [`Self::open_execution_keys`] gives it).
+    pub fn execution_by_key(&self, key: &str) -> Result<Option<Execution>, StateError> {
+        match self.executions.get(key)? {
+            Some(v) => Ok(Some(decode(v.value())?)),
+            None => Ok(None),
+        }
     }
 
     /// Every execution still marked running, across all jobs.

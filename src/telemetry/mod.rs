@@ -6,6 +6,7 @@
 //! rendering them (`GET /metrics`, with the state they are shown beside) sits at the top, in
 //! `api::metrics`. Nothing here imports another module of the crate.
 
+pub mod code_pages;
 pub mod procfs;
 
 use std::sync::atomic::{AtomicU64, Ordering};

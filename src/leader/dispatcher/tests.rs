@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
 
-use super::{Key, PER_REQUEST, Verdict, batches, candidates, judge};
+use super::{Delivery, Key, PER_REQUEST, Verdict, batches, candidates, judge};
 use crate::cluster::membership::{MemberState, MemberStatus, NodeMeta, Role};
 use crate::model::Execution;
 use crate::state::Launched;
@@ -145,7 +145,14 @@ fn an_execution_on_a_failed_or_departed_node_is_closed_as_failed_with_the_reason
     ] {
         for (unacked, stage) in [(false, "running"), (true, "being dispatched")] {
             let e = open("n1", started);
-            let verdict = judge(e.clone(), unacked, Some(status), false, now, no_lookup);
+            let verdict = judge(
+                e.clone(),
+                delivery(unacked),
+                Some(status),
+                false,
+                now,
+                no_lookup,
+            );
             let Verdict::Close(closed) = verdict else {
                 panic!("{status:?}/{unacked}: {verdict:?}");
             };
@@ -169,15 +176,22 @@ fn a_new_leader_waits_out_its_grace_before_closing_runs_of_nodes_it_does_not_kno
     // launch is sent again (and fails until the node shows up), a delivered one is left.
     let window = |_: &str| Duration::from_secs(60);
     assert_eq!(
-        judge(e.clone(), true, None, false, now, window),
+        judge(e.clone(), Delivery::Undelivered, None, false, now, window),
         Verdict::Resend(launched("j", &e.id, "stranger"))
     );
     assert_eq!(
-        judge(e.clone(), false, None, false, now, no_lookup),
+        judge(
+            e.clone(),
+            Delivery::Acknowledged,
+            None,
+            false,
+            now,
+            no_lookup
+        ),
         Verdict::Leave
     );
     for unacked in [false, true] {
-        match judge(e.clone(), unacked, None, true, now, no_lookup) {
+        match judge(e.clone(), delivery(unacked), None, true, now, no_lookup) {
             Verdict::Close(closed) => {
                 assert!(closed.output.contains("is not a member of the cluster"))
             }
@@ -195,7 +209,14 @@ fn an_acknowledged_run_on_a_live_node_is_left_alone() {
     for status in [MemberStatus::Alive, MemberStatus::Suspect] {
         for grace_over in [false, true] {
             assert_eq!(
-                judge(e.clone(), false, Some(status), grace_over, now, no_lookup),
+                judge(
+                    e.clone(),
+                    Delivery::Acknowledged,
+                    Some(status),
+                    grace_over,
+                    now,
+                    no_lookup
+                ),
                 Verdict::Leave
             );
         }
@@ -219,7 +240,7 @@ fn an_undelivered_launch_is_resent_until_it_is_older_than_the_catch_up_window() 
         let e = open("n1", now - chrono::Duration::seconds(age));
         let verdict = judge(
             e.clone(),
-            true,
+            Delivery::Undelivered,
             Some(MemberStatus::Alive),
             true,
             now,
@@ -246,9 +267,74 @@ fn an_undelivered_launch_is_resent_until_it_is_older_than_the_catch_up_window() 
     // young, not undeliverable.
     let ahead = open("n1", now + chrono::Duration::seconds(5));
     assert!(matches!(
-        judge(ahead, true, Some(MemberStatus::Alive), true, now, minute),
+        judge(
+            ahead,
+            Delivery::Undelivered,
+            Some(MemberStatus::Alive),
+            true,
+            now,
+            minute
+        ),
         Verdict::Resend(_)
     ));
+}
+
+/// The two states the state itself tells apart.
+fn delivery(unacked: bool) -> Delivery {
+    if unacked {
+        Delivery::Undelivered
+    } else {
+        Delivery::Acknowledged
+    }
+}
+
+#[test]
+fn a_launch_in_the_nodes_hands_is_never_given_up_however_late() {
+    let now = at("2026-01-01T00:10:00Z");
+    let minute = |_: &str| Duration::from_secs(60);
+    // Hours past the window, on a dispatch that is on its way or accepted with the
+    // acknowledgement not committed yet: the node may run it, so it is not closed as
+    // undeliverable (the old sweep did, and the node ran it anyway).
+    for age in [61, 3600] {
+        let e = open("n1", now - chrono::Duration::seconds(age));
+        assert_eq!(
+            judge(
+                e,
+                Delivery::InHand,
+                Some(MemberStatus::Alive),
+                true,
+                now,
+                minute
+            ),
+            Verdict::Leave,
+            "{age}s"
+        );
+    }
+    // Its node gone is still a close, said as a dispatch cut short.
+    let e = open("n1", now);
+    let Verdict::Close(closed) = judge(
+        e,
+        Delivery::InHand,
+        Some(MemberStatus::Failed),
+        true,
+        now,
+        minute,
+    ) else {
+        panic!("a failed node's launch stays open");
+    };
+    assert!(
+        closed
+            .output
+            .ends_with("while this execution was being dispatched")
+    );
+}
+
+fn delivery_state() -> impl Strategy<Value = Delivery> {
+    prop_oneof![
+        Just(Delivery::Acknowledged),
+        Just(Delivery::InHand),
+        Just(Delivery::Undelivered),
+    ]
 }
 
 fn status() -> impl Strategy<Value = Option<MemberStatus>> {
@@ -270,7 +356,7 @@ proptest! {
     #[test]
     fn the_sweep_never_closes_a_live_delivered_run_and_resends_only_undelivered_ones(
         node in status(),
-        unacked in any::<bool>(),
+        delivery in delivery_state(),
         grace_over in any::<bool>(),
         age_secs in -100i64..10_000,
         window_secs in 1u64..5_000,
@@ -278,18 +364,19 @@ proptest! {
         let now = at("2026-01-01T00:10:00Z");
         let e = open("n1", now - chrono::Duration::seconds(age_secs));
         let window = |_: &str| Duration::from_secs(window_secs);
-        let verdict = judge(e.clone(), unacked, node, grace_over, now, window);
+        let verdict = judge(e.clone(), delivery, node, grace_over, now, window);
+        let undelivered = delivery == Delivery::Undelivered;
         let present = matches!(node, Some(MemberStatus::Alive | MemberStatus::Suspect))
             || (node.is_none() && !grace_over);
         match verdict {
-            Verdict::Leave => prop_assert!(!unacked && present),
+            Verdict::Leave => prop_assert!(!undelivered && present),
             Verdict::Resend(l) => {
-                prop_assert!(unacked && present);
+                prop_assert!(undelivered && present);
                 prop_assert!(age_secs <= window_secs as i64);
                 prop_assert_eq!(l, launched("j", &e.id, "n1"));
             }
             Verdict::Close(closed) => {
-                prop_assert!(!present || (unacked && age_secs > window_secs as i64));
+                prop_assert!(!present || (undelivered && age_secs > window_secs as i64));
                 prop_assert!(!closed.success);
                 prop_assert_eq!(closed.finished_at, now);
                 prop_assert_eq!(&closed.id, &e.id);

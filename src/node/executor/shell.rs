@@ -66,6 +66,7 @@ use tokio::time::Instant;
 
 use super::{Outcome, Tail, append_notes, format_go_duration, format_size};
 pub use crate::job::executor_spec::shell::{ShellConfigError, ShellSpec, SwitchUser, parse_size};
+use crate::node::job_runtime::ProcessStarter;
 
 /// How long output is still read after the main child has exited, for background processes
 /// that hold the pipe open.
@@ -120,6 +121,19 @@ pub const SU_REFUSED: &str = "su: refused: this node was not started with --allo
 ///
 /// If the returned future is dropped before completion, the process group is SIGKILLed.
 pub async fn run_shell(
+    spec: &ShellSpec,
+    extra_env: &[(String, String)],
+    output_limit: usize,
+    cancel: impl Future<Output = ()>,
+    on_spawn: impl FnOnce(u32),
+) -> Outcome {
+    run_shell_started_by(None, spec, extra_env, output_limit, cancel, on_spawn).await
+}
+
+/// [`run_shell`], starting the process from one of `starter`'s threads (`None`: this thread),
+/// from which it inherits priority and cgroup (`node::job_runtime`).
+pub async fn run_shell_started_by(
+    starter: Option<&ProcessStarter>,
     spec: &ShellSpec,
     extra_env: &[(String, String)],
     output_limit: usize,
@@ -229,7 +243,8 @@ pub async fn run_shell(
                 });
         // A child started from a thread that is nice enough already inherits it: with nothing
         // to do between fork and exec, std starts it with posix_spawn (vfork) instead of fork.
-        let nice = if nice != 0 && this_thread_nice() >= nice {
+        // (With a starter, the runner has set `nice` to 0 when the starter's threads are niced.)
+        let nice = if nice != 0 && starter.is_none() && this_thread_nice() >= nice {
             0
         } else {
             nice
@@ -254,7 +269,10 @@ pub async fn run_shell(
             // it allocates nothing and takes no lock.
             unsafe { cmd.pre_exec(in_child) };
         }
-        let spawned = cmd.spawn();
+        let spawned = match starter {
+            Some(starter) => starter.spawn(cmd).await,
+            None => cmd.spawn(),
+        };
         // The parent's descriptor on cgroup.procs is closed only after the fork.
         drop(cgroup);
         spawned
