@@ -272,6 +272,15 @@ fn with_causes(e: &dyn std::error::Error) -> String {
     text
 }
 
+/// How long the RPC client keeps an unused connection for the next call.
+///
+/// Well under the listeners' header read timeout (10 s by default), which hyper also applies
+/// to a connection waiting for its next request: a connection the client keeps longer is
+/// closed by the other side at that timeout, and a call sent on it just then fails with
+/// "connection closed before message completed" or a reset. A leader dispatching every 10 s
+/// (all jobs at one instant, `*/10 * * * * *`) hit exactly that on every batch.
+const IDLE_CONNECTION_KEPT: Duration = Duration::from_secs(4);
+
 #[derive(Clone)]
 pub struct RpcClient {
     http: reqwest::Client,
@@ -284,7 +293,7 @@ impl RpcClient {
         let http = reqwest::Client::builder()
             .no_proxy()
             .connect_timeout(Duration::from_secs(2))
-            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_idle_timeout(IDLE_CONNECTION_KEPT)
             .build()
             .expect("a plain HTTP client always builds");
         RpcClient { http, endpoint }
@@ -448,6 +457,15 @@ mod tests {
         let text = with_causes(&err);
         assert!(text.starts_with("error sending request for url"), "{text}");
         assert!(text.to_lowercase().contains("refused"), "{text}");
+    }
+
+    #[test]
+    fn idle_connections_are_let_go_well_before_a_listener_would_close_them() {
+        let listener_closes = crate::config::DEFAULT_HEADER_READ_TIMEOUT;
+        assert!(
+            IDLE_CONNECTION_KEPT * 2 <= listener_closes,
+            "kept {IDLE_CONNECTION_KEPT:?}, listeners close idle connections at {listener_closes:?}"
+        );
     }
 
     proptest::proptest! {
