@@ -78,13 +78,42 @@ pub struct ClusterManager {
 /// How often the leader repeats that it has no quorum.
 const NO_QUORUM_WARNING_EVERY: Duration = Duration::from_secs(60);
 
+/// How long the voters must stay unheard before the leader says it has no quorum. Under a
+/// burst (10,000 launches at one instant) a follower busy writing a large append answers it
+/// seconds after it was sent, so for a moment no follower counts as heard although all of them
+/// follow; a lost quorum lasts longer than that.
+const NO_QUORUM_WARNING_AFTER: Duration = Duration::from_secs(10);
+
 /// What reconciling remembers between rounds.
 #[derive(Default)]
 struct ReconcileMemory {
     /// Voters gossip does not know, since when this leader has missed them.
     missing_since: BTreeMap<u64, SystemTime>,
+    /// Since when no quorum has answered (reset when one does).
+    no_quorum_since: Option<std::time::Instant>,
     /// When the lack of a quorum was last logged.
     no_quorum_warned: Option<std::time::Instant>,
+}
+
+impl ReconcileMemory {
+    /// Records a round without a quorum; true if it is time to say so.
+    fn no_quorum_now(&mut self, now: std::time::Instant) -> bool {
+        let since = *self.no_quorum_since.get_or_insert(now);
+        let due = now.duration_since(since) >= NO_QUORUM_WARNING_AFTER
+            && self
+                .no_quorum_warned
+                .is_none_or(|t| now.duration_since(t) >= NO_QUORUM_WARNING_EVERY);
+        if due {
+            self.no_quorum_warned = Some(now);
+        }
+        due
+    }
+
+    /// Records a round with a quorum.
+    fn quorum_now(&mut self) {
+        self.no_quorum_since = None;
+        self.no_quorum_warned = None;
+    }
 }
 
 /// The smallest number of voters a cluster configured for `expect` servers keeps.
@@ -232,18 +261,14 @@ impl ClusterManager {
         if !crate::consensus::quorum_reachable(&metrics) {
             // Nothing can commit: trying every second would only log a failure every second.
             let (heard, voters) = crate::consensus::voters_reachable(&metrics);
-            if memory
-                .no_quorum_warned
-                .is_none_or(|t| t.elapsed() >= NO_QUORUM_WARNING_EVERY)
-            {
-                memory.no_quorum_warned = Some(std::time::Instant::now());
+            if memory.no_quorum_now(std::time::Instant::now()) {
                 tracing::warn!(
                     "no quorum: only {heard} of {voters} voters answer; nothing can be written and no server can be added or removed until they return. If they are gone for good, stop the survivors and run `belfry raft recover` (docs/operations.md)"
                 );
             }
             return;
         }
-        memory.no_quorum_warned = None;
+        memory.quorum_now();
         let membership = metrics.membership_config.membership().clone();
         let voters: BTreeSet<u64> = membership.voter_ids().collect();
         let learners: BTreeSet<u64> = membership.learner_ids().collect();
@@ -365,5 +390,26 @@ mod tests {
         assert_eq!(quorum_floor(1), 1);
         assert_eq!(quorum_floor(3), 2);
         assert_eq!(quorum_floor(5), 3);
+    }
+
+    #[test]
+    fn a_missing_quorum_is_reported_only_once_it_lasts_and_then_once_a_minute() {
+        let t0 = std::time::Instant::now();
+        let at = |s: u64| t0 + Duration::from_secs(s);
+        let mut memory = ReconcileMemory::default();
+        // A moment without acknowledgements (a burst) is not a lost quorum.
+        assert!(!memory.no_quorum_now(at(0)));
+        assert!(!memory.no_quorum_now(at(5)));
+        memory.quorum_now();
+        assert!(!memory.no_quorum_now(at(9)));
+        assert!(
+            !memory.no_quorum_now(at(18)),
+            "counted from 9 s, when it was lost again"
+        );
+        // Lasting: said once, then again a minute later.
+        assert!(memory.no_quorum_now(at(19)));
+        assert!(!memory.no_quorum_now(at(20)));
+        assert!(!memory.no_quorum_now(at(78)));
+        assert!(memory.no_quorum_now(at(79)));
     }
 }
