@@ -39,7 +39,8 @@
 //! Two optional modes (off by default; they cannot be combined):
 //!
 //! - **overload that recovers**, `BELFRY_BENCH_DROP_AFTER=S`: S seconds into the measured
-//!   window every second job (`load-00002`, `load-00004`, …) is disabled by posting it again
+//!   window every second job (`load-00002`, `load-00004`, …; with `BELFRY_BENCH_DROP_KEEP=K`,
+//!   all but one job in K) is disabled by posting it again
 //!   with `"disabled": true` (`BELFRY_BENCH_PARALLEL` at a time, while the sampler goes on; a
 //!   failed request is sent again for up to 30 s, which the toggle route would not allow, and
 //!   the retries are counted; a job still unanswered then is a fault, reported at the end),
@@ -51,7 +52,8 @@
 //!   after the answer counts as **ran while disabled**, a fault.
 //!   The report gives the peak summed backlog and when lateness **recovered**: the first 10 s
 //!   window starting after the drop whose p99 is under 1 s (or `not recovered`). Run it with
-//!   twice the jobs the cluster keeps up with, so half of them fit;
+//!   twice the jobs the cluster keeps up with, and K such that what stays enabled fits with
+//!   room to drain the backlog (K = 4 leaves half of what the cluster carries);
 //! - **failover under load**, `BELFRY_BENCH_KILLS=K` and `BELFRY_BENCH_KILL_EVERY=S` (default
 //!   10): every S seconds of the measured window (once the previous victim is back as a voter
 //!   less than 50 entries behind, in the leader's view and by its own log; checked once a
@@ -78,6 +80,7 @@
 //! BELFRY_BENCH_SECS=30 BELFRY_BENCH_KEEP=1 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_AGENT_ARGS="--job-nice 0 --max-parallel 32" cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=20000 BELFRY_BENCH_SECS=180 BELFRY_BENCH_DROP_AFTER=60 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 BELFRY_BENCH_SPREAD=1 BELFRY_BENCH_SECS=240 BELFRY_BENCH_DROP_AFTER=45 BELFRY_BENCH_DROP_KEEP=4 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=5000 BELFRY_BENCH_KILLS=10 BELFRY_BENCH_KILL_EVERY=15 BELFRY_BENCH_SECS=200 cargo bench -p belfry-cli --bench cluster_load
 //! ```
 
@@ -159,8 +162,10 @@ struct Settings {
     secs: u64,
     parallel: usize,
     keep: bool,
-    /// Seconds into the measured window at which every second job is disabled.
+    /// Seconds into the measured window at which jobs are disabled.
     drop_after: Option<u64>,
+    /// One job in this many stays enabled at the drop (`BELFRY_BENCH_DROP_KEEP`, default 2).
+    drop_keep: usize,
     /// How many times the leader is SIGKILLed, and every how many seconds.
     kills: usize,
     kill_every: u64,
@@ -180,6 +185,7 @@ impl Settings {
                 Ok(_) => Some(setting("BELFRY_BENCH_DROP_AFTER", 0)?),
                 Err(_) => None,
             },
+            drop_keep: setting("BELFRY_BENCH_DROP_KEEP", 2)?,
             kills: setting("BELFRY_BENCH_KILLS", 0)?,
             kill_every: setting("BELFRY_BENCH_KILL_EVERY", 10)?,
             spread: std::env::var("BELFRY_BENCH_SPREAD").is_ok_and(|v| v == "1"),
@@ -208,6 +214,12 @@ impl Settings {
                 "BELFRY_BENCH_DROP_AFTER={after} must leave more than {JUDGE_MARGIN_SECS} s of \
                  BELFRY_BENCH_SECS={} after the drop",
                 s.secs
+            ));
+        }
+        if s.drop_keep < 2 {
+            return Err(format!(
+                "BELFRY_BENCH_DROP_KEEP={} must be at least 2 (one job in K stays enabled)",
+                s.drop_keep
             ));
         }
         if s.kills > 0 && s.drop_after.is_some() {
@@ -329,12 +341,12 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     let term_before = cluster.raft_term().await;
     let plan = Plan {
         drop_after: s.drop_after.map(Duration::from_secs),
-        // Every second job: the disabled ones are spread over the interval like the rest.
+        // All but every K-th job: the disabled ones are spread over the interval like the rest.
         drop_jobs: jobs
             .iter()
-            .skip(1)
-            .step_by(2)
-            .map(|job| Job {
+            .enumerate()
+            .filter(|(i, _)| i % s.drop_keep != 0)
+            .map(|(_, job)| Job {
                 disabled: true,
                 ..job.clone()
             })
@@ -481,7 +493,7 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
     );
     if load.drop_at.is_some() {
         println!(
-            "          (the steady window spans the drop: half the jobs stop part-way, so fewer \
+            "          (the steady window spans the drop: jobs stop part-way, so fewer \
              launches than that are expected)"
         );
     }
