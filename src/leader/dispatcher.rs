@@ -36,6 +36,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(1);
 /// The sweep waits this many times as long as it took before the next one.
 const SWEEP_SHARE: u32 = 10;
 
+/// The longest pause between two sweeps, however long the last one took.
+const SWEEP_PAUSE_MAX: Duration = Duration::from_secs(10);
+
 /// How long a new leader waits before closing executions of nodes gossip does not know at
 /// all (a restarted leader learns the membership first).
 const UNKNOWN_NODE_GRACE: Duration = Duration::from_secs(30);
@@ -107,9 +110,11 @@ impl Dispatcher {
                     this.sweep(grace_over, &inflight, &ack_tx).await;
                     // A sweep costs time in proportion to the jobs and open executions: it
                     // may take at most a tenth of the leader's time, whatever their number.
+                    // Capped: `took` includes waiting for commits, which a slow quorum can
+                    // stretch, and resends and closures must not wait ten times that.
                     let took = began.elapsed();
                     if took * SWEEP_SHARE > SWEEP_EVERY {
-                        sweep.reset_after(took * SWEEP_SHARE);
+                        sweep.reset_after((took * SWEEP_SHARE).min(SWEEP_PAUSE_MAX));
                     }
                 }
                 changed = stop.changed() => {

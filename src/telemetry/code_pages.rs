@@ -28,14 +28,27 @@ struct Droppable {
     rss_kib: u64,
 }
 
+/// What is known of one mapping while its smaps lines are read.
+struct Candidate {
+    mapping: Droppable,
+    /// Private, read-only, of the program file, and no line has shown a private page yet.
+    eligible: bool,
+    /// `Anonymous: 0 kB` was seen: without that line nothing proves the mapping holds no
+    /// private copy, so it is left alone.
+    no_copies_seen: bool,
+}
+
 /// The mappings of `exe` in `smaps` (the text of `/proc/self/smaps`) that are private,
-/// read-only and hold no anonymous (copied) page.
+/// read-only and hold no anonymous (copied) page, resident or swapped out.
 fn droppable(smaps: &str, exe: &str) -> Vec<Droppable> {
     let mut out = Vec::new();
-    let mut current: Option<(Droppable, bool)> = None;
-    let finish = |m: Option<(Droppable, bool)>, out: &mut Vec<Droppable>| {
-        if let Some((m, true)) = m {
-            out.push(m);
+    let mut current: Option<Candidate> = None;
+    let finish = |m: Option<Candidate>, out: &mut Vec<Droppable>| {
+        if let Some(c) = m
+            && c.eligible
+            && c.no_copies_seen
+        {
+            out.push(c.mapping);
         }
     };
     for line in smaps.lines() {
@@ -58,24 +71,32 @@ fn droppable(smaps: &str, exe: &str) -> Vec<Droppable> {
             let readonly_private = perms.starts_with('r')
                 && perms.as_bytes().get(1) == Some(&b'-')
                 && perms.ends_with('p');
-            current = Some((
-                Droppable {
+            current = Some(Candidate {
+                mapping: Droppable {
                     start,
                     end,
                     rss_kib: 0,
                 },
-                readonly_private && path == exe,
-            ));
+                eligible: readonly_private && path == exe,
+                no_copies_seen: false,
+            });
             continue;
         }
-        let Some((m, keep)) = current.as_mut() else {
+        let Some(c) = current.as_mut() else {
             continue;
         };
         let mut kib = || words.next().and_then(|v| v.parse::<u64>().ok());
         match first {
-            "Rss:" => m.rss_kib = kib().unwrap_or(0),
+            "Rss:" => c.mapping.rss_kib = kib().unwrap_or(0),
             // A private copy of a page would be lost: leave the whole mapping.
-            "Anonymous:" => *keep &= kib() == Some(0),
+            "Anonymous:" => {
+                let zero = kib() == Some(0);
+                c.eligible &= zero;
+                c.no_copies_seen |= zero;
+            }
+            // A private copy swapped out is no longer counted as Anonymous, and dropping the
+            // mapping would discard it just the same.
+            "Swap:" | "SwapPss:" => c.eligible &= kib() == Some(0),
             _ => {}
         }
     }
@@ -147,6 +168,15 @@ Anonymous:             0 kB
 Size:               1024 kB
 Rss:                 100 kB
 Anonymous:             0 kB
+7f0000400000-7f0000500000 r--p 01000000 fe:00 1234 /opt/belfry/bin/belfry
+Size:               1024 kB
+Rss:                   0 kB
+Anonymous:             0 kB
+Swap:                 64 kB
+SwapPss:              64 kB
+7f0000600000-7f0000700000 r--p 01100000 fe:00 1234 /opt/belfry/bin/belfry
+Size:               1024 kB
+Rss:                 200 kB
 ";
 
     #[test]
@@ -166,8 +196,9 @@ Anonymous:             0 kB
                     rss_kib: 10144
                 },
             ],
-            "the relocated (anonymous) and writable mappings, other files and a path that \
-             only starts the same are left alone"
+            "the relocated (anonymous) and writable mappings, other files, a path that only \
+             starts the same, a mapping with swapped-out copies and one whose smaps never \
+             said it holds no copies are left alone"
         );
         assert!(droppable(SMAPS, "/usr/bin/other").is_empty());
         assert!(droppable("", "/opt/belfry/bin/belfry").is_empty());

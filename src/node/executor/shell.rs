@@ -250,12 +250,16 @@ pub async fn run_shell_started_by(
             nice
         };
         if nice != 0 || switch.is_some() || cgroup.is_some() {
-            let cgroup_fd = cgroup.as_ref().map(std::os::fd::AsRawFd::as_raw_fd);
+            // The closure owns the descriptor on cgroup.procs, and `cmd` the closure: wherever
+            // the fork happens (a starter thread), the descriptor is open until it is done,
+            // even if this future is dropped meanwhile.
             let in_child = move || {
                 // The cgroup first, so that everything the child does is accounted there.
                 // A failed move is not a failed start: the job runs, in the node's cgroup.
-                if let Some(fd) = cgroup_fd {
-                    let _ = crate::node::job_cgroup::join_in_child(fd);
+                if let Some(file) = &cgroup {
+                    let _ = crate::node::job_cgroup::join_in_child(
+                        std::os::fd::AsRawFd::as_raw_fd(file),
+                    );
                 }
                 // Priority next: as root any nice value may be set, before the user switch.
                 lower_priority(nice)?;
@@ -269,15 +273,13 @@ pub async fn run_shell_started_by(
             // it allocates nothing and takes no lock.
             unsafe { cmd.pre_exec(in_child) };
         }
-        let spawned = match starter {
+        // `cmd` is dropped at the end of this block (or on the starter thread), closing the
+        // parent's copies of the pipe's write end: the read end only sees EOF once every
+        // writer has closed it.
+        match starter {
             Some(starter) => starter.spawn(cmd).await,
             None => cmd.spawn(),
-        };
-        // The parent's descriptor on cgroup.procs is closed only after the fork.
-        drop(cgroup);
-        spawned
-        // `cmd` is dropped here, closing the parent's copies of the pipe's write end: the
-        // read end only sees EOF once every writer has closed it.
+        }
     };
     let mut child = match spawned {
         Ok(child) => child,
