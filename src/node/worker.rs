@@ -44,8 +44,10 @@ const FORGET: TableDefinition<(u64, &str), ()> = TableDefinition::new("forget");
 const UNFINISHED: TableDefinition<&str, ()> = TableDefinition::new("unfinished");
 const KEY_TERM: &str = "highest_term";
 const KEY_SEQ: &str = "outbox_seq";
-/// Set once `forget` and `unfinished` index every row of `accepted` (ledgers written before
-/// they existed are indexed when opened).
+/// The outbox sequence number at the last write of a binary that keeps `forget` and
+/// `unfinished`: a ledger written before they existed is indexed when opened, and so is one an
+/// older binary ran on since (it moved the outbox on without this, or changed `accepted`
+/// without the indexes).
 const KEY_INDEXED: &str = "indexed";
 
 /// Finished launches forgotten per delivered batch, at most: the write stays small even
@@ -106,6 +108,45 @@ struct AcceptedLaunch {
     finished: bool,
 }
 
+/// An `accepted` row: a launch still running keeps its whole execution (a start after a crash
+/// closes it with it); a finished one keeps only when it was accepted, enough to refuse a late
+/// duplicate dispatch for an hour: a tag byte that never starts JSON (0xFF is not UTF-8) and
+/// the time in milliseconds, 9 bytes instead of about 1.7 KiB.
+enum LedgerRow {
+    Running(AcceptedLaunch),
+    Finished { accepted_at_ms: u64 },
+}
+
+impl LedgerRow {
+    fn decode(bytes: &[u8]) -> Option<LedgerRow> {
+        if let Some((&FINISHED_TAG, ms)) = bytes.split_first() {
+            if let Ok(ms) = <[u8; 8]>::try_from(ms) {
+                return Some(LedgerRow::Finished {
+                    accepted_at_ms: u64::from_be_bytes(ms),
+                });
+            }
+            return None;
+        }
+        let launch = serde_json::from_slice::<AcceptedLaunch>(bytes).ok()?;
+        Some(if launch.finished {
+            LedgerRow::Finished {
+                accepted_at_ms: epoch_ms(launch.accepted_at),
+            }
+        } else {
+            LedgerRow::Running(launch)
+        })
+    }
+
+    fn finished(accepted_at_ms: u64) -> [u8; 9] {
+        let mut row = [FINISHED_TAG; 9];
+        row[1..].copy_from_slice(&accepted_at_ms.to_be_bytes());
+        row
+    }
+}
+
+/// The first byte of a finished launch's row.
+const FINISHED_TAG: u8 = 0xFF;
+
 fn launch_key(job: &str, id: &str) -> String {
     format!("{job}\0{id}")
 }
@@ -135,13 +176,7 @@ impl WorkLedger {
         txn.open_table(OUTBOX).map_err(storage)?;
         txn.open_table(FORGET).map_err(storage)?;
         txn.open_table(UNFINISHED).map_err(storage)?;
-        let indexed = txn
-            .open_table(META)
-            .map_err(storage)?
-            .get(KEY_INDEXED)
-            .map_err(storage)?
-            .is_some();
-        if !indexed {
+        if !indexes_add_up(&txn)? {
             index_accepted(&txn)?;
         }
         txn.commit().map_err(storage)?;
@@ -221,26 +256,23 @@ impl WorkLedger {
             let mut seq = meta.get(KEY_SEQ).map_err(storage)?.map_or(0, |v| v.value());
             for r in results {
                 let key = launch_key(&r.job_name, &r.id);
-                let entry = accepted
+                let row = accepted
                     .get(key.as_str())
                     .map_err(storage)?
-                    .and_then(|v| serde_json::from_slice::<AcceptedLaunch>(v.value()).ok());
-                if let Some(mut entry) = entry
-                    && !entry.finished
-                {
-                    entry.finished = true;
+                    .and_then(|v| LedgerRow::decode(v.value()));
+                if let Some(LedgerRow::Running(entry)) = row {
+                    let at = epoch_ms(entry.accepted_at);
                     accepted
-                        .insert(key.as_str(), encode(&entry).as_slice())
+                        .insert(key.as_str(), LedgerRow::finished(at).as_slice())
                         .map_err(storage)?;
                     unfinished.remove(key.as_str()).map_err(storage)?;
-                    forget
-                        .insert((epoch_ms(entry.accepted_at), key.as_str()), ())
-                        .map_err(storage)?;
+                    forget.insert((at, key.as_str()), ()).map_err(storage)?;
                 }
                 seq += 1;
                 outbox.insert(seq, encode(r).as_slice()).map_err(storage)?;
             }
             meta.insert(KEY_SEQ, seq).map_err(storage)?;
+            meta.insert(KEY_INDEXED, seq).map_err(storage)?;
         }
         txn.commit().map_err(storage)
     }
@@ -255,13 +287,11 @@ impl WorkLedger {
             let unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
             for item in unfinished.iter().map_err(storage)? {
                 let (key, _) = item.map_err(storage)?;
-                let entry = accepted
+                let row = accepted
                     .get(key.value())
                     .map_err(storage)?
-                    .and_then(|v| serde_json::from_slice::<AcceptedLaunch>(v.value()).ok());
-                if let Some(entry) = entry
-                    && !entry.finished
-                {
+                    .and_then(|v| LedgerRow::decode(v.value()));
+                if let Some(LedgerRow::Running(entry)) = row {
                     interrupted.push(entry.execution);
                 }
             }
@@ -353,35 +383,52 @@ impl WorkLedger {
     }
 }
 
-/// Fills `forget` and `unfinished` from `accepted`, once, for a ledger written before they
-/// existed. A row that cannot be read is dropped, as the old full scan dropped it.
+/// Whether `forget` and `unfinished` index every row of `accepted`, each row once. An older
+/// binary that ran on this ledger since (an upgrade, a downgrade, an upgrade again) either
+/// queued results, moving the outbox sequence past [`KEY_INDEXED`], or only accepted
+/// launches, and then the rows outnumber their index entries (redb keeps the counts, so this
+/// costs nothing at each open).
+fn indexes_add_up(txn: &redb::WriteTransaction) -> Result<bool, WorkError> {
+    let meta = txn.open_table(META).map_err(storage)?;
+    let indexed_at = meta.get(KEY_INDEXED).map_err(storage)?.map(|v| v.value());
+    let seq = meta.get(KEY_SEQ).map_err(storage)?.map_or(0, |v| v.value());
+    let accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+    let forget = txn.open_table(FORGET).map_err(storage)?;
+    let unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
+    let rows = accepted.len().map_err(storage)?;
+    let indexed = forget.len().map_err(storage)? + unfinished.len().map_err(storage)?;
+    Ok(indexed_at == Some(seq) && rows == indexed)
+}
+
+/// Fills `forget` and `unfinished` afresh from `accepted`: for a ledger written before they
+/// existed, or one an older binary changed since. A row that cannot be read is dropped, as the
+/// old full scan dropped it.
 fn index_accepted(txn: &redb::WriteTransaction) -> Result<(), WorkError> {
     let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
+    txn.delete_table(FORGET).map_err(storage)?;
+    txn.delete_table(UNFINISHED).map_err(storage)?;
     let mut forget = txn.open_table(FORGET).map_err(storage)?;
     let mut unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
     let mut unreadable = Vec::new();
     for item in accepted.iter().map_err(storage)? {
         let (k, v) = item.map_err(storage)?;
         let key = k.value();
-        match serde_json::from_slice::<AcceptedLaunch>(v.value()) {
-            Ok(e) if e.finished => {
-                forget
-                    .insert((epoch_ms(e.accepted_at), key), ())
-                    .map_err(storage)?;
+        match LedgerRow::decode(v.value()) {
+            Some(LedgerRow::Finished { accepted_at_ms }) => {
+                forget.insert((accepted_at_ms, key), ()).map_err(storage)?;
             }
-            Ok(_) => {
+            Some(LedgerRow::Running(_)) => {
                 unfinished.insert(key, ()).map_err(storage)?;
             }
-            Err(_) => unreadable.push(key.to_owned()),
+            None => unreadable.push(key.to_owned()),
         }
     }
     for key in unreadable {
         accepted.remove(key.as_str()).map_err(storage)?;
     }
-    txn.open_table(META)
-        .map_err(storage)?
-        .insert(KEY_INDEXED, 1)
-        .map_err(storage)?;
+    let mut meta = txn.open_table(META).map_err(storage)?;
+    let seq = meta.get(KEY_SEQ).map_err(storage)?.map_or(0, |v| v.value());
+    meta.insert(KEY_INDEXED, seq).map_err(storage)?;
     Ok(())
 }
 
@@ -770,5 +817,103 @@ mod tests {
         let ledger = WorkLedger::open(dir.path()).unwrap();
         assert_eq!(ledger.remembered().unwrap(), 1);
         assert_eq!(ledger.close_interrupted("a").unwrap(), 1);
+    }
+
+    #[test]
+    fn a_finished_launch_keeps_only_its_key_and_when_it_was_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        ledger.accept(&request(1, &["1-a"])).unwrap();
+        ledger.finish(&[finished("1-a")]).unwrap();
+        {
+            let txn = ledger.db.begin_read().unwrap();
+            let accepted = txn.open_table(ACCEPTED).unwrap();
+            let row = accepted
+                .get(launch_key("j", "1-a").as_str())
+                .unwrap()
+                .unwrap();
+            assert_eq!(row.value().len(), 9, "a finished row holds no execution");
+        }
+        // A late duplicate is still recognised, and not started again.
+        let (reply, start) = ledger.accept(&request(2, &["1-a"])).unwrap();
+        assert_eq!(reply.accepted.len(), 1);
+        assert!(start.is_empty());
+        // And it is forgotten once old enough.
+        let future = Utc::now() + chrono::Duration::minutes(1);
+        ledger.delivered_forgetting_before(&[1], future).unwrap();
+        assert_eq!(ledger.remembered().unwrap(), 0);
+    }
+
+    /// What a binary from before the indexes does to a ledger: accepts a launch into
+    /// `accepted` alone, and (`remove`) queues a result and forgets a finished launch from
+    /// `accepted` alone.
+    fn as_an_older_binary(dir: &Path, add: &str, remove: Option<&str>) {
+        let db = redb::Database::create(dir.join(WORK_FILE)).unwrap();
+        let txn = db.begin_write().unwrap();
+        {
+            let mut accepted = txn.open_table(ACCEPTED).unwrap();
+            if let Some(remove) = remove {
+                accepted.remove(launch_key("j", remove).as_str()).unwrap();
+                let mut meta = txn.open_table(META).unwrap();
+                let seq = meta.get(KEY_SEQ).unwrap().map_or(0, |v| v.value()) + 1;
+                meta.insert(KEY_SEQ, seq).unwrap();
+                txn.open_table(OUTBOX)
+                    .unwrap()
+                    .insert(seq, encode(&finished(remove)).as_slice())
+                    .unwrap();
+            }
+            let entry = AcceptedLaunch {
+                execution: assignment("j", add).execution,
+                accepted_at: Utc::now(),
+                finished: false,
+            };
+            accepted
+                .insert(launch_key("j", add).as_str(), encode(&entry).as_slice())
+                .unwrap();
+        }
+        txn.commit().unwrap();
+    }
+
+    #[test]
+    fn a_ledger_an_older_binary_changed_since_is_indexed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        ledger.accept(&request(1, &["1-a", "2-a"])).unwrap();
+        ledger.finish(&[finished("1-a")]).unwrap();
+        drop(ledger);
+        // Downgraded: the older binary accepts 3-a and forgets 1-a, leaving as many rows as
+        // index entries; then upgraded again.
+        as_an_older_binary(dir.path(), "3-a", Some("1-a"));
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        assert_eq!(ledger.remembered().unwrap(), 2);
+        let mut cut_short: Vec<String> = {
+            assert_eq!(ledger.close_interrupted("a").unwrap(), 2);
+            ledger
+                .undelivered(10)
+                .unwrap()
+                .into_iter()
+                .map(|(_, e)| e.id)
+                .filter(|id| id != "1-a")
+                .collect()
+        };
+        cut_short.sort();
+        assert_eq!(
+            cut_short,
+            ["2-a", "3-a"],
+            "the older binary's launch is not lost"
+        );
+        // 1-a is not in `forget` any more: forgetting everything leaves nothing behind.
+        let future = Utc::now() + chrono::Duration::minutes(1);
+        ledger.delivered_forgetting_before(&[], future).unwrap();
+        assert_eq!(ledger.remembered().unwrap(), 0);
+        drop(ledger);
+        // Downgraded again, and the older binary only accepts 4-a before it stops.
+        as_an_older_binary(dir.path(), "4-a", None);
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        assert_eq!(
+            ledger.close_interrupted("a").unwrap(),
+            1,
+            "4-a was cut short"
+        );
     }
 }
