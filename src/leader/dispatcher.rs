@@ -14,6 +14,10 @@
 //! or accepted there with its acknowledgement not committed yet, is in the node's hands: it is
 //! neither sent again nor given up as undeliverable, however late (a node with a long queue
 //! of launches answers late, and closing what it then runs would record a run as not run).
+//! Nor is a launch given up while its node has not answered for it: a dispatch that timed out
+//! may have been accepted, so it is sent again until the node says whether it has it, and only
+//! a launch the node answered without taking is closed once past its catch-up window (one the
+//! node never answers for is closed [`UNANSWERED_HOLD`] later, if gossip still has the node).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -43,6 +47,15 @@ const SWEEP_PAUSE_MAX: Duration = Duration::from_secs(10);
 /// all (a restarted leader learns the membership first).
 const UNKNOWN_NODE_GRACE: Duration = Duration::from_secs(30);
 
+/// How long past its catch-up window a launch is still sent to a node that never answers
+/// for it (its dispatches time out, or it is a previous leader's and this one has had no
+/// answer yet) before it is closed as not started, while gossip says the node is there.
+const UNANSWERED_HOLD: Duration = Duration::from_secs(600);
+
+/// Pauses between attempts to commit acknowledgements: doubling from the first to the last.
+const ACK_RETRY_FIRST: Duration = Duration::from_millis(200);
+const ACK_RETRY_MAX: Duration = Duration::from_secs(5);
+
 /// The gossip view as targeting sees it.
 pub fn candidates(members: &[MemberState]) -> Vec<Candidate> {
     members
@@ -59,18 +72,63 @@ pub fn candidates(members: &[MemberState]) -> Vec<Candidate> {
 
 type Key = (String, String);
 
-/// Launches this leader knows are in a node's hands though the state does not say so yet:
-/// sent and not answered (`inflight`), or accepted with the acknowledgement not committed
-/// (`accepted`, pruned by the sweep once the state shows the acknowledgement).
+/// What this leader learnt from nodes about launches the state does not show acknowledged
+/// yet: sent and not answered yet (`inflight`), accepted with the acknowledgement not
+/// committed (`accepted`), or answered without being taken (`refused`: a node shutting down,
+/// a fence). The last two are pruned by the sweep once the state shows the launch
+/// acknowledged or closed. A launch in none of them has had no answer from its node.
 #[derive(Default)]
 struct InHand {
     inflight: HashSet<Key>,
     accepted: HashSet<Key>,
+    refused: HashSet<Key>,
+}
+
+/// How a dispatch request ended.
+#[derive(Debug, PartialEq)]
+enum Answer {
+    /// The node answered: it has these of the request's launches (the rest it did not take).
+    Took(Vec<Key>),
+    /// No answer (a timeout, a lost connection): the node may or may not have them.
+    None,
+    /// Nothing was sent (every launch was closed meanwhile, or the state was unreadable).
+    NotSent,
 }
 
 impl InHand {
-    fn holds(&self, key: &Key) -> bool {
-        self.inflight.contains(key) || self.accepted.contains(key)
+    /// Records how the request for `keys` ended; they are no longer in flight.
+    fn answered(&mut self, keys: Vec<Key>, answer: Answer) {
+        if let Answer::Took(took) = &answer {
+            let took: HashSet<&Key> = took.iter().collect();
+            for k in &keys {
+                if took.contains(k) {
+                    self.refused.remove(k);
+                    self.accepted.insert(k.clone());
+                } else {
+                    self.refused.insert(k.clone());
+                }
+            }
+        }
+        for k in &keys {
+            self.inflight.remove(k);
+        }
+    }
+
+    /// Forgets what the state now shows: only launches still unacknowledged are kept.
+    fn prune(&mut self, still_unacked: &HashSet<Key>) {
+        self.accepted.retain(|k| still_unacked.contains(k));
+        self.refused.retain(|k| still_unacked.contains(k));
+    }
+
+    /// Where an unacknowledged launch stands.
+    fn delivery(&self, key: &Key) -> Delivery {
+        if self.inflight.contains(key) || self.accepted.contains(key) {
+            Delivery::InHand
+        } else if self.refused.contains(key) {
+            Delivery::Undelivered
+        } else {
+            Delivery::Unanswered
+        }
     }
 }
 
@@ -94,7 +152,23 @@ impl Dispatcher {
         let started = Instant::now();
         let inflight: Arc<Mutex<InHand>> = Arc::default();
         let (ack_tx, ack_rx) = mpsc::unbounded_channel::<Key>();
-        let acker = tokio::spawn(commit_acks(this.raft.clone(), ack_rx));
+        let raft = this.raft.clone();
+        let acker = tokio::spawn(commit_acks(
+            move |batch| {
+                let raft = raft.clone();
+                async move {
+                    match raft
+                        .client_write(Command::Acknowledge { executions: batch })
+                        .await
+                    {
+                        Ok(_) => Ok(()),
+                        Err(e) if e.forward_to_leader().is_some() => Err(AckError::NotLeader),
+                        Err(e) => Err(AckError::Retry(e.to_string())),
+                    }
+                }
+            },
+            ack_rx,
+        ));
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -149,24 +223,24 @@ impl Dispatcher {
                     .iter()
                     .map(|l| (l.job.clone(), l.execution_id.clone()))
                     .collect();
-                let accepted = this.send(&node, launches, &acks).await;
-                // Accepted before no longer in flight, so the sweep never sees neither.
-                let mut hand = inflight.lock().expect("inflight lock");
-                hand.accepted.extend(accepted);
-                for k in keys {
-                    hand.inflight.remove(&k);
-                }
+                let answer = this.send(&node, launches, &acks).await;
+                // Recorded at once with the end of the flight, so the sweep never sees
+                // neither.
+                inflight
+                    .lock()
+                    .expect("inflight lock")
+                    .answered(keys, answer);
             });
         }
     }
 
-    /// Sends one node its launches; returns those it accepted.
+    /// Sends one node its launches; returns its answer.
     async fn send(
         &self,
         node: &str,
         launches: Vec<Launched>,
         acks: &mpsc::UnboundedSender<Key>,
-    ) -> Vec<Key> {
+    ) -> Answer {
         // The launches as recorded, skipping any closed meanwhile.
         let assignments = self.state.read(|r| {
             let mut out = Vec::with_capacity(launches.len());
@@ -192,10 +266,10 @@ impl Dispatcher {
         });
         let assignments = match assignments {
             Ok(a) if !a.is_empty() => a,
-            Ok(_) => return Vec::new(),
+            Ok(_) => return Answer::NotSent,
             Err(e) => {
                 tracing::error!("cannot read launches to dispatch: {e}");
-                return Vec::new();
+                return Answer::NotSent;
             }
         };
         let request = DispatchRequest {
@@ -213,7 +287,8 @@ impl Dispatcher {
                     .call(&addr, &crate::transport::rpc::Peer::named(node), &request)
                     .await
                     .map_err(|e| e.to_string()),
-                None => Err(format!("node {node} is not known to gossip")),
+                // Never sent: gossip's verdict on the node decides (see `gone`).
+                None => return Answer::NotSent,
             }
         };
         match reply {
@@ -224,11 +299,11 @@ impl Dispatcher {
                 for k in &reply.accepted {
                     let _ = acks.send(k.clone());
                 }
-                reply.accepted
+                Answer::Took(reply.accepted)
             }
             Err(e) => {
                 tracing::warn!(%node, launches = n, "dispatch failed, will retry: {e}");
-                Vec::new()
+                Answer::None
             }
         }
     }
@@ -302,13 +377,16 @@ impl Dispatcher {
             .filter(|(_, unacked)| *unacked)
             .map(|(e, _)| (e.job_name.clone(), e.id.clone()))
             .collect();
-        let in_hand = {
+        let deliveries: HashMap<Key, Delivery> = {
             let mut hand = inflight.lock().expect("inflight lock");
-            hand.accepted.retain(|k| still_unacked.contains(k));
+            hand.prune(&still_unacked);
             still_unacked
                 .into_iter()
-                .filter(|k| hand.holds(k))
-                .collect::<HashSet<Key>>()
+                .map(|k| {
+                    let d = hand.delivery(&k);
+                    (k, d)
+                })
+                .collect()
         };
         if open.is_empty() {
             return;
@@ -321,10 +399,11 @@ impl Dispatcher {
             let window = |job: &str| self.catchup_window(job);
             let delivery = if !unacked {
                 Delivery::Acknowledged
-            } else if in_hand.contains(&(execution.job_name.clone(), execution.id.clone())) {
-                Delivery::InHand
             } else {
-                Delivery::Undelivered
+                deliveries
+                    .get(&(execution.job_name.clone(), execution.id.clone()))
+                    .copied()
+                    .unwrap_or(Delivery::Unanswered)
             };
             match judge(execution, delivery, node, grace_over, now, window) {
                 Verdict::Close(closed) => close.push(closed),
@@ -401,8 +480,11 @@ enum Delivery {
     /// Not acknowledged in the state, but a dispatch is on its way or the node accepted it and
     /// the acknowledgement is being committed.
     InHand,
-    /// Not acknowledged and not on its way.
+    /// Not acknowledged, and its node answered a dispatch of it without taking it.
     Undelivered,
+    /// Not acknowledged, and no answer from its node about it yet: a dispatch that timed out
+    /// (the node may have taken it), or a previous leader's launch not sent again yet.
+    Unanswered,
 }
 
 /// The sweep's decision for one open execution: `delivery` where it stands, `node` its gossip
@@ -411,7 +493,10 @@ enum Delivery {
 ///
 /// A launch never delivered for longer than its job's catch-up window is not sent any more:
 /// running it that late would surprise more than recording that it did not run. One in the
-/// node's hands is left alone: the node may be running it.
+/// node's hands is left alone: the node may be running it. One its node has not answered for
+/// is sent again past the window, until the node says whether it has it (or
+/// [`UNANSWERED_HOLD`] more has passed): closing it unasked could record as not run a launch
+/// the node took and runs.
 fn judge(
     execution: Execution,
     delivery: Delivery,
@@ -437,18 +522,28 @@ fn judge(
             ..execution
         });
     }
-    if delivery != Delivery::Undelivered {
-        return Verdict::Leave;
-    }
+    let hold = match delivery {
+        Delivery::Acknowledged | Delivery::InHand => return Verdict::Leave,
+        Delivery::Undelivered => Duration::ZERO,
+        Delivery::Unanswered => UNANSWERED_HOLD,
+    };
     let age = (now - execution.started_at).to_std().unwrap_or_default();
-    if age > catchup_window(&execution.job_name) {
+    if age > catchup_window(&execution.job_name) + hold {
         let node = execution.node_name.clone();
+        let output = if hold.is_zero() {
+            format!(
+                "[belfry] not started: could not be delivered to node {node} within the job's catch-up window"
+            )
+        } else {
+            format!(
+                "[belfry] not started: node {node} did not answer for it within the job's catch-up window and {} s more",
+                hold.as_secs()
+            )
+        };
         return Verdict::Close(Execution {
             finished_at: now,
             success: false,
-            output: format!(
-                "[belfry] not started: could not be delivered to node {node} within the job's catch-up window"
-            ),
+            output,
             ..execution
         });
     }
@@ -459,22 +554,57 @@ fn judge(
     })
 }
 
-/// Commits acknowledgements in batches.
-async fn commit_acks(raft: Raft, mut rx: mpsc::UnboundedReceiver<Key>) {
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < 4096 {
+/// Acknowledgements per commit, at most.
+const ACK_BATCH: usize = 4096;
+
+/// Why acknowledgements were not committed.
+#[derive(Debug)]
+enum AckError {
+    /// This node no longer leads: the next leader sends the launches again, and their nodes
+    /// acknowledge them to it.
+    NotLeader,
+    /// Anything else (a quorum slow to answer): tried again.
+    Retry(String),
+}
+
+/// Commits acknowledgements in batches, with `commit`, until this node stops leading. A
+/// batch that fails is tried again (with what arrived meanwhile) after a growing pause: until
+/// committed, its launches stay in this leader's hands, neither sent again nor closed, so an
+/// acknowledgement dropped here would leave them unacknowledged until they finish.
+async fn commit_acks<F, Fut>(mut commit: F, mut rx: mpsc::UnboundedReceiver<Key>)
+where
+    F: FnMut(Vec<Key>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), AckError>>,
+{
+    let mut batch: Vec<Key> = Vec::new();
+    let mut pause = ACK_RETRY_FIRST;
+    loop {
+        if batch.is_empty() {
+            match rx.recv().await {
+                Some(k) => batch.push(k),
+                None => return,
+            }
+        }
+        while batch.len() < ACK_BATCH {
             match rx.try_recv() {
                 Ok(k) => batch.push(k),
                 Err(_) => break,
             }
         }
-        // A lost acknowledgement only means one more (harmless) dispatch later.
-        if let Err(e) = raft
-            .client_write(Command::Acknowledge { executions: batch })
-            .await
-        {
-            tracing::debug!("acknowledgements not committed: {e}");
+        match commit(batch.clone()).await {
+            Ok(()) => {
+                batch.clear();
+                pause = ACK_RETRY_FIRST;
+            }
+            Err(AckError::NotLeader) => return,
+            Err(AckError::Retry(e)) => {
+                tracing::debug!(
+                    acknowledgements = batch.len(),
+                    "acknowledgements not committed yet, trying again: {e}"
+                );
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(ACK_RETRY_MAX);
+            }
         }
     }
 }
