@@ -212,11 +212,17 @@ pub async fn run(
     // Once the start's code has run (joined, elected, serving), its pages are given back.
     tokio::spawn(async {
         tokio::time::sleep(RELEASE_STARTUP_PAGES_AFTER).await;
-        match crate::telemetry::code_pages::release_startup_pages() {
-            Ok(kib) => tracing::debug!(kib, "program pages only the start needed released"),
+        // Reading smaps takes milliseconds: not on a runtime thread Raft and gossip share.
+        let released =
+            tokio::task::spawn_blocking(crate::telemetry::code_pages::release_startup_pages).await;
+        match released {
+            Ok(Ok(kib)) => tracing::debug!(kib, "program pages only the start needed released"),
+            Ok(Err(e)) => tracing::debug!("program pages not released: {e}"),
             Err(e) => tracing::debug!("program pages not released: {e}"),
         }
     });
+    // Freed heap memory goes back to the system, not kept by the allocator (telemetry::heap).
+    let _heap_trimmer = AbortOnDrop(tokio::spawn(crate::telemetry::heap::trim_periodically()));
     let (stop_tx, stop) = watch::channel(false);
     tokio::spawn(async move {
         shutdown.await;
@@ -237,6 +243,15 @@ pub async fn run(
             Ended::Stopped => return Ok(()),
             Ended::SwitchRole => tracing::info!("switching role"),
         }
+    }
+}
+
+/// A task that ends with the scope holding it (the node's, however it returns).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

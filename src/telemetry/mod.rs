@@ -7,6 +7,7 @@
 //! `api::metrics`. Nothing here imports another module of the crate.
 
 pub mod code_pages;
+pub mod heap;
 pub mod procfs;
 
 use std::sync::atomic::{AtomicU64, Ordering};
