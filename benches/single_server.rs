@@ -34,6 +34,13 @@
 //! cargo bench -p belfry-cli --bench single_server
 //! BELFRY_BENCH_JOBS=5000 BELFRY_BENCH_SECS=60 cargo bench -p belfry-cli --bench single_server
 //! BELFRY_BENCH_SECS=3600 cargo bench -p belfry-cli --bench single_server    # RSS over an hour
+//! BELFRY_BENCH_HISTORY=100 BELFRY_BENCH_SECS=4500 cargo bench -p belfry-cli --bench single_server
+//! ```
+//!
+//! `BELFRY_BENCH_HISTORY=N` gives the agent `--history-limit N` (at least 70) instead of keeping
+//! every run; only the ticks the history still holds at the end are judged.
+//!
+//! ```text
 //! ```
 //!
 //! The benchmark shares the machine with the agent; it stays idle (one /proc read a second)
@@ -88,6 +95,8 @@ struct Settings {
     jobs: usize,
     secs: u64,
     parallel: usize,
+    /// `--history-limit` given to the agent; 0 keeps every execution of the run.
+    history: u64,
 }
 
 impl Settings {
@@ -96,7 +105,14 @@ impl Settings {
             jobs: setting("BELFRY_BENCH_JOBS", 1000)?,
             secs: setting("BELFRY_BENCH_SECS", 60)?,
             parallel: setting("BELFRY_BENCH_PARALLEL", 16)?,
+            history: setting("BELFRY_BENCH_HISTORY", 0)?,
         };
+        if s.history != 0 && s.history < HISTORY_MARGIN_TICKS + 10 {
+            return Err(format!(
+                "BELFRY_BENCH_HISTORY must be 0 (keep every run) or at least {}",
+                HISTORY_MARGIN_TICKS + 10
+            ));
+        }
         if s.jobs == 0 || s.parallel == 0 || s.secs < 2 * EDGE.as_secs() + INTERVAL_SECS as u64 {
             return Err(format!(
                 "need BELFRY_BENCH_JOBS >= 1, BELFRY_BENCH_PARALLEL >= 1 and BELFRY_BENCH_SECS >= {}",
@@ -126,10 +142,12 @@ async fn run(s: &Settings) -> BenchResult<bool> {
     );
 
     // 1. Start the agent and wait for leadership.
-    // Keep every execution of the run (the default keeps 100 per job).
-    let history = (s.secs / INTERVAL_SECS as u64 + HISTORY_MARGIN_TICKS)
-        .max(100)
-        .to_string();
+    // Keep every execution of the run unless told otherwise (the default keeps 100 per job).
+    let history = match s.history {
+        0 => (s.secs / INTERVAL_SECS as u64 + HISTORY_MARGIN_TICKS).max(100),
+        n => n,
+    }
+    .to_string();
     let mut agent = Node::prepare("bench", true, &["--history-limit", &history]);
     // The default configuration: the node makes its own cluster key.
     agent.key = None;
@@ -217,8 +235,14 @@ async fn run(s: &Settings) -> BenchResult<bool> {
         names.len(),
         fetch_started.elapsed().as_secs_f64()
     );
+    // A bounded history has let the oldest runs go: only the ticks it still holds are judged
+    // (less the margin that keeps them held while the fetch runs).
+    let kept_from = match s.history {
+        0 => t_start,
+        n => t_end - chrono::Duration::seconds((n - HISTORY_MARGIN_TICKS) as i64 * INTERVAL_SECS),
+    };
     let window = (
-        t_start + chrono::Duration::from_std(EDGE).expect("small"),
+        t_start.max(kept_from) + chrono::Duration::from_std(EDGE).expect("small"),
         t_end - chrono::Duration::from_std(EDGE).expect("small"),
     );
     let a = analyse(&executions, window.0, window.1);
