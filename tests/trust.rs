@@ -46,6 +46,7 @@ fn forged_dispatch(leader: &str, term: u64, job: &str) -> DispatchRequest {
         token: FencingToken { term, index: 1 },
         leader: leader.into(),
         assignments: vec![belfry::node::worker::Assignment { job, execution }],
+        sent_at: None,
     }
 }
 

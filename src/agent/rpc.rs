@@ -191,6 +191,7 @@ where
         return DispatchReply {
             accepted: Vec::new(),
             refused: Some(why),
+            too_late: Vec::new(),
         };
     }
     worker.accept(req).await

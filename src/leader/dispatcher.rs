@@ -14,10 +14,12 @@
 //! or accepted there with its acknowledgement not committed yet, is in the node's hands: it is
 //! neither sent again nor given up as undeliverable, however late (a node with a long queue
 //! of launches answers late, and closing what it then runs would record a run as not run).
-//! Nor is a launch given up while its node has not answered for it: a dispatch that timed out
-//! may have been accepted, so it is sent again until the node says whether it has it, and only
-//! a launch the node answered without taking is closed once past its catch-up window (one the
-//! node never answers for is closed [`UNANSWERED_HOLD`] later, if gossip still has the node).
+//! Nor is a launch given up as soon as it is past its catch-up window while its node has not
+//! answered for it: a dispatch that timed out, or was refused whole, may have been taken by an
+//! earlier one. It is sent again: a node never starts a launch that reaches it past the
+//! window, it answers that it holds it or that it is too late. A launch the node says is too
+//! late is closed as not started; one the node never answers for is closed
+//! [`UNANSWERED_HOLD`] after the window, if gossip still has the node.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -48,9 +50,12 @@ const SWEEP_PAUSE_MAX: Duration = Duration::from_secs(10);
 const UNKNOWN_NODE_GRACE: Duration = Duration::from_secs(30);
 
 /// How long past its catch-up window a launch is still sent to a node that never answers
-/// for it (its dispatches time out, or it is a previous leader's and this one has had no
-/// answer yet) before it is closed as not started, while gossip says the node is there.
-const UNANSWERED_HOLD: Duration = Duration::from_secs(600);
+/// for it (its dispatches time out or are refused whole, or it is a previous leader's and
+/// this one has had no answer yet) before it is closed as not started, while gossip says the
+/// node is there. A node never starts a launch that reaches it past the window, so a resend
+/// then only asks whether it took it earlier; six dispatch timeouts give a slow node time to
+/// say so, and keep a `forbid` job blocked by a launch that never ran for a minute at most.
+const UNANSWERED_HOLD: Duration = Duration::from_secs(60);
 
 /// Pauses between attempts to commit acknowledgements: doubling from the first to the last.
 const ACK_RETRY_FIRST: Duration = Duration::from_millis(200);
@@ -74,22 +79,26 @@ type Key = (String, String);
 
 /// What this leader learnt from nodes about launches the state does not show acknowledged
 /// yet: sent and not answered yet (`inflight`), accepted with the acknowledgement not
-/// committed (`accepted`), or answered without being taken (`refused`: a node shutting down,
-/// a fence). The last two are pruned by the sweep once the state shows the launch
-/// acknowledged or closed. A launch in none of them has had no answer from its node.
+/// committed (`accepted`), or said by its node to be too late to start (`too_late`). The last
+/// two are pruned by the sweep once the state shows the launch acknowledged or closed. A
+/// launch in none of them has had no answer from its node.
 #[derive(Default)]
 struct InHand {
     inflight: HashSet<Key>,
     accepted: HashSet<Key>,
-    refused: HashSet<Key>,
+    too_late: HashSet<Key>,
 }
 
 /// How a dispatch request ended.
 #[derive(Debug, PartialEq)]
 enum Answer {
-    /// The node answered: it has these of the request's launches (the rest it did not take).
-    Took(Vec<Key>),
-    /// No answer (a timeout, a lost connection): the node may or may not have them.
+    /// The node took the request: it holds `took` (the rest were closed before it was sent),
+    /// and says it does not hold `too_late` (reached it past their catch-up window; a node
+    /// never starts those).
+    Took { took: Vec<Key>, too_late: Vec<Key> },
+    /// No answer (a timeout, a lost connection), or the request refused whole (a node shutting
+    /// down, a fence, a ledger it cannot write): the node may or may not hold them, from an
+    /// earlier dispatch.
     None,
     /// Nothing was sent (every launch was closed meanwhile, or the state was unreadable).
     NotSent,
@@ -98,16 +107,19 @@ enum Answer {
 impl InHand {
     /// Records how the request for `keys` ended; they are no longer in flight.
     fn answered(&mut self, keys: Vec<Key>, answer: Answer) {
-        if let Answer::Took(took) = &answer {
-            let took: HashSet<&Key> = took.iter().collect();
-            for k in &keys {
-                if took.contains(k) {
-                    self.refused.remove(k);
-                    self.accepted.insert(k.clone());
-                } else {
-                    self.refused.insert(k.clone());
+        match answer {
+            Answer::Took { took, too_late } => {
+                for k in took {
+                    self.too_late.remove(&k);
+                    self.accepted.insert(k);
+                }
+                for k in too_late {
+                    self.too_late.insert(k);
                 }
             }
+            // Too late stays too late (the node's clock only moves on); for the rest an
+            // earlier dispatch may have been taken, so they stay unanswered.
+            Answer::None | Answer::NotSent => {}
         }
         for k in &keys {
             self.inflight.remove(k);
@@ -117,14 +129,14 @@ impl InHand {
     /// Forgets what the state now shows: only launches still unacknowledged are kept.
     fn prune(&mut self, still_unacked: &HashSet<Key>) {
         self.accepted.retain(|k| still_unacked.contains(k));
-        self.refused.retain(|k| still_unacked.contains(k));
+        self.too_late.retain(|k| still_unacked.contains(k));
     }
 
     /// Where an unacknowledged launch stands.
     fn delivery(&self, key: &Key) -> Delivery {
         if self.inflight.contains(key) || self.accepted.contains(key) {
             Delivery::InHand
-        } else if self.refused.contains(key) {
+        } else if self.too_late.contains(key) {
             Delivery::Undelivered
         } else {
             Delivery::Unanswered
@@ -162,7 +174,10 @@ impl Dispatcher {
                         .await
                     {
                         Ok(_) => Ok(()),
-                        Err(e) if e.forward_to_leader().is_some() => Err(AckError::NotLeader),
+                        Err(e) if e.fatal().is_some() => Err(AckError::Stopped(e.to_string())),
+                        // Including "forward to the leader": openraft says so while this
+                        // node still leads but its lease lapsed (a slow quorum) or a transfer
+                        // is under way. When leadership really ends, the acker is aborted.
                         Err(e) => Err(AckError::Retry(e.to_string())),
                     }
                 }
@@ -276,6 +291,7 @@ impl Dispatcher {
             token: self.token(),
             leader: self.node.clone(),
             assignments,
+            sent_at: Some(Utc::now()),
         };
         let n = request.assignments.len();
         let reply = if node == self.node {
@@ -294,12 +310,17 @@ impl Dispatcher {
         match reply {
             Ok(reply) => {
                 if let Some(why) = reply.refused {
+                    // Refused whole: what the node holds from an earlier dispatch is unknown.
                     tracing::warn!(%node, launches = n, "dispatch refused: {why}");
+                    return Answer::None;
                 }
                 for k in &reply.accepted {
                     let _ = acks.send(k.clone());
                 }
-                Answer::Took(reply.accepted)
+                Answer::Took {
+                    took: reply.accepted,
+                    too_late: reply.too_late,
+                }
             }
             Err(e) => {
                 tracing::warn!(%node, launches = n, "dispatch failed, will retry: {e}");
@@ -480,10 +501,11 @@ enum Delivery {
     /// Not acknowledged in the state, but a dispatch is on its way or the node accepted it and
     /// the acknowledgement is being committed.
     InHand,
-    /// Not acknowledged, and its node answered a dispatch of it without taking it.
+    /// Not acknowledged, and its node said it does not hold it (it reached it too late).
     Undelivered,
     /// Not acknowledged, and no answer from its node about it yet: a dispatch that timed out
-    /// (the node may have taken it), or a previous leader's launch not sent again yet.
+    /// or was refused whole (the node may have taken it before), or a previous leader's
+    /// launch not sent again yet.
     Unanswered,
 }
 
@@ -494,9 +516,9 @@ enum Delivery {
 /// A launch never delivered for longer than its job's catch-up window is not sent any more:
 /// running it that late would surprise more than recording that it did not run. One in the
 /// node's hands is left alone: the node may be running it. One its node has not answered for
-/// is sent again past the window, until the node says whether it has it (or
-/// [`UNANSWERED_HOLD`] more has passed): closing it unasked could record as not run a launch
-/// the node took and runs.
+/// is sent again past the window — the node starts nothing that late, it only answers whether
+/// it took it before — until [`UNANSWERED_HOLD`] more has passed: closing it unasked could
+/// record as not run a launch the node took and runs.
 fn judge(
     execution: Execution,
     delivery: Delivery,
@@ -560,17 +582,17 @@ const ACK_BATCH: usize = 4096;
 /// Why acknowledgements were not committed.
 #[derive(Debug)]
 enum AckError {
-    /// This node no longer leads: the next leader sends the launches again, and their nodes
-    /// acknowledge them to it.
-    NotLeader,
-    /// Anything else (a quorum slow to answer): tried again.
+    /// Raft has stopped on this node: nothing more can be committed here.
+    Stopped(String),
+    /// Anything else (a quorum slow to answer, a lapsed lease): tried again.
     Retry(String),
 }
 
-/// Commits acknowledgements in batches, with `commit`, until this node stops leading. A
-/// batch that fails is tried again (with what arrived meanwhile) after a growing pause: until
-/// committed, its launches stay in this leader's hands, neither sent again nor closed, so an
-/// acknowledgement dropped here would leave them unacknowledged until they finish.
+/// Commits acknowledgements in batches, with `commit`, until Raft stops or the task is aborted
+/// (the dispatcher aborts it when this node stops leading). A batch that fails is tried again
+/// (with what arrived meanwhile) after a growing pause: until committed, its launches stay in
+/// this leader's hands, neither sent again nor closed, so an acknowledgement dropped here
+/// would leave them unacknowledged until they finish.
 async fn commit_acks<F, Fut>(mut commit: F, mut rx: mpsc::UnboundedReceiver<Key>)
 where
     F: FnMut(Vec<Key>) -> Fut,
@@ -596,7 +618,10 @@ where
                 batch.clear();
                 pause = ACK_RETRY_FIRST;
             }
-            Err(AckError::NotLeader) => return,
+            Err(AckError::Stopped(e)) => {
+                tracing::debug!("acknowledgements not committed, Raft stopped: {e}");
+                return;
+            }
             Err(AckError::Retry(e)) => {
                 tracing::debug!(
                     acknowledgements = batch.len(),

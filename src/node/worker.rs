@@ -80,6 +80,12 @@ pub struct DispatchRequest {
     /// The dispatching leader's name, for logs.
     pub leader: String,
     pub assignments: Vec<Assignment>,
+    /// When the leader sent it, by its clock (absent from an older leader's request). A
+    /// launch the node does not hold and that was older than its job's catch-up window when
+    /// sent is not started: see [`DispatchReply::too_late`]. Both times are the servers' clock,
+    /// which they keep within `--max-clock-offset`; a node's own clock is not used.
+    #[serde(default)]
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// What the node did with a dispatch. Accepted launches are (job, execution id) pairs,
@@ -89,6 +95,10 @@ pub struct DispatchReply {
     pub accepted: Vec<(String, String)>,
     /// Set when the whole dispatch was refused (a stale leader).
     pub refused: Option<String>,
+    /// Launches it did not hold that reached it past their job's catch-up window: not
+    /// recorded, never started (absent from an older node's reply).
+    #[serde(default)]
+    pub too_late: Vec<(String, String)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -108,44 +118,56 @@ struct AcceptedLaunch {
     finished: bool,
 }
 
-/// An `accepted` row: a launch still running keeps its whole execution (a start after a crash
-/// closes it with it); a finished one keeps only when it was accepted, enough to refuse a late
-/// duplicate dispatch for an hour: a tag byte that never starts JSON (0xFF is not UTF-8) and
-/// the time in milliseconds, 9 bytes instead of about 1.7 KiB.
-enum LedgerRow {
-    Running(AcceptedLaunch),
-    Finished { accepted_at_ms: u64 },
+/// An `accepted` row, as far as most readers need it: when the launch was accepted and
+/// whether it finished. A running launch's row holds its whole execution (a start after a
+/// crash closes it with it); a finished one's holds an empty execution,
+/// `{"execution":{},"accepted_at":…,"finished":true}` (about 70 bytes, not ~1.7 KiB), enough to
+/// refuse a late duplicate dispatch for an hour and still a row that binaries from before it
+/// read (they would drop a row they cannot parse, and run such a duplicate).
+#[derive(Deserialize)]
+struct RowHead {
+    accepted_at: DateTime<Utc>,
+    finished: bool,
 }
 
-impl LedgerRow {
-    fn decode(bytes: &[u8]) -> Option<LedgerRow> {
-        if let Some((&FINISHED_TAG, ms)) = bytes.split_first() {
-            if let Ok(ms) = <[u8; 8]>::try_from(ms) {
-                return Some(LedgerRow::Finished {
-                    accepted_at_ms: u64::from_be_bytes(ms),
-                });
-            }
-            return None;
-        }
-        let launch = serde_json::from_slice::<AcceptedLaunch>(bytes).ok()?;
-        Some(if launch.finished {
-            LedgerRow::Finished {
-                accepted_at_ms: epoch_ms(launch.accepted_at),
-            }
-        } else {
-            LedgerRow::Running(launch)
-        })
-    }
-
-    fn finished(accepted_at_ms: u64) -> [u8; 9] {
-        let mut row = [FINISHED_TAG; 9];
-        row[1..].copy_from_slice(&accepted_at_ms.to_be_bytes());
-        row
+impl RowHead {
+    fn decode(bytes: &[u8]) -> Option<RowHead> {
+        serde_json::from_slice(bytes).ok()
     }
 }
 
-/// The first byte of a finished launch's row.
-const FINISHED_TAG: u8 = 0xFF;
+/// A finished launch's row (see [`RowHead`]).
+#[derive(Serialize)]
+struct FinishedRow {
+    execution: Empty,
+    accepted_at: DateTime<Utc>,
+    finished: bool,
+}
+
+#[derive(Serialize)]
+struct Empty {}
+
+fn finished_row(accepted_at: DateTime<Utc>) -> Vec<u8> {
+    encode(&FinishedRow {
+        execution: Empty {},
+        accepted_at,
+        finished: true,
+    })
+}
+
+/// Whether a launch was sent (at `sent`) past its job's catch-up window: running it that late
+/// would surprise more than recording that it did not run (the leader closes it so). A leader
+/// re-sends a launch whose dispatch got no answer, to learn whether an earlier one was taken;
+/// past the window such a resend must not start it.
+fn too_late(a: &Assignment, sent: DateTime<Utc>) -> bool {
+    let window = a
+        .job
+        .catchup_window()
+        .unwrap_or(crate::model::DEFAULT_CATCHUP_WINDOW);
+    (sent - a.execution.started_at)
+        .to_std()
+        .is_ok_and(|age| age > window)
+}
 
 fn launch_key(job: &str, id: &str) -> String {
     format!("{job}\0{id}")
@@ -223,7 +245,14 @@ impl WorkLedger {
             let now = Utc::now();
             for a in &request.assignments {
                 let key = launch_key(&a.execution.job_name, &a.execution.id);
-                if accepted.get(key.as_str()).map_err(storage)?.is_none() {
+                let held = accepted.get(key.as_str()).map_err(storage)?.is_some();
+                if !held && request.sent_at.is_some_and(|sent| too_late(a, sent)) {
+                    reply
+                        .too_late
+                        .push((a.execution.job_name.clone(), a.execution.id.clone()));
+                    continue;
+                }
+                if !held {
                     let entry = AcceptedLaunch {
                         execution: a.execution.clone(),
                         accepted_at: now,
@@ -259,14 +288,17 @@ impl WorkLedger {
                 let row = accepted
                     .get(key.as_str())
                     .map_err(storage)?
-                    .and_then(|v| LedgerRow::decode(v.value()));
-                if let Some(LedgerRow::Running(entry)) = row {
-                    let at = epoch_ms(entry.accepted_at);
+                    .and_then(|v| RowHead::decode(v.value()));
+                if let Some(row) = row
+                    && !row.finished
+                {
                     accepted
-                        .insert(key.as_str(), LedgerRow::finished(at).as_slice())
+                        .insert(key.as_str(), finished_row(row.accepted_at).as_slice())
                         .map_err(storage)?;
                     unfinished.remove(key.as_str()).map_err(storage)?;
-                    forget.insert((at, key.as_str()), ()).map_err(storage)?;
+                    forget
+                        .insert((epoch_ms(row.accepted_at), key.as_str()), ())
+                        .map_err(storage)?;
                 }
                 seq += 1;
                 outbox.insert(seq, encode(r).as_slice()).map_err(storage)?;
@@ -290,8 +322,10 @@ impl WorkLedger {
                 let row = accepted
                     .get(key.value())
                     .map_err(storage)?
-                    .and_then(|v| LedgerRow::decode(v.value()));
-                if let Some(LedgerRow::Running(entry)) = row {
+                    .and_then(|v| serde_json::from_slice::<AcceptedLaunch>(v.value()).ok());
+                if let Some(entry) = row
+                    && !entry.finished
+                {
                     interrupted.push(entry.execution);
                 }
             }
@@ -376,6 +410,14 @@ impl WorkLedger {
         accepted.len().map_err(storage)
     }
 
+    /// How many finished launches wait to be forgotten.
+    #[cfg(test)]
+    fn to_forget(&self) -> Result<u64, WorkError> {
+        let txn = self.db.begin_read().map_err(storage)?;
+        let forget = txn.open_table(FORGET).map_err(storage)?;
+        forget.len().map_err(storage)
+    }
+
     pub fn undelivered_count(&self) -> Result<u64, WorkError> {
         let txn = self.db.begin_read().map_err(storage)?;
         let outbox = txn.open_table(OUTBOX).map_err(storage)?;
@@ -413,11 +455,13 @@ fn index_accepted(txn: &redb::WriteTransaction) -> Result<(), WorkError> {
     for item in accepted.iter().map_err(storage)? {
         let (k, v) = item.map_err(storage)?;
         let key = k.value();
-        match LedgerRow::decode(v.value()) {
-            Some(LedgerRow::Finished { accepted_at_ms }) => {
-                forget.insert((accepted_at_ms, key), ()).map_err(storage)?;
+        match RowHead::decode(v.value()) {
+            Some(row) if row.finished => {
+                forget
+                    .insert((epoch_ms(row.accepted_at), key), ())
+                    .map_err(storage)?;
             }
-            Some(LedgerRow::Running(_)) => {
+            Some(_) => {
                 unfinished.insert(key, ()).map_err(storage)?;
             }
             None => unreadable.push(key.to_owned()),
@@ -470,7 +514,13 @@ impl Worker {
     ) -> Result<(Worker, WorkerTasks), WorkError> {
         let mut tries = 0;
         let ledger = loop {
-            match WorkLedger::open(data_dir) {
+            // Opening may index an older ledger (a scan of every row): not on a runtime
+            // thread Raft and gossip share.
+            let dir = data_dir.to_path_buf();
+            let opened = tokio::task::spawn_blocking(move || WorkLedger::open(&dir))
+                .await
+                .map_err(storage)?;
+            match opened {
                 Err(e) if e.to_string().contains("already open") && tries < 20 => {
                     tries += 1;
                     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -526,6 +576,7 @@ impl Worker {
             return DispatchReply {
                 accepted: Vec::new(),
                 refused: Some("node is shutting down".into()),
+                too_late: Vec::new(),
             };
         }
         let ledger = self.ledger.clone();
@@ -544,10 +595,12 @@ impl Worker {
             Ok(Err(e)) => DispatchReply {
                 accepted: Vec::new(),
                 refused: Some(format!("cannot record the launches: {e}")),
+                too_late: Vec::new(),
             },
             Err(e) => DispatchReply {
                 accepted: Vec::new(),
                 refused: Some(format!("cannot record the launches: {e}")),
+                too_late: Vec::new(),
             },
         }
     }
@@ -688,7 +741,46 @@ mod tests {
             token: FencingToken { term, index: 1 },
             leader: "l".into(),
             assignments: ids.iter().map(|i| assignment("j", i)).collect(),
+            sent_at: None,
         }
+    }
+
+    #[test]
+    fn a_launch_sent_past_its_catch_up_window_is_started_only_if_already_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        let launched = Utc::now() - chrono::Duration::seconds(90);
+        let with_start = |ids: &[&str], sent: Option<DateTime<Utc>>| {
+            let mut r = request(1, ids);
+            for a in &mut r.assignments {
+                a.execution.started_at = launched;
+            }
+            r.sent_at = sent;
+            r
+        };
+        // Sent within the default 60 s window: taken and started.
+        let in_time = launched + chrono::Duration::seconds(30);
+        let (reply, start) = ledger.accept(&with_start(&["1-a"], Some(in_time))).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
+        // Re-sent past the window: the one held is acknowledged again (not started again);
+        // the one it never got is neither recorded nor started, and said to be too late.
+        let late = launched + chrono::Duration::seconds(61);
+        let (reply, start) = ledger
+            .accept(&with_start(&["1-a", "2-a"], Some(late)))
+            .unwrap();
+        assert_eq!(reply.accepted, [("j".to_string(), "1-a".to_string())]);
+        assert_eq!(reply.too_late, [("j".to_string(), "2-a".to_string())]);
+        assert!(start.is_empty());
+        assert_eq!(ledger.remembered().unwrap(), 1);
+        // A job's own window counts, and the node's clock does not (only the sending time).
+        let mut patient = with_start(&["3-a"], Some(late));
+        patient.assignments[0].job.catchup_window = "5m".into();
+        let (reply, start) = ledger.accept(&patient).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
+        // An older leader says nothing of when it sent: its dispatch is taken as before.
+        let (reply, start) = ledger.accept(&with_start(&["4-a"], None)).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
+        assert!(reply.too_late.is_empty());
     }
 
     #[test]
@@ -832,7 +924,10 @@ mod tests {
                 .get(launch_key("j", "1-a").as_str())
                 .unwrap()
                 .unwrap();
-            assert_eq!(row.value().len(), 9, "a finished row holds no execution");
+            assert!(row.value().len() < 100, "a finished row holds no execution");
+            // A binary from before reads it as a finished launch, and keeps it.
+            let old: AcceptedLaunch = serde_json::from_slice(row.value()).unwrap();
+            assert!(old.finished);
         }
         // A late duplicate is still recognised, and not started again.
         let (reply, start) = ledger.accept(&request(2, &["1-a"])).unwrap();
@@ -902,10 +997,13 @@ mod tests {
             ["2-a", "3-a"],
             "the older binary's launch is not lost"
         );
-        // 1-a is not in `forget` any more: forgetting everything leaves nothing behind.
+        // 1-a is not in `forget` any more, the two closed ones are: forgetting everything
+        // leaves nothing behind.
+        assert_eq!(ledger.to_forget().unwrap(), 2);
         let future = Utc::now() + chrono::Duration::minutes(1);
         ledger.delivered_forgetting_before(&[], future).unwrap();
         assert_eq!(ledger.remembered().unwrap(), 0);
+        assert_eq!(ledger.to_forget().unwrap(), 0);
         drop(ledger);
         // Downgraded again, and the older binary only accepts 4-a before it stops.
         as_an_older_binary(dir.path(), "4-a", None);

@@ -368,7 +368,7 @@ fn a_launch_its_node_has_not_answered_for_is_sent_past_the_window_until_the_hold
     };
     assert_eq!(
         closed.output,
-        "[belfry] not started: node n1 did not answer for it within the job's catch-up window and 600 s more"
+        "[belfry] not started: node n1 did not answer for it within the job's catch-up window and 60 s more"
     );
 }
 
@@ -379,42 +379,55 @@ fn key(id: &str) -> Key {
 #[test]
 fn what_a_node_answers_decides_where_a_launch_stands() {
     let mut hand = InHand::default();
-    let all: HashSet<Key> = ["1", "2", "3", "4"].map(key).into();
+    let all: HashSet<Key> = ["1", "2", "3", "4", "5"].map(key).into();
     for k in &all {
         hand.inflight.insert(k.clone());
         assert_eq!(hand.delivery(k), Delivery::InHand, "on its way");
     }
-    // 1 and 2 timed out; 3 and 4 were answered, the node taking 3 only.
+    // 1 and 2 timed out; the node took 3, said 4 came too late, and refused 5 whole (it
+    // was shutting down: whether an earlier dispatch of 5 was taken is not known).
     hand.answered(vec![key("1"), key("2")], Answer::None);
-    hand.answered(vec![key("3"), key("4")], Answer::Took(vec![key("3")]));
+    hand.answered(
+        vec![key("3"), key("4")],
+        Answer::Took {
+            took: vec![key("3")],
+            too_late: vec![key("4")],
+        },
+    );
+    hand.answered(vec![key("5")], Answer::None);
     assert_eq!(hand.delivery(&key("1")), Delivery::Unanswered);
     assert_eq!(hand.delivery(&key("3")), Delivery::InHand);
     assert_eq!(hand.delivery(&key("4")), Delivery::Undelivered);
-    // Sent again, 1 is taken and 4 too (the node is back from a pause).
+    assert_eq!(hand.delivery(&key("5")), Delivery::Unanswered);
+    // Sent again, 1 is taken; the resend of 4 is lost, and 4 stays too late.
     hand.inflight.extend([key("1"), key("4")]);
     hand.answered(
-        vec![key("1"), key("4")],
-        Answer::Took(vec![key("1"), key("4")]),
+        vec![key("1")],
+        Answer::Took {
+            took: vec![key("1")],
+            too_late: vec![],
+        },
     );
+    hand.answered(vec![key("4")], Answer::None);
     assert_eq!(hand.delivery(&key("1")), Delivery::InHand);
-    assert_eq!(hand.delivery(&key("4")), Delivery::InHand);
+    assert_eq!(hand.delivery(&key("4")), Delivery::Undelivered);
     // Nothing sent (closed meanwhile) changes nothing but the flight.
     hand.inflight.insert(key("2"));
     hand.answered(vec![key("2")], Answer::NotSent);
     assert_eq!(hand.delivery(&key("2")), Delivery::Unanswered);
-    // Once the state shows them acknowledged, they are forgotten.
+    // Once the state shows them acknowledged or closed, they are forgotten.
     hand.prune(&HashSet::from([key("2")]));
-    assert!(hand.accepted.is_empty() && hand.refused.is_empty() && hand.inflight.is_empty());
+    assert!(hand.accepted.is_empty() && hand.too_late.is_empty() && hand.inflight.is_empty());
     assert_eq!(hand.delivery(&key("3")), Delivery::Unanswered);
 }
 
 #[tokio::test(start_paused = true)]
-async fn acknowledgements_that_fail_to_commit_are_tried_again_until_this_node_stops_leading() {
+async fn acknowledgements_that_fail_to_commit_are_tried_again_until_raft_stops() {
     use std::sync::{Arc, Mutex};
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let tries: Arc<Mutex<Vec<Vec<Key>>>> = Arc::default();
     let seen = tries.clone();
-    // Fails twice, then commits; after that, the node is no longer the leader.
+    // Fails twice (a slow quorum, a lapsed lease), then commits; after that, Raft stops.
     let acker = tokio::spawn(commit_acks(
         move |batch: Vec<Key>| {
             let seen = seen.clone();
@@ -424,7 +437,7 @@ async fn acknowledgements_that_fail_to_commit_are_tried_again_until_this_node_st
                 match tries.len() {
                     1 | 2 => Err(AckError::Retry("quorum slow".into())),
                     3 => Ok(()),
-                    _ => Err(AckError::NotLeader),
+                    _ => Err(AckError::Stopped("fatal".into())),
                 }
             }
         },
@@ -448,7 +461,7 @@ async fn acknowledgements_that_fail_to_commit_are_tried_again_until_this_node_st
     tx.send(key("3")).unwrap();
     tokio::time::timeout(Duration::from_secs(10), acker)
         .await
-        .expect("the acker stops once this node no longer leads")
+        .expect("the acker stops once Raft has stopped")
         .unwrap();
     assert_eq!(tries.lock().unwrap().len(), 4);
 }
