@@ -22,8 +22,9 @@
 //! A long run (`BELFRY_BENCH_SECS` >= 600) also shows whether memory stays flat: the mean RSS
 //! of every whole 5-minute window of the run, and `rss_flat_pct`, the largest deviation of a
 //! window's mean from the mean of all windows after a 10-minute warm-up, in % (the goal is
-//! within ±10 %; it is reported, not judged). The agent keeps every execution of the run
-//! (`--history-limit` above the run's ticks per job), so part of any growth is that history.
+//! within ±10 %; it is reported, not judged). Unless `BELFRY_BENCH_HISTORY` says otherwise,
+//! the agent keeps every execution of the run (`--history-limit` above the run's ticks per
+//! job), so part of any growth is that history.
 //!
 //! It exits non-zero if any tick was missed, duplicated or never ran, if the agent did not stop
 //! cleanly, or if the run itself failed (agent died, API errors).
@@ -39,9 +40,6 @@
 //!
 //! `BELFRY_BENCH_HISTORY=N` gives the agent `--history-limit N` (at least 70) instead of keeping
 //! every run; only the ticks the history still holds at the end are judged.
-//!
-//! ```text
-//! ```
 //!
 //! The benchmark shares the machine with the agent; it stays idle (one /proc read a second)
 //! while the jobs run, and only creates and fetches jobs outside the measurement window.

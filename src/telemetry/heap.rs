@@ -19,6 +19,9 @@ use std::time::Duration;
 /// How often freed heap memory is given back.
 pub const TRIM_EVERY: Duration = Duration::from_secs(30);
 
+/// A trim longer than this is logged (at debug).
+const SLOW_TRIM: Duration = Duration::from_millis(10);
+
 /// Gives back the whole free pages of every malloc arena; true when some were.
 pub fn trim() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -43,7 +46,13 @@ pub async fn trim_periodically() {
         let started = std::time::Instant::now();
         // Walking the arenas takes a moment: not on a thread Raft and gossip share.
         if let Ok(released) = tokio::task::spawn_blocking(trim).await {
-            tracing::trace!(released, took = ?started.elapsed(), "heap trimmed");
+            // Each arena is locked while it is walked: a slow trim is worth knowing about.
+            let took = started.elapsed();
+            if took > SLOW_TRIM {
+                tracing::debug!(released, ?took, "heap trim was slow");
+            } else {
+                tracing::trace!(released, ?took, "heap trimmed");
+            }
         }
     }
 }
