@@ -551,15 +551,15 @@ fn judge(
     };
     let age = (now - execution.started_at).to_std().unwrap_or_default();
     if age > catchup_window(&execution.job_name) + hold {
-        let node = execution.node_name.clone();
-        let output = if hold.is_zero() {
-            format!(
-                "[belfry] not started: could not be delivered to node {node} within the job's catch-up window"
-            )
-        } else {
+        let node = &execution.node_name;
+        let output = if delivery == Delivery::Unanswered {
             format!(
                 "[belfry] not started: node {node} did not answer for it within the job's catch-up window and {} s more",
                 hold.as_secs()
+            )
+        } else {
+            format!(
+                "[belfry] not started: could not be delivered to node {node} within the job's catch-up window"
             )
         };
         return Verdict::Close(Execution {

@@ -319,11 +319,11 @@ impl WorkLedger {
             let unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
             for item in unfinished.iter().map_err(storage)? {
                 let (key, _) = item.map_err(storage)?;
-                let row = accepted
+                let entry = accepted
                     .get(key.value())
                     .map_err(storage)?
                     .and_then(|v| serde_json::from_slice::<AcceptedLaunch>(v.value()).ok());
-                if let Some(entry) = row
+                if let Some(entry) = entry
                     && !entry.finished
                 {
                     interrupted.push(entry.execution);
