@@ -289,6 +289,73 @@ async fn an_agents_result_survives_losing_every_server_and_its_own_crash() {
     assert_eq!(ex.node_name, "agent-1");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dispatch_a_paused_agent_reads_late_does_not_run_what_was_closed() {
+    let server = Node::start(&[]).await;
+    let a1 = agent("agent-1", &server, &[]);
+    wait_members(&server, 2).await;
+    let marks = tempfile::tempdir().unwrap();
+    let runs = marks.path().join("runs");
+    let job = tagged(
+        shell_job(
+            "paused",
+            "@manually",
+            &format!("echo run >> {}", runs.display()),
+        ),
+        &[("pool", "w")],
+    );
+    let client = server.client();
+    client.put_job(&job).await.unwrap();
+    // One run as usual: the agent has heard from this leader.
+    client.run_job("paused").await.unwrap();
+    finished_ticks(&server, "paused", 1).await;
+
+    // Paused (SIGSTOP: a frozen VM, a stopped container), the agent still has its kernel
+    // take the next dispatch into a socket buffer. Gossip soon calls it failed, and the
+    // leader closes the run as failed once the dispatch has timed out.
+    a1.signal(libc::SIGSTOP);
+    let paused_at = std::time::Instant::now();
+    let runner = server.client();
+    tokio::spawn(async move { runner.run_job("paused").await });
+    let closed = wait_for(
+        "the run on the paused agent to be closed",
+        Duration::from_secs(60),
+        || {
+            let client = client.clone();
+            async move {
+                let ex = client.executions("paused").await.ok()?;
+                (ex.len() == 2 && ex.iter().all(|e| !e.is_running())).then_some(ex)
+            }
+        },
+    )
+    .await;
+    assert!(
+        paused_at.elapsed() >= Duration::from_secs(10),
+        "closed while its dispatch was on its way: {closed:?}"
+    );
+    let second = closed.iter().find(|e| !e.success).unwrap();
+    assert!(second.output.contains("node agent-1 failed"), "{second:?}");
+
+    // Resumed, it finds the dispatch its leader gave up on in its socket buffers: dropped
+    // with its connection, or refused as stale if its handler got it; never run. A run after
+    // the resume, once finished, shows the agent has worked through what it had queued.
+    a1.signal(libc::SIGCONT);
+    wait_members(&server, 2).await;
+    client.run_job("paused").await.unwrap();
+    let ex = wait_for("the run after the resume", Duration::from_secs(30), || {
+        let client = client.clone();
+        async move {
+            let ex = client.executions("paused").await.ok()?;
+            (ex.len() == 3 && ex.iter().all(|e| !e.is_running())).then_some(ex)
+        }
+    })
+    .await;
+    assert_eq!(ex.iter().filter(|e| e.success).count(), 2, "{ex:?}");
+    assert!(ex.iter().any(|e| e.id == second.id && !e.success));
+    let ran = std::fs::read_to_string(&runs).unwrap();
+    assert_eq!(ran, "run\nrun\n", "the closed run ran after all");
+}
+
 async fn wait_file(path: &Path) {
     let p = path.to_path_buf();
     wait_for(

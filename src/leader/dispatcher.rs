@@ -10,7 +10,9 @@
 //!
 //! Once a second, it looks at every open execution: one still unacknowledged is sent again; one
 //! whose node gossip declares failed or gone is closed as failed with the reason (and retried
-//! per the job's policy), so nothing stays "running" forever. A launch on its way to its node,
+//! per the job's policy) once no dispatch of it is on its way, so nothing stays "running"
+//! forever. (A node refuses a dispatch older than the sender waits for an answer, so one that
+//! sat in the buffers of a paused node never starts what was closed meanwhile.) A launch on its way to its node,
 //! or accepted there with its acknowledgement not committed yet, is in the node's hands: it is
 //! neither sent again nor given up as undeliverable, however late (a node with a long queue
 //! of launches answers late, and closing what it then runs would record a run as not run).
@@ -134,7 +136,9 @@ impl InHand {
 
     /// Where an unacknowledged launch stands.
     fn delivery(&self, key: &Key) -> Delivery {
-        if self.inflight.contains(key) || self.accepted.contains(key) {
+        if self.inflight.contains(key) {
+            Delivery::InFlight
+        } else if self.accepted.contains(key) {
             Delivery::InHand
         } else if self.too_late.contains(key) {
             Delivery::Undelivered
@@ -498,8 +502,11 @@ fn gone(node: Option<MemberStatus>, grace_over: bool) -> Option<&'static str> {
 enum Delivery {
     /// The state records the node's acknowledgement.
     Acknowledged,
-    /// Not acknowledged in the state, but a dispatch is on its way or the node accepted it and
-    /// the acknowledgement is being committed.
+    /// Not acknowledged in the state, and a dispatch is on its way: the node may take it
+    /// until the dispatch times out (after which the node refuses it as stale).
+    InFlight,
+    /// Not acknowledged in the state, but the node accepted it and the acknowledgement is
+    /// being committed.
     InHand,
     /// Not acknowledged, and its node said it does not hold it (it reached it too late).
     Undelivered,
@@ -527,6 +534,12 @@ fn judge(
     now: chrono::DateTime<Utc>,
     catchup_window: impl FnOnce(&str) -> Duration,
 ) -> Verdict {
+    if delivery == Delivery::InFlight {
+        // Not even for a node gossip gives up on (a paused node is "failed" within seconds):
+        // it may still take this dispatch when it resumes, and run what was closed as not run.
+        // Once the dispatch has timed out the node refuses it as stale, so a close then holds.
+        return Verdict::Leave;
+    }
     if let Some(why) = gone(node, grace_over) {
         let node = execution.node_name.clone();
         return Verdict::Close(Execution {
@@ -545,7 +558,7 @@ fn judge(
         });
     }
     let hold = match delivery {
-        Delivery::Acknowledged | Delivery::InHand => return Verdict::Leave,
+        Delivery::Acknowledged | Delivery::InHand | Delivery::InFlight => return Verdict::Leave,
         Delivery::Undelivered => Duration::ZERO,
         Delivery::Unanswered => UNANSWERED_HOLD,
     };

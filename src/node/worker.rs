@@ -155,16 +155,17 @@ fn finished_row(accepted_at: DateTime<Utc>) -> Vec<u8> {
     })
 }
 
-/// Whether a launch was sent (at `sent`) past its job's catch-up window: running it that late
-/// would surprise more than recording that it did not run (the leader closes it so). A leader
+/// Whether a launch reaches this node (at `at`, by the leader's clock as far as the node can
+/// tell: at least when it was sent) past its job's catch-up window: running it that late would
+/// surprise more than recording that it did not run (the leader closes it so). A leader
 /// re-sends a launch whose dispatch got no answer, to learn whether an earlier one was taken;
 /// past the window such a resend must not start it.
-fn too_late(a: &Assignment, sent: DateTime<Utc>) -> bool {
+fn too_late(a: &Assignment, at: DateTime<Utc>) -> bool {
     let window = a
         .job
         .catchup_window()
         .unwrap_or(crate::model::DEFAULT_CATCHUP_WINDOW);
-    (sent - a.execution.started_at)
+    (at - a.execution.started_at)
         .to_std()
         .is_ok_and(|age| age > window)
 }
@@ -181,9 +182,61 @@ fn epoch_ms(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
 
+/// The dispatching leader's clock, bounded from below by what this node has seen: the newest
+/// `sent_at` of the current term plus the time elapsed here since it arrived (monotonic: the
+/// node's own wall clock is never used). A request that sat in a socket buffer while this
+/// node was paused (SIGSTOP, a frozen VM) is found out by it, however far the clocks differ.
+#[derive(Debug, Default)]
+struct LeaderClock {
+    term: u64,
+    newest: Option<(DateTime<Utc>, std::time::Instant)>,
+}
+
+impl LeaderClock {
+    /// Takes in a request of `term` sent at `sent`; returns the leader's time now, at least.
+    fn observe(
+        &mut self,
+        term: u64,
+        sent: DateTime<Utc>,
+        now: std::time::Instant,
+    ) -> DateTime<Utc> {
+        if term > self.term {
+            // Another leader, another clock: nothing seen before says anything of it.
+            *self = LeaderClock {
+                term,
+                newest: Some((sent, now)),
+            };
+            return sent;
+        }
+        if term < self.term {
+            return sent;
+        }
+        let estimate = self.newest.map(|(at, seen)| {
+            at + chrono::Duration::from_std(now.saturating_duration_since(seen))
+                .unwrap_or(chrono::Duration::MAX)
+        });
+        match estimate {
+            Some(e) if e >= sent => e,
+            _ => {
+                self.newest = Some((sent, now));
+                sent
+            }
+        }
+    }
+}
+
+/// How old a dispatch may be, by its leader's clock, when it is recorded: its sender stops
+/// waiting for the answer then and counts the launches as unanswered (it may close them as
+/// not started, or as on a failed node, and send them again). Taken later, a launch could run
+/// after it was recorded as not run: such a request is refused whole.
+const DISPATCH_STALE_AFTER: Duration = <DispatchRequest as crate::transport::rpc::RpcCall>::TIMEOUT;
+
 /// The durable per-node record of accepted launches and undelivered results.
 pub struct WorkLedger {
     db: redb::Database,
+    /// Read and moved inside the ledger's write transaction, so two dispatches are judged in
+    /// the order they are recorded.
+    leader_clock: std::sync::Mutex<LeaderClock>,
 }
 
 impl WorkLedger {
@@ -202,7 +255,10 @@ impl WorkLedger {
             index_accepted(&txn)?;
         }
         txn.commit().map_err(storage)?;
-        Ok(WorkLedger { db })
+        Ok(WorkLedger {
+            db,
+            leader_clock: Default::default(),
+        })
     }
 
     /// The highest leader term this node has accepted a dispatch from (its fence).
@@ -237,6 +293,26 @@ impl WorkLedger {
                 ));
                 return Ok((reply, start));
             }
+            // The leader's time now, at least: a launch is too late by when it reaches this
+            // node, not only by when it was sent.
+            let leader_now = request.sent_at.map(|sent| {
+                self.leader_clock
+                    .lock()
+                    .expect("leader clock lock")
+                    .observe(request.token.term, sent, std::time::Instant::now())
+            });
+            if let (Some(sent), Some(leader_now)) = (request.sent_at, leader_now) {
+                let age = (leader_now - sent).to_std().unwrap_or_default();
+                if age >= DISPATCH_STALE_AFTER {
+                    reply.refused = Some(format!(
+                        "stale dispatch: {} sent it {:.1} s ago by its clock, and stops waiting for an answer after {} s (it sends the launches again); not recorded",
+                        request.leader,
+                        age.as_secs_f64(),
+                        DISPATCH_STALE_AFTER.as_secs()
+                    ));
+                    return Ok((reply, start));
+                }
+            }
             if request.token.term > highest {
                 meta.insert(KEY_TERM, request.token.term).map_err(storage)?;
             }
@@ -246,7 +322,7 @@ impl WorkLedger {
             for a in &request.assignments {
                 let key = launch_key(&a.execution.job_name, &a.execution.id);
                 let held = accepted.get(key.as_str()).map_err(storage)?.is_some();
-                if !held && request.sent_at.is_some_and(|sent| too_late(a, sent)) {
+                if !held && leader_now.is_some_and(|at| too_late(a, at)) {
                     reply
                         .too_late
                         .push((a.execution.job_name.clone(), a.execution.id.clone()));
@@ -568,8 +644,22 @@ impl Worker {
         self.ledger.highest_term().unwrap_or(0)
     }
 
-    /// Handles a dispatch: records it durably, then starts what is new.
+    /// Handles a dispatch: records it durably, then starts what is new. Runs to the end even
+    /// if the caller goes away (a leader that stopped waiting closes its connection, and the
+    /// RPC server then drops the handler): launches recorded as accepted are always started.
     pub async fn accept(&self, request: DispatchRequest) -> DispatchReply {
+        let this = self.clone();
+        match tokio::spawn(async move { this.accept_whole(request).await }).await {
+            Ok(reply) => reply,
+            Err(e) => DispatchReply {
+                accepted: Vec::new(),
+                refused: Some(format!("cannot record the launches: {e}")),
+                too_late: Vec::new(),
+            },
+        }
+    }
+
+    async fn accept_whole(&self, request: DispatchRequest) -> DispatchReply {
         let open = self.open.read().await;
         if !*open {
             // Not recorded: the leader keeps it unacknowledged and sends it again later.
@@ -781,6 +871,136 @@ mod tests {
         let (reply, start) = ledger.accept(&with_start(&["4-a"], None)).unwrap();
         assert_eq!((reply.accepted.len(), start.len()), (1, 1));
         assert!(reply.too_late.is_empty());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dispatch_whose_caller_goes_away_is_still_recorded_and_started() {
+        use crate::cluster::membership::{Membership, MembershipConfig, NodeMeta, Role};
+        use crate::transport::rpc::{Endpoint, RpcClient};
+        let dir = tempfile::tempdir().unwrap();
+        let any: std::net::SocketAddr = "127.0.0.1:0".parse().unwrap();
+        let meta = NodeMeta {
+            name: "n".into(),
+            gossip_addr: any,
+            rpc_addr: any,
+            http_addr: any,
+            role: Role::Agent,
+            region: "global".into(),
+            datacenter: "dc1".into(),
+            tags: Default::default(),
+            version: "0".into(),
+            protocol_min: 1,
+            protocol_max: 1,
+            bootstrap_expect: 0,
+        };
+        let membership = Membership::start(MembershipConfig::new(meta, any))
+            .await
+            .unwrap();
+        let rpc = RpcClient::new(Endpoint::new(
+            crate::transport::seal::Peer::named("n"),
+            b"0123456789abcdef0123456789abcdef",
+        ));
+        let (worker, _tasks) = Worker::start(
+            dir.path(),
+            "n".into(),
+            1024,
+            RunLimits::default(),
+            Committer::Agent { membership, rpc },
+        )
+        .await
+        .unwrap();
+        let ran = dir.path().join("ran");
+        let mut r = request(1, &["1-n"]);
+        r.assignments[0].job.executor = "shell".into();
+        r.assignments[0].job.executor_config = [
+            ("command".to_string(), format!("touch {}", ran.display())),
+            ("shell".to_string(), "true".to_string()),
+        ]
+        .into();
+        r.assignments[0].execution.node_name = "n".into();
+        // The RPC server drops a handler whose caller hung up: here, after its first poll.
+        {
+            let accept = std::pin::pin!(worker.accept(r));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            assert!(accept.poll(&mut cx).is_pending());
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !ran.exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the launch was recorded but never started"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(worker.ledger.remembered().unwrap(), 1);
+    }
+
+    #[test]
+    fn the_leaders_clock_is_bounded_by_what_was_sent_and_the_time_since() {
+        let t0 = std::time::Instant::now();
+        let sent = Utc::now();
+        let secs = chrono::Duration::seconds;
+        let later = |s: u64| t0 + Duration::from_secs(s);
+        let mut clock = LeaderClock::default();
+        assert_eq!(clock.observe(2, sent, t0), sent);
+        // 12 s later here, a request sent 12 s before by the leader's clock is 12 s old.
+        assert_eq!(clock.observe(2, sent, later(12)), sent + secs(12));
+        // A newer send moves the bound up; an older one does not move it back.
+        assert_eq!(
+            clock.observe(2, sent + secs(20), later(13)),
+            sent + secs(20)
+        );
+        assert_eq!(clock.observe(2, sent, later(14)), sent + secs(21));
+        // A new leader's clock is its own: what the old one said does not count.
+        let skewed = sent - secs(300);
+        assert_eq!(clock.observe(3, skewed, later(15)), skewed);
+        assert_eq!(clock.observe(3, skewed, later(16)), skewed + secs(1));
+        // A deposed leader's request (refused anyway) moves nothing.
+        assert_eq!(clock.observe(2, sent, later(17)), sent);
+        assert_eq!(clock.observe(3, skewed, later(17)), skewed + secs(2));
+    }
+
+    #[test]
+    fn a_dispatch_older_than_its_sender_waits_is_refused_and_a_late_launch_not_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = WorkLedger::open(dir.path()).unwrap();
+        let launched = Utc::now();
+        let sent = |ids: &[&str], after: i64| {
+            let mut r = request(1, ids);
+            for a in &mut r.assignments {
+                a.execution.started_at = launched;
+            }
+            r.sent_at = Some(launched + chrono::Duration::seconds(after));
+            r
+        };
+        // A resend 15 s after the launch reaches the node first; the first dispatch, sent at
+        // once, arrives after it (it sat in a paused node's socket buffer, and its sender
+        // gave up on it after 10 s): refused whole, nothing recorded or started.
+        let (reply, start) = ledger.accept(&sent(&["1-a"], 15)).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
+        let (reply, start) = ledger.accept(&sent(&["2-a"], 0)).unwrap();
+        assert!(
+            reply
+                .refused
+                .as_deref()
+                .is_some_and(|r| r.contains("stale dispatch")),
+            "{reply:?}"
+        );
+        assert!(start.is_empty() && reply.accepted.is_empty());
+        assert_eq!(ledger.remembered().unwrap(), 1);
+        // 9 s old by the leader's clock: its sender still waits, so it is taken.
+        let (reply, start) = ledger.accept(&sent(&["2-a"], 6)).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
+        // Sent within the window but reaching the node past it (by the newest send seen):
+        // too late, not started.
+        let (reply, _) = ledger.accept(&sent(&["3-a"], 65)).unwrap();
+        assert_eq!(reply.too_late.len(), 1);
+        let (reply, start) = ledger.accept(&sent(&["4-a"], 57)).unwrap();
+        assert!(start.is_empty());
+        assert_eq!(reply.too_late, [("j".to_string(), "4-a".to_string())]);
+        // Leaders that do not say when they sent are taken as before.
+        let (reply, start) = ledger.accept(&request(1, &["5-a"])).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
     }
 
     #[test]

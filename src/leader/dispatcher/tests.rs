@@ -313,7 +313,16 @@ fn a_launch_in_the_nodes_hands_is_never_given_up_however_late() {
             "{age}s"
         );
     }
-    // Its node gone is still a close, said as a dispatch cut short.
+    // Its node gone is still a close, said as a dispatch cut short, once the node has
+    // answered; not while the dispatch is on its way (a paused node takes it when it
+    // resumes, and would run what was closed).
+    for node in [Some(MemberStatus::Failed), Some(MemberStatus::Left), None] {
+        assert_eq!(
+            judge(open("n1", now), Delivery::InFlight, node, true, now, minute),
+            Verdict::Leave,
+            "{node:?}"
+        );
+    }
     let e = open("n1", now);
     let Verdict::Close(closed) = judge(
         e,
@@ -382,7 +391,7 @@ fn what_a_node_answers_decides_where_a_launch_stands() {
     let all: HashSet<Key> = ["1", "2", "3", "4", "5"].map(key).into();
     for k in &all {
         hand.inflight.insert(k.clone());
-        assert_eq!(hand.delivery(k), Delivery::InHand, "on its way");
+        assert_eq!(hand.delivery(k), Delivery::InFlight, "on its way");
     }
     // 1 and 2 timed out; the node took 3, said 4 came too late, and refused 5 whole (it
     // was shutting down: whether an earlier dispatch of 5 was taken is not known).
@@ -469,6 +478,7 @@ async fn acknowledgements_that_fail_to_commit_are_tried_again_until_raft_stops()
 fn delivery_state() -> impl Strategy<Value = Delivery> {
     prop_oneof![
         Just(Delivery::Acknowledged),
+        Just(Delivery::InFlight),
         Just(Delivery::InHand),
         Just(Delivery::Undelivered),
         Just(Delivery::Unanswered),
@@ -509,14 +519,17 @@ proptest! {
             + if delivery == Delivery::Unanswered { UNANSWERED_HOLD.as_secs() as i64 } else { 0 };
         let present = matches!(node, Some(MemberStatus::Alive | MemberStatus::Suspect))
             || (node.is_none() && !grace_over);
+        let in_flight = delivery == Delivery::InFlight;
         match verdict {
-            Verdict::Leave => prop_assert!(!unacked && present),
+            // A dispatch on its way is waited for, even to a node gossip gave up on.
+            Verdict::Leave => prop_assert!(!unacked && (present || in_flight)),
             Verdict::Resend(l) => {
                 prop_assert!(unacked && present);
                 prop_assert!(age_secs <= sent_for);
                 prop_assert_eq!(l, launched("j", &e.id, "n1"));
             }
             Verdict::Close(closed) => {
+                prop_assert!(!in_flight);
                 prop_assert!(!present || (unacked && age_secs > sent_for));
                 prop_assert!(!closed.success);
                 prop_assert_eq!(closed.finished_at, now);
