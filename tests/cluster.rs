@@ -416,6 +416,65 @@ async fn operators_transfer_leadership_remove_peers_and_make_nodes_leave() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_that_would_leave_no_answering_quorum_is_refused_and_writes_go_on() {
+    let (nodes, leader) = three_servers().await;
+    let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();
+    let (paused, kept) = (others[0], others[1]);
+    // One follower stops answering (a frozen VM): gossip and Raft alike.
+    nodes[paused].signal(libc::SIGSTOP);
+    let url = nodes[leader].url("/v1/operator/health");
+    let paused_name = nodes[paused].name.clone();
+    wait_for(
+        "the leader to miss the paused server",
+        Duration::from_secs(20),
+        || {
+            let (url, name) = (url.clone(), paused_name.clone());
+            async move {
+                let h = http("GET", &url, None).await.json();
+                let s = h["servers"]
+                    .as_array()?
+                    .iter()
+                    .find(|s| s["node"] == name.as_str())?
+                    .clone();
+                (s["last_contact_ms"].as_u64()? > 3_500).then_some(())
+            }
+        },
+    )
+    .await;
+    // Removing the other follower would leave the leader and the paused server: one of two
+    // answers. It used to go ahead, and the half-done change held up every write.
+    let addr = nodes[leader].addr();
+    let (code, _, err) = cli(
+        &[
+            "--http-addr",
+            &addr,
+            "raft",
+            "remove-peer",
+            "--force",
+            &nodes[kept].name,
+        ],
+        &[],
+        None,
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("would leave 2 voter(s) of which only 1 answers"),
+        "{err}"
+    );
+    let client = nodes[leader].client();
+    let peers = client.raft_peers().await.unwrap();
+    assert_eq!(peers.servers.len(), 3, "{peers:?}");
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        client.put_job(&shell_job("still-writable", "@manually", "true")),
+    )
+    .await
+    .expect("the cluster takes writes")
+    .unwrap();
+    nodes[paused].signal(libc::SIGCONT);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_removed_by_force_stays_out_when_leadership_moves() {
     let (nodes, leader) = three_servers().await;
     let others: Vec<usize> = (0..3).filter(|i| *i != leader).collect();

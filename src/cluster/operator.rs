@@ -59,6 +59,45 @@ fn no_quorum(m: &openraft::RaftMetrics<crate::consensus::TypeConfig>, what: &str
     ))
 }
 
+/// How long a membership change waits for enough voters to answer before it refuses: a
+/// voter unheard for a few seconds on a busy machine is usually back within a moment.
+const CONTACT_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits up to [`CONTACT_WAIT`] until a quorum of the voters answers, and (when `removed` is a
+/// voter to remove) a quorum of the voters left without it; the refusal says which is missing.
+async fn wait_for_contact(
+    raft: &Raft,
+    what: &str,
+    removed: Option<(u64, &str)>,
+) -> Result<(), OperatorError> {
+    use crate::consensus::voters_reachable_without;
+    let enough = |m: &openraft::RaftMetrics<crate::consensus::TypeConfig>| {
+        let (heard, voters) = voters_reachable_without(m, None);
+        let (left_heard, left) = voters_reachable_without(m, removed.map(|(id, _)| id));
+        heard > voters / 2 && left_heard > left / 2
+    };
+    // Contact is renewed by heartbeats, each of which updates the metrics: waiting on them
+    // sees a voter come back at once.
+    let waited = raft
+        .wait(Some(CONTACT_WAIT))
+        .metrics(|m| enough(m), "voters answering")
+        .await;
+    if waited.is_ok() {
+        return Ok(());
+    }
+    let m = raft.metrics().borrow_watched().clone();
+    if !crate::consensus::quorum_reachable(&m) {
+        return Err(no_quorum(&m, what));
+    }
+    let (id, name) = removed.expect("the current voters answer, so the remaining ones do not");
+    let (heard, left) = voters_reachable_without(&m, Some(id));
+    Err(OperatorError::Refused(format!(
+        "removing {name} would leave {left} voter(s) of which only {heard} answer{}, fewer than a quorum of {}: the change could not commit, and the cluster would take no writes until they answer. Bring the missing servers back, or remove the ones that are gone first (`belfry force-leave NAME`)",
+        if heard == 1 { "s" } else { "" },
+        left / 2 + 1
+    )))
+}
+
 /// Runs an action on this node, which must lead.
 pub async fn execute(
     raft: &Raft,
@@ -71,9 +110,6 @@ pub async fn execute(
     }
     match action {
         OperatorAction::ForceLeave { node } => {
-            if !crate::consensus::quorum_reachable(&m) {
-                return Err(no_quorum(&m, &format!("removing {node}")));
-            }
             let alive = membership.members().into_iter().any(|s| {
                 s.meta.name == node
                     && matches!(s.status, MemberStatus::Alive | MemberStatus::Suspect)
@@ -86,9 +122,6 @@ pub async fn execute(
             remove(raft, membership, m.id, &node).await
         }
         OperatorAction::RemovePeer { node, force } => {
-            if !crate::consensus::quorum_reachable(&m) {
-                return Err(no_quorum(&m, &format!("removing {node}")));
-            }
             let alive = membership.members().into_iter().any(|s| {
                 s.meta.name == node
                     && matches!(s.status, MemberStatus::Alive | MemberStatus::Suspect)
@@ -220,6 +253,14 @@ async fn remove(
             "{name} leads: transfer leadership first (belfry raft transfer-leadership)"
         )));
     }
+    // Refused (after a moment's wait) while it could not commit: a removal stuck half-way
+    // would hold up every write until the missing voters answer.
+    wait_for_contact(
+        raft,
+        &format!("removing {name}"),
+        voter.then_some((id, name.as_str())),
+    )
+    .await?;
     if voter {
         raft.change_membership(ChangeMembers::RemoveVoters(BTreeSet::from([id])), false)
             .await

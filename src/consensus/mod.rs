@@ -65,8 +65,23 @@ const QUORUM_CONTACT: std::time::Duration = std::time::Duration::from_secs(3);
 /// How many voters (this leader included) answered recently, out of how many: without a
 /// majority no entry — a membership change included — can be committed.
 pub fn voters_reachable(m: &openraft::RaftMetrics<TypeConfig>) -> (usize, usize) {
+    voters_reachable_without(m, None)
+}
+
+/// [`voters_reachable`] of the voters that would be left once `removed` is removed: a
+/// removal commits only with a majority of those too (joint consensus), and without one it
+/// leaves the cluster unable to commit anything until they answer.
+pub fn voters_reachable_without(
+    m: &openraft::RaftMetrics<TypeConfig>,
+    removed: Option<u64>,
+) -> (usize, usize) {
     use openraft::Instant as _;
-    let voters: Vec<u64> = m.membership_config.membership().voter_ids().collect();
+    let voters: Vec<u64> = m
+        .membership_config
+        .membership()
+        .voter_ids()
+        .filter(|id| Some(*id) != removed)
+        .collect();
     let heard = voters
         .iter()
         .filter(|id| {
