@@ -89,7 +89,10 @@ async fn wait_for_contact(
     if !crate::consensus::quorum_reachable(&m) {
         return Err(no_quorum(&m, what));
     }
-    let (id, name) = removed.expect("the current voters answer, so the remaining ones do not");
+    let Some((id, name)) = removed.filter(|_| !enough(&m)) else {
+        // Enough answered just as the wait ended.
+        return Ok(());
+    };
     let (heard, left) = voters_reachable_without(&m, Some(id));
     Err(OperatorError::Refused(format!(
         "removing {name} would leave {left} voter(s) of which only {heard} answer{}, fewer than a quorum of {}: the change could not commit, and the cluster would take no writes until they answer. Bring the missing servers back, or remove the ones that are gone first (`belfry force-leave NAME`)",

@@ -81,9 +81,12 @@ pub struct DispatchRequest {
     pub leader: String,
     pub assignments: Vec<Assignment>,
     /// When the leader sent it, by its clock (absent from an older leader's request). A
-    /// launch the node does not hold and that was older than its job's catch-up window when
-    /// sent is not started: see [`DispatchReply::too_late`]. Both times are the servers' clock,
-    /// which they keep within `--max-clock-offset`; a node's own clock is not used.
+    /// launch the node does not hold and that is older than its job's catch-up window when it
+    /// reaches the node is not started (see [`DispatchReply::too_late`]), and a request older
+    /// than its sender waits for an answer is refused whole; "when it reaches the node" is
+    /// reckoned on the leader's clock from its newest send seen (`LeaderClock`). Both times
+    /// are the servers' clock, which they keep within `--max-clock-offset`; a node's own clock
+    /// is not used.
     #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
 }
