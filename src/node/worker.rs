@@ -195,34 +195,60 @@ struct LeaderClock {
     newest: Option<(DateTime<Utc>, std::time::Instant)>,
 }
 
+/// How far apart two leaders' clocks may be for the first request of a new one to be judged
+/// by its predecessor's clock: servers keep within `--max-clock-offset` (500 ms by default) of
+/// their median, so two of them within 1 s. A leader further off has at worst its first
+/// dispatch to a node refused as stale, and sends it again.
+const CLOCK_CARRY_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
+
+/// What a request tells of its leader's clock (see [`LeaderClock::observe`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Reckoning {
+    /// The leader's time now, at least, by its own clock.
+    now: DateTime<Utc>,
+    /// What the request's age is judged by: `now`, except for the first request of a new
+    /// leader, which has nothing of its own to go by: then the previous leader's clock, less
+    /// [`CLOCK_CARRY_MARGIN`], if that is later.
+    stale_by: DateTime<Utc>,
+}
+
 impl LeaderClock {
-    /// Takes in a request of `term` sent at `sent`; returns the leader's time now, at least.
-    fn observe(
-        &mut self,
-        term: u64,
-        sent: DateTime<Utc>,
-        now: std::time::Instant,
-    ) -> DateTime<Utc> {
+    fn estimate(&self, now: std::time::Instant) -> Option<DateTime<Utc>> {
+        self.newest.map(|(at, seen)| {
+            at + chrono::Duration::from_std(now.saturating_duration_since(seen))
+                .unwrap_or(chrono::Duration::MAX)
+        })
+    }
+
+    /// Takes in a request of `term` sent at `sent`, arriving at `now`.
+    fn observe(&mut self, term: u64, sent: DateTime<Utc>, now: std::time::Instant) -> Reckoning {
+        let as_sent = Reckoning {
+            now: sent,
+            stale_by: sent,
+        };
+        if term < self.term {
+            return as_sent;
+        }
         if term > self.term {
-            // Another leader, another clock: nothing seen before says anything of it.
+            let carried = self.estimate(now).map(|e| e - CLOCK_CARRY_MARGIN);
+            // Another leader, another clock: its own sends are its measure from now on.
             *self = LeaderClock {
                 term,
                 newest: Some((sent, now)),
             };
-            return sent;
+            return Reckoning {
+                now: sent,
+                stale_by: carried.map_or(sent, |c| c.max(sent)),
+            };
         }
-        if term < self.term {
-            return sent;
-        }
-        let estimate = self.newest.map(|(at, seen)| {
-            at + chrono::Duration::from_std(now.saturating_duration_since(seen))
-                .unwrap_or(chrono::Duration::MAX)
-        });
-        match estimate {
-            Some(e) if e >= sent => e,
+        match self.estimate(now) {
+            Some(e) if e >= sent => Reckoning {
+                now: e,
+                stale_by: e,
+            },
             _ => {
                 self.newest = Some((sent, now));
-                sent
+                as_sent
             }
         }
     }
@@ -298,14 +324,15 @@ impl WorkLedger {
             }
             // The leader's time now, at least: a launch is too late by when it reaches this
             // node, not only by when it was sent.
-            let leader_now = request.sent_at.map(|sent| {
+            let reckoning = request.sent_at.map(|sent| {
                 self.leader_clock
                     .lock()
                     .expect("leader clock lock")
                     .observe(request.token.term, sent, std::time::Instant::now())
             });
-            if let (Some(sent), Some(leader_now)) = (request.sent_at, leader_now) {
-                let age = (leader_now - sent).to_std().unwrap_or_default();
+            let leader_now = reckoning.map(|r| r.now);
+            if let (Some(sent), Some(reckoning)) = (request.sent_at, reckoning) {
+                let age = (reckoning.stale_by - sent).to_std().unwrap_or_default();
                 if age >= DISPATCH_STALE_AFTER {
                     reply.refused = Some(format!(
                         "stale dispatch: {} sent it {:.1} s ago by its clock, and stops waiting for an answer after {} s (it sends the launches again); not recorded",
@@ -944,23 +971,36 @@ mod tests {
         let sent = Utc::now();
         let secs = chrono::Duration::seconds;
         let later = |s: u64| t0 + Duration::from_secs(s);
+        let same = |at| Reckoning {
+            now: at,
+            stale_by: at,
+        };
         let mut clock = LeaderClock::default();
-        assert_eq!(clock.observe(2, sent, t0), sent);
+        assert_eq!(clock.observe(2, sent, t0), same(sent));
         // 12 s later here, a request sent 12 s before by the leader's clock is 12 s old.
-        assert_eq!(clock.observe(2, sent, later(12)), sent + secs(12));
+        assert_eq!(clock.observe(2, sent, later(12)), same(sent + secs(12)));
         // A newer send moves the bound up; an older one does not move it back.
         assert_eq!(
             clock.observe(2, sent + secs(20), later(13)),
-            sent + secs(20)
+            same(sent + secs(20))
         );
-        assert_eq!(clock.observe(2, sent, later(14)), sent + secs(21));
-        // A new leader's clock is its own: what the old one said does not count.
+        assert_eq!(clock.observe(2, sent, later(14)), same(sent + secs(21)));
+        // A new leader's first request is judged stale by its predecessor's clock (less a
+        // margin: clocks of two servers differ a little), but its time is its own.
+        assert_eq!(
+            clock.observe(3, sent, later(30)),
+            Reckoning {
+                now: sent,
+                stale_by: sent + secs(37) - CLOCK_CARRY_MARGIN,
+            }
+        );
+        // From then on its own sends are the measure, however far from its predecessor.
         let skewed = sent - secs(300);
-        assert_eq!(clock.observe(3, skewed, later(15)), skewed);
-        assert_eq!(clock.observe(3, skewed, later(16)), skewed + secs(1));
+        assert_eq!(clock.observe(4, skewed, later(31)).now, skewed);
+        assert_eq!(clock.observe(4, skewed, later(32)), same(skewed + secs(1)));
         // A deposed leader's request (refused anyway) moves nothing.
-        assert_eq!(clock.observe(2, sent, later(17)), sent);
-        assert_eq!(clock.observe(3, skewed, later(17)), skewed + secs(2));
+        assert_eq!(clock.observe(2, sent, later(33)), same(sent));
+        assert_eq!(clock.observe(4, skewed, later(33)), same(skewed + secs(2)));
     }
 
     #[test]
@@ -1003,6 +1043,25 @@ mod tests {
         assert_eq!(reply.too_late, [("j".to_string(), "4-a".to_string())]);
         // Leaders that do not say when they sent are taken as before.
         let (reply, start) = ledger.accept(&request(1, &["5-a"])).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
+        // A new leader's first request, 15 s old by its predecessor's clock: stale too; its
+        // next, fresh one is taken.
+        let next_leader = |ids: &[&str], after: i64| {
+            let mut r = sent(ids, after);
+            r.token.term = 2;
+            r.assignments[0].job.catchup_window = "5m".into();
+            r
+        };
+        let (reply, start) = ledger.accept(&next_leader(&["6-a"], 50)).unwrap();
+        assert!(
+            reply
+                .refused
+                .as_deref()
+                .is_some_and(|r| r.contains("stale dispatch")),
+            "{reply:?}"
+        );
+        assert!(start.is_empty());
+        let (reply, start) = ledger.accept(&next_leader(&["6-a"], 66)).unwrap();
         assert_eq!((reply.accepted.len(), start.len()), (1, 1));
     }
 
