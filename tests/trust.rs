@@ -47,6 +47,7 @@ fn forged_dispatch(leader: &str, term: u64, job: &str) -> DispatchRequest {
         leader: leader.into(),
         assignments: vec![belfry::node::worker::Assignment { job, execution }],
         sent_at: None,
+        sent_mono_ms: None,
     }
 }
 

@@ -36,6 +36,7 @@ use crate::job::targeting::Candidate;
 use crate::model::Execution;
 use crate::node::worker::{Assignment, DispatchRequest, FencingToken, Worker};
 use crate::state::{Command, Launched};
+use crate::transport::rpc::RpcCall as _;
 use crate::transport::rpc::RpcClient;
 
 /// How often the sweep looks at every open execution, at most.
@@ -58,6 +59,13 @@ const UNKNOWN_NODE_GRACE: Duration = Duration::from_secs(30);
 /// then only asks whether it took it earlier; six dispatch timeouts give a slow node time to
 /// say so, and keep a `forbid` job blocked by a launch that never ran for a minute at most.
 const UNANSWERED_HOLD: Duration = Duration::from_secs(60);
+
+/// How long past a dispatch's timeout its launches still count as on their way when it got no
+/// answer. A node refuses a dispatch it reckons 8 s old or more
+/// (`worker::DISPATCH_STALE_AFTER`), but it reckons from below: one it judged fresh just in
+/// time may be recorded after the sender gave up. Until this has passed too, a launch is
+/// neither sent again nor closed, so none is recorded as not run while its node runs it.
+const NO_ANSWER_GRACE: Duration = Duration::from_secs(5);
 
 /// Pauses between attempts to commit acknowledgements: doubling from the first to the last.
 const ACK_RETRY_FIRST: Duration = Duration::from_millis(200);
@@ -98,12 +106,16 @@ enum Answer {
     /// and says it does not hold `too_late` (reached it past their catch-up window; a node
     /// never starts those).
     Took { took: Vec<Key>, too_late: Vec<Key> },
-    /// No answer (a timeout, a lost connection), or the request refused whole (a node shutting
-    /// down, a fence, a ledger it cannot write): the node may or may not hold them, from an
-    /// earlier dispatch.
+    /// No answer (a timeout, a lost connection, an error status): the node may or may not
+    /// hold them, from this dispatch or an earlier one.
     None,
-    /// Nothing was sent (every launch was closed meanwhile, or the state was unreadable).
+    /// Nothing was sent (every launch was closed meanwhile, or the state was unreadable), or
+    /// it never reached the node (no connection).
     NotSent,
+    /// The node refused the request whole, having read it (a node shutting down, a fence, a
+    /// stale dispatch, a ledger it cannot write): whether it holds them from an earlier
+    /// dispatch is not known, but this request will never be taken later.
+    Refused,
 }
 
 impl InHand {
@@ -121,7 +133,7 @@ impl InHand {
             }
             // Too late stays too late (the node's clock only moves on); for the rest an
             // earlier dispatch may have been taken, so they stay unanswered.
-            Answer::None | Answer::NotSent => {}
+            Answer::None | Answer::NotSent | Answer::Refused => {}
         }
         for k in &keys {
             self.inflight.remove(k);
@@ -194,13 +206,13 @@ impl Dispatcher {
             tokio::select! {
                 _ = fed.changed() => {
                     let launched = feed.take();
-                    this.dispatch(launched, &inflight, &ack_tx);
+                    this.dispatch(launched, started, &inflight, &ack_tx);
                 }
                 // The first tick fires at once: it picks up what the previous leader left.
                 _ = sweep.tick() => {
                     let grace_over = started.elapsed() >= UNKNOWN_NODE_GRACE;
                     let began = Instant::now();
-                    this.sweep(grace_over, &inflight, &ack_tx).await;
+                    this.sweep(grace_over, started, &inflight, &ack_tx).await;
                     // A sweep costs time in proportion to the jobs and open executions: it
                     // may take at most a tenth of the leader's time, whatever their number.
                     // Capped: `took` includes waiting for commits, which a slow quorum can
@@ -225,6 +237,7 @@ impl Dispatcher {
     fn dispatch(
         self: &Arc<Self>,
         launched: Vec<Launched>,
+        began_leading: Instant,
         inflight: &Arc<Mutex<InHand>>,
         acks: &mpsc::UnboundedSender<Key>,
     ) {
@@ -242,7 +255,14 @@ impl Dispatcher {
                     .iter()
                     .map(|l| (l.job.clone(), l.execution_id.clone()))
                     .collect();
-                let answer = this.send(&node, launches, &acks).await;
+                let sent = tokio::time::Instant::now();
+                let answer = this.send(&node, launches, began_leading, &acks).await;
+                if answer == Answer::None {
+                    // Sent and not answered (or refused whole): the node may still record it
+                    // (see NO_ANSWER_GRACE).
+                    tokio::time::sleep_until(sent + DispatchRequest::TIMEOUT + NO_ANSWER_GRACE)
+                        .await;
+                }
                 // Recorded at once with the end of the flight, so the sweep never sees
                 // neither.
                 inflight
@@ -258,6 +278,7 @@ impl Dispatcher {
         &self,
         node: &str,
         launches: Vec<Launched>,
+        began_leading: Instant,
         acks: &mpsc::UnboundedSender<Key>,
     ) -> Answer {
         // The launches as recorded, skipping any closed meanwhile.
@@ -296,17 +317,32 @@ impl Dispatcher {
             leader: self.node.clone(),
             assignments,
             sent_at: Some(Utc::now()),
+            sent_mono_ms: Some(
+                u64::try_from(began_leading.elapsed().as_millis()).unwrap_or(u64::MAX),
+            ),
         };
         let n = request.assignments.len();
         let reply = if node == self.node {
             Ok(self.worker.accept(request).await)
         } else {
             match self.rpc_addr(node) {
-                Some(addr) => self
+                Some(addr) => match self
                     .rpc
                     .call(&addr, &crate::transport::rpc::Peer::named(node), &request)
                     .await
-                    .map_err(|e| e.to_string()),
+                {
+                    Ok(reply) => Ok(reply),
+                    // Never reached the node, so it can never take it later: no grace.
+                    Err(
+                        e @ crate::transport::rpc::RpcError::Unreachable {
+                            unconnected: true, ..
+                        },
+                    ) => {
+                        tracing::warn!(%node, launches = n, "dispatch failed, will retry: {e}");
+                        return Answer::NotSent;
+                    }
+                    Err(e) => Err(e.to_string()),
+                },
                 // Never sent: gossip's verdict on the node decides (see `gone`).
                 None => return Answer::NotSent,
             }
@@ -316,7 +352,7 @@ impl Dispatcher {
                 if let Some(why) = reply.refused {
                     // Refused whole: what the node holds from an earlier dispatch is unknown.
                     tracing::warn!(%node, launches = n, "dispatch refused: {why}");
-                    return Answer::None;
+                    return Answer::Refused;
                 }
                 for k in &reply.accepted {
                     let _ = acks.send(k.clone());
@@ -364,6 +400,7 @@ impl Dispatcher {
     async fn sweep(
         self: &Arc<Self>,
         grace_over: bool,
+        began_leading: Instant,
         inflight: &Arc<Mutex<InHand>>,
         acks: &mpsc::UnboundedSender<Key>,
     ) {
@@ -447,7 +484,7 @@ impl Dispatcher {
                 Err(e) => tracing::warn!("cannot close executions of lost nodes yet: {e}"),
             }
         }
-        self.dispatch(resend, inflight, acks);
+        self.dispatch(resend, began_leading, inflight, acks);
     }
 }
 

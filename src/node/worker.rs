@@ -89,6 +89,11 @@ pub struct DispatchRequest {
     /// is not used.
     #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
+    /// When the leader sent it on its monotonic clock: milliseconds since it began leading
+    /// (absent from an older leader's request). How old a request is, is measured by this,
+    /// which a step of the leader's wall clock does not move (see `LeaderClock`).
+    #[serde(default)]
+    pub sent_mono_ms: Option<u64>,
 }
 
 /// What the node did with a dispatch. Accepted launches are (job, execution id) pairs,
@@ -185,80 +190,129 @@ fn epoch_ms(at: DateTime<Utc>) -> u64 {
     u64::try_from(at.timestamp_millis()).unwrap_or(0)
 }
 
-/// The dispatching leader's clock, bounded from below by what this node has seen: the newest
-/// `sent_at` of the current term plus the time elapsed here since it arrived (monotonic: the
-/// node's own wall clock is never used). A request that sat in a socket buffer while this
-/// node was paused (SIGSTOP, a frozen VM) is found out by it, however far the clocks differ.
+/// How old dispatches are, as far as this node can tell: the newest `sent_mono_ms` of the
+/// current leader's term plus the time elapsed here since it arrived bound that leader's
+/// monotonic clock from below, and a request's age is that bound less its own `sent_mono_ms`.
+/// Neither side's wall clock is involved, so a step of either moves nothing; a request that sat
+/// in a socket buffer while this node was stopped (SIGSTOP) is found out by it.
+///
+/// A new leader's clock has nothing in common with the last one's, so its requests are also
+/// judged by the wall clock the previous leaders' sends showed, carried over (less
+/// [`clock_carry_margin`]: servers keep their wall clocks close), for its whole term: otherwise
+/// two of its requests that both sat in a buffer would each look fresh.
 #[derive(Debug, Default)]
 struct LeaderClock {
     term: u64,
-    newest: Option<(DateTime<Utc>, std::time::Instant)>,
+    /// This term's newest `sent_mono_ms` and when it arrived.
+    newest: Option<(u64, std::time::Instant)>,
+    /// The `sent_at` of the newest request that had one, and when it arrived.
+    wall: Option<(DateTime<Utc>, std::time::Instant)>,
+    /// Earlier leaders' wall clock as this term began, and when.
+    carried: Option<(DateTime<Utc>, std::time::Instant)>,
 }
 
-/// How far apart two leaders' clocks may be for the first request of a new one to be judged
-/// by its predecessor's clock: servers keep within `--max-clock-offset` (500 ms by default) of
-/// their median, so two of them within 1 s. A leader further off has at worst its first
-/// dispatch to a node refused as stale, and sends it again.
-const CLOCK_CARRY_MARGIN: chrono::Duration = chrono::Duration::seconds(2);
+/// How far apart two leaders' wall clocks are taken to be when a new one's requests are judged
+/// by the last one's: two servers within `--max-clock-offset` of the median are within twice
+/// it; one more second for good measure (2 s with the default 500 ms). A leader further off,
+/// and behind, may have its dispatches refused as stale while it leads; it sends them again,
+/// and such a server hands leadership over.
+fn clock_carry_margin() -> chrono::Duration {
+    let bound = crate::cluster::clock::discipline().bound_ms();
+    chrono::Duration::milliseconds(i64::try_from(bound).unwrap_or(i64::MAX / 4) * 2 + 1_000)
+}
 
-/// What a request tells of its leader's clock (see [`LeaderClock::observe`]).
+/// Adds a monotonic duration to a wall time, saturating at the end of time (bad data must
+/// not overflow).
+fn wall_plus(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    chrono::Duration::from_std(d)
+        .ok()
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// What the node makes of a request's timing (see [`LeaderClock::observe`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Reckoning {
-    /// The leader's time now, at least, by its own clock.
-    now: DateTime<Utc>,
-    /// What the request's age is judged by: `now`, except for the first request of a new
-    /// leader, which has nothing of its own to go by: then the previous leader's clock, less
-    /// [`CLOCK_CARRY_MARGIN`], if that is later.
-    stale_by: DateTime<Utc>,
+    /// How long ago it was sent, at least.
+    age: Duration,
+    /// When it reaches this node, by its leader's wall clock: when it was sent plus `age`.
+    reach: Option<DateTime<Utc>>,
 }
 
 impl LeaderClock {
-    fn estimate(&self, now: std::time::Instant) -> Option<DateTime<Utc>> {
-        self.newest.map(|(at, seen)| {
-            at + chrono::Duration::from_std(now.saturating_duration_since(seen))
-                .unwrap_or(chrono::Duration::MAX)
-        })
+    /// The wall clock of the leaders seen, as of `now`.
+    fn wall(&self, now: std::time::Instant) -> Option<DateTime<Utc>> {
+        let project = |(w, seen): (DateTime<Utc>, std::time::Instant)| {
+            wall_plus(w, now.saturating_duration_since(seen))
+        };
+        self.wall.map(project).max(self.carried.map(project))
     }
 
-    /// Takes in a request of `term` sent at `sent`, arriving at `now`.
-    fn observe(&mut self, term: u64, sent: DateTime<Utc>, now: std::time::Instant) -> Reckoning {
-        let as_sent = Reckoning {
-            now: sent,
-            stale_by: sent,
-        };
+    /// Takes in a request of `term` sent at `sent_mono_ms` and `sent_at` (either may be
+    /// absent, from an older leader), arriving at `now`.
+    fn observe(
+        &mut self,
+        term: u64,
+        sent_mono_ms: Option<u64>,
+        sent_at: Option<DateTime<Utc>>,
+        now: std::time::Instant,
+    ) -> Reckoning {
         if term < self.term {
-            return as_sent;
+            // Refused by its term anyway.
+            return Reckoning {
+                age: Duration::ZERO,
+                reach: sent_at,
+            };
         }
         if term > self.term {
-            let carried = self.estimate(now).map(|e| e - CLOCK_CARRY_MARGIN);
-            // Another leader, another clock: its own sends are its measure from now on.
             *self = LeaderClock {
                 term,
-                newest: Some((sent, now)),
-            };
-            return Reckoning {
-                now: sent,
-                stale_by: carried.map_or(sent, |c| c.max(sent)),
+                newest: None,
+                wall: None,
+                carried: self.wall(now).map(|w| (w, now)),
             };
         }
-        match self.estimate(now) {
-            Some(e) if e >= sent => Reckoning {
-                now: e,
-                stale_by: e,
-            },
-            _ => {
-                self.newest = Some((sent, now));
-                as_sent
+        let own_age = match (sent_mono_ms, self.newest) {
+            (None, _) => Duration::ZERO,
+            (Some(m), Some((n, seen))) => {
+                let bound =
+                    Duration::from_millis(n).saturating_add(now.saturating_duration_since(seen));
+                bound.saturating_sub(Duration::from_millis(m))
             }
+            (Some(_), None) => Duration::ZERO,
+        };
+        if let Some(m) = sent_mono_ms
+            && own_age.is_zero()
+        {
+            self.newest = Some((m, now));
+            if let Some(at) = sent_at {
+                self.wall = Some((at, now));
+            }
+        }
+        let carried_age = match (self.carried, sent_at) {
+            (Some((w, seen)), Some(sent)) => {
+                let bound = wall_plus(w, now.saturating_duration_since(seen));
+                (bound - clock_carry_margin() - sent)
+                    .to_std()
+                    .unwrap_or_default()
+            }
+            _ => Duration::ZERO,
+        };
+        Reckoning {
+            age: own_age.max(carried_age),
+            reach: sent_at.map(|s| wall_plus(s, own_age)),
         }
     }
 }
 
-/// How old a dispatch may be, by its leader's clock, when it is recorded: its sender stops
-/// waiting for the answer then and counts the launches as unanswered (it may close them as
-/// not started, or as on a failed node, and send them again). Taken later, a launch could run
-/// after it was recorded as not run: such a request is refused whole.
-const DISPATCH_STALE_AFTER: Duration = <DispatchRequest as crate::transport::rpc::RpcCall>::TIMEOUT;
+/// How old a dispatch may be, at least, when it is recorded. Its sender stops waiting for the
+/// answer after [`RpcCall::TIMEOUT`](crate::transport::rpc::RpcCall::TIMEOUT) (10 s) and, a
+/// few seconds later (`dispatcher::NO_ANSWER_GRACE`), counts the launches as unanswered: it
+/// may then close them (as not started, or as on a failed node) and send them again. Taken
+/// later, a launch could run after it was recorded as not run: such a request is refused
+/// whole. Refusing 2 s before the timeout, and the sender's grace after it, cover the time the
+/// newest request took to arrive (by which the node's reckoning falls short).
+const DISPATCH_STALE_AFTER: Duration = Duration::from_secs(8);
 
 /// The durable per-node record of accepted launches and undelivered results.
 pub struct WorkLedger {
@@ -322,30 +376,41 @@ impl WorkLedger {
                 ));
                 return Ok((reply, start));
             }
-            // The leader's time now, at least: a launch is too late by when it reaches this
-            // node, not only by when it was sent.
-            let reckoning = request.sent_at.map(|sent| {
-                self.leader_clock
-                    .lock()
-                    .expect("leader clock lock")
-                    .observe(request.token.term, sent, std::time::Instant::now())
-            });
-            let leader_now = reckoning.map(|r| r.now);
-            if let (Some(sent), Some(reckoning)) = (request.sent_at, reckoning) {
-                let age = (reckoning.stale_by - sent).to_std().unwrap_or_default();
-                if age >= DISPATCH_STALE_AFTER {
-                    reply.refused = Some(format!(
-                        "stale dispatch: {} sent it {:.1} s ago by its clock, and stops waiting for an answer after {} s (it sends the launches again); not recorded",
-                        request.leader,
-                        age.as_secs_f64(),
-                        DISPATCH_STALE_AFTER.as_secs()
-                    ));
-                    return Ok((reply, start));
-                }
-            }
+            // Judged inside the transaction: dispatches are judged in the order they are
+            // recorded.
+            let reckoning = self
+                .leader_clock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .observe(
+                    request.token.term,
+                    request.sent_mono_ms,
+                    // A send time further from this node's clock than the internal RPC admits
+                    // at all is bad data: carried over, it would make every later request
+                    // look stale.
+                    request.sent_at.filter(|sent| {
+                        (*sent - Utc::now()).num_seconds().unsigned_abs()
+                            <= crate::config::MAX_CALL_SKEW_SECS
+                    }),
+                    std::time::Instant::now(),
+                );
             if request.token.term > highest {
                 meta.insert(KEY_TERM, request.token.term).map_err(storage)?;
             }
+            if reckoning.age >= DISPATCH_STALE_AFTER {
+                reply.refused = Some(format!(
+                    "stale dispatch: {} sent it {:.1} s ago at least, and stops waiting for an answer after {} s (it sends the launches again); not recorded",
+                    request.leader,
+                    reckoning.age.as_secs_f64(),
+                    <DispatchRequest as crate::transport::rpc::RpcCall>::TIMEOUT.as_secs()
+                ));
+                // The fence still rises: an older leader's dispatch is no fresher.
+                drop(meta);
+                txn.commit().map_err(storage)?;
+                return Ok((reply, start));
+            }
+            // A launch is too late by when it reaches this node, not only by when it was sent.
+            let leader_now = reckoning.reach;
             let mut accepted = txn.open_table(ACCEPTED).map_err(storage)?;
             let mut unfinished = txn.open_table(UNFINISHED).map_err(storage)?;
             let now = Utc::now();
@@ -862,6 +927,7 @@ mod tests {
             leader: "l".into(),
             assignments: ids.iter().map(|i| assignment("j", i)).collect(),
             sent_at: None,
+            sent_mono_ms: None,
         }
     }
 
@@ -966,54 +1032,92 @@ mod tests {
     }
 
     #[test]
-    fn the_leaders_clock_is_bounded_by_what_was_sent_and_the_time_since() {
+    fn a_requests_age_is_reckoned_on_its_leaders_monotonic_clock_and_carried_over_terms() {
         let t0 = std::time::Instant::now();
-        let sent = Utc::now();
+        let wall = Utc::now();
         let secs = chrono::Duration::seconds;
-        let later = |s: u64| t0 + Duration::from_secs(s);
-        let same = |at| Reckoning {
-            now: at,
-            stale_by: at,
-        };
+        let s = Duration::from_secs;
+        let later = |n: u64| t0 + s(n);
         let mut clock = LeaderClock::default();
-        assert_eq!(clock.observe(2, sent, t0), same(sent));
-        // 12 s later here, a request sent 12 s before by the leader's clock is 12 s old.
-        assert_eq!(clock.observe(2, sent, later(12)), same(sent + secs(12)));
-        // A newer send moves the bound up; an older one does not move it back.
+        let fresh = clock.observe(2, Some(1_000), Some(wall), t0);
         assert_eq!(
-            clock.observe(2, sent + secs(20), later(13)),
-            same(sent + secs(20))
-        );
-        assert_eq!(clock.observe(2, sent, later(14)), same(sent + secs(21)));
-        // A new leader's first request is judged stale by its predecessor's clock (less a
-        // margin: clocks of two servers differ a little), but its time is its own.
-        assert_eq!(
-            clock.observe(3, sent, later(30)),
+            fresh,
             Reckoning {
-                now: sent,
-                stale_by: sent + secs(37) - CLOCK_CARRY_MARGIN,
+                age: Duration::ZERO,
+                reach: Some(wall)
             }
         );
-        // From then on its own sends are the measure, however far from its predecessor.
-        let skewed = sent - secs(300);
-        assert_eq!(clock.observe(4, skewed, later(31)).now, skewed);
-        assert_eq!(clock.observe(4, skewed, later(32)), same(skewed + secs(1)));
-        // A deposed leader's request (refused anyway) moves nothing.
-        assert_eq!(clock.observe(2, sent, later(33)), same(sent));
-        assert_eq!(clock.observe(4, skewed, later(33)), same(skewed + secs(2)));
+        // The same request read 12 s later (it sat in a buffer): 12 s old.
+        assert_eq!(
+            clock.observe(2, Some(1_000), Some(wall), later(12)).age,
+            s(12)
+        );
+        // A newer send moves the bound up; an older one is measured against it.
+        let newer = clock.observe(2, Some(21_000), Some(wall + secs(20)), later(13));
+        assert_eq!(newer.age, Duration::ZERO);
+        assert_eq!(
+            clock.observe(2, Some(1_000), Some(wall), later(14)).age,
+            s(21)
+        );
+        // The leader's wall clock steps back 30 s: ages do not move, and a launch reaches the
+        // node when it was sent (by that clock) plus its age.
+        let stepped = clock.observe(2, Some(22_000), Some(wall - secs(9)), later(15));
+        assert_eq!(stepped.age, s(1));
+        assert_eq!(stepped.reach, Some(wall - secs(8)));
+
+        // A new leader: its own clock starts anew, and the wall clock the last one showed
+        // (wall + 37 s by now) judges its requests too, less the margin.
+        let margin = clock_carry_margin();
+        let buffered = clock.observe(3, Some(500), Some(wall + secs(22)), later(30));
+        assert_eq!(
+            buffered.age,
+            (secs(15) - margin).to_std().unwrap_or_default()
+        );
+        assert_eq!(buffered.reach, Some(wall + secs(22)));
+        // A second request of it that sat in the buffer too is no fresher for being its own
+        // newest so far.
+        let second = clock.observe(3, Some(600), Some(wall + secs(22)), later(30));
+        assert_eq!(second.age, buffered.age);
+        assert_eq!(
+            clock
+                .observe(3, Some(700), Some(wall + secs(37)), later(30))
+                .age,
+            Duration::ZERO
+        );
+        // A deposed leader's request (refused by its term) and an older leader's, which says
+        // nothing of when it sent, are not judged.
+        assert_eq!(
+            clock.observe(2, Some(0), Some(wall), later(31)).age,
+            Duration::ZERO
+        );
+        assert_eq!(
+            clock.observe(3, None, None, later(31)),
+            Reckoning {
+                age: Duration::ZERO,
+                reach: None
+            }
+        );
+        // Times at the ends of the calendar and of u64 (bad data) saturate, never overflow.
+        let end = DateTime::<Utc>::MAX_UTC;
+        let _ = clock.observe(3, Some(u64::MAX), Some(end), later(32));
+        let _ = clock.observe(3, Some(0), Some(DateTime::<Utc>::MIN_UTC), later(33));
+        let _ = clock.observe(4, Some(0), Some(DateTime::<Utc>::MIN_UTC), later(34));
     }
 
     #[test]
     fn a_dispatch_older_than_its_sender_waits_is_refused_and_a_late_launch_not_started() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = WorkLedger::open(dir.path()).unwrap();
-        let launched = Utc::now();
+        // Every send time below is within the minute of this node's clock the RPC admits.
+        let launched = Utc::now() - chrono::Duration::seconds(40);
+        // Sent `after` seconds after the launch, by the leader's wall and monotonic clocks.
         let sent = |ids: &[&str], after: i64| {
             let mut r = request(1, ids);
             for a in &mut r.assignments {
                 a.execution.started_at = launched;
             }
             r.sent_at = Some(launched + chrono::Duration::seconds(after));
+            r.sent_mono_ms = Some(100_000 + after as u64 * 1_000);
             r
         };
         // A resend 15 s after the launch reaches the node first; the first dispatch, sent at
@@ -1031,24 +1135,31 @@ mod tests {
         );
         assert!(start.is_empty() && reply.accepted.is_empty());
         assert_eq!(ledger.remembered().unwrap(), 1);
-        // 9 s old by the leader's clock: its sender still waits, so it is taken.
-        let (reply, start) = ledger.accept(&sent(&["2-a"], 6)).unwrap();
+        // 7 s old: well within what its sender waits, so it is taken.
+        let (reply, start) = ledger.accept(&sent(&["2-a"], 8)).unwrap();
         assert_eq!((reply.accepted.len(), start.len()), (1, 1));
-        // Sent within the window but reaching the node past it (by the newest send seen):
-        // too late, not started.
+        // Sent within the window (58 s after the launch) but 7 s old when it reaches the
+        // node, past the window: too late, not started.
         let (reply, _) = ledger.accept(&sent(&["3-a"], 65)).unwrap();
         assert_eq!(reply.too_late.len(), 1);
-        let (reply, start) = ledger.accept(&sent(&["4-a"], 57)).unwrap();
+        let (reply, start) = ledger.accept(&sent(&["4-a"], 58)).unwrap();
         assert!(start.is_empty());
         assert_eq!(reply.too_late, [("j".to_string(), "4-a".to_string())]);
-        // Leaders that do not say when they sent are taken as before.
+        // Leaders that do not say when they sent are taken as before, and so are send
+        // times further from the node's clock than the RPC admits (bad data).
         let (reply, start) = ledger.accept(&request(1, &["5-a"])).unwrap();
         assert_eq!((reply.accepted.len(), start.len()), (1, 1));
-        // A new leader's first request, 15 s old by its predecessor's clock: stale too; its
-        // next, fresh one is taken.
+        let mut odd = sent(&["5-b"], 66);
+        odd.sent_at = Some(DateTime::<Utc>::MAX_UTC);
+        let (reply, start) = ledger.accept(&odd).unwrap();
+        assert_eq!((reply.accepted.len(), start.len()), (1, 1));
+        // A new leader's request, 15 s old by the previous leader's clock: stale too, and
+        // the fence rises all the same (the old leader's requests are refused from then on);
+        // the new leader's fresh one is taken.
         let next_leader = |ids: &[&str], after: i64| {
             let mut r = sent(ids, after);
             r.token.term = 2;
+            r.sent_mono_ms = Some(after as u64 * 1_000);
             r.assignments[0].job.catchup_window = "5m".into();
             r
         };
@@ -1061,6 +1172,14 @@ mod tests {
             "{reply:?}"
         );
         assert!(start.is_empty());
+        let (reply, _) = ledger.accept(&sent(&["7-a"], 66)).unwrap();
+        assert!(
+            reply
+                .refused
+                .as_deref()
+                .is_some_and(|r| r.contains("stale leader")),
+            "{reply:?}"
+        );
         let (reply, start) = ledger.accept(&next_leader(&["6-a"], 66)).unwrap();
         assert_eq!((reply.accepted.len(), start.len()), (1, 1));
     }

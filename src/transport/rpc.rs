@@ -245,7 +245,13 @@ where
 #[derive(Debug, thiserror::Error)]
 pub enum RpcError {
     #[error("{addr} unreachable: {reason}")]
-    Unreachable { addr: String, reason: String },
+    Unreachable {
+        addr: String,
+        reason: String,
+        /// No connection was made: the receiver never saw the call (refused, no route), as
+        /// opposed to a call sent and not answered in time, which it may still act on.
+        unconnected: bool,
+    },
     #[error("{addr} refused the call ({status}): {reason}")]
     Refused {
         addr: String,
@@ -349,6 +355,7 @@ impl RpcClient {
         let unreachable = |e: reqwest::Error| RpcError::Unreachable {
             addr: addr.into(),
             reason: with_causes(&e),
+            unconnected: e.is_connect(),
         };
         let resp = self
             .http

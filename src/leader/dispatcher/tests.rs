@@ -403,7 +403,7 @@ fn what_a_node_answers_decides_where_a_launch_stands() {
             too_late: vec![key("4")],
         },
     );
-    hand.answered(vec![key("5")], Answer::None);
+    hand.answered(vec![key("5")], Answer::Refused);
     assert_eq!(hand.delivery(&key("1")), Delivery::Unanswered);
     assert_eq!(hand.delivery(&key("3")), Delivery::InHand);
     assert_eq!(hand.delivery(&key("4")), Delivery::Undelivered);
