@@ -921,6 +921,13 @@ mod tests {
         }
     }
 
+    fn assert_refused(reply: &DispatchReply, why: &str) {
+        assert!(
+            reply.refused.as_deref().is_some_and(|r| r.contains(why)),
+            "not refused as {why}: {reply:?}"
+        );
+    }
+
     fn request(term: u64, ids: &[&str]) -> DispatchRequest {
         DispatchRequest {
             token: FencingToken { term, index: 1 },
@@ -1126,13 +1133,7 @@ mod tests {
         let (reply, start) = ledger.accept(&sent(&["1-a"], 15)).unwrap();
         assert_eq!((reply.accepted.len(), start.len()), (1, 1));
         let (reply, start) = ledger.accept(&sent(&["2-a"], 0)).unwrap();
-        assert!(
-            reply
-                .refused
-                .as_deref()
-                .is_some_and(|r| r.contains("stale dispatch")),
-            "{reply:?}"
-        );
+        assert_refused(&reply, "stale dispatch");
         assert!(start.is_empty() && reply.accepted.is_empty());
         assert_eq!(ledger.remembered().unwrap(), 1);
         // 7 s old: well within what its sender waits, so it is taken.
@@ -1164,22 +1165,10 @@ mod tests {
             r
         };
         let (reply, start) = ledger.accept(&next_leader(&["6-a"], 50)).unwrap();
-        assert!(
-            reply
-                .refused
-                .as_deref()
-                .is_some_and(|r| r.contains("stale dispatch")),
-            "{reply:?}"
-        );
+        assert_refused(&reply, "stale dispatch");
         assert!(start.is_empty());
         let (reply, _) = ledger.accept(&sent(&["7-a"], 66)).unwrap();
-        assert!(
-            reply
-                .refused
-                .as_deref()
-                .is_some_and(|r| r.contains("stale leader")),
-            "{reply:?}"
-        );
+        assert_refused(&reply, "stale leader");
         let (reply, start) = ledger.accept(&next_leader(&["6-a"], 66)).unwrap();
         assert_eq!((reply.accepted.len(), start.len()), (1, 1));
     }
