@@ -188,11 +188,7 @@ where
 {
     if let Err(why) = check_dispatch(worker, membership, sender, &req, verified).await {
         tracing::warn!(sender = %sender.name, "dispatch refused: {why}");
-        return DispatchReply {
-            accepted: Vec::new(),
-            refused: Some(why),
-            too_late: Vec::new(),
-        };
+        return DispatchReply::refusal(why);
     }
     worker.accept(req).await
 }

@@ -12,10 +12,11 @@
 //! whose node gossip declares failed or gone is closed as failed with the reason (and retried
 //! per the job's policy) once no dispatch of it is on its way, so nothing stays "running"
 //! forever. (A node refuses a dispatch older than the sender waits for an answer, so one that
-//! sat in the buffers of a paused node never starts what was closed meanwhile.) A launch on its way to its node,
-//! or accepted there with its acknowledgement not committed yet, is in the node's hands: it is
-//! neither sent again nor given up as undeliverable, however late (a node with a long queue
-//! of launches answers late, and closing what it then runs would record a run as not run).
+//! sat in the buffers of a paused node never starts what was closed meanwhile.) A launch on
+//! its way to its node, or accepted there with its acknowledgement not committed yet, is in
+//! the node's hands: it is neither sent again nor given up as undeliverable, however late (a
+//! node with a long queue of launches answers late, and closing what it then runs would
+//! record a run as not run).
 //! Nor is a launch given up as soon as it is past its catch-up window while its node has not
 //! answered for it: a dispatch that timed out, or was refused whole, may have been taken by an
 //! earlier one. It is sent again: a node never starts a launch that reaches it past the
@@ -258,8 +259,7 @@ impl Dispatcher {
                 let sent = tokio::time::Instant::now();
                 let answer = this.send(&node, launches, began_leading, &acks).await;
                 if answer == Answer::None {
-                    // Sent and not answered (or refused whole): the node may still record it
-                    // (see NO_ANSWER_GRACE).
+                    // Sent and not answered: the node may still record it (NO_ANSWER_GRACE).
                     tokio::time::sleep_until(sent + DispatchRequest::TIMEOUT + NO_ANSWER_GRACE)
                         .await;
                 }
@@ -539,8 +539,8 @@ fn gone(node: Option<MemberStatus>, grace_over: bool) -> Option<&'static str> {
 enum Delivery {
     /// The state records the node's acknowledgement.
     Acknowledged,
-    /// Not acknowledged in the state, and a dispatch is on its way: the node may take it
-    /// until the dispatch times out (after which the node refuses it as stale).
+    /// Not acknowledged in the state, and a dispatch is on its way, or sent and unanswered
+    /// for less than its timeout and [`NO_ANSWER_GRACE`]: the node may still take it.
     InFlight,
     /// Not acknowledged in the state, but the node accepted it and the acknowledgement is
     /// being committed.
@@ -574,7 +574,7 @@ fn judge(
     if delivery == Delivery::InFlight {
         // Not even for a node gossip gives up on (a paused node is "failed" within seconds):
         // it may still take this dispatch when it resumes, and run what was closed as not run.
-        // Once the dispatch has timed out the node refuses it as stale, so a close then holds.
+        // By the time it is no longer in flight the node refuses it as stale: a close holds.
         return Verdict::Leave;
     }
     if let Some(why) = gone(node, grace_over) {

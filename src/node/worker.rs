@@ -80,18 +80,17 @@ pub struct DispatchRequest {
     /// The dispatching leader's name, for logs.
     pub leader: String,
     pub assignments: Vec<Assignment>,
-    /// When the leader sent it, by its clock (absent from an older leader's request). A
-    /// launch the node does not hold and that is older than its job's catch-up window when it
-    /// reaches the node is not started (see [`DispatchReply::too_late`]), and a request older
-    /// than its sender waits for an answer is refused whole; "when it reaches the node" is
-    /// reckoned on the leader's clock from its newest send seen (`LeaderClock`). Both times
-    /// are the servers' clock, which they keep within `--max-clock-offset`; a node's own clock
-    /// is not used.
+    /// When the leader sent it, by its wall clock (absent from an older leader's request). A
+    /// launch the node does not hold that is older than its job's catch-up window when it
+    /// reaches the node — sent at this, plus the request's age (`sent_mono_ms`) — is not
+    /// started (see [`DispatchReply::too_late`]). Both times are the servers' clock, which
+    /// they keep within `--max-clock-offset`; a node's own clock is not used.
     #[serde(default)]
     pub sent_at: Option<DateTime<Utc>>,
     /// When the leader sent it on its monotonic clock: milliseconds since it began leading
     /// (absent from an older leader's request). How old a request is, is measured by this,
-    /// which a step of the leader's wall clock does not move (see `LeaderClock`).
+    /// which a step of the leader's wall clock does not move (see `LeaderClock`); one older
+    /// than its sender waits for an answer is refused whole.
     #[serde(default)]
     pub sent_mono_ms: Option<u64>,
 }
@@ -107,6 +106,16 @@ pub struct DispatchReply {
     /// recorded, never started (absent from an older node's reply).
     #[serde(default)]
     pub too_late: Vec<(String, String)>,
+}
+
+impl DispatchReply {
+    /// The whole dispatch refused, for `why`: nothing recorded.
+    pub fn refusal(why: impl Into<String>) -> DispatchReply {
+        DispatchReply {
+            refused: Some(why.into()),
+            ..DispatchReply::default()
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -230,6 +239,14 @@ fn wall_plus(at: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// A wall time read when `seen`, moved on to `now`.
+fn projected(
+    (at, seen): (DateTime<Utc>, std::time::Instant),
+    now: std::time::Instant,
+) -> DateTime<Utc> {
+    wall_plus(at, now.saturating_duration_since(seen))
+}
+
 /// What the node makes of a request's timing (see [`LeaderClock::observe`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Reckoning {
@@ -242,9 +259,7 @@ struct Reckoning {
 impl LeaderClock {
     /// The wall clock of the leaders seen, as of `now`.
     fn wall(&self, now: std::time::Instant) -> Option<DateTime<Utc>> {
-        let project = |(w, seen): (DateTime<Utc>, std::time::Instant)| {
-            wall_plus(w, now.saturating_duration_since(seen))
-        };
+        let project = |anchor| projected(anchor, now);
         self.wall.map(project).max(self.carried.map(project))
     }
 
@@ -273,13 +288,10 @@ impl LeaderClock {
             };
         }
         let own_age = match (sent_mono_ms, self.newest) {
-            (None, _) => Duration::ZERO,
-            (Some(m), Some((n, seen))) => {
-                let bound =
-                    Duration::from_millis(n).saturating_add(now.saturating_duration_since(seen));
-                bound.saturating_sub(Duration::from_millis(m))
-            }
-            (Some(_), None) => Duration::ZERO,
+            (Some(m), Some((n, seen))) => Duration::from_millis(n)
+                .saturating_add(now.saturating_duration_since(seen))
+                .saturating_sub(Duration::from_millis(m)),
+            _ => Duration::ZERO,
         };
         if let Some(m) = sent_mono_ms
             && own_age.is_zero()
@@ -290,12 +302,9 @@ impl LeaderClock {
             }
         }
         let carried_age = match (self.carried, sent_at) {
-            (Some((w, seen)), Some(sent)) => {
-                let bound = wall_plus(w, now.saturating_duration_since(seen));
-                (bound - clock_carry_margin() - sent)
-                    .to_std()
-                    .unwrap_or_default()
-            }
+            (Some(carried), Some(sent)) => (projected(carried, now) - clock_carry_margin() - sent)
+                .to_std()
+                .unwrap_or_default(),
             _ => Duration::ZERO,
         };
         Reckoning {
@@ -746,11 +755,7 @@ impl Worker {
         let this = self.clone();
         match tokio::spawn(async move { this.accept_whole(request).await }).await {
             Ok(reply) => reply,
-            Err(e) => DispatchReply {
-                accepted: Vec::new(),
-                refused: Some(format!("cannot record the launches: {e}")),
-                too_late: Vec::new(),
-            },
+            Err(e) => DispatchReply::refusal(format!("cannot record the launches: {e}")),
         }
     }
 
@@ -758,15 +763,10 @@ impl Worker {
         let open = self.open.read().await;
         if !*open {
             // Not recorded: the leader keeps it unacknowledged and sends it again later.
-            return DispatchReply {
-                accepted: Vec::new(),
-                refused: Some("node is shutting down".into()),
-                too_late: Vec::new(),
-            };
+            return DispatchReply::refusal("node is shutting down");
         }
         let ledger = self.ledger.clone();
-        let req = request.clone();
-        let outcome = tokio::task::spawn_blocking(move || ledger.accept(&req)).await;
+        let outcome = tokio::task::spawn_blocking(move || ledger.accept(&request)).await;
         match outcome {
             Ok(Ok((reply, start))) => {
                 if let Some(why) = &reply.refused {
@@ -777,16 +777,8 @@ impl Worker {
                 }
                 reply
             }
-            Ok(Err(e)) => DispatchReply {
-                accepted: Vec::new(),
-                refused: Some(format!("cannot record the launches: {e}")),
-                too_late: Vec::new(),
-            },
-            Err(e) => DispatchReply {
-                accepted: Vec::new(),
-                refused: Some(format!("cannot record the launches: {e}")),
-                too_late: Vec::new(),
-            },
+            Ok(Err(e)) => DispatchReply::refusal(format!("cannot record the launches: {e}")),
+            Err(e) => DispatchReply::refusal(format!("cannot record the launches: {e}")),
         }
     }
 
