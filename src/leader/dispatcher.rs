@@ -32,6 +32,7 @@ use chrono::Utc;
 use tokio::sync::{mpsc, watch};
 
 use crate::cluster::membership::{MemberState, MemberStatus, Membership};
+use crate::consensus::pacer::CommitPacer;
 use crate::consensus::{Raft, StateMachine};
 use crate::job::targeting::Candidate;
 use crate::model::Execution;
@@ -629,6 +630,11 @@ fn judge(
 /// Acknowledgements per commit, at most.
 const ACK_BATCH: usize = 4096;
 
+/// The least time between the starts of two acknowledgement entries
+/// (crate::consensus::pacer). A launch waiting for its acknowledgement is in this leader's
+/// hands meanwhile, so the wait costs nothing but the entry.
+const ACK_GAP: Duration = Duration::from_millis(100);
+
 /// Why acknowledgements were not committed.
 #[derive(Debug)]
 enum AckError {
@@ -650,6 +656,7 @@ where
 {
     let mut batch: Vec<Key> = Vec::new();
     let mut pause = ACK_RETRY_FIRST;
+    let mut pacer = CommitPacer::new(ACK_GAP);
     loop {
         if batch.is_empty() {
             match rx.recv().await {
@@ -657,6 +664,8 @@ where
                 None => return,
             }
         }
+        // Under load, acknowledgements that arrive within ACK_GAP go in one entry.
+        pacer.ready().await;
         while batch.len() < ACK_BATCH {
             match rx.try_recv() {
                 Ok(k) => batch.push(k),

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use crate::cluster::membership::Membership;
+use crate::consensus::pacer::CommitPacer;
 use crate::consensus::{Raft, StateMachine};
 use crate::job::schedule::Schedule;
 use crate::job::targeting::Candidate;
@@ -52,6 +53,10 @@ impl CatchupRule {
         }
     }
 }
+
+/// The least time between the starts of two launch entries (crate::consensus::pacer): at most
+/// this much lateness, only when launches come due one after another.
+const LAUNCH_GAP: Duration = Duration::from_millis(50);
 
 /// How many ticks are walked when catching up a single job, at most.
 const MAX_TICKS_WALKED: usize = 100_000;
@@ -180,6 +185,7 @@ impl Scheduler {
         let mut first_sync = true;
         let mut plan: HashMap<String, Planned> = HashMap::new();
         let mut heap: BinaryHeap<Due> = BinaryHeap::new();
+        let mut pacer = CommitPacer::new(LAUNCH_GAP);
         loop {
             if dirty || jobs_changed.has_changed().unwrap_or(false) {
                 jobs_changed.mark_unchanged();
@@ -206,7 +212,10 @@ impl Scheduler {
             let wait = match heap.peek() {
                 Some(Reverse((due, _, _))) => (*due - clock.launch_now())
                     .to_std()
-                    .unwrap_or(Duration::ZERO),
+                    .unwrap_or(Duration::ZERO)
+                    // Under load, launch entries go at most one per LAUNCH_GAP: what comes
+                    // due meanwhile joins the next one.
+                    .max(pacer.delay(tokio::time::Instant::now())),
                 None => Duration::from_secs(3600),
             };
             if !wait.is_zero() {
@@ -264,6 +273,7 @@ impl Scheduler {
             if launches.is_empty() {
                 continue;
             }
+            pacer.started(tokio::time::Instant::now());
             let command = Command::Launch {
                 launches,
                 history_limit: self.history_limit,

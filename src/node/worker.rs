@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 
 use crate::cluster::commit::Committer;
+use crate::consensus::pacer::CommitPacer;
 use crate::model::{Execution, Job};
 use crate::node::runner::{Finished, ResultSink, RunLimits, Runner};
 use crate::transport::rpc::RpcCall;
@@ -59,6 +60,14 @@ const REMEMBER_FINISHED: chrono::Duration = chrono::Duration::hours(1);
 
 /// Results delivered per commit, at most.
 const DELIVERY_BATCH: usize = 512;
+
+/// The least time between the starts of two deliveries of results, each a Raft entry on every
+/// server (crate::consensus::pacer); results finished meanwhile go in the next one.
+const DELIVERY_GAP: Duration = Duration::from_millis(100);
+
+/// The least time between two writes of finished results into the ledger (each an fsync):
+/// runs that finish meanwhile are written together.
+const RECORD_GAP: Duration = Duration::from_millis(20);
 
 /// Orders dispatches: the leader's Raft term and the log position it had applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -811,7 +820,9 @@ async fn record_results(
     mut finished: mpsc::UnboundedReceiver<Finished>,
     queued: Arc<watch::Sender<u64>>,
 ) {
+    let mut pacer = CommitPacer::new(RECORD_GAP);
     while let Some(first) = finished.recv().await {
+        pacer.ready().await;
         let mut batch = vec![first.execution];
         while batch.len() < DELIVERY_BATCH {
             match finished.try_recv() {
@@ -842,7 +853,9 @@ async fn deliver_results(
 ) {
     let mut wake = queued.subscribe();
     let mut pause = Duration::from_millis(100);
+    let mut pacer = CommitPacer::new(DELIVERY_GAP);
     loop {
+        pacer.ready().await;
         let l = ledger.clone();
         let batch = match tokio::task::spawn_blocking(move || l.undelivered(DELIVERY_BATCH)).await {
             Ok(Ok(b)) => b,
