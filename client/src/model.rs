@@ -132,6 +132,26 @@ impl<'de> Deserialize<'de> for Job {
     }
 }
 
+/// A [`Job`] as Belfry itself writes it, for its own records (the state machine, the dispatch
+/// RPC, an agent's work ledger): decoded in one pass. Use with `#[serde(with = ...)]`.
+///
+/// The client-facing `Deserialize` first reads the object into a map to drop `null` members
+/// (Dkron's web UI sends them), which costs an allocation per field and a second pass: a
+/// server decoded a stored job three times per launch that way (docs/benchmarks.md). Belfry's
+/// own encoding never writes `null` but in the optional time fields, whose decoders take it.
+pub mod stored_job {
+    use super::Job;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(job: &Job, s: S) -> Result<S::Ok, S::Error> {
+        Job::serialize(job, s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Job, D::Error> {
+        Job::deserialize(d)
+    }
+}
+
 impl Default for Job {
     fn default() -> Self {
         Job {
@@ -470,6 +490,37 @@ mod tests {
         );
         let again: Job = serde_json::from_str(&serde_json::to_string(&job).unwrap()).unwrap();
         assert_eq!(job, again);
+    }
+
+    #[test]
+    fn the_stored_form_decodes_what_belfry_writes_in_one_pass() {
+        #[derive(Serialize, Deserialize)]
+        struct Stored {
+            #[serde(with = "stored_job")]
+            job: Job,
+        }
+        let full: Job = serde_json::from_str(
+            r#"{"name":"job1","schedule":"@every 10s","tags":{"a":"b:1"},"retries":2,
+            "dependent_jobs":["c"],"processors":{"log":{"forward":"true"}},
+            "executor":"shell","executor_config":{"command":"true"},
+            "last_success":"2026-12-01T10:00:00Z","starts_at":"2024-01-01T09:30"}"#,
+        )
+        .unwrap();
+        for job in [Job::default(), full] {
+            let bytes = serde_json::to_vec(&Stored { job: job.clone() }).unwrap();
+            let stored: Stored = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(stored.job, job);
+            // The same bytes through the client-facing decoder give the same job.
+            let value: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            let lenient: Job = serde_json::from_value(value["job"].clone()).unwrap();
+            assert_eq!(lenient, job);
+        }
+        // Not for outside input: a `null` where Belfry never writes one is refused.
+        let err =
+            serde_json::from_str::<Stored>(r#"{"job":{"name":"a","tags":null,"retries":null}}"#)
+                .err()
+                .expect("null retries refused");
+        assert!(err.to_string().contains("null"), "{err}");
     }
 
     #[test]

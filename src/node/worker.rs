@@ -79,6 +79,7 @@ pub struct FencingToken {
 /// One launch for this node: the job as it was when launched, and its execution record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
+    #[serde(with = "crate::model::stored_job")]
     pub job: Job,
     pub execution: Execution,
 }

@@ -57,6 +57,7 @@ const VALUE_FORMAT: u8 = 1;
 /// A job as stored: the client-visible job plus the scheduler's bookkeeping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRecord {
+    #[serde(with = "crate::model::stored_job")]
     pub job: Job,
     /// When the current schedule was set; `@every` ticks are measured from here.
     pub anchor: DateTime<Utc>,
