@@ -56,7 +56,7 @@ impl CatchupRule {
 
 /// The least time between the starts of two launch entries (crate::consensus::pacer): at most
 /// this much lateness, only when launches come due one after another.
-const LAUNCH_GAP: Duration = Duration::from_millis(50);
+const LAUNCH_GAP: Duration = Duration::from_millis(100);
 
 /// How many ticks are walked when catching up a single job, at most.
 const MAX_TICKS_WALKED: usize = 100_000;
