@@ -190,8 +190,15 @@ impl LogStore {
         }
     }
 
-    fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), io::Error> {
-        let txn = self.db.begin_write().map_err(io_err)?;
+    /// Writes one metadata value; `durability` says whether the commit waits for the disk.
+    fn put_meta<T: Serialize>(
+        &self,
+        key: &str,
+        value: &T,
+        durability: redb::Durability,
+    ) -> Result<(), io::Error> {
+        let mut txn = self.db.begin_write().map_err(io_err)?;
+        txn.set_durability(durability).map_err(io_err)?;
         {
             let mut table = txn.open_table(LOG_META).map_err(io_err)?;
             table
@@ -252,7 +259,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &VoteOf<TypeConfig>) -> Result<(), io::Error> {
-        self.put_meta(KEY_VOTE, vote)
+        self.put_meta(KEY_VOTE, vote, redb::Durability::Immediate)
     }
 
     async fn save_committed(
@@ -262,15 +269,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         // Not fsynced: the state machine commits every apply durably, so a committed index
         // lost in a crash is never ahead of what was applied (openraft: optional). It reaches
         // the disk with the next append; one fsync fewer per commit on every server.
-        let mut txn = self.db.begin_write().map_err(io_err)?;
-        txn.set_durability(redb::Durability::None).map_err(io_err)?;
-        {
-            let mut table = txn.open_table(LOG_META).map_err(io_err)?;
-            table
-                .insert(KEY_COMMITTED, encode(&committed).as_slice())
-                .map_err(io_err)?;
-        }
-        txn.commit().map_err(io_err)
+        self.put_meta(KEY_COMMITTED, &committed, redb::Durability::None)
     }
 
     async fn read_committed(&mut self) -> Result<Option<LogIdOf<TypeConfig>>, io::Error> {

@@ -36,12 +36,18 @@ impl CommitPacer {
         self.last = Some(now);
     }
 
-    /// Waits until the next commit may start, and records that it starts.
-    pub async fn ready(&mut self) {
+    /// Waits until the next commit may start (for a proposer that only then learns whether
+    /// it has anything to commit: it calls [`Self::started`] if it does).
+    pub async fn wait(&self) {
         let pause = self.delay(Instant::now());
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
+    }
+
+    /// Waits until the next commit may start, and records that it starts.
+    pub async fn ready(&mut self) {
+        self.wait().await;
         self.started(Instant::now());
     }
 }
@@ -74,5 +80,17 @@ mod tests {
         pacer.ready().await;
         pacer.ready().await;
         assert_eq!(t0.elapsed(), Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_without_a_commit_does_not_push_the_next_one_back() {
+        let mut pacer = CommitPacer::new(Duration::from_millis(100));
+        let t0 = Instant::now();
+        pacer.ready().await;
+        pacer.wait().await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(100));
+        // Nothing was committed after that wait: the next commit may start at once.
+        pacer.wait().await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(100));
     }
 }

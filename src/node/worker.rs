@@ -856,7 +856,8 @@ async fn deliver_results(
     let mut pause = Duration::from_millis(100);
     let mut pacer = CommitPacer::new(DELIVERY_GAP);
     loop {
-        pacer.ready().await;
+        // Only a delivery counts as a start: finding nothing to deliver delays nothing.
+        pacer.wait().await;
         let l = ledger.clone();
         let batch = match tokio::task::spawn_blocking(move || l.undelivered(DELIVERY_BATCH)).await {
             Ok(Ok(b)) => b,
@@ -875,6 +876,7 @@ async fn deliver_results(
             }
             continue;
         }
+        pacer.started(tokio::time::Instant::now());
         let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
         let results: Vec<Execution> = batch.into_iter().map(|(_, e)| e).collect();
         match courier
