@@ -633,7 +633,7 @@ const ACK_BATCH: usize = 4096;
 /// The least time between the starts of two acknowledgement entries
 /// (crate::consensus::pacer). A launch waiting for its acknowledgement is in this leader's
 /// hands meanwhile, so the wait costs nothing but the entry.
-const ACK_GAP: Duration = Duration::from_millis(250);
+const ACK_GAP: Duration = Duration::from_millis(500);
 
 /// Why acknowledgements were not committed.
 #[derive(Debug)]

@@ -63,11 +63,11 @@ const DELIVERY_BATCH: usize = 512;
 
 /// The least time between the starts of two deliveries of results, each a Raft entry on every
 /// server (crate::consensus::pacer); results finished meanwhile go in the next one.
-const DELIVERY_GAP: Duration = Duration::from_millis(250);
+const DELIVERY_GAP: Duration = Duration::from_millis(500);
 
 /// The least time between two writes of finished results into the ledger (each an fsync):
 /// runs that finish meanwhile are written together.
-const RECORD_GAP: Duration = Duration::from_millis(50);
+const RECORD_GAP: Duration = Duration::from_millis(100);
 
 /// Orders dispatches: the leader's Raft term and the log position it had applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
