@@ -36,6 +36,14 @@
 //! leader's `/v1/operator/health` warnings; lateness and the agents' summed backlog are printed
 //! per 10 s window of tick time (ticks before the measured window are in negative windows).
 //!
+//! `BELFRY_BENCH_COMMAND` sets what each job runs (default `true`). `bare` is a 129-byte static
+//! x86-64 program, written into the temp root, that only calls `exit(0)`: no dynamic loader, no
+//! libc start-up. It takes the job process's own start-up cost out of the figures, which shows
+//! how much of the machine the engine itself needs (on a VM where every `cpuid` traps, glibc's
+//! start-up probing of the CPU is most of what starting `true` costs). Before the cluster starts,
+//! the command is started 300 times in a row and its CPU cost per start (`getrusage` of the
+//! children) is printed, so the share of the machine the jobs need at the asked rate is known.
+//!
 //! Two optional modes (off by default; they cannot be combined):
 //!
 //! - **overload that recovers**, `BELFRY_BENCH_DROP_AFTER=S`: S seconds into the measured
@@ -81,6 +89,7 @@
 //! BELFRY_BENCH_AGENT_ARGS="--job-nice 0 --max-parallel 32" cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=20000 BELFRY_BENCH_SECS=180 BELFRY_BENCH_DROP_AFTER=60 cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 BELFRY_BENCH_SPREAD=1 BELFRY_BENCH_SECS=240 BELFRY_BENCH_DROP_AFTER=45 BELFRY_BENCH_DROP_KEEP=4 cargo bench -p belfry-cli --bench cluster_load
+//! BELFRY_BENCH_JOBS=10000 BELFRY_BENCH_INTERVAL=10 BELFRY_BENCH_SPREAD=1 BELFRY_BENCH_COMMAND=bare cargo bench -p belfry-cli --bench cluster_load
 //! BELFRY_BENCH_JOBS=5000 BELFRY_BENCH_KILLS=10 BELFRY_BENCH_KILL_EVERY=15 BELFRY_BENCH_SECS=200 cargo bench -p belfry-cli --bench cluster_load
 //! ```
 
@@ -172,6 +181,8 @@ struct Settings {
     /// Create the jobs over one interval, an equal share each second, so that the `@every`
     /// ticks fall evenly on every second of it (`BELFRY_BENCH_SPREAD=1`).
     spread: bool,
+    /// What every job runs (`BELFRY_BENCH_COMMAND`, default `true`; `bare`: [`BARE_PROGRAM`]).
+    command: String,
 }
 
 impl Settings {
@@ -189,7 +200,14 @@ impl Settings {
             kills: setting("BELFRY_BENCH_KILLS", 0)?,
             kill_every: setting("BELFRY_BENCH_KILL_EVERY", 10)?,
             spread: std::env::var("BELFRY_BENCH_SPREAD").is_ok_and(|v| v == "1"),
+            command: std::env::var("BELFRY_BENCH_COMMAND").unwrap_or_else(|_| "true".into()),
         };
+        if s.command.trim().is_empty() {
+            return Err("BELFRY_BENCH_COMMAND must not be empty".into());
+        }
+        if s.command == "bare" && !cfg!(all(target_os = "linux", target_arch = "x86_64")) {
+            return Err("BELFRY_BENCH_COMMAND=bare is an x86-64 Linux program".into());
+        }
         let interval: i64 = setting("BELFRY_BENCH_INTERVAL", 5)?;
         if !(1..=60).contains(&interval) || 60 % interval != 0 {
             return Err(format!(
@@ -242,7 +260,7 @@ fn main() -> ExitCode {
 async fn bench(s: &Settings) -> BenchResult<bool> {
     println!(
         "Belfry cluster load benchmark: 3 servers + 2 agents, {} jobs × `{}` ({}) \
-         running `true` on one agent per tick, {} s",
+         running `{}` on one agent per tick, {} s",
         s.jobs,
         schedule(),
         if instant() {
@@ -250,6 +268,7 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
         } else {
             "spread over the interval by creation time"
         },
+        s.command,
         s.secs
     );
     println!(
@@ -258,7 +277,32 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
         procfs::mem_total_kib().unwrap_or(0) / 1024
     );
     let mut cluster = Cluster::start(s)?;
-    let outcome = match run(s, &mut cluster).await {
+    let command = match s.command.as_str() {
+        "bare" => {
+            let path = cluster.root.path().join("bare-exit0");
+            write_bare_program(&path)?;
+            path.display().to_string()
+        }
+        other => other.to_string(),
+    };
+    match start_cost(&command) {
+        Ok(cpu) => {
+            let rate = s.jobs as f64 / interval_secs() as f64;
+            println!(
+                "job:      `{command}` costs {:.3} ms of CPU per start (300 in a row, the children's \
+                 CPU time); {rate:.0} starts/s need {:.0}% of one core for the jobs alone",
+                cpu.as_secs_f64() * 1e3,
+                cpu.as_secs_f64() * rate * 100.0
+            );
+        }
+        Err(e) => {
+            cluster.shutdown(s.keep);
+            return Err(format!(
+                "the job command `{command}` cannot be started: {e}"
+            ));
+        }
+    }
+    let outcome = match run(s, &command, &mut cluster).await {
         Ok(ok) => ok,
         Err(e) => {
             eprintln!("\ncluster_load: FAILED: {e}\n");
@@ -268,6 +312,92 @@ async fn bench(s: &Settings) -> BenchResult<bool> {
     };
     cluster.shutdown(s.keep);
     Ok(outcome)
+}
+
+/// A static x86-64 Linux ELF program that calls `exit(0)` and nothing else: one loadable
+/// segment at 0x400000 holding the 64-byte ELF header, the 56-byte program header and 9 bytes
+/// of code (`mov eax, 60; xor edi, edi; syscall`).
+const BARE_PROGRAM: [u8; 129] = {
+    const ENTRY: u64 = 0x400000 + 64 + 56;
+    const SIZE: u64 = 129;
+    let mut p = [0u8; 129];
+    let ident = [0x7f, b'E', b'L', b'F', 2, 1, 1];
+    let mut i = 0;
+    while i < ident.len() {
+        p[i] = ident[i];
+        i += 1;
+    }
+    // e_type EXEC, e_machine x86-64, e_version 1, e_entry, e_phoff 64.
+    p[16] = 2;
+    p[18] = 0x3e;
+    p[20] = 1;
+    let entry = ENTRY.to_le_bytes();
+    let mut i = 0;
+    while i < 8 {
+        p[24 + i] = entry[i];
+        i += 1;
+    }
+    p[32] = 64;
+    // e_ehsize 64, e_phentsize 56, e_phnum 1.
+    p[52] = 64;
+    p[54] = 56;
+    p[56] = 1;
+    // Program header: PT_LOAD, flags R+X, offset 0, vaddr = paddr = 0x400000, sizes, align.
+    p[64] = 1;
+    p[68] = 5;
+    let base = 0x400000u64.to_le_bytes();
+    let size = SIZE.to_le_bytes();
+    let mut i = 0;
+    while i < 8 {
+        p[80 + i] = base[i];
+        p[88 + i] = base[i];
+        p[96 + i] = size[i];
+        p[104 + i] = size[i];
+        i += 1;
+    }
+    p[113] = 0x10; // p_align 0x1000
+    let code = [0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05];
+    let mut i = 0;
+    while i < code.len() {
+        p[120 + i] = code[i];
+        i += 1;
+    }
+    p
+};
+
+fn write_bare_program(path: &Path) -> BenchResult<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, BARE_PROGRAM)
+        .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The CPU one start of `command` costs (its children's user + system time, from 300 starts in
+/// a row), split on whitespace as the shell executor does without `shell`.
+fn start_cost(command: &str) -> Result<Duration, String> {
+    const STARTS: u32 = 300;
+    let argv: Vec<&str> = command.split_whitespace().collect();
+    let children_cpu = || {
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: getrusage only writes the struct it is given.
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+        let t = |tv: libc::timeval| Duration::new(tv.tv_sec as u64, tv.tv_usec as u32 * 1000);
+        t(usage.ru_utime) + t(usage.ru_stime)
+    };
+    let before = children_cpu();
+    for _ in 0..STARTS {
+        let status = std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !status.success() {
+            return Err(format!("it exited with {status}"));
+        }
+    }
+    Ok((children_cpu() - before) / STARTS)
 }
 
 /// Creates `jobs` over one schedule interval: an equal share starts each second (a share that
@@ -297,7 +427,7 @@ async fn create_spread(
 }
 
 /// The measurement; `Ok(false)` when it completed but the cluster got something wrong.
-async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
+async fn run(s: &Settings, command: &str, cluster: &mut Cluster) -> BenchResult<bool> {
     // 1. The cluster forms.
     let begin = Instant::now();
     let leader = cluster.wait_formed().await?;
@@ -315,6 +445,8 @@ async fn run(s: &Settings, cluster: &mut Cluster) -> BenchResult<bool> {
         .iter()
         .map(|name| {
             let mut job = true_job(name, &schedule());
+            job.executor_config
+                .insert("command".to_string(), command.to_string());
             job.tags = [("pool".to_string(), "workers:1".to_string())].into();
             job
         })
