@@ -91,6 +91,60 @@ async fn jobs_sharing_tick_instants_all_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_bigger_than_one_launch_entry_runs_every_job_once_per_tick() {
+    // 400 jobs due on the same instant are more than one launch entry holds (250): the leader
+    // commits them in entries one after another, and every job must still run every tick once.
+    const JOBS: usize = 400;
+    let node = Node::start(&[]).await;
+    let client = node.client();
+    let names: Vec<String> = (0..JOBS).map(|i| format!("burst-{i:03}")).collect();
+    let jobs: Vec<Job> = names
+        .iter()
+        .map(|n| shell_job(n, "*/2 * * * * *", "true"))
+        .collect();
+    let deadlines = Deadlines {
+        request: Duration::from_secs(20),
+        bulk: Duration::from_secs(90),
+    };
+    create_jobs(&client, &jobs, 8, deadlines).await.unwrap();
+    // A tick every job was created before: from here on, each tick runs all of them.
+    let first = chrono::Utc::now() + chrono::Duration::seconds(2);
+    let tick = first
+        .with_nanosecond(0)
+        .map(|t| t + chrono::Duration::seconds(i64::from(t.second() % 2)))
+        .unwrap();
+    let ran = wait_for(
+        "every burst job's first common tick finished",
+        Duration::from_secs(60),
+        || {
+            let (client, names) = (client.clone(), names.clone());
+            async move {
+                let all = fetch_executions(&client, &names, 8, deadlines).await.ok()?;
+                all.values()
+                    .all(|ex| ex.iter().any(|e| e.scheduled_at == tick && !e.is_running()))
+                    .then_some(all)
+            }
+        },
+    )
+    .await;
+    for (name, ex) in &ran {
+        let mut ticks = HashSet::new();
+        for e in ex {
+            assert!(
+                ticks.insert(e.scheduled_at),
+                "{name}: a tick ran twice: {ex:?}"
+            );
+            assert!(e.is_running() || e.success, "{name}: {e:?}");
+            assert_eq!(
+                e.scheduled_at.timestamp() % 2,
+                0,
+                "{name}: off the schedule: {e:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeout_kills_the_process_group_and_fails_the_execution() {
     let node = Node::start(&[]).await;
     let marker = node.dir.path().join("grandchild.pid");

@@ -58,6 +58,11 @@ impl CatchupRule {
 /// this much lateness, only when launches come due one after another.
 const LAUNCH_GAP: Duration = Duration::from_millis(100);
 
+/// The most launches in one Raft entry. A bigger burst (thousands of jobs on the same second)
+/// goes in several entries back to back, so its first launches start after one small commit
+/// rather than after the whole burst's.
+const LAUNCH_CHUNK: usize = 250;
+
 /// How many ticks are walked when catching up a single job, at most.
 const MAX_TICKS_WALKED: usize = 100_000;
 
@@ -274,59 +279,73 @@ impl Scheduler {
                 continue;
             }
             pacer.started(tokio::time::Instant::now());
-            let command = Command::Launch {
-                launches,
-                history_limit: self.history_limit,
-            };
-            // Retry until committed or no longer leader: the ledger makes a retry harmless.
-            let outcomes = loop {
-                match self.raft.client_write(command.clone()).await {
-                    Ok(resp) => match resp.data {
-                        Response::Launched(outcomes) => break outcomes,
-                        other => {
-                            tracing::error!(?other, "unexpected launch response");
-                            break Vec::new();
+            // A burst is committed in entries of at most LAUNCH_CHUNK, one after another: the
+            // first launches are dispatched and started while the rest are still committed.
+            let mut launches = launches.into_iter().peekable();
+            while launches.peek().is_some() {
+                let chunk: Vec<Launch> = launches.by_ref().take(LAUNCH_CHUNK).collect();
+                let Some(outcomes) = self.commit_launches(&chunk, &mut stop).await else {
+                    return;
+                };
+                // The dispatcher sends what started (from the launch feed); here only a pending
+                // run refused for overlap is tried again a second later.
+                for (launch, outcome) in chunk.iter().zip(outcomes) {
+                    if let (
+                        LaunchKind::Pending { id },
+                        LaunchOutcome::Skipped {
+                            reason: SkipReason::StillRunning,
+                            ..
+                        },
+                    ) = (launch.kind, &outcome)
+                        && let Some(p) = plan.get_mut(&launch.job)
+                    {
+                        let retry_at = clock.launch_now() + chrono::Duration::seconds(1);
+                        if let Ok(Some(record)) = self.read(|r| r.job(&launch.job))
+                            && let Some(run) = record.pending.into_iter().find(|r| r.id == id)
+                        {
+                            p.pending.insert(
+                                id,
+                                PendingRun {
+                                    due: retry_at,
+                                    ..run
+                                },
+                            );
+                            heap.push(Reverse((retry_at, launch.job.clone(), Some(id))));
                         }
-                    },
-                    Err(e) => {
-                        tracing::warn!("launch not committed, retrying: {e}");
-                        tokio::select! {
-                            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-                            _ = stop.wait_for(|s| *s) => return,
-                        }
+                    } else if let LaunchOutcome::Skipped { job, reason } = outcome {
+                        tracing::debug!(%job, ?reason, "launch skipped");
                     }
                 }
-            };
-            let Command::Launch { launches, .. } = command else {
-                continue;
-            };
-            // The dispatcher sends what started (from the launch feed); here only a pending
-            // run refused for overlap is tried again a second later.
-            for (launch, outcome) in launches.iter().zip(outcomes) {
-                if let (
-                    LaunchKind::Pending { id },
-                    LaunchOutcome::Skipped {
-                        reason: SkipReason::StillRunning,
-                        ..
-                    },
-                ) = (launch.kind, &outcome)
-                    && let Some(p) = plan.get_mut(&launch.job)
-                {
-                    let retry_at = clock.launch_now() + chrono::Duration::seconds(1);
-                    if let Ok(Some(record)) = self.read(|r| r.job(&launch.job))
-                        && let Some(run) = record.pending.into_iter().find(|r| r.id == id)
-                    {
-                        p.pending.insert(
-                            id,
-                            PendingRun {
-                                due: retry_at,
-                                ..run
-                            },
-                        );
-                        heap.push(Reverse((retry_at, launch.job.clone(), Some(id))));
+            }
+        }
+    }
+
+    /// Commits one launch entry, retrying until it is committed; `None` once `stop` is set
+    /// (a retry is harmless: the state machine launches a tick once).
+    async fn commit_launches(
+        &self,
+        launches: &[Launch],
+        stop: &mut watch::Receiver<bool>,
+    ) -> Option<Vec<LaunchOutcome>> {
+        let command = Command::Launch {
+            launches: launches.to_vec(),
+            history_limit: self.history_limit,
+        };
+        loop {
+            match self.raft.client_write(command.clone()).await {
+                Ok(resp) => match resp.data {
+                    Response::Launched(outcomes) => return Some(outcomes),
+                    other => {
+                        tracing::error!(?other, "unexpected launch response");
+                        return Some(Vec::new());
                     }
-                } else if let LaunchOutcome::Skipped { job, reason } = outcome {
-                    tracing::debug!(%job, ?reason, "launch skipped");
+                },
+                Err(e) => {
+                    tracing::warn!("launch not committed, retrying: {e}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+                        _ = stop.wait_for(|s| *s) => return None,
+                    }
                 }
             }
         }
