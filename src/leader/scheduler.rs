@@ -284,7 +284,7 @@ impl Scheduler {
             let mut launches = launches.into_iter().peekable();
             while launches.peek().is_some() {
                 let chunk: Vec<Launch> = launches.by_ref().take(LAUNCH_CHUNK).collect();
-                let Some(outcomes) = self.commit_launches(&chunk, &mut stop).await else {
+                let Some((chunk, outcomes)) = self.commit_launches(chunk, &mut stop).await else {
                     return;
                 };
                 // The dispatcher sends what started (from the launch feed); here only a pending
@@ -320,24 +320,25 @@ impl Scheduler {
         }
     }
 
-    /// Commits one launch entry, retrying until it is committed; `None` once `stop` is set
-    /// (a retry is harmless: the state machine launches a tick once).
+    /// Commits one launch entry, retrying until it is committed, and gives the launches back
+    /// with their outcomes; `None` once `stop` is set (a retry is harmless: the state machine
+    /// launches a tick once).
     async fn commit_launches(
         &self,
-        launches: &[Launch],
+        launches: Vec<Launch>,
         stop: &mut watch::Receiver<bool>,
-    ) -> Option<Vec<LaunchOutcome>> {
-        let command = Command::Launch {
-            launches: launches.to_vec(),
-            history_limit: self.history_limit,
-        };
+    ) -> Option<(Vec<Launch>, Vec<LaunchOutcome>)> {
         loop {
-            match self.raft.client_write(command.clone()).await {
+            let command = Command::Launch {
+                launches: launches.clone(),
+                history_limit: self.history_limit,
+            };
+            let outcomes = match self.raft.client_write(command).await {
                 Ok(resp) => match resp.data {
-                    Response::Launched(outcomes) => return Some(outcomes),
+                    Response::Launched(outcomes) => outcomes,
                     other => {
                         tracing::error!(?other, "unexpected launch response");
-                        return Some(Vec::new());
+                        Vec::new()
                     }
                 },
                 Err(e) => {
@@ -346,8 +347,10 @@ impl Scheduler {
                         _ = tokio::time::sleep(Duration::from_millis(200)) => {}
                         _ = stop.wait_for(|s| *s) => return None,
                     }
+                    continue;
                 }
-            }
+            };
+            return Some((launches, outcomes));
         }
     }
 
